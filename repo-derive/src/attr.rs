@@ -1,0 +1,46 @@
+//! The attribute grammar, read with darling: syntax only. Meaning is checked in `model.rs`.
+
+use darling::util::{Flag, PathList, SpannedValue};
+use darling::{FromDeriveInput, FromField};
+
+/// `#[repo(...)]` on the struct.
+#[derive(FromDeriveInput)]
+#[darling(attributes(repo), forward_attrs(doc))]
+pub(crate) struct EntityAttrs {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub data: darling::ast::Data<darling::util::Ignored, FieldAttrs>,
+    /// `table = "users"`.
+    pub table: Option<SpannedValue<String>>,
+    /// `crate = path`, for a renamed runtime crate.
+    #[darling(rename = "crate")]
+    pub krate: Option<syn::Path>,
+    /// `unique(a, b)`: a composite unique key; repeatable.
+    #[darling(multiple)]
+    pub unique: Vec<SpannedValue<PathList>>,
+    /// `index(a, b)`: a composite index; repeatable.
+    #[darling(multiple)]
+    pub index: Vec<SpannedValue<PathList>>,
+}
+
+/// `#[repo(...)]` on a field.
+#[derive(FromField)]
+#[darling(attributes(repo), forward_attrs(doc))]
+pub(crate) struct FieldAttrs {
+    pub ident: Option<syn::Ident>,
+    pub vis: syn::Visibility,
+    pub ty: syn::Type,
+    pub attrs: Vec<syn::Attribute>,
+    /// Part of the primary key.
+    pub id: Flag,
+    /// Assigned by the database (auto-increment / identity).
+    pub generated: Flag,
+    /// A single-column unique key.
+    pub unique: Flag,
+    /// A single-column index.
+    pub index: Flag,
+    /// Not persisted; filled with `Default::default()` when read.
+    pub skip: Flag,
+    /// `column = "name"`: the column's name when it differs from the field's.
+    pub column: Option<SpannedValue<String>>,
+}

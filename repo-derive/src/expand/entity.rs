@@ -1,0 +1,222 @@
+//! `impl Entity`, the insert input `New{Entity}` and the column enum `{Entity}Column`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+use super::{row, schema, sql_literal};
+use crate::model::{self, Entity, Scalar};
+use crate::sql::Statements;
+
+/// `New{Entity}`: the entity without its generated key. Only when there is one.
+pub(super) fn new_struct(entity: &Entity) -> TokenStream {
+    let Some(generated) = entity.generated() else {
+        return TokenStream::new();
+    };
+    let vis = &entity.vis;
+    let ident = &entity.ident;
+    let new = model::new_ident(ident);
+    let doc = format!(
+        "The fields of a [`{ident}`] to insert: all but `{}`, which the database assigns.",
+        generated.name
+    );
+    let fields = entity.insert_fields().map(|field| {
+        let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
+        quote! { #(#docs)* #vis #ident: #ty, }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+        #vis struct #new {
+            #(#fields)*
+        }
+    }
+}
+
+/// `{Entity}Column`: one variant per column, for ordering.
+pub(super) fn column_enum(entity: &Entity) -> TokenStream {
+    let vis = &entity.vis;
+    let ident = model::column_enum_ident(&entity.ident);
+    let doc = format!("The columns of [`{}`], for ordering a listing.", entity.ident);
+    let variants = entity.fields.iter().map(|field| {
+        let variant = format_ident!("{}", model::upper_camel(&field.name));
+        let doc = format!("The `{}` column (field `{}`).", field.column, field.name);
+        quote! { #[doc = #doc] #variant, }
+    });
+    quote! {
+        #[doc = #doc]
+        #[derive(
+            ::core::fmt::Debug,
+            ::core::clone::Clone,
+            ::core::marker::Copy,
+            ::core::cmp::PartialEq,
+            ::core::cmp::Eq,
+            ::core::hash::Hash,
+        )]
+        #vis enum #ident {
+            #(#variants)*
+        }
+    }
+}
+
+pub(super) fn column_impl(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let ident = model::column_enum_ident(&entity.ident);
+    let arms = entity.fields.iter().map(|field| {
+        let variant = format_ident!("{}", model::upper_camel(&field.name));
+        let column = &field.column;
+        quote! { #ident::#variant => #column, }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #krate::ColumnName for #ident {
+            fn name(self) -> &'static str {
+                match self {
+                    #(#arms)*
+                }
+            }
+        }
+    }
+}
+
+/// The type of `Entity::Id`: the key field's type, or a tuple of the key fields.
+pub(super) fn id_type(entity: &Entity) -> TokenStream {
+    let types: Vec<&syn::Type> = entity.key_fields().map(|field| &field.ty).collect();
+    match types.as_slice() {
+        [single] => quote! { #single },
+        many => quote! { ( #(#many),* ) },
+    }
+}
+
+/// The type `insert` takes.
+pub(super) fn new_type(entity: &Entity) -> TokenStream {
+    if entity.generated().is_some() {
+        let new = model::new_ident(&entity.ident);
+        quote! { #new }
+    } else {
+        let ident = &entity.ident;
+        quote! { #ident }
+    }
+}
+
+pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let ident = &entity.ident;
+    let name = ident.to_string().trim_start_matches("r#").to_owned();
+    let id_type = id_type(entity);
+    let new_type = new_type(entity);
+    let column = model::column_enum_ident(ident);
+    let table = schema::table_definition(entity);
+    let statements = Statements::new(entity);
+    let sql = |text| sql_literal(krate, &text);
+    let (select, select_by_id, exists_by_id, count) = (
+        sql(statements.select()),
+        sql(statements.select_by_id()),
+        sql(statements.exists_by_id()),
+        sql(statements.count()),
+    );
+    let (insert, insert_values, returning, insert_all) = (
+        sql(statements.insert()),
+        sql(statements.insert_values()),
+        sql(statements.returning_all()),
+        sql(statements.insert_all()),
+    );
+    let (update, upsert, delete_by_id, key_columns) = (
+        sql(statements.update()),
+        sql(statements.upsert()),
+        sql(statements.delete_by_id()),
+        sql(statements.key_columns()),
+    );
+    let insert_width = statements.insert_width();
+    let key_width = entity.key.len();
+    let id_value = {
+        let parts = entity.key_fields().map(|field| {
+            let ident = &field.ident;
+            quote! { ::core::clone::Clone::clone(&self.#ident) }
+        });
+        if key_width == 1 { quote! { #(#parts)* } } else { quote! { ( #(#parts),* ) } }
+    };
+    let decode = row::decode_body(entity);
+    let bind_id = row::bind_id_body(entity);
+    let bind_new = row::bind_fields_body(entity.insert_fields(), &quote!(new));
+    let bind_update = row::bind_fields_body(
+        entity.non_key_fields().chain(entity.key_fields()),
+        &quote!(self),
+    );
+    let bind_all = row::bind_fields_body(entity.fields.iter(), &quote!(self));
+    let from_new = row::from_new_body(entity, &name);
+    let generated_key = match entity.generated() {
+        Some(field) => {
+            let field_ident = &field.ident;
+            let conversion = match field.scalar {
+                Scalar::I64 => quote! { self.#field_ident },
+                _ => quote! { ::core::convert::From::from(self.#field_ident) },
+            };
+            quote! { ::core::option::Option::Some(#conversion) }
+        }
+        None => quote! { ::core::option::Option::None },
+    };
+    quote! {
+        #[automatically_derived]
+        impl #krate::Entity for #ident {
+            type Id = #id_type;
+            type New = #new_type;
+            type Column = #column;
+
+            const NAME: &'static str = #name;
+            const TABLE: &'static #krate::Table = &#table;
+            const SQL: &'static #krate::__private::EntitySql = &#krate::__private::EntitySql {
+                select: #select,
+                select_by_id: #select_by_id,
+                exists_by_id: #exists_by_id,
+                count: #count,
+                insert: #insert,
+                insert_values: #insert_values,
+                returning: #returning,
+                insert_width: #insert_width,
+                insert_all: #insert_all,
+                update: #update,
+                upsert: #upsert,
+                delete_by_id: #delete_by_id,
+                key_columns: #key_columns,
+                key_width: #key_width,
+            };
+
+            fn id(&self) -> Self::Id {
+                #id_value
+            }
+
+            fn decode<R: #krate::RowSource>(
+                row: &R,
+            ) -> ::core::result::Result<Self, #krate::RepoError> {
+                #decode
+            }
+
+            fn bind_id(id: &Self::Id, statement: &mut #krate::Statement) {
+                #bind_id
+            }
+
+            fn bind_new(new: &Self::New, statement: &mut #krate::Statement) {
+                #bind_new
+            }
+
+            fn bind_update(&self, statement: &mut #krate::Statement) {
+                #bind_update
+            }
+
+            fn bind_all(&self, statement: &mut #krate::Statement) {
+                #bind_all
+            }
+
+            fn from_new(
+                new: Self::New,
+                generated: i64,
+            ) -> ::core::result::Result<Self, #krate::RepoError> {
+                #from_new
+            }
+
+            fn generated_key(&self) -> ::core::option::Option<i64> {
+                #generated_key
+            }
+        }
+    }
+}

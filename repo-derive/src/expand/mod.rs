@@ -1,0 +1,65 @@
+//! Code generation from the validated model. Nothing here fails: every check is in `model.rs`.
+
+mod entity;
+mod repository;
+mod row;
+mod schema;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use crate::model::{self, Entity};
+use crate::sql::PerDialect;
+
+/// Everything `#[derive(Repository)]` emits for a valid entity.
+pub(crate) fn expand(entity: &Entity) -> TokenStream {
+    let declarations = [
+        entity::new_struct(entity),
+        entity::column_enum(entity),
+        repository::repository_trait(entity),
+        repository::sql_repository_struct(entity),
+    ];
+    let impls = [
+        entity::entity_impl(entity),
+        entity::column_impl(entity),
+        repository::constructors(entity),
+        repository::repository_impl(entity),
+    ];
+    quote! {
+        #(#declarations)*
+        const _: () = {
+            #(#impls)*
+        };
+    }
+}
+
+/// What is emitted beside the errors of an invalid entity: the names the user refers to, so
+/// that they see the derive's errors and not a cascade of unresolved names.
+pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream {
+    let vis = &input.vis;
+    let repository = model::repository_trait_ident(&input.ident);
+    let sql_repository = model::sql_repository_ident(&input.ident);
+    let column = model::column_enum_ident(&input.ident);
+    let new = has_generated.then(|| {
+        let new = model::new_ident(&input.ident);
+        quote! { #vis struct #new {} }
+    });
+    quote! {
+        #vis trait #repository {}
+        #vis struct #sql_repository {}
+        #vis enum #column {}
+        #new
+    }
+}
+
+/// `Sql { sqlite: "...", postgres: "...", mysql: "..." }`.
+pub(crate) fn sql_literal(krate: &syn::Path, text: &PerDialect) -> TokenStream {
+    let [sqlite, postgres, mysql] = text;
+    quote! {
+        #krate::Sql {
+            sqlite: #sqlite,
+            postgres: #postgres,
+            mysql: #mysql,
+        }
+    }
+}

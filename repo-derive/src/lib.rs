@@ -1,0 +1,47 @@
+//! `#[derive(Repository)]`: generates, for an annotated struct, a repository trait and its SQL
+//! implementation, the row mapper and the table definition. Use it through `repo-runtime`,
+//! which re-exports it and holds everything the generated code calls.
+
+mod attr;
+mod expand;
+mod model;
+mod sql;
+#[cfg(test)]
+mod tests;
+
+use proc_macro::TokenStream;
+
+/// Generates the persistence layer of an entity struct. See the `repo-runtime` crate for the
+/// attributes and what is generated.
+#[proc_macro_derive(Repository, attributes(repo))]
+pub fn derive_repository(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    derive(&input).into()
+}
+
+/// Parse, validate, expand; on error, the errors plus a stub of the generated names.
+fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
+    match model::parse(input) {
+        Ok(entity) => expand::expand(&entity),
+        Err(errors) => {
+            let mut tokens = errors.write_errors();
+            tokens.extend(expand::stub(input, mentions_generated(input)));
+            tokens
+        }
+    }
+}
+
+/// Whether any field asks for `generated`, so the stub declares `New{Entity}` too.
+fn mentions_generated(input: &syn::DeriveInput) -> bool {
+    let syn::Data::Struct(data) = &input.data else {
+        return false;
+    };
+    data.fields.iter().flat_map(|field| &field.attrs).any(|attr| {
+        attr.path().is_ident("repo")
+            && attr
+                .parse_args_with(
+                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                )
+                .is_ok_and(|metas| metas.iter().any(|meta| meta.path().is_ident("generated")))
+    })
+}

@@ -1,0 +1,552 @@
+//! The validated model of one entity. Every check lives here and every error is collected with
+//! the span of the offending token, so the user sees all mistakes at once.
+
+use darling::FromDeriveInput;
+use proc_macro2::Span;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::attr::{EntityAttrs, FieldAttrs};
+
+/// PostgreSQL truncates identifiers past 63 bytes; MySQL allows 64. The smaller bound wins.
+pub(crate) const MAX_IDENT_BYTES: usize = 63;
+
+/// The column types this version maps, as the derive recognises them syntactically.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Scalar {
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+    Bool,
+    String,
+    Bytes,
+}
+
+impl Scalar {
+    pub(crate) fn is_integer(self) -> bool {
+        matches!(self, Scalar::I16 | Scalar::I32 | Scalar::I64)
+    }
+
+    pub(crate) fn is_float(self) -> bool {
+        matches!(self, Scalar::F32 | Scalar::F64)
+    }
+}
+
+/// A persisted field.
+pub(crate) struct Field {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub ty: syn::Type,
+    pub docs: Vec<syn::Attribute>,
+    /// The field name without `r#`.
+    pub name: String,
+    pub column: String,
+    pub scalar: Scalar,
+    pub nullable: bool,
+    pub id: bool,
+    /// A valid `generated` key (the flag is kept for error spans).
+    pub generated: bool,
+    pub generated_flag: darling::util::Flag,
+}
+
+/// A field marked `skip`.
+pub(crate) struct Skipped {
+    pub ident: syn::Ident,
+    pub ty: syn::Type,
+}
+
+/// A unique key or index over fields, by position in `Entity::fields`.
+pub(crate) struct KeyDef {
+    pub name: String,
+    pub fields: Vec<usize>,
+}
+
+pub(crate) struct Entity {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub krate: syn::Path,
+    pub table: String,
+    pub fields: Vec<Field>,
+    pub skipped: Vec<Skipped>,
+    /// Key fields, in declaration order.
+    pub key: Vec<usize>,
+    pub primary_key_name: String,
+    pub unique: Vec<KeyDef>,
+    pub indexes: Vec<KeyDef>,
+}
+
+impl Entity {
+    pub(crate) fn generated(&self) -> Option<&Field> {
+        self.fields.iter().find(|field| field.generated)
+    }
+
+    pub(crate) fn key_fields(&self) -> impl Iterator<Item = &Field> {
+        self.key.iter().map(|&i| &self.fields[i])
+    }
+
+    pub(crate) fn non_key_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|field| !field.id)
+    }
+
+    /// The fields `insert` takes: all but the generated key.
+    pub(crate) fn insert_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|field| !field.generated)
+    }
+}
+
+/// The names the derive generates, even when the input is invalid (for the stub).
+pub(crate) fn new_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("New{}", entity.unraw()), entity.span())
+}
+
+pub(crate) fn repository_trait_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("{}Repository", entity.unraw()), entity.span())
+}
+
+pub(crate) fn sql_repository_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("Sql{}Repository", entity.unraw()), entity.span())
+}
+
+pub(crate) fn column_enum_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("{}Column", entity.unraw()), entity.span())
+}
+
+/// `OrderLine` -> `order_lines`.
+pub(crate) fn default_table_name(entity: &syn::Ident) -> String {
+    let mut snake = String::new();
+    for (i, c) in entity.unraw().to_string().chars().enumerate() {
+        if c.is_uppercase() {
+            if i > 0 {
+                snake.push('_');
+            }
+            snake.extend(c.to_lowercase());
+        } else {
+            snake.push(c);
+        }
+    }
+    snake.push('s');
+    snake
+}
+
+/// `created_at` -> `CreatedAt`.
+pub(crate) fn upper_camel(name: &str) -> String {
+    name.split('_')
+        .filter(|part| !part.is_empty())
+        .map(|part| {
+            let mut chars = part.chars();
+            chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+        })
+        .collect()
+}
+
+fn check_identifier(name: &str, what: &str, span: Span, errors: &mut darling::error::Accumulator) {
+    let mut chars = name.chars();
+    let valid = match chars.next() {
+        Some(first) => {
+            (first == '_' || unicode_ident::is_xid_start(first))
+                && chars.all(unicode_ident::is_xid_continue)
+        }
+        None => false,
+    };
+    if !valid {
+        errors.push(
+            darling::Error::custom(format!(
+                "invalid {what} `{name}`: use letters, digits and underscores, not starting with a digit"
+            ))
+            .with_span(&span),
+        );
+    } else if name.len() > MAX_IDENT_BYTES {
+        errors.push(
+            darling::Error::custom(format!(
+                "{what} `{name}` is {} bytes long; PostgreSQL allows at most {MAX_IDENT_BYTES}: choose a shorter name",
+                name.len()
+            ))
+            .with_span(&span),
+        );
+    }
+}
+
+const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each";
+
+/// The last path segment of `ty` with its generic arguments, for plain paths.
+fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
+    match ty {
+        syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
+        syn::Type::Group(group) => last_segment(&group.elem),
+        syn::Type::Paren(paren) => last_segment(&paren.elem),
+        _ => None,
+    }
+}
+
+fn single_type_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
+    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
+        return None;
+    };
+    let mut types = args.args.iter().filter_map(|arg| match arg {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    });
+    let first = types.next()?;
+    (args.args.len() == 1).then_some(first)
+}
+
+fn scalar_of(ty: &syn::Type) -> Option<Scalar> {
+    let segment = last_segment(ty)?;
+    let plain = segment.arguments.is_none();
+    Some(match segment.ident.to_string().as_str() {
+        "i16" if plain => Scalar::I16,
+        "i32" if plain => Scalar::I32,
+        "i64" if plain => Scalar::I64,
+        "f32" if plain => Scalar::F32,
+        "f64" if plain => Scalar::F64,
+        "bool" if plain => Scalar::Bool,
+        "String" if plain => Scalar::String,
+        "Vec" => match last_segment(single_type_argument(segment)?) {
+            Some(inner) if inner.ident == "u8" && inner.arguments.is_none() => Scalar::Bytes,
+            _ => return None,
+        },
+        _ => return None,
+    })
+}
+
+/// `(scalar, nullable)` for a supported field type.
+fn column_type(ty: &syn::Type) -> Option<(Scalar, bool)> {
+    if let Some(segment) = last_segment(ty) {
+        if segment.ident == "Option" {
+            return scalar_of(single_type_argument(segment)?).map(|scalar| (scalar, true));
+        }
+    }
+    scalar_of(ty).map(|scalar| (scalar, false))
+}
+
+fn type_text(ty: &syn::Type) -> String {
+    quote::quote!(#ty).to_string().replace(" < ", "<").replace(" >", ">").replace("< ", "<")
+}
+
+/// Checks the shape of the input before the attributes are read.
+fn check_shape(input: &syn::DeriveInput) -> Result<(), darling::Error> {
+    let shape_error = |span: Span, what: &str| {
+        Err(darling::Error::custom(format!(
+            "#[derive(Repository)] needs a struct with named fields, not {what}"
+        ))
+        .with_span(&span))
+    };
+    match &input.data {
+        syn::Data::Enum(data) => return shape_error(data.enum_token.span, "an enum"),
+        syn::Data::Union(data) => return shape_error(data.union_token.span, "a union"),
+        syn::Data::Struct(data) => match &data.fields {
+            syn::Fields::Named(_) => {}
+            syn::Fields::Unnamed(fields) => {
+                return shape_error(fields.span(), "a tuple struct");
+            }
+            syn::Fields::Unit => return shape_error(input.ident.span(), "a unit struct"),
+        },
+    }
+    if let Some(param) = input.generics.params.first() {
+        let what = match param {
+            syn::GenericParam::Lifetime(_) => "lifetime parameters",
+            syn::GenericParam::Type(_) => "type parameters",
+            syn::GenericParam::Const(_) => "const parameters",
+        };
+        return Err(darling::Error::custom(format!(
+            "#[derive(Repository)] does not support {what}: an entity owns its data; remove them"
+        ))
+        .with_span(&input.generics));
+    }
+    Ok(())
+}
+
+/// Reads and validates the entity.
+pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
+    check_shape(input)?;
+    let attrs = EntityAttrs::from_derive_input(input)?;
+    let mut errors = darling::Error::accumulator();
+
+    let krate = attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
+    let table = match &attrs.table {
+        Some(table) => {
+            check_identifier(table, "table name", table.span(), &mut errors);
+            table.as_str().to_owned()
+        }
+        None => {
+            let table = default_table_name(&attrs.ident);
+            check_identifier(&table, "table name", attrs.ident.span(), &mut errors);
+            table
+        }
+    };
+
+    let field_attrs = attrs.data.take_struct().map(|fields| fields.fields).unwrap_or_default();
+    let mut fields = Vec::new();
+    let mut skipped = Vec::new();
+    let mut single_unique = Vec::new();
+    let mut single_index = Vec::new();
+    for field in field_attrs {
+        let FieldAttrs { ident, vis, ty, attrs: docs, id, generated, unique, index, skip, column } = field;
+        let Some(ident) = ident else { continue };
+        let name = ident.unraw().to_string();
+        if skip.is_present() {
+            for (flag, word) in [(&id, "id"), (&generated, "generated"), (&unique, "unique"), (&index, "index")] {
+                if flag.is_present() {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "`{word}` has no effect on a skipped field: remove `skip` or `{word}`"
+                        ))
+                        .with_span(&flag.span()),
+                    );
+                }
+            }
+            if let Some(column) = &column {
+                errors.push(
+                    darling::Error::custom("a skipped field has no column: remove `skip` or `column`")
+                        .with_span(&column.span()),
+                );
+            }
+            skipped.push(Skipped { ident, ty });
+            continue;
+        }
+        let column_name = match &column {
+            Some(column) => {
+                check_identifier(column, "column name", column.span(), &mut errors);
+                column.as_str().to_owned()
+            }
+            None => {
+                check_identifier(&name, "column name", ident.span(), &mut errors);
+                name.clone()
+            }
+        };
+        let Some((scalar, nullable)) = column_type(&ty) else {
+            errors.push(
+                darling::Error::custom(format!(
+                    "field `{name}` has type `{}`, which has no column mapping; supported: {SUPPORTED}; or mark the field #[repo(skip)]",
+                    type_text(&ty)
+                ))
+                .with_span(&ty),
+            );
+            continue;
+        };
+        if id.is_present() && nullable {
+            errors.push(
+                darling::Error::custom(format!("key field `{name}` cannot be an Option: a key is never NULL"))
+                    .with_span(&ty),
+            );
+        }
+        if id.is_present() && scalar.is_float() {
+            errors.push(
+                darling::Error::custom(format!(
+                    "key field `{name}` cannot be a float: floats do not compare exactly; use an integer or a String"
+                ))
+                .with_span(&ty),
+            );
+        }
+        if generated.is_present() {
+            if !id.is_present() {
+                errors.push(
+                    darling::Error::custom(
+                        "`generated` marks a database-assigned key: add `id` to this field, or remove `generated`",
+                    )
+                    .with_span(&generated.span()),
+                );
+            } else if !scalar.is_integer() || nullable {
+                errors.push(
+                    darling::Error::custom(format!(
+                        "`generated` needs an integer key (i16, i32 or i64), but `{name}` is `{}`",
+                        type_text(&ty)
+                    ))
+                    .with_span(&generated.span()),
+                );
+            }
+        }
+        if unique.is_present() {
+            if id.is_present() {
+                errors.push(
+                    darling::Error::custom("a key field is already unique: remove `unique`")
+                        .with_span(&unique.span()),
+                );
+            } else {
+                single_unique.push((fields.len(), unique.span()));
+            }
+        }
+        if index.is_present() {
+            single_index.push(fields.len());
+        }
+        fields.push(Field {
+            ident,
+            vis,
+            ty,
+            docs,
+            name,
+            column: column_name,
+            scalar,
+            nullable,
+            id: id.is_present(),
+            generated: generated.is_present() && id.is_present() && scalar.is_integer() && !nullable,
+            generated_flag: generated,
+        });
+    }
+
+    // Duplicate columns after renaming.
+    for (i, field) in fields.iter().enumerate() {
+        if let Some(first) = fields[..i].iter().find(|other| other.column == field.column) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "column `{}` is already used by field `{}`: rename one with #[repo(column = \"...\")]",
+                    field.column, first.name
+                ))
+                .with_span(&field.ident),
+            );
+        }
+        if let Some(first) = fields[..i].iter().find(|other| upper_camel(&other.name) == upper_camel(&field.name)) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "fields `{}` and `{}` would both be the column enum variant `{}`: rename one",
+                    first.name,
+                    field.name,
+                    upper_camel(&field.name)
+                ))
+                .with_span(&field.ident),
+            );
+        }
+    }
+
+    let key: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.id).map(|(i, _)| i).collect();
+    if key.is_empty() && !fields.is_empty() {
+        errors.push(
+            darling::Error::custom(format!(
+                "`{}` has no key: mark its key field with #[repo(id)] (several fields for a composite key)",
+                attrs.ident
+            ))
+            .with_span(&attrs.ident),
+        );
+    }
+    if key.len() > 1 {
+        for field in fields.iter().filter(|f| f.generated_flag.is_present()) {
+            errors.push(
+                darling::Error::custom(
+                    "`generated` cannot be used on a composite key: the database generates one column only",
+                )
+                .with_span(&field.generated_flag.span()),
+            );
+        }
+    }
+    if fields.is_empty() {
+        errors.push(
+            darling::Error::custom("an entity needs at least one persisted field").with_span(&attrs.ident),
+        );
+    } else if fields.iter().all(|field| field.generated) {
+        errors.push(
+            darling::Error::custom("an entity needs a column besides its generated key, or nothing can be inserted")
+                .with_span(&attrs.ident),
+        );
+    }
+
+    let mut resolve = |list: &darling::util::SpannedValue<darling::util::PathList>, what: &str| {
+        let mut positions = Vec::new();
+        for path in list.iter() {
+            let wanted = path.get_ident().map(|ident| ident.unraw().to_string());
+            match wanted.as_deref().and_then(|w| fields.iter().position(|f| f.name == w)) {
+                Some(position) if !positions.contains(&position) => positions.push(position),
+                Some(_) => errors.push(
+                    darling::Error::custom(format!("field listed twice in `{what}`")).with_span(path),
+                ),
+                None => {
+                    let wanted = wanted.unwrap_or_default();
+                    let skipped_field = skipped.iter().any(|s| s.ident.unraw() == wanted);
+                    let message = if skipped_field {
+                        format!("`{wanted}` is skipped and has no column: it cannot be in `{what}`")
+                    } else {
+                        let names = fields.iter().map(|f| f.name.as_str());
+                        match closest(&wanted, names) {
+                            Some(close) => format!("no persisted field `{wanted}`; did you mean `{close}`?"),
+                            None => format!("no persisted field `{wanted}` in `{what}`"),
+                        }
+                    };
+                    errors.push(darling::Error::custom(message).with_span(path));
+                }
+            }
+        }
+        if list.is_empty() {
+            errors.push(
+                darling::Error::custom(format!("`{what}` needs at least one field: {what}(a, b)"))
+                    .with_span(&list.span()),
+            );
+        }
+        positions
+    };
+    let composite_unique: Vec<(Vec<usize>, Span)> =
+        attrs.unique.iter().map(|list| (resolve(list, "unique"), list.span())).collect();
+    let composite_index: Vec<Vec<usize>> = attrs.index.iter().map(|list| resolve(list, "index")).collect();
+
+    let column_names = |positions: &[usize]| -> Vec<&str> {
+        positions.iter().map(|&i| fields[i].column.as_str()).collect()
+    };
+    let mut unique = Vec::new();
+    for (positions, span) in single_unique
+        .into_iter()
+        .map(|(i, span)| (vec![i], span))
+        .chain(composite_unique)
+        .filter(|(positions, _)| !positions.is_empty())
+    {
+        let name = format!("{table}_{}_key", column_names(&positions).join("_"));
+        check_identifier(&name, "generated constraint name", span, &mut errors);
+        if positions.len() == key.len() && positions.iter().all(|p| key.contains(p)) {
+            errors.push(darling::Error::custom("this unique key repeats the primary key: remove it").with_span(&span));
+        } else if unique.iter().any(|existing: &KeyDef| existing.name == name) {
+            errors.push(darling::Error::custom("this unique key is declared twice").with_span(&span));
+        } else {
+            unique.push(KeyDef { name, fields: positions });
+        }
+    }
+    let mut indexes = Vec::new();
+    for positions in single_index.into_iter().map(|i| vec![i]).chain(composite_index) {
+        if positions.is_empty() {
+            continue;
+        }
+        let name = format!("{table}_{}_idx", column_names(&positions).join("_"));
+        check_identifier(&name, "generated index name", attrs.ident.span(), &mut errors);
+        if !indexes.iter().any(|existing: &KeyDef| existing.name == name) {
+            indexes.push(KeyDef { name, fields: positions });
+        }
+    }
+    let primary_key_name = format!("{table}_pkey");
+    check_identifier(&primary_key_name, "generated primary key name", attrs.ident.span(), &mut errors);
+
+    errors.finish()?;
+    Ok(Entity {
+        ident: attrs.ident,
+        vis: attrs.vis,
+        krate,
+        table,
+        fields,
+        skipped,
+        key,
+        primary_key_name,
+        unique,
+        indexes,
+    })
+}
+
+/// The candidate closest to `wanted` by edit distance, when close enough to be a typo.
+fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .map(|candidate| (edit_distance(wanted, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitute = previous + usize::from(ca != *cb);
+            previous = row[j + 1];
+            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
+        }
+    }
+    row[b.len()]
+}

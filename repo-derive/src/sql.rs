@@ -1,0 +1,238 @@
+//! Statement text rendered at compile time, one string per dialect, from the validated model.
+//! Identifiers are always quoted; values are always placeholders.
+
+use crate::model::{Entity, Field};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Dialect {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+pub(crate) const DIALECTS: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql];
+
+/// One statement in the three dialects, in `DIALECTS` order.
+pub(crate) type PerDialect = [String; 3];
+
+impl Dialect {
+    pub(crate) fn quote(self, ident: &str) -> String {
+        let quote = if self == Dialect::MySql { '`' } else { '"' };
+        let mut out = String::with_capacity(ident.len() + 2);
+        out.push(quote);
+        for c in ident.chars() {
+            if c == quote {
+                out.push(quote);
+            }
+            out.push(c);
+        }
+        out.push(quote);
+        out
+    }
+
+    fn placeholder(self, index: usize) -> String {
+        match self {
+            Dialect::Postgres => format!("${index}"),
+            Dialect::Sqlite | Dialect::MySql => String::from("?"),
+        }
+    }
+}
+
+fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
+    DIALECTS.map(render)
+}
+
+fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
+    fields.map(|field| d.quote(&field.column)).collect::<Vec<_>>().join(", ")
+}
+
+fn placeholders(d: Dialect, first: usize, count: usize) -> String {
+    (first..first + count).map(|i| d.placeholder(i)).collect::<Vec<_>>().join(", ")
+}
+
+/// `"a" = $n AND "b" = $n+1`.
+fn conditions<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>, first: usize) -> String {
+    fields
+        .enumerate()
+        .map(|(i, field)| format!("{} = {}", d.quote(&field.column), d.placeholder(first + i)))
+        .collect::<Vec<_>>()
+        .join(" AND ")
+}
+
+/// The statements of `EntitySql` and of the finders.
+pub(crate) struct Statements<'a> {
+    entity: &'a Entity,
+}
+
+impl<'a> Statements<'a> {
+    pub(crate) fn new(entity: &'a Entity) -> Self {
+        Statements { entity }
+    }
+
+    fn table(&self, d: Dialect) -> String {
+        d.quote(&self.entity.table)
+    }
+
+    fn all_columns(&self, d: Dialect) -> String {
+        column_list(d, self.entity.fields.iter())
+    }
+
+    fn returning(&self, d: Dialect) -> String {
+        format!(" RETURNING {}", self.all_columns(d))
+    }
+
+    /// ` RETURNING ...` except on MySQL, which has none.
+    fn returning_unless_mysql(&self, d: Dialect) -> String {
+        if d == Dialect::MySql { String::new() } else { self.returning(d) }
+    }
+
+    pub(crate) fn select(&self) -> PerDialect {
+        per_dialect(|d| format!("SELECT {} FROM {}", self.all_columns(d), self.table(d)))
+    }
+
+    /// `SELECT ... WHERE` each of `fields` equals a parameter.
+    pub(crate) fn select_where(&self, fields: &[&Field]) -> PerDialect {
+        per_dialect(|d| {
+            format!(
+                "SELECT {} FROM {} WHERE {}",
+                self.all_columns(d),
+                self.table(d),
+                conditions(d, fields.iter().copied(), 1)
+            )
+        })
+    }
+
+    pub(crate) fn select_by_id(&self) -> PerDialect {
+        let key: Vec<&Field> = self.entity.key_fields().collect();
+        self.select_where(&key)
+    }
+
+    pub(crate) fn exists_by_id(&self) -> PerDialect {
+        per_dialect(|d| {
+            format!("SELECT 1 FROM {} WHERE {}", self.table(d), conditions(d, self.entity.key_fields(), 1))
+        })
+    }
+
+    pub(crate) fn count(&self) -> PerDialect {
+        per_dialect(|d| format!("SELECT COUNT(*) FROM {}", self.table(d)))
+    }
+
+    fn insert_head(&self, d: Dialect) -> String {
+        format!("INSERT INTO {} ({}) VALUES ", self.table(d), column_list(d, self.entity.insert_fields()))
+    }
+
+    pub(crate) fn insert(&self) -> PerDialect {
+        let width = self.insert_width();
+        per_dialect(|d| {
+            format!("{}({}){}", self.insert_head(d), placeholders(d, 1, width), self.returning_unless_mysql(d))
+        })
+    }
+
+    pub(crate) fn insert_values(&self) -> PerDialect {
+        per_dialect(|d| self.insert_head(d))
+    }
+
+    pub(crate) fn returning_all(&self) -> PerDialect {
+        per_dialect(|d| self.returning(d))
+    }
+
+    pub(crate) fn insert_width(&self) -> usize {
+        self.entity.insert_fields().count()
+    }
+
+    fn insert_all_text(&self, d: Dialect) -> String {
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.table(d),
+            self.all_columns(d),
+            placeholders(d, 1, self.entity.fields.len())
+        )
+    }
+
+    pub(crate) fn insert_all(&self) -> PerDialect {
+        per_dialect(|d| self.insert_all_text(d))
+    }
+
+    /// The columns an update sets: the non-key columns, or the key itself when there are none
+    /// (so the statement still matches, and reports, the row).
+    fn set_fields(&self) -> Vec<&Field> {
+        let non_key: Vec<&Field> = self.entity.non_key_fields().collect();
+        if non_key.is_empty() { self.entity.key_fields().collect() } else { non_key }
+    }
+
+    pub(crate) fn update(&self) -> PerDialect {
+        let set_fields = self.set_fields();
+        let has_non_key = self.entity.non_key_fields().next().is_some();
+        per_dialect(|d| {
+            let assignments = set_fields
+                .iter()
+                .enumerate()
+                .map(|(i, field)| {
+                    let column = d.quote(&field.column);
+                    if has_non_key {
+                        format!("{column} = {}", d.placeholder(i + 1))
+                    } else {
+                        format!("{column} = {column}")
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let first_key = if has_non_key { set_fields.len() + 1 } else { 1 };
+            format!(
+                "UPDATE {} SET {} WHERE {}{}",
+                self.table(d),
+                assignments,
+                conditions(d, self.entity.key_fields(), first_key),
+                self.returning_unless_mysql(d)
+            )
+        })
+    }
+
+    pub(crate) fn upsert(&self) -> PerDialect {
+        let set_fields = self.set_fields();
+        per_dialect(|d| {
+            let insert = self.insert_all_text(d);
+            match d {
+                Dialect::MySql => {
+                    let assignments = set_fields
+                        .iter()
+                        .map(|field| {
+                            let column = d.quote(&field.column);
+                            format!("{column} = VALUES({column})")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!("{insert} ON DUPLICATE KEY UPDATE {assignments}")
+                }
+                Dialect::Sqlite | Dialect::Postgres => {
+                    let assignments = set_fields
+                        .iter()
+                        .map(|field| {
+                            let column = d.quote(&field.column);
+                            format!("{column} = excluded.{column}")
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    format!(
+                        "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments}{}",
+                        column_list(d, self.entity.key_fields()),
+                        self.returning(d)
+                    )
+                }
+            }
+        })
+    }
+
+    pub(crate) fn delete_by_id(&self) -> PerDialect {
+        per_dialect(|d| {
+            format!("DELETE FROM {} WHERE {}", self.table(d), conditions(d, self.entity.key_fields(), 1))
+        })
+    }
+
+    pub(crate) fn key_columns(&self) -> PerDialect {
+        per_dialect(|d| {
+            let list = column_list(d, self.entity.key_fields());
+            if self.entity.key.len() == 1 { list } else { format!("({list})") }
+        })
+    }
+}

@@ -1,0 +1,358 @@
+//! `Db`: the database handle. One backend is chosen at run time from the URL scheme; the pool
+//! settings come from [`DbOptions`] or the environment.
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::dialect::Dialect;
+use crate::entity::Entity;
+use crate::error::RepoError;
+
+/// The URL [`Db::from_env`] opens when `DATABASE_URL` is unset: an SQLite file in the working
+/// directory, created on first use.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://repo.db";
+
+/// Pool settings for [`Db::connect_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DbOptions {
+    /// Most connections the pool opens. Default: 10 (1 for an in-memory SQLite database,
+    /// whose contents belong to a single connection).
+    pub max_connections: u32,
+    /// How long a caller waits for a free connection before [`RepoError::PoolTimeout`].
+    /// Default: 30 s.
+    pub acquire_timeout: Duration,
+    /// How long SQLite waits on a locked database before reporting it busy. Default: 5 s.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for DbOptions {
+    fn default() -> Self {
+        DbOptions {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(30),
+            sqlite_busy_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+impl DbOptions {
+    /// Reads `DATABASE_MAX_CONNECTIONS` and `DATABASE_ACQUIRE_TIMEOUT_MS` over the defaults.
+    pub fn from_env() -> Result<Self, RepoError> {
+        let mut options = DbOptions::default();
+        if let Some(value) = env_number("DATABASE_MAX_CONNECTIONS")? {
+            options.max_connections = u32::try_from(value).map_err(|_| {
+                RepoError::config("DATABASE_MAX_CONNECTIONS is larger than u32::MAX")
+            })?;
+        }
+        if let Some(value) = env_number("DATABASE_ACQUIRE_TIMEOUT_MS")? {
+            options.acquire_timeout = Duration::from_millis(value);
+        }
+        Ok(options)
+    }
+}
+
+fn env_number(name: &str) -> Result<Option<u64>, RepoError> {
+    match std::env::var(name) {
+        Ok(text) => text
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| RepoError::config(format!("{name} must be a whole number"))),
+        Err(std::env::VarError::NotPresent) => Ok(None),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            Err(RepoError::config(format!("{name} is not valid UTF-8")))
+        }
+    }
+}
+
+/// A handle to one database: a connection pool of the backend named by the URL.
+///
+/// Cloning is cheap (a reference count); every clone shares the pool.
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<DbInner>,
+}
+
+struct DbInner {
+    pool: Pool,
+    url: String,
+    /// MariaDB 10.5+ answers `INSERT ... RETURNING`; MySQL does not.
+    insert_returning: bool,
+}
+
+pub(crate) enum Pool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+}
+
+impl Db {
+    /// Connects with [`DbOptions::from_env`] to `DATABASE_URL`, or to [`DEFAULT_DATABASE_URL`]
+    /// (an embedded SQLite file) when it is unset.
+    pub async fn from_env() -> Result<Db, RepoError> {
+        let url = match std::env::var("DATABASE_URL") {
+            Ok(url) if !url.trim().is_empty() => url,
+            Ok(_) | Err(std::env::VarError::NotPresent) => DEFAULT_DATABASE_URL.to_owned(),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(RepoError::config("DATABASE_URL is not valid UTF-8"));
+            }
+        };
+        Db::connect_with(&url, DbOptions::from_env()?).await
+    }
+
+    /// Connects to `url` with default pool settings.
+    ///
+    /// Schemes: `sqlite:` (file or `sqlite::memory:`), `postgres:` / `postgresql:`,
+    /// `mysql:` / `mariadb:`. A backend whose cargo feature is off is an error that names it.
+    pub async fn connect(url: &str) -> Result<Db, RepoError> {
+        Db::connect_with(url, DbOptions::default()).await
+    }
+
+    /// Connects to `url` with the given pool settings.
+    pub async fn connect_with(url: &str, options: DbOptions) -> Result<Db, RepoError> {
+        let dialect = dialect_of(url)?;
+        let redacted = redact_url(url);
+        tracing::debug!(url = %redacted, %dialect, "connecting");
+        let (pool, insert_returning) = match dialect {
+            Dialect::Sqlite => connect_sqlite(url, &options).await?,
+            Dialect::Postgres => connect_postgres(url, &options).await?,
+            Dialect::MySql => connect_mysql(url, &options).await?,
+        };
+        Ok(Db { inner: Arc::new(DbInner { pool, url: redacted, insert_returning }) })
+    }
+
+    /// The dialect of this database.
+    pub fn dialect(&self) -> Dialect {
+        match self.inner.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// The connection URL with any password replaced by `***`.
+    pub fn url(&self) -> &str {
+        &self.inner.url
+    }
+
+    /// Creates the entity's table and indexes if they do not exist (`CREATE TABLE IF NOT
+    /// EXISTS`). For versioned schemas use generated migrations instead.
+    pub async fn create_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        let dialect = self.dialect();
+        for statement in E::TABLE.create_statements(dialect) {
+            self.execute_ddl(&statement).await.map_err(|e| e.in_entity(E::NAME))?;
+        }
+        Ok(())
+    }
+
+    /// Drops the entity's table if it exists. Meant for tests and tooling.
+    pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        let statement = E::TABLE.drop_statement(self.dialect());
+        self.execute_ddl(&statement).await.map_err(|e| e.in_entity(E::NAME))
+    }
+
+    /// Runs one DDL statement assembled from derive-validated identifiers.
+    pub(crate) async fn execute_ddl(&self, sql: &str) -> Result<(), RepoError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_owned());
+        let result = match &self.inner.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+        };
+        result.map_err(|e| RepoError::from_sqlx(e, None))
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub async fn close(&self) {
+        match &self.inner.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => pool.close().await,
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => pool.close().await,
+            #[cfg(feature = "mysql")]
+            Pool::MySql(pool) => pool.close().await,
+        }
+    }
+
+    pub(crate) fn pool(&self) -> &Pool {
+        &self.inner.pool
+    }
+
+    pub(crate) fn insert_returning(&self) -> bool {
+        self.inner.insert_returning
+    }
+}
+
+impl fmt::Debug for Db {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Db")
+            .field("dialect", &self.dialect())
+            .field("url", &self.inner.url)
+            .finish()
+    }
+}
+
+/// The dialect named by a URL's scheme.
+pub(crate) fn dialect_of(url: &str) -> Result<Dialect, RepoError> {
+    let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+    match scheme.as_deref() {
+        Some("sqlite") => Ok(Dialect::Sqlite),
+        Some("postgres" | "postgresql") => Ok(Dialect::Postgres),
+        Some("mysql" | "mariadb") => Ok(Dialect::MySql),
+        _ => Err(RepoError::config(format!(
+            "unsupported database URL `{}`: expected a sqlite:, postgres: or mysql: URL",
+            redact_url(url)
+        ))),
+    }
+}
+
+/// The URL with the password of its authority, if any, replaced by `***`.
+pub(crate) fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let Some((userinfo, host)) = authority.rsplit_once('@') else {
+        return url.to_owned();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+        None => url.to_owned(),
+    }
+}
+
+pub(crate) fn not_compiled(dialect: Dialect) -> RepoError {
+    RepoError::config(format!(
+        "the {dialect} backend is not compiled in: enable the `{dialect}` feature of repo-runtime"
+    ))
+}
+
+fn connect_error(error: sqlx::Error) -> RepoError {
+    RepoError::from_sqlx(error, None)
+}
+
+#[cfg(feature = "sqlite")]
+async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
+    let connect = SqliteConnectOptions::from_str(url)
+        .map_err(connect_error)?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(options.sqlite_busy_timeout);
+    let in_memory = url.contains(":memory:") || url.contains("mode=memory");
+    let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+    let connect = if in_memory {
+        // Each connection to `:memory:` is a separate database: keep exactly one, forever.
+        pool = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        connect
+    } else {
+        pool = pool.max_connections(options.max_connections);
+        connect.journal_mode(SqliteJournalMode::Wal)
+    };
+    let pool = pool.connect_with(connect).await.map_err(connect_error)?;
+    Ok((Pool::Sqlite(pool), true))
+}
+
+#[cfg(not(feature = "sqlite"))]
+async fn connect_sqlite(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    Err(not_compiled(Dialect::Sqlite))
+}
+
+#[cfg(feature = "postgres")]
+async fn connect_postgres(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let connect = PgConnectOptions::from_str(url).map_err(connect_error)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(connect_error)?;
+    Ok((Pool::Postgres(pool), true))
+}
+
+#[cfg(not(feature = "postgres"))]
+async fn connect_postgres(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    Err(not_compiled(Dialect::Postgres))
+}
+
+#[cfg(feature = "mysql")]
+async fn connect_mysql(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+    // sqlx knows only the `mysql:` scheme; MariaDB speaks the same protocol.
+    let url = match url.split_once(':') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => format!("mysql:{rest}"),
+        _ => url.to_owned(),
+    };
+    let connect = MySqlConnectOptions::from_str(&url).map_err(connect_error)?;
+    let pool = MySqlPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await
+        .map_err(connect_error)?;
+    let version: String =
+        sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool).await.map_err(connect_error)?;
+    Ok((Pool::MySql(pool), mariadb_has_returning(&version)))
+}
+
+#[cfg(not(feature = "mysql"))]
+async fn connect_mysql(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+    Err(not_compiled(Dialect::MySql))
+}
+
+/// `INSERT ... RETURNING` arrived in MariaDB 10.5; MySQL has none.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn mariadb_has_returning(version: &str) -> bool {
+    if !version.to_ascii_lowercase().contains("mariadb") {
+        return false;
+    }
+    let mut parts = version.split(['.', '-']).map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (10, 5)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cr%40t@db.local:5432/app?sslmode=require"),
+            "postgres://app:***@db.local:5432/app?sslmode=require"
+        );
+        assert_eq!(redact_url("mysql://root@127.0.0.1/test"), "mysql://root@127.0.0.1/test");
+        assert_eq!(redact_url("sqlite://repo.db"), "sqlite://repo.db");
+    }
+
+    #[test]
+    fn the_scheme_chooses_the_dialect() {
+        assert_eq!(dialect_of("sqlite::memory:").ok(), Some(Dialect::Sqlite));
+        assert_eq!(dialect_of("postgresql://x/y").ok(), Some(Dialect::Postgres));
+        assert_eq!(dialect_of("MariaDB://x/y").ok(), Some(Dialect::MySql));
+        let error = dialect_of("oracle://scott:tiger@x/y").unwrap_err().to_string();
+        assert!(error.contains("oracle://scott:***@x/y"), "{error}");
+        assert!(!error.contains("tiger"), "{error}");
+    }
+
+    #[test]
+    fn only_mariadb_from_10_5_has_insert_returning() {
+        assert!(mariadb_has_returning("10.11.6-MariaDB-0+deb12u1"));
+        assert!(!mariadb_has_returning("10.4.32-MariaDB"));
+        assert!(!mariadb_has_returning("8.0.36"));
+    }
+}

@@ -1,0 +1,121 @@
+//! The traits the derive implements: [`Entity`] for the persisted struct and [`ColumnName`] for
+//! its generated column enum, plus [`RowSource`], the row the generated mapper reads.
+
+use crate::dialect::Sql;
+use crate::error::RepoError;
+use crate::executor::Statement;
+use crate::schema::Table;
+use crate::value::Decodable;
+
+/// A struct persisted in one table. Implemented by `#[derive(Repository)]`; the low-level
+/// methods are hidden because only generated code and the runtime call them.
+pub trait Entity: Sized + Send + Sync + Unpin + 'static {
+    /// The primary key: the key field's type, or a tuple of the key fields in declaration order.
+    type Id: Send + Sync + Clone + Ord + std::fmt::Debug + 'static;
+    /// What `insert` takes: `New{Entity}` when the database generates the key, else the entity.
+    type New: Send + Sync + 'static;
+    /// The generated enum of this entity's columns, used for ordering.
+    type Column: ColumnName;
+
+    /// The Rust name of the entity, used in error messages.
+    const NAME: &'static str;
+    /// The table definition.
+    const TABLE: &'static Table;
+    /// The entity's statements, rendered for every dialect at compile time.
+    #[doc(hidden)]
+    const SQL: &'static EntitySql;
+
+    /// This entity's key.
+    fn id(&self) -> Self::Id;
+
+    /// Reads the entity from a row whose columns are in `TABLE` order.
+    #[doc(hidden)]
+    fn decode<R: RowSource>(row: &R) -> Result<Self, RepoError>;
+    /// Binds the key columns.
+    #[doc(hidden)]
+    fn bind_id(id: &Self::Id, statement: &mut Statement);
+    /// Binds the columns of [`EntitySql::insert`].
+    #[doc(hidden)]
+    fn bind_new(new: &Self::New, statement: &mut Statement);
+    /// Binds the columns of [`EntitySql::update`]: the non-key columns, then the key.
+    #[doc(hidden)]
+    fn bind_update(&self, statement: &mut Statement);
+    /// Binds every column in `TABLE` order.
+    #[doc(hidden)]
+    fn bind_all(&self, statement: &mut Statement);
+    /// Builds the entity from its insert input and the key the database generated (backends
+    /// without `RETURNING`). Entities without a generated key ignore `generated`.
+    #[doc(hidden)]
+    fn from_new(new: Self::New, generated: i64) -> Result<Self, RepoError>;
+    /// The database-generated key, for ordering the rows a batch insert returns.
+    #[doc(hidden)]
+    fn generated_key(&self) -> Option<i64>;
+}
+
+/// The generated column enum of an entity.
+pub trait ColumnName: Copy + Send + Sync + 'static {
+    /// The column's name in the database (unquoted).
+    fn name(self) -> &'static str;
+}
+
+/// The statements of one entity, each rendered for every dialect by the derive.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct EntitySql {
+    /// `SELECT <columns> FROM <table>`.
+    pub select: Sql,
+    /// `SELECT <columns> FROM <table> WHERE <key> = ?`.
+    pub select_by_id: Sql,
+    /// `SELECT 1 FROM <table> WHERE <key> = ?`.
+    pub exists_by_id: Sql,
+    /// `SELECT COUNT(*) FROM <table>`.
+    pub count: Sql,
+    /// `INSERT` of the insert input's columns, with `RETURNING <columns>` except on MySQL.
+    pub insert: Sql,
+    /// `INSERT INTO <table> (<insert columns>) VALUES ` for batches.
+    pub insert_values: Sql,
+    /// ` RETURNING <columns>`, appended to batches where the backend allows it.
+    pub returning: Sql,
+    /// Number of columns [`EntitySql::insert`] binds per row.
+    pub insert_width: usize,
+    /// `INSERT` of every column (MySQL upsert).
+    pub insert_all: Sql,
+    /// `UPDATE ... SET <non-key> WHERE <key>`, with `RETURNING` except on MySQL.
+    pub update: Sql,
+    /// Insert-or-update on the key. On MySQL `ON DUPLICATE KEY UPDATE`, used only when the
+    /// table has no other unique key (it would fire on those too).
+    pub upsert: Sql,
+    /// `DELETE FROM <table> WHERE <key> = ?`.
+    pub delete_by_id: Sql,
+    /// The key columns as they appear before `IN`: `"id"` or `("a", "b")`.
+    pub key_columns: Sql,
+    /// Number of key columns.
+    pub key_width: usize,
+}
+
+/// A result row the generated mapper reads by position.
+pub trait RowSource {
+    /// Reads column `index` (named `column`, for errors) as `T`.
+    fn get<T: Decodable>(&self, index: usize, column: &'static str) -> Result<T, RepoError>;
+}
+
+macro_rules! row_source {
+    ($feature:literal, $row:ty) => {
+        #[cfg(feature = $feature)]
+        impl RowSource for $row {
+            #[inline]
+            fn get<T: Decodable>(&self, index: usize, column: &'static str) -> Result<T, RepoError> {
+                sqlx::Row::try_get::<T, usize>(self, index).map_err(|source| RepoError::Decode {
+                    entity: "database",
+                    column,
+                    rust_type: std::any::type_name::<T>(),
+                    source,
+                })
+            }
+        }
+    };
+}
+
+row_source!("sqlite", sqlx::sqlite::SqliteRow);
+row_source!("postgres", sqlx::postgres::PgRow);
+row_source!("mysql", sqlx::mysql::MySqlRow);

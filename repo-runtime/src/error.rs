@@ -1,0 +1,410 @@
+//! `RepoError` and the one table that classifies backend errors by SQLSTATE or vendor code.
+//!
+//! Messages name the entity, the field and the constraint, never a bound value. The backend's
+//! own error is kept as the `source`; driver messages may quote values, so log the
+//! `RepoError` itself rather than its source chain.
+
+use crate::schema::Table;
+
+/// Everything a repository call can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RepoError {
+    /// No row has the requested key.
+    #[error("{entity} not found")]
+    NotFound {
+        /// The entity looked up.
+        entity: &'static str,
+    },
+    /// A unique key or primary key already holds the value.
+    #[error("{entity}: a row with the same {} already exists (constraint {constraint})", field.unwrap_or("key"))]
+    Conflict {
+        /// The entity written.
+        entity: &'static str,
+        /// The constraint the database named.
+        constraint: String,
+        /// The Rust field(s) of that constraint, comma-separated, when known.
+        field: Option<&'static str>,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A foreign key does not match, or a referenced row is still in use.
+    #[error("{entity}: foreign key violation{}", constraint.as_deref().map(|c| format!(" (constraint {c})")).unwrap_or_default())]
+    ForeignKey {
+        /// The entity written.
+        entity: &'static str,
+        /// The constraint, when the backend names it.
+        constraint: Option<String>,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A `NOT NULL` column received `NULL`.
+    #[error("{entity}: a required column was NULL{}", column.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    NotNull {
+        /// The entity written.
+        entity: &'static str,
+        /// The column, when the backend names it.
+        column: Option<String>,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// A `CHECK` constraint failed.
+    #[error("{entity}: check constraint failed{}", constraint.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
+    Check {
+        /// The entity written.
+        entity: &'static str,
+        /// The constraint, when the backend names it.
+        constraint: Option<String>,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The statement ran past its time limit and was cancelled.
+    #[error("{entity}: statement timed out")]
+    Timeout {
+        /// The entity concerned, or `database`.
+        entity: &'static str,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// No pooled connection became free within the acquire timeout.
+    #[error("timed out waiting for a database connection from the pool")]
+    PoolTimeout,
+    /// A failure that may succeed when tried again: deadlock, serialization failure, busy
+    /// database, lost connection before commit.
+    #[error("{entity}: transient database failure (safe to retry)")]
+    Transient {
+        /// The entity concerned, or `database`.
+        entity: &'static str,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The caller passed something the database cannot take.
+    #[error("{entity}: invalid input: {message}")]
+    InvalidInput {
+        /// The entity concerned.
+        entity: &'static str,
+        /// What is wrong, without the value.
+        message: String,
+    },
+    /// A column's value could not be read into its field.
+    #[error("{entity}: cannot decode column `{column}` as {rust_type}")]
+    Decode {
+        /// The entity read.
+        entity: &'static str,
+        /// The column.
+        column: &'static str,
+        /// The Rust type it was read into.
+        rust_type: &'static str,
+        /// The driver's error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The handle was misconfigured: a bad URL, a backend not compiled in.
+    #[error("configuration error: {message}")]
+    Config {
+        /// What is wrong.
+        message: String,
+    },
+    /// A transaction handle was used after its commit or rollback.
+    #[error("the transaction is already finished")]
+    TransactionFinished,
+    /// Any other database error.
+    #[error("{entity}: database error{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
+    Database {
+        /// The entity concerned, or `database`.
+        entity: &'static str,
+        /// The SQLSTATE or vendor code, when there is one.
+        code: Option<String>,
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
+}
+
+/// Placeholder entity name for errors that arise outside any entity.
+const NO_ENTITY: &str = "database";
+
+/// What a backend error means, before it is attached to an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Every table is compiled (and unit-tested) whichever backends are enabled.
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
+enum Kind {
+    Unique,
+    ForeignKey,
+    NotNull,
+    Check,
+    Timeout,
+    Transient,
+    Other,
+}
+
+/// The classification table. PostgreSQL and MySQL by SQLSTATE or vendor number, SQLite by
+/// extended result code.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn classify_postgres(sqlstate: &str) -> Kind {
+    match sqlstate {
+        "23505" => Kind::Unique,
+        "23503" => Kind::ForeignKey,
+        "23502" => Kind::NotNull,
+        "23514" => Kind::Check,
+        "57014" => Kind::Timeout,
+        // serialization failure, deadlock, admin shutdown, crash shutdown, cannot connect now,
+        // too many connections
+        "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" => Kind::Transient,
+        // connection exceptions, except 08007 (transaction resolution unknown)
+        code if code.starts_with("08") && code != "08007" => Kind::Transient,
+        _ => Kind::Other,
+    }
+}
+
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn classify_mysql(number: u16) -> Kind {
+    match number {
+        // ER_DUP_KEY, ER_DUP_ENTRY, ER_DUP_UNIQUE, ER_DUP_ENTRY_WITH_KEY_NAME
+        1022 | 1062 | 1169 | 1586 => Kind::Unique,
+        // ER_ROW_IS_REFERENCED(_2), ER_NO_REFERENCED_ROW(_2)
+        1216 | 1217 | 1451 | 1452 => Kind::ForeignKey,
+        // ER_BAD_NULL_ERROR, ER_NO_DEFAULT_FOR_FIELD
+        1048 | 1364 => Kind::NotNull,
+        // MySQL ER_CHECK_CONSTRAINT_VIOLATED, MariaDB ER_CONSTRAINT_FAILED
+        3819 | 4025 => Kind::Check,
+        // MySQL ER_QUERY_TIMEOUT, MariaDB ER_STATEMENT_TIMEOUT, ER_QUERY_INTERRUPTED
+        3024 | 1969 | 1317 => Kind::Timeout,
+        // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT, ER_CON_COUNT_ERROR,
+        // ER_SERVER_SHUTDOWN
+        1205 | 1213 | 3572 | 1040 | 1053 => Kind::Transient,
+        _ => Kind::Other,
+    }
+}
+
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+fn classify_sqlite(extended_code: &str) -> Kind {
+    match extended_code {
+        // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
+        "2067" | "1555" => Kind::Unique,
+        "787" => Kind::ForeignKey,
+        "1299" => Kind::NotNull,
+        "275" => Kind::Check,
+        // SQLITE_BUSY, SQLITE_LOCKED and their extended codes
+        "5" | "6" | "261" | "262" | "517" | "773" => Kind::Transient,
+        _ => Kind::Other,
+    }
+}
+
+impl RepoError {
+    /// Whether the failed operation may succeed if run again unchanged.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, RepoError::Transient { .. } | RepoError::PoolTimeout)
+    }
+
+    /// Whether this is [`RepoError::NotFound`].
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, RepoError::NotFound { .. })
+    }
+
+    /// Whether this is [`RepoError::Conflict`].
+    pub fn is_conflict(&self) -> bool {
+        matches!(self, RepoError::Conflict { .. })
+    }
+
+    /// [`RepoError::NotFound`] for `entity`.
+    pub fn not_found(entity: &'static str) -> RepoError {
+        RepoError::NotFound { entity }
+    }
+
+    /// [`RepoError::Config`] with `message`.
+    pub fn config(message: impl Into<String>) -> RepoError {
+        RepoError::Config { message: message.into() }
+    }
+
+    /// [`RepoError::InvalidInput`] for `entity`.
+    pub fn invalid_input(entity: &'static str, message: impl Into<String>) -> RepoError {
+        RepoError::InvalidInput { entity, message: message.into() }
+    }
+
+    /// Names `entity` on an error raised where the entity was not known.
+    pub(crate) fn in_entity(mut self, name: &'static str) -> RepoError {
+        match &mut self {
+            RepoError::NotFound { entity }
+            | RepoError::Conflict { entity, .. }
+            | RepoError::ForeignKey { entity, .. }
+            | RepoError::NotNull { entity, .. }
+            | RepoError::Check { entity, .. }
+            | RepoError::Timeout { entity, .. }
+            | RepoError::Transient { entity, .. }
+            | RepoError::InvalidInput { entity, .. }
+            | RepoError::Decode { entity, .. }
+            | RepoError::Database { entity, .. }
+                if *entity == NO_ENTITY =>
+            {
+                *entity = name;
+            }
+            _ => {}
+        }
+        self
+    }
+
+    /// Classifies a driver error. `table` names the entity and resolves constraint names to
+    /// fields.
+    pub(crate) fn from_sqlx(error: sqlx::Error, table: Option<&'static Table>) -> RepoError {
+        let entity = table.map_or(NO_ENTITY, |table| table.entity);
+        match &error {
+            sqlx::Error::PoolTimedOut => return RepoError::PoolTimeout,
+            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+                return RepoError::Transient { entity, source: error };
+            }
+            sqlx::Error::Database(_) => {}
+            _ => return RepoError::Database { entity, code: None, source: error },
+        }
+        let details = database_details(&error);
+        match details.kind {
+            Kind::Unique => {
+                let constraint = table.and_then(|table| match &details.unique {
+                    UniqueHint::Name(name) => table.constraint(name),
+                    UniqueHint::Columns(columns) => {
+                        let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+                        table.constraint_on(&columns)
+                    }
+                    UniqueHint::None => None,
+                });
+                let name = match (&details.unique, constraint) {
+                    (_, Some(constraint)) => constraint.name.to_owned(),
+                    (UniqueHint::Name(name), None) => name.clone(),
+                    (UniqueHint::Columns(columns), None) => columns.join(", "),
+                    (UniqueHint::None, None) => String::from("unknown"),
+                };
+                RepoError::Conflict {
+                    entity,
+                    constraint: name,
+                    field: constraint.map(|constraint| constraint.fields),
+                    source: error,
+                }
+            }
+            Kind::ForeignKey => {
+                RepoError::ForeignKey { entity, constraint: details.constraint, source: error }
+            }
+            Kind::NotNull => RepoError::NotNull { entity, column: details.column, source: error },
+            Kind::Check => RepoError::Check { entity, constraint: details.constraint, source: error },
+            Kind::Timeout => RepoError::Timeout { entity, source: error },
+            Kind::Transient => RepoError::Transient { entity, source: error },
+            Kind::Other => RepoError::Database { entity, code: details.code, source: error },
+        }
+    }
+}
+
+/// How the backend identified the violated unique key.
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql", feature = "sqlite")), allow(dead_code))]
+enum UniqueHint {
+    Name(String),
+    Columns(Vec<String>),
+    None,
+}
+
+struct Details {
+    kind: Kind,
+    code: Option<String>,
+    constraint: Option<String>,
+    column: Option<String>,
+    unique: UniqueHint,
+}
+
+fn database_details(error: &sqlx::Error) -> Details {
+    let mut details =
+        Details { kind: Kind::Other, code: None, constraint: None, column: None, unique: UniqueHint::None };
+    let Some(database) = error.as_database_error() else {
+        return details;
+    };
+    details.code = database.code().map(|code| code.into_owned());
+    details.constraint = database.constraint().map(str::to_owned);
+    #[cfg(feature = "postgres")]
+    if let Some(pg) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        details.kind = classify_postgres(pg.code());
+        details.column = pg.column().map(str::to_owned);
+        if let Some(name) = pg.constraint() {
+            details.unique = UniqueHint::Name(name.to_owned());
+        }
+        return details;
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(my) = database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        details.kind = classify_mysql(my.number());
+        details.code = Some(my.number().to_string());
+        if details.kind == Kind::Unique {
+            // The key's name is only in the text: "Duplicate entry '…' for key 'name'".
+            // Naming it is not classifying; the value before it is never kept.
+            if let Some(name) = my.message().rsplit_once("for key '").map(|(_, rest)| rest) {
+                let name = name.trim_end_matches('\'');
+                let name = name.rsplit_once('.').map_or(name, |(_, key)| key);
+                details.unique = UniqueHint::Name(name.to_owned());
+            }
+        }
+        if details.kind == Kind::NotNull {
+            details.column = quoted_after(my.message(), "Column '");
+        }
+        return details;
+    }
+    #[cfg(feature = "sqlite")]
+    if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+        let code = details.code.clone().unwrap_or_default();
+        details.kind = classify_sqlite(&code);
+        // "UNIQUE constraint failed: users.email, users.name"
+        let columns = database.message().split_once("failed: ").map(|(_, list)| {
+            list.split(", ")
+                .map(|qualified| qualified.rsplit_once('.').map_or(qualified, |(_, c)| c).to_owned())
+                .collect::<Vec<_>>()
+        });
+        match details.kind {
+            Kind::Unique => {
+                if let Some(columns) = columns {
+                    details.unique = UniqueHint::Columns(columns);
+                }
+            }
+            Kind::NotNull => details.column = columns.and_then(|c| c.into_iter().next()),
+            _ => {}
+        }
+        return details;
+    }
+    details
+}
+
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn quoted_after(message: &str, marker: &str) -> Option<String> {
+    let rest = message.split_once(marker)?.1;
+    Some(rest.split_once('\'')?.0.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn postgres_codes_are_classified_by_sqlstate() {
+        assert_eq!(classify_postgres("23505"), Kind::Unique);
+        assert_eq!(classify_postgres("40P01"), Kind::Transient);
+        assert_eq!(classify_postgres("08006"), Kind::Transient);
+        assert_eq!(classify_postgres("08007"), Kind::Other);
+        assert_eq!(classify_postgres("57014"), Kind::Timeout);
+        assert_eq!(classify_postgres("42601"), Kind::Other);
+    }
+
+    #[test]
+    fn mysql_and_sqlite_codes_are_classified_by_number() {
+        assert_eq!(classify_mysql(1062), Kind::Unique);
+        assert_eq!(classify_mysql(1213), Kind::Transient);
+        assert_eq!(classify_mysql(1452), Kind::ForeignKey);
+        assert_eq!(classify_sqlite("2067"), Kind::Unique);
+        assert_eq!(classify_sqlite("517"), Kind::Transient);
+        assert_eq!(classify_sqlite("1299"), Kind::NotNull);
+    }
+
+    #[test]
+    fn not_found_names_the_entity_only() {
+        assert_eq!(RepoError::not_found("User").to_string(), "User not found");
+    }
+}

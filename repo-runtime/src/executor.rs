@@ -1,0 +1,327 @@
+//! One way to run a statement: on the pool of a [`Db`], or on the connection of an open
+//! [`Tx`]. Generated repositories hold an [`Executor`] and never see which.
+
+use crate::db::{Db, Pool};
+use crate::dialect::{Dialect, Sql};
+use crate::entity::Entity;
+use crate::error::RepoError;
+use crate::schema::Table;
+use crate::transaction::{Tx, TxState};
+use crate::value::Encodable;
+
+/// Where a repository runs its statements: a database handle or an open transaction.
+///
+/// Build one with `From`: `&Db`, `Db`, `&Tx` and `Tx` all convert. Cloning is cheap.
+#[derive(Debug, Clone)]
+pub enum Executor {
+    /// Each statement on a pooled connection, in autocommit.
+    Db(Db),
+    /// Every statement inside one transaction.
+    Tx(Tx),
+}
+
+impl From<&Db> for Executor {
+    fn from(db: &Db) -> Self {
+        Executor::Db(db.clone())
+    }
+}
+
+impl From<Db> for Executor {
+    fn from(db: Db) -> Self {
+        Executor::Db(db)
+    }
+}
+
+impl From<&Tx> for Executor {
+    fn from(tx: &Tx) -> Self {
+        Executor::Tx(tx.clone())
+    }
+}
+
+impl From<Tx> for Executor {
+    fn from(tx: Tx) -> Self {
+        Executor::Tx(tx)
+    }
+}
+
+impl From<&Executor> for Executor {
+    fn from(executor: &Executor) -> Self {
+        executor.clone()
+    }
+}
+
+/// A statement being built: its text for the executor's dialect and the values bound so far.
+pub struct Statement {
+    inner: Query,
+    /// The first value that failed to encode; reported when the statement runs.
+    encode_error: Option<String>,
+}
+
+enum Query {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
+    /// The dialect's backend is not compiled in; running the statement reports it.
+    #[allow(dead_code)]
+    Unavailable(Dialect),
+}
+
+impl Statement {
+    fn new(dialect: Dialect, sql: sqlx::SqlStr) -> Statement {
+        let inner = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => Query::Sqlite(sqlx::query(sql)),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Query::Postgres(sqlx::query(sql)),
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => Query::MySql(sqlx::query(sql)),
+            #[allow(unreachable_patterns)]
+            _ => Query::Unavailable(dialect),
+        };
+        Statement { inner, encode_error: None }
+    }
+
+    /// Binds the next parameter.
+    #[inline]
+    pub fn bind<T: Encodable>(&mut self, value: T) {
+        let result = match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(query) => query.try_bind(value),
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(value),
+            #[cfg(feature = "mysql")]
+            Query::MySql(query) => query.try_bind(value),
+            Query::Unavailable(_) => Ok(()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    fn check(&self, table: &'static Table) -> Result<(), RepoError> {
+        match &self.encode_error {
+            // The encoder's message describes the type, not the value.
+            Some(message) => Err(RepoError::invalid_input(
+                table.entity,
+                format!("a parameter could not be encoded: {message}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// What a statement without rows reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Rows inserted, updated or deleted (on MySQL: rows matched).
+    pub rows_affected: u64,
+    /// The auto-increment value of the last inserted row (MySQL and SQLite), else 0.
+    pub last_insert_id: i64,
+}
+
+/// Runs `$body` with `$query` (the backend's query) and `$target` (the pool, or the
+/// transaction's connection); the body is type-checked once per backend.
+macro_rules! dispatch {
+    ($executor:expr, $statement:expr, $table:expr, |$query:ident, $target:ident| $body:expr) => {{
+        let statement: Statement = $statement;
+        statement.check($table)?;
+        match statement.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite($query) => match $executor {
+                Executor::Db(db) => {
+                    let $target = match db.pool() {
+                        Pool::Sqlite(pool) => pool,
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+                Executor::Tx(tx) => {
+                    let mut guard = tx.lock().await;
+                    let $target = match &mut *guard {
+                        TxState::Sqlite(tx) => &mut **tx,
+                        TxState::Finished => return Err(RepoError::TransactionFinished),
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+            },
+            #[cfg(feature = "postgres")]
+            Query::Postgres($query) => match $executor {
+                Executor::Db(db) => {
+                    let $target = match db.pool() {
+                        Pool::Postgres(pool) => pool,
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+                Executor::Tx(tx) => {
+                    let mut guard = tx.lock().await;
+                    let $target = match &mut *guard {
+                        TxState::Postgres(tx) => &mut **tx,
+                        TxState::Finished => return Err(RepoError::TransactionFinished),
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+            },
+            #[cfg(feature = "mysql")]
+            Query::MySql($query) => match $executor {
+                Executor::Db(db) => {
+                    let $target = match db.pool() {
+                        Pool::MySql(pool) => pool,
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+                Executor::Tx(tx) => {
+                    let mut guard = tx.lock().await;
+                    let $target = match &mut *guard {
+                        TxState::MySql(tx) => &mut **tx,
+                        TxState::Finished => return Err(RepoError::TransactionFinished),
+                        #[allow(unreachable_patterns)]
+                        _ => return Err(mismatch()),
+                    };
+                    $body
+                }
+            },
+            Query::Unavailable(dialect) => Err(crate::db::not_compiled(dialect)),
+        }
+    }};
+}
+
+fn mismatch() -> RepoError {
+    RepoError::config("statement built for another backend than the handle's")
+}
+
+impl Executor {
+    /// The dialect statements must be written in.
+    #[inline]
+    pub fn dialect(&self) -> Dialect {
+        match self {
+            Executor::Db(db) => db.dialect(),
+            Executor::Tx(tx) => tx.dialect(),
+        }
+    }
+
+    pub(crate) fn db(&self) -> &Db {
+        match self {
+            Executor::Db(db) => db,
+            Executor::Tx(tx) => tx.db(),
+        }
+    }
+
+    /// Starts a statement from compile-time text.
+    #[inline]
+    pub fn statement(&self, sql: &Sql) -> Statement {
+        Statement::new(self.dialect(), sqlx::SqlStr::from_static(sql.get(self.dialect())))
+    }
+
+    /// Starts a statement assembled at run time from derive-validated identifiers and
+    /// placeholders. Never pass text that contains a value.
+    pub(crate) fn assembled(&self, sql: String) -> Statement {
+        use sqlx::SqlSafeStr;
+        Statement::new(self.dialect(), sqlx::AssertSqlSafe(sql).into_sql_str())
+    }
+
+    /// Runs a statement that returns at most one row of `E`.
+    pub async fn fetch_optional<E: Entity>(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<E>, RepoError> {
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_optional(target).await {
+                Ok(Some(row)) => E::decode(&row).map(Some).map_err(|e| e.in_entity(E::NAME)),
+                Ok(None) => Ok(None),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
+    /// Runs a statement that returns rows of `E`.
+    pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_all(target).await {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|row| E::decode(row))
+                    .collect::<Result<Vec<E>, RepoError>>()
+                    .map_err(|e| e.in_entity(E::NAME)),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
+    /// Runs a statement and reports whether it returned any row.
+    pub async fn fetch_exists<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_optional(target).await {
+                Ok(row) => Ok(row.is_some()),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
+    /// Runs a statement whose one row holds one `BIGINT` (a count).
+    pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
+        use crate::entity::RowSource;
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_one(target).await {
+                Ok(row) => {
+                    let count: i64 = row.get(0, "count").map_err(|e| e.in_entity(E::NAME))?;
+                    Ok(u64::try_from(count).unwrap_or(0))
+                }
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
+    /// Runs a statement that returns no rows.
+    pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.execute(target).await {
+                Ok(done) => Ok(outcome(&done)),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+}
+
+trait QueryOutcome {
+    fn outcome(&self) -> Outcome;
+}
+
+#[cfg(feature = "sqlite")]
+impl QueryOutcome for sqlx::sqlite::SqliteQueryResult {
+    fn outcome(&self) -> Outcome {
+        Outcome { rows_affected: self.rows_affected(), last_insert_id: self.last_insert_rowid() }
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl QueryOutcome for sqlx::postgres::PgQueryResult {
+    fn outcome(&self) -> Outcome {
+        Outcome { rows_affected: self.rows_affected(), last_insert_id: 0 }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
+    fn outcome(&self) -> Outcome {
+        Outcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: i64::try_from(self.last_insert_id()).unwrap_or(i64::MAX),
+        }
+    }
+}
+
+fn outcome(done: &impl QueryOutcome) -> Outcome {
+    done.outcome()
+}

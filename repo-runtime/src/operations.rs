@@ -1,0 +1,258 @@
+//! The repository methods that do not depend on an entity's fields, written once and called by
+//! the generated SQL repositories through their [`Entity`] impl.
+
+use std::collections::BTreeMap;
+
+use crate::dialect::Dialect;
+use crate::entity::{ColumnName, Entity};
+use crate::error::RepoError;
+use crate::executor::Executor;
+use crate::list::{ListOptions, Order};
+
+/// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
+/// statements stop paying off and strain MySQL's packet limit.
+const MAX_ROWS_PER_STATEMENT: usize = 1_000;
+
+fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
+    (dialect.bind_limit() / width.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
+}
+
+/// The row with key `id`, or `None`.
+pub async fn find<E: Entity>(executor: &Executor, id: &E::Id) -> Result<Option<E>, RepoError> {
+    let mut statement = executor.statement(&E::SQL.select_by_id);
+    E::bind_id(id, &mut statement);
+    executor.fetch_optional::<E>(statement).await
+}
+
+/// The row with key `id`, or [`RepoError::NotFound`].
+pub async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoError> {
+    find::<E>(executor, id).await?.ok_or(RepoError::NotFound { entity: E::NAME })
+}
+
+/// Whether a row with key `id` exists.
+pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+    let mut statement = executor.statement(&E::SQL.exists_by_id);
+    E::bind_id(id, &mut statement);
+    executor.fetch_exists::<E>(statement).await
+}
+
+/// The number of rows.
+pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
+    executor.fetch_count::<E>(executor.statement(&E::SQL.count)).await
+}
+
+/// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
+/// repeated key yields its row once. One statement per chunk under the bind limit.
+pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
+    let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
+    for id in ids {
+        let next = position.len();
+        position.entry(id.clone()).or_insert(next);
+    }
+    let unique: Vec<&E::Id> = {
+        let mut by_position: Vec<(&E::Id, &usize)> = position.iter().collect();
+        by_position.sort_by_key(|(_, index)| **index);
+        by_position.into_iter().map(|(id, _)| id).collect()
+    };
+    let dialect = executor.dialect();
+    let width = E::SQL.key_width;
+    let mut found = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(rows_per_statement(dialect, width)) {
+        let mut sql = String::from(E::SQL.select.get(dialect));
+        sql.push_str(" WHERE ");
+        sql.push_str(E::SQL.key_columns.get(dialect));
+        // SQLite accepts a list of row values only from a subquery.
+        sql.push_str(if width > 1 && dialect == Dialect::Sqlite { " IN (VALUES " } else { " IN (" });
+        dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, true);
+        sql.push(')');
+        let mut statement = executor.assembled(sql);
+        for id in chunk {
+            E::bind_id(id, &mut statement);
+        }
+        found.extend(executor.fetch_all::<E>(statement).await?);
+    }
+    found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
+    Ok(found)
+}
+
+/// Rows in the requested order and page.
+pub async fn list<E: Entity>(
+    executor: &Executor,
+    options: &ListOptions<E::Column>,
+) -> Result<Vec<E>, RepoError> {
+    let dialect = executor.dialect();
+    let mut sql = String::from(E::SQL.select.get(dialect));
+    sql.push_str(" ORDER BY ");
+    let mut first = true;
+    let mut push_key = |sql: &mut String, column: &str, order: Order| {
+        if !first {
+            sql.push_str(", ");
+        }
+        first = false;
+        dialect.push_ident(sql, column);
+        sql.push_str(match order {
+            Order::Asc => " ASC",
+            Order::Desc => " DESC",
+        });
+    };
+    for (column, order) in options.get_order() {
+        push_key(&mut sql, column.name(), *order);
+    }
+    for key in E::TABLE.primary_key.columns {
+        if !options.get_order().iter().any(|(column, _)| column.name() == *key) {
+            push_key(&mut sql, key, Order::Asc);
+        }
+    }
+    let (limit, offset) = (options.get_limit(), options.get_offset());
+    if limit.is_some() {
+        sql.push_str(" LIMIT ");
+        dialect.push_placeholder(&mut sql, 1);
+    } else if offset > 0 {
+        // MySQL and SQLite take OFFSET only after a LIMIT; "no limit" is spelled per dialect.
+        match dialect {
+            Dialect::Sqlite => sql.push_str(" LIMIT -1"),
+            Dialect::MySql => sql.push_str(" LIMIT 18446744073709551615"),
+            Dialect::Postgres => {}
+        }
+    }
+    if offset > 0 {
+        sql.push_str(" OFFSET ");
+        dialect.push_placeholder(&mut sql, if limit.is_some() { 2 } else { 1 });
+    }
+    let mut statement = executor.assembled(sql);
+    if let Some(limit) = options.get_limit() {
+        statement.bind(clamp_i64(limit));
+    }
+    if options.get_offset() > 0 {
+        statement.bind(clamp_i64(options.get_offset()));
+    }
+    executor.fetch_all::<E>(statement).await
+}
+
+fn clamp_i64(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+/// Inserts one row and returns it as stored, with its generated key.
+pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
+    let mut statement = executor.statement(&E::SQL.insert);
+    E::bind_new(&new, &mut statement);
+    if executor.dialect() == Dialect::MySql {
+        // MySQL has no RETURNING: the only value the database chose is the key.
+        let outcome = executor.execute::<E>(statement).await?;
+        return E::from_new(new, outcome.last_insert_id);
+    }
+    executor
+        .fetch_optional::<E>(statement)
+        .await?
+        .ok_or(RepoError::NotFound { entity: E::NAME })
+}
+
+/// Inserts every row in one transaction (a savepoint inside an open one), chunked under the
+/// bind limit, and returns them as stored in input order. An empty input runs no statement.
+pub async fn insert_many<E: Entity>(
+    executor: &Executor,
+    news: Vec<E::New>,
+) -> Result<Vec<E>, RepoError> {
+    if news.is_empty() {
+        return Ok(Vec::new());
+    }
+    match executor {
+        Executor::Db(db) => {
+            db.transaction(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await).await
+        }
+        Executor::Tx(tx) => tx.within_savepoint(insert_chunks::<E>(executor, news)).await,
+    }
+}
+
+async fn insert_chunks<E: Entity>(
+    executor: &Executor,
+    news: Vec<E::New>,
+) -> Result<Vec<E>, RepoError> {
+    let dialect = executor.dialect();
+    let mut stored = Vec::with_capacity(news.len());
+    if dialect == Dialect::MySql && !executor.db().insert_returning() {
+        // MySQL cannot say which key each row of a multi-row insert got under every
+        // auto-increment lock mode: insert row by row inside the transaction.
+        for new in news {
+            stored.push(insert::<E>(executor, new).await?);
+        }
+        return Ok(stored);
+    }
+    let width = E::SQL.insert_width;
+    let per_statement = rows_per_statement(dialect, width);
+    for chunk in news.chunks(per_statement) {
+        let mut sql = String::from(E::SQL.insert_values.get(dialect));
+        dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
+        sql.push_str(E::SQL.returning.get(dialect));
+        let mut statement = executor.assembled(sql);
+        for new in chunk {
+            E::bind_new(new, &mut statement);
+        }
+        let mut rows = executor.fetch_all::<E>(statement).await?;
+        // RETURNING does not promise row order; generated keys grow in VALUES order.
+        rows.sort_by_key(E::generated_key);
+        stored.extend(rows);
+    }
+    Ok(stored)
+}
+
+/// Updates every non-key column of the row with the entity's key and returns it as stored;
+/// [`RepoError::NotFound`] when no row has that key.
+pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+    let mut statement = executor.statement(&E::SQL.update);
+    entity.bind_update(&mut statement);
+    if executor.dialect() == Dialect::MySql {
+        // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
+        let outcome = executor.execute::<E>(statement).await?;
+        if outcome.rows_affected == 0 {
+            return Err(RepoError::NotFound { entity: E::NAME });
+        }
+        return get::<E>(executor, &entity.id()).await;
+    }
+    executor
+        .fetch_optional::<E>(statement)
+        .await?
+        .ok_or(RepoError::NotFound { entity: E::NAME })
+}
+
+/// Deletes the row with key `id`; `false` when there was none.
+pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+    let mut statement = executor.statement(&E::SQL.delete_by_id);
+    E::bind_id(id, &mut statement);
+    Ok(executor.execute::<E>(statement).await?.rows_affected > 0)
+}
+
+/// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
+/// another unique key is [`RepoError::Conflict`], never an update of that other row.
+pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+    if executor.dialect() != Dialect::MySql {
+        let mut statement = executor.statement(&E::SQL.upsert);
+        entity.bind_all(&mut statement);
+        return executor
+            .fetch_optional::<E>(statement)
+            .await?
+            .ok_or(RepoError::NotFound { entity: E::NAME });
+    }
+    if E::TABLE.unique.is_empty() {
+        let mut statement = executor.statement(&E::SQL.upsert);
+        entity.bind_all(&mut statement);
+        executor.execute::<E>(statement).await?;
+        return get::<E>(executor, &entity.id()).await;
+    }
+    // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
+    let write = async |executor: &Executor| {
+        let mut update = executor.statement(&E::SQL.update);
+        entity.bind_update(&mut update);
+        if executor.execute::<E>(update).await?.rows_affected == 0 {
+            let mut insert = executor.statement(&E::SQL.insert_all);
+            entity.bind_all(&mut insert);
+            executor.execute::<E>(insert).await?;
+        }
+        get::<E>(executor, &entity.id()).await
+    };
+    match executor {
+        Executor::Db(db) => db.transaction(async |tx| write(&Executor::Tx(tx)).await).await,
+        Executor::Tx(tx) => tx.within_savepoint(write(executor)).await,
+    }
+}
