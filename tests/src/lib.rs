@@ -1,1 +1,211 @@
+//! Test harness: a fresh database per test on each backend, and the skip rule for servers.
+//!
+//! SQLite always runs, on a temporary file. PostgreSQL and MySQL/MariaDB run when
+//! `DATABASE_URL_POSTGRES` / `DATABASE_URL_MYSQL` point at a server the tests may create
+//! databases on; when unset, their tests are skipped with a line on stderr, unless
+//! `REPO_TEST_REQUIRE_SERVERS=1`, which makes a missing server a failure (CI sets it).
 
+use std::io::Write;
+use std::sync::Once;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use repo_runtime::{Db, DbOptions, Dialect};
+
+/// A backend the conformance suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite on a temporary file.
+    Sqlite,
+    /// The PostgreSQL server at `DATABASE_URL_POSTGRES`.
+    Postgres,
+    /// The MySQL or MariaDB server at `DATABASE_URL_MYSQL`.
+    MySql,
+}
+
+impl Backend {
+    /// The dialect of this backend.
+    pub fn dialect(self) -> Dialect {
+        match self {
+            Backend::Sqlite => Dialect::Sqlite,
+            Backend::Postgres => Dialect::Postgres,
+            Backend::MySql => Dialect::MySql,
+        }
+    }
+
+    fn server_variable(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => None,
+            Backend::Postgres => Some("DATABASE_URL_POSTGRES"),
+            Backend::MySql => Some("DATABASE_URL_MYSQL"),
+        }
+    }
+}
+
+/// A database made for one test and removed when the test ends, however it ends.
+pub struct TestDb {
+    /// The handle the test uses.
+    pub db: Db,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    File(std::path::PathBuf),
+    Server { admin_url: String, dialect: Dialect, name: String },
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn unique_name(test: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let short: String = test.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(30).collect();
+    format!("repo_t_{short}_{}_{n}_{nanos}", std::process::id())
+}
+
+/// Says once per process and backend, past the test harness's output capture, that a backend
+/// was skipped.
+fn announce_skip(variable: &str) {
+    static POSTGRES: Once = Once::new();
+    static MYSQL: Once = Once::new();
+    let once = if variable.contains("POSTGRES") { &POSTGRES } else { &MYSQL };
+    once.call_once(|| {
+        let _ = writeln!(
+            std::io::stderr(),
+            "\n*** SKIPPED: {variable} is unset, so the tests of that backend did not run ***\n"
+        );
+    });
+}
+
+impl TestDb {
+    /// A fresh database on `backend` for the test `test`, or `None` (after saying so) when the
+    /// backend's server is not configured.
+    ///
+    /// # Panics
+    /// When the server is configured but unusable, or required and not configured.
+    pub async fn new(backend: Backend, test: &str) -> Option<TestDb> {
+        Self::with_options(backend, test, DbOptions::default()).await
+    }
+
+    /// Like [`TestDb::new`] with pool settings.
+    ///
+    /// # Panics
+    /// When the server is configured but unusable, or required and not configured.
+    pub async fn with_options(backend: Backend, test: &str, options: DbOptions) -> Option<TestDb> {
+        let name = unique_name(test);
+        let Some(variable) = backend.server_variable() else {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            let url = format!("sqlite://{}", path.display());
+            let db = Db::connect_with(&url, options).await.expect("open SQLite test database");
+            return Some(TestDb { db, cleanup: Cleanup::File(path) });
+        };
+        let Ok(admin_url) = std::env::var(variable) else {
+            if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
+                panic!("{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: the {backend:?} tests must run");
+            }
+            announce_skip(variable);
+            return None;
+        };
+        let dialect = backend.dialect();
+        admin_execute(dialect, &admin_url, &format!("CREATE DATABASE {}", dialect.quote(&name))).await;
+        let url = with_database(&admin_url, &name);
+        let db = Db::connect_with(&url, options).await.expect("connect to the fresh test database");
+        Some(TestDb { db, cleanup: Cleanup::Server { admin_url, dialect, name } })
+    }
+}
+
+/// `url` with its path (the database name) replaced by `database`.
+fn with_database(url: &str, database: &str) -> String {
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
+    let scheme_end = head.find("://").map_or(0, |i| i + 3);
+    let path_start = head[scheme_end..].find('/').map_or(head.len(), |i| scheme_end + i);
+    let mut out = format!("{}/{database}", &head[..path_start]);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
+
+async fn admin_execute(dialect: Dialect, admin_url: &str, statement: &str) {
+    use sqlx::Executor as _;
+    let sql = sqlx::AssertSqlSafe(statement.to_owned());
+    match dialect {
+        Dialect::Postgres => {
+            let pool = sqlx::PgPool::connect(admin_url).await.expect("connect to PostgreSQL");
+            pool.execute(sql).await.expect("administrative statement on PostgreSQL");
+            pool.close().await;
+        }
+        Dialect::MySql => {
+            let url = admin_url.replacen("mariadb:", "mysql:", 1);
+            let pool = sqlx::MySqlPool::connect(&url).await.expect("connect to MySQL");
+            pool.execute(sql).await.expect("administrative statement on MySQL");
+            pool.close().await;
+        }
+        Dialect::Sqlite => {}
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let db = self.db.clone();
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::File(std::path::PathBuf::new()));
+        // Drop cannot await, and may run on a runtime that is shutting down: clean up on a
+        // thread of its own with its own runtime.
+        let worker = std::thread::spawn(move || {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+                return;
+            };
+            runtime.block_on(async move {
+                db.close().await;
+                match cleanup {
+                    Cleanup::File(path) => {
+                        for suffix in ["", "-wal", "-shm"] {
+                            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                        }
+                    }
+                    Cleanup::Server { admin_url, dialect, name } => {
+                        let statement = match dialect {
+                            Dialect::Postgres => {
+                                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", dialect.quote(&name))
+                            }
+                            _ => format!("DROP DATABASE IF EXISTS {}", dialect.quote(&name)),
+                        };
+                        admin_execute(dialect, &admin_url, &statement).await;
+                    }
+                }
+            });
+        });
+        let _ = worker.join();
+    }
+}
+
+/// Runs one conformance case on one backend, skipping it when the backend is not configured.
+pub async fn run_case<F>(backend: Backend, test: &str, case: F)
+where
+    F: AsyncFnOnce(&Db),
+{
+    if let Some(test_db) = TestDb::new(backend, test).await {
+        case(&test_db.db).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_database;
+
+    #[test]
+    fn the_database_name_replaces_the_urls_path() {
+        assert_eq!(
+            with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
+            "postgres://postgres@127.0.0.1:5432/t1"
+        );
+        assert_eq!(with_database("mysql://root@127.0.0.1:3306", "t2"), "mysql://root@127.0.0.1:3306/t2");
+        assert_eq!(
+            with_database("postgres://u@h/db?sslmode=disable", "t3"),
+            "postgres://u@h/t3?sslmode=disable"
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The conformance suite: every case is written once, against `&Db`, and instantiated for
+//! SQLite, PostgreSQL and MySQL/MariaDB by `conformance!`.
+
+// Cases are `pub` for the instantiating macro; nothing here is an API.
+#![allow(unreachable_pub)]
+
+mod batch;
+mod crud;
+mod entities;
+mod errors;
+mod transactions;
+mod values;
+
+/// One `#[tokio::test]` per case and backend, in modules `sqlite`, `postgres` and `mysql`.
+macro_rules! conformance {
+    ($($module:ident :: $case:ident),* $(,)?) => {
+        conformance!(@backend sqlite, Sqlite, $($module::$case),*);
+        conformance!(@backend postgres, Postgres, $($module::$case),*);
+        conformance!(@backend mysql, MySql, $($module::$case),*);
+    };
+    (@backend $backend:ident, $variant:ident, $($module:ident :: $case:ident),*) => {
+        mod $backend {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    repo_tests::run_case(
+                        repo_tests::Backend::$variant,
+                        stringify!($case),
+                        crate::$module::$case,
+                    )
+                    .await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    crud::insert_returns_the_stored_row_with_its_generated_key,
+    crud::get_of_a_missing_key_is_not_found_and_find_is_none,
+    crud::find_by_unique_field_returns_the_row_or_none,
+    crud::find_by_composite_unique_key,
+    crud::list_orders_by_any_column_and_paginates,
+    crud::count_and_exists_follow_the_rows,
+    crud::update_writes_every_non_key_field_and_returns_the_stored_row,
+    crud::update_of_a_missing_row_is_not_found_and_writes_nothing,
+    crud::delete_reports_whether_a_row_was_deleted,
+    crud::upsert_inserts_then_updates_by_key,
+    crud::composite_key_round_trips_through_every_method,
+    crud::entity_with_only_key_columns_supports_every_method,
+    crud::narrow_generated_key_is_returned_in_its_own_type,
+    crud::repository_works_as_a_trait_object,
+    batch::insert_many_returns_rows_in_input_order_with_keys,
+    batch::insert_many_of_nothing_runs_no_statement,
+    batch::insert_many_writes_nothing_when_one_row_conflicts,
+    batch::insert_many_of_100_000_rows_succeeds,
+    batch::get_many_returns_found_rows_in_request_order,
+    batch::get_many_with_composite_keys,
+    errors::duplicate_unique_value_is_a_conflict_naming_the_field,
+    errors::duplicate_key_is_a_conflict_naming_the_key,
+    errors::upsert_conflicting_on_another_unique_key_changes_nothing,
+    errors::conflict_messages_never_contain_the_value,
+    values::option_fields_round_trip_none_and_some,
+    values::hostile_strings_round_trip_unchanged,
+    values::numeric_edge_values_round_trip,
+    values::skipped_field_is_default_when_read,
+    values::renamed_column_is_used_in_the_table,
+    transactions::unit_of_work_commits_writes_of_several_repositories,
+    transactions::failed_unit_of_work_leaves_no_partial_write,
+    transactions::dropped_transaction_rolls_back,
+    transactions::insert_many_inside_a_transaction_fails_alone,
+);
