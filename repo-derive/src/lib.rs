@@ -36,12 +36,15 @@ fn mentions_generated(input: &syn::DeriveInput) -> bool {
     let syn::Data::Struct(data) = &input.data else {
         return false;
     };
-    data.fields.iter().flat_map(|field| &field.attrs).any(|attr| {
-        attr.path().is_ident("repo")
-            && attr
-                .parse_args_with(
-                    syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
-                )
-                .is_ok_and(|metas| metas.iter().any(|meta| meta.path().is_ident("generated")))
-    })
+    data.fields
+        .iter()
+        .flat_map(|field| &field.attrs)
+        .any(|attr| {
+            attr.path().is_ident("repo")
+                && attr
+                    .parse_args_with(
+                        syn::punctuated::Punctuated::<syn::Meta, syn::Token![,]>::parse_terminated,
+                    )
+                    .is_ok_and(|metas| metas.iter().any(|meta| meta.path().is_ident("generated")))
+        })
 }

@@ -136,12 +136,21 @@ pub(crate) fn upper_camel(name: &str) -> String {
         .filter(|part| !part.is_empty())
         .map(|part| {
             let mut chars = part.chars();
-            chars.next().map(|first| first.to_uppercase().chain(chars).collect::<String>()).unwrap_or_default()
+            chars
+                .next()
+                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
+                .unwrap_or_default()
         })
         .collect()
 }
 
-fn check_identifier(name: &str, what: &str, span: Span, errors: &mut darling::error::Accumulator) {
+/// Reports an invalid identifier; returns whether it was valid.
+fn check_identifier(
+    name: &str,
+    what: &str,
+    span: Span,
+    errors: &mut darling::error::Accumulator,
+) -> bool {
     let mut chars = name.chars();
     let valid = match chars.next() {
         Some(first) => {
@@ -157,6 +166,7 @@ fn check_identifier(name: &str, what: &str, span: Span, errors: &mut darling::er
             ))
             .with_span(&span),
         );
+        false
     } else if name.len() > MAX_IDENT_BYTES {
         errors.push(
             darling::Error::custom(format!(
@@ -165,6 +175,9 @@ fn check_identifier(name: &str, what: &str, span: Span, errors: &mut darling::er
             ))
             .with_span(&span),
         );
+        false
+    } else {
+        true
     }
 }
 
@@ -213,16 +226,23 @@ fn scalar_of(ty: &syn::Type) -> Option<Scalar> {
 
 /// `(scalar, nullable)` for a supported field type.
 fn column_type(ty: &syn::Type) -> Option<(Scalar, bool)> {
-    if let Some(segment) = last_segment(ty) {
-        if segment.ident == "Option" {
-            return scalar_of(single_type_argument(segment)?).map(|scalar| (scalar, true));
-        }
+    if let Some(segment) = last_segment(ty)
+        && segment.ident == "Option"
+    {
+        return scalar_of(single_type_argument(segment)?).map(|scalar| (scalar, true));
     }
     scalar_of(ty).map(|scalar| (scalar, false))
 }
 
 fn type_text(ty: &syn::Type) -> String {
-    quote::quote!(#ty).to_string().replace(" < ", "<").replace(" >", ">").replace("< ", "<")
+    quote::quote!(#ty)
+        .to_string()
+        .replace(" :: ", "::")
+        .replace(":: ", "::")
+        .replace(" <", "<")
+        .replace("< ", "<")
+        .replace(" >", ">")
+        .replace(" ,", ",")
 }
 
 /// Checks the shape of the input before the attributes are read.
@@ -264,30 +284,48 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     let attrs = EntityAttrs::from_derive_input(input)?;
     let mut errors = darling::Error::accumulator();
 
-    let krate = attrs.krate.clone().unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
-    let table = match &attrs.table {
-        Some(table) => {
-            check_identifier(table, "table name", table.span(), &mut errors);
-            table.as_str().to_owned()
-        }
-        None => {
-            let table = default_table_name(&attrs.ident);
-            check_identifier(&table, "table name", attrs.ident.span(), &mut errors);
-            table
-        }
+    let krate = attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
+    let (table, table_span) = match &attrs.table {
+        Some(table) => (table.as_str().to_owned(), table.span()),
+        None => (default_table_name(&attrs.ident), attrs.ident.span()),
     };
+    // Names derived from an invalid table name would only repeat its error.
+    let names_valid = check_identifier(&table, "table name", table_span, &mut errors);
 
-    let field_attrs = attrs.data.take_struct().map(|fields| fields.fields).unwrap_or_default();
+    let field_attrs = attrs
+        .data
+        .take_struct()
+        .map(|fields| fields.fields)
+        .unwrap_or_default();
     let mut fields = Vec::new();
     let mut skipped = Vec::new();
     let mut single_unique = Vec::new();
     let mut single_index = Vec::new();
     for field in field_attrs {
-        let FieldAttrs { ident, vis, ty, attrs: docs, id, generated, unique, index, skip, column } = field;
+        let FieldAttrs {
+            ident,
+            vis,
+            ty,
+            attrs: docs,
+            id,
+            generated,
+            unique,
+            index,
+            skip,
+            column,
+        } = field;
         let Some(ident) = ident else { continue };
         let name = ident.unraw().to_string();
         if skip.is_present() {
-            for (flag, word) in [(&id, "id"), (&generated, "generated"), (&unique, "unique"), (&index, "index")] {
+            for (flag, word) in [
+                (&id, "id"),
+                (&generated, "generated"),
+                (&unique, "unique"),
+                (&index, "index"),
+            ] {
                 if flag.is_present() {
                     errors.push(
                         darling::Error::custom(format!(
@@ -299,23 +337,22 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             }
             if let Some(column) = &column {
                 errors.push(
-                    darling::Error::custom("a skipped field has no column: remove `skip` or `column`")
-                        .with_span(&column.span()),
+                    darling::Error::custom(
+                        "a skipped field has no column: remove `skip` or `column`",
+                    )
+                    .with_span(&column.span()),
                 );
             }
             skipped.push(Skipped { ident, ty });
             continue;
         }
-        let column_name = match &column {
-            Some(column) => {
-                check_identifier(column, "column name", column.span(), &mut errors);
-                column.as_str().to_owned()
-            }
-            None => {
-                check_identifier(&name, "column name", ident.span(), &mut errors);
-                name.clone()
-            }
+        let (column_name, column_span) = match &column {
+            Some(column) => (column.as_str().to_owned(), column.span()),
+            None => (name.clone(), ident.span()),
         };
+        if !check_identifier(&column_name, "column name", column_span, &mut errors) {
+            continue;
+        }
         let Some((scalar, nullable)) = column_type(&ty) else {
             errors.push(
                 darling::Error::custom(format!(
@@ -328,8 +365,10 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         };
         if id.is_present() && nullable {
             errors.push(
-                darling::Error::custom(format!("key field `{name}` cannot be an Option: a key is never NULL"))
-                    .with_span(&ty),
+                darling::Error::custom(format!(
+                    "key field `{name}` cannot be an Option: a key is never NULL"
+                ))
+                .with_span(&ty),
             );
         }
         if id.is_present() && scalar.is_float() {
@@ -381,14 +420,20 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             scalar,
             nullable,
             id: id.is_present(),
-            generated: generated.is_present() && id.is_present() && scalar.is_integer() && !nullable,
+            generated: generated.is_present()
+                && id.is_present()
+                && scalar.is_integer()
+                && !nullable,
             generated_flag: generated,
         });
     }
 
     // Duplicate columns after renaming.
     for (i, field) in fields.iter().enumerate() {
-        if let Some(first) = fields[..i].iter().find(|other| other.column == field.column) {
+        if let Some(first) = fields[..i]
+            .iter()
+            .find(|other| other.column == field.column)
+        {
             errors.push(
                 darling::Error::custom(format!(
                     "column `{}` is already used by field `{}`: rename one with #[repo(column = \"...\")]",
@@ -397,7 +442,10 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                 .with_span(&field.ident),
             );
         }
-        if let Some(first) = fields[..i].iter().find(|other| upper_camel(&other.name) == upper_camel(&field.name)) {
+        if let Some(first) = fields[..i]
+            .iter()
+            .find(|other| upper_camel(&other.name) == upper_camel(&field.name))
+        {
             errors.push(
                 darling::Error::custom(format!(
                     "fields `{}` and `{}` would both be the column enum variant `{}`: rename one",
@@ -410,7 +458,12 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         }
     }
 
-    let key: Vec<usize> = fields.iter().enumerate().filter(|(_, f)| f.id).map(|(i, _)| i).collect();
+    let key: Vec<usize> = fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.id)
+        .map(|(i, _)| i)
+        .collect();
     if key.is_empty() && !fields.is_empty() {
         errors.push(
             darling::Error::custom(format!(
@@ -432,12 +485,15 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     }
     if fields.is_empty() {
         errors.push(
-            darling::Error::custom("an entity needs at least one persisted field").with_span(&attrs.ident),
+            darling::Error::custom("an entity needs at least one persisted field")
+                .with_span(&attrs.ident),
         );
     } else if fields.iter().all(|field| field.generated) {
         errors.push(
-            darling::Error::custom("an entity needs a column besides its generated key, or nothing can be inserted")
-                .with_span(&attrs.ident),
+            darling::Error::custom(
+                "an entity needs a column besides its generated key, or nothing can be inserted",
+            )
+            .with_span(&attrs.ident),
         );
     }
 
@@ -445,10 +501,14 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         let mut positions = Vec::new();
         for path in list.iter() {
             let wanted = path.get_ident().map(|ident| ident.unraw().to_string());
-            match wanted.as_deref().and_then(|w| fields.iter().position(|f| f.name == w)) {
+            match wanted
+                .as_deref()
+                .and_then(|w| fields.iter().position(|f| f.name == w))
+            {
                 Some(position) if !positions.contains(&position) => positions.push(position),
                 Some(_) => errors.push(
-                    darling::Error::custom(format!("field listed twice in `{what}`")).with_span(path),
+                    darling::Error::custom(format!("field listed twice in `{what}`"))
+                        .with_span(path),
                 ),
                 None => {
                     let wanted = wanted.unwrap_or_default();
@@ -458,7 +518,9 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                     } else {
                         let names = fields.iter().map(|f| f.name.as_str());
                         match closest(&wanted, names) {
-                            Some(close) => format!("no persisted field `{wanted}`; did you mean `{close}`?"),
+                            Some(close) => {
+                                format!("no persisted field `{wanted}`; did you mean `{close}`?")
+                            }
                             None => format!("no persisted field `{wanted}` in `{what}`"),
                         }
                     };
@@ -474,12 +536,22 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         }
         positions
     };
-    let composite_unique: Vec<(Vec<usize>, Span)> =
-        attrs.unique.iter().map(|list| (resolve(list, "unique"), list.span())).collect();
-    let composite_index: Vec<Vec<usize>> = attrs.index.iter().map(|list| resolve(list, "index")).collect();
+    let composite_unique: Vec<(Vec<usize>, Span)> = attrs
+        .unique
+        .iter()
+        .map(|list| (resolve(list, "unique"), list.span()))
+        .collect();
+    let composite_index: Vec<Vec<usize>> = attrs
+        .index
+        .iter()
+        .map(|list| resolve(list, "index"))
+        .collect();
 
     let column_names = |positions: &[usize]| -> Vec<&str> {
-        positions.iter().map(|&i| fields[i].column.as_str()).collect()
+        positions
+            .iter()
+            .map(|&i| fields[i].column.as_str())
+            .collect()
     };
     let mut unique = Vec::new();
     for (positions, span) in single_unique
@@ -489,28 +561,61 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         .filter(|(positions, _)| !positions.is_empty())
     {
         let name = format!("{table}_{}_key", column_names(&positions).join("_"));
-        check_identifier(&name, "generated constraint name", span, &mut errors);
+        if names_valid {
+            check_identifier(&name, "generated constraint name", span, &mut errors);
+        }
         if positions.len() == key.len() && positions.iter().all(|p| key.contains(p)) {
-            errors.push(darling::Error::custom("this unique key repeats the primary key: remove it").with_span(&span));
+            errors.push(
+                darling::Error::custom("this unique key repeats the primary key: remove it")
+                    .with_span(&span),
+            );
         } else if unique.iter().any(|existing: &KeyDef| existing.name == name) {
-            errors.push(darling::Error::custom("this unique key is declared twice").with_span(&span));
+            errors
+                .push(darling::Error::custom("this unique key is declared twice").with_span(&span));
         } else {
-            unique.push(KeyDef { name, fields: positions });
+            unique.push(KeyDef {
+                name,
+                fields: positions,
+            });
         }
     }
     let mut indexes = Vec::new();
-    for positions in single_index.into_iter().map(|i| vec![i]).chain(composite_index) {
+    for positions in single_index
+        .into_iter()
+        .map(|i| vec![i])
+        .chain(composite_index)
+    {
         if positions.is_empty() {
             continue;
         }
         let name = format!("{table}_{}_idx", column_names(&positions).join("_"));
-        check_identifier(&name, "generated index name", attrs.ident.span(), &mut errors);
-        if !indexes.iter().any(|existing: &KeyDef| existing.name == name) {
-            indexes.push(KeyDef { name, fields: positions });
+        if names_valid {
+            check_identifier(
+                &name,
+                "generated index name",
+                attrs.ident.span(),
+                &mut errors,
+            );
+        }
+        if !indexes
+            .iter()
+            .any(|existing: &KeyDef| existing.name == name)
+        {
+            indexes.push(KeyDef {
+                name,
+                fields: positions,
+            });
         }
     }
     let primary_key_name = format!("{table}_pkey");
-    check_identifier(&primary_key_name, "generated primary key name", attrs.ident.span(), &mut errors);
+    if names_valid {
+        check_identifier(
+            &primary_key_name,
+            "generated primary key name",
+            attrs.ident.span(),
+            &mut errors,
+        );
+    }
 
     errors.finish()?;
     Ok(Entity {
@@ -531,7 +636,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
 fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .map(|candidate| (edit_distance(wanted, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(1))
+        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }

@@ -43,11 +43,17 @@ fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
 }
 
 fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
-    fields.map(|field| d.quote(&field.column)).collect::<Vec<_>>().join(", ")
+    fields
+        .map(|field| d.quote(&field.column))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn placeholders(d: Dialect, first: usize, count: usize) -> String {
-    (first..first + count).map(|i| d.placeholder(i)).collect::<Vec<_>>().join(", ")
+    (first..first + count)
+        .map(|i| d.placeholder(i))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `"a" = $n AND "b" = $n+1`.
@@ -83,7 +89,11 @@ impl<'a> Statements<'a> {
 
     /// ` RETURNING ...` except on MySQL, which has none.
     fn returning_unless_mysql(&self, d: Dialect) -> String {
-        if d == Dialect::MySql { String::new() } else { self.returning(d) }
+        if d == Dialect::MySql {
+            String::new()
+        } else {
+            self.returning(d)
+        }
     }
 
     pub(crate) fn select(&self) -> PerDialect {
@@ -109,7 +119,11 @@ impl<'a> Statements<'a> {
 
     pub(crate) fn exists_by_id(&self) -> PerDialect {
         per_dialect(|d| {
-            format!("SELECT 1 FROM {} WHERE {}", self.table(d), conditions(d, self.entity.key_fields(), 1))
+            format!(
+                "SELECT 1 FROM {} WHERE {}",
+                self.table(d),
+                conditions(d, self.entity.key_fields(), 1)
+            )
         })
     }
 
@@ -118,13 +132,22 @@ impl<'a> Statements<'a> {
     }
 
     fn insert_head(&self, d: Dialect) -> String {
-        format!("INSERT INTO {} ({}) VALUES ", self.table(d), column_list(d, self.entity.insert_fields()))
+        format!(
+            "INSERT INTO {} ({}) VALUES ",
+            self.table(d),
+            column_list(d, self.entity.insert_fields())
+        )
     }
 
     pub(crate) fn insert(&self) -> PerDialect {
         let width = self.insert_width();
         per_dialect(|d| {
-            format!("{}({}){}", self.insert_head(d), placeholders(d, 1, width), self.returning_unless_mysql(d))
+            format!(
+                "{}({}){}",
+                self.insert_head(d),
+                placeholders(d, 1, width),
+                self.returning_unless_mysql(d)
+            )
         })
     }
 
@@ -157,7 +180,11 @@ impl<'a> Statements<'a> {
     /// (so the statement still matches, and reports, the row).
     fn set_fields(&self) -> Vec<&Field> {
         let non_key: Vec<&Field> = self.entity.non_key_fields().collect();
-        if non_key.is_empty() { self.entity.key_fields().collect() } else { non_key }
+        if non_key.is_empty() {
+            self.entity.key_fields().collect()
+        } else {
+            non_key
+        }
     }
 
     pub(crate) fn update(&self) -> PerDialect {
@@ -225,14 +252,22 @@ impl<'a> Statements<'a> {
 
     pub(crate) fn delete_by_id(&self) -> PerDialect {
         per_dialect(|d| {
-            format!("DELETE FROM {} WHERE {}", self.table(d), conditions(d, self.entity.key_fields(), 1))
+            format!(
+                "DELETE FROM {} WHERE {}",
+                self.table(d),
+                conditions(d, self.entity.key_fields(), 1)
+            )
         })
     }
 
     pub(crate) fn key_columns(&self) -> PerDialect {
         per_dialect(|d| {
             let list = column_list(d, self.entity.key_fields());
-            if self.entity.key.len() == 1 { list } else { format!("({list})") }
+            if self.entity.key.len() == 1 {
+                list
+            } else {
+                format!("({list})")
+            }
         })
     }
 }

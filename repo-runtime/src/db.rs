@@ -123,7 +123,13 @@ impl Db {
             Dialect::Postgres => connect_postgres(url, &options).await?,
             Dialect::MySql => connect_mysql(url, &options).await?,
         };
-        Ok(Db { inner: Arc::new(DbInner { pool, url: redacted, insert_returning }) })
+        Ok(Db {
+            inner: Arc::new(DbInner {
+                pool,
+                url: redacted,
+                insert_returning,
+            }),
+        })
     }
 
     /// The dialect of this database.
@@ -148,7 +154,9 @@ impl Db {
     pub async fn create_schema<E: Entity>(&self) -> Result<(), RepoError> {
         let dialect = self.dialect();
         for statement in E::TABLE.create_statements(dialect) {
-            self.execute_ddl(&statement).await.map_err(|e| e.in_entity(E::NAME))?;
+            self.execute_ddl(&statement)
+                .await
+                .map_err(|e| e.in_entity(E::NAME))?;
         }
         Ok(())
     }
@@ -156,7 +164,9 @@ impl Db {
     /// Drops the entity's table if it exists. Meant for tests and tooling.
     pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
         let statement = E::TABLE.drop_statement(self.dialect());
-        self.execute_ddl(&statement).await.map_err(|e| e.in_entity(E::NAME))
+        self.execute_ddl(&statement)
+            .await
+            .map_err(|e| e.in_entity(E::NAME))
     }
 
     /// Runs one DDL statement assembled from derive-validated identifiers.
@@ -205,7 +215,9 @@ impl fmt::Debug for Db {
 
 /// The dialect named by a URL's scheme.
 pub(crate) fn dialect_of(url: &str) -> Result<Dialect, RepoError> {
-    let scheme = url.split_once(':').map(|(scheme, _)| scheme.to_ascii_lowercase());
+    let scheme = url
+        .split_once(':')
+        .map(|(scheme, _)| scheme.to_ascii_lowercase());
     match scheme.as_deref() {
         Some("sqlite") => Ok(Dialect::Sqlite),
         Some("postgres" | "postgresql") => Ok(Dialect::Postgres),
@@ -255,7 +267,11 @@ async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<(Pool, bool), 
     let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
     let connect = if in_memory {
         // Each connection to `:memory:` is a separate database: keep exactly one, forever.
-        pool = pool.max_connections(1).min_connections(1).idle_timeout(None).max_lifetime(None);
+        pool = pool
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
         connect
     } else {
         pool = pool.max_connections(options.max_connections);
@@ -303,8 +319,10 @@ async fn connect_mysql(url: &str, options: &DbOptions) -> Result<(Pool, bool), R
         .connect_with(connect)
         .await
         .map_err(connect_error)?;
-    let version: String =
-        sqlx::query_scalar("SELECT VERSION()").fetch_one(&pool).await.map_err(connect_error)?;
+    let version: String = sqlx::query_scalar("SELECT VERSION()")
+        .fetch_one(&pool)
+        .await
+        .map_err(connect_error)?;
     Ok((Pool::MySql(pool), mariadb_has_returning(&version)))
 }
 
@@ -319,7 +337,9 @@ fn mariadb_has_returning(version: &str) -> bool {
     if !version.to_ascii_lowercase().contains("mariadb") {
         return false;
     }
-    let mut parts = version.split(['.', '-']).map(|part| part.parse::<u32>().unwrap_or(0));
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|part| part.parse::<u32>().unwrap_or(0));
     let major = parts.next().unwrap_or(0);
     let minor = parts.next().unwrap_or(0);
     (major, minor) >= (10, 5)
@@ -335,7 +355,10 @@ mod tests {
             redact_url("postgres://app:s3cr%40t@db.local:5432/app?sslmode=require"),
             "postgres://app:***@db.local:5432/app?sslmode=require"
         );
-        assert_eq!(redact_url("mysql://root@127.0.0.1/test"), "mysql://root@127.0.0.1/test");
+        assert_eq!(
+            redact_url("mysql://root@127.0.0.1/test"),
+            "mysql://root@127.0.0.1/test"
+        );
         assert_eq!(redact_url("sqlite://repo.db"), "sqlite://repo.db");
     }
 
@@ -344,7 +367,9 @@ mod tests {
         assert_eq!(dialect_of("sqlite::memory:").ok(), Some(Dialect::Sqlite));
         assert_eq!(dialect_of("postgresql://x/y").ok(), Some(Dialect::Postgres));
         assert_eq!(dialect_of("MariaDB://x/y").ok(), Some(Dialect::MySql));
-        let error = dialect_of("oracle://scott:tiger@x/y").unwrap_err().to_string();
+        let error = dialect_of("oracle://scott:tiger@x/y")
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("oracle://scott:***@x/y"), "{error}");
         assert!(!error.contains("tiger"), "{error}");
     }

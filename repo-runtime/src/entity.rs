@@ -104,7 +104,11 @@ macro_rules! row_source {
         #[cfg(feature = $feature)]
         impl RowSource for $row {
             #[inline]
-            fn get<T: Decodable>(&self, index: usize, column: &'static str) -> Result<T, RepoError> {
+            fn get<T: Decodable>(
+                &self,
+                index: usize,
+                column: &'static str,
+            ) -> Result<T, RepoError> {
                 sqlx::Row::try_get::<T, usize>(self, index).map_err(|source| RepoError::Decode {
                     entity: "database",
                     column,

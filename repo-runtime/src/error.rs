@@ -220,12 +220,17 @@ impl RepoError {
 
     /// [`RepoError::Config`] with `message`.
     pub fn config(message: impl Into<String>) -> RepoError {
-        RepoError::Config { message: message.into() }
+        RepoError::Config {
+            message: message.into(),
+        }
     }
 
     /// [`RepoError::InvalidInput`] for `entity`.
     pub fn invalid_input(entity: &'static str, message: impl Into<String>) -> RepoError {
-        RepoError::InvalidInput { entity, message: message.into() }
+        RepoError::InvalidInput {
+            entity,
+            message: message.into(),
+        }
     }
 
     /// Names `entity` on an error raised where the entity was not known.
@@ -257,10 +262,19 @@ impl RepoError {
         match &error {
             sqlx::Error::PoolTimedOut => return RepoError::PoolTimeout,
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
-                return RepoError::Transient { entity, source: error };
+                return RepoError::Transient {
+                    entity,
+                    source: error,
+                };
             }
             sqlx::Error::Database(_) => {}
-            _ => return RepoError::Database { entity, code: None, source: error },
+            _ => {
+                return RepoError::Database {
+                    entity,
+                    code: None,
+                    source: error,
+                };
+            }
         }
         let details = database_details(&error);
         match details.kind {
@@ -286,20 +300,43 @@ impl RepoError {
                     source: error,
                 }
             }
-            Kind::ForeignKey => {
-                RepoError::ForeignKey { entity, constraint: details.constraint, source: error }
-            }
-            Kind::NotNull => RepoError::NotNull { entity, column: details.column, source: error },
-            Kind::Check => RepoError::Check { entity, constraint: details.constraint, source: error },
-            Kind::Timeout => RepoError::Timeout { entity, source: error },
-            Kind::Transient => RepoError::Transient { entity, source: error },
-            Kind::Other => RepoError::Database { entity, code: details.code, source: error },
+            Kind::ForeignKey => RepoError::ForeignKey {
+                entity,
+                constraint: details.constraint,
+                source: error,
+            },
+            Kind::NotNull => RepoError::NotNull {
+                entity,
+                column: details.column,
+                source: error,
+            },
+            Kind::Check => RepoError::Check {
+                entity,
+                constraint: details.constraint,
+                source: error,
+            },
+            Kind::Timeout => RepoError::Timeout {
+                entity,
+                source: error,
+            },
+            Kind::Transient => RepoError::Transient {
+                entity,
+                source: error,
+            },
+            Kind::Other => RepoError::Database {
+                entity,
+                code: details.code,
+                source: error,
+            },
         }
     }
 }
 
 /// How the backend identified the violated unique key.
-#[cfg_attr(not(all(feature = "postgres", feature = "mysql", feature = "sqlite")), allow(dead_code))]
+#[cfg_attr(
+    not(all(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
 enum UniqueHint {
     Name(String),
     Columns(Vec<String>),
@@ -315,8 +352,13 @@ struct Details {
 }
 
 fn database_details(error: &sqlx::Error) -> Details {
-    let mut details =
-        Details { kind: Kind::Other, code: None, constraint: None, column: None, unique: UniqueHint::None };
+    let mut details = Details {
+        kind: Kind::Other,
+        code: None,
+        constraint: None,
+        column: None,
+        unique: UniqueHint::None,
+    };
     let Some(database) = error.as_database_error() else {
         return details;
     };
@@ -350,13 +392,21 @@ fn database_details(error: &sqlx::Error) -> Details {
         return details;
     }
     #[cfg(feature = "sqlite")]
-    if database.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+    if database
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
         let code = details.code.clone().unwrap_or_default();
         details.kind = classify_sqlite(&code);
         // "UNIQUE constraint failed: users.email, users.name"
         let columns = database.message().split_once("failed: ").map(|(_, list)| {
             list.split(", ")
-                .map(|qualified| qualified.rsplit_once('.').map_or(qualified, |(_, c)| c).to_owned())
+                .map(|qualified| {
+                    qualified
+                        .rsplit_once('.')
+                        .map_or(qualified, |(_, c)| c)
+                        .to_owned()
+                })
                 .collect::<Vec<_>>()
         });
         match details.kind {

@@ -81,7 +81,10 @@ impl Statement {
             #[allow(unreachable_patterns)]
             _ => Query::Unavailable(dialect),
         };
-        Statement { inner, encode_error: None }
+        Statement {
+            inner,
+            encode_error: None,
+        }
     }
 
     /// Binds the next parameter.
@@ -221,7 +224,10 @@ impl Executor {
     /// Starts a statement from compile-time text.
     #[inline]
     pub fn statement(&self, sql: &Sql) -> Statement {
-        Statement::new(self.dialect(), sqlx::SqlStr::from_static(sql.get(self.dialect())))
+        Statement::new(
+            self.dialect(),
+            sqlx::SqlStr::from_static(sql.get(self.dialect())),
+        )
     }
 
     /// Starts a statement assembled at run time from derive-validated identifiers and
@@ -301,14 +307,20 @@ trait QueryOutcome {
 #[cfg(feature = "sqlite")]
 impl QueryOutcome for sqlx::sqlite::SqliteQueryResult {
     fn outcome(&self) -> Outcome {
-        Outcome { rows_affected: self.rows_affected(), last_insert_id: self.last_insert_rowid() }
+        Outcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: self.last_insert_rowid(),
+        }
     }
 }
 
 #[cfg(feature = "postgres")]
 impl QueryOutcome for sqlx::postgres::PgQueryResult {
     fn outcome(&self) -> Outcome {
-        Outcome { rows_affected: self.rows_affected(), last_insert_id: 0 }
+        Outcome {
+            rows_affected: self.rows_affected(),
+            last_insert_id: 0,
+        }
     }
 }
 

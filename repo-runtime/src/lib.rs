@@ -48,6 +48,10 @@
 //! `#[repo(crate = path)]`, `#[repo(unique(a, b))]` and `#[repo(index(a, b))]` on the struct;
 //! `id`, `generated`, `unique`, `index`, `column = "..."` and `skip` on fields.
 
+#[doc = include_str!("../../README.md")]
+#[cfg(doctest)]
+struct ReadmeDoctests;
+
 mod db;
 mod dialect;
 mod entity;

@@ -30,7 +30,11 @@ pub struct ListOptions<C> {
 
 impl<C> Default for ListOptions<C> {
     fn default() -> Self {
-        ListOptions { order: Vec::new(), limit: None, offset: 0 }
+        ListOptions {
+            order: Vec::new(),
+            limit: None,
+            offset: 0,
+        }
     }
 }
 

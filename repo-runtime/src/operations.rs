@@ -26,7 +26,9 @@ pub async fn find<E: Entity>(executor: &Executor, id: &E::Id) -> Result<Option<E
 
 /// The row with key `id`, or [`RepoError::NotFound`].
 pub async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoError> {
-    find::<E>(executor, id).await?.ok_or(RepoError::NotFound { entity: E::NAME })
+    find::<E>(executor, id)
+        .await?
+        .ok_or(RepoError::NotFound { entity: E::NAME })
 }
 
 /// Whether a row with key `id` exists.
@@ -38,7 +40,9 @@ pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 
 /// The number of rows.
 pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
-    executor.fetch_count::<E>(executor.statement(&E::SQL.count)).await
+    executor
+        .fetch_count::<E>(executor.statement(&E::SQL.count))
+        .await
 }
 
 /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
@@ -62,7 +66,11 @@ pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<V
         sql.push_str(" WHERE ");
         sql.push_str(E::SQL.key_columns.get(dialect));
         // SQLite accepts a list of row values only from a subquery.
-        sql.push_str(if width > 1 && dialect == Dialect::Sqlite { " IN (VALUES " } else { " IN (" });
+        sql.push_str(if width > 1 && dialect == Dialect::Sqlite {
+            " IN (VALUES "
+        } else {
+            " IN ("
+        });
         dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, true);
         sql.push(')');
         let mut statement = executor.assembled(sql);
@@ -99,7 +107,11 @@ pub async fn list<E: Entity>(
         push_key(&mut sql, column.name(), *order);
     }
     for key in E::TABLE.primary_key.columns {
-        if !options.get_order().iter().any(|(column, _)| column.name() == *key) {
+        if !options
+            .get_order()
+            .iter()
+            .any(|(column, _)| column.name() == *key)
+        {
             push_key(&mut sql, key, Order::Asc);
         }
     }
@@ -159,9 +171,13 @@ pub async fn insert_many<E: Entity>(
     }
     match executor {
         Executor::Db(db) => {
-            db.transaction(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await).await
+            db.transaction(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await)
+                .await
         }
-        Executor::Tx(tx) => tx.within_savepoint(insert_chunks::<E>(executor, news)).await,
+        Executor::Tx(tx) => {
+            tx.within_savepoint(insert_chunks::<E>(executor, news))
+                .await
+        }
     }
 }
 
@@ -252,7 +268,10 @@ pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
         get::<E>(executor, &entity.id()).await
     };
     match executor {
-        Executor::Db(db) => db.transaction(async |tx| write(&Executor::Tx(tx)).await).await,
+        Executor::Db(db) => {
+            db.transaction(async |tx| write(&Executor::Tx(tx)).await)
+                .await
+        }
         Executor::Tx(tx) => tx.within_savepoint(write(executor)).await,
     }
 }

@@ -90,16 +90,23 @@ impl Table {
         if name == self.primary_key.name || name == "PRIMARY" {
             return Some(&self.primary_key);
         }
-        self.unique.iter().find(|constraint| constraint.name == name)
+        self.unique
+            .iter()
+            .find(|constraint| constraint.name == name)
     }
 
     /// The primary key or unique constraint over exactly `columns`, in any order.
     pub fn constraint_on(&self, columns: &[&str]) -> Option<&Constraint> {
         let same = |constraint: &&Constraint| {
             constraint.columns.len() == columns.len()
-                && constraint.columns.iter().all(|column| columns.contains(column))
+                && constraint
+                    .columns
+                    .iter()
+                    .all(|column| columns.contains(column))
         };
-        std::iter::once(&self.primary_key).chain(self.unique).find(same)
+        std::iter::once(&self.primary_key)
+            .chain(self.unique)
+            .find(same)
     }
 
     /// Whether a column takes part in a key or index (MySQL needs a bounded type there).
@@ -107,7 +114,10 @@ impl Table {
         std::iter::once(&self.primary_key)
             .chain(self.unique)
             .any(|constraint| constraint.columns.contains(&column))
-            || self.indexes.iter().any(|index| index.columns.contains(&column))
+            || self
+                .indexes
+                .iter()
+                .any(|index| index.columns.contains(&column))
     }
 
     fn generated_key(&self) -> Option<&Column> {
@@ -120,18 +130,26 @@ impl Table {
         let mut table = String::from("CREATE TABLE IF NOT EXISTS ");
         dialect.push_ident(&mut table, self.name);
         table.push_str(" (");
-        let mut parts: Vec<String> =
-            self.columns.iter().map(|column| self.column_definition(dialect, column)).collect();
+        let mut parts: Vec<String> = self
+            .columns
+            .iter()
+            .map(|column| self.column_definition(dialect, column))
+            .collect();
         // SQLite's rowid alias has to be declared inline with the column.
         let inline_key = dialect == Dialect::Sqlite && self.generated_key().is_some();
         if !inline_key {
             parts.push(constraint_clause(dialect, "PRIMARY KEY", &self.primary_key));
         }
-        parts.extend(self.unique.iter().map(|unique| constraint_clause(dialect, "UNIQUE", unique)));
+        parts.extend(
+            self.unique
+                .iter()
+                .map(|unique| constraint_clause(dialect, "UNIQUE", unique)),
+        );
         if dialect == Dialect::MySql {
             parts.extend(self.indexes.iter().map(|index| {
                 let mut part = String::from("INDEX ");
                 dialect.push_ident(&mut part, index.name);
+                part.push(' ');
                 push_column_list(dialect, &mut part, index.columns);
                 part
             }));

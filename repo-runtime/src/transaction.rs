@@ -38,7 +38,9 @@ pub(crate) enum TxState {
 
 impl std::fmt::Debug for Tx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Tx").field("dialect", &self.dialect()).finish_non_exhaustive()
+        f.debug_struct("Tx")
+            .field("dialect", &self.dialect())
+            .finish_non_exhaustive()
     }
 }
 
@@ -170,11 +172,13 @@ impl Tx {
         self.execute_control(format!("SAVEPOINT {name}")).await?;
         match work.await {
             Ok(value) => {
-                self.execute_control(format!("RELEASE SAVEPOINT {name}")).await?;
+                self.execute_control(format!("RELEASE SAVEPOINT {name}"))
+                    .await?;
                 Ok(value)
             }
             Err(error) => {
-                self.execute_control(format!("ROLLBACK TO SAVEPOINT {name}")).await?;
+                self.execute_control(format!("ROLLBACK TO SAVEPOINT {name}"))
+                    .await?;
                 Err(error)
             }
         }

@@ -50,7 +50,11 @@ pub struct TestDb {
 
 enum Cleanup {
     File(std::path::PathBuf),
-    Server { admin_url: String, dialect: Dialect, name: String },
+    Server {
+        admin_url: String,
+        dialect: Dialect,
+        name: String,
+    },
 }
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -61,7 +65,11 @@ fn unique_name(test: &str) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.subsec_nanos())
         .unwrap_or(0);
-    let short: String = test.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(30).collect();
+    let short: String = test
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .take(30)
+        .collect();
     format!("repo_t_{short}_{}_{n}_{nanos}", std::process::id())
 }
 
@@ -70,7 +78,11 @@ fn unique_name(test: &str) -> String {
 fn announce_skip(variable: &str) {
     static POSTGRES: Once = Once::new();
     static MYSQL: Once = Once::new();
-    let once = if variable.contains("POSTGRES") { &POSTGRES } else { &MYSQL };
+    let once = if variable.contains("POSTGRES") {
+        &POSTGRES
+    } else {
+        &MYSQL
+    };
     once.call_once(|| {
         let _ = writeln!(
             std::io::stderr(),
@@ -98,29 +110,54 @@ impl TestDb {
         let Some(variable) = backend.server_variable() else {
             let path = std::env::temp_dir().join(format!("{name}.db"));
             let url = format!("sqlite://{}", path.display());
-            let db = Db::connect_with(&url, options).await.expect("open SQLite test database");
-            return Some(TestDb { db, cleanup: Cleanup::File(path) });
+            let db = Db::connect_with(&url, options)
+                .await
+                .expect("open SQLite test database");
+            return Some(TestDb {
+                db,
+                cleanup: Cleanup::File(path),
+            });
         };
         let Ok(admin_url) = std::env::var(variable) else {
             if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!("{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: the {backend:?} tests must run");
+                panic!(
+                    "{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: the {backend:?} tests must run"
+                );
             }
             announce_skip(variable);
             return None;
         };
         let dialect = backend.dialect();
-        admin_execute(dialect, &admin_url, &format!("CREATE DATABASE {}", dialect.quote(&name))).await;
+        admin_execute(
+            dialect,
+            &admin_url,
+            &format!("CREATE DATABASE {}", dialect.quote(&name)),
+        )
+        .await;
         let url = with_database(&admin_url, &name);
-        let db = Db::connect_with(&url, options).await.expect("connect to the fresh test database");
-        Some(TestDb { db, cleanup: Cleanup::Server { admin_url, dialect, name } })
+        let db = Db::connect_with(&url, options)
+            .await
+            .expect("connect to the fresh test database");
+        Some(TestDb {
+            db,
+            cleanup: Cleanup::Server {
+                admin_url,
+                dialect,
+                name,
+            },
+        })
     }
 }
 
 /// `url` with its path (the database name) replaced by `database`.
 fn with_database(url: &str, database: &str) -> String {
-    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(h, q)| (h, Some(q)));
     let scheme_end = head.find("://").map_or(0, |i| i + 3);
-    let path_start = head[scheme_end..].find('/').map_or(head.len(), |i| scheme_end + i);
+    let path_start = head[scheme_end..]
+        .find('/')
+        .map_or(head.len(), |i| scheme_end + i);
     let mut out = format!("{}/{database}", &head[..path_start]);
     if let Some(query) = query {
         out.push('?');
@@ -134,14 +171,22 @@ async fn admin_execute(dialect: Dialect, admin_url: &str, statement: &str) {
     let sql = sqlx::AssertSqlSafe(statement.to_owned());
     match dialect {
         Dialect::Postgres => {
-            let pool = sqlx::PgPool::connect(admin_url).await.expect("connect to PostgreSQL");
-            pool.execute(sql).await.expect("administrative statement on PostgreSQL");
+            let pool = sqlx::PgPool::connect(admin_url)
+                .await
+                .expect("connect to PostgreSQL");
+            pool.execute(sql)
+                .await
+                .expect("administrative statement on PostgreSQL");
             pool.close().await;
         }
         Dialect::MySql => {
             let url = admin_url.replacen("mariadb:", "mysql:", 1);
-            let pool = sqlx::MySqlPool::connect(&url).await.expect("connect to MySQL");
-            pool.execute(sql).await.expect("administrative statement on MySQL");
+            let pool = sqlx::MySqlPool::connect(&url)
+                .await
+                .expect("connect to MySQL");
+            pool.execute(sql)
+                .await
+                .expect("administrative statement on MySQL");
             pool.close().await;
         }
         Dialect::Sqlite => {}
@@ -151,11 +196,15 @@ async fn admin_execute(dialect: Dialect, admin_url: &str, statement: &str) {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let db = self.db.clone();
-        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::File(std::path::PathBuf::new()));
+        let cleanup =
+            std::mem::replace(&mut self.cleanup, Cleanup::File(std::path::PathBuf::new()));
         // Drop cannot await, and may run on a runtime that is shutting down: clean up on a
         // thread of its own with its own runtime.
         let worker = std::thread::spawn(move || {
-            let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+            let Ok(runtime) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
                 return;
             };
             runtime.block_on(async move {
@@ -166,10 +215,17 @@ impl Drop for TestDb {
                             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
                         }
                     }
-                    Cleanup::Server { admin_url, dialect, name } => {
+                    Cleanup::Server {
+                        admin_url,
+                        dialect,
+                        name,
+                    } => {
                         let statement = match dialect {
                             Dialect::Postgres => {
-                                format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", dialect.quote(&name))
+                                format!(
+                                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                                    dialect.quote(&name)
+                                )
                             }
                             _ => format!("DROP DATABASE IF EXISTS {}", dialect.quote(&name)),
                         };
@@ -202,7 +258,10 @@ mod tests {
             with_database("postgres://postgres@127.0.0.1:5432/postgres", "t1"),
             "postgres://postgres@127.0.0.1:5432/t1"
         );
-        assert_eq!(with_database("mysql://root@127.0.0.1:3306", "t2"), "mysql://root@127.0.0.1:3306/t2");
+        assert_eq!(
+            with_database("mysql://root@127.0.0.1:3306", "t2"),
+            "mysql://root@127.0.0.1:3306/t2"
+        );
         assert_eq!(
             with_database("postgres://u@h/db?sslmode=disable", "t3"),
             "postgres://u@h/t3?sslmode=disable"

@@ -32,36 +32,68 @@ async fn main() -> Result<(), RepoError> {
 
     let users: Arc<dyn UserRepository> = Arc::new(User::repository(&db));
     let alice = users
-        .insert(NewUser { email: "alice@example.com".into(), name: "Alice".into(), bio: None })
+        .insert(NewUser {
+            email: "alice@example.com".into(),
+            name: "Alice".into(),
+            bio: None,
+        })
         .await?;
     println!("inserted {alice:?}");
 
     let more = users
         .insert_many(vec![
-            NewUser { email: "bob@example.com".into(), name: "Bob".into(), bio: None },
-            NewUser { email: "carol@example.com".into(), name: "Carol".into(), bio: Some("hi".into()) },
+            NewUser {
+                email: "bob@example.com".into(),
+                name: "Bob".into(),
+                bio: None,
+            },
+            NewUser {
+                email: "carol@example.com".into(),
+                name: "Carol".into(),
+                bio: Some("hi".into()),
+            },
         ])
         .await?;
-    println!("inserted {} more, keys {:?}", more.len(), more.iter().map(|u| u.id).collect::<Vec<_>>());
+    println!(
+        "inserted {} more, keys {:?}",
+        more.len(),
+        more.iter().map(|u| u.id).collect::<Vec<_>>()
+    );
 
     let found = users.find_by_email("alice@example.com").await?;
     assert_eq!(found.as_ref(), Some(&alice));
 
-    let renamed = users.update(&User { name: "Alice Liddell".into(), ..alice.clone() }).await?;
+    let renamed = users
+        .update(&User {
+            name: "Alice Liddell".into(),
+            ..alice.clone()
+        })
+        .await?;
     println!("updated {renamed:?}");
 
     match users
-        .insert(NewUser { email: "alice@example.com".into(), name: "Impostor".into(), bio: None })
+        .insert(NewUser {
+            email: "alice@example.com".into(),
+            name: "Impostor".into(),
+            bio: None,
+        })
         .await
     {
-        Err(RepoError::Conflict { field, constraint, .. }) => {
+        Err(RepoError::Conflict {
+            field, constraint, ..
+        }) => {
             println!("duplicate e-mail refused: field {field:?}, constraint {constraint}");
         }
         other => println!("unexpected: {other:?}"),
     }
 
-    let page = users.list(ListOptions::new().desc(UserColumn::Name).limit(2)).await?;
-    println!("first page by name, descending: {:?}", page.iter().map(|u| &u.name).collect::<Vec<_>>());
+    let page = users
+        .list(ListOptions::new().desc(UserColumn::Name).limit(2))
+        .await?;
+    println!(
+        "first page by name, descending: {:?}",
+        page.iter().map(|u| &u.name).collect::<Vec<_>>()
+    );
 
     db.transaction(async |tx| {
         let users = User::repository(&tx);

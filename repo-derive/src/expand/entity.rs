@@ -16,7 +16,7 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
     let ident = &entity.ident;
     let new = model::new_ident(ident);
     let doc = format!(
-        "The fields of a [`{ident}`] to insert: all but `{}`, which the database assigns.",
+        " The fields of a [`{ident}`] to insert: all but `{}`, which the database assigns.",
         generated.name
     );
     let fields = entity.insert_fields().map(|field| {
@@ -36,10 +36,13 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
 pub(super) fn column_enum(entity: &Entity) -> TokenStream {
     let vis = &entity.vis;
     let ident = model::column_enum_ident(&entity.ident);
-    let doc = format!("The columns of [`{}`], for ordering a listing.", entity.ident);
+    let doc = format!(
+        " The columns of [`{}`], for ordering a listing.",
+        entity.ident
+    );
     let variants = entity.fields.iter().map(|field| {
         let variant = format_ident!("{}", model::upper_camel(&field.name));
-        let doc = format!("The `{}` column (field `{}`).", field.column, field.name);
+        let doc = format!(" The `{}` column (field `{}`).", field.column, field.name);
         quote! { #[doc = #doc] #variant, }
     });
     quote! {
@@ -133,7 +136,11 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             let ident = &field.ident;
             quote! { ::core::clone::Clone::clone(&self.#ident) }
         });
-        if key_width == 1 { quote! { #(#parts)* } } else { quote! { ( #(#parts),* ) } }
+        if key_width == 1 {
+            quote! { #(#parts)* }
+        } else {
+            quote! { ( #(#parts),* ) }
+        }
     };
     let decode = row::decode_body(entity);
     let bind_id = row::bind_id_body(entity);
@@ -185,8 +192,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 #id_value
             }
 
-            fn decode<R: #krate::RowSource>(
-                row: &R,
+            fn decode<__RepoRow: #krate::RowSource>(
+                row: &__RepoRow,
             ) -> ::core::result::Result<Self, #krate::RepoError> {
                 #decode
             }

@@ -22,7 +22,10 @@ fn finders(entity: &Entity) -> Vec<Finder<'_>> {
         .map(|key| {
             let fields: Vec<&Field> = key.fields.iter().map(|&i| &entity.fields[i]).collect();
             let names: Vec<&str> = fields.iter().map(|field| field.name.as_str()).collect();
-            Finder { method: format_ident!("find_by_{}", names.join("_and_")), fields }
+            Finder {
+                method: format_ident!("find_by_{}", names.join("_and_")),
+                fields,
+            }
         })
         .collect()
 }
@@ -68,14 +71,18 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
     let result = quote! { ::core::result::Result };
     let error = quote! { #krate::RepoError };
     let doc = format!(
-        "Persistence of [`{ident}`]. Object-safe: hold it as `Arc<dyn {repository}>`. \
+        " Persistence of [`{ident}`]. Object-safe: hold it as `Arc<dyn {repository}>`. \
          The SQL implementation is [`{}`], from `{ident}::repository(handle)`.",
         model::sql_repository_ident(ident)
     );
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
-        let names: Vec<String> = finder.fields.iter().map(|f| format!("`{}`", f.name)).collect();
-        let doc = format!("The row with this {}, if any.", names.join(" and "));
+        let names: Vec<String> = finder
+            .fields
+            .iter()
+            .map(|f| format!("`{}`", f.name))
+            .collect();
+        let doc = format!(" The row with this {}, if any.", names.join(" and "));
         quote! { #[doc = #doc] #signature; }
     });
     quote! {
@@ -134,7 +141,7 @@ pub(super) fn sql_repository_struct(entity: &Entity) -> TokenStream {
     let ident = &entity.ident;
     let sql_repository = model::sql_repository_ident(ident);
     let doc = format!(
-        "The SQL implementation of [`{}`], on a database handle or inside a transaction.",
+        " The SQL implementation of [`{}`], on a database handle or inside a transaction.",
         model::repository_trait_ident(ident)
     );
     quote! {
@@ -152,7 +159,7 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
     let ident = &entity.ident;
     let sql_repository = model::sql_repository_ident(ident);
     let doc = format!(
-        "The SQL repository of [`{ident}`] on `handle`: a `&Db`, or a `&Tx` to run every \
+        " The SQL repository of [`{ident}`] on `handle`: a `&Db`, or a `&Tx` to run every \
          statement inside that transaction."
     );
     quote! {

@@ -15,7 +15,7 @@ pub(super) fn decode_body(entity: &Entity) -> TokenStream {
         let (field_ident, ty, column) = (&field.ident, &field.ty, &field.column);
         // Spanned at the type, so an unsupported type is reported at the field.
         let read = quote_spanned! {ty.span()=>
-            <R as #krate::RowSource>::get::<#ty>(row, #index, #column)?
+            <__RepoRow as #krate::RowSource>::get::<#ty>(row, #index, #column)?
         };
         quote! { #field_ident: #read, }
     });

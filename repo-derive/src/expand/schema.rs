@@ -34,8 +34,11 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     });
     let constraint = |name: &str, positions: &[usize]| {
         let columns = positions.iter().map(|&i| &entity.fields[i].column);
-        let fields =
-            positions.iter().map(|&i| entity.fields[i].name.as_str()).collect::<Vec<_>>().join(", ");
+        let fields = positions
+            .iter()
+            .map(|&i| entity.fields[i].name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
         quote! {
             #krate::Constraint {
                 name: #name,
@@ -45,7 +48,10 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
         }
     };
     let primary_key = constraint(&entity.primary_key_name, &entity.key);
-    let unique = entity.unique.iter().map(|KeyDef { name, fields }| constraint(name, fields));
+    let unique = entity
+        .unique
+        .iter()
+        .map(|KeyDef { name, fields }| constraint(name, fields));
     let indexes = entity.indexes.iter().map(|KeyDef { name, fields }| {
         let columns = fields.iter().map(|&i| &entity.fields[i].column);
         quote! { #krate::Index { name: #name, columns: &[#(#columns),*] } }

@@ -1,0 +1,130 @@
+//! Snapshots of the expanded code of each model case, formatted as `cargo expand` would show
+//! it. A changed snapshot is reviewed like code: `cargo insta review`.
+
+use quote::quote;
+
+fn expand(input: proc_macro2::TokenStream) -> String {
+    let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
+    let tokens = crate::derive(&input);
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+macro_rules! snapshot {
+    ($name:ident, $($input:tt)*) => {
+        #[test]
+        fn $name() {
+            insta::assert_snapshot!(expand(quote! { $($input)* }));
+        }
+    };
+}
+
+snapshot!(
+    generated_key_with_unique_index_and_option,
+    #[derive(Repository)]
+    #[repo(table = "users")]
+    pub struct User {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique)]
+        pub email: String,
+        #[repo(index)]
+        pub name: String,
+        pub bio: Option<String>,
+    }
+);
+
+snapshot!(
+    composite_key_with_renamed_column,
+    #[derive(Repository)]
+    pub struct Membership {
+        #[repo(id)]
+        pub org_id: i64,
+        #[repo(id)]
+        pub user_name: String,
+        #[repo(column = "member_since")]
+        pub since: i32,
+        pub avatar: Option<Vec<u8>>,
+    }
+);
+
+snapshot!(
+    natural_string_key_with_skipped_field,
+    #[derive(Repository)]
+    struct Setting {
+        #[repo(id)]
+        key: String,
+        value: String,
+        #[repo(skip)]
+        parsed: Option<i64>,
+    }
+);
+
+snapshot!(
+    composite_unique_key_and_index_at_struct_level,
+    #[derive(Repository)]
+    #[repo(unique(tenant_id, slug), index(tenant_id, created))]
+    pub struct Page {
+        #[repo(id, generated)]
+        pub id: i64,
+        pub tenant_id: i32,
+        pub slug: String,
+        pub created: i64,
+        pub published: bool,
+    }
+);
+
+snapshot!(
+    key_columns_only,
+    #[derive(Repository)]
+    pub struct Follow {
+        #[repo(id)]
+        pub follower: i64,
+        #[repo(id)]
+        pub followee: i64,
+    }
+);
+
+snapshot!(
+    narrow_generated_key,
+    #[derive(Repository)]
+    pub struct Note {
+        #[repo(id, generated)]
+        pub id: i16,
+        pub body: String,
+    }
+);
+
+snapshot!(
+    renamed_runtime_crate,
+    #[derive(Repository)]
+    #[repo(crate = ::persistence, table = "accounts")]
+    pub(crate) struct Account {
+        #[repo(id)]
+        pub(crate) number: String,
+        pub(crate) balance: f64,
+    }
+);
+
+snapshot!(
+    raw_identifiers_and_default_table_name,
+    #[derive(Repository)]
+    pub struct OrderLine {
+        #[repo(id)]
+        pub r#type: String,
+        #[repo(id)]
+        pub r#in: i64,
+        pub quantity: f32,
+    }
+);
+
+snapshot!(
+    invalid_input_emits_errors_and_a_stub,
+    #[derive(Repository)]
+    pub struct Broken {
+        #[repo(generated)]
+        pub id: i64,
+    }
+);

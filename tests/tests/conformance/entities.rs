@@ -65,7 +65,11 @@ pub struct Note {
 }
 
 pub fn new_user(n: usize) -> NewUser {
-    NewUser { email: format!("user{n}@example.com"), name: format!("User {n}"), bio: None }
+    NewUser {
+        email: format!("user{n}@example.com"),
+        name: format!("User {n}"),
+        bio: None,
+    }
 }
 
 pub fn membership(org_id: i64, user_name: &str) -> Membership {
@@ -96,8 +100,12 @@ pub fn measurement(code: &str) -> Measurement {
 /// Creates every table of the suite.
 pub async fn create_all(db: &Db) {
     db.create_schema::<User>().await.expect("create users");
-    db.create_schema::<Membership>().await.expect("create memberships");
-    db.create_schema::<Measurement>().await.expect("create measurements");
+    db.create_schema::<Membership>()
+        .await
+        .expect("create memberships");
+    db.create_schema::<Measurement>()
+        .await
+        .expect("create measurements");
     db.create_schema::<Follow>().await.expect("create follows");
     db.create_schema::<Note>().await.expect("create notes");
 }

@@ -9,26 +9,60 @@ pub async fn duplicate_unique_value_is_a_conflict_naming_the_field(db: &Db) {
     let users = User::repository(db);
     let alice = users.insert(new_user(1)).await.unwrap();
     let error = users
-        .insert(NewUser { email: alice.email.clone(), name: "Other".into(), bio: None })
+        .insert(NewUser {
+            email: alice.email.clone(),
+            name: "Other".into(),
+            bio: None,
+        })
         .await
         .unwrap_err();
     match &error {
-        RepoError::Conflict { entity, constraint, field, .. } => {
-            assert_eq!((*entity, constraint.as_str(), *field), ("User", "users_email_key", Some("email")));
+        RepoError::Conflict {
+            entity,
+            constraint,
+            field,
+            ..
+        } => {
+            assert_eq!(
+                (*entity, constraint.as_str(), *field),
+                ("User", "users_email_key", Some("email"))
+            );
         }
         other => panic!("expected Conflict, got {other:?}"),
     }
-    assert_eq!(users.list(ListOptions::new()).await.unwrap(), vec![alice.clone()], "nothing written");
+    assert_eq!(
+        users.list(ListOptions::new()).await.unwrap(),
+        vec![alice.clone()],
+        "nothing written"
+    );
     // The same through update.
     let bob = users.insert(new_user(2)).await.unwrap();
-    let error = users.update(&User { email: alice.email.clone(), ..bob.clone() }).await.unwrap_err();
-    assert!(matches!(error, RepoError::Conflict { field: Some("email"), .. }), "{error:?}");
+    let error = users
+        .update(&User {
+            email: alice.email.clone(),
+            ..bob.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RepoError::Conflict {
+                field: Some("email"),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     assert_eq!(users.get(bob.id).await.unwrap(), bob);
     // A composite unique key names both fields.
     let memberships = Membership::repository(db);
     memberships.insert(membership(1, "ann")).await.unwrap();
     let error = memberships
-        .insert(Membership { user_name: "other".into(), ..membership(1, "ann") })
+        .insert(Membership {
+            user_name: "other".into(),
+            ..membership(1, "ann")
+        })
         .await
         .unwrap_err();
     assert!(
@@ -42,9 +76,28 @@ pub async fn duplicate_key_is_a_conflict_naming_the_key(db: &Db) {
     create_all(db).await;
     let measurements = Measurement::repository(db);
     measurements.insert(measurement("k")).await.unwrap();
-    let error = measurements.insert(Measurement { large: 9, ..measurement("k") }).await.unwrap_err();
-    assert!(matches!(error, RepoError::Conflict { field: Some("code"), .. }), "{error:?}");
-    assert_eq!(measurements.get("k".into()).await.unwrap().large, 3, "nothing overwritten");
+    let error = measurements
+        .insert(Measurement {
+            large: 9,
+            ..measurement("k")
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            RepoError::Conflict {
+                field: Some("code"),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(
+        measurements.get("k".into()).await.unwrap().large,
+        3,
+        "nothing overwritten"
+    );
 }
 
 pub async fn upsert_conflicting_on_another_unique_key_changes_nothing(db: &Db) {
@@ -53,23 +106,53 @@ pub async fn upsert_conflicting_on_another_unique_key_changes_nothing(db: &Db) {
     let alice = users.insert(new_user(1)).await.unwrap();
     let bob = users.insert(new_user(2)).await.unwrap();
     // A new key whose e-mail belongs to Alice: a conflict, not an update of Alice's row.
-    let intruder = User { id: bob.id + 100, email: alice.email.clone(), name: "Intruder".into(), bio: None };
+    let intruder = User {
+        id: bob.id + 100,
+        email: alice.email.clone(),
+        name: "Intruder".into(),
+        bio: None,
+    };
     let error = users.upsert(&intruder).await.unwrap_err();
-    assert!(matches!(error, RepoError::Conflict { field: Some("email"), .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            RepoError::Conflict {
+                field: Some("email"),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     // An existing key taking Alice's e-mail: the same.
-    let error = users.upsert(&User { email: alice.email.clone(), ..bob.clone() }).await.unwrap_err();
+    let error = users
+        .upsert(&User {
+            email: alice.email.clone(),
+            ..bob.clone()
+        })
+        .await
+        .unwrap_err();
     assert!(error.is_conflict(), "{error:?}");
-    assert_eq!(users.list(ListOptions::new()).await.unwrap(), vec![alice, bob]);
+    assert_eq!(
+        users.list(ListOptions::new()).await.unwrap(),
+        vec![alice, bob]
+    );
 }
 
 pub async fn conflict_messages_never_contain_the_value(db: &Db) {
     create_all(db).await;
     let users = User::repository(db);
     let secret = "hunter2-secret@example.com";
-    let new = || NewUser { email: secret.into(), name: "S".into(), bio: None };
+    let new = || NewUser {
+        email: secret.into(),
+        name: "S".into(),
+        bio: None,
+    };
     users.insert(new()).await.unwrap();
     let error = users.insert(new()).await.unwrap_err();
     let message = error.to_string();
     assert!(!message.contains("hunter2"), "{message}");
-    assert!(message.contains("User") && message.contains("email"), "{message}");
+    assert!(
+        message.contains("User") && message.contains("email"),
+        "{message}"
+    );
 }

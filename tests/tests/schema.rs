@@ -1,0 +1,78 @@
+//! Snapshots of the DDL and statements each entity renders for each dialect.
+
+#[path = "conformance/entities.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod entities;
+
+use entities::{Follow, Measurement, Membership, Note, User};
+use repo_runtime::{Dialect, Entity};
+
+fn ddl<E: Entity>() -> String {
+    let mut out = String::new();
+    for dialect in Dialect::ALL {
+        out.push_str(&format!("-- {dialect}\n"));
+        for statement in E::TABLE.create_statements(dialect) {
+            out.push_str(&statement);
+            out.push_str(";\n");
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn statements<E: Entity>() -> String {
+    let sql = E::SQL;
+    let named = [
+        ("select_by_id", sql.select_by_id),
+        ("exists_by_id", sql.exists_by_id),
+        ("count", sql.count),
+        ("insert", sql.insert),
+        ("insert_values", sql.insert_values),
+        ("returning", sql.returning),
+        ("insert_all", sql.insert_all),
+        ("update", sql.update),
+        ("upsert", sql.upsert),
+        ("delete_by_id", sql.delete_by_id),
+    ];
+    let mut out = String::new();
+    for dialect in Dialect::ALL {
+        out.push_str(&format!("-- {dialect}\n"));
+        for (name, text) in named {
+            out.push_str(&format!("{name}: {}\n", text.get(dialect)));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+#[test]
+fn ddl_of_each_entity_per_dialect() {
+    insta::assert_snapshot!("ddl_user", ddl::<User>());
+    insta::assert_snapshot!("ddl_membership", ddl::<Membership>());
+    insta::assert_snapshot!("ddl_measurement", ddl::<Measurement>());
+    insta::assert_snapshot!("ddl_follow", ddl::<Follow>());
+    insta::assert_snapshot!("ddl_note", ddl::<Note>());
+}
+
+#[test]
+fn statements_of_each_entity_per_dialect() {
+    insta::assert_snapshot!("sql_user", statements::<User>());
+    insta::assert_snapshot!("sql_membership", statements::<Membership>());
+    insta::assert_snapshot!("sql_follow", statements::<Follow>());
+}
+
+#[test]
+fn drop_statement_is_quoted_per_dialect() {
+    let drops: Vec<String> = Dialect::ALL
+        .iter()
+        .map(|d| User::TABLE.drop_statement(*d))
+        .collect();
+    assert_eq!(
+        drops,
+        [
+            "DROP TABLE IF EXISTS \"users\"",
+            "DROP TABLE IF EXISTS \"users\"",
+            "DROP TABLE IF EXISTS `users`"
+        ]
+    );
+}

@@ -1,0 +1,9 @@
+use repo_runtime::Repository;
+
+#[derive(Repository)]
+struct Tag {
+    #[repo(id, generated)]
+    code: String,
+}
+
+fn main() {}

@@ -1,0 +1,8 @@
+use repo_runtime::Repository;
+
+#[derive(Repository)]
+struct User {
+    email: String,
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use repo_runtime::Repository;
+
+#[derive(Repository)]
+struct User {
+    #[repo(id, unique)]
+    id: i64,
+}
+
+fn main() {}

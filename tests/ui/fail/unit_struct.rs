@@ -1,0 +1,6 @@
+use repo_runtime::Repository;
+
+#[derive(Repository)]
+struct Marker;
+
+fn main() {}
