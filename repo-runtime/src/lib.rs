@@ -71,6 +71,9 @@ pub use executor::{Executor, Outcome, Statement};
 pub use list::{ListOptions, Order};
 pub use repo_derive::Repository;
 pub use schema::{Column, ColumnType, Constraint, Index, Table};
+/// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
+/// its siblings.
+pub use sqlx;
 pub use transaction::Tx;
 pub use value::{Decodable, Encodable};
 

@@ -109,3 +109,28 @@ pub async fn create_all(db: &Db) {
     db.create_schema::<Follow>().await.expect("create follows");
     db.create_schema::<Note>().await.expect("create notes");
 }
+
+/// Two views of one table, to provoke decode and NOT NULL errors.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "probes")]
+pub struct ProbeInt {
+    #[repo(id)]
+    pub id: i64,
+    pub value: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "probes")]
+pub struct ProbeText {
+    #[repo(id)]
+    pub id: i64,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "probes")]
+pub struct ProbeOptional {
+    #[repo(id)]
+    pub id: i64,
+    pub value: Option<i64>,
+}

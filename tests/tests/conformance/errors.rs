@@ -156,3 +156,36 @@ pub async fn conflict_messages_never_contain_the_value(db: &Db) {
         "{message}"
     );
 }
+
+pub async fn column_of_the_wrong_type_is_a_decode_error_naming_it(db: &Db) {
+    db.create_schema::<ProbeInt>().await.unwrap();
+    ProbeInt::repository(db)
+        .insert(ProbeInt { id: 1, value: 7 })
+        .await
+        .unwrap();
+    match ProbeText::repository(db).get(1).await {
+        Err(RepoError::Decode {
+            entity,
+            column,
+            rust_type,
+            ..
+        }) => {
+            assert_eq!((entity, column), ("ProbeText", "value"));
+            assert!(rust_type.ends_with("String"), "{rust_type}");
+        }
+        other => panic!("expected Decode, got {other:?}"),
+    }
+}
+
+pub async fn null_in_a_required_column_is_not_null(db: &Db) {
+    db.create_schema::<ProbeInt>().await.unwrap();
+    let error = ProbeOptional::repository(db)
+        .insert(ProbeOptional { id: 1, value: None })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RepoError::NotNull { entity: "ProbeOptional", column: Some(c), .. } if c == "value"),
+        "{error:?}"
+    );
+    assert_eq!(ProbeInt::repository(db).count().await.unwrap(), 0);
+}

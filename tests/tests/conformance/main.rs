@@ -60,6 +60,8 @@ conformance!(
     errors::duplicate_key_is_a_conflict_naming_the_key,
     errors::upsert_conflicting_on_another_unique_key_changes_nothing,
     errors::conflict_messages_never_contain_the_value,
+    errors::column_of_the_wrong_type_is_a_decode_error_naming_it,
+    errors::null_in_a_required_column_is_not_null,
     values::option_fields_round_trip_none_and_some,
     values::hostile_strings_round_trip_unchanged,
     values::numeric_edge_values_round_trip,

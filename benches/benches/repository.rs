@@ -1,0 +1,184 @@
+//! The generated repository against hand-written sqlx doing the same statements on the same
+//! pool, per backend. `benches/report.sh` runs this and writes `benches/RESULTS.md`.
+//!
+//! Each group is `<backend>/<operation>` with the functions `generated` and `handwritten`,
+//! except `<backend>/insert_1000` which compares `insert_many` with a loop of single inserts
+//! inside one transaction.
+
+use std::time::Duration;
+
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use repo_benches::{User, UserRepository, clear, fresh_database, handwritten, new_user, targets};
+use repo_runtime::prelude::*;
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+fn benchmarks(c: &mut Criterion) {
+    let rt = runtime();
+    for target in targets() {
+        let db = rt.block_on(fresh_database(&target));
+        let repository = User::repository(&db);
+        let name = target.name;
+
+        // Single rows, against a table of 1,000.
+        rt.block_on(clear(&db));
+        let seeded = rt
+            .block_on(repository.insert_many((0..1_000).map(|n| new_user("seed", n)).collect()))
+            .expect("seed");
+        let ids: Vec<i64> = seeded.iter().map(|u| u.id).collect();
+        let mut group = c.benchmark_group(format!("{name}/get"));
+        let mut i = 0;
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                i = (i + 7) % ids.len();
+                repository.get(ids[i])
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                i = (i + 7) % ids.len();
+                handwritten::get(&db, ids[i])
+            })
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("{name}/update"));
+        let mut k = 0;
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                k += 1;
+                let mut user = seeded[k % seeded.len()].clone();
+                user.score = i64::try_from(k).unwrap_or(0);
+                let repository = &repository;
+                async move { repository.update(&user).await.expect("update") }
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                k += 1;
+                let mut user = seeded[k % seeded.len()].clone();
+                user.score = i64::try_from(k).unwrap_or(0);
+                let db = &db;
+                async move { handwritten::update(db, &user).await.expect("update") }
+            })
+        });
+        group.finish();
+
+        let mut group = c.benchmark_group(format!("{name}/insert"));
+        let mut n = 0;
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                n += 1;
+                repository.insert(new_user("gen", n))
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                n += 1;
+                let new = new_user("hand", n);
+                let db = &db;
+                async move { handwritten::insert(db, &new).await }
+            })
+        });
+        group.finish();
+
+        // Batches: each iteration inserts fresh rows into an emptied table.
+        for size in [1_000usize, 10_000] {
+            let mut group = c.benchmark_group(format!("{name}/insert_many_{size}"));
+            group.sample_size(10);
+            group.bench_function("generated", |b| {
+                b.to_async(&rt).iter_batched(
+                    || {
+                        rt.block_on(clear(&db));
+                        (0..size).map(|n| new_user("batch", n)).collect::<Vec<_>>()
+                    },
+                    |news| repository.insert_many(news),
+                    BatchSize::PerIteration,
+                )
+            });
+            group.bench_function("handwritten", |b| {
+                b.to_async(&rt).iter_batched(
+                    || {
+                        rt.block_on(clear(&db));
+                        (0..size).map(|n| new_user("batch", n)).collect::<Vec<_>>()
+                    },
+                    |news| {
+                        let db = &db;
+                        async move { handwritten::insert_many(db, &news).await.expect("batch") }
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+            group.finish();
+        }
+
+        // insert_many against a loop of single inserts in one transaction.
+        let mut group = c.benchmark_group(format!("{name}/insert_1000"));
+        group.sample_size(10);
+        group.bench_function("insert_many", |b| {
+            b.to_async(&rt).iter_batched(
+                || {
+                    rt.block_on(clear(&db));
+                    (0..1_000).map(|n| new_user("many", n)).collect::<Vec<_>>()
+                },
+                |news| repository.insert_many(news),
+                BatchSize::PerIteration,
+            )
+        });
+        group.bench_function("single_inserts_in_transaction", |b| {
+            b.to_async(&rt).iter_batched(
+                || {
+                    rt.block_on(clear(&db));
+                    (0..1_000).map(|n| new_user("loop", n)).collect::<Vec<_>>()
+                },
+                |news| {
+                    let db = &db;
+                    async move {
+                        db.transaction(async |tx| {
+                            let users = User::repository(&tx);
+                            for new in news {
+                                users.insert(new).await?;
+                            }
+                            Ok(())
+                        })
+                        .await
+                        .expect("loop")
+                    }
+                },
+                BatchSize::PerIteration,
+            )
+        });
+        group.finish();
+
+        // Listing 10,000 rows.
+        rt.block_on(clear(&db));
+        rt.block_on(repository.insert_many((0..10_000).map(|n| new_user("list", n)).collect()))
+            .expect("seed list");
+        let mut group = c.benchmark_group(format!("{name}/list_10000"));
+        group.sample_size(20);
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| repository.list(ListOptions::new()))
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| handwritten::list(&db))
+        });
+        group.finish();
+
+        rt.block_on(db.close());
+    }
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = benchmarks
+}
+criterion_main!(benches);

@@ -1,0 +1,135 @@
+//! Shared set-up of the benchmarks: the benchmarked entity, a fresh database per backend, and
+//! the hand-written sqlx code the generated repository is compared with.
+
+pub mod handwritten;
+
+use repo_runtime::prelude::*;
+use repo_runtime::{DbOptions, Dialect};
+
+/// The entity every benchmark reads and writes.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "bench_users")]
+pub struct User {
+    /// Generated key.
+    #[repo(id, generated)]
+    pub id: i64,
+    /// Unique address.
+    #[repo(unique)]
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Optional text.
+    pub bio: Option<String>,
+    /// A number.
+    pub score: i64,
+}
+
+/// The `n`-th insert input, distinct in its unique field within one `tag`.
+pub fn new_user(tag: &str, n: usize) -> NewUser {
+    NewUser {
+        email: format!("{tag}-{n}@example.com"),
+        name: format!("User number {n}"),
+        bio: n.is_multiple_of(2).then(|| "Some biography text of moderate length".to_owned()),
+        score: i64::try_from(n).unwrap_or(i64::MAX),
+    }
+}
+
+/// A backend to benchmark, with the URL of a server it may create a database on.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// `sqlite`, `postgres` or `mysql`.
+    pub name: &'static str,
+    /// The server URL, or `None` for embedded SQLite.
+    pub server_url: Option<String>,
+}
+
+/// SQLite always; PostgreSQL and MySQL when `DATABASE_URL_POSTGRES` / `DATABASE_URL_MYSQL`
+/// are set (said on stderr otherwise).
+pub fn targets() -> Vec<Target> {
+    let mut targets = vec![Target {
+        name: "sqlite",
+        server_url: None,
+    }];
+    for (name, variable) in [
+        ("postgres", "DATABASE_URL_POSTGRES"),
+        ("mysql", "DATABASE_URL_MYSQL"),
+    ] {
+        match std::env::var(variable) {
+            Ok(url) => targets.push(Target {
+                name,
+                server_url: Some(url),
+            }),
+            Err(_) => eprintln!("SKIPPED: {name} benchmarks ({variable} is unset)"),
+        }
+    }
+    targets
+}
+
+/// Opens a fresh, empty database for `target` with the table created.
+///
+/// # Panics
+/// When the database cannot be created: a benchmark has nothing to measure then.
+pub async fn fresh_database(target: &Target) -> Db {
+    let options = DbOptions {
+        max_connections: 4,
+        ..DbOptions::default()
+    };
+    let db = match &target.server_url {
+        None => {
+            let path = std::env::temp_dir().join(format!("repo-bench-{}.db", std::process::id()));
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            Db::connect_with(&format!("sqlite://{}", path.display()), options).await
+        }
+        Some(url) => {
+            let admin = Db::connect(url)
+                .await
+                .expect("connect to the benchmark server");
+            let name = "repo_bench";
+            let quoted = admin.dialect().quote(name);
+            let statements = [
+                format!("DROP DATABASE IF EXISTS {quoted}"),
+                format!("CREATE DATABASE {quoted}"),
+            ];
+            for statement in statements {
+                let sql = repo_runtime::sqlx::AssertSqlSafe(statement);
+                let result = match admin.dialect() {
+                    Dialect::Postgres => {
+                        let pool = admin.as_postgres().expect("postgres pool");
+                        repo_runtime::sqlx::raw_sql(sql)
+                            .execute(pool)
+                            .await
+                            .map(drop)
+                    }
+                    Dialect::MySql => {
+                        let pool = admin.as_mysql().expect("mysql pool");
+                        repo_runtime::sqlx::raw_sql(sql)
+                            .execute(pool)
+                            .await
+                            .map(drop)
+                    }
+                    Dialect::Sqlite => Ok(()),
+                };
+                result.expect("recreate the benchmark database");
+            }
+            admin.close().await;
+            let base = url.split('?').next().unwrap_or(url);
+            let server = base.rsplit_once('/').map_or(base, |(server, _)| server);
+            Db::connect_with(&format!("{server}/{name}"), options).await
+        }
+    }
+    .expect("open the benchmark database");
+    db.create_schema::<User>()
+        .await
+        .expect("create the benchmark table");
+    db
+}
+
+/// Empties the table between benchmarks.
+///
+/// # Panics
+/// When the statement fails.
+pub async fn clear(db: &Db) {
+    handwritten::execute(db, "DELETE FROM bench_users").await;
+}
