@@ -6,8 +6,6 @@ use repo_runtime::{Db, Dialect};
 
 use crate::{NewUser, User};
 
-const COLUMNS: &str = "id, email, name, bio, score";
-
 /// Rows per batch statement, as the generated code uses.
 const CHUNK: usize = 1_000;
 
@@ -81,30 +79,28 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
 
 /// `insert` of one row, returning it with its key.
 pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
-    match db.dialect() {
+    let id = match db.dialect() {
         Dialect::Sqlite => {
-            let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES (?, ?, ?, ?) \
-                       RETURNING id, email, name, bio, score";
-            let row = sqlx::query(sql)
+            let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES (?, ?, ?, ?)";
+            sqlx::query(sql)
                 .bind(&new.email)
                 .bind(&new.name)
                 .bind(&new.bio)
                 .bind(new.score)
-                .fetch_one(db.as_sqlite().expect("pool"))
-                .await?;
-            decode(&row)
+                .execute(db.as_sqlite().expect("pool"))
+                .await?
+                .last_insert_rowid()
         }
         Dialect::Postgres => {
-            let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES ($1, $2, $3, $4) \
-                       RETURNING id, email, name, bio, score";
-            let row = sqlx::query(sql)
+            let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES ($1, $2, $3, $4) RETURNING id";
+            sqlx::query(sql)
                 .bind(&new.email)
                 .bind(&new.name)
                 .bind(&new.bio)
                 .bind(new.score)
                 .fetch_one(db.as_postgres().expect("pool"))
-                .await?;
-            decode(&row)
+                .await?
+                .try_get(0)?
         }
         Dialect::MySql => {
             let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES (?, ?, ?, ?)";
@@ -115,15 +111,16 @@ pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
                 .bind(new.score)
                 .execute(db.as_mysql().expect("pool"))
                 .await?;
-            Ok(User {
-                id: i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX),
-                email: new.email.clone(),
-                name: new.name.clone(),
-                bio: new.bio.clone(),
-                score: new.score,
-            })
+            i64::try_from(done.last_insert_id()).unwrap_or(i64::MAX)
         }
-    }
+    };
+    Ok(User {
+        id,
+        email: new.email.clone(),
+        name: new.name.clone(),
+        bio: new.bio.clone(),
+        score: new.score,
+    })
 }
 
 /// `update` of every non-key column, returning the stored row.
@@ -202,36 +199,80 @@ pub async fn list(db: &Db) -> Result<Vec<User>, sqlx::Error> {
     }
 }
 
-macro_rules! insert_batch {
-    ($pool:expr, $news:expr) => {{
-        let mut tx = $pool.begin().await?;
-        let mut stored = Vec::with_capacity($news.len());
-        for chunk in $news.chunks(CHUNK) {
-            let mut builder =
-                QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
-            builder.push_values(chunk, |mut row, new| {
-                row.push_bind(&new.email)
-                    .push_bind(&new.name)
-                    .push_bind(&new.bio)
-                    .push_bind(new.score);
-            });
-            builder.push(format_args!(" RETURNING {COLUMNS}"));
-            let rows = builder.build().fetch_all(&mut *tx).await?;
-            for row in &rows {
-                stored.push(decode(row)?);
-            }
-        }
-        tx.commit().await?;
-        Ok(stored)
-    }};
+fn with_keys(chunk: &[NewUser], keys: Vec<i64>) -> impl Iterator<Item = User> + '_ {
+    chunk.iter().zip(keys).map(|(new, id)| User {
+        id,
+        email: new.email.clone(),
+        name: new.name.clone(),
+        bio: new.bio.clone(),
+        score: new.score,
+    })
 }
 
-/// `insert_many`: one transaction, multi-row inserts of at most 1,000 rows with `RETURNING`
-/// (MariaDB has it for `INSERT`).
+/// `insert_many`: one transaction, multi-row inserts of at most 1,000 rows; keys from
+/// `RETURNING id` (PostgreSQL, MariaDB) or numbered up to `last_insert_rowid()` (SQLite).
 pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::Error> {
+    let mut stored = Vec::with_capacity(news.len());
     match db.dialect() {
-        Dialect::Sqlite => insert_batch!(db.as_sqlite().expect("pool"), news),
-        Dialect::Postgres => insert_batch!(db.as_postgres().expect("pool"), news),
-        Dialect::MySql => insert_batch!(db.as_mysql().expect("pool"), news),
+        Dialect::Sqlite => {
+            let mut tx = db.as_sqlite().expect("pool").begin().await?;
+            for chunk in news.chunks(CHUNK) {
+                let mut builder =
+                    QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
+                builder.push_values(chunk, |mut row, new| {
+                    row.push_bind(&new.email)
+                        .push_bind(&new.name)
+                        .push_bind(&new.bio)
+                        .push_bind(new.score);
+                });
+                let last = builder.build().execute(&mut *tx).await?.last_insert_rowid();
+                let first = last - chunk.len() as i64 + 1;
+                stored.extend(with_keys(chunk, (first..=last).collect()));
+            }
+            tx.commit().await?;
+        }
+        Dialect::Postgres => {
+            let mut tx = db.as_postgres().expect("pool").begin().await?;
+            for chunk in news.chunks(CHUNK) {
+                let mut builder =
+                    QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
+                builder.push_values(chunk, |mut row, new| {
+                    row.push_bind(&new.email)
+                        .push_bind(&new.name)
+                        .push_bind(&new.bio)
+                        .push_bind(new.score);
+                });
+                builder.push(" RETURNING id");
+                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let keys = rows
+                    .iter()
+                    .map(|row| row.try_get(0))
+                    .collect::<Result<_, _>>()?;
+                stored.extend(with_keys(chunk, keys));
+            }
+            tx.commit().await?;
+        }
+        Dialect::MySql => {
+            let mut tx = db.as_mysql().expect("pool").begin().await?;
+            for chunk in news.chunks(CHUNK) {
+                let mut builder =
+                    QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
+                builder.push_values(chunk, |mut row, new| {
+                    row.push_bind(&new.email)
+                        .push_bind(&new.name)
+                        .push_bind(&new.bio)
+                        .push_bind(new.score);
+                });
+                builder.push(" RETURNING id");
+                let rows = builder.build().fetch_all(&mut *tx).await?;
+                let keys = rows
+                    .iter()
+                    .map(|row| row.try_get(0))
+                    .collect::<Result<_, _>>()?;
+                stored.extend(with_keys(chunk, keys));
+            }
+            tx.commit().await?;
+        }
     }
+    Ok(stored)
 }

@@ -29,7 +29,9 @@ pub fn new_user(tag: &str, n: usize) -> NewUser {
     NewUser {
         email: format!("{tag}-{n}@example.com"),
         name: format!("User number {n}"),
-        bio: n.is_multiple_of(2).then(|| "Some biography text of moderate length".to_owned()),
+        bio: n
+            .is_multiple_of(2)
+            .then(|| "Some biography text of moderate length".to_owned()),
         score: i64::try_from(n).unwrap_or(i64::MAX),
     }
 }

@@ -139,24 +139,53 @@ impl<'a> Statements<'a> {
         )
     }
 
+    /// `INSERT` of the insert columns. Only PostgreSQL returns the generated key: SQLite and
+    /// MySQL report it as the last insert id.
     pub(crate) fn insert(&self) -> PerDialect {
         let width = self.insert_width();
         per_dialect(|d| {
+            let returning = if d == Dialect::Postgres {
+                self.returning_key(d)
+            } else {
+                String::new()
+            };
             format!(
-                "{}({}){}",
+                "{}({}){returning}",
                 self.insert_head(d),
-                placeholders(d, 1, width),
-                self.returning_unless_mysql(d)
+                placeholders(d, 1, width)
             )
         })
+    }
+
+    /// ` RETURNING <generated key as BIGINT>`, or nothing when no key is generated.
+    fn returning_key(&self, d: Dialect) -> String {
+        match self.entity.generated() {
+            Some(key) => {
+                let cast = if d == Dialect::MySql {
+                    "SIGNED"
+                } else {
+                    "BIGINT"
+                };
+                format!(" RETURNING CAST({} AS {cast})", d.quote(&key.column))
+            }
+            None => String::new(),
+        }
     }
 
     pub(crate) fn insert_values(&self) -> PerDialect {
         per_dialect(|d| self.insert_head(d))
     }
 
-    pub(crate) fn returning_all(&self) -> PerDialect {
-        per_dialect(|d| self.returning(d))
+    /// What a batch appends to return its generated keys: PostgreSQL and MariaDB use
+    /// `RETURNING`; SQLite numbers the rows from the last insert id.
+    pub(crate) fn returning_keys(&self) -> PerDialect {
+        per_dialect(|d| {
+            if d == Dialect::Sqlite {
+                String::new()
+            } else {
+                self.returning_key(d)
+            }
+        })
     }
 
     pub(crate) fn insert_width(&self) -> usize {

@@ -43,13 +43,10 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds every column in `TABLE` order.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
-    /// Builds the entity from its insert input and the key the database generated (backends
-    /// without `RETURNING`). Entities without a generated key ignore `generated`.
+    /// Builds the entity from its insert input and the key the database generated. Entities
+    /// without a generated key ignore `generated`.
     #[doc(hidden)]
     fn from_new(new: Self::New, generated: i64) -> Result<Self, RepoError>;
-    /// The database-generated key, for ordering the rows a batch insert returns.
-    #[doc(hidden)]
-    fn generated_key(&self) -> Option<i64>;
 }
 
 /// The generated column enum of an entity.
@@ -70,12 +67,15 @@ pub struct EntitySql {
     pub exists_by_id: Sql,
     /// `SELECT COUNT(*) FROM <table>`.
     pub count: Sql,
-    /// `INSERT` of the insert input's columns, with `RETURNING <columns>` except on MySQL.
+    /// `INSERT` of the insert input's columns; on PostgreSQL `RETURNING` the generated key.
     pub insert: Sql,
     /// `INSERT INTO <table> (<insert columns>) VALUES ` for batches.
     pub insert_values: Sql,
-    /// ` RETURNING <columns>`, appended to batches where the backend allows it.
-    pub returning: Sql,
+    /// ` RETURNING <generated key as BIGINT>` for batches (PostgreSQL, MariaDB); empty on
+    /// SQLite, which numbers a batch from its last insert id, and without a generated key.
+    pub returning_keys: Sql,
+    /// Whether the database generates the key.
+    pub has_generated_key: bool,
     /// Number of columns [`EntitySql::insert`] binds per row.
     pub insert_width: usize,
     /// `INSERT` of every column (MySQL upsert).

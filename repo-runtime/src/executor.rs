@@ -289,6 +289,21 @@ impl Executor {
         })
     }
 
+    /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
+    pub async fn fetch_keys<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
+        use crate::entity::RowSource;
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_all(target).await {
+                Ok(rows) => rows
+                    .iter()
+                    .map(|row| row.get::<i64>(0, "generated key"))
+                    .collect::<Result<Vec<i64>, RepoError>>()
+                    .map_err(|e| e.in_entity(E::NAME)),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
     /// Runs a statement that returns no rows.
     pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
         dispatch!(self, statement, E::TABLE, |query, target| {

@@ -149,15 +149,17 @@ fn clamp_i64(value: u64) -> i64 {
 pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
     let mut statement = executor.statement(&E::SQL.insert);
     E::bind_new(&new, &mut statement);
-    if executor.dialect() == Dialect::MySql {
-        // MySQL has no RETURNING: the only value the database chose is the key.
-        let outcome = executor.execute::<E>(statement).await?;
-        return E::from_new(new, outcome.last_insert_id);
-    }
-    executor
-        .fetch_optional::<E>(statement)
-        .await?
-        .ok_or(RepoError::NotFound { entity: E::NAME })
+    let key = match executor.dialect() {
+        Dialect::Postgres if E::SQL.has_generated_key => {
+            let keys = executor.fetch_keys::<E>(statement).await?;
+            keys.first()
+                .copied()
+                .ok_or(RepoError::NotFound { entity: E::NAME })?
+        }
+        // SQLite and MySQL report the generated key as the last insert id.
+        _ => executor.execute::<E>(statement).await?.last_insert_id,
+    };
+    E::from_new(new, key)
 }
 
 /// Inserts every row in one transaction (a savepoint inside an open one), chunked under the
@@ -181,34 +183,80 @@ pub async fn insert_many<E: Entity>(
     }
 }
 
+/// How a batch learns the keys the database generated for it.
+enum BatchKeys {
+    /// Nothing is generated.
+    None,
+    /// `RETURNING` the keys (PostgreSQL, MariaDB), in no promised order.
+    Returning,
+    /// The rows of one statement are numbered consecutively up to the last insert id: SQLite
+    /// inserts a statement's rows under one write lock.
+    LastInsertId,
+}
+
 async fn insert_chunks<E: Entity>(
     executor: &Executor,
     news: Vec<E::New>,
 ) -> Result<Vec<E>, RepoError> {
     let dialect = executor.dialect();
+    let keys = match (E::SQL.has_generated_key, dialect) {
+        (false, _) => Some(BatchKeys::None),
+        (true, Dialect::Sqlite) => Some(BatchKeys::LastInsertId),
+        (true, Dialect::Postgres) => Some(BatchKeys::Returning),
+        (true, Dialect::MySql) if executor.db().insert_returning() => Some(BatchKeys::Returning),
+        // MySQL without RETURNING cannot tell a multi-row statement's keys under every
+        // auto-increment lock mode: row by row, still inside the transaction.
+        (true, Dialect::MySql) => None,
+    };
     let mut stored = Vec::with_capacity(news.len());
-    if dialect == Dialect::MySql && !executor.db().insert_returning() {
-        // MySQL cannot say which key each row of a multi-row insert got under every
-        // auto-increment lock mode: insert row by row inside the transaction.
+    let Some(keys) = keys else {
         for new in news {
             stored.push(insert::<E>(executor, new).await?);
         }
         return Ok(stored);
-    }
+    };
     let width = E::SQL.insert_width;
     let per_statement = rows_per_statement(dialect, width);
-    for chunk in news.chunks(per_statement) {
+    let mut rest = news.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
         let mut sql = String::from(E::SQL.insert_values.get(dialect));
         dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
-        sql.push_str(E::SQL.returning.get(dialect));
+        sql.push_str(E::SQL.returning_keys.get(dialect));
         let mut statement = executor.assembled(sql);
-        for new in chunk {
+        for new in &chunk {
             E::bind_new(new, &mut statement);
         }
-        let mut rows = executor.fetch_all::<E>(statement).await?;
-        // RETURNING does not promise row order; generated keys grow in VALUES order.
-        rows.sort_by_key(E::generated_key);
-        stored.extend(rows);
+        let generated: Vec<i64> = match keys {
+            BatchKeys::None => {
+                executor.execute::<E>(statement).await?;
+                vec![0; chunk.len()]
+            }
+            BatchKeys::Returning => {
+                let mut keys = executor.fetch_keys::<E>(statement).await?;
+                // RETURNING does not promise row order; generated keys grow in VALUES order.
+                keys.sort_unstable();
+                keys
+            }
+            BatchKeys::LastInsertId => {
+                let last = executor.execute::<E>(statement).await?.last_insert_id;
+                let first = last - i64::try_from(chunk.len()).unwrap_or(i64::MAX) + 1;
+                (first..=last).collect()
+            }
+        };
+        if generated.len() != chunk.len() {
+            return Err(RepoError::invalid_input(
+                E::NAME,
+                format!(
+                    "a batch of {} rows reported {} keys",
+                    chunk.len(),
+                    generated.len()
+                ),
+            ));
+        }
+        for (new, key) in chunk.into_iter().zip(generated) {
+            stored.push(E::from_new(new, key)?);
+        }
     }
     Ok(stored)
 }

@@ -28,7 +28,7 @@ fn statements<E: Entity>() -> String {
         ("count", sql.count),
         ("insert", sql.insert),
         ("insert_values", sql.insert_values),
-        ("returning", sql.returning),
+        ("returning_keys", sql.returning_keys),
         ("insert_all", sql.insert_all),
         ("update", sql.update),
         ("upsert", sql.upsert),

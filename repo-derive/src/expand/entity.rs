@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{row, schema, sql_literal};
-use crate::model::{self, Entity, Scalar};
+use crate::model::{self, Entity};
 use crate::sql::Statements;
 
 /// `New{Entity}`: the entity without its generated key. Only when there is one.
@@ -120,7 +120,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let (insert, insert_values, returning, insert_all) = (
         sql(statements.insert()),
         sql(statements.insert_values()),
-        sql(statements.returning_all()),
+        sql(statements.returning_keys()),
         sql(statements.insert_all()),
     );
     let (update, upsert, delete_by_id, key_columns) = (
@@ -130,6 +130,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
         sql(statements.key_columns()),
     );
     let insert_width = statements.insert_width();
+    let has_generated_key = entity.generated().is_some();
     let key_width = entity.key.len();
     let id_value = {
         let parts = entity.key_fields().map(|field| {
@@ -151,17 +152,6 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     );
     let bind_all = row::bind_fields_body(entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
-    let generated_key = match entity.generated() {
-        Some(field) => {
-            let field_ident = &field.ident;
-            let conversion = match field.scalar {
-                Scalar::I64 => quote! { self.#field_ident },
-                _ => quote! { ::core::convert::From::from(self.#field_ident) },
-            };
-            quote! { ::core::option::Option::Some(#conversion) }
-        }
-        None => quote! { ::core::option::Option::None },
-    };
     quote! {
         #[automatically_derived]
         impl #krate::Entity for #ident {
@@ -178,7 +168,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 count: #count,
                 insert: #insert,
                 insert_values: #insert_values,
-                returning: #returning,
+                returning_keys: #returning,
+                has_generated_key: #has_generated_key,
                 insert_width: #insert_width,
                 insert_all: #insert_all,
                 update: #update,
@@ -219,10 +210,6 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 generated: i64,
             ) -> ::core::result::Result<Self, #krate::RepoError> {
                 #from_new
-            }
-
-            fn generated_key(&self) -> ::core::option::Option<i64> {
-                #generated_key
             }
         }
     }
