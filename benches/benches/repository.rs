@@ -141,15 +141,12 @@ fn benchmarks(c: &mut Criterion) {
         group.bench_function("single_inserts_in_transaction", |b| {
             b.to_async(&rt).iter_custom(|iters| {
                 timed_batches(&db, iters, 1_000, async |news| {
-                    db.transaction(async |tx| {
-                        let users = User::repository(&tx);
-                        for new in news {
-                            users.insert(new).await?;
-                        }
-                        Ok(())
-                    })
-                    .await
-                    .expect("loop");
+                    let tx = db.begin().await.expect("begin");
+                    let users = User::repository(&tx);
+                    for new in news {
+                        users.insert(new).await.expect("insert");
+                    }
+                    tx.commit().await.expect("commit");
                 })
             })
         });

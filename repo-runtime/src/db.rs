@@ -9,6 +9,8 @@ use std::time::Duration;
 use crate::dialect::Dialect;
 use crate::entity::Entity;
 use crate::error::RepoError;
+use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::retry::RetryPolicy;
 
 /// The URL [`Db::from_env`] opens when `DATABASE_URL` is unset: an SQLite file in the working
 /// directory, created on first use.
@@ -25,6 +27,10 @@ pub struct DbOptions {
     pub acquire_timeout: Duration,
     /// How long SQLite waits on a locked database before reporting it busy. Default: 5 s.
     pub sqlite_busy_timeout: Duration,
+    /// How transactions and reads outside a transaction retry transient failures.
+    pub retry: RetryPolicy,
+    /// Statements slower than this are logged at `warn` and counted. Default: 1 s.
+    pub slow_statement_threshold: Duration,
 }
 
 impl Default for DbOptions {
@@ -33,6 +39,8 @@ impl Default for DbOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
             sqlite_busy_timeout: Duration::from_secs(5),
+            retry: RetryPolicy::default(),
+            slow_statement_threshold: Duration::from_secs(1),
         }
     }
 }
@@ -77,6 +85,8 @@ pub struct Db {
 
 struct DbInner {
     pool: Pool,
+    options: DbOptions,
+    metrics: Metrics,
     url: String,
     /// MariaDB 10.5+ answers `INSERT ... RETURNING`; MySQL does not.
     insert_returning: bool,
@@ -126,6 +136,8 @@ impl Db {
         Ok(Db {
             inner: Arc::new(DbInner {
                 pool,
+                options,
+                metrics: Metrics::default(),
                 url: redacted,
                 insert_returning,
             }),
@@ -223,6 +235,26 @@ impl Db {
             #[allow(unreachable_patterns)]
             _ => None,
         }
+    }
+
+    /// Counters of statements, slow statements, retries and errors by kind since connecting.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.inner.metrics.snapshot()
+    }
+
+    /// The settings this handle was opened with.
+    pub fn options(&self) -> &DbOptions {
+        &self.inner.options
+    }
+
+    pub(crate) fn counters(&self) -> &Metrics {
+        &self.inner.metrics
+    }
+
+    /// Counts `error` and passes it on.
+    pub(crate) fn observe_error(&self, error: RepoError) -> RepoError {
+        self.inner.metrics.error(error.kind());
+        error
     }
 
     pub(crate) fn pool(&self) -> &Pool {

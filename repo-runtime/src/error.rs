@@ -114,6 +114,18 @@ pub enum RepoError {
     /// A transaction handle was used after its commit or rollback.
     #[error("the transaction is already finished")]
     TransactionFinished,
+    /// A savepoint of the transaction was dropped unfinished, so the whole transaction was
+    /// rolled back instead of committed.
+    #[error("the transaction was rolled back: a nested transaction was dropped before it finished")]
+    TransactionAborted,
+    /// The connection failed while `COMMIT` was in flight: the transaction may or may not have
+    /// been applied. Never retried; check the data before trying again.
+    #[error("the outcome of the commit is unknown: the connection failed during COMMIT")]
+    CommitUnknown {
+        /// The backend's error.
+        #[source]
+        source: sqlx::Error,
+    },
     /// Any other database error.
     #[error("{entity}: database error{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
     Database {
@@ -201,6 +213,27 @@ impl RepoError {
     /// Whether the failed operation may succeed if run again unchanged.
     pub fn is_transient(&self) -> bool {
         matches!(self, RepoError::Transient { .. } | RepoError::PoolTimeout)
+    }
+
+    /// The variant's name in snake case, for logs and metrics: `not_found`, `conflict`, ...
+    pub fn kind(&self) -> &'static str {
+        match self {
+            RepoError::NotFound { .. } => "not_found",
+            RepoError::Conflict { .. } => "conflict",
+            RepoError::ForeignKey { .. } => "foreign_key",
+            RepoError::NotNull { .. } => "not_null",
+            RepoError::Check { .. } => "check",
+            RepoError::Timeout { .. } => "timeout",
+            RepoError::PoolTimeout => "pool_timeout",
+            RepoError::Transient { .. } => "transient",
+            RepoError::InvalidInput { .. } => "invalid_input",
+            RepoError::Decode { .. } => "decode",
+            RepoError::Config { .. } => "config",
+            RepoError::TransactionFinished => "transaction_finished",
+            RepoError::TransactionAborted => "transaction_aborted",
+            RepoError::CommitUnknown { .. } => "commit_unknown",
+            RepoError::Database { .. } => "database",
+        }
     }
 
     /// Whether this is [`RepoError::NotFound`].

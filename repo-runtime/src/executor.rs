@@ -1,6 +1,11 @@
 //! One way to run a statement: on the pool of a [`Db`], or on the connection of an open
 //! [`Tx`]. Generated repositories hold an [`Executor`] and never see which.
 
+use std::future::Future;
+use std::time::Instant;
+
+use tracing::Instrument;
+
 use crate::db::{Db, Pool};
 use crate::dialect::{Dialect, Sql};
 use crate::entity::Entity;
@@ -52,6 +57,8 @@ impl From<&Executor> for Executor {
 
 /// A statement being built: its text for the executor's dialect and the values bound so far.
 pub struct Statement {
+    /// What the statement does, for tracing: `get`, `insert_many`, `find_by_email`, ...
+    operation: &'static str,
     inner: Query,
     /// The first value that failed to encode; reported when the statement runs.
     encode_error: Option<String>,
@@ -70,7 +77,7 @@ enum Query {
 }
 
 impl Statement {
-    fn new(dialect: Dialect, sql: sqlx::SqlStr) -> Statement {
+    fn new(dialect: Dialect, operation: &'static str, sql: sqlx::SqlStr) -> Statement {
         let inner = match dialect {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Query::Sqlite(sqlx::query(sql)),
@@ -82,6 +89,7 @@ impl Statement {
             _ => Query::Unavailable(dialect),
         };
         Statement {
+            operation,
             inner,
             encode_error: None,
         }
@@ -221,24 +229,87 @@ impl Executor {
         }
     }
 
-    /// Starts a statement from compile-time text.
+    /// Starts a statement from compile-time text; `operation` names it in traces.
     #[inline]
-    pub fn statement(&self, sql: &Sql) -> Statement {
+    pub fn statement(&self, operation: &'static str, sql: &Sql) -> Statement {
+        let dialect = self.dialect();
         Statement::new(
-            self.dialect(),
-            sqlx::SqlStr::from_static(sql.get(self.dialect())),
+            dialect,
+            operation,
+            sqlx::SqlStr::from_static(sql.get(dialect)),
         )
     }
 
     /// Starts a statement assembled at run time from derive-validated identifiers and
     /// placeholders. Never pass text that contains a value.
-    pub(crate) fn assembled(&self, sql: String) -> Statement {
+    pub(crate) fn assembled(&self, operation: &'static str, sql: String) -> Statement {
         use sqlx::SqlSafeStr;
-        Statement::new(self.dialect(), sqlx::AssertSqlSafe(sql).into_sql_str())
+        Statement::new(
+            self.dialect(),
+            operation,
+            sqlx::AssertSqlSafe(sql).into_sql_str(),
+        )
+    }
+
+    /// Runs a read: once inside a transaction; on a `Db`, again after transient failures
+    /// under its retry policy (reads are idempotent). `attempt` builds the statement anew.
+    pub async fn read<T, F, Fut>(&self, mut attempt: F) -> Result<T, RepoError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, RepoError>>,
+    {
+        let Executor::Db(db) = self else {
+            return attempt().await;
+        };
+        let mut retrier = db.options().retry.retrier("read");
+        loop {
+            match attempt().await {
+                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                result => return result,
+            }
+        }
+    }
+
+    /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
+    /// its failure and its slowness. Bound values are never recorded.
+    async fn observe<T>(
+        &self,
+        table: &'static Table,
+        operation: &'static str,
+        run: impl Future<Output = Result<T, RepoError>>,
+        rows: impl FnOnce(&T) -> u64,
+    ) -> Result<T, RepoError> {
+        let db = self.db();
+        let span = tracing::debug_span!(
+            "repo.statement",
+            backend = db.dialect().name(),
+            table = table.name,
+            operation,
+            rows = tracing::field::Empty,
+        );
+        let started = Instant::now();
+        let result = run.instrument(span.clone()).await;
+        let elapsed = started.elapsed();
+        let slow = elapsed >= db.options().slow_statement_threshold;
+        db.counters().statement(slow);
+        match &result {
+            Ok(value) => {
+                span.record("rows", rows(value));
+            }
+            Err(error) => {
+                db.counters().error(error.kind());
+                tracing::debug!(parent: &span, kind = error.kind(), "statement failed");
+            }
+        }
+        if slow {
+            let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+            tracing::warn!(parent: &span, elapsed_ms, "slow statement");
+        }
+        result
     }
 
     /// Runs a statement that returns at most one row of `E`.
-    pub async fn fetch_optional<E: Entity>(
+    async fn fetch_optional_raw<E: Entity>(
         &self,
         statement: Statement,
     ) -> Result<Option<E>, RepoError> {
@@ -252,7 +323,7 @@ impl Executor {
     }
 
     /// Runs a statement that returns rows of `E`.
-    pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
+    async fn fetch_all_raw<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.fetch_all(target).await {
                 Ok(rows) => rows
@@ -266,7 +337,7 @@ impl Executor {
     }
 
     /// Runs a statement and reports whether it returned any row.
-    pub async fn fetch_exists<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
+    async fn fetch_exists_raw<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.fetch_optional(target).await {
                 Ok(row) => Ok(row.is_some()),
@@ -276,7 +347,7 @@ impl Executor {
     }
 
     /// Runs a statement whose one row holds one `BIGINT` (a count).
-    pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
+    async fn fetch_count_raw<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
         use crate::entity::RowSource;
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.fetch_one(target).await {
@@ -290,7 +361,7 @@ impl Executor {
     }
 
     /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
-    pub async fn fetch_keys<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
+    async fn fetch_keys_raw<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
         use crate::entity::RowSource;
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.fetch_all(target).await {
@@ -305,13 +376,63 @@ impl Executor {
     }
 
     /// Runs a statement that returns no rows.
-    pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
+    async fn execute_raw<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.execute(target).await {
                 Ok(done) => Ok(outcome(&done)),
                 Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
             }
         })
+    }
+
+    /// Runs a statement that returns at most one row of `E`.
+    pub async fn fetch_optional<E: Entity>(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<E>, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_optional_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |row| u64::from(row.is_some()))
+            .await
+    }
+
+    /// Runs a statement that returns rows of `E`.
+    pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_all_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |rows| rows.len() as u64)
+            .await
+    }
+
+    /// Runs a statement and reports whether it returned any row.
+    pub async fn fetch_exists<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_exists_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |found| u64::from(*found))
+            .await
+    }
+
+    /// Runs a statement whose one row holds one `BIGINT` (a count).
+    pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_count_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |_| 1).await
+    }
+
+    /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
+    pub async fn fetch_keys<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_keys_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |keys| keys.len() as u64)
+            .await
+    }
+
+    /// Runs a statement that returns no rows.
+    pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
+        let operation = statement.operation;
+        let run = self.execute_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |outcome| outcome.rows_affected)
+            .await
     }
 }
 

@@ -58,7 +58,9 @@ mod entity;
 mod error;
 mod executor;
 mod list;
+mod metrics;
 mod operations;
+mod retry;
 mod schema;
 mod transaction;
 mod value;
@@ -69,17 +71,19 @@ pub use entity::{ColumnName, Entity, RowSource};
 pub use error::RepoError;
 pub use executor::{Executor, Outcome, Statement};
 pub use list::{ListOptions, Order};
+pub use metrics::MetricsSnapshot;
 pub use repo_derive::Repository;
+pub use retry::RetryPolicy;
 pub use schema::{Column, ColumnType, Constraint, Index, Table};
 /// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
 /// its siblings.
 pub use sqlx;
-pub use transaction::Tx;
+pub use transaction::{Isolation, Tx, TxOptions};
 pub use value::{Decodable, Encodable};
 
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Db, Entity, ListOptions, Order, RepoError, Repository, Tx};
+    pub use crate::{Db, Entity, ListOptions, Order, RepoError, Repository, Tx, TxOptions};
 }
 
 /// Items only generated code may use; not part of the public API.

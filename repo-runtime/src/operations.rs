@@ -19,9 +19,21 @@ fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
 
 /// The row with key `id`, or `None`.
 pub async fn find<E: Entity>(executor: &Executor, id: &E::Id) -> Result<Option<E>, RepoError> {
-    let mut statement = executor.statement(&E::SQL.select_by_id);
-    E::bind_id(id, &mut statement);
-    executor.fetch_optional::<E>(statement).await
+    find_as::<E>(executor, "find", id).await
+}
+
+async fn find_as<E: Entity>(
+    executor: &Executor,
+    operation: &'static str,
+    id: &E::Id,
+) -> Result<Option<E>, RepoError> {
+    executor
+        .read(|| {
+            let mut statement = executor.statement(operation, &E::SQL.select_by_id);
+            E::bind_id(id, &mut statement);
+            executor.fetch_optional::<E>(statement)
+        })
+        .await
 }
 
 /// The row with key `id`, or [`RepoError::NotFound`].
@@ -33,15 +45,19 @@ pub async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoEr
 
 /// Whether a row with key `id` exists.
 pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
-    let mut statement = executor.statement(&E::SQL.exists_by_id);
-    E::bind_id(id, &mut statement);
-    executor.fetch_exists::<E>(statement).await
+    executor
+        .read(|| {
+            let mut statement = executor.statement("exists", &E::SQL.exists_by_id);
+            E::bind_id(id, &mut statement);
+            executor.fetch_exists::<E>(statement)
+        })
+        .await
 }
 
 /// The number of rows.
 pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
     executor
-        .fetch_count::<E>(executor.statement(&E::SQL.count))
+        .read(|| executor.fetch_count::<E>(executor.statement("count", &E::SQL.count)))
         .await
 }
 
@@ -73,11 +89,16 @@ pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<V
         });
         dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, true);
         sql.push(')');
-        let mut statement = executor.assembled(sql);
-        for id in chunk {
-            E::bind_id(id, &mut statement);
-        }
-        found.extend(executor.fetch_all::<E>(statement).await?);
+        let rows = executor
+            .read(|| {
+                let mut statement = executor.assembled("get_many", sql.clone());
+                for id in chunk {
+                    E::bind_id(id, &mut statement);
+                }
+                executor.fetch_all::<E>(statement)
+            })
+            .await?;
+        found.extend(rows);
     }
     found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
     Ok(found)
@@ -131,14 +152,18 @@ pub async fn list<E: Entity>(
         sql.push_str(" OFFSET ");
         dialect.push_placeholder(&mut sql, if limit.is_some() { 2 } else { 1 });
     }
-    let mut statement = executor.assembled(sql);
-    if let Some(limit) = options.get_limit() {
-        statement.bind(clamp_i64(limit));
-    }
-    if options.get_offset() > 0 {
-        statement.bind(clamp_i64(options.get_offset()));
-    }
-    executor.fetch_all::<E>(statement).await
+    executor
+        .read(|| {
+            let mut statement = executor.assembled("list", sql.clone());
+            if let Some(limit) = limit {
+                statement.bind(clamp_i64(limit));
+            }
+            if offset > 0 {
+                statement.bind(clamp_i64(offset));
+            }
+            executor.fetch_all::<E>(statement)
+        })
+        .await
 }
 
 fn clamp_i64(value: u64) -> i64 {
@@ -147,7 +172,7 @@ fn clamp_i64(value: u64) -> i64 {
 
 /// Inserts one row and returns it as stored, with its generated key.
 pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
-    let mut statement = executor.statement(&E::SQL.insert);
+    let mut statement = executor.statement("insert", &E::SQL.insert);
     E::bind_new(&new, &mut statement);
     let key = match executor.dialect() {
         Dialect::Postgres if E::SQL.has_generated_key => {
@@ -173,12 +198,14 @@ pub async fn insert_many<E: Entity>(
     }
     match executor {
         Executor::Db(db) => {
-            db.transaction(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await)
+            db.transaction_once(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await)
                 .await
         }
         Executor::Tx(tx) => {
-            tx.within_savepoint(insert_chunks::<E>(executor, news))
-                .await
+            tx.transaction(async |savepoint| {
+                insert_chunks::<E>(&Executor::Tx(savepoint), news).await
+            })
+            .await
         }
     }
 }
@@ -223,7 +250,7 @@ async fn insert_chunks<E: Entity>(
         let mut sql = String::from(E::SQL.insert_values.get(dialect));
         dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
         sql.push_str(E::SQL.returning_keys.get(dialect));
-        let mut statement = executor.assembled(sql);
+        let mut statement = executor.assembled("insert_many", sql);
         for new in &chunk {
             E::bind_new(new, &mut statement);
         }
@@ -264,7 +291,7 @@ async fn insert_chunks<E: Entity>(
 /// Updates every non-key column of the row with the entity's key and returns it as stored;
 /// [`RepoError::NotFound`] when no row has that key.
 pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
-    let mut statement = executor.statement(&E::SQL.update);
+    let mut statement = executor.statement("update", &E::SQL.update);
     entity.bind_update(&mut statement);
     if executor.dialect() == Dialect::MySql {
         // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
@@ -282,7 +309,7 @@ pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
 
 /// Deletes the row with key `id`; `false` when there was none.
 pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
-    let mut statement = executor.statement(&E::SQL.delete_by_id);
+    let mut statement = executor.statement("delete", &E::SQL.delete_by_id);
     E::bind_id(id, &mut statement);
     Ok(executor.execute::<E>(statement).await?.rows_affected > 0)
 }
@@ -291,7 +318,7 @@ pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 /// another unique key is [`RepoError::Conflict`], never an update of that other row.
 pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
     if executor.dialect() != Dialect::MySql {
-        let mut statement = executor.statement(&E::SQL.upsert);
+        let mut statement = executor.statement("upsert", &E::SQL.upsert);
         entity.bind_all(&mut statement);
         return executor
             .fetch_optional::<E>(statement)
@@ -299,17 +326,17 @@ pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
             .ok_or(RepoError::NotFound { entity: E::NAME });
     }
     if E::TABLE.unique.is_empty() {
-        let mut statement = executor.statement(&E::SQL.upsert);
+        let mut statement = executor.statement("upsert", &E::SQL.upsert);
         entity.bind_all(&mut statement);
         executor.execute::<E>(statement).await?;
         return get::<E>(executor, &entity.id()).await;
     }
     // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
     let write = async |executor: &Executor| {
-        let mut update = executor.statement(&E::SQL.update);
+        let mut update = executor.statement("upsert", &E::SQL.update);
         entity.bind_update(&mut update);
         if executor.execute::<E>(update).await?.rows_affected == 0 {
-            let mut insert = executor.statement(&E::SQL.insert_all);
+            let mut insert = executor.statement("upsert", &E::SQL.insert_all);
             entity.bind_all(&mut insert);
             executor.execute::<E>(insert).await?;
         }
@@ -317,9 +344,12 @@ pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
     };
     match executor {
         Executor::Db(db) => {
-            db.transaction(async |tx| write(&Executor::Tx(tx)).await)
+            db.transaction_once(async |tx| write(&Executor::Tx(tx)).await)
                 .await
         }
-        Executor::Tx(tx) => tx.within_savepoint(write(executor)).await,
+        Executor::Tx(tx) => {
+            tx.transaction(async |savepoint| write(&Executor::Tx(savepoint)).await)
+                .await
+        }
     }
 }

@@ -1,73 +1,267 @@
 //! Transactions: [`Tx`], a cheap handle to one open transaction that any number of
-//! repositories can share (the Unit of Work), and [`Db::transaction`] / [`Db::begin`].
+//! repositories share (the Unit of Work); [`Db::transaction`], which retries the whole unit on
+//! transient failures; [`Db::begin`] for explicit commit; savepoints for nesting.
+//!
+//! The transaction owns its pooled connection and issues `BEGIN` itself, so that a connection
+//! whose transaction did not finish cleanly (a dropped handle, a cancelled future, a failed
+//! `COMMIT`) is closed instead of going back to the pool still inside a transaction.
 
 use std::future::Future;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::db::{Db, Pool};
 use crate::dialect::Dialect;
 use crate::error::RepoError;
+use crate::retry::RetryPolicy;
 
-/// An open transaction. Clones share it; repositories built on it run every statement in it.
+/// SQL isolation level of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    /// `READ UNCOMMITTED`.
+    ReadUncommitted,
+    /// `READ COMMITTED` (PostgreSQL's default).
+    ReadCommitted,
+    /// `REPEATABLE READ` (MySQL's default).
+    RepeatableRead,
+    /// `SERIALIZABLE` (SQLite's only level).
+    Serializable,
+}
+
+impl Isolation {
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// Options of one transaction.
 ///
-/// It ends with [`Tx::commit`] or [`Tx::rollback`]; when the last clone is dropped without
-/// either, the transaction is rolled back.
+/// SQLite transactions are always serializable, whatever `isolation` says; they start with
+/// `BEGIN IMMEDIATE` (taking the write lock up front, so concurrent writers wait for each other
+/// within the busy timeout instead of failing), or `BEGIN DEFERRED` when read-only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level; the server's default when `None`.
+    pub isolation: Option<Isolation>,
+    /// Whether the transaction only reads.
+    pub read_only: bool,
+    /// How [`Db::transaction_with`] retries transient failures; the `Db`'s policy when `None`.
+    pub retry: Option<RetryPolicy>,
+}
+
+impl TxOptions {
+    /// The defaults: server isolation, read-write, the `Db`'s retry policy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the isolation level.
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = Some(isolation);
+        self
+    }
+
+    /// Makes the transaction read-only.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+}
+
+/// An open transaction, or a savepoint inside one. Clones share it; repositories built on it
+/// run every statement in it.
+///
+/// It ends with [`Tx::commit`] or [`Tx::rollback`]. When the last clone is dropped without
+/// either, a transaction is rolled back (its connection is closed, which the server treats as a
+/// rollback) and a savepoint marks its whole transaction as aborted.
 #[derive(Clone)]
 pub struct Tx {
+    scope: Arc<Scope>,
+}
+
+/// One level: the transaction itself, or a savepoint in it.
+struct Scope {
     shared: Arc<TxShared>,
+    savepoint: Option<String>,
+    finished: AtomicBool,
 }
 
 struct TxShared {
     db: Db,
     state: Mutex<TxState>,
     savepoints: AtomicUsize,
+    /// A savepoint was abandoned: its writes cannot be told apart any more, so nothing commits.
+    aborted: AtomicBool,
 }
 
 pub(crate) enum TxState {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::Transaction<'static, sqlx::Sqlite>),
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::Transaction<'static, sqlx::MySql>),
+    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
     Finished,
+}
+
+impl TxState {
+    /// Makes the connection close when dropped rather than return to the pool.
+    fn discard(&mut self) {
+        match self {
+            #[cfg(feature = "sqlite")]
+            TxState::Sqlite(conn) => conn.close_on_drop(),
+            #[cfg(feature = "postgres")]
+            TxState::Postgres(conn) => conn.close_on_drop(),
+            #[cfg(feature = "mysql")]
+            TxState::MySql(conn) => conn.close_on_drop(),
+            TxState::Finished => {}
+        }
+    }
+}
+
+impl Drop for TxShared {
+    fn drop(&mut self) {
+        // Still open: the closure panicked, the future was cancelled, or nobody finished it.
+        self.state.get_mut().discard();
+    }
+}
+
+impl Drop for Scope {
+    fn drop(&mut self) {
+        if self.savepoint.is_some() && !self.finished.load(Ordering::Acquire) {
+            self.shared.aborted.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl std::fmt::Debug for Tx {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Tx")
             .field("dialect", &self.dialect())
+            .field("savepoint", &self.scope.savepoint)
             .finish_non_exhaustive()
     }
 }
 
-impl Db {
-    /// Opens a transaction. Finish it with [`Tx::commit`]; dropping every clone of it
-    /// uncommitted rolls it back.
-    pub async fn begin(&self) -> Result<Tx, RepoError> {
-        let state = match self.pool() {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => pool.begin().await.map(TxState::Sqlite),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => pool.begin().await.map(TxState::Postgres),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => pool.begin().await.map(TxState::MySql),
+/// Closes a connection that is dropped while `BEGIN` is in flight.
+struct Opening(TxState);
+
+impl Drop for Opening {
+    fn drop(&mut self) {
+        self.0.discard();
+    }
+}
+
+fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => {
+            vec![String::from(if options.read_only {
+                "BEGIN DEFERRED"
+            } else {
+                "BEGIN IMMEDIATE"
+            })]
         }
-        .map_err(|error| RepoError::from_sqlx(error, None))?;
+        Dialect::Postgres => {
+            let mut begin = String::from("BEGIN");
+            if let Some(isolation) = options.isolation {
+                begin.push_str(" ISOLATION LEVEL ");
+                begin.push_str(isolation.sql());
+            }
+            if options.read_only {
+                begin.push_str(" READ ONLY");
+            }
+            vec![begin]
+        }
+        Dialect::MySql => {
+            let mut statements = Vec::new();
+            if let Some(isolation) = options.isolation {
+                statements.push(format!(
+                    "SET TRANSACTION ISOLATION LEVEL {}",
+                    isolation.sql()
+                ));
+            }
+            statements.push(String::from(if options.read_only {
+                "START TRANSACTION READ ONLY"
+            } else {
+                "START TRANSACTION"
+            }));
+            statements
+        }
+    }
+}
+
+/// Runs control statements (`BEGIN`, `COMMIT`, `SAVEPOINT` ...) made only of keywords and
+/// names this module chose.
+async fn control(state: &mut TxState, statements: &[String]) -> Result<(), sqlx::Error> {
+    for statement in statements {
+        let sql = sqlx::AssertSqlSafe(statement.clone());
+        match state {
+            #[cfg(feature = "sqlite")]
+            TxState::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
+            #[cfg(feature = "postgres")]
+            TxState::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
+            #[cfg(feature = "mysql")]
+            TxState::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
+            TxState::Finished => return Ok(()),
+        }
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Opens a transaction with default options. Finish it with [`Tx::commit`]; dropping every
+    /// clone of it uncommitted rolls it back.
+    pub async fn begin(&self) -> Result<Tx, RepoError> {
+        self.begin_with(&TxOptions::default()).await
+    }
+
+    /// Opens a transaction with `options` (isolation, read-only).
+    pub async fn begin_with(&self, options: &TxOptions) -> Result<Tx, RepoError> {
+        let acquired = match self.pool() {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => pool.acquire().await.map(TxState::Sqlite),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => pool.acquire().await.map(TxState::Postgres),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(pool) => pool.acquire().await.map(TxState::MySql),
+        };
+        let mut opening =
+            Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
+        control(&mut opening.0, &begin_statements(self.dialect(), options))
+            .await
+            .map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?;
+        let state = std::mem::replace(&mut opening.0, TxState::Finished);
         Ok(Tx {
-            shared: Arc::new(TxShared {
-                db: self.clone(),
-                state: Mutex::new(state),
-                savepoints: AtomicUsize::new(0),
+            scope: Arc::new(Scope {
+                shared: Arc::new(TxShared {
+                    db: self.clone(),
+                    state: Mutex::new(state),
+                    savepoints: AtomicUsize::new(0),
+                    aborted: AtomicBool::new(false),
+                }),
+                savepoint: None,
+                finished: AtomicBool::new(false),
             }),
         })
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls back when it
-    /// returns `Err`, panics, or is dropped before finishing.
+    /// returns `Err`, panics, or is dropped before finishing. On a transient failure
+    /// (deadlock, serialization failure, busy database, lost connection before commit) the
+    /// whole of `work` runs again in a new transaction, under the `Db`'s [`RetryPolicy`].
     ///
     /// ```no_run
     /// # use repo_runtime::prelude::*;
@@ -81,106 +275,181 @@ impl Db {
     /// ```
     pub async fn transaction<T, F, Fut>(&self, work: F) -> Result<T, RepoError>
     where
-        F: FnOnce(Tx) -> Fut,
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, RepoError>>,
+    {
+        self.transaction_with(&TxOptions::default(), work).await
+    }
+
+    /// [`Db::transaction`] with options: isolation, read-only, retry policy.
+    pub async fn transaction_with<T, F, Fut>(
+        &self,
+        options: &TxOptions,
+        mut work: F,
+    ) -> Result<T, RepoError>
+    where
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, RepoError>>,
+    {
+        let policy = options.retry.unwrap_or(self.options().retry);
+        let mut retrier = policy.retrier("transaction");
+        loop {
+            let tx = self.begin_with(options).await;
+            let result = match tx {
+                Ok(tx) => tx.finish(work(tx.clone()).await).await,
+                Err(error) => Err(error),
+            };
+            match result {
+                Err(error) if retrier.retry_after(&error).await => self.counters().retried(),
+                result => return result,
+            }
+        }
+    }
+
+    /// Runs `work` once in a transaction, without retries: for work that consumes its input.
+    pub(crate) async fn transaction_once<T, Fut>(
+        &self,
+        work: impl FnOnce(Tx) -> Fut,
+    ) -> Result<T, RepoError>
+    where
         Fut: Future<Output = Result<T, RepoError>>,
     {
         let tx = self.begin().await?;
-        match work(tx.clone()).await {
-            Ok(value) => {
-                tx.commit().await?;
-                Ok(value)
-            }
-            Err(error) => {
-                if let Err(rollback) = tx.rollback().await {
-                    tracing::warn!(error = %rollback, "rollback after a failed transaction failed");
-                }
-                Err(error)
-            }
-        }
+        tx.finish(work(tx.clone()).await).await
     }
 }
 
 impl Tx {
     /// The dialect of the underlying database.
     pub fn dialect(&self) -> Dialect {
-        self.shared.db.dialect()
+        self.scope.shared.db.dialect()
     }
 
     /// The database this transaction runs on.
     pub fn db(&self) -> &Db {
-        &self.shared.db
+        &self.scope.shared.db
     }
 
     pub(crate) async fn lock(&self) -> MutexGuard<'_, TxState> {
-        self.shared.state.lock().await
+        self.scope.shared.state.lock().await
     }
 
-    /// Commits. Every clone of this handle is finished afterwards.
-    pub async fn commit(&self) -> Result<(), RepoError> {
-        let state = std::mem::replace(&mut *self.lock().await, TxState::Finished);
-        let result = match state {
-            #[cfg(feature = "sqlite")]
-            TxState::Sqlite(tx) => tx.commit().await,
-            #[cfg(feature = "postgres")]
-            TxState::Postgres(tx) => tx.commit().await,
-            #[cfg(feature = "mysql")]
-            TxState::MySql(tx) => tx.commit().await,
-            TxState::Finished => return Err(RepoError::TransactionFinished),
-        };
-        result.map_err(|error| RepoError::from_sqlx(error, None))
-    }
-
-    /// Rolls back. Every clone of this handle is finished afterwards.
-    pub async fn rollback(&self) -> Result<(), RepoError> {
-        let state = std::mem::replace(&mut *self.lock().await, TxState::Finished);
-        let result = match state {
-            #[cfg(feature = "sqlite")]
-            TxState::Sqlite(tx) => tx.rollback().await,
-            #[cfg(feature = "postgres")]
-            TxState::Postgres(tx) => tx.rollback().await,
-            #[cfg(feature = "mysql")]
-            TxState::MySql(tx) => tx.rollback().await,
-            TxState::Finished => return Err(RepoError::TransactionFinished),
-        };
-        result.map_err(|error| RepoError::from_sqlx(error, None))
-    }
-
-    /// Runs one statement made only of keywords and a derive-free name, such as `SAVEPOINT`.
-    async fn execute_control(&self, sql: String) -> Result<(), RepoError> {
-        let sql = sqlx::AssertSqlSafe(sql);
-        let mut guard = self.lock().await;
-        let result = match &mut *guard {
-            #[cfg(feature = "sqlite")]
-            TxState::Sqlite(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(drop),
-            #[cfg(feature = "postgres")]
-            TxState::Postgres(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(drop),
-            #[cfg(feature = "mysql")]
-            TxState::MySql(tx) => sqlx::raw_sql(sql).execute(&mut **tx).await.map(drop),
-            TxState::Finished => return Err(RepoError::TransactionFinished),
-        };
-        result.map_err(|error| RepoError::from_sqlx(error, None))
-    }
-
-    /// Runs `work` inside a savepoint of this transaction: its writes are undone when it
-    /// fails, and the enclosing transaction goes on.
-    pub(crate) async fn within_savepoint<T, Fut>(&self, work: Fut) -> Result<T, RepoError>
-    where
-        Fut: Future<Output = Result<T, RepoError>>,
-    {
-        let n = self.shared.savepoints.fetch_add(1, Ordering::Relaxed);
-        let name = format!("repo_savepoint_{n}");
-        self.execute_control(format!("SAVEPOINT {name}")).await?;
-        match work.await {
+    /// Commits on `Ok`, rolls back on `Err`, and passes the result on.
+    async fn finish<T>(&self, result: Result<T, RepoError>) -> Result<T, RepoError> {
+        match result {
             Ok(value) => {
-                self.execute_control(format!("RELEASE SAVEPOINT {name}"))
-                    .await?;
+                self.commit().await?;
                 Ok(value)
             }
             Err(error) => {
-                self.execute_control(format!("ROLLBACK TO SAVEPOINT {name}"))
-                    .await?;
+                if let Err(rollback) = self.rollback().await {
+                    tracing::warn!(
+                        kind = rollback.kind(),
+                        "rollback after a failed transaction failed"
+                    );
+                }
                 Err(error)
             }
         }
+    }
+
+    fn claim_finish(&self) -> Result<(), RepoError> {
+        if self.scope.finished.swap(true, Ordering::AcqRel) {
+            return Err(RepoError::TransactionFinished);
+        }
+        Ok(())
+    }
+
+    /// Commits the transaction, or releases the savepoint. Every clone of this handle is
+    /// finished afterwards.
+    ///
+    /// A failure while the `COMMIT` itself was in flight is [`RepoError::CommitUnknown`]: the
+    /// transaction may or may not have been applied, and it is never retried.
+    pub async fn commit(&self) -> Result<(), RepoError> {
+        self.claim_finish()?;
+        let shared = &self.scope.shared;
+        let mut state = self.lock().await;
+        if let Some(name) = &self.scope.savepoint {
+            return control(&mut state, &[format!("RELEASE SAVEPOINT {name}")])
+                .await
+                .map_err(|e| RepoError::from_sqlx(e, None));
+        }
+        if shared.aborted.load(Ordering::Acquire) {
+            let _ = control(&mut state, &[String::from("ROLLBACK")]).await;
+            state.discard();
+            *state = TxState::Finished;
+            return Err(RepoError::TransactionAborted);
+        }
+        let result = control(&mut state, &[String::from("COMMIT")]).await;
+        let mut finished = std::mem::replace(&mut *state, TxState::Finished);
+        match result {
+            Ok(()) => Ok(()),
+            Err(error) => {
+                finished.discard();
+                Err(match RepoError::from_sqlx(error, None) {
+                    // The COMMIT may have been applied before the connection failed.
+                    RepoError::Transient { source, .. } => RepoError::CommitUnknown { source },
+                    other => other,
+                })
+            }
+        }
+    }
+
+    /// Rolls back the transaction, or to the savepoint. Every clone of this handle is finished
+    /// afterwards.
+    pub async fn rollback(&self) -> Result<(), RepoError> {
+        self.claim_finish()?;
+        let mut state = self.lock().await;
+        if let Some(name) = &self.scope.savepoint {
+            let statements = [
+                format!("ROLLBACK TO SAVEPOINT {name}"),
+                format!("RELEASE SAVEPOINT {name}"),
+            ];
+            return control(&mut state, &statements)
+                .await
+                .map_err(|e| RepoError::from_sqlx(e, None));
+        }
+        let result = control(&mut state, &[String::from("ROLLBACK")]).await;
+        let mut finished = std::mem::replace(&mut *state, TxState::Finished);
+        if result.is_err() {
+            // The server rolls back a transaction whose connection closes.
+            finished.discard();
+        }
+        Ok(())
+    }
+
+    /// Opens a savepoint: a nested transaction whose commit releases it and whose rollback
+    /// undoes only its writes.
+    pub async fn begin_nested(&self) -> Result<Tx, RepoError> {
+        let shared = Arc::clone(&self.scope.shared);
+        let n = shared.savepoints.fetch_add(1, Ordering::Relaxed);
+        let name = format!("repo_savepoint_{n}");
+        {
+            let mut state = self.lock().await;
+            if matches!(*state, TxState::Finished) {
+                return Err(RepoError::TransactionFinished);
+            }
+            control(&mut state, &[format!("SAVEPOINT {name}")])
+                .await
+                .map_err(|e| RepoError::from_sqlx(e, None))?;
+        }
+        Ok(Tx {
+            scope: Arc::new(Scope {
+                shared,
+                savepoint: Some(name),
+                finished: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Runs `work` in a savepoint of this transaction: released on `Ok`, rolled back to on
+    /// `Err`, so a failed part leaves the rest of the transaction usable.
+    pub async fn transaction<T, F, Fut>(&self, work: F) -> Result<T, RepoError>
+    where
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<T, RepoError>>,
+    {
+        let nested = self.begin_nested().await?;
+        nested.finish(work(nested.clone()).await).await
     }
 }

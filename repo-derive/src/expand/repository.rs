@@ -205,12 +205,17 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
             let name = &field.ident;
             quote! { __repo_statement.bind(#name); }
         });
+        let operation = finder.method.to_string();
         quote! {
             #signature {
                 const __REPO_SQL: #krate::Sql = #sql;
-                let mut __repo_statement = self.executor.statement(&__REPO_SQL);
-                #(#binds)*
-                self.executor.fetch_optional::<#ident>(__repo_statement).await
+                self.executor
+                    .read(|| {
+                        let mut __repo_statement = self.executor.statement(#operation, &__REPO_SQL);
+                        #(#binds)*
+                        self.executor.fetch_optional::<#ident>(__repo_statement)
+                    })
+                    .await
             }
         }
     });

@@ -71,4 +71,11 @@ conformance!(
     transactions::failed_unit_of_work_leaves_no_partial_write,
     transactions::dropped_transaction_rolls_back,
     transactions::insert_many_inside_a_transaction_fails_alone,
+    transactions::nested_transaction_rolls_back_only_its_own_writes,
+    transactions::abandoned_savepoint_aborts_the_whole_transaction,
+    transactions::transient_failure_reruns_the_whole_unit_of_work,
+    transactions::permanent_failure_is_not_retried,
+    transactions::read_only_and_isolated_transactions_run_on_every_backend,
+    transactions::deadlocked_transactions_both_succeed_through_retry,
+    transactions::concurrent_writers_lose_nothing,
 );

@@ -93,3 +93,203 @@ pub async fn insert_many_inside_a_transaction_fails_alone(db: &Db) {
         vec![kept, later]
     );
 }
+
+pub async fn nested_transaction_rolls_back_only_its_own_writes(db: &Db) {
+    create_all(db).await;
+    db.transaction(async |tx| {
+        let notes = Note::repository(&tx);
+        notes
+            .insert(NewNote {
+                body: "outer".into(),
+            })
+            .await?;
+        let inner = tx
+            .transaction(async |nested| {
+                Note::repository(&nested)
+                    .insert(NewNote {
+                        body: "inner".into(),
+                    })
+                    .await?;
+                User::repository(&nested).insert(new_user(1)).await?;
+                User::repository(&nested).insert(new_user(1)).await
+            })
+            .await;
+        assert!(inner.unwrap_err().is_conflict());
+        notes
+            .insert(NewNote {
+                body: "after".into(),
+            })
+            .await?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let bodies: Vec<String> = Note::repository(db)
+        .list(ListOptions::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|n| n.body)
+        .collect();
+    assert_eq!(bodies, ["outer", "after"]);
+    assert_eq!(User::repository(db).count().await.unwrap(), 0);
+}
+
+pub async fn abandoned_savepoint_aborts_the_whole_transaction(db: &Db) {
+    create_all(db).await;
+    let tx = db.begin().await.unwrap();
+    Note::repository(&tx)
+        .insert(NewNote {
+            body: "outer".into(),
+        })
+        .await
+        .unwrap();
+    {
+        let nested = tx.begin_nested().await.unwrap();
+        Note::repository(&nested)
+            .insert(NewNote {
+                body: "forgotten".into(),
+            })
+            .await
+            .unwrap();
+    }
+    assert!(matches!(
+        tx.commit().await,
+        Err(RepoError::TransactionAborted)
+    ));
+    assert_eq!(Note::repository(db).count().await.unwrap(), 0);
+}
+
+pub async fn transient_failure_reruns_the_whole_unit_of_work(db: &Db) {
+    create_all(db).await;
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let note = db
+        .transaction(async |tx| {
+            let attempt = attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let note = Note::repository(&tx)
+                .insert(NewNote {
+                    body: format!("attempt {attempt}"),
+                })
+                .await?;
+            if attempt == 0 {
+                // What a deadlock or serialization failure looks like to the caller.
+                return Err(RepoError::PoolTimeout);
+            }
+            Ok(note)
+        })
+        .await
+        .unwrap();
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(
+        Note::repository(db).list(ListOptions::new()).await.unwrap(),
+        vec![note]
+    );
+    assert_eq!(db.metrics().retries, 1);
+}
+
+pub async fn permanent_failure_is_not_retried(db: &Db) {
+    create_all(db).await;
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let result = db
+        .transaction(async |tx| {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            User::repository(&tx).insert(new_user(1)).await?;
+            User::repository(&tx).insert(new_user(1)).await
+        })
+        .await;
+    assert!(result.unwrap_err().is_conflict());
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(User::repository(db).count().await.unwrap(), 0);
+}
+
+pub async fn read_only_and_isolated_transactions_run_on_every_backend(db: &Db) {
+    create_all(db).await;
+    User::repository(db).insert(new_user(1)).await.unwrap();
+    let options = TxOptions::new()
+        .isolation(repo_runtime::Isolation::Serializable)
+        .read_only();
+    let count = db
+        .transaction_with(&options, async |tx| User::repository(&tx).count().await)
+        .await
+        .unwrap();
+    assert_eq!(count, 1);
+    let options = TxOptions::new().isolation(repo_runtime::Isolation::ReadCommitted);
+    db.transaction_with(&options, async |tx| {
+        User::repository(&tx).insert(new_user(2)).await
+    })
+    .await
+    .unwrap();
+    assert_eq!(User::repository(db).count().await.unwrap(), 2);
+}
+
+pub async fn deadlocked_transactions_both_succeed_through_retry(db: &Db) {
+    create_all(db).await;
+    let measurements = Measurement::repository(db);
+    measurements.insert(measurement("a")).await.unwrap();
+    measurements.insert(measurement("b")).await.unwrap();
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let worker = |first: &'static str, second: &'static str| {
+        let db = db.clone();
+        let barrier = barrier.clone();
+        tokio::spawn(async move {
+            let met = std::sync::atomic::AtomicBool::new(false);
+            db.transaction(async |tx| {
+                let repository = Measurement::repository(&tx);
+                let mut row = repository.get(first.into()).await?;
+                row.large += 1;
+                repository.update(&row).await?;
+                if !met.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    // Both hold their first lock before either takes its second. SQLite
+                    // serializes writers, so there the wait simply times out.
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), barrier.wait())
+                        .await;
+                }
+                let mut row = repository.get(second.into()).await?;
+                row.large += 1;
+                repository.update(&row).await?;
+                Ok(())
+            })
+            .await
+        })
+    };
+    let (one, two) = tokio::join!(worker("a", "b"), worker("b", "a"));
+    one.unwrap().unwrap();
+    two.unwrap().unwrap();
+    assert_eq!(measurements.get("a".into()).await.unwrap().large, 5);
+    assert_eq!(measurements.get("b".into()).await.unwrap().large, 5);
+    if db.dialect() != repo_runtime::Dialect::Sqlite {
+        // The servers detected the deadlock and one transaction ran again.
+        assert!(db.metrics().retries >= 1, "{:?}", db.metrics());
+        assert!(
+            db.metrics().errors_of("transient") >= 1,
+            "{:?}",
+            db.metrics()
+        );
+    }
+}
+
+pub async fn concurrent_writers_lose_nothing(db: &Db) {
+    create_all(db).await;
+    let writers: Vec<_> = (0..16)
+        .map(|writer| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                for i in 0..100 {
+                    db.transaction(async |tx| {
+                        Note::repository(&tx)
+                            .insert(NewNote {
+                                body: format!("{writer}-{i}"),
+                            })
+                            .await
+                    })
+                    .await?;
+                }
+                Ok::<_, RepoError>(())
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap().unwrap();
+    }
+    assert_eq!(Note::repository(db).count().await.unwrap(), 1_600);
+}

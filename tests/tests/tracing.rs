@@ -1,0 +1,80 @@
+//! What the tracing output of a failing write contains: the statement's span with its table
+//! and operation, never the bound values.
+
+#[path = "conformance/entities.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod entities;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use entities::{NewUser, User, UserRepository};
+use repo_tests::{Backend, TestDb};
+
+/// Collects everything the subscriber writes.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+const SECRET: &str = "hunter2-Passw0rd!";
+
+async fn failing_insert_logs_no_bound_value(backend: Backend, captured: &Captured) {
+    let Some(test) = TestDb::new(backend, "tracing").await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<User>().await.unwrap();
+    let users = User::repository(db);
+    let new = || NewUser {
+        email: format!("{SECRET}@example.com"),
+        name: SECRET.into(),
+        bio: Some(SECRET.into()),
+    };
+    users.insert(new()).await.unwrap();
+    let error = users.insert(new()).await.unwrap_err();
+    assert!(error.is_conflict());
+    assert!(!error.to_string().contains("hunter2"), "{error}");
+    let metrics = db.metrics();
+    assert_eq!(metrics.errors_of("conflict"), 1);
+    assert!(metrics.statements >= 2, "{metrics:?}");
+    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("repo.statement"), "spans are emitted: {text}");
+    assert!(
+        text.contains("operation=\"insert\"") || text.contains("operation=insert"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kind=\"conflict\"") || text.contains("kind=conflict"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("hunter2"),
+        "a bound value reached the logs:\n{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_inserts_log_spans_but_no_bound_values_on_every_backend() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_span_events(tracing_subscriber::fmt::format::FmtSpan::CLOSE)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
+    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+        failing_insert_logs_no_bound_value(backend, &captured).await;
+    }
+}
