@@ -31,6 +31,13 @@ pub struct DbOptions {
     pub retry: RetryPolicy,
     /// Statements slower than this are logged at `warn` and counted. Default: 1 s.
     pub slow_statement_threshold: Duration,
+    /// Longest a statement may run before [`RepoError::Timeout`]: enforced by the server on
+    /// PostgreSQL (`statement_timeout`) and MariaDB (`max_statement_time`; MySQL's
+    /// `max_execution_time` covers reads only), by the client on SQLite. Default: none.
+    ///
+    /// A statement the client stops waiting for on SQLite may still complete: inside a
+    /// transaction, the transaction is then rolled back instead of committed.
+    pub statement_timeout: Option<Duration>,
 }
 
 impl Default for DbOptions {
@@ -41,6 +48,7 @@ impl Default for DbOptions {
             sqlite_busy_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             slow_statement_threshold: Duration::from_secs(1),
+            statement_timeout: None,
         }
     }
 }
@@ -351,7 +359,10 @@ async fn connect_sqlite(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoErro
 #[cfg(feature = "postgres")]
 async fn connect_postgres(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    let connect = PgConnectOptions::from_str(url).map_err(connect_error)?;
+    let mut connect = PgConnectOptions::from_str(url).map_err(connect_error)?;
+    if let Some(timeout) = options.statement_timeout {
+        connect = connect.options([("statement_timeout", timeout.as_millis())]);
+    }
     let pool = PgPoolOptions::new()
         .max_connections(options.max_connections)
         .acquire_timeout(options.acquire_timeout)
@@ -375,12 +386,17 @@ async fn connect_mysql(url: &str, options: &DbOptions) -> Result<(Pool, bool), R
         _ => url.to_owned(),
     };
     let connect = MySqlConnectOptions::from_str(&url).map_err(connect_error)?;
-    let pool = MySqlPoolOptions::new()
+    let mut pool = MySqlPoolOptions::new()
         .max_connections(options.max_connections)
-        .acquire_timeout(options.acquire_timeout)
-        .connect_with(connect)
-        .await
-        .map_err(connect_error)?;
+        .acquire_timeout(options.acquire_timeout);
+    if let Some(timeout) = options.statement_timeout {
+        pool = pool.after_connect(move |conn, _| {
+            Box::pin(
+                async move { crate::transaction::set_mysql_timeout(conn, Some(timeout)).await },
+            )
+        });
+    }
+    let pool = pool.connect_with(connect).await.map_err(connect_error)?;
     let version: String = sqlx::query_scalar("SELECT VERSION()")
         .fetch_one(&pool)
         .await

@@ -62,14 +62,15 @@ pub enum RepoError {
         #[source]
         source: sqlx::Error,
     },
-    /// The statement ran past its time limit and was cancelled.
+    /// The statement ran past its time limit and was cancelled (by the server on PostgreSQL
+    /// and MariaDB, by the client on SQLite).
     #[error("{entity}: statement timed out")]
     Timeout {
         /// The entity concerned, or `database`.
         entity: &'static str,
-        /// The backend's error.
+        /// The backend's error; `None` when the client gave up waiting.
         #[source]
-        source: sqlx::Error,
+        source: Option<sqlx::Error>,
     },
     /// No pooled connection became free within the acquire timeout.
     #[error("timed out waiting for a database connection from the pool")]
@@ -266,6 +267,26 @@ impl RepoError {
         }
     }
 
+    /// Classifies a failure of `COMMIT`: when the connection failed while it was in flight,
+    /// nobody knows whether it was applied.
+    pub(crate) fn from_commit(error: sqlx::Error) -> RepoError {
+        let connection_lost = match &error {
+            sqlx::Error::Io(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::WorkerCrashed => true,
+            sqlx::Error::Database(database) => database
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code == "57P01"),
+            _ => false,
+        };
+        if connection_lost {
+            RepoError::CommitUnknown { source: error }
+        } else {
+            RepoError::from_sqlx(error, None)
+        }
+    }
+
     /// Names `entity` on an error raised where the entity was not known.
     pub(crate) fn in_entity(mut self, name: &'static str) -> RepoError {
         match &mut self {
@@ -350,7 +371,7 @@ impl RepoError {
             },
             Kind::Timeout => RepoError::Timeout {
                 entity,
-                source: error,
+                source: Some(error),
             },
             Kind::Transient => RepoError::Transient {
                 entity,

@@ -288,7 +288,28 @@ impl Executor {
             rows = tracing::field::Empty,
         );
         let started = Instant::now();
-        let result = run.instrument(span.clone()).await;
+        let run = run.instrument(span.clone());
+        let client_timeout = match self {
+            // The servers enforce their own statement timeouts; SQLite's is the client's.
+            _ if db.dialect() != Dialect::Sqlite => None,
+            Executor::Db(db) => db.options().statement_timeout,
+            Executor::Tx(tx) => tx.statement_timeout(),
+        };
+        let result = match client_timeout {
+            None => run.await,
+            Some(limit) => match tokio::time::timeout(limit, run).await {
+                Ok(result) => result,
+                Err(_) => {
+                    if let Executor::Tx(tx) = self {
+                        tx.abort();
+                    }
+                    Err(RepoError::Timeout {
+                        entity: table.entity,
+                        source: None,
+                    })
+                }
+            },
+        };
         let elapsed = started.elapsed();
         let slow = elapsed >= db.options().slow_statement_threshold;
         db.counters().statement(slow);

@@ -9,6 +9,7 @@
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
 
 use tokio::sync::{Mutex, MutexGuard};
 
@@ -54,6 +55,9 @@ pub struct TxOptions {
     pub read_only: bool,
     /// How [`Db::transaction_with`] retries transient failures; the `Db`'s policy when `None`.
     pub retry: Option<RetryPolicy>,
+    /// Statement timeout inside this transaction, over the `Db`'s
+    /// [`statement_timeout`](crate::DbOptions::statement_timeout).
+    pub statement_timeout: Option<Duration>,
 }
 
 impl TxOptions {
@@ -79,6 +83,12 @@ impl TxOptions {
         self.retry = Some(policy);
         self
     }
+
+    /// Sets the statement timeout inside this transaction.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
 }
 
 /// An open transaction, or a savepoint inside one. Clones share it; repositories built on it
@@ -101,6 +111,8 @@ struct Scope {
 
 struct TxShared {
     db: Db,
+    /// The statement timeout in force, when this transaction overrides the `Db`'s.
+    statement_timeout: Option<Duration>,
     state: Mutex<TxState>,
     savepoints: AtomicUsize,
     /// A savepoint was abandoned: its writes cannot be told apart any more, so nothing commits.
@@ -165,6 +177,26 @@ impl Drop for Opening {
     }
 }
 
+/// Sets the session's statement timeout on MySQL or MariaDB (`None`: no limit). MariaDB's
+/// `max_statement_time` covers every statement; MySQL has only `max_execution_time`, for reads.
+#[cfg(feature = "mysql")]
+pub(crate) async fn set_mysql_timeout(
+    conn: &mut sqlx::MySqlConnection,
+    timeout: Option<Duration>,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Executor as _;
+    let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
+    let mariadb = format!("SET SESSION max_statement_time = {seconds}");
+    match conn.execute(sqlx::AssertSqlSafe(mariadb)).await {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let millis = timeout.map_or(0, |t| t.as_millis());
+            let mysql = format!("SET SESSION max_execution_time = {millis}");
+            conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
+        }
+    }
+}
+
 fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
     match dialect {
         Dialect::Sqlite => {
@@ -183,7 +215,15 @@ fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
             if options.read_only {
                 begin.push_str(" READ ONLY");
             }
-            vec![begin]
+            let mut statements = vec![begin];
+            if let Some(timeout) = options.statement_timeout {
+                // Ends with the transaction.
+                statements.push(format!(
+                    "SET LOCAL statement_timeout = {}",
+                    timeout.as_millis()
+                ));
+            }
+            statements
         }
         Dialect::MySql => {
             let mut statements = Vec::new();
@@ -248,6 +288,7 @@ impl Db {
             scope: Arc::new(Scope {
                 shared: Arc::new(TxShared {
                     db: self.clone(),
+                    statement_timeout: options.statement_timeout,
                     state: Mutex::new(state),
                     savepoints: AtomicUsize::new(0),
                     aborted: AtomicBool::new(false),
@@ -334,6 +375,36 @@ impl Tx {
         self.scope.shared.state.lock().await
     }
 
+    /// The statement timeout in force inside this transaction.
+    pub(crate) fn statement_timeout(&self) -> Option<Duration> {
+        self.scope
+            .shared
+            .statement_timeout
+            .or(self.db().options().statement_timeout)
+    }
+
+    /// Marks the transaction so that it can only roll back: a statement's outcome is unknown.
+    pub(crate) fn abort(&self) {
+        self.scope.shared.aborted.store(true, Ordering::Release);
+    }
+
+    /// Puts back the `Db`'s session timeout on MySQL after a transaction that overrode it, so
+    /// the connection returns to the pool as it left.
+    async fn restore_session(&self, state: &mut TxState) {
+        #[cfg(feature = "mysql")]
+        if let (TxState::MySql(conn), Some(_)) = (&mut *state, self.scope.shared.statement_timeout)
+        {
+            if set_mysql_timeout(conn, self.db().options().statement_timeout)
+                .await
+                .is_err()
+            {
+                state.discard();
+            }
+        }
+        #[cfg(not(feature = "mysql"))]
+        let _ = state;
+    }
+
     /// Commits on `Ok`, rolls back on `Err`, and passes the result on.
     async fn finish<T>(&self, result: Result<T, RepoError>) -> Result<T, RepoError> {
         match result {
@@ -381,16 +452,15 @@ impl Tx {
             return Err(RepoError::TransactionAborted);
         }
         let result = control(&mut state, &[String::from("COMMIT")]).await;
+        if result.is_ok() {
+            self.restore_session(&mut state).await;
+        }
         let mut finished = std::mem::replace(&mut *state, TxState::Finished);
         match result {
             Ok(()) => Ok(()),
             Err(error) => {
                 finished.discard();
-                Err(match RepoError::from_sqlx(error, None) {
-                    // The COMMIT may have been applied before the connection failed.
-                    RepoError::Transient { source, .. } => RepoError::CommitUnknown { source },
-                    other => other,
-                })
+                Err(RepoError::from_commit(error))
             }
         }
     }
@@ -410,6 +480,9 @@ impl Tx {
                 .map_err(|e| RepoError::from_sqlx(e, None));
         }
         let result = control(&mut state, &[String::from("ROLLBACK")]).await;
+        if result.is_ok() {
+            self.restore_session(&mut state).await;
+        }
         let mut finished = std::mem::replace(&mut *state, TxState::Finished);
         if result.is_err() {
             // The server rolls back a transaction whose connection closes.

@@ -105,6 +105,176 @@ async fn cancelled_transactions_leave_no_partial_write(backend: Backend) {
     panic!("the transaction never completed within 200 polls");
 }
 
+fn with_timeout() -> DbOptions {
+    DbOptions {
+        statement_timeout: Some(Duration::from_millis(300)),
+        retry: RetryPolicy::never(),
+        ..DbOptions::default()
+    }
+}
+
+async fn statement_over_its_timeout_is_a_timeout(backend: Backend) {
+    let Some(test) = TestDb::with_options(backend, "statement_timeout", with_timeout()).await
+    else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Note>().await.unwrap();
+    let note = Note::repository(db)
+        .insert(NewNote {
+            body: "locked".into(),
+        })
+        .await
+        .unwrap();
+    if backend == Backend::Sqlite {
+        // SQLite reports a locked database at once instead of waiting in a statement: time out
+        // a long read instead, which the client enforces.
+        let rows = (0..100_000)
+            .map(|i| NewNote {
+                body: format!("row {i}"),
+            })
+            .collect();
+        Note::repository(db).insert_many(rows).await.unwrap();
+        let started = Instant::now();
+        let error = Note::repository(db)
+            .list(ListOptions::new())
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RepoError::Timeout { .. }), "{error:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
+        let options = TxOptions::new().statement_timeout(Duration::from_millis(1));
+        let error = db
+            .transaction_with(&options, async |tx| {
+                Note::repository(&tx).list(ListOptions::new()).await
+            })
+            .await
+            .unwrap_err();
+        assert!(matches!(error, RepoError::Timeout { .. }), "{error:?}");
+        assert_eq!(
+            Note::repository(db).get(note.id).await.unwrap(),
+            note,
+            "the pool serves again"
+        );
+        return;
+    }
+    // Another transaction holds the row locked: the statement waits until its timeout.
+    let holder = db.begin().await.unwrap();
+    Note::repository(&holder).update(&note).await.unwrap();
+
+    let started = Instant::now();
+    let error = Note::repository(db).update(&note).await.unwrap_err();
+    assert!(matches!(error, RepoError::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    let options = TxOptions::new().statement_timeout(Duration::from_millis(200));
+    let started = Instant::now();
+    let error = db
+        .transaction_with(&options, async |tx| {
+            Note::repository(&tx).update(&note).await
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RepoError::Timeout { .. }), "{error:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+
+    holder.rollback().await.unwrap();
+    assert_eq!(
+        Note::repository(db).get(note.id).await.unwrap(),
+        note,
+        "the pool serves again"
+    );
+    assert!(db.metrics().errors_of("timeout") >= 2, "{:?}", db.metrics());
+}
+
+/// Ends, from another connection, the server session that holds an open transaction.
+async fn kill_the_transaction_session(db: &Db) {
+    use repo_runtime::sqlx;
+    match db.dialect() {
+        repo_runtime::Dialect::Postgres => {
+            let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                       WHERE datname = current_database() AND pid <> pg_backend_pid() \
+                       AND state LIKE 'idle in transaction%'";
+            let killed: Vec<bool> = sqlx::query_scalar(sql)
+                .fetch_all(db.as_postgres().unwrap())
+                .await
+                .unwrap();
+            assert_eq!(killed, [true]);
+        }
+        repo_runtime::Dialect::MySql => {
+            let pool = db.as_mysql().unwrap();
+            let sql = "SELECT t.trx_mysql_thread_id FROM information_schema.INNODB_TRX t \
+                       JOIN information_schema.PROCESSLIST p ON p.ID = t.trx_mysql_thread_id \
+                       WHERE p.DB = DATABASE()";
+            let ids: Vec<u64> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
+            assert_eq!(ids.len(), 1, "{ids:?}");
+            let kill = sqlx::AssertSqlSafe(format!("KILL {}", ids[0]));
+            sqlx::raw_sql(kill).execute(pool).await.unwrap();
+        }
+        repo_runtime::Dialect::Sqlite => unreachable!("SQLite has no server session"),
+    }
+}
+
+async fn killed_connection_mid_transaction_writes_nothing_and_the_pool_recovers(backend: Backend) {
+    if backend == Backend::Sqlite {
+        // An embedded database has no server connection to lose.
+        return;
+    }
+    let Some(test) = TestDb::new(backend, "killed_connection").await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Note>().await.unwrap();
+    let tx = db.begin().await.unwrap();
+    Note::repository(&tx)
+        .insert(NewNote {
+            body: "lost".into(),
+        })
+        .await
+        .unwrap();
+    kill_the_transaction_session(db).await;
+    let error = Note::repository(&tx)
+        .insert(NewNote {
+            body: "after".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        error.is_transient(),
+        "a lost connection is transient: {error:?}"
+    );
+    tx.rollback().await.unwrap();
+    assert_eq!(Note::repository(db).count().await.unwrap(), 0);
+    // A unit of work that loses its connection runs again, whole.
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let notes = db
+        .transaction(async |tx| {
+            let repository = Note::repository(&tx);
+            repository.insert(NewNote { body: "one".into() }).await?;
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                kill_the_transaction_session(db).await;
+            }
+            repository.insert(NewNote { body: "two".into() }).await?;
+            repository.count().await
+        })
+        .await
+        .unwrap();
+    assert_eq!(notes, 2);
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(Note::repository(db).count().await.unwrap(), 2);
+}
+
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::Sqlite).await } )* }
@@ -116,4 +286,6 @@ macro_rules! on_every_backend {
 on_every_backend!(
     pool_exhaustion_is_a_pool_timeout_within_the_acquire_timeout,
     cancelled_transactions_leave_no_partial_write,
+    statement_over_its_timeout_is_a_timeout,
+    killed_connection_mid_transaction_writes_nothing_and_the_pool_recovers,
 );

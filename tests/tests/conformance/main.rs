@@ -78,4 +78,5 @@ conformance!(
     transactions::read_only_and_isolated_transactions_run_on_every_backend,
     transactions::deadlocked_transactions_both_succeed_through_retry,
     transactions::concurrent_writers_lose_nothing,
+    transactions::serializable_write_skew_is_retried_until_both_succeed,
 );

@@ -293,3 +293,41 @@ pub async fn concurrent_writers_lose_nothing(db: &Db) {
     }
     assert_eq!(Note::repository(db).count().await.unwrap(), 1_600);
 }
+
+pub async fn serializable_write_skew_is_retried_until_both_succeed(db: &Db) {
+    create_all(db).await;
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let options = TxOptions::new().isolation(repo_runtime::Isolation::Serializable);
+    let worker = |name: &'static str| {
+        let db = db.clone();
+        let barrier = barrier.clone();
+        tokio::spawn(async move {
+            let met = std::sync::atomic::AtomicBool::new(false);
+            db.transaction_with(&options, async |tx| {
+                let notes = Note::repository(&tx);
+                let seen = notes.count().await?;
+                if !met.swap(true, std::sync::atomic::Ordering::SeqCst) {
+                    // Both read before either writes (SQLite serializes them instead).
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), barrier.wait())
+                        .await;
+                }
+                notes
+                    .insert(NewNote {
+                        body: format!("{name} saw {seen}"),
+                    })
+                    .await
+            })
+            .await
+        })
+    };
+    let (one, two) = tokio::join!(worker("one"), worker("two"));
+    let (one, two) = (one.unwrap().unwrap(), two.unwrap().unwrap());
+    let mut bodies = [one.body, two.body];
+    bodies.sort();
+    // Serializable: one of them ran after the other and saw its row.
+    assert!(bodies.iter().any(|b| b.ends_with("saw 1")), "{bodies:?}");
+    assert_eq!(Note::repository(db).count().await.unwrap(), 2);
+    if db.dialect() != repo_runtime::Dialect::Sqlite {
+        assert!(db.metrics().retries >= 1, "{:?}", db.metrics());
+    }
+}
