@@ -393,13 +393,11 @@ impl Tx {
     async fn restore_session(&self, state: &mut TxState) {
         #[cfg(feature = "mysql")]
         if let (TxState::MySql(conn), Some(_)) = (&mut *state, self.scope.shared.statement_timeout)
-        {
-            if set_mysql_timeout(conn, self.db().options().statement_timeout)
+            && set_mysql_timeout(conn, self.db().options().statement_timeout)
                 .await
                 .is_err()
-            {
-                state.discard();
-            }
+        {
+            state.discard();
         }
         #[cfg(not(feature = "mysql"))]
         let _ = state;
