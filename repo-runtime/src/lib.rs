@@ -48,6 +48,9 @@
 //! `#[repo(crate = path)]`, `#[repo(unique(a, b))]` and `#[repo(index(a, b))]` on the struct;
 //! `id`, `generated`, `unique`, `index`, `column = "..."` and `skip` on fields.
 
+#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `postgres` or `mysql`");
+
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
 struct ReadmeDoctests;
