@@ -232,22 +232,23 @@ pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::E
             tx.commit().await?;
         }
         Dialect::Postgres => {
+            // One array per column, unnested: the PostgreSQL way to insert many rows.
+            let sql = "INSERT INTO bench_users (email, name, bio, score) \
+                       SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[]) RETURNING id";
             let mut tx = db.as_postgres().expect("pool").begin().await?;
-            for chunk in news.chunks(CHUNK) {
-                let mut builder =
-                    QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
-                builder.push_values(chunk, |mut row, new| {
-                    row.push_bind(&new.email)
-                        .push_bind(&new.name)
-                        .push_bind(&new.bio)
-                        .push_bind(new.score);
-                });
-                builder.push(" RETURNING id");
-                let rows = builder.build().fetch_all(&mut *tx).await?;
-                let keys = rows
+            for chunk in news.chunks(10_000) {
+                let rows = sqlx::query(sql)
+                    .bind(chunk.iter().map(|n| &n.email).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|n| &n.name).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|n| &n.bio).collect::<Vec<_>>())
+                    .bind(chunk.iter().map(|n| n.score).collect::<Vec<_>>())
+                    .fetch_all(&mut *tx)
+                    .await?;
+                let mut keys: Vec<i64> = rows
                     .iter()
                     .map(|row| row.try_get(0))
                     .collect::<Result<_, _>>()?;
+                keys.sort_unstable();
                 stored.extend(with_keys(chunk, keys));
             }
             tx.commit().await?;

@@ -1,7 +1,7 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
-use crate::model::{Entity, Field};
+use crate::model::{Entity, Field, Scalar};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -35,6 +35,20 @@ impl Dialect {
             Dialect::Postgres => format!("${index}"),
             Dialect::Sqlite | Dialect::MySql => String::from("?"),
         }
+    }
+}
+
+/// PostgreSQL's name of a column type, for array casts.
+fn postgres_type(scalar: Scalar) -> &'static str {
+    match scalar {
+        Scalar::I16 => "smallint",
+        Scalar::I32 => "integer",
+        Scalar::I64 => "bigint",
+        Scalar::F32 => "real",
+        Scalar::F64 => "double precision",
+        Scalar::Bool => "boolean",
+        Scalar::String => "text",
+        Scalar::Bytes => "bytea",
     }
 }
 
@@ -186,6 +200,24 @@ impl<'a> Statements<'a> {
                 self.returning_key(d)
             }
         })
+    }
+
+    /// PostgreSQL's batch insert: one array parameter per insert column, unnested into rows.
+    pub(crate) fn postgres_unnest_insert(&self) -> String {
+        let d = Dialect::Postgres;
+        let arrays = self
+            .entity
+            .insert_fields()
+            .enumerate()
+            .map(|(i, field)| format!("${}::{}[]", i + 1, postgres_type(field.scalar)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "INSERT INTO {} ({}) SELECT * FROM UNNEST({arrays}){}",
+            self.table(d),
+            column_list(d, self.entity.insert_fields()),
+            self.returning_key(d)
+        )
     }
 
     pub(crate) fn insert_width(&self) -> usize {

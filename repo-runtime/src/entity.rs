@@ -37,6 +37,10 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds the columns of [`EntitySql::insert`].
     #[doc(hidden)]
     fn bind_new(new: &Self::New, statement: &mut Statement);
+    /// Binds each insert column of `news` as one PostgreSQL array, for
+    /// [`EntitySql::postgres_unnest_insert`].
+    #[doc(hidden)]
+    fn bind_new_columns(news: &[Self::New], statement: &mut Statement);
     /// Binds the columns of [`EntitySql::update`]: the non-key columns, then the key.
     #[doc(hidden)]
     fn bind_update(&self, statement: &mut Statement);
@@ -76,6 +80,9 @@ pub struct EntitySql {
     pub returning_keys: Sql,
     /// Whether the database generates the key.
     pub has_generated_key: bool,
+    /// PostgreSQL's batch insert: `INSERT ... SELECT * FROM UNNEST($1::type[], ...)`, one array
+    /// per insert column, `RETURNING` the generated keys.
+    pub postgres_unnest_insert: &'static str,
     /// Number of columns [`EntitySql::insert`] binds per row.
     pub insert_width: usize,
     /// `INSERT` of every column (MySQL upsert).

@@ -12,7 +12,7 @@ use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::schema::Table;
 use crate::transaction::{Tx, TxState};
-use crate::value::Encodable;
+use crate::value::{Encodable, PgArrayElement};
 
 /// Where a repository runs its statements: a database handle or an open transaction.
 ///
@@ -106,6 +106,19 @@ impl Statement {
             #[cfg(feature = "mysql")]
             Query::MySql(query) => query.try_bind(value),
             Query::Unavailable(_) => Ok(()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Binds one column of a batch as a PostgreSQL array (for `UNNEST`). Other backends have no
+    /// arrays: binding one there makes the statement fail with `InvalidInput` when it runs.
+    pub fn bind_array<'a, T: PgArrayElement + 'a>(&mut self, values: Vec<&'a T>) {
+        let result = match &mut self.inner {
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(values),
+            _ => Err("arrays can only be bound on PostgreSQL".into()),
         };
         if let Err(error) = result {
             self.encode_error.get_or_insert_with(|| error.to_string());
@@ -238,6 +251,11 @@ impl Executor {
             operation,
             sqlx::SqlStr::from_static(sql.get(dialect)),
         )
+    }
+
+    /// Starts a statement from compile-time text already chosen for this executor's dialect.
+    pub(crate) fn static_statement(&self, operation: &'static str, sql: &'static str) -> Statement {
+        Statement::new(self.dialect(), operation, sqlx::SqlStr::from_static(sql))
     }
 
     /// Starts a statement assembled at run time from derive-validated identifiers and

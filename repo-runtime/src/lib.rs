@@ -82,7 +82,7 @@ pub use schema::{Column, ColumnType, Constraint, Index, Table};
 /// its siblings.
 pub use sqlx;
 pub use transaction::{Isolation, Tx, TxOptions};
-pub use value::{Decodable, Encodable};
+pub use value::{Decodable, Encodable, PgArrayElement};
 
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {

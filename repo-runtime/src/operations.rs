@@ -13,6 +13,9 @@ use crate::list::{ListOptions, Order};
 /// statements stop paying off and strain MySQL's packet limit.
 const MAX_ROWS_PER_STATEMENT: usize = 1_000;
 
+/// Rows per PostgreSQL `UNNEST` batch: bounded only to keep each message moderate.
+const UNNEST_ROWS_PER_STATEMENT: usize = 10_000;
+
 fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
     (dialect.bind_limit() / width.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
 }
@@ -243,17 +246,29 @@ async fn insert_chunks<E: Entity>(
         return Ok(stored);
     };
     let width = E::SQL.insert_width;
-    let per_statement = rows_per_statement(dialect, width);
+    let per_statement = match dialect {
+        Dialect::Postgres => UNNEST_ROWS_PER_STATEMENT,
+        Dialect::Sqlite | Dialect::MySql => rows_per_statement(dialect, width),
+    };
     let mut rest = news.into_iter().peekable();
     while rest.peek().is_some() {
         let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
-        let mut sql = String::from(E::SQL.insert_values.get(dialect));
-        dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
-        sql.push_str(E::SQL.returning_keys.get(dialect));
-        let mut statement = executor.assembled("insert_many", sql);
-        for new in &chunk {
-            E::bind_new(new, &mut statement);
-        }
+        let statement = if dialect == Dialect::Postgres {
+            // One array per column: the statement's text and plan do not grow with the batch.
+            let mut statement =
+                executor.static_statement("insert_many", E::SQL.postgres_unnest_insert);
+            E::bind_new_columns(&chunk, &mut statement);
+            statement
+        } else {
+            let mut sql = String::from(E::SQL.insert_values.get(dialect));
+            dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
+            sql.push_str(E::SQL.returning_keys.get(dialect));
+            let mut statement = executor.assembled("insert_many", sql);
+            for new in &chunk {
+                E::bind_new(new, &mut statement);
+            }
+            statement
+        };
         let generated: Vec<i64> = match keys {
             BatchKeys::None => {
                 executor.execute::<E>(statement).await?;

@@ -57,3 +57,25 @@ impl<T: SqliteEncode + PostgresEncode + MySqlEncode + Send> Encodable for T {}
 )]
 pub trait Decodable: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static {}
 impl<T: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static> Decodable for T {}
+
+/// A column type PostgreSQL takes as an array element: batch inserts there bind one array per
+/// column and `UNNEST` them, so a batch is one small statement whatever its size.
+#[cfg(feature = "postgres")]
+#[doc(hidden)]
+pub trait PgArrayElement:
+    sqlx::postgres::PgHasArrayType + for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Sync
+{
+}
+#[cfg(feature = "postgres")]
+impl<T> PgArrayElement for T where
+    T: sqlx::postgres::PgHasArrayType
+        + for<'q> sqlx::Encode<'q, Postgres>
+        + sqlx::Type<Postgres>
+        + Sync
+{
+}
+#[cfg(not(feature = "postgres"))]
+#[doc(hidden)]
+pub trait PgArrayElement {}
+#[cfg(not(feature = "postgres"))]
+impl<T: ?Sized> PgArrayElement for T {}

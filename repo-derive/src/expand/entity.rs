@@ -130,6 +130,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
         sql(statements.key_columns()),
     );
     let insert_width = statements.insert_width();
+    let postgres_unnest_insert = statements.postgres_unnest_insert();
     let has_generated_key = entity.generated().is_some();
     let key_width = entity.key.len();
     let id_value = {
@@ -146,6 +147,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let decode = row::decode_body(entity);
     let bind_id = row::bind_id_body(entity);
     let bind_new = row::bind_fields_body(entity.insert_fields(), &quote!(new));
+    let bind_new_columns = row::bind_columns_body(entity);
     let bind_update = row::bind_fields_body(
         entity.non_key_fields().chain(entity.key_fields()),
         &quote!(self),
@@ -170,6 +172,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 insert_values: #insert_values,
                 returning_keys: #returning,
                 has_generated_key: #has_generated_key,
+                postgres_unnest_insert: #postgres_unnest_insert,
                 insert_width: #insert_width,
                 insert_all: #insert_all,
                 update: #update,
@@ -195,6 +198,10 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
 
             fn bind_new(new: &Self::New, statement: &mut #krate::Statement) {
                 #bind_new
+            }
+
+            fn bind_new_columns(news: &[Self::New], statement: &mut #krate::Statement) {
+                #bind_new_columns
             }
 
             fn bind_update(&self, statement: &mut #krate::Statement) {

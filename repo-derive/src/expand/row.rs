@@ -53,6 +53,17 @@ pub(super) fn bind_fields_body<'a>(
     quote! { #(#binds)* }
 }
 
+/// Binds each insert column of `news` as one array, in column order.
+pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
+    let binds = entity.insert_fields().map(|field| {
+        let ident = &field.ident;
+        quote_spanned! {field.ty.span()=>
+            statement.bind_array(news.iter().map(|new| &new.#ident).collect());
+        }
+    });
+    quote! { #(#binds)* }
+}
+
 /// Binds the key: `id` itself, or each element of the tuple.
 pub(super) fn bind_id_body(entity: &Entity) -> TokenStream {
     if entity.key.len() == 1 {
