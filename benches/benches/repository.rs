@@ -8,7 +8,9 @@
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use repo_benches::{User, UserRepository, clear, fresh_database, handwritten, new_user, targets};
+use repo_benches::{
+    User, UserRepository, clear, fresh_database, handwritten, new_user, settle, targets,
+};
 use repo_runtime::prelude::*;
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -50,6 +52,14 @@ fn benchmarks(c: &mut Criterion) {
             .block_on(repository.insert_many((0..1_000).map(|n| new_user("seed", n)).collect()))
             .expect("seed");
         let ids: Vec<i64> = seeded.iter().map(|u| u.id).collect();
+        rt.block_on(async {
+            settle(&db).await;
+            // Warm every pooled connection's statement cache and page cache for both sides.
+            for id in &ids {
+                repository.get(*id).await.expect("warm-up");
+                handwritten::get(&db, *id).await.expect("warm-up");
+            }
+        });
         let mut group = c.benchmark_group(format!("{name}/get"));
         let mut i = 0;
         group.bench_function("generated", |b| {
@@ -156,6 +166,7 @@ fn benchmarks(c: &mut Criterion) {
         rt.block_on(clear(&db));
         rt.block_on(repository.insert_many((0..10_000).map(|n| new_user("list", n)).collect()))
             .expect("seed list");
+        rt.block_on(settle(&db));
         let mut group = c.benchmark_group(format!("{name}/list_10000"));
         group.sample_size(20);
         group.bench_function("generated", |b| {

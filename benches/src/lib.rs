@@ -128,6 +128,17 @@ pub async fn fresh_database(target: &Target) -> Db {
     db
 }
 
+/// Settles the database before a measurement: SQLite folds its write-ahead log back into the
+/// database file, so that the first benchmark after a bulk write does not pay for it.
+///
+/// # Panics
+/// When the statement fails.
+pub async fn settle(db: &Db) {
+    if db.dialect() == Dialect::Sqlite {
+        handwritten::execute(db, "PRAGMA wal_checkpoint(TRUNCATE)").await;
+    }
+}
+
 /// Empties the table between benchmarks.
 ///
 /// # Panics

@@ -259,6 +259,34 @@ impl Db {
         &self.inner.metrics
     }
 
+    /// Counts a wait when every connection the pool may open is in use, so that the caller
+    /// is about to queue for one.
+    pub(crate) fn note_pool_pressure(&self) {
+        let (idle, size, max) = match &self.inner.pool {
+            #[cfg(feature = "sqlite")]
+            Pool::Sqlite(pool) => (
+                pool.num_idle(),
+                pool.size(),
+                pool.options().get_max_connections(),
+            ),
+            #[cfg(feature = "postgres")]
+            Pool::Postgres(pool) => (
+                pool.num_idle(),
+                pool.size(),
+                pool.options().get_max_connections(),
+            ),
+            #[cfg(feature = "mysql")]
+            Pool::MySql(pool) => (
+                pool.num_idle(),
+                pool.size(),
+                pool.options().get_max_connections(),
+            ),
+        };
+        if idle == 0 && size >= max {
+            self.inner.metrics.pool_waited();
+        }
+    }
+
     /// Counts `error` and passes it on.
     pub(crate) fn observe_error(&self, error: RepoError) -> RepoError {
         self.inner.metrics.error(error.kind());

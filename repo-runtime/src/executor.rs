@@ -305,6 +305,9 @@ impl Executor {
             operation,
             rows = tracing::field::Empty,
         );
+        if let Executor::Db(db) = self {
+            db.note_pool_pressure();
+        }
         let started = Instant::now();
         let run = run.instrument(span.clone());
         let client_timeout = match self {

@@ -10,6 +10,7 @@ pub(crate) struct Metrics {
     statements: AtomicU64,
     slow_statements: AtomicU64,
     retries: AtomicU64,
+    pool_waits: AtomicU64,
     /// Errors by [`RepoError::kind`](crate::RepoError::kind); touched only on failure.
     errors: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -24,6 +25,8 @@ pub struct MetricsSnapshot {
     pub slow_statements: u64,
     /// Retries of transactions and reads after transient failures.
     pub retries: u64,
+    /// Statements and transactions that found every pooled connection busy and had to wait.
+    pub pool_waits: u64,
     /// Failures by error kind (`conflict`, `transient`, `pool_timeout`, ...).
     pub errors: BTreeMap<&'static str, u64>,
 }
@@ -47,6 +50,10 @@ impl Metrics {
         self.retries.fetch_add(1, Ordering::Relaxed);
     }
 
+    pub(crate) fn pool_waited(&self) {
+        self.pool_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn error(&self, kind: &'static str) {
         let mut errors = self
             .errors
@@ -60,6 +67,7 @@ impl Metrics {
             statements: self.statements.load(Ordering::Relaxed),
             slow_statements: self.slow_statements.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),
+            pool_waits: self.pool_waits.load(Ordering::Relaxed),
             errors: self
                 .errors
                 .lock()

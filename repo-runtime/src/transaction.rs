@@ -270,6 +270,7 @@ impl Db {
 
     /// Opens a transaction with `options` (isolation, read-only).
     pub async fn begin_with(&self, options: &TxOptions) -> Result<Tx, RepoError> {
+        self.note_pool_pressure();
         let acquired = match self.pool() {
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(pool) => pool.acquire().await.map(TxState::Sqlite),

@@ -39,6 +39,7 @@ async fn pool_exhaustion_is_a_pool_timeout_within_the_acquire_timeout(backend: B
         started.elapsed()
     );
     assert_eq!(db.metrics().errors_of("pool_timeout"), 1);
+    assert!(db.metrics().pool_waits >= 1, "{:?}", db.metrics());
     holder.rollback().await.unwrap();
     assert_eq!(
         Note::repository(db).count().await.unwrap(),
