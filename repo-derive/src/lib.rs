@@ -5,9 +5,11 @@
 mod attr;
 mod expand;
 mod model;
+mod names;
 mod sql;
 #[cfg(test)]
 mod tests;
+mod types;
 
 use proc_macro::TokenStream;
 

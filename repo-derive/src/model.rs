@@ -7,32 +7,12 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use crate::attr::{EntityAttrs, FieldAttrs};
-
-/// PostgreSQL truncates identifiers past 63 bytes; MySQL allows 64. The smaller bound wins.
-pub(crate) const MAX_IDENT_BYTES: usize = 63;
-
-/// The column types this version maps, as the derive recognises them syntactically.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Scalar {
-    I16,
-    I32,
-    I64,
-    F32,
-    F64,
-    Bool,
-    String,
-    Bytes,
-}
-
-impl Scalar {
-    pub(crate) fn is_integer(self) -> bool {
-        matches!(self, Scalar::I16 | Scalar::I32 | Scalar::I64)
-    }
-
-    pub(crate) fn is_float(self) -> bool {
-        matches!(self, Scalar::F32 | Scalar::F64)
-    }
-}
+use crate::names::{check_identifier, closest, default_table_name};
+pub(crate) use crate::names::{
+    column_enum_ident, new_ident, repository_trait_ident, sql_repository_ident, upper_camel,
+};
+pub(crate) use crate::types::Scalar;
+use crate::types::{SUPPORTED, column_type, type_text};
 
 /// A persisted field.
 pub(crate) struct Field {
@@ -94,155 +74,6 @@ impl Entity {
     pub(crate) fn insert_fields(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|field| !field.generated)
     }
-}
-
-/// The names the derive generates, even when the input is invalid (for the stub).
-pub(crate) fn new_ident(entity: &syn::Ident) -> syn::Ident {
-    syn::Ident::new(&format!("New{}", entity.unraw()), entity.span())
-}
-
-pub(crate) fn repository_trait_ident(entity: &syn::Ident) -> syn::Ident {
-    syn::Ident::new(&format!("{}Repository", entity.unraw()), entity.span())
-}
-
-pub(crate) fn sql_repository_ident(entity: &syn::Ident) -> syn::Ident {
-    syn::Ident::new(&format!("Sql{}Repository", entity.unraw()), entity.span())
-}
-
-pub(crate) fn column_enum_ident(entity: &syn::Ident) -> syn::Ident {
-    syn::Ident::new(&format!("{}Column", entity.unraw()), entity.span())
-}
-
-/// `OrderLine` -> `order_lines`.
-pub(crate) fn default_table_name(entity: &syn::Ident) -> String {
-    let mut snake = String::new();
-    for (i, c) in entity.unraw().to_string().chars().enumerate() {
-        if c.is_uppercase() {
-            if i > 0 {
-                snake.push('_');
-            }
-            snake.extend(c.to_lowercase());
-        } else {
-            snake.push(c);
-        }
-    }
-    snake.push('s');
-    snake
-}
-
-/// `created_at` -> `CreatedAt`.
-pub(crate) fn upper_camel(name: &str) -> String {
-    name.split('_')
-        .filter(|part| !part.is_empty())
-        .map(|part| {
-            let mut chars = part.chars();
-            chars
-                .next()
-                .map(|first| first.to_uppercase().chain(chars).collect::<String>())
-                .unwrap_or_default()
-        })
-        .collect()
-}
-
-/// Reports an invalid identifier; returns whether it was valid.
-fn check_identifier(
-    name: &str,
-    what: &str,
-    span: Span,
-    errors: &mut darling::error::Accumulator,
-) -> bool {
-    let mut chars = name.chars();
-    let valid = match chars.next() {
-        Some(first) => {
-            (first == '_' || unicode_ident::is_xid_start(first))
-                && chars.all(unicode_ident::is_xid_continue)
-        }
-        None => false,
-    };
-    if !valid {
-        errors.push(
-            darling::Error::custom(format!(
-                "invalid {what} `{name}`: use letters, digits and underscores, not starting with a digit"
-            ))
-            .with_span(&span),
-        );
-        false
-    } else if name.len() > MAX_IDENT_BYTES {
-        errors.push(
-            darling::Error::custom(format!(
-                "{what} `{name}` is {} bytes long; PostgreSQL allows at most {MAX_IDENT_BYTES}: choose a shorter name",
-                name.len()
-            ))
-            .with_span(&span),
-        );
-        false
-    } else {
-        true
-    }
-}
-
-const SUPPORTED: &str = "i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each";
-
-/// The last path segment of `ty` with its generic arguments, for plain paths.
-fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
-    match ty {
-        syn::Type::Path(path) if path.qself.is_none() => path.path.segments.last(),
-        syn::Type::Group(group) => last_segment(&group.elem),
-        syn::Type::Paren(paren) => last_segment(&paren.elem),
-        _ => None,
-    }
-}
-
-fn single_type_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
-    let syn::PathArguments::AngleBracketed(args) = &segment.arguments else {
-        return None;
-    };
-    let mut types = args.args.iter().filter_map(|arg| match arg {
-        syn::GenericArgument::Type(ty) => Some(ty),
-        _ => None,
-    });
-    let first = types.next()?;
-    (args.args.len() == 1).then_some(first)
-}
-
-fn scalar_of(ty: &syn::Type) -> Option<Scalar> {
-    let segment = last_segment(ty)?;
-    let plain = segment.arguments.is_none();
-    Some(match segment.ident.to_string().as_str() {
-        "i16" if plain => Scalar::I16,
-        "i32" if plain => Scalar::I32,
-        "i64" if plain => Scalar::I64,
-        "f32" if plain => Scalar::F32,
-        "f64" if plain => Scalar::F64,
-        "bool" if plain => Scalar::Bool,
-        "String" if plain => Scalar::String,
-        "Vec" => match last_segment(single_type_argument(segment)?) {
-            Some(inner) if inner.ident == "u8" && inner.arguments.is_none() => Scalar::Bytes,
-            _ => return None,
-        },
-        _ => return None,
-    })
-}
-
-/// `(scalar, nullable)` for a supported field type.
-fn column_type(ty: &syn::Type) -> Option<(Scalar, bool)> {
-    if let Some(segment) = last_segment(ty)
-        && segment.ident == "Option"
-    {
-        return scalar_of(single_type_argument(segment)?).map(|scalar| (scalar, true));
-    }
-    scalar_of(ty).map(|scalar| (scalar, false))
-}
-
-fn type_text(ty: &syn::Type) -> String {
-    quote::quote!(#ty)
-        .to_string()
-        .replace(" :: ", "::")
-        .replace(":: ", "::")
-        .replace(" <", "<")
-        .replace("< ", "<")
-        .replace(" >", ">")
-        .replace(" ,", ",")
 }
 
 /// Checks the shape of the input before the attributes are read.
@@ -630,28 +461,4 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         unique,
         indexes,
     })
-}
-
-/// The candidate closest to `wanted` by edit distance, when close enough to be a typo.
-fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
-    candidates
-        .map(|candidate| (edit_distance(wanted, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= (candidate.len() / 3).max(2))
-        .min_by_key(|(distance, _)| *distance)
-        .map(|(_, candidate)| candidate)
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitute = previous + usize::from(ca != *cb);
-            previous = row[j + 1];
-            row[j + 1] = substitute.min(row[j] + 1).min(previous + 1);
-        }
-    }
-    row[b.len()]
 }
