@@ -71,4 +71,14 @@ for backend in ("sqlite", "postgres", "mysql"):
             print(f"| {op} | {fmt(a)} | {fmt(b)} | {a / b:.3f} |")
     print()
 PY
+if command -v valgrind >/dev/null 2>&1; then
+  {
+    echo "## Client-side instructions per call (callgrind)"
+    echo
+    echo "Stable where wall-clock is not: counts of this process only (the servers are other processes;"
+    echo "SQLite's own work is in-process and the same on both sides). From \`benches/instructions.sh\`."
+    echo
+    bash benches/instructions.sh 2>/dev/null | grep '^|'
+  } >> benches/RESULTS.md
+fi
 echo "wrote benches/RESULTS.md"

@@ -309,34 +309,39 @@ impl Executor {
             db.note_pool_pressure();
         }
         let started = Instant::now();
-        let run = run.instrument(span.clone());
         let client_timeout = match self {
             // The servers enforce their own statement timeouts; SQLite's is the client's.
             _ if db.dialect() != Dialect::Sqlite => None,
             Executor::Db(db) => db.options().statement_timeout,
             Executor::Tx(tx) => tx.statement_timeout(),
         };
-        let result = match client_timeout {
-            None => run.await,
-            Some(limit) => match tokio::time::timeout(limit, run).await {
-                Ok(result) => result,
-                Err(_) => {
-                    if let Executor::Tx(tx) = self {
-                        tx.abort();
+        let result = match (client_timeout, span.is_disabled()) {
+            // The common case pays for neither a timer nor a span nobody listens to.
+            (None, true) => run.await,
+            (None, false) => run.instrument(span.clone()).await,
+            (Some(limit), _) => {
+                match tokio::time::timeout(limit, run.instrument(span.clone())).await {
+                    Ok(result) => result,
+                    Err(_) => {
+                        if let Executor::Tx(tx) = self {
+                            tx.abort();
+                        }
+                        Err(RepoError::Timeout {
+                            entity: table.entity,
+                            source: None,
+                        })
                     }
-                    Err(RepoError::Timeout {
-                        entity: table.entity,
-                        source: None,
-                    })
                 }
-            },
+            }
         };
         let elapsed = started.elapsed();
         let slow = elapsed >= db.options().slow_statement_threshold;
         db.counters().statement(slow);
         match &result {
             Ok(value) => {
-                span.record("rows", rows(value));
+                if !span.is_disabled() {
+                    span.record("rows", rows(value));
+                }
             }
             Err(error) => {
                 db.counters().error(error.kind());
@@ -403,6 +408,18 @@ impl Executor {
     }
 
     /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
+    async fn fetch_key_raw<E: Entity>(&self, statement: Statement) -> Result<i64, RepoError> {
+        use crate::entity::RowSource;
+        dispatch!(self, statement, E::TABLE, |query, target| {
+            match query.fetch_one(target).await {
+                Ok(row) => row
+                    .get::<i64>(0, "generated key")
+                    .map_err(|e| e.in_entity(E::NAME)),
+                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
+            }
+        })
+    }
+
     async fn fetch_keys_raw<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
         use crate::entity::RowSource;
         dispatch!(self, statement, E::TABLE, |query, target| {
@@ -458,6 +475,13 @@ impl Executor {
     pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
         let operation = statement.operation;
         let run = self.fetch_count_raw::<E>(statement);
+        self.observe(E::TABLE, operation, run, |_| 1).await
+    }
+
+    /// Runs a statement whose one row holds one generated key, as `BIGINT`.
+    pub async fn fetch_key<E: Entity>(&self, statement: Statement) -> Result<i64, RepoError> {
+        let operation = statement.operation;
+        let run = self.fetch_key_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |_| 1).await
     }
 

@@ -178,12 +178,7 @@ pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, Re
     let mut statement = executor.statement("insert", &E::SQL.insert);
     E::bind_new(&new, &mut statement);
     let key = match executor.dialect() {
-        Dialect::Postgres if E::SQL.has_generated_key => {
-            let keys = executor.fetch_keys::<E>(statement).await?;
-            keys.first()
-                .copied()
-                .ok_or(RepoError::NotFound { entity: E::NAME })?
-        }
+        Dialect::Postgres if E::SQL.has_generated_key => executor.fetch_key::<E>(statement).await?,
         // SQLite and MySQL report the generated key as the last insert id.
         _ => executor.execute::<E>(statement).await?.last_insert_id,
     };

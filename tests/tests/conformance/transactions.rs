@@ -233,7 +233,10 @@ pub async fn deadlocked_transactions_both_succeed_through_retry(db: &Db) {
         let barrier = barrier.clone();
         tokio::spawn(async move {
             let met = std::sync::atomic::AtomicBool::new(false);
-            db.transaction(async |tx| {
+            // Read-modify-write needs SERIALIZABLE: under READ COMMITTED a retried transaction
+            // could read a value the other is about to overwrite and lose an increment.
+            let options = TxOptions::new().isolation(repo_runtime::Isolation::Serializable);
+            db.transaction_with(&options, async |tx| {
                 let repository = Measurement::repository(&tx);
                 let mut row = repository.get(first.into()).await?;
                 row.large += 1;

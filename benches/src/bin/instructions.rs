@@ -1,0 +1,62 @@
+//! Runs one operation N times, through the generated repository or hand-written sqlx, for
+//! counting instructions under `valgrind --tool=callgrind` (stable on a shared machine, unlike
+//! wall-clock time). `benches/instructions.sh` runs it and reports the per-call difference.
+//!
+//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list> <N>`
+
+use repo_benches::{
+    User, UserRepository, clear, fresh_database, handwritten, new_user, settle, targets,
+};
+use repo_runtime::prelude::*;
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let [_, backend, side, operation, count] = args.as_slice() else {
+        eprintln!(
+            "usage: instructions <backend> <generated|handwritten> <get|insert|update|list> <N>"
+        );
+        std::process::exit(2);
+    };
+    let count: usize = count.parse().expect("N is a number");
+    let Some(target) = targets().into_iter().find(|t| t.name == backend) else {
+        eprintln!("backend {backend} is not configured");
+        std::process::exit(2);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let db = fresh_database(&target).await;
+        clear(&db).await;
+        let users = User::repository(&db);
+        let rows = if operation == "list" { 1_000 } else { 100 };
+        let seeded = users
+            .insert_many((0..rows).map(|n| new_user("seed", n)).collect())
+            .await
+            .expect("seed");
+        settle(&db).await;
+        let generated = side == "generated";
+        for i in 0..count {
+            let user = &seeded[i % seeded.len()];
+            match operation.as_str() {
+                "get" if generated => drop(users.get(user.id).await.expect("get")),
+                "get" => drop(handwritten::get(&db, user.id).await.expect("get")),
+                "insert" if generated => {
+                    drop(users.insert(new_user("run", i)).await.expect("insert"))
+                }
+                "insert" => drop(
+                    handwritten::insert(&db, &new_user("run", i))
+                        .await
+                        .expect("insert"),
+                ),
+                "update" if generated => drop(users.update(user).await.expect("update")),
+                "update" => drop(handwritten::update(&db, user).await.expect("update")),
+                "list" if generated => drop(users.list(ListOptions::new()).await.expect("list")),
+                "list" => drop(handwritten::list(&db).await.expect("list")),
+                other => panic!("unknown operation {other}"),
+            }
+        }
+        db.close().await;
+    });
+}
