@@ -305,6 +305,11 @@ impl Db {
     /// (deadlock, serialization failure, busy database, lost connection before commit) the
     /// whole of `work` runs again in a new transaction, under the `Db`'s [`RetryPolicy`].
     ///
+    /// `work` may run more than once, so it should have no effects outside the database. A
+    /// read-modify-write (read a row, write a value computed from it) needs
+    /// [`Isolation::Serializable`] through [`Db::transaction_with`]: at the servers' default
+    /// levels two such units can both read the old value and one update is lost.
+    ///
     /// ```no_run
     /// # use repo_runtime::prelude::*;
     /// # async fn demo(db: &Db) -> Result<(), RepoError> {
