@@ -115,7 +115,9 @@ impl Statement {
     /// Binds one column of a batch as a PostgreSQL array (for `UNNEST`). Other backends have no
     /// arrays: binding one there makes the statement fail with `InvalidInput` when it runs.
     pub fn bind_array<'a, T: PgArrayElement + 'a>(&mut self, values: Vec<&'a T>) {
-        let result = match &mut self.inner {
+        #[cfg(not(feature = "postgres"))]
+        let _ = values;
+        let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
             #[cfg(feature = "postgres")]
             Query::Postgres(query) => query.try_bind(values),
             _ => Err("arrays can only be bound on PostgreSQL".into()),
