@@ -440,7 +440,7 @@ impl Executor {
     async fn execute_raw<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
         dispatch!(self, statement, E::TABLE, |query, target| {
             match query.execute(target).await {
-                Ok(done) => Ok(outcome(&done)),
+                Ok(done) => Ok(done.outcome()),
                 Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
             }
         })
@@ -536,8 +536,4 @@ impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
             last_insert_id: i64::try_from(self.last_insert_id()).unwrap_or(i64::MAX),
         }
     }
-}
-
-fn outcome(done: &impl QueryOutcome) -> Outcome {
-    done.outcome()
 }

@@ -281,9 +281,32 @@ impl Db {
         };
         let mut opening =
             Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
-        control(&mut opening.0, &begin_statements(self.dialect(), options))
-            .await
-            .map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?;
+        #[cfg(feature = "mysql")]
+        if let (TxState::MySql(conn), Some(timeout)) = (&mut opening.0, options.statement_timeout) {
+            set_mysql_timeout(conn, Some(timeout))
+                .await
+                .map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?;
+        }
+        let statements = begin_statements(self.dialect(), options);
+        let begin = control(&mut opening.0, &statements);
+        let sqlite_timeout = match self.dialect() {
+            // SQLite waits for the write lock inside BEGIN IMMEDIATE: bound it on the client.
+            Dialect::Sqlite => options
+                .statement_timeout
+                .or(self.options().statement_timeout),
+            Dialect::Postgres | Dialect::MySql => None,
+        };
+        let begun = match sqlite_timeout {
+            Some(limit) => match tokio::time::timeout(limit, begin).await {
+                Ok(result) => result.map_err(|e| RepoError::from_sqlx(e, None)),
+                Err(_) => Err(RepoError::Timeout {
+                    entity: "database",
+                    source: None,
+                }),
+            },
+            None => begin.await.map_err(|e| RepoError::from_sqlx(e, None)),
+        };
+        begun.map_err(|e| self.observe_error(e))?;
         let state = std::mem::replace(&mut opening.0, TxState::Finished);
         Ok(Tx {
             scope: Arc::new(Scope {
