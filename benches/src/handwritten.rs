@@ -210,7 +210,8 @@ fn with_keys(chunk: &[NewUser], keys: Vec<i64>) -> impl Iterator<Item = User> + 
 }
 
 /// `insert_many`: one transaction, multi-row inserts of at most 1,000 rows; keys from
-/// `RETURNING id` (PostgreSQL, MariaDB) or numbered up to `last_insert_rowid()` (SQLite).
+/// `RETURNING id` (PostgreSQL), numbered up to `last_insert_rowid()` (SQLite) or from
+/// the last insert id (MariaDB).
 pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::Error> {
     let mut stored = Vec::with_capacity(news.len());
     match db.dialect() {
@@ -254,7 +255,13 @@ pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::E
             tx.commit().await?;
         }
         Dialect::MySql => {
+            // Under InnoDB's consecutive lock mode a multi-row insert's keys run from its
+            // last insert id by the session's increment.
             let mut tx = db.as_mysql().expect("pool").begin().await?;
+            let increment: i64 =
+                sqlx::query_scalar("SELECT CAST(@@auto_increment_increment AS SIGNED)")
+                    .fetch_one(&mut *tx)
+                    .await?;
             for chunk in news.chunks(CHUNK) {
                 let mut builder =
                     QueryBuilder::new("INSERT INTO bench_users (email, name, bio, score) ");
@@ -264,13 +271,9 @@ pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::E
                         .push_bind(&new.bio)
                         .push_bind(new.score);
                 });
-                builder.push(" RETURNING id");
-                let rows = builder.build().fetch_all(&mut *tx).await?;
-                let keys = rows
-                    .iter()
-                    .map(|row| row.try_get(0))
-                    .collect::<Result<_, _>>()?;
-                stored.extend(with_keys(chunk, keys));
+                let first = builder.build().execute(&mut *tx).await?.last_insert_id() as i64;
+                let keys = (0..chunk.len() as i64).map(|i| first + i * increment);
+                stored.extend(with_keys(chunk, keys.collect()));
             }
             tx.commit().await?;
         }

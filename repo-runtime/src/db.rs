@@ -96,8 +96,22 @@ struct DbInner {
     options: DbOptions,
     metrics: Metrics,
     url: String,
-    /// MariaDB 10.5+ answers `INSERT ... RETURNING`; MySQL does not.
-    insert_returning: bool,
+    /// How a MySQL/MariaDB batch learns its generated keys; `None` on other backends.
+    mysql_batch_keys: Option<MySqlBatchKeys>,
+}
+
+/// How a multi-row MySQL/MariaDB `INSERT` reports the keys it generated, decided once at
+/// connect time from the server's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MySqlBatchKeys {
+    /// `innodb_autoinc_lock_mode` 0 or 1 (fixed at server start) gives the rows of one plain
+    /// `INSERT` consecutive keys: the first is the statement's last insert id, the rest follow
+    /// by the session's `auto_increment_increment`, read once per batch.
+    Consecutive,
+    /// Interleaved lock mode on MariaDB 10.5+: `RETURNING` the keys.
+    Returning,
+    /// Interleaved lock mode on MySQL: one statement per row, still in one transaction.
+    RowByRow,
 }
 
 pub(crate) enum Pool {
@@ -136,10 +150,13 @@ impl Db {
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
-        let (pool, insert_returning) = match dialect {
-            Dialect::Sqlite => connect_sqlite(url, &options).await?,
-            Dialect::Postgres => connect_postgres(url, &options).await?,
-            Dialect::MySql => connect_mysql(url, &options).await?,
+        let (pool, mysql_batch_keys) = match dialect {
+            Dialect::Sqlite => (connect_sqlite(url, &options).await?, None),
+            Dialect::Postgres => (connect_postgres(url, &options).await?, None),
+            Dialect::MySql => {
+                let (pool, keys) = connect_mysql(url, &options).await?;
+                (pool, Some(keys))
+            }
         };
         Ok(Db {
             inner: Arc::new(DbInner {
@@ -147,7 +164,7 @@ impl Db {
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
-                insert_returning,
+                mysql_batch_keys,
             }),
         })
     }
@@ -297,8 +314,8 @@ impl Db {
         &self.inner.pool
     }
 
-    pub(crate) fn insert_returning(&self) -> bool {
-        self.inner.insert_returning
+    pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {
+        self.inner.mysql_batch_keys
     }
 }
 
@@ -354,7 +371,7 @@ fn connect_error(error: sqlx::Error) -> RepoError {
 }
 
 #[cfg(feature = "sqlite")]
-async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<Pool, RepoError> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     let connect = SqliteConnectOptions::from_str(url)
         .map_err(connect_error)?
@@ -376,16 +393,16 @@ async fn connect_sqlite(url: &str, options: &DbOptions) -> Result<(Pool, bool), 
         connect.journal_mode(SqliteJournalMode::Wal)
     };
     let pool = pool.connect_with(connect).await.map_err(connect_error)?;
-    Ok((Pool::Sqlite(pool), true))
+    Ok(Pool::Sqlite(pool))
 }
 
 #[cfg(not(feature = "sqlite"))]
-async fn connect_sqlite(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_sqlite(_: &str, _: &DbOptions) -> Result<Pool, RepoError> {
     Err(not_compiled(Dialect::Sqlite))
 }
 
 #[cfg(feature = "postgres")]
-async fn connect_postgres(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_postgres(url: &str, options: &DbOptions) -> Result<Pool, RepoError> {
     use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
     let mut connect = PgConnectOptions::from_str(url).map_err(connect_error)?;
     if let Some(timeout) = options.statement_timeout {
@@ -397,16 +414,19 @@ async fn connect_postgres(url: &str, options: &DbOptions) -> Result<(Pool, bool)
         .connect_with(connect)
         .await
         .map_err(connect_error)?;
-    Ok((Pool::Postgres(pool), true))
+    Ok(Pool::Postgres(pool))
 }
 
 #[cfg(not(feature = "postgres"))]
-async fn connect_postgres(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_postgres(_: &str, _: &DbOptions) -> Result<Pool, RepoError> {
     Err(not_compiled(Dialect::Postgres))
 }
 
 #[cfg(feature = "mysql")]
-async fn connect_mysql(url: &str, options: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_mysql(
+    url: &str,
+    options: &DbOptions,
+) -> Result<(Pool, MySqlBatchKeys), RepoError> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
     // sqlx knows only the `mysql:` scheme; MariaDB speaks the same protocol.
     let url = match url.split_once(':') {
@@ -425,16 +445,32 @@ async fn connect_mysql(url: &str, options: &DbOptions) -> Result<(Pool, bool), R
         });
     }
     let pool = pool.connect_with(connect).await.map_err(connect_error)?;
-    let version: String = sqlx::query_scalar("SELECT VERSION()")
-        .fetch_one(&pool)
-        .await
-        .map_err(connect_error)?;
-    Ok((Pool::MySql(pool), mariadb_has_returning(&version)))
+    let (version, lock_mode): (String, i64) =
+        sqlx::query_as("SELECT VERSION(), CAST(@@innodb_autoinc_lock_mode AS SIGNED)")
+            .fetch_one(&pool)
+            .await
+            .map_err(connect_error)?;
+    let keys = mysql_batch_keys(&version, lock_mode);
+    tracing::debug!(%version, lock_mode, ?keys, "mysql batch keys");
+    Ok((Pool::MySql(pool), keys))
 }
 
 #[cfg(not(feature = "mysql"))]
-async fn connect_mysql(_: &str, _: &DbOptions) -> Result<(Pool, bool), RepoError> {
+async fn connect_mysql(_: &str, _: &DbOptions) -> Result<(Pool, MySqlBatchKeys), RepoError> {
     Err(not_compiled(Dialect::MySql))
+}
+
+/// Consecutive keys where the lock mode promises them (MySQL 5.7 and MariaDB default to 1,
+/// MySQL 8 to 2), else `RETURNING` where the server has it.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn mysql_batch_keys(version: &str, lock_mode: i64) -> MySqlBatchKeys {
+    if lock_mode <= 1 {
+        MySqlBatchKeys::Consecutive
+    } else if mariadb_has_returning(version) {
+        MySqlBatchKeys::Returning
+    } else {
+        MySqlBatchKeys::RowByRow
+    }
 }
 
 /// `INSERT ... RETURNING` arrived in MariaDB 10.5; MySQL has none.
@@ -478,6 +514,20 @@ mod tests {
             .to_string();
         assert!(error.contains("oracle://scott:***@x/y"), "{error}");
         assert!(!error.contains("tiger"), "{error}");
+    }
+
+    #[test]
+    fn mysql_batches_read_consecutive_keys_unless_the_lock_mode_interleaves() {
+        assert_eq!(
+            mysql_batch_keys("10.11.6-MariaDB", 1),
+            MySqlBatchKeys::Consecutive
+        );
+        assert_eq!(mysql_batch_keys("5.7.44", 0), MySqlBatchKeys::Consecutive);
+        assert_eq!(
+            mysql_batch_keys("10.11.6-MariaDB", 2),
+            MySqlBatchKeys::Returning
+        );
+        assert_eq!(mysql_batch_keys("8.0.36", 2), MySqlBatchKeys::RowByRow);
     }
 
     #[test]

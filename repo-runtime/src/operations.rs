@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::db::MySqlBatchKeys;
 use crate::dialect::Dialect;
 use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
@@ -216,7 +217,10 @@ enum BatchKeys {
     Returning,
     /// The rows of one statement are numbered consecutively up to the last insert id: SQLite
     /// inserts a statement's rows under one write lock.
-    LastInsertId,
+    EndingAtLastInsertId,
+    /// The rows of one statement are numbered from the last insert id in steps of `increment`:
+    /// MySQL reports a multi-row insert's first key, consecutive under lock modes 0 and 1.
+    StartingAtLastInsertId { increment: i64 },
 }
 
 async fn insert_chunks<E: Entity>(
@@ -226,12 +230,21 @@ async fn insert_chunks<E: Entity>(
     let dialect = executor.dialect();
     let keys = match (E::SQL.has_generated_key, dialect) {
         (false, _) => Some(BatchKeys::None),
-        (true, Dialect::Sqlite) => Some(BatchKeys::LastInsertId),
+        (true, Dialect::Sqlite) => Some(BatchKeys::EndingAtLastInsertId),
         (true, Dialect::Postgres) => Some(BatchKeys::Returning),
-        (true, Dialect::MySql) if executor.db().insert_returning() => Some(BatchKeys::Returning),
-        // MySQL without RETURNING cannot tell a multi-row statement's keys under every
-        // auto-increment lock mode: row by row, still inside the transaction.
-        (true, Dialect::MySql) => None,
+        (true, Dialect::MySql) => match executor.db().mysql_batch_keys() {
+            Some(MySqlBatchKeys::Consecutive) => {
+                let statement = executor.static_statement(
+                    "auto_increment_increment",
+                    "SELECT CAST(@@auto_increment_increment AS SIGNED)",
+                );
+                let increment = executor.fetch_key::<E>(statement).await?;
+                Some(BatchKeys::StartingAtLastInsertId { increment })
+            }
+            Some(MySqlBatchKeys::Returning) => Some(BatchKeys::Returning),
+            // Interleaved keys without RETURNING: row by row, still inside the transaction.
+            Some(MySqlBatchKeys::RowByRow) | None => None,
+        },
     };
     let mut stored = Vec::with_capacity(news.len());
     let Some(keys) = keys else {
@@ -257,7 +270,9 @@ async fn insert_chunks<E: Entity>(
         } else {
             let mut sql = String::from(E::SQL.insert_values.get(dialect));
             dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
-            sql.push_str(E::SQL.returning_keys.get(dialect));
+            if matches!(keys, BatchKeys::Returning) {
+                sql.push_str(E::SQL.returning_keys.get(dialect));
+            }
             let mut statement = executor.assembled("insert_many", sql);
             for new in &chunk {
                 E::bind_new(new, &mut statement);
@@ -275,10 +290,20 @@ async fn insert_chunks<E: Entity>(
                 keys.sort_unstable();
                 keys
             }
-            BatchKeys::LastInsertId => {
+            BatchKeys::EndingAtLastInsertId => {
                 let last = executor.execute::<E>(statement).await?.last_insert_id;
                 let first = last - i64::try_from(chunk.len()).unwrap_or(i64::MAX) + 1;
                 (first..=last).collect()
+            }
+            BatchKeys::StartingAtLastInsertId { increment } => {
+                let first = executor.execute::<E>(statement).await?.last_insert_id;
+                (0..chunk.len())
+                    .scan(first, |key, _| {
+                        let this = *key;
+                        *key = key.saturating_add(increment);
+                        Some(this)
+                    })
+                    .collect()
             }
         };
         if generated.len() != chunk.len() {
