@@ -71,6 +71,19 @@ for backend in ("sqlite", "postgres", "mysql"):
             print(f"| {op} | {fmt(a)} | {fmt(b)} | {a / b:.3f} |")
     print()
 PY
+{
+  echo "## The floor under insert_1000"
+  echo
+  echo "The same 1,000 rows with no client round trip per row (\`benches/floors.sh\`): one 1,000-row"
+  echo "statement against 1,000 single statements, in one transaction. Inside the engine a batch is"
+  echo "only this much faster; everything above it in \`insert_1000\` is the round trip per row"
+  echo "that the loop of single inserts pays and the batch does not."
+  echo
+  echo "| engine | one 1,000-row statement | 1,000 single statements | ratio |"
+  echo "|---|---:|---:|---:|"
+  bash benches/floors.sh
+  echo
+} >> benches/RESULTS.md
 if command -v valgrind >/dev/null 2>&1; then
   {
     echo "## Client-side instructions per call (callgrind)"
