@@ -43,4 +43,8 @@ pub(crate) struct FieldAttrs {
     pub skip: Flag,
     /// `column = "name"`: the column's name when it differs from the field's.
     pub column: Option<SpannedValue<String>>,
+    /// Stored as JSON through serde.
+    pub json: Flag,
+    /// `with = module`: stored through `module::to_db` / `module::from_db`.
+    pub with: Option<syn::Path>,
 }

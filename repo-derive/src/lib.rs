@@ -10,6 +10,7 @@ mod sql;
 #[cfg(test)]
 mod tests;
 mod types;
+mod value_types;
 
 use proc_macro::TokenStream;
 
@@ -19,6 +20,22 @@ use proc_macro::TokenStream;
 pub fn derive_repository(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     derive(&input).into()
+}
+
+/// Stores an enum of unit variants as text: `#[db_enum(rename_all = "...")]` on the enum
+/// (default `snake_case`), `#[db_enum(rename = "...")]` on a variant. The table gets a `CHECK`
+/// constraint listing the values; an unknown value read back is `RepoError::Decode`.
+#[proc_macro_derive(DbEnum, attributes(db_enum))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    value_types::derive_db_enum(&input).into()
+}
+
+/// Stores a newtype (a struct with one field) exactly as its field, transparently.
+#[proc_macro_derive(DbValue, attributes(repo))]
+pub fn derive_db_value(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    value_types::derive_db_value(&input).into()
 }
 
 /// Parse, validate, expand; on error, the errors plus a stub of the generated names.

@@ -12,7 +12,18 @@ pub(crate) use crate::names::{
     column_enum_ident, new_ident, repository_trait_ident, sql_repository_ident, upper_camel,
 };
 pub(crate) use crate::types::Scalar;
-use crate::types::{SUPPORTED, column_type, type_text};
+pub(crate) use crate::types::option_inner;
+use crate::types::{column_type, type_text};
+
+/// How a field's value reaches its column.
+pub(crate) enum Mapping {
+    /// Through the type's own `ColumnValue`.
+    Value,
+    /// As JSON through serde (`#[repo(json)]`).
+    Json,
+    /// Through `module::to_db` / `module::from_db` (`#[repo(with = module)]`).
+    With(syn::Path),
+}
 
 /// A persisted field.
 pub(crate) struct Field {
@@ -25,6 +36,7 @@ pub(crate) struct Field {
     pub column: String,
     pub scalar: Scalar,
     pub nullable: bool,
+    pub mapping: Mapping,
     pub id: bool,
     /// A valid `generated` key (the flag is kept for error spans).
     pub generated: bool,
@@ -147,6 +159,8 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             index,
             skip,
             column,
+            json,
+            with,
         } = field;
         let Some(ident) = ident else { continue };
         let name = ident.unraw().to_string();
@@ -156,6 +170,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                 (&generated, "generated"),
                 (&unique, "unique"),
                 (&index, "index"),
+                (&json, "json"),
             ] {
                 if flag.is_present() {
                     errors.push(
@@ -174,6 +189,14 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                     .with_span(&column.span()),
                 );
             }
+            if let Some(with) = &with {
+                errors.push(
+                    darling::Error::custom(
+                        "a skipped field has no column to convert: remove `skip` or `with`",
+                    )
+                    .with_span(with),
+                );
+            }
             skipped.push(Skipped { ident, ty });
             continue;
         }
@@ -184,16 +207,29 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         if !check_identifier(&column_name, "column name", column_span, &mut errors) {
             continue;
         }
-        let Some((scalar, nullable)) = column_type(&ty) else {
+        let (scalar, nullable) = column_type(&ty);
+        let mapping = match (json.is_present(), with) {
+            (true, Some(with)) => {
+                errors.push(
+                    darling::Error::custom(
+                        "a field is stored either as JSON or through `with`: remove one",
+                    )
+                    .with_span(&with),
+                );
+                Mapping::Json
+            }
+            (true, None) => Mapping::Json,
+            (false, Some(with)) => Mapping::With(with),
+            (false, None) => Mapping::Value,
+        };
+        if id.is_present() && json.is_present() {
             errors.push(
                 darling::Error::custom(format!(
-                    "field `{name}` has type `{}`, which has no column mapping; supported: {SUPPORTED}; or mark the field #[repo(skip)]",
-                    type_text(&ty)
+                    "key field `{name}` cannot be stored as JSON: JSON does not compare as a key"
                 ))
-                .with_span(&ty),
+                .with_span(&json.span()),
             );
-            continue;
-        };
+        }
         if id.is_present() && nullable {
             errors.push(
                 darling::Error::custom(format!(
@@ -250,6 +286,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             column: column_name,
             scalar,
             nullable,
+            mapping,
             id: id.is_present(),
             generated: generated.is_present()
                 && id.is_present()

@@ -1,7 +1,7 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
-use crate::model::{Entity, Field, Scalar};
+use crate::model::{Entity, Field};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Dialect {
@@ -39,18 +39,6 @@ impl Dialect {
 }
 
 /// PostgreSQL's name of a column type, for array casts.
-fn postgres_type(scalar: Scalar) -> &'static str {
-    match scalar {
-        Scalar::I16 => "smallint",
-        Scalar::I32 => "integer",
-        Scalar::I64 => "bigint",
-        Scalar::F32 => "real",
-        Scalar::F64 => "double precision",
-        Scalar::Bool => "boolean",
-        Scalar::String => "text",
-        Scalar::Bytes => "bytea",
-    }
-}
 
 fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
     DIALECTS.map(render)
@@ -209,7 +197,8 @@ impl<'a> Statements<'a> {
             .entity
             .insert_fields()
             .enumerate()
-            .map(|(i, field)| format!("${}::{}[]", i + 1, postgres_type(field.scalar)))
+            // sqlx sends each array's type with the statement: no cast is needed.
+            .map(|(i, _)| format!("${}", i + 1))
             .collect::<Vec<_>>()
             .join(", ");
         format!(

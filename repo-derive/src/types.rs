@@ -11,6 +11,8 @@ pub(crate) enum Scalar {
     Bool,
     String,
     Bytes,
+    /// Any other type: mapped through its `ColumnValue` implementation, checked by the compiler.
+    Other,
 }
 
 impl Scalar {
@@ -22,9 +24,6 @@ impl Scalar {
         matches!(self, Scalar::F32 | Scalar::F64)
     }
 }
-
-pub(crate) const SUPPORTED: &str =
-    "i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each";
 
 /// The last path segment of `ty` with its generic arguments, for plain paths.
 fn last_segment(ty: &syn::Type) -> Option<&syn::PathSegment> {
@@ -48,7 +47,11 @@ fn single_type_argument(segment: &syn::PathSegment) -> Option<&syn::Type> {
     (args.args.len() == 1).then_some(first)
 }
 
-fn scalar_of(ty: &syn::Type) -> Option<Scalar> {
+fn scalar_of(ty: &syn::Type) -> Scalar {
+    known_scalar(ty).unwrap_or(Scalar::Other)
+}
+
+fn known_scalar(ty: &syn::Type) -> Option<Scalar> {
     let segment = last_segment(ty)?;
     let plain = segment.arguments.is_none();
     Some(match segment.ident.to_string().as_str() {
@@ -67,14 +70,22 @@ fn scalar_of(ty: &syn::Type) -> Option<Scalar> {
     })
 }
 
-/// `(scalar, nullable)` for a supported field type.
-pub(crate) fn column_type(ty: &syn::Type) -> Option<(Scalar, bool)> {
-    if let Some(segment) = last_segment(ty)
-        && segment.ident == "Option"
-    {
-        return scalar_of(single_type_argument(segment)?).map(|scalar| (scalar, true));
+/// `(scalar, nullable)` of a field's type, as far as its syntax tells.
+pub(crate) fn column_type(ty: &syn::Type) -> (Scalar, bool) {
+    match option_inner(ty) {
+        Some(inner) => (scalar_of(inner), true),
+        None => (scalar_of(ty), false),
     }
-    scalar_of(ty).map(|scalar| (scalar, false))
+}
+
+/// `T` of `Option<T>`.
+pub(crate) fn option_inner(ty: &syn::Type) -> Option<&syn::Type> {
+    let segment = last_segment(ty)?;
+    if segment.ident == "Option" {
+        single_type_argument(segment)
+    } else {
+        None
+    }
 }
 
 pub(crate) fn type_text(ty: &syn::Type) -> String {

@@ -5,7 +5,7 @@ use crate::dialect::Sql;
 use crate::error::RepoError;
 use crate::executor::Statement;
 use crate::schema::Table;
-use crate::value::Decodable;
+use crate::value::{Decodable, ServerDecode};
 
 /// A struct persisted in one table. Implemented by `#[derive(Repository)]`; the low-level
 /// methods are hidden because only generated code and the runtime call them.
@@ -104,10 +104,33 @@ pub struct EntitySql {
 pub trait RowSource {
     /// Reads column `index` (named `column`, for errors) as `T`.
     fn get<T: Decodable>(&self, index: usize, column: &'static str) -> Result<T, RepoError>;
+
+    /// Whether column `index` holds `NULL`.
+    fn is_null(&self, index: usize, column: &'static str) -> Result<bool, RepoError>;
+
+    /// Reads a value the servers decode natively and SQLite parses from its text (decimals).
+    #[doc(hidden)]
+    fn get_text_on_sqlite<T>(&self, index: usize, column: &'static str) -> Result<T, RepoError>
+    where
+        T: ServerDecode + std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static;
+}
+
+/// A column whose value could not be converted into its field: `Decode`, naming both.
+pub(crate) fn decode_error<T>(
+    column: &'static str,
+    source: impl Into<sqlx::error::BoxDynError>,
+) -> RepoError {
+    RepoError::Decode {
+        entity: "database",
+        column,
+        rust_type: std::any::type_name::<T>(),
+        source: sqlx::Error::Decode(source.into()),
+    }
 }
 
 macro_rules! row_source {
-    ($feature:literal, $row:ty) => {
+    ($feature:literal, $row:ty, $on_sqlite:expr) => {
         #[cfg(feature = $feature)]
         impl RowSource for $row {
             #[inline]
@@ -123,10 +146,74 @@ macro_rules! row_source {
                     source,
                 })
             }
+
+            #[inline]
+            fn is_null(&self, index: usize, column: &'static str) -> Result<bool, RepoError> {
+                use sqlx::ValueRef;
+                match sqlx::Row::try_get_raw(self, index) {
+                    Ok(value) => Ok(value.is_null()),
+                    Err(source) => Err(RepoError::Decode {
+                        entity: "database",
+                        column,
+                        rust_type: "Option",
+                        source,
+                    }),
+                }
+            }
+
+            fn get_text_on_sqlite<T>(
+                &self,
+                index: usize,
+                column: &'static str,
+            ) -> Result<T, RepoError>
+            where
+                T: ServerDecode + std::str::FromStr,
+                T::Err: std::error::Error + Send + Sync + 'static,
+            {
+                #[allow(clippy::redundant_closure_call)]
+                ($on_sqlite)(self, index, column)
+            }
         }
     };
 }
 
-row_source!("sqlite", sqlx::sqlite::SqliteRow);
-row_source!("postgres", sqlx::postgres::PgRow);
-row_source!("mysql", sqlx::mysql::MySqlRow);
+#[cfg(feature = "sqlite")]
+fn parse_text<T>(
+    row: &sqlx::sqlite::SqliteRow,
+    index: usize,
+    column: &'static str,
+) -> Result<T, RepoError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    let text: String = row.get(index, column)?;
+    text.parse::<T>()
+        .map_err(|error| decode_error::<T>(column, error))
+}
+
+row_source!("sqlite", sqlx::sqlite::SqliteRow, parse_text::<T>);
+row_source!(
+    "postgres",
+    sqlx::postgres::PgRow,
+    |row: &sqlx::postgres::PgRow, index, column| {
+        sqlx::Row::try_get::<T, usize>(row, index).map_err(|source| RepoError::Decode {
+            entity: "database",
+            column,
+            rust_type: std::any::type_name::<T>(),
+            source,
+        })
+    }
+);
+row_source!(
+    "mysql",
+    sqlx::mysql::MySqlRow,
+    |row: &sqlx::mysql::MySqlRow, index, column| {
+        sqlx::Row::try_get::<T, usize>(row, index).map_err(|source| RepoError::Decode {
+            entity: "database",
+            column,
+            rust_type: std::any::type_name::<T>(),
+            source,
+        })
+    }
+);

@@ -12,7 +12,7 @@ use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::schema::Table;
 use crate::transaction::{Tx, TxState};
-use crate::value::{Encodable, PgArrayElement};
+use crate::value::{Encodable, PgArrayElement, ServerEncode};
 
 /// Where a repository runs its statements: a database handle or an open transaction.
 ///
@@ -62,6 +62,8 @@ pub struct Statement {
     inner: Query,
     /// The first value that failed to encode; reported when the statement runs.
     encode_error: Option<String>,
+    /// The first field whose conversion to its column failed; reported when the statement runs.
+    conversion_error: Option<RepoError>,
 }
 
 enum Query {
@@ -92,12 +94,13 @@ impl Statement {
             operation,
             inner,
             encode_error: None,
+            conversion_error: None,
         }
     }
 
     /// Binds the next parameter.
     #[inline]
-    pub fn bind<T: Encodable>(&mut self, value: T) {
+    pub fn bind<'q, T: Encodable<'q>>(&mut self, value: T) {
         let result = match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(query) => query.try_bind(value),
@@ -114,7 +117,7 @@ impl Statement {
 
     /// Binds one column of a batch as a PostgreSQL array (for `UNNEST`). Other backends have no
     /// arrays: binding one there makes the statement fail with `InvalidInput` when it runs.
-    pub fn bind_array<'a, T: PgArrayElement + 'a>(&mut self, values: Vec<&'a T>) {
+    pub fn bind_array<'q, T: PgArrayElement<'q>>(&mut self, values: Vec<T>) {
         #[cfg(not(feature = "postgres"))]
         let _ = values;
         let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
@@ -127,7 +130,52 @@ impl Statement {
         }
     }
 
-    fn check(&self, table: &'static Table) -> Result<(), RepoError> {
+    /// Binds a value the servers take natively and SQLite as its text (decimals).
+    #[doc(hidden)]
+    pub fn bind_text_on_sqlite<'q, T: ServerEncode<'q> + std::fmt::Display>(&mut self, value: T) {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(_) => self.bind(value.to_string()),
+            _ => self.bind_on_server(value),
+        }
+    }
+
+    /// Binds a `NULL` typed as `T` on the servers and as text on SQLite.
+    #[doc(hidden)]
+    pub fn bind_null_text_on_sqlite<T: ServerEncode<'static> + 'static>(&mut self) {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(_) => self.bind(None::<String>),
+            _ => self.bind_on_server(None::<T>),
+        }
+    }
+
+    fn bind_on_server<'q, T: ServerEncode<'q>>(&mut self, value: T) {
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        let _ = value;
+        let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(value),
+            #[cfg(feature = "mysql")]
+            Query::MySql(query) => query.try_bind(value),
+            _ => Ok(()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Makes the statement fail with `error` when it runs, before anything is sent: a field's
+    /// conversion to its column failed while binding.
+    #[doc(hidden)]
+    pub fn fail(&mut self, error: RepoError) {
+        self.conversion_error.get_or_insert(error);
+    }
+
+    fn check(&mut self, table: &'static Table) -> Result<(), RepoError> {
+        if let Some(error) = self.conversion_error.take() {
+            return Err(error);
+        }
         match &self.encode_error {
             // The encoder's message describes the type, not the value.
             Some(message) => Err(RepoError::invalid_input(
@@ -152,7 +200,7 @@ pub struct Outcome {
 /// transaction's connection); the body is type-checked once per backend.
 macro_rules! dispatch {
     ($executor:expr, $statement:expr, $table:expr, |$query:ident, $target:ident| $body:expr) => {{
-        let statement: Statement = $statement;
+        let mut statement: Statement = $statement;
         statement.check($table)?;
         match statement.inner {
             #[cfg(feature = "sqlite")]

@@ -35,6 +35,16 @@
 //! One backend is chosen at run time from the URL given to [`Db::connect`]; each is a cargo
 //! feature: `sqlite` (default), `postgres`, `mysql` (MySQL and MariaDB).
 //!
+//! # Column types
+//!
+//! Every field's type implements [`ColumnValue`]: `i16`, `i32`, `i64`, `f32`, `f64`, `bool`,
+//! `String`, `Vec<u8>`, and with their cargo features `chrono` (`NaiveDateTime`,
+//! `DateTime<Utc>`, `NaiveDate`, `NaiveTime`), `time` (`PrimitiveDateTime`, `OffsetDateTime`,
+//! `Date`, `Time`), `uuid` (`Uuid`), `rust_decimal` (`Decimal`) and `json`
+//! (`serde_json::Value`, and any serde type with `#[repo(json)]`); `Option` of each is a
+//! nullable column. Enums of unit variants take `#[derive(DbEnum)]`, newtypes
+//! `#[derive(DbValue)]`. Timestamps keep microseconds on every backend.
+//!
 //! # What the derive generates for `User`
 //!
 //! - `impl Entity for User`: the table definition ([`Entity::TABLE`]) and the statements of
@@ -55,6 +65,7 @@ compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `post
 #[cfg(doctest)]
 struct ReadmeDoctests;
 
+mod column;
 mod db;
 mod dialect;
 mod entity;
@@ -68,6 +79,9 @@ mod schema;
 mod transaction;
 mod value;
 
+#[cfg(feature = "chrono")]
+pub use chrono;
+pub use column::{ColumnValue, DbEnum};
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 pub use dialect::{Dialect, Sql};
 pub use entity::{ColumnName, Entity, RowSource};
@@ -75,23 +89,37 @@ pub use error::RepoError;
 pub use executor::{Executor, Outcome, Statement};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
-pub use repo_derive::Repository;
+pub use repo_derive::{DbEnum, DbValue, Repository};
 pub use retry::RetryPolicy;
+#[cfg(feature = "rust_decimal")]
+pub use rust_decimal;
 pub use schema::{Column, ColumnType, Constraint, Index, Table};
+#[cfg(feature = "json")]
+pub use serde_json;
 /// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
 /// its siblings.
 pub use sqlx;
+#[cfg(feature = "time")]
+pub use time;
 pub use transaction::{Isolation, Tx, TxOptions};
+#[cfg(feature = "uuid")]
+pub use uuid;
 pub use value::{Decodable, Encodable, PgArrayElement};
 
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Db, Entity, ListOptions, Order, RepoError, Repository, Tx, TxOptions};
+    pub use crate::{
+        ColumnValue, Db, DbEnum, DbValue, Entity, ListOptions, Order, RepoError, Repository, Tx,
+        TxOptions,
+    };
 }
 
 /// Items only generated code may use; not part of the public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "json")]
+    pub use crate::column::json;
+    pub use crate::column::{convert, db_enum};
     pub use crate::entity::EntitySql;
     pub use crate::operations::*;
     pub use async_trait::async_trait;

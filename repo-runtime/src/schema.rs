@@ -21,6 +21,23 @@ pub enum ColumnType {
     Text,
     /// `Vec<u8>`.
     Bytes,
+    /// An exact decimal (`rust_decimal::Decimal`): `NUMERIC`, `DECIMAL(65, 30)`, text on SQLite.
+    Decimal,
+    /// A UUID: `UUID` on PostgreSQL, 16 bytes elsewhere.
+    Uuid,
+    /// JSON: `JSONB` on PostgreSQL, `JSON` on MySQL/MariaDB, text on SQLite.
+    Json,
+    /// A calendar date.
+    Date,
+    /// A time of day, to the microsecond.
+    Time,
+    /// A date and time without zone, to the microsecond.
+    Timestamp,
+    /// An instant (UTC), to the microsecond: `TIMESTAMPTZ` on PostgreSQL, `DATETIME(6)` holding
+    /// UTC on MySQL/MariaDB.
+    TimestampTz,
+    /// Text restricted to these values by a `CHECK` constraint (`#[derive(DbEnum)]`).
+    Enum(&'static [&'static str]),
 }
 
 /// One column of a table.
@@ -201,6 +218,21 @@ impl Table {
         if !column.nullable {
             sql.push_str(" NOT NULL");
         }
+        if let ColumnType::Enum(values) = column.ty {
+            // The values come from the derive, which admits no quote or backslash in them.
+            sql.push_str(" CHECK (");
+            dialect.push_ident(&mut sql, column.name);
+            sql.push_str(" IN (");
+            for (i, value) in values.iter().enumerate() {
+                if i > 0 {
+                    sql.push_str(", ");
+                }
+                sql.push('\'');
+                sql.push_str(&value.replace('\'', "''"));
+                sql.push('\'');
+            }
+            sql.push_str("))");
+        }
         sql
     }
 }
@@ -212,8 +244,13 @@ fn sql_type(dialect: Dialect, ty: ColumnType, indexed: bool) -> String {
         (Dialect::Sqlite, SmallInt | Integer | BigInt) => "INTEGER",
         (Dialect::Sqlite, Real | Double) => "REAL",
         (Dialect::Sqlite, Boolean) => "BOOLEAN",
-        (Dialect::Sqlite, Text) => "TEXT",
-        (Dialect::Sqlite, Bytes) => "BLOB",
+        (Dialect::Sqlite, Text | Decimal | Json | Enum(_)) => "TEXT",
+        (Dialect::Sqlite, Bytes | Uuid) => "BLOB",
+        // sqlx stores SQLite's dates and times as ISO 8601 text.
+        (Dialect::Sqlite, Date) => "DATE",
+        (Dialect::Sqlite, Time) => "TIME",
+        (Dialect::Sqlite, Timestamp) => "DATETIME",
+        (Dialect::Sqlite, TimestampTz) => "DATETIME",
         (Dialect::Postgres, SmallInt) => "SMALLINT",
         (Dialect::Postgres, Integer) => "INTEGER",
         (Dialect::Postgres, BigInt) => "BIGINT",
@@ -222,6 +259,14 @@ fn sql_type(dialect: Dialect, ty: ColumnType, indexed: bool) -> String {
         (Dialect::Postgres, Boolean) => "BOOLEAN",
         (Dialect::Postgres, Text) => "TEXT",
         (Dialect::Postgres, Bytes) => "BYTEA",
+        (Dialect::Postgres, Decimal) => "NUMERIC",
+        (Dialect::Postgres, Uuid) => "UUID",
+        (Dialect::Postgres, Json) => "JSONB",
+        (Dialect::Postgres, Date) => "DATE",
+        (Dialect::Postgres, Time) => "TIME",
+        (Dialect::Postgres, Timestamp) => "TIMESTAMP",
+        (Dialect::Postgres, TimestampTz) => "TIMESTAMPTZ",
+        (Dialect::Postgres, Enum(_)) => "TEXT",
         (Dialect::MySql, SmallInt) => "SMALLINT",
         (Dialect::MySql, Integer) => "INT",
         (Dialect::MySql, BigInt) => "BIGINT",
@@ -232,6 +277,14 @@ fn sql_type(dialect: Dialect, ty: ColumnType, indexed: bool) -> String {
         (Dialect::MySql, Text) => "LONGTEXT",
         (Dialect::MySql, Bytes) if indexed => return format!("VARBINARY({MYSQL_KEY_LENGTH})"),
         (Dialect::MySql, Bytes) => "LONGBLOB",
+        // 35 integer and 30 fractional digits hold every rust_decimal value exactly.
+        (Dialect::MySql, Decimal) => "DECIMAL(65, 30)",
+        (Dialect::MySql, Uuid) => "BINARY(16)",
+        (Dialect::MySql, Json) => "JSON",
+        (Dialect::MySql, Date) => "DATE",
+        (Dialect::MySql, Time) => "TIME(6)",
+        (Dialect::MySql, Timestamp | TimestampTz) => "DATETIME(6)",
+        (Dialect::MySql, Enum(_)) => return format!("VARCHAR({MYSQL_KEY_LENGTH})"),
     };
     name.to_owned()
 }

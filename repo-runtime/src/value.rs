@@ -16,14 +16,14 @@ macro_rules! backend_bound {
     ($feature:literal, $encode:ident, $decode:ident, $db:ident) => {
         #[cfg(feature = $feature)]
         #[doc(hidden)]
-        pub trait $encode: sqlx::Type<$db> + for<'q> sqlx::Encode<'q, $db> {}
+        pub trait $encode<'q>: sqlx::Type<$db> + sqlx::Encode<'q, $db> {}
         #[cfg(feature = $feature)]
-        impl<T: sqlx::Type<$db> + for<'q> sqlx::Encode<'q, $db>> $encode for T {}
+        impl<'q, T: sqlx::Type<$db> + sqlx::Encode<'q, $db>> $encode<'q> for T {}
         #[cfg(not(feature = $feature))]
         #[doc(hidden)]
-        pub trait $encode {}
+        pub trait $encode<'q> {}
         #[cfg(not(feature = $feature))]
-        impl<T> $encode for T {}
+        impl<T> $encode<'_> for T {}
 
         #[cfg(feature = $feature)]
         #[doc(hidden)]
@@ -45,15 +45,15 @@ backend_bound!("mysql", MySqlEncode, MySqlDecode, MySql);
 /// A value that can be bound as a statement parameter on every enabled backend.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be bound as a parameter on every enabled backend",
-    note = "supported column types: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each"
+    note = "see `ColumnValue` for the column types"
 )]
-pub trait Encodable: SqliteEncode + PostgresEncode + MySqlEncode + Send {}
-impl<T: SqliteEncode + PostgresEncode + MySqlEncode + Send> Encodable for T {}
+pub trait Encodable<'q>: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + Send {}
+impl<'q, T: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + Send> Encodable<'q> for T {}
 
 /// A value that can be read from a column on every enabled backend.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from a column on every enabled backend",
-    note = "supported column types: i16, i32, i64, f32, f64, bool, String, Vec<u8>, and Option of each"
+    note = "see `ColumnValue` for the column types"
 )]
 pub trait Decodable: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static {}
 impl<T: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static> Decodable for T {}
@@ -62,20 +62,27 @@ impl<T: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static> Decodable 
 /// column and `UNNEST` them, so a batch is one small statement whatever its size.
 #[cfg(feature = "postgres")]
 #[doc(hidden)]
-pub trait PgArrayElement:
-    sqlx::postgres::PgHasArrayType + for<'q> sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Sync
+pub trait PgArrayElement<'q>:
+    sqlx::postgres::PgHasArrayType + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Sync
 {
 }
 #[cfg(feature = "postgres")]
-impl<T> PgArrayElement for T where
-    T: sqlx::postgres::PgHasArrayType
-        + for<'q> sqlx::Encode<'q, Postgres>
-        + sqlx::Type<Postgres>
-        + Sync
+impl<'q, T> PgArrayElement<'q> for T where
+    T: sqlx::postgres::PgHasArrayType + sqlx::Encode<'q, Postgres> + sqlx::Type<Postgres> + Sync
 {
 }
 #[cfg(not(feature = "postgres"))]
 #[doc(hidden)]
-pub trait PgArrayElement {}
+pub trait PgArrayElement<'q> {}
 #[cfg(not(feature = "postgres"))]
-impl<T: ?Sized> PgArrayElement for T {}
+impl<T: ?Sized> PgArrayElement<'_> for T {}
+
+/// A value the servers (PostgreSQL, MySQL) bind natively; SQLite takes its text instead.
+#[doc(hidden)]
+pub trait ServerEncode<'q>: PostgresEncode<'q> + MySqlEncode<'q> + Send {}
+impl<'q, T: PostgresEncode<'q> + MySqlEncode<'q> + Send> ServerEncode<'q> for T {}
+
+/// A value the servers (PostgreSQL, MySQL) read natively; SQLite parses it from text instead.
+#[doc(hidden)]
+pub trait ServerDecode: PostgresDecode + MySqlDecode + Send + 'static {}
+impl<T: PostgresDecode + MySqlDecode + Send + 'static> ServerDecode for T {}

@@ -146,13 +146,14 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     };
     let decode = row::decode_body(entity);
     let bind_id = row::bind_id_body(entity);
-    let bind_new = row::bind_fields_body(entity.insert_fields(), &quote!(new));
+    let bind_new = row::bind_fields_body(entity, entity.insert_fields(), &quote!(new));
     let bind_new_columns = row::bind_columns_body(entity);
     let bind_update = row::bind_fields_body(
+        entity,
         entity.non_key_fields().chain(entity.key_fields()),
         &quote!(self),
     );
-    let bind_all = row::bind_fields_body(entity.fields.iter(), &quote!(self));
+    let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
     quote! {
         #[automatically_derived]

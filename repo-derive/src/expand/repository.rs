@@ -5,8 +5,9 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::entity::{id_type, new_type};
+use super::row;
 use super::sql_literal;
-use crate::model::{self, Entity, Field, Scalar};
+use crate::model::{self, Entity, Field, Mapping, Scalar};
 use crate::sql::Statements;
 
 /// A finder generated for a unique key.
@@ -30,17 +31,32 @@ fn finders(entity: &Entity) -> Vec<Finder<'_>> {
         .collect()
 }
 
-/// A finder's parameter type: strings and bytes by reference, the rest by value.
+/// A finder's parameter type: strings and bytes as slices, numbers and `bool` by value, any
+/// other type by reference.
 fn parameter_type(field: &Field) -> TokenStream {
-    match field.scalar {
-        Scalar::String => quote! { &str },
-        Scalar::Bytes => quote! { &[u8] },
-        Scalar::I16 => quote! { i16 },
-        Scalar::I32 => quote! { i32 },
-        Scalar::I64 => quote! { i64 },
-        Scalar::F32 => quote! { f32 },
-        Scalar::F64 => quote! { f64 },
-        Scalar::Bool => quote! { bool },
+    let ty = &field.ty;
+    match (&field.mapping, field.scalar) {
+        (Mapping::Value, Scalar::String) => quote! { &str },
+        (Mapping::Value, Scalar::Bytes) => quote! { &[u8] },
+        (Mapping::Value, Scalar::I16) => quote! { i16 },
+        (Mapping::Value, Scalar::I32) => quote! { i32 },
+        (Mapping::Value, Scalar::I64) => quote! { i64 },
+        (Mapping::Value, Scalar::F32) => quote! { f32 },
+        (Mapping::Value, Scalar::F64) => quote! { f64 },
+        (Mapping::Value, Scalar::Bool) => quote! { bool },
+        _ => quote! { &#ty },
+    }
+}
+
+/// Binds a finder's parameter `name`, of [`parameter_type`].
+fn bind_parameter(entity: &Entity, field: &Field) -> TokenStream {
+    let name = &field.ident;
+    let statement = quote!(&mut __repo_statement);
+    match (&field.mapping, field.scalar) {
+        (Mapping::Value, Scalar::Other) | (Mapping::Json | Mapping::With(_), _) => {
+            row::bind_value(entity, field, quote!(#name), &statement)
+        }
+        _ => quote! { __repo_statement.bind(#name); },
     }
 }
 
@@ -201,10 +217,10 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
         let sql = sql_literal(krate, &statements.select_where(&finder.fields));
-        let binds = finder.fields.iter().map(|field| {
-            let name = &field.ident;
-            quote! { __repo_statement.bind(#name); }
-        });
+        let binds = finder
+            .fields
+            .iter()
+            .map(|field| bind_parameter(entity, field));
         let operation = finder.method.to_string();
         quote! {
             #signature {

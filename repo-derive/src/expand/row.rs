@@ -5,18 +5,72 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{Entity, Field, Scalar};
+use crate::model::{Entity, Field, Mapping, Scalar, option_inner};
 
-/// `Ok(User { id: row.get(0, "id")?, ..., skipped: Default::default() })`.
-pub(super) fn decode_body(entity: &Entity) -> TokenStream {
+/// Reads column `index` into the field's type, by the field's mapping. Spanned at the type, so
+/// a type without a column mapping is reported at the field.
+fn decode_value(entity: &Entity, field: &Field, index: usize) -> TokenStream {
     let krate = &entity.krate;
+    let (ty, column) = (&field.ty, &field.column);
+    match &field.mapping {
+        Mapping::Value => quote_spanned! {ty.span()=>
+            <#ty as #krate::ColumnValue>::decode(row, #index, #column)?
+        },
+        Mapping::Json => match option_inner(ty) {
+            Some(inner) => quote_spanned! {ty.span()=>
+                #krate::__private::json::decode_option::<#inner, __RepoRow>(row, #index, #column)?
+            },
+            None => quote_spanned! {ty.span()=>
+                #krate::__private::json::decode::<#ty, __RepoRow>(row, #index, #column)?
+            },
+        },
+        Mapping::With(path) => quote_spanned! {path.span()=>
+            #krate::__private::convert::decode(
+                #path::from_db(#krate::ColumnValue::decode(row, #index, #column)?),
+                #column,
+            )?
+        },
+    }
+}
+
+/// Binds `value` (a reference to the field's type) to `statement`, by the field's mapping.
+pub(super) fn bind_value(
+    entity: &Entity,
+    field: &Field,
+    value: TokenStream,
+    statement: &TokenStream,
+) -> TokenStream {
+    let krate = &entity.krate;
+    let ty = &field.ty;
+    match &field.mapping {
+        Mapping::Value => quote_spanned! {ty.span()=>
+            <#ty as #krate::ColumnValue>::bind(#value, #statement);
+        },
+        Mapping::Json if field.nullable => quote_spanned! {ty.span()=>
+            #krate::__private::json::bind_option(#value, #statement);
+        },
+        Mapping::Json => quote_spanned! {ty.span()=>
+            #krate::__private::json::bind(#value, #statement);
+        },
+        Mapping::With(path) => {
+            let (name, field_name) = (entity_name(entity), &field.name);
+            quote_spanned! {path.span()=>
+                #krate::__private::convert::bind(#path::to_db(#value), #statement, #name, #field_name);
+            }
+        }
+    }
+}
+
+pub(super) fn entity_name(entity: &Entity) -> String {
+    entity.ident.to_string().trim_start_matches("r#").to_owned()
+}
+
+/// `Ok(User { id: <i64 as ColumnValue>::decode(row, 0, "id")?, ..., skipped: Default::default() })`.
+pub(super) fn decode_body(entity: &Entity) -> TokenStream {
     let ident = &entity.ident;
     let columns = entity.fields.iter().enumerate().map(|(index, field)| {
-        let (field_ident, ty, column) = (&field.ident, &field.ty, &field.column);
-        // Spanned at the type, so an unsupported type is reported at the field.
-        let read = quote_spanned! {ty.span()=>
-            <__RepoRow as #krate::RowSource>::get::<#ty>(row, #index, #column)?
-        };
+        let field_ident = &field.ident;
+        let read = decode_value(entity, field, index);
         quote! { #field_ident: #read, }
     });
     let skipped = skipped_defaults(entity);
@@ -37,28 +91,47 @@ fn skipped_defaults(entity: &Entity) -> TokenStream {
     quote! { #(#fields)* }
 }
 
-fn bind(field: &Field, value: TokenStream) -> TokenStream {
-    quote_spanned! {field.ty.span()=> statement.bind(#value); }
-}
-
 /// Binds `owner.field` for each field, in order.
 pub(super) fn bind_fields_body<'a>(
+    entity: &Entity,
     fields: impl Iterator<Item = &'a Field>,
     owner: &TokenStream,
 ) -> TokenStream {
+    let statement = quote!(statement);
     let binds = fields.map(|field| {
         let ident = &field.ident;
-        bind(field, quote! { &#owner.#ident })
+        bind_value(entity, field, quote! { &#owner.#ident }, &statement)
     });
     quote! { #(#binds)* }
 }
 
 /// Binds each insert column of `news` as one array, in column order.
 pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
     let binds = entity.insert_fields().map(|field| {
-        let ident = &field.ident;
-        quote_spanned! {field.ty.span()=>
-            statement.bind_array(news.iter().map(|new| &new.#ident).collect());
+        let (ident, ty) = (&field.ident, &field.ty);
+        let column = quote! { news.iter().map(|new| &new.#ident) };
+        match &field.mapping {
+            Mapping::Value => quote_spanned! {ty.span()=>
+                <#ty as #krate::ColumnValue>::bind_array(#column.collect(), statement);
+            },
+            Mapping::Json if field.nullable => quote_spanned! {ty.span()=>
+                #krate::__private::json::bind_option_array(#column.collect(), statement);
+            },
+            Mapping::Json => quote_spanned! {ty.span()=>
+                #krate::__private::json::bind_array(#column.collect(), statement);
+            },
+            Mapping::With(path) => {
+                let (name, field_name) = (entity_name(entity), &field.name);
+                quote_spanned! {path.span()=>
+                    #krate::__private::convert::bind_array(
+                        news.iter().map(|new| #path::to_db(&new.#ident)),
+                        statement,
+                        #name,
+                        #field_name,
+                    );
+                }
+            }
         }
     });
     quote! { #(#binds)* }
@@ -66,13 +139,14 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
 
 /// Binds the key: `id` itself, or each element of the tuple.
 pub(super) fn bind_id_body(entity: &Entity) -> TokenStream {
+    let statement = quote!(statement);
     if entity.key.len() == 1 {
         let field = &entity.fields[entity.key[0]];
-        return bind(field, quote! { id });
+        return bind_value(entity, field, quote! { id }, &statement);
     }
     let binds = entity.key_fields().enumerate().map(|(i, field)| {
         let index = syn::Index::from(i);
-        bind(field, quote! { &id.#index })
+        bind_value(entity, field, quote! { &id.#index }, &statement)
     });
     quote! { #(#binds)* }
 }

@@ -3,30 +3,34 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::model::{Entity, KeyDef, Scalar};
+use crate::model::{Entity, KeyDef, Mapping};
 
 pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let table = &entity.table;
     let name = entity.ident.to_string().trim_start_matches("r#").to_owned();
     let columns = entity.fields.iter().map(|field| {
-        let (column, field_name, nullable, generated) =
-            (&field.column, &field.name, field.nullable, field.generated);
-        let ty = match field.scalar {
-            Scalar::I16 => quote!(SmallInt),
-            Scalar::I32 => quote!(Integer),
-            Scalar::I64 => quote!(BigInt),
-            Scalar::F32 => quote!(Real),
-            Scalar::F64 => quote!(Double),
-            Scalar::Bool => quote!(Boolean),
-            Scalar::String => quote!(Text),
-            Scalar::Bytes => quote!(Bytes),
+        let (column, field_name, generated, ty) =
+            (&field.column, &field.name, field.generated, &field.ty);
+        let (column_type, nullable) = match &field.mapping {
+            Mapping::Value => (
+                quote! { <#ty as #krate::ColumnValue>::TYPE },
+                quote! { <#ty as #krate::ColumnValue>::NULLABLE },
+            ),
+            Mapping::Json => {
+                let nullable = field.nullable;
+                (quote! { #krate::ColumnType::Json }, quote! { #nullable })
+            }
+            Mapping::With(path) => (
+                quote! { #krate::__private::convert::column_type(#path::to_db) },
+                quote! { #krate::__private::convert::nullable(#path::to_db) },
+            ),
         };
         quote! {
             #krate::Column {
                 name: #column,
                 field: #field_name,
-                ty: #krate::ColumnType::#ty,
+                ty: #column_type,
                 nullable: #nullable,
                 generated: #generated,
             }

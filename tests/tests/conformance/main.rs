@@ -8,6 +8,7 @@ mod batch;
 mod crud;
 mod entities;
 mod errors;
+mod mapping;
 mod transactions;
 mod values;
 
@@ -36,6 +37,10 @@ macro_rules! conformance {
 }
 
 conformance!(
+    mapping::rich_types_round_trip_exactly,
+    mapping::finders_take_rich_key_types,
+    mapping::enum_column_rejects_unknown_values_by_check_and_on_read,
+    mapping::failed_conversion_from_the_database_is_a_decode_error,
     crud::insert_returns_the_stored_row_with_its_generated_key,
     crud::get_of_a_missing_key_is_not_found_and_find_is_none,
     crud::find_by_unique_field_returns_the_row_or_none,
