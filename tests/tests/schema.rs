@@ -4,7 +4,12 @@
 #[allow(dead_code, unreachable_pub)]
 mod entities;
 
+#[path = "conformance/mapping.rs"]
+#[allow(dead_code, unreachable_pub)]
+mod mapping;
+
 use entities::{Follow, Measurement, Membership, Note, User};
+use mapping::Account;
 use repo_runtime::{Dialect, Entity};
 
 fn ddl<E: Entity>() -> String {
@@ -52,6 +57,7 @@ fn ddl_of_each_entity_per_dialect() {
     insta::assert_snapshot!("ddl_measurement", ddl::<Measurement>());
     insta::assert_snapshot!("ddl_follow", ddl::<Follow>());
     insta::assert_snapshot!("ddl_note", ddl::<Note>());
+    insta::assert_snapshot!("ddl_account_rich_types", ddl::<Account>());
 }
 
 #[test]

@@ -128,3 +128,62 @@ snapshot!(
         pub id: i64,
     }
 );
+
+snapshot!(
+    json_with_and_rich_types,
+    #[derive(Repository)]
+    pub struct Account {
+        #[repo(id)]
+        pub id: Uuid,
+        #[repo(unique)]
+        pub email: Email,
+        pub status: Status,
+        pub created_at: DateTime<Utc>,
+        #[repo(json)]
+        pub preferences: Preferences,
+        #[repo(json)]
+        pub draft: Option<Preferences>,
+        #[repo(with = cents_as_text)]
+        pub cents: i64,
+    }
+);
+
+fn expand_with(
+    derive: fn(&syn::DeriveInput) -> proc_macro2::TokenStream,
+    input: proc_macro2::TokenStream,
+) -> String {
+    let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
+    let tokens = derive(&input);
+    match syn::parse2::<syn::File>(tokens.clone()) {
+        Ok(file) => prettyplease::unparse(&file),
+        Err(_) => tokens.to_string(),
+    }
+}
+
+#[test]
+fn db_enum_with_rename_rule_and_renamed_variant() {
+    insta::assert_snapshot!(expand_with(
+        crate::value_types::derive_db_enum,
+        quote! {
+            #[derive(DbEnum)]
+            #[db_enum(rename_all = "SCREAMING_SNAKE_CASE")]
+            pub enum Status {
+                Active,
+                PendingReview,
+                #[db_enum(rename = "gone")]
+                Deleted,
+            }
+        }
+    ));
+}
+
+#[test]
+fn db_value_newtype() {
+    insta::assert_snapshot!(expand_with(
+        crate::value_types::derive_db_value,
+        quote! {
+            #[derive(DbValue)]
+            pub struct Email(String);
+        }
+    ));
+}
