@@ -239,7 +239,7 @@ fn parse_enum(input: &syn::DeriveInput) -> Result<TokenStream, darling::Error> {
 
 /// `#[repo(...)]` on a newtype deriving `DbValue`.
 #[derive(FromDeriveInput)]
-#[darling(attributes(repo), supports(struct_newtype, struct_named))]
+#[darling(attributes(repo))]
 struct NewtypeAttrs {
     ident: syn::Ident,
     data: darling::ast::Data<darling::util::Ignored, NewtypeField>,
@@ -268,9 +268,12 @@ fn parse_newtype(input: &syn::DeriveInput) -> Result<TokenStream, darling::Error
         .map(|fields| fields.fields)
         .unwrap_or_default();
     let [field] = fields.as_slice() else {
-        return Err(darling::Error::custom(
-            "#[derive(DbValue)] stores a struct with exactly one field (a newtype) as that field",
-        )
+        return Err(darling::Error::custom(format!(
+            "#[derive(DbValue)] stores a struct with exactly one field as that field, but `{}` has {}; \
+             use #[repo(json)] or #[repo(with = module)] on the entity's field instead",
+            attrs.ident,
+            fields.len()
+        ))
         .with_span(&attrs.ident));
     };
     let krate = attrs

@@ -123,4 +123,6 @@ pub mod __private {
     pub use crate::entity::EntitySql;
     pub use crate::operations::*;
     pub use async_trait::async_trait;
+    #[cfg(feature = "json")]
+    pub use serde;
 }

@@ -155,7 +155,10 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     );
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
+    let field_checks = row::field_checks(entity);
     quote! {
+        #field_checks
+
         #[automatically_derived]
         impl #krate::Entity for #ident {
             type Id = #id_type;

@@ -100,7 +100,8 @@ pub(super) fn bind_fields_body<'a>(
     let statement = quote!(statement);
     let binds = fields.map(|field| {
         let ident = &field.ident;
-        bind_value(entity, field, quote! { &#owner.#ident }, &statement)
+        let value = quote_spanned! {field.ty.span()=> &#owner.#ident };
+        bind_value(entity, field, value, &statement)
     });
     quote! { #(#binds)* }
 }
@@ -110,7 +111,7 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let binds = entity.insert_fields().map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
-        let column = quote! { news.iter().map(|new| &new.#ident) };
+        let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };
         match &field.mapping {
             Mapping::Value => quote_spanned! {ty.span()=>
                 <#ty as #krate::ColumnValue>::bind_array(#column.collect(), statement);
@@ -185,4 +186,35 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
             #skipped
         })
     }
+}
+
+/// Checks that name the field when a `with` module or a `json` type does not fit it, before
+/// the uses deeper in the generated code report the same mismatch.
+pub(super) fn field_checks(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let checks = entity.fields.iter().map(|field| {
+        let ty = &field.ty;
+        match &field.mapping {
+            Mapping::Value => TokenStream::new(),
+            Mapping::Json => {
+                let checked = option_inner(ty).unwrap_or(ty);
+                quote_spanned! {ty.span()=>
+                    const _: fn() = || {
+                        fn stored_as_json<
+                            T: #krate::__private::serde::Serialize
+                                + #krate::__private::serde::de::DeserializeOwned,
+                        >() {}
+                        stored_as_json::<#checked>();
+                    };
+                }
+            }
+            Mapping::With(path) => quote_spanned! {path.span()=>
+                const _: fn() = || {
+                    let _to_db: fn(&#ty) -> ::core::result::Result<_, _> = #path::to_db;
+                    let _from_db: fn(_) -> ::core::result::Result<#ty, _> = #path::from_db;
+                };
+            },
+        }
+    });
+    quote! { #(#checks)* }
 }

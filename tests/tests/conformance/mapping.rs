@@ -77,9 +77,16 @@ pub fn new_account(n: u32) -> NewAccount {
     NewAccount {
         email: Email(format!("user{n}@example.com")),
         external_id: Uuid::from_u128(0x1234_5678_9abc_def0_0000_0000_0000_0000 + u128::from(n)),
-        status: if n % 2 == 0 { Status::Active } else { Status::PendingReview },
+        status: if n % 2 == 0 {
+            Status::Active
+        } else {
+            Status::PendingReview
+        },
         previous_status: (n % 3 == 0).then_some(Status::Deleted),
-        balance: Decimal::from_i128_with_scale(-12_345_678_901_234_567_890_123_456 + i128::from(n), 10),
+        balance: Decimal::from_i128_with_scale(
+            -12_345_678_901_234_567_890_123_456 + i128::from(n),
+            10,
+        ),
         limit: (n % 2 == 1).then(|| Decimal::new(99_999, 2)),
         created_at: micros(1_700_000_000 + i64::from(n), 123_456),
         local_time: NaiveDate::from_ymd_opt(1999, 12, 31)
@@ -158,7 +165,13 @@ pub async fn finders_take_rich_key_types(db: &Db) {
         .await
         .unwrap_err();
     assert!(
-        matches!(error, RepoError::Conflict { field: Some("email"), .. }),
+        matches!(
+            error,
+            RepoError::Conflict {
+                field: Some("email"),
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
@@ -169,7 +182,10 @@ pub async fn enum_column_rejects_unknown_values_by_check_and_on_read(db: &Db) {
     let stored = accounts.insert(new_account(2)).await.unwrap();
     // The CHECK constraint refuses a value outside the enum.
     let error = raw_execute(db, "UPDATE accounts SET status = 'archived'").await;
-    assert!(error.is_some(), "the CHECK constraint refuses an unknown value");
+    assert!(
+        error.is_some(),
+        "the CHECK constraint refuses an unknown value"
+    );
     assert_eq!(accounts.get(stored.id).await.unwrap(), stored);
     // A value the enum does not know, in a table without the CHECK (written by another
     // program), is a decode error naming the column and the type.
@@ -222,7 +238,13 @@ pub async fn failed_conversion_from_the_database_is_a_decode_error(db: &Db) {
     raw_execute(db, "UPDATE accounts SET cents = 'not a number'").await;
     let error = accounts.get(stored.id).await.unwrap_err();
     assert!(
-        matches!(error, RepoError::Decode { column: "cents", .. }),
+        matches!(
+            error,
+            RepoError::Decode {
+                column: "cents",
+                ..
+            }
+        ),
         "{error:?}"
     );
 }
