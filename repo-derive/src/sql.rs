@@ -38,8 +38,6 @@ impl Dialect {
     }
 }
 
-/// PostgreSQL's name of a column type, for array casts.
-
 fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
     DIALECTS.map(render)
 }

@@ -7,7 +7,6 @@ mod entities;
 
 use entities::{NewNote, Note, NoteRepository};
 use repo_runtime::DbOptions;
-use repo_runtime::prelude::*;
 use repo_tests::{Backend, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -77,12 +77,12 @@ pub fn new_account(n: u32) -> NewAccount {
     NewAccount {
         email: Email(format!("user{n}@example.com")),
         external_id: Uuid::from_u128(0x1234_5678_9abc_def0_0000_0000_0000_0000 + u128::from(n)),
-        status: if n % 2 == 0 {
+        status: if n.is_multiple_of(2) {
             Status::Active
         } else {
             Status::PendingReview
         },
-        previous_status: (n % 3 == 0).then_some(Status::Deleted),
+        previous_status: n.is_multiple_of(3).then_some(Status::Deleted),
         balance: Decimal::from_i128_with_scale(
             -12_345_678_901_234_567_890_123_456 + i128::from(n),
             10,
@@ -94,7 +94,9 @@ pub fn new_account(n: u32) -> NewAccount {
             .and_hms_micro_opt(23, 59, 59, 999_999)
             .unwrap(),
         birthday: NaiveDate::from_ymd_opt(2000, 2, 29).unwrap(),
-        alarm: (n % 2 == 0).then(|| NaiveTime::from_hms_micro_opt(6, 30, 0, 500_001).unwrap()),
+        alarm: n
+            .is_multiple_of(2)
+            .then(|| NaiveTime::from_hms_micro_opt(6, 30, 0, 500_001).unwrap()),
         offset_at: time::OffsetDateTime::from_unix_timestamp_nanos(1_600_000_000_654_321_000)
             .unwrap(),
         metadata: serde_json::json!({"n": n, "nested": {"list": [1, 2.5, "x", null]}}),
@@ -102,7 +104,7 @@ pub fn new_account(n: u32) -> NewAccount {
             theme: "dark".into(),
             tags: vec![format!("t{n}"), "ü ✓".into()],
         },
-        draft: (n % 2 == 0).then(|| Preferences {
+        draft: n.is_multiple_of(2).then(|| Preferences {
             theme: String::new(),
             tags: Vec::new(),
         }),
