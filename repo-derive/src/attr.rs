@@ -21,6 +21,8 @@ pub(crate) struct EntityAttrs {
     /// `index(a, b)`: a composite index; repeatable.
     #[darling(multiple)]
     pub index: Vec<SpannedValue<PathList>>,
+    /// `domain = path::to::Type`: the domain type the repository speaks.
+    pub domain: Option<syn::Path>,
 }
 
 /// `#[repo(...)]` on a field.
@@ -45,6 +47,12 @@ pub(crate) struct FieldAttrs {
     pub column: Option<SpannedValue<String>>,
     /// Stored as JSON through serde.
     pub json: Flag,
+    /// Secret: redacted from the generated `Debug` and from error messages.
+    pub sensitive: Flag,
     /// `with = module`: stored through `module::to_db` / `module::from_db`.
     pub with: Option<syn::Path>,
+    /// `domain_field = name`: the domain type's field when its name differs.
+    pub domain_field: Option<syn::Ident>,
+    /// `domain_with = module`: converted through `module::to_domain` / `module::from_domain`.
+    pub domain_with: Option<syn::Path>,
 }

@@ -37,6 +37,12 @@ pub(crate) struct Field {
     pub scalar: Scalar,
     pub nullable: bool,
     pub mapping: Mapping,
+    /// Redacted from `Debug` and errors (`#[repo(sensitive)]`).
+    pub sensitive: bool,
+    /// The domain type's field this one maps to (with `domain = ...`).
+    pub domain_field: syn::Ident,
+    /// `domain_with = module`: a fallible conversion to and from the domain field.
+    pub domain_with: Option<syn::Path>,
     pub id: bool,
     /// A valid `generated` key (the flag is kept for error spans).
     pub generated: bool,
@@ -67,9 +73,16 @@ pub(crate) struct Entity {
     pub primary_key_name: String,
     pub unique: Vec<KeyDef>,
     pub indexes: Vec<KeyDef>,
+    /// `domain = path`: the domain type the repository speaks.
+    pub domain: Option<syn::Path>,
 }
 
 impl Entity {
+    /// Whether any field is `sensitive`: the derive then writes the `Debug` impls itself.
+    pub(crate) fn has_sensitive(&self) -> bool {
+        self.fields.iter().any(|field| field.sensitive)
+    }
+
     pub(crate) fn generated(&self) -> Option<&Field> {
         self.fields.iter().find(|field| field.generated)
     }
@@ -160,8 +173,25 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             skip,
             column,
             json,
+            sensitive,
             with,
+            domain_field,
+            domain_with,
         } = field;
+        if attrs.domain.is_none() {
+            let stray = domain_field
+                .as_ref()
+                .map(Spanned::span)
+                .or(domain_with.as_ref().map(Spanned::span));
+            if let Some(span) = stray {
+                errors.push(
+                    darling::Error::custom(
+                        "`domain_field` and `domain_with` need #[repo(domain = path::to::Type)] on the struct",
+                    )
+                    .with_span(&span),
+                );
+            }
+        }
         let Some(ident) = ident else { continue };
         let name = ident.unraw().to_string();
         if skip.is_present() {
@@ -171,6 +201,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                 (&unique, "unique"),
                 (&index, "index"),
                 (&json, "json"),
+                (&sensitive, "sensitive"),
             ] {
                 if flag.is_present() {
                     errors.push(
@@ -277,6 +308,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         if index.is_present() {
             single_index.push(fields.len());
         }
+        let domain_field = domain_field.unwrap_or_else(|| ident.clone());
         fields.push(Field {
             ident,
             vis,
@@ -287,6 +319,9 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             scalar,
             nullable,
             mapping,
+            sensitive: sensitive.is_present(),
+            domain_field,
+            domain_with,
             id: id.is_present(),
             generated: generated.is_present()
                 && id.is_present()
@@ -497,5 +532,6 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         primary_key_name,
         unique,
         indexes,
+        domain: attrs.domain,
     })
 }

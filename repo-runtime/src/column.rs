@@ -297,6 +297,28 @@ pub mod db_enum {
     }
 }
 
+/// What stands for a sensitive field's value, or for a message that may contain it.
+pub(crate) const REDACTED: &str = "<redacted: sensitive field>";
+
+/// A sensitive field's decode error with its message (which may quote the value) dropped.
+#[doc(hidden)]
+pub fn redact(error: RepoError) -> RepoError {
+    match error {
+        RepoError::Decode {
+            entity,
+            column,
+            rust_type,
+            ..
+        } => RepoError::Decode {
+            entity,
+            column,
+            rust_type,
+            source: sqlx::Error::Decode(REDACTED.into()),
+        },
+        other => other,
+    }
+}
+
 /// Fields with `#[repo(with = module)]`: `module::to_db(&field) -> Result<T, E>` and
 /// `module::from_db(T) -> Result<Field, E>`, where `T` is a column type and `E: Display`.
 #[doc(hidden)]
@@ -319,12 +341,11 @@ pub mod convert {
     pub fn bind<T: ColumnValue, E: Display>(
         converted: Result<T, E>,
         statement: &mut Statement,
-        entity: &'static str,
-        field: &'static str,
+        field: Field,
     ) {
         match converted {
             Ok(value) => value.bind(statement),
-            Err(error) => statement.fail(conversion_error(entity, field, error)),
+            Err(error) => statement.fail(field.conversion_error(error)),
         }
     }
 
@@ -332,12 +353,11 @@ pub mod convert {
     pub fn bind_array<T: ColumnValue, E: Display>(
         converted: impl Iterator<Item = Result<T, E>>,
         statement: &mut Statement,
-        entity: &'static str,
-        field: &'static str,
+        field: Field,
     ) {
         match converted.collect::<Result<Vec<T>, E>>() {
             Ok(values) => T::bind_array(values.iter().collect(), statement),
-            Err(error) => statement.fail(conversion_error(entity, field, error)),
+            Err(error) => statement.fail(field.conversion_error(error)),
         }
     }
 
@@ -345,15 +365,35 @@ pub mod convert {
     pub fn decode<F, E: Display>(
         converted: Result<F, E>,
         column: &'static str,
+        sensitive: bool,
     ) -> Result<F, RepoError> {
-        converted.map_err(|error| crate::entity::decode_error::<F>(column, error.to_string()))
+        converted.map_err(|error| {
+            let message = if sensitive {
+                REDACTED.to_owned()
+            } else {
+                error.to_string()
+            };
+            crate::entity::decode_error::<F>(column, message)
+        })
     }
 
-    fn conversion_error(
-        entity: &'static str,
-        field: &'static str,
-        error: impl Display,
-    ) -> RepoError {
-        RepoError::invalid_input(entity, format!("field `{field}` cannot be stored: {error}"))
+    /// The field a conversion belongs to, for its error.
+    #[derive(Clone, Copy)]
+    pub struct Field {
+        pub entity: &'static str,
+        pub name: &'static str,
+        /// Its conversion's message may quote the value: leave the message out.
+        pub sensitive: bool,
+    }
+
+    impl Field {
+        fn conversion_error(self, error: impl Display) -> RepoError {
+            let message = if self.sensitive {
+                format!("field `{}` cannot be stored: {REDACTED}", self.name)
+            } else {
+                format!("field `{}` cannot be stored: {error}", self.name)
+            };
+            RepoError::invalid_input(self.entity, message)
+        }
     }
 }

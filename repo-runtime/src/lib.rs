@@ -68,6 +68,7 @@ struct ReadmeDoctests;
 mod column;
 mod db;
 mod dialect;
+mod domain;
 mod entity;
 mod error;
 mod executor;
@@ -84,6 +85,7 @@ pub use chrono;
 pub use column::{ColumnValue, DbEnum};
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 pub use dialect::{Dialect, Sql};
+pub use domain::DomainMapping;
 pub use entity::{ColumnName, Entity, RowSource};
 pub use error::RepoError;
 pub use executor::{Executor, Outcome, Statement};
@@ -119,7 +121,10 @@ pub mod prelude {
 pub mod __private {
     #[cfg(feature = "json")]
     pub use crate::column::json;
-    pub use crate::column::{convert, db_enum};
+    pub use crate::column::{convert, db_enum, redact};
+    pub mod domain {
+        pub use crate::domain::*;
+    }
     pub use crate::entity::EntitySql;
     pub use crate::operations::*;
     pub use async_trait::async_trait;

@@ -53,6 +53,8 @@ pub struct Column {
     pub nullable: bool,
     /// Whether the database assigns it (an auto-increment / identity key).
     pub generated: bool,
+    /// Whether its values are secret (`#[repo(sensitive)]`): redacted from `Debug` and errors.
+    pub sensitive: bool,
 }
 
 /// A primary key or unique constraint.

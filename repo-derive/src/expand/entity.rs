@@ -23,12 +23,61 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
         let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
         quote! { #(#docs)* #vis #ident: #ty, }
     });
+    // With a sensitive field, `Debug` is written by `debug_impls`, redacting it.
+    let debug = (!entity.has_sensitive()).then(|| quote! { ::core::fmt::Debug, });
     quote! {
         #[doc = #doc]
-        #[derive(::core::fmt::Debug, ::core::clone::Clone, ::core::cmp::PartialEq)]
+        #[derive(#debug ::core::clone::Clone, ::core::cmp::PartialEq)]
         #vis struct #new {
             #(#fields)*
         }
+    }
+}
+
+/// With a `sensitive` field: `Debug` for the entity and `New{Entity}` that prints
+/// `<redacted>` in its place. Without one the user derives `Debug` as usual.
+pub(super) fn debug_impls(entity: &Entity) -> TokenStream {
+    if !entity.has_sensitive() {
+        return TokenStream::new();
+    }
+    let debug = |ty: &syn::Ident, fields: Vec<&model::Field>, skipped: bool| {
+        let name = ty.to_string().trim_start_matches("r#").to_owned();
+        let entries = fields.into_iter().map(|field| {
+            let (ident, name) = (&field.ident, &field.name);
+            if field.sensitive {
+                quote! { .field(#name, &::core::format_args!("<redacted>")) }
+            } else {
+                quote! { .field(#name, &self.#ident) }
+            }
+        });
+        let skipped = entity.skipped.iter().filter(|_| skipped).map(|field| {
+            let ident = &field.ident;
+            let name = ident.to_string().trim_start_matches("r#").to_owned();
+            quote! { .field(#name, &self.#ident) }
+        });
+        quote! {
+            #[automatically_derived]
+            impl ::core::fmt::Debug for #ty {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#name)
+                        #(#entries)*
+                        #(#skipped)*
+                        .finish()
+                }
+            }
+        }
+    };
+    let entity_debug = debug(&entity.ident, entity.fields.iter().collect(), true);
+    let new_debug = entity.generated().map(|_| {
+        debug(
+            &model::new_ident(&entity.ident),
+            entity.insert_fields().collect(),
+            false,
+        )
+    });
+    quote! {
+        #entity_debug
+        #new_debug
     }
 }
 

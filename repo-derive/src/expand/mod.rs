@@ -1,5 +1,6 @@
 //! Code generation from the validated model. Nothing here fails: every check is in `model.rs`.
 
+mod domain;
 mod entity;
 mod repository;
 mod row;
@@ -24,6 +25,8 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         entity::column_impl(entity),
         repository::constructors(entity),
         repository::repository_impl(entity),
+        domain::domain_impls(entity),
+        entity::debug_impls(entity),
     ];
     quote! {
         #(#declarations)*

@@ -10,6 +10,50 @@ use super::sql_literal;
 use crate::model::{self, Entity, Field, Mapping, Scalar};
 use crate::sql::Statements;
 
+/// The types the repository speaks: the record itself, or its domain type.
+pub(super) struct Api {
+    /// What reads return and `update`/`upsert` take.
+    pub ty: TokenStream,
+    /// What `insert` takes.
+    pub new: TokenStream,
+    pub trait_ident: syn::Ident,
+    pub sql_ident: syn::Ident,
+    /// The runtime's operations module for this mode.
+    pub ops: TokenStream,
+    pub domain: bool,
+}
+
+pub(super) fn api(entity: &Entity) -> Api {
+    let krate = &entity.krate;
+    match &entity.domain {
+        Some(domain) => {
+            let name = domain
+                .segments
+                .last()
+                .map_or_else(|| entity.ident.clone(), |segment| segment.ident.clone());
+            Api {
+                ty: quote! { #domain },
+                new: quote! { #domain },
+                trait_ident: model::repository_trait_ident(&name),
+                sql_ident: model::sql_repository_ident(&name),
+                ops: quote! { #krate::__private::domain },
+                domain: true,
+            }
+        }
+        None => {
+            let ident = &entity.ident;
+            Api {
+                ty: quote! { #ident },
+                new: new_type(entity),
+                trait_ident: model::repository_trait_ident(ident),
+                sql_ident: model::sql_repository_ident(ident),
+                ops: quote! { #krate::__private },
+                domain: false,
+            }
+        }
+    }
+}
+
 /// A finder generated for a unique key.
 struct Finder<'a> {
     method: syn::Ident,
@@ -62,7 +106,7 @@ fn bind_parameter(entity: &Entity, field: &Field) -> TokenStream {
 
 fn finder_signature(entity: &Entity, finder: &Finder<'_>) -> TokenStream {
     let krate = &entity.krate;
-    let ident = &entity.ident;
+    let ident = api(entity).ty;
     let method = &finder.method;
     let parameters = finder.fields.iter().map(|field| {
         let (name, ty) = (&field.ident, parameter_type(field));
@@ -79,17 +123,18 @@ fn finder_signature(entity: &Entity, finder: &Finder<'_>) -> TokenStream {
 pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
-    let ident = &entity.ident;
-    let repository = model::repository_trait_ident(ident);
-    let column = model::column_enum_ident(ident);
+    let record = &entity.ident;
+    let api = api(entity);
+    let (ident, new, repository) = (&api.ty, &api.new, &api.trait_ident);
+    let column = model::column_enum_ident(record);
     let id = id_type(entity);
-    let new = new_type(entity);
     let result = quote! { ::core::result::Result };
     let error = quote! { #krate::RepoError };
     let doc = format!(
-        " Persistence of [`{ident}`]. Object-safe: hold it as `Arc<dyn {repository}>`. \
-         The SQL implementation is [`{}`], from `{ident}::repository(handle)`.",
-        model::sql_repository_ident(ident)
+        " Persistence of [`{}`]. Object-safe: hold it as `Arc<dyn {repository}>`. \
+         The SQL implementation is [`{}`], from `{record}::repository(handle)`.",
+        type_name(ident),
+        api.sql_ident
     );
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
@@ -154,11 +199,11 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
 pub(super) fn sql_repository_struct(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
-    let ident = &entity.ident;
-    let sql_repository = model::sql_repository_ident(ident);
+    let api = api(entity);
+    let sql_repository = &api.sql_ident;
     let doc = format!(
         " The SQL implementation of [`{}`], on a database handle or inside a transaction.",
-        model::repository_trait_ident(ident)
+        api.trait_ident
     );
     quote! {
         #[doc = #doc]
@@ -173,7 +218,7 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
     let ident = &entity.ident;
-    let sql_repository = model::sql_repository_ident(ident);
+    let sql_repository = &api(entity).sql_ident;
     let doc = format!(
         " The SQL repository of [`{ident}`] on `handle`: a `&Db`, or a `&Tx` to run every \
          statement inside that transaction."
@@ -205,12 +250,18 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
 pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let ident = &entity.ident;
-    let repository = model::repository_trait_ident(ident);
-    let sql_repository = model::sql_repository_ident(ident);
+    let api = api(entity);
+    let (api_ty, new, repository, sql_repository) =
+        (&api.ty, &api.new, &api.trait_ident, &api.sql_ident);
     let column = model::column_enum_ident(ident);
     let id = id_type(entity);
-    let new = new_type(entity);
-    let ops = quote! { #krate::__private };
+    let ops = &api.ops;
+    let records = quote! { #krate::__private };
+    let found = if api.domain {
+        quote! { .and_then(#krate::__private::domain::found::<#ident>) }
+    } else {
+        TokenStream::new()
+    };
     let result = quote! { ::core::result::Result };
     let error = quote! { #krate::RepoError };
     let statements = Statements::new(entity);
@@ -232,6 +283,7 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
                         self.executor.fetch_optional::<#ident>(__repo_statement)
                     })
                     .await
+                    #found
             }
         }
     });
@@ -239,26 +291,26 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
         #[automatically_derived]
         #[#krate::__private::async_trait]
         impl #repository for #sql_repository {
-            async fn insert(&self, new: #new) -> #result<#ident, #error> {
+            async fn insert(&self, new: #new) -> #result<#api_ty, #error> {
                 #ops::insert::<#ident>(&self.executor, new).await
             }
 
             async fn insert_many(
                 &self,
                 new: ::std::vec::Vec<#new>,
-            ) -> #result<::std::vec::Vec<#ident>, #error> {
+            ) -> #result<::std::vec::Vec<#api_ty>, #error> {
                 #ops::insert_many::<#ident>(&self.executor, new).await
             }
 
-            async fn get(&self, id: #id) -> #result<#ident, #error> {
+            async fn get(&self, id: #id) -> #result<#api_ty, #error> {
                 #ops::get::<#ident>(&self.executor, &id).await
             }
 
-            async fn find(&self, id: #id) -> #result<::core::option::Option<#ident>, #error> {
+            async fn find(&self, id: #id) -> #result<::core::option::Option<#api_ty>, #error> {
                 #ops::find::<#ident>(&self.executor, &id).await
             }
 
-            async fn get_many(&self, ids: &[#id]) -> #result<::std::vec::Vec<#ident>, #error> {
+            async fn get_many(&self, ids: &[#id]) -> #result<::std::vec::Vec<#api_ty>, #error> {
                 #ops::get_many::<#ident>(&self.executor, ids).await
             }
 
@@ -267,29 +319,34 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
             async fn list(
                 &self,
                 options: #krate::ListOptions<#column>,
-            ) -> #result<::std::vec::Vec<#ident>, #error> {
+            ) -> #result<::std::vec::Vec<#api_ty>, #error> {
                 #ops::list::<#ident>(&self.executor, &options).await
             }
 
             async fn count(&self) -> #result<u64, #error> {
-                #ops::count::<#ident>(&self.executor).await
+                #records::count::<#ident>(&self.executor).await
             }
 
             async fn exists(&self, id: #id) -> #result<bool, #error> {
-                #ops::exists::<#ident>(&self.executor, &id).await
+                #records::exists::<#ident>(&self.executor, &id).await
             }
 
-            async fn update(&self, entity: &#ident) -> #result<#ident, #error> {
+            async fn update(&self, entity: &#api_ty) -> #result<#api_ty, #error> {
                 #ops::update::<#ident>(&self.executor, entity).await
             }
 
             async fn delete(&self, id: #id) -> #result<bool, #error> {
-                #ops::delete::<#ident>(&self.executor, &id).await
+                #records::delete::<#ident>(&self.executor, &id).await
             }
 
-            async fn upsert(&self, entity: &#ident) -> #result<#ident, #error> {
+            async fn upsert(&self, entity: &#api_ty) -> #result<#api_ty, #error> {
                 #ops::upsert::<#ident>(&self.executor, entity).await
             }
         }
     }
+}
+
+/// `User` for `User` or `crate::domain::User`, for docs.
+fn type_name(ty: &TokenStream) -> String {
+    ty.to_string().replace(' ', "")
 }

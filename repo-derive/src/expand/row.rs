@@ -8,28 +8,49 @@ use syn::spanned::Spanned;
 use crate::model::{Entity, Field, Mapping, Scalar, option_inner};
 
 /// Reads column `index` into the field's type, by the field's mapping. Spanned at the type, so
-/// a type without a column mapping is reported at the field.
+/// a type without a column mapping is reported at the field. A sensitive field's errors lose
+/// their message, which may quote the value.
 fn decode_value(entity: &Entity, field: &Field, index: usize) -> TokenStream {
     let krate = &entity.krate;
-    let (ty, column) = (&field.ty, &field.column);
+    let (ty, column, sensitive) = (&field.ty, &field.column, field.sensitive);
+    let finish = |read: TokenStream| {
+        if sensitive {
+            quote! { #read.map_err(#krate::__private::redact)? }
+        } else {
+            quote! { #read? }
+        }
+    };
     match &field.mapping {
-        Mapping::Value => quote_spanned! {ty.span()=>
-            <#ty as #krate::ColumnValue>::decode(row, #index, #column)?
-        },
-        Mapping::Json => match option_inner(ty) {
+        Mapping::Value => finish(quote_spanned! {ty.span()=>
+            <#ty as #krate::ColumnValue>::decode(row, #index, #column)
+        }),
+        Mapping::Json => finish(match option_inner(ty) {
             Some(inner) => quote_spanned! {ty.span()=>
-                #krate::__private::json::decode_option::<#inner, __RepoRow>(row, #index, #column)?
+                #krate::__private::json::decode_option::<#inner, __RepoRow>(row, #index, #column)
             },
             None => quote_spanned! {ty.span()=>
-                #krate::__private::json::decode::<#ty, __RepoRow>(row, #index, #column)?
+                #krate::__private::json::decode::<#ty, __RepoRow>(row, #index, #column)
             },
-        },
-        Mapping::With(path) => quote_spanned! {path.span()=>
-            #krate::__private::convert::decode(
-                #path::from_db(#krate::ColumnValue::decode(row, #index, #column)?),
-                #column,
-            )?
-        },
+        }),
+        Mapping::With(path) => {
+            let stored = finish(quote! { #krate::ColumnValue::decode(row, #index, #column) });
+            finish(quote_spanned! {path.span()=>
+                #krate::__private::convert::decode(#path::from_db(#stored), #column, #sensitive)
+            })
+        }
+    }
+}
+
+/// `convert::Field { entity, name, sensitive }` of a field with `with`.
+fn conversion_field(entity: &Entity, field: &Field) -> TokenStream {
+    let krate = &entity.krate;
+    let (name, field_name, sensitive) = (entity_name(entity), &field.name, field.sensitive);
+    quote! {
+        #krate::__private::convert::Field {
+            entity: #name,
+            name: #field_name,
+            sensitive: #sensitive,
+        }
     }
 }
 
@@ -53,9 +74,9 @@ pub(super) fn bind_value(
             #krate::__private::json::bind(#value, #statement);
         },
         Mapping::With(path) => {
-            let (name, field_name) = (entity_name(entity), &field.name);
+            let field = conversion_field(entity, field);
             quote_spanned! {path.span()=>
-                #krate::__private::convert::bind(#path::to_db(#value), #statement, #name, #field_name);
+                #krate::__private::convert::bind(#path::to_db(#value), #statement, #field);
             }
         }
     }
@@ -123,13 +144,12 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
                 #krate::__private::json::bind_array(#column.collect(), statement);
             },
             Mapping::With(path) => {
-                let (name, field_name) = (entity_name(entity), &field.name);
+                let field = conversion_field(entity, field);
                 quote_spanned! {path.span()=>
                     #krate::__private::convert::bind_array(
                         news.iter().map(|new| #path::to_db(&new.#ident)),
                         statement,
-                        #name,
-                        #field_name,
+                        #field,
                     );
                 }
             }

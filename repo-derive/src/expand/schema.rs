@@ -10,8 +10,13 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let table = &entity.table;
     let name = entity.ident.to_string().trim_start_matches("r#").to_owned();
     let columns = entity.fields.iter().map(|field| {
-        let (column, field_name, generated, ty) =
-            (&field.column, &field.name, field.generated, &field.ty);
+        let (column, field_name, generated, sensitive, ty) = (
+            &field.column,
+            &field.name,
+            field.generated,
+            field.sensitive,
+            &field.ty,
+        );
         let (column_type, nullable) = match &field.mapping {
             Mapping::Value => (
                 quote! { <#ty as #krate::ColumnValue>::TYPE },
@@ -33,6 +38,7 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                 ty: #column_type,
                 nullable: #nullable,
                 generated: #generated,
+                sensitive: #sensitive,
             }
         }
     });

@@ -6,9 +6,11 @@
 
 mod batch;
 mod crud;
+mod domain;
 mod entities;
 mod errors;
 mod mapping;
+mod sensitive;
 mod transactions;
 mod values;
 
@@ -37,6 +39,10 @@ macro_rules! conformance {
 }
 
 conformance!(
+    sensitive::sensitive_values_stay_out_of_debug_and_errors,
+    domain::repository_speaks_the_domain_type,
+    domain::a_domain_value_that_cannot_be_stored_is_invalid_input_and_writes_nothing,
+    domain::stored_data_failing_domain_validation_is_invalid_input_naming_the_field,
     mapping::rich_types_round_trip_exactly,
     mapping::finders_take_rich_key_types,
     mapping::enum_column_rejects_unknown_values_by_check_and_on_read,

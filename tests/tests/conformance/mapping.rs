@@ -252,7 +252,7 @@ pub async fn failed_conversion_from_the_database_is_a_decode_error(db: &Db) {
 }
 
 /// Runs a statement outside the repository; returns its error, if any.
-async fn raw_execute(db: &Db, sql: &'static str) -> Option<sqlx::Error> {
+pub async fn raw_execute(db: &Db, sql: &'static str) -> Option<sqlx::Error> {
     let result = if let Some(pool) = db.as_sqlite() {
         sqlx::query(sql).execute(pool).await.map(drop)
     } else if let Some(pool) = db.as_postgres() {

@@ -1,0 +1,222 @@
+//! `#[repo(domain = path)]`: the conversions between the record and its domain type, field by
+//! field by name, as `DomainMapping` and as `From` (or `TryFrom`, when a field conversion can
+//! fail) in both directions.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+
+use super::row::entity_name;
+use crate::model::{self, Entity, Field};
+
+/// How the record's value of a field is read from the domain's.
+enum Source {
+    /// The domain value is borrowed: values are cloned.
+    Borrowed,
+    /// The domain value is owned: values are moved.
+    Owned,
+}
+
+/// Whether every field converts infallibly (no `domain_with`).
+fn infallible(entity: &Entity) -> bool {
+    entity
+        .fields
+        .iter()
+        .all(|field| field.domain_with.is_none())
+}
+
+/// The local a domain field is bound to when the domain value is destructured.
+fn binding(field: &Field) -> syn::Ident {
+    format_ident!(
+        "__repo_{}",
+        field.domain_field.to_string().trim_start_matches("r#")
+    )
+}
+
+/// `let Domain { email: __repo_email, .. } = domain;`, naming every domain field, so that a
+/// domain field without a counterpart in the record is a compile error.
+fn destructure(entity: &Entity, domain: &syn::Path, value: TokenStream) -> TokenStream {
+    let fields = entity.fields.iter().map(|field| {
+        let (name, local) = (&field.domain_field, binding(field));
+        quote! { #name: #local }
+    });
+    quote! { let #domain { #(#fields),* } = #value; }
+}
+
+/// The record's value of `field` from its domain binding.
+fn to_record(entity: &Entity, field: &Field, source: &Source) -> TokenStream {
+    let krate = &entity.krate;
+    let local = binding(field);
+    let ty = &field.ty;
+    match (&field.domain_with, source) {
+        (Some(path), _) => {
+            let (name, field_name, sensitive) = (entity_name(entity), &field.name, field.sensitive);
+            let value = match source {
+                Source::Borrowed => quote!(#local),
+                Source::Owned => quote!(&#local),
+            };
+            quote_spanned! {path.span()=>
+                #path::from_domain(#value).map_err(|error| {
+                    #krate::__private::domain::field_error(#name, #field_name, #sensitive, error)
+                })?
+            }
+        }
+        // Spanned at the record's field: a type mismatch names it.
+        (None, Source::Borrowed) => quote_spanned! {ty.span()=>
+            <#ty as ::core::clone::Clone>::clone(#local)
+        },
+        (None, Source::Owned) => quote_spanned! {ty.span()=> #local },
+    }
+}
+
+/// The domain's value of `field` from the record's `self.field` (or `record.field`).
+fn to_domain(entity: &Entity, field: &Field, record: &TokenStream) -> TokenStream {
+    let krate = &entity.krate;
+    let ident = &field.ident;
+    match &field.domain_with {
+        Some(path) => {
+            let (name, field_name, sensitive) = (entity_name(entity), &field.name, field.sensitive);
+            quote_spanned! {path.span()=>
+                #path::to_domain(#record.#ident).map_err(|error| {
+                    #krate::__private::domain::field_error(#name, #field_name, #sensitive, error)
+                })?
+            }
+        }
+        None => quote_spanned! {field.ty.span()=> #record.#ident },
+    }
+}
+
+fn skipped_defaults(entity: &Entity) -> TokenStream {
+    let fields = entity.skipped.iter().map(|skipped| {
+        let (ident, ty) = (&skipped.ident, &skipped.ty);
+        quote_spanned! {ty.span()=> #ident: <#ty as ::core::default::Default>::default(), }
+    });
+    quote! { #(#fields)* }
+}
+
+/// `Record { field: <value>, ..., skipped: Default::default() }`.
+fn record_literal(entity: &Entity, source: &Source) -> TokenStream {
+    let ident = &entity.ident;
+    let fields = entity.fields.iter().map(|field| {
+        let name = &field.ident;
+        let value = to_record(entity, field, source);
+        quote! { #name: #value, }
+    });
+    let skipped = skipped_defaults(entity);
+    quote! { #ident { #(#fields)* #skipped } }
+}
+
+/// `Domain { field: <value>, ... }` from `record`.
+fn domain_literal(entity: &Entity, domain: &syn::Path, record: &TokenStream) -> TokenStream {
+    let fields = entity.fields.iter().map(|field| {
+        let name = &field.domain_field;
+        let value = to_domain(entity, field, record);
+        quote! { #name: #value, }
+    });
+    quote! { #domain { #(#fields)* } }
+}
+
+/// `New{Record} { ... }` from the destructured, owned domain value: every field but the
+/// generated key, whose domain value is ignored.
+fn new_literal(entity: &Entity) -> TokenStream {
+    let Some(generated) = entity.generated() else {
+        return record_literal(entity, &Source::Owned);
+    };
+    let new = model::new_ident(&entity.ident);
+    let ignored = binding(generated);
+    let fields = entity.insert_fields().map(|field| {
+        let name = &field.ident;
+        let value = to_record(entity, field, &Source::Owned);
+        quote! { #name: #value, }
+    });
+    quote! {
+        {
+            let _ = #ignored;
+            #new { #(#fields)* }
+        }
+    }
+}
+
+pub(super) fn domain_impls(entity: &Entity) -> TokenStream {
+    let Some(domain) = &entity.domain else {
+        return TokenStream::new();
+    };
+    let krate = &entity.krate;
+    let ident = &entity.ident;
+    let result = quote! { ::core::result::Result };
+    let error = quote! { #krate::RepoError };
+    let entity_type = quote! { <#ident as #krate::Entity> };
+    let from_borrowed = record_literal(entity, &Source::Borrowed);
+    let from_owned = record_literal(entity, &Source::Owned);
+    let new = new_literal(entity);
+    let destructure_ref = destructure(entity, domain, quote!(domain));
+    let destructure_owned = destructure(entity, domain, quote!(domain));
+    let record = quote!(self);
+    let into_domain = domain_literal(entity, domain, &record);
+    let mapping = quote! {
+        #[automatically_derived]
+        impl #krate::DomainMapping for #ident {
+            type Domain = #domain;
+
+            fn into_domain(self) -> #result<#domain, #error> {
+                #result::Ok(#into_domain)
+            }
+
+            fn from_domain(domain: &#domain) -> #result<Self, #error> {
+                #destructure_ref
+                #result::Ok(#from_borrowed)
+            }
+
+            fn new_from_domain(domain: #domain) -> #result<#entity_type::New, #error> {
+                #destructure_owned
+                #result::Ok(#new)
+            }
+        }
+    };
+    let record_param = quote!(record);
+    let conversions = if infallible(entity) {
+        // Without `domain_with` nothing can fail: plain `From` both ways, no `?` inside.
+        let domain_value = domain_literal(entity, domain, &record_param);
+        quote! {
+            #[automatically_derived]
+            impl ::core::convert::From<#ident> for #domain {
+                fn from(record: #ident) -> Self {
+                    #domain_value
+                }
+            }
+
+            #[automatically_derived]
+            impl ::core::convert::From<#domain> for #ident {
+                fn from(domain: #domain) -> Self {
+                    #destructure_owned
+                    #from_owned
+                }
+            }
+        }
+    } else {
+        quote! {
+            #[automatically_derived]
+            impl ::core::convert::TryFrom<#ident> for #domain {
+                type Error = #error;
+
+                fn try_from(record: #ident) -> #result<Self, #error> {
+                    <#ident as #krate::DomainMapping>::into_domain(record)
+                }
+            }
+
+            #[automatically_derived]
+            impl ::core::convert::TryFrom<#domain> for #ident {
+                type Error = #error;
+
+                fn try_from(domain: #domain) -> #result<Self, #error> {
+                    #destructure_owned
+                    #result::Ok(#from_owned)
+                }
+            }
+        }
+    };
+    quote! {
+        #mapping
+        #conversions
+    }
+}
