@@ -187,3 +187,30 @@ fn db_value_newtype() {
         }
     ));
 }
+
+snapshot!(
+    domain_mapping_with_conversions_and_sensitive_field,
+    #[derive(Repository)]
+    #[repo(table = "customers", domain = model::Customer)]
+    pub struct CustomerRecord {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique, domain_with = email_text)]
+        pub email: String,
+        #[repo(domain_field = name)]
+        pub full_name: String,
+        #[repo(sensitive)]
+        pub password_hash: String,
+    }
+);
+
+snapshot!(
+    infallible_domain_mapping,
+    #[derive(Repository)]
+    #[repo(domain = model::Product)]
+    pub struct ProductRecord {
+        #[repo(id)]
+        pub sku: String,
+        pub title: String,
+    }
+);
