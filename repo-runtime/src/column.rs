@@ -125,23 +125,17 @@ native! {
     i16 => SmallInt,
     i32 => Integer,
     i64 => BigInt,
-    f32 => Real,
-    f64 => Double,
     bool => Boolean,
     String => Text,
     Vec<u8> => Bytes,
     #[cfg(feature = "chrono")]
     chrono::NaiveDateTime => Timestamp,
     #[cfg(feature = "chrono")]
-    chrono::DateTime<chrono::Utc> => TimestampTz,
-    #[cfg(feature = "chrono")]
     chrono::NaiveDate => Date,
     #[cfg(feature = "chrono")]
     chrono::NaiveTime => Time,
     #[cfg(feature = "time")]
     time::PrimitiveDateTime => Timestamp,
-    #[cfg(feature = "time")]
-    time::OffsetDateTime => TimestampTz,
     #[cfg(feature = "time")]
     time::Date => Date,
     #[cfg(feature = "time")]
@@ -150,6 +144,116 @@ native! {
     uuid::Uuid => Uuid,
     #[cfg(feature = "json")]
     serde_json::Value => Json,
+}
+
+/// Instants are `DATETIME(6)` holding UTC on MySQL/MariaDB: sqlx sends them there as
+/// `TIMESTAMP` parameters, which MariaDB turns into NULL outside 1970–2038, so they are bound
+/// as the UTC date and time instead.
+macro_rules! instant {
+    ($(#[$cfg:meta] $ty:ty => |$value:ident| $utc:expr,)*) => {$(
+        #[$cfg]
+        impl ColumnValue for $ty {
+            const TYPE: ColumnType = ColumnType::TimestampTz;
+
+            #[inline]
+            fn bind(&self, statement: &mut Statement) {
+                if statement.is_mysql() {
+                    let $value = self;
+                    statement.bind($utc);
+                } else {
+                    statement.bind(self);
+                }
+            }
+
+            fn bind_null(statement: &mut Statement) {
+                statement.bind(None::<$ty>);
+            }
+
+            fn bind_array(values: Vec<&Self>, statement: &mut Statement) {
+                statement.bind_array(values);
+            }
+
+            fn bind_optional_array(values: Vec<Option<&Self>>, statement: &mut Statement) {
+                statement.bind_array(values);
+            }
+
+            #[inline]
+            fn decode<R: RowSource>(
+                row: &R,
+                index: usize,
+                column: &'static str,
+            ) -> Result<Self, RepoError> {
+                row.get::<$ty>(index, column)
+            }
+        }
+    )*};
+}
+
+instant! {
+    #[cfg(feature = "chrono")]
+    chrono::DateTime<chrono::Utc> => |value| value.naive_utc(),
+    #[cfg(feature = "time")]
+    time::OffsetDateTime => |value| {
+        let utc = value.to_offset(time::UtcOffset::UTC);
+        time::PrimitiveDateTime::new(utc.date(), utc.time())
+    },
+}
+
+/// Floats must be finite: SQLite stores NaN as NULL and MySQL refuses NaN and infinities, so
+/// every backend refuses them alike, with [`RepoError::InvalidInput`].
+macro_rules! finite_float {
+    ($($ty:ty => $column:ident),*) => {$(
+        impl ColumnValue for $ty {
+            const TYPE: ColumnType = ColumnType::$column;
+
+            #[inline]
+            fn bind(&self, statement: &mut Statement) {
+                if self.is_finite() {
+                    statement.bind(self);
+                } else {
+                    statement.fail(non_finite());
+                }
+            }
+
+            fn bind_null(statement: &mut Statement) {
+                statement.bind(None::<$ty>);
+            }
+
+            fn bind_array(values: Vec<&Self>, statement: &mut Statement) {
+                if values.iter().all(|value| value.is_finite()) {
+                    statement.bind_array(values);
+                } else {
+                    statement.fail(non_finite());
+                }
+            }
+
+            fn bind_optional_array(values: Vec<Option<&Self>>, statement: &mut Statement) {
+                if values.iter().flatten().all(|value| value.is_finite()) {
+                    statement.bind_array(values);
+                } else {
+                    statement.fail(non_finite());
+                }
+            }
+
+            #[inline]
+            fn decode<R: RowSource>(
+                row: &R,
+                index: usize,
+                column: &'static str,
+            ) -> Result<Self, RepoError> {
+                row.get::<$ty>(index, column)
+            }
+        }
+    )*};
+}
+
+finite_float!(f32 => Real, f64 => Double);
+
+fn non_finite() -> RepoError {
+    RepoError::invalid_input(
+        crate::error::NO_ENTITY,
+        "floating-point values must be finite: NaN and infinities are not stored",
+    )
 }
 
 /// SQLite has no decimal type in sqlx: it stores the exact decimal text there.

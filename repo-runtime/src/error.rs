@@ -141,7 +141,7 @@ pub enum RepoError {
 }
 
 /// Placeholder entity name for errors that arise outside any entity.
-const NO_ENTITY: &str = "database";
+pub(crate) const NO_ENTITY: &str = "database";
 
 /// What a backend error means, before it is attached to an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,6 +154,8 @@ enum Kind {
     Check,
     Timeout,
     Transient,
+    /// The backend refused a value it cannot store (out of range, invalid encoding, too long).
+    InvalidValue,
     Other,
 }
 
@@ -172,6 +174,8 @@ fn classify_postgres(sqlstate: &str) -> Kind {
         "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" => Kind::Transient,
         // connection exceptions, except 08007 (transaction resolution unknown)
         code if code.starts_with("08") && code != "08007" => Kind::Transient,
+        // data exceptions: a NUL in text (22021), numeric or datetime out of range, ...
+        code if code.starts_with("22") => Kind::InvalidValue,
         _ => Kind::Other,
     }
 }
@@ -192,6 +196,9 @@ fn classify_mysql(number: u16) -> Kind {
         // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT, ER_CON_COUNT_ERROR,
         // ER_SERVER_SHUTDOWN
         1205 | 1213 | 3572 | 1040 | 1053 => Kind::Transient,
+        // ER_WARN_DATA_OUT_OF_RANGE, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, ER_DATA_TOO_LONG,
+        // ER_TRUNCATED_WRONG_VALUE, ER_ILLEGAL_VALUE_FOR_TYPE
+        1264 | 1366 | 1406 | 1292 | 1367 => Kind::InvalidValue,
         _ => Kind::Other,
     }
 }
@@ -376,6 +383,14 @@ impl RepoError {
             Kind::Transient => RepoError::Transient {
                 entity,
                 source: error,
+            },
+            // The server's message may quote the value: only its code is kept.
+            Kind::InvalidValue => RepoError::InvalidInput {
+                entity,
+                message: format!(
+                    "the database refused a value it cannot store (code {})",
+                    details.code.as_deref().unwrap_or("unknown")
+                ),
             },
             Kind::Other => RepoError::Database {
                 entity,

@@ -9,7 +9,7 @@ use tracing::Instrument;
 use crate::db::{Db, Pool};
 use crate::dialect::{Dialect, Sql};
 use crate::entity::Entity;
-use crate::error::RepoError;
+use crate::error::{NO_ENTITY, RepoError};
 use crate::schema::Table;
 use crate::transaction::{Tx, TxState};
 use crate::value::{Encodable, PgArrayElement, ServerEncode};
@@ -165,6 +165,16 @@ impl Statement {
         }
     }
 
+    /// Whether the statement is for MySQL/MariaDB, where some values bind differently.
+    #[doc(hidden)]
+    pub fn is_mysql(&self) -> bool {
+        #[cfg(feature = "mysql")]
+        if let Query::MySql(_) = self.inner {
+            return true;
+        }
+        false
+    }
+
     /// Makes the statement fail with `error` when it runs, before anything is sent: a field's
     /// conversion to its column failed while binding.
     #[doc(hidden)]
@@ -174,7 +184,16 @@ impl Statement {
 
     fn check(&mut self, table: &'static Table) -> Result<(), RepoError> {
         if let Some(error) = self.conversion_error.take() {
-            return Err(error);
+            // Values do not know their entity; the statement does.
+            return Err(match error {
+                RepoError::InvalidInput { entity, message } if entity == NO_ENTITY => {
+                    RepoError::InvalidInput {
+                        entity: table.entity,
+                        message,
+                    }
+                }
+                other => other,
+            });
         }
         match &self.encode_error {
             // The encoder's message describes the type, not the value.
