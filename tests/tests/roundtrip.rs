@@ -18,23 +18,23 @@ use repo_tests::{Backend, TestDb};
 /// One value of every column type.
 #[derive(Debug, Clone, PartialEq, Repository)]
 #[repo(table = "samples")]
-pub struct Sample {
+struct Sample {
     #[repo(id)]
-    pub id: i64,
-    pub small: i16,
-    pub medium: i32,
-    pub large: i64,
-    pub single: f32,
-    pub double: f64,
-    pub flag: bool,
-    pub text: String,
-    pub maybe_text: Option<String>,
-    pub bytes: Vec<u8>,
-    pub decimal: Decimal,
-    pub uuid: Uuid,
-    pub instant: DateTime<Utc>,
-    pub local: NaiveDateTime,
-    pub date: NaiveDate,
+    id: i64,
+    small: i16,
+    medium: i32,
+    large: i64,
+    single: f32,
+    double: f64,
+    flag: bool,
+    text: String,
+    maybe_text: Option<String>,
+    bytes: Vec<u8>,
+    decimal: Decimal,
+    uuid: Uuid,
+    instant: DateTime<Utc>,
+    local: NaiveDateTime,
+    date: NaiveDate,
 }
 
 fn edge_or_any<T: std::fmt::Debug + Clone + 'static>(
