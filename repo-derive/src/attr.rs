@@ -49,6 +49,10 @@ pub(crate) struct FieldAttrs {
     pub json: Flag,
     /// Secret: redacted from the generated `Debug` and from error messages.
     pub sensitive: Flag,
+    /// A value object deriving `Embeddable`, stored as several prefixed columns.
+    pub embed: Flag,
+    /// `prefix = "..."`: the embedded columns' prefix; default: the field name and `_`.
+    pub prefix: Option<SpannedValue<String>>,
     /// `with = module`: stored through `module::to_db` / `module::from_db`.
     pub with: Option<syn::Path>,
     /// `domain_field = name`: the domain type's field when its name differs.

@@ -3,6 +3,7 @@
 //! which re-exports it and holds everything the generated code calls.
 
 mod attr;
+mod embed;
 mod expand;
 mod model;
 mod names;
@@ -38,9 +39,54 @@ pub fn derive_db_value(input: TokenStream) -> TokenStream {
     value_types::derive_db_value(&input).into()
 }
 
-/// Parse, validate, expand; on error, the errors plus a stub of the generated names.
+/// Stores a value object as several columns of each entity that holds it in a
+/// `#[repo(embed)]` field, prefixed with the field's name. Its fields take `column`, `json`,
+/// `with`, `sensitive`, `skip` and `embed` (nesting); it has no key or table of its own.
+#[proc_macro_derive(Embeddable, attributes(repo))]
+pub fn derive_embeddable(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    match embed::start(&input, model::Kind::Embeddable) {
+        Some(step) => step.into(),
+        None => embed::expand_embeddable(&input, &[]).into(),
+    }
+}
+
+/// The entity derive, resumed once its embeddables have reported their columns.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __repository_with_embeds(input: TokenStream) -> TokenStream {
+    let collected = syn::parse_macro_input!(input as embed::Collected);
+    match embed::continue_with(&collected, model::Kind::Entity) {
+        Some(step) => step.into(),
+        None => expand_entity(&collected.input, &collected.leaves).into(),
+    }
+}
+
+/// The embeddable derive, resumed once its nested embeddables have reported their columns.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __embeddable_with_embeds(input: TokenStream) -> TokenStream {
+    let collected = syn::parse_macro_input!(input as embed::Collected);
+    match embed::continue_with(&collected, model::Kind::Embeddable) {
+        Some(step) => step.into(),
+        None => embed::expand_embeddable(&collected.input, &collected.leaves).into(),
+    }
+}
+
+/// Expands directly, or first collects the columns of embedded fields.
 fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
-    match model::parse(input) {
+    match embed::start(input, model::Kind::Entity) {
+        Some(step) => step,
+        None => expand_entity(input, &[]),
+    }
+}
+
+/// Parse, validate, expand; on error, the errors plus a stub of the generated names.
+fn expand_entity(
+    input: &syn::DeriveInput,
+    embeds: &[Vec<model::LeafDef>],
+) -> proc_macro2::TokenStream {
+    match model::parse(input, embeds, model::Kind::Entity) {
         Ok(entity) => expand::expand(&entity),
         Err(errors) => {
             let mut tokens = errors.write_errors();

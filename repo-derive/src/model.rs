@@ -25,6 +25,34 @@ pub(crate) enum Mapping {
     With(syn::Path),
 }
 
+/// One column of a field: a plain field has one, an embedded value one per leaf.
+pub(crate) struct ColumnDef {
+    /// The column's name.
+    pub name: String,
+    /// The Rust path of its value from the entity, `_`-joined: `address_street`; names the
+    /// column enum's variant.
+    pub path: String,
+    /// The Rust path with dots, for error messages: `address.street`.
+    pub field: String,
+}
+
+/// An embedded value object: `#[repo(embed)] address: Address` or `Option<Address>`.
+pub(crate) struct Embed {
+    /// `Address`, without the `Option`.
+    pub ty: syn::Type,
+    /// All columns `NULL` reads as `None`.
+    pub optional: bool,
+}
+
+/// A column of an embeddable, as its own derive reports it to the embedding one.
+#[derive(Clone)]
+pub(crate) struct LeafDef {
+    /// The column's name without the embedding field's prefix.
+    pub column: String,
+    /// The Rust path inside the embeddable, dotted: `geo.lat`.
+    pub path: String,
+}
+
 /// A persisted field.
 pub(crate) struct Field {
     pub ident: syn::Ident,
@@ -33,7 +61,12 @@ pub(crate) struct Field {
     pub docs: Vec<syn::Attribute>,
     /// The field name without `r#`.
     pub name: String,
+    /// The first (for a plain field, the only) column.
     pub column: String,
+    /// Every column, in order.
+    pub columns: Vec<ColumnDef>,
+    /// `Some` for an embedded value object.
+    pub embed: Option<Embed>,
     pub scalar: Scalar,
     pub nullable: bool,
     pub mapping: Mapping,
@@ -78,6 +111,16 @@ pub(crate) struct Entity {
 }
 
 impl Entity {
+    /// Every column, embedded values' included, in order.
+    pub(crate) fn columns(&self) -> impl Iterator<Item = &ColumnDef> {
+        self.fields.iter().flat_map(|field| field.columns.iter())
+    }
+
+    /// Whether any field is an embedded value object.
+    pub(crate) fn has_embedded(&self) -> bool {
+        self.fields.iter().any(|field| field.embed.is_some())
+    }
+
     /// Whether any field is `sensitive`: the derive then writes the `Debug` impls itself.
     pub(crate) fn has_sensitive(&self) -> bool {
         self.fields.iter().any(|field| field.sensitive)
@@ -101,11 +144,63 @@ impl Entity {
     }
 }
 
+/// What is being derived: an entity with its own table, or a value embedded in entities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Entity,
+    Embeddable,
+}
+
+impl Kind {
+    fn derive(self) -> &'static str {
+        match self {
+            Kind::Entity => "#[derive(Repository)]",
+            Kind::Embeddable => "#[derive(Embeddable)]",
+        }
+    }
+}
+
+/// An embeddable has no table, key or constraints of its own: the entity holding it has.
+fn check_embeddable_attributes(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) {
+    let mut refuse = |span: Span, word: &str| {
+        errors.push(
+            darling::Error::custom(format!(
+                "`{word}` has no meaning on an embeddable value: it belongs on the entity that embeds it"
+            ))
+            .with_span(&span),
+        );
+    };
+    if let Some(table) = &attrs.table {
+        refuse(table.span(), "table");
+    }
+    if let Some(domain) = &attrs.domain {
+        refuse(domain.span(), "domain");
+    }
+    for list in attrs.unique.iter().chain(&attrs.index) {
+        refuse(list.span(), "unique` or `index");
+    }
+    if let darling::ast::Data::Struct(fields) = &attrs.data {
+        for field in &fields.fields {
+            for (flag, word) in [
+                (&field.id, "id"),
+                (&field.generated, "generated"),
+                (&field.unique, "unique"),
+                (&field.index, "index"),
+            ] {
+                if flag.is_present() {
+                    refuse(flag.span(), word);
+                }
+            }
+        }
+    }
+}
+
 /// Checks the shape of the input before the attributes are read.
-fn check_shape(input: &syn::DeriveInput) -> Result<(), darling::Error> {
+fn check_shape(input: &syn::DeriveInput, kind: Kind) -> Result<(), darling::Error> {
+    let derive = kind.derive();
     let shape_error = |span: Span, what: &str| {
         Err(darling::Error::custom(format!(
-            "#[derive(Repository)] needs a struct with named fields, not {what}"
+            "{derive} needs a struct with named fields, not {what}"
         ))
         .with_span(&span))
     };
@@ -127,18 +222,27 @@ fn check_shape(input: &syn::DeriveInput) -> Result<(), darling::Error> {
             syn::GenericParam::Const(_) => "const parameters",
         };
         return Err(darling::Error::custom(format!(
-            "#[derive(Repository)] does not support {what}: an entity owns its data; remove them"
+            "{derive} does not support {what}: an entity owns its data; remove them"
         ))
         .with_span(&input.generics));
     }
     Ok(())
 }
 
-/// Reads and validates the entity.
-pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> {
-    check_shape(input)?;
+/// Reads and validates the entity. `embeds` holds the columns of each embedded field, in
+/// declaration order, as their `Embeddable` derives reported them.
+pub(crate) fn parse(
+    input: &syn::DeriveInput,
+    embeds: &[Vec<LeafDef>],
+    kind: Kind,
+) -> Result<Entity, darling::Error> {
+    check_shape(input, kind)?;
     let attrs = EntityAttrs::from_derive_input(input)?;
+    let mut embeds = embeds.iter();
     let mut errors = darling::Error::accumulator();
+    if kind == Kind::Embeddable {
+        check_embeddable_attributes(&attrs, &mut errors);
+    }
 
     let krate = attrs
         .krate
@@ -174,6 +278,8 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             column,
             json,
             sensitive,
+            embed,
+            prefix,
             with,
             domain_field,
             domain_with,
@@ -202,6 +308,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                 (&index, "index"),
                 (&json, "json"),
                 (&sensitive, "sensitive"),
+                (&embed, "embed"),
             ] {
                 if flag.is_present() {
                     errors.push(
@@ -308,6 +415,68 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         if index.is_present() {
             single_index.push(fields.len());
         }
+        let (columns, embed) = if embed.is_present() {
+            for (conflict, word) in [
+                (id.is_present(), "id"),
+                (generated.is_present(), "generated"),
+                (unique.is_present(), "unique"),
+                (index.is_present(), "index"),
+                (!matches!(mapping, Mapping::Value), "json` or `with"),
+                (column.is_some(), "column"),
+                (sensitive.is_present(), "sensitive"),
+            ] {
+                if conflict {
+                    errors.push(
+                        darling::Error::custom(format!(
+                            "`{word}` cannot be combined with `embed`: an embedded value spans several columns"
+                        ))
+                        .with_span(&embed.span()),
+                    );
+                }
+            }
+            let prefix = prefix.map_or_else(|| format!("{name}_"), |prefix| prefix.to_string());
+            let leaves = embeds.next().cloned().unwrap_or_default();
+            let columns = leaves
+                .iter()
+                .map(|leaf| ColumnDef {
+                    name: format!("{prefix}{}", leaf.column),
+                    path: format!("{name}_{}", leaf.path.replace('.', "_")),
+                    field: format!("{name}.{}", leaf.path),
+                })
+                .collect::<Vec<_>>();
+            for column in &columns {
+                check_identifier(
+                    &column.name,
+                    "embedded column name",
+                    embed.span(),
+                    &mut errors,
+                );
+            }
+            let optional = option_inner(&ty).is_some();
+            let inner = option_inner(&ty).unwrap_or(&ty).clone();
+            (
+                columns,
+                Some(Embed {
+                    ty: inner,
+                    optional,
+                }),
+            )
+        } else {
+            if let Some(prefix) = &prefix {
+                errors.push(
+                    darling::Error::custom(
+                        "`prefix` names embedded columns: add `embed` or remove it",
+                    )
+                    .with_span(&prefix.span()),
+                );
+            }
+            let column = ColumnDef {
+                name: column_name.clone(),
+                path: name.clone(),
+                field: name.clone(),
+            };
+            (vec![column], None)
+        };
         let domain_field = domain_field.unwrap_or_else(|| ident.clone());
         fields.push(Field {
             ident,
@@ -316,6 +485,8 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
             docs,
             name,
             column: column_name,
+            columns,
+            embed,
             scalar,
             nullable,
             mapping,
@@ -331,30 +502,39 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         });
     }
 
-    // Duplicate columns after renaming.
-    for (i, field) in fields.iter().enumerate() {
-        if let Some(first) = fields[..i]
+    // Duplicate columns after renaming, and variants of the column enum.
+    let all_columns: Vec<(&Field, &ColumnDef)> = fields
+        .iter()
+        .flat_map(|field| field.columns.iter().map(move |column| (field, column)))
+        .collect();
+    for (i, (field, column)) in all_columns.iter().enumerate() {
+        if let Some((_, first_column)) = all_columns[..i]
             .iter()
-            .find(|other| other.column == field.column)
+            .find(|(_, other)| other.name == column.name)
         {
+            let embedded = column.field.contains('.') || first_column.field.contains('.');
+            let fix = if embedded {
+                "#[repo(column = \"...\")] or #[repo(prefix = \"...\")]"
+            } else {
+                "#[repo(column = \"...\")]"
+            };
             errors.push(
                 darling::Error::custom(format!(
-                    "column `{}` is already used by field `{}`: rename one with #[repo(column = \"...\")]",
-                    field.column, first.name
+                    "column `{}` of field `{}` is already used by field `{}`: rename one with {fix}",
+                    column.name, column.field, first_column.field
                 ))
                 .with_span(&field.ident),
             );
-        }
-        if let Some(first) = fields[..i]
+        } else if let Some((_, first_column)) = all_columns[..i]
             .iter()
-            .find(|other| upper_camel(&other.name) == upper_camel(&field.name))
+            .find(|(_, other)| upper_camel(&other.path) == upper_camel(&column.path))
         {
             errors.push(
                 darling::Error::custom(format!(
                     "fields `{}` and `{}` would both be the column enum variant `{}`: rename one",
-                    first.name,
-                    field.name,
-                    upper_camel(&field.name)
+                    first_column.field,
+                    column.field,
+                    upper_camel(&column.path)
                 ))
                 .with_span(&field.ident),
             );
@@ -367,7 +547,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         .filter(|(_, f)| f.id)
         .map(|(i, _)| i)
         .collect();
-    if key.is_empty() && !fields.is_empty() {
+    if key.is_empty() && !fields.is_empty() && kind == Kind::Entity {
         errors.push(
             darling::Error::custom(format!(
                 "`{}` has no key: mark its key field with #[repo(id)] (several fields for a composite key)",
@@ -388,8 +568,11 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
     }
     if fields.is_empty() {
         errors.push(
-            darling::Error::custom("an entity needs at least one persisted field")
-                .with_span(&attrs.ident),
+            darling::Error::custom(match kind {
+                Kind::Entity => "an entity needs at least one persisted field",
+                Kind::Embeddable => "an embeddable value needs at least one persisted field",
+            })
+            .with_span(&attrs.ident),
         );
     } else if fields.iter().all(|field| field.generated) {
         errors.push(
@@ -408,6 +591,12 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
                 .as_deref()
                 .and_then(|w| fields.iter().position(|f| f.name == w))
             {
+                Some(position) if fields[position].embed.is_some() => errors.push(
+                    darling::Error::custom(format!(
+                        "an embedded value cannot be in `{what}`: it spans several columns"
+                    ))
+                    .with_span(path),
+                ),
                 Some(position) if !positions.contains(&position) => positions.push(position),
                 Some(_) => errors.push(
                     darling::Error::custom(format!("field listed twice in `{what}`"))
@@ -511,7 +700,7 @@ pub(crate) fn parse(input: &syn::DeriveInput) -> Result<Entity, darling::Error> 
         }
     }
     let primary_key_name = format!("{table}_pkey");
-    if names_valid {
+    if names_valid && kind == Kind::Entity {
         check_identifier(
             &primary_key_name,
             "generated primary key name",

@@ -42,9 +42,14 @@ fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
     DIALECTS.map(render)
 }
 
+/// Every column of `fields`, an embedded field's several columns included.
+fn column_names<'a>(fields: impl Iterator<Item = &'a Field>) -> impl Iterator<Item = &'a str> {
+    fields.flat_map(|field| field.columns.iter().map(|column| column.name.as_str()))
+}
+
 fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
-    fields
-        .map(|field| d.quote(&field.column))
+    column_names(fields)
+        .map(|column| d.quote(column))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -189,11 +194,13 @@ impl<'a> Statements<'a> {
     }
 
     /// PostgreSQL's batch insert: one array parameter per insert column, unnested into rows.
+    /// Empty for an entity with embedded values, which batches as `VALUES` lists.
     pub(crate) fn postgres_unnest_insert(&self) -> String {
+        if self.entity.has_embedded() {
+            return String::new();
+        }
         let d = Dialect::Postgres;
-        let arrays = self
-            .entity
-            .insert_fields()
+        let arrays = column_names(self.entity.insert_fields())
             .enumerate()
             // sqlx sends each array's type with the statement: no cast is needed.
             .map(|(i, _)| format!("${}", i + 1))
@@ -208,7 +215,7 @@ impl<'a> Statements<'a> {
     }
 
     pub(crate) fn insert_width(&self) -> usize {
-        self.entity.insert_fields().count()
+        column_names(self.entity.insert_fields()).count()
     }
 
     fn insert_all_text(&self, d: Dialect) -> String {
@@ -216,7 +223,7 @@ impl<'a> Statements<'a> {
             "INSERT INTO {} ({}) VALUES ({})",
             self.table(d),
             self.all_columns(d),
-            placeholders(d, 1, self.entity.fields.len())
+            placeholders(d, 1, column_names(self.entity.fields.iter()).count())
         )
     }
 
@@ -237,13 +244,14 @@ impl<'a> Statements<'a> {
 
     pub(crate) fn update(&self) -> PerDialect {
         let set_fields = self.set_fields();
+        let set_columns: Vec<&str> = column_names(set_fields.iter().copied()).collect();
         let has_non_key = self.entity.non_key_fields().next().is_some();
         per_dialect(|d| {
-            let assignments = set_fields
+            let assignments = set_columns
                 .iter()
                 .enumerate()
-                .map(|(i, field)| {
-                    let column = d.quote(&field.column);
+                .map(|(i, column)| {
+                    let column = d.quote(column);
                     if has_non_key {
                         format!("{column} = {}", d.placeholder(i + 1))
                     } else {
@@ -252,7 +260,11 @@ impl<'a> Statements<'a> {
                 })
                 .collect::<Vec<_>>()
                 .join(", ");
-            let first_key = if has_non_key { set_fields.len() + 1 } else { 1 };
+            let first_key = if has_non_key {
+                set_columns.len() + 1
+            } else {
+                1
+            };
             format!(
                 "UPDATE {} SET {} WHERE {}{}",
                 self.table(d),
@@ -265,14 +277,15 @@ impl<'a> Statements<'a> {
 
     pub(crate) fn upsert(&self) -> PerDialect {
         let set_fields = self.set_fields();
+        let set_columns: Vec<&str> = column_names(set_fields.iter().copied()).collect();
         per_dialect(|d| {
             let insert = self.insert_all_text(d);
             match d {
                 Dialect::MySql => {
-                    let assignments = set_fields
+                    let assignments = set_columns
                         .iter()
-                        .map(|field| {
-                            let column = d.quote(&field.column);
+                        .map(|column| {
+                            let column = d.quote(column);
                             format!("{column} = VALUES({column})")
                         })
                         .collect::<Vec<_>>()
@@ -280,10 +293,10 @@ impl<'a> Statements<'a> {
                     format!("{insert} ON DUPLICATE KEY UPDATE {assignments}")
                 }
                 Dialect::Sqlite | Dialect::Postgres => {
-                    let assignments = set_fields
+                    let assignments = set_columns
                         .iter()
-                        .map(|field| {
-                            let column = d.quote(&field.column);
+                        .map(|column| {
+                            let column = d.quote(column);
                             format!("{column} = excluded.{column}")
                         })
                         .collect::<Vec<_>>()

@@ -307,6 +307,11 @@ pub mod json {
         statement.bind(value.as_ref().map(sqlx::types::Json));
     }
 
+    /// Binds a JSON `NULL` column (an absent embedded value).
+    pub fn bind_null(statement: &mut Statement) {
+        statement.bind(None::<sqlx::types::Json<()>>);
+    }
+
     /// Binds one column of a batch as a PostgreSQL `jsonb[]`.
     pub fn bind_array<T: Serialize + Sync>(values: Vec<&T>, statement: &mut Statement) {
         statement.bind_array(values.into_iter().map(sqlx::types::Json).collect());
@@ -434,6 +439,14 @@ pub mod convert {
     /// The column type of `to_db`'s output, for the table definition.
     pub const fn column_type<F, T: ColumnValue, E>(_to_db: fn(&F) -> Result<T, E>) -> ColumnType {
         T::TYPE
+    }
+
+    /// Binds a `NULL` of `to_db`'s output type (an absent embedded value).
+    pub fn bind_null<F, T: ColumnValue, E>(
+        _to_db: fn(&F) -> Result<T, E>,
+        statement: &mut Statement,
+    ) {
+        T::bind_null(statement);
     }
 
     /// Whether `to_db`'s output is nullable.

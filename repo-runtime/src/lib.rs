@@ -69,6 +69,7 @@ mod column;
 mod db;
 mod dialect;
 mod domain;
+mod embed;
 mod entity;
 mod error;
 mod executor;
@@ -86,12 +87,13 @@ pub use column::{ColumnValue, DbEnum};
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 pub use dialect::{Dialect, Sql};
 pub use domain::DomainMapping;
+pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
 pub use error::RepoError;
 pub use executor::{Executor, Outcome, Statement};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
-pub use repo_derive::{DbEnum, DbValue, Repository};
+pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
@@ -111,8 +113,8 @@ pub use value::{Decodable, Encodable, PgArrayElement};
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ColumnValue, Db, DbEnum, DbValue, Entity, ListOptions, Order, RepoError, Repository, Tx,
-        TxOptions,
+        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, ListOptions, Order, RepoError,
+        Repository, Tx, TxOptions,
     };
 }
 
@@ -125,9 +127,16 @@ pub mod __private {
     pub mod domain {
         pub use crate::domain::*;
     }
+    pub mod embed {
+        pub use crate::embed::*;
+    }
     pub use crate::entity::EntitySql;
     pub use crate::operations::*;
     pub use async_trait::async_trait;
+    pub use repo_derive::{
+        __embeddable_with_embeds as embeddable_with_embeds,
+        __repository_with_embeds as repository_with_embeds,
+    };
     #[cfg(feature = "json")]
     pub use serde;
 }

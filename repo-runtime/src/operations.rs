@@ -254,14 +254,17 @@ async fn insert_chunks<E: Entity>(
         return Ok(stored);
     };
     let width = E::SQL.insert_width;
-    let per_statement = match dialect {
-        Dialect::Postgres => UNNEST_ROWS_PER_STATEMENT,
-        Dialect::Sqlite | Dialect::MySql => rows_per_statement(dialect, width),
+    // Entities with embedded values have no UNNEST statement: VALUES lists there too.
+    let unnest = dialect == Dialect::Postgres && !E::SQL.postgres_unnest_insert.is_empty();
+    let per_statement = if unnest {
+        UNNEST_ROWS_PER_STATEMENT
+    } else {
+        rows_per_statement(dialect, width)
     };
     let mut rest = news.into_iter().peekable();
     while rest.peek().is_some() {
         let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
-        let statement = if dialect == Dialect::Postgres {
+        let statement = if unnest {
             // One array per column: the statement's text and plan do not grow with the batch.
             let mut statement =
                 executor.static_statement("insert_many", E::SQL.postgres_unnest_insert);

@@ -89,9 +89,9 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
         " The columns of [`{}`], for ordering a listing.",
         entity.ident
     );
-    let variants = entity.fields.iter().map(|field| {
-        let variant = format_ident!("{}", model::upper_camel(&field.name));
-        let doc = format!(" The `{}` column (field `{}`).", field.column, field.name);
+    let variants = entity.columns().map(|column| {
+        let variant = format_ident!("{}", model::upper_camel(&column.path));
+        let doc = format!(" The `{}` column (field `{}`).", column.name, column.field);
         quote! { #[doc = #doc] #variant, }
     });
     quote! {
@@ -113,10 +113,10 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
 pub(super) fn column_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let ident = model::column_enum_ident(&entity.ident);
-    let arms = entity.fields.iter().map(|field| {
-        let variant = format_ident!("{}", model::upper_camel(&field.name));
-        let column = &field.column;
-        quote! { #ident::#variant => #column, }
+    let arms = entity.columns().map(|column| {
+        let variant = format_ident!("{}", model::upper_camel(&column.path));
+        let name = &column.name;
+        quote! { #ident::#variant => #name, }
     });
     quote! {
         #[automatically_derived]

@@ -3,7 +3,7 @@
 mod domain;
 mod entity;
 mod repository;
-mod row;
+pub(crate) mod row;
 mod schema;
 
 use proc_macro2::TokenStream;

@@ -10,9 +10,14 @@ use crate::model::{Entity, Field, Mapping, Scalar, option_inner};
 /// Reads column `index` into the field's type, by the field's mapping. Spanned at the type, so
 /// a type without a column mapping is reported at the field. A sensitive field's errors lose
 /// their message, which may quote the value.
-fn decode_value(entity: &Entity, field: &Field, index: usize) -> TokenStream {
+pub(crate) fn decode_value(
+    entity: &Entity,
+    field: &Field,
+    index: &TokenStream,
+    column: &TokenStream,
+) -> TokenStream {
     let krate = &entity.krate;
-    let (ty, column, sensitive) = (&field.ty, &field.column, field.sensitive);
+    let (ty, sensitive) = (&field.ty, field.sensitive);
     let finish = |read: TokenStream| {
         if sensitive {
             quote! { #read.map_err(#krate::__private::redact)? }
@@ -55,7 +60,7 @@ fn conversion_field(entity: &Entity, field: &Field) -> TokenStream {
 }
 
 /// Binds `value` (a reference to the field's type) to `statement`, by the field's mapping.
-pub(super) fn bind_value(
+pub(crate) fn bind_value(
     entity: &Entity,
     field: &Field,
     value: TokenStream,
@@ -63,6 +68,18 @@ pub(super) fn bind_value(
 ) -> TokenStream {
     let krate = &entity.krate;
     let ty = &field.ty;
+    if let Some(embed) = &field.embed {
+        let inner = &embed.ty;
+        return if embed.optional {
+            quote_spanned! {ty.span()=>
+                #krate::__private::embed::bind_optional::<#inner>(#value, #statement);
+            }
+        } else {
+            quote_spanned! {ty.span()=>
+                <#inner as #krate::Embedded>::bind(#value, #statement);
+            }
+        };
+    }
     match &field.mapping {
         Mapping::Value => quote_spanned! {ty.span()=>
             <#ty as #krate::ColumnValue>::bind(#value, #statement);
@@ -82,16 +99,42 @@ pub(super) fn bind_value(
     }
 }
 
-pub(super) fn entity_name(entity: &Entity) -> String {
+pub(crate) fn entity_name(entity: &Entity) -> String {
     entity.ident.to_string().trim_start_matches("r#").to_owned()
 }
 
 /// `Ok(User { id: <i64 as ColumnValue>::decode(row, 0, "id")?, ..., skipped: Default::default() })`.
 pub(super) fn decode_body(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
     let ident = &entity.ident;
-    let columns = entity.fields.iter().enumerate().map(|(index, field)| {
+    let mut first = 0;
+    let columns = entity.fields.iter().map(|field| {
         let field_ident = &field.ident;
-        let read = decode_value(entity, field, index);
+        let index = first;
+        first += field.columns.len();
+        let read = match &field.embed {
+            Some(embed) => {
+                let inner = &embed.ty;
+                let names = field.columns.iter().map(|column| &column.name);
+                if embed.optional {
+                    quote_spanned! {field.ty.span()=>
+                        #krate::__private::embed::decode_optional::<#inner, __RepoRow>(
+                            row,
+                            #index,
+                            &[#(#names),*],
+                        )?
+                    }
+                } else {
+                    quote_spanned! {field.ty.span()=>
+                        <#inner as #krate::Embedded>::decode(row, #index, &[#(#names),*])?
+                    }
+                }
+            }
+            None => {
+                let column = &field.column;
+                decode_value(entity, field, &quote!(#index), &quote!(#column))
+            }
+        };
         quote! { #field_ident: #read, }
     });
     let skipped = skipped_defaults(entity);
@@ -127,9 +170,14 @@ pub(super) fn bind_fields_body<'a>(
     quote! { #(#binds)* }
 }
 
-/// Binds each insert column of `news` as one array, in column order.
+/// Binds each insert column of `news` as one array, in column order. An entity with embedded
+/// values batches as `VALUES` lists instead (its `postgres_unnest_insert` is empty), so this
+/// binds nothing for it.
 pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
+    if entity.has_embedded() {
+        return quote! { let _ = (news, statement); };
+    }
     let binds = entity.insert_fields().map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
         let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };

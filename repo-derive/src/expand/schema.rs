@@ -9,38 +9,50 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let table = &entity.table;
     let name = entity.ident.to_string().trim_start_matches("r#").to_owned();
-    let columns = entity.fields.iter().map(|field| {
-        let (column, field_name, generated, sensitive, ty) = (
-            &field.column,
-            &field.name,
-            field.generated,
-            field.sensitive,
-            &field.ty,
-        );
-        let (column_type, nullable) = match &field.mapping {
-            Mapping::Value => (
-                quote! { <#ty as #krate::ColumnValue>::TYPE },
-                quote! { <#ty as #krate::ColumnValue>::NULLABLE },
-            ),
-            Mapping::Json => {
-                let nullable = field.nullable;
-                (quote! { #krate::ColumnType::Json }, quote! { #nullable })
+    let columns = entity.fields.iter().flat_map(|field| {
+        let (generated, sensitive, ty) = (field.generated, field.sensitive, &field.ty);
+        field.columns.iter().enumerate().map(move |(i, column)| {
+            let (name, field_name) = (&column.name, &column.field);
+            let (column_type, nullable, sensitive) = match (&field.embed, &field.mapping) {
+                (Some(embed), _) => {
+                    let (inner, optional) = (&embed.ty, embed.optional);
+                    let leaf = quote! { <#inner as #krate::Embedded>::LEAVES[#i] };
+                    (
+                        quote! { #leaf.ty },
+                        quote! { #leaf.nullable || #optional },
+                        quote! { #leaf.sensitive },
+                    )
+                }
+                (None, Mapping::Value) => (
+                    quote! { <#ty as #krate::ColumnValue>::TYPE },
+                    quote! { <#ty as #krate::ColumnValue>::NULLABLE },
+                    quote! { #sensitive },
+                ),
+                (None, Mapping::Json) => {
+                    let nullable = field.nullable;
+                    (
+                        quote! { #krate::ColumnType::Json },
+                        quote! { #nullable },
+                        quote! { #sensitive },
+                    )
+                }
+                (None, Mapping::With(path)) => (
+                    quote! { #krate::__private::convert::column_type(#path::to_db) },
+                    quote! { #krate::__private::convert::nullable(#path::to_db) },
+                    quote! { #sensitive },
+                ),
+            };
+            quote! {
+                #krate::Column {
+                    name: #name,
+                    field: #field_name,
+                    ty: #column_type,
+                    nullable: #nullable,
+                    generated: #generated,
+                    sensitive: #sensitive,
+                }
             }
-            Mapping::With(path) => (
-                quote! { #krate::__private::convert::column_type(#path::to_db) },
-                quote! { #krate::__private::convert::nullable(#path::to_db) },
-            ),
-        };
-        quote! {
-            #krate::Column {
-                name: #column,
-                field: #field_name,
-                ty: #column_type,
-                nullable: #nullable,
-                generated: #generated,
-                sensitive: #sensitive,
-            }
-        }
+        })
     });
     let constraint = |name: &str, positions: &[usize]| {
         let columns = positions.iter().map(|&i| &entity.fields[i].column);

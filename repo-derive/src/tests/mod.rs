@@ -214,3 +214,73 @@ snapshot!(
         pub title: String,
     }
 );
+
+#[test]
+fn entity_with_an_embedded_value_asks_its_macro_for_the_columns() {
+    insta::assert_snapshot!(expand(quote! {
+        #[derive(Repository)]
+        pub struct Warehouse {
+            #[repo(id)]
+            pub code: String,
+            #[repo(embed, prefix = "billing_")]
+            pub billing: Option<model::Address>,
+        }
+    }));
+}
+
+#[test]
+fn entity_with_embedded_values_once_their_columns_are_known() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[derive(Repository)]
+        pub struct Warehouse {
+            #[repo(id)]
+            pub code: String,
+            #[repo(embed)]
+            pub address: Address,
+            #[repo(embed, prefix = "billing_")]
+            pub billing: Option<Address>,
+        }
+    })
+    .expect("test input parses");
+    let leaves = vec![
+        crate::model::LeafDef {
+            column: "street".into(),
+            path: "street".into(),
+        },
+        crate::model::LeafDef {
+            column: "geo_lat".into(),
+            path: "geo.lat".into(),
+        },
+    ];
+    let tokens = crate::expand_entity(&input, &[leaves.clone(), leaves]);
+    let file = syn::parse2::<syn::File>(tokens).expect("expansion parses");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}
+
+#[test]
+fn embeddable_with_a_nested_value() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[derive(Embeddable)]
+        pub struct Address {
+            pub street: String,
+            #[repo(column = "town")]
+            pub city: String,
+            #[repo(embed)]
+            pub geo: Option<Geo>,
+        }
+    })
+    .expect("test input parses");
+    let nested = vec![
+        crate::model::LeafDef {
+            column: "lat".into(),
+            path: "lat".into(),
+        },
+        crate::model::LeafDef {
+            column: "lng".into(),
+            path: "lng".into(),
+        },
+    ];
+    let tokens = crate::embed::expand_embeddable(&input, &[nested]);
+    let file = syn::parse2::<syn::File>(tokens).expect("expansion parses");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}

@@ -7,6 +7,7 @@
 mod batch;
 mod crud;
 mod domain;
+mod embed;
 mod entities;
 mod errors;
 mod mapping;
@@ -39,6 +40,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    embed::embedded_values_round_trip_flattened_into_prefixed_columns,
     sensitive::sensitive_values_stay_out_of_debug_and_errors,
     domain::repository_speaks_the_domain_type,
     domain::a_domain_value_that_cannot_be_stored_is_invalid_input_and_writes_nothing,
