@@ -38,7 +38,7 @@ pub fn field_error(
     if sensitive {
         RepoError::invalid_input(
             entity,
-            format!("field `{field}`: {}", crate::column::REDACTED),
+            format!("field `{field}`: {}", crate::conversion::REDACTED),
         )
     } else {
         RepoError::invalid_input(entity, format!("field `{field}`: {error}"))

@@ -5,8 +5,8 @@
 
 use crate::entity::RowSource;
 use crate::error::RepoError;
-use crate::executor::Statement;
 use crate::schema::ColumnType;
+use crate::statement::Statement;
 
 /// One column of an embedded value, in column order; its name is the entity's business.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

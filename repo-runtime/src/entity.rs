@@ -3,8 +3,8 @@
 
 use crate::dialect::Sql;
 use crate::error::RepoError;
-use crate::executor::Statement;
 use crate::schema::Table;
+use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
 
 /// A struct persisted in one table. Implemented by `#[derive(Repository)]`; the low-level

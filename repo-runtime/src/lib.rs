@@ -66,6 +66,7 @@ compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `post
 struct ReadmeDoctests;
 
 mod column;
+mod conversion;
 mod db;
 mod dialect;
 mod domain;
@@ -78,19 +79,21 @@ mod metrics;
 mod operations;
 mod retry;
 mod schema;
+mod statement;
 mod transaction;
 mod value;
 
 #[cfg(feature = "chrono")]
 pub use chrono;
-pub use column::{ColumnValue, DbEnum};
+pub use column::ColumnValue;
+pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 pub use dialect::{Dialect, Sql};
 pub use domain::DomainMapping;
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
 pub use error::RepoError;
-pub use executor::{Executor, Outcome, Statement};
+pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
@@ -103,6 +106,7 @@ pub use serde_json;
 /// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
 /// its siblings.
 pub use sqlx;
+pub use statement::Statement;
 #[cfg(feature = "time")]
 pub use time;
 pub use transaction::{Isolation, Tx, TxOptions};
@@ -122,8 +126,8 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     #[cfg(feature = "json")]
-    pub use crate::column::json;
-    pub use crate::column::{convert, db_enum, redact};
+    pub use crate::conversion::json;
+    pub use crate::conversion::{convert, db_enum, redact};
     pub mod domain {
         pub use crate::domain::*;
     }

@@ -1,19 +1,23 @@
 //! The validated model of one entity. Every check lives here and every error is collected with
 //! the span of the offending token, so the user sees all mistakes at once.
 
+mod field;
+mod shape;
+
+pub(crate) use shape::Kind;
+use shape::{check_embeddable_attributes, check_shape};
+
 use darling::FromDeriveInput;
 use proc_macro2::Span;
 use syn::ext::IdentExt;
-use syn::spanned::Spanned;
 
-use crate::attr::{EntityAttrs, FieldAttrs};
+use crate::attr::EntityAttrs;
 use crate::names::{check_identifier, closest, default_table_name};
 pub(crate) use crate::names::{
     column_enum_ident, new_ident, repository_trait_ident, sql_repository_ident, upper_camel,
 };
 pub(crate) use crate::types::Scalar;
 pub(crate) use crate::types::option_inner;
-use crate::types::{column_type, type_text};
 
 /// How a field's value reaches its column.
 pub(crate) enum Mapping {
@@ -144,91 +148,6 @@ impl Entity {
     }
 }
 
-/// What is being derived: an entity with its own table, or a value embedded in entities.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Kind {
-    Entity,
-    Embeddable,
-}
-
-impl Kind {
-    fn derive(self) -> &'static str {
-        match self {
-            Kind::Entity => "#[derive(Repository)]",
-            Kind::Embeddable => "#[derive(Embeddable)]",
-        }
-    }
-}
-
-/// An embeddable has no table, key or constraints of its own: the entity holding it has.
-fn check_embeddable_attributes(attrs: &EntityAttrs, errors: &mut darling::error::Accumulator) {
-    let mut refuse = |span: Span, word: &str| {
-        errors.push(
-            darling::Error::custom(format!(
-                "`{word}` has no meaning on an embeddable value: it belongs on the entity that embeds it"
-            ))
-            .with_span(&span),
-        );
-    };
-    if let Some(table) = &attrs.table {
-        refuse(table.span(), "table");
-    }
-    if let Some(domain) = &attrs.domain {
-        refuse(domain.span(), "domain");
-    }
-    for list in attrs.unique.iter().chain(&attrs.index) {
-        refuse(list.span(), "unique` or `index");
-    }
-    if let darling::ast::Data::Struct(fields) = &attrs.data {
-        for field in &fields.fields {
-            for (flag, word) in [
-                (&field.id, "id"),
-                (&field.generated, "generated"),
-                (&field.unique, "unique"),
-                (&field.index, "index"),
-            ] {
-                if flag.is_present() {
-                    refuse(flag.span(), word);
-                }
-            }
-        }
-    }
-}
-
-/// Checks the shape of the input before the attributes are read.
-fn check_shape(input: &syn::DeriveInput, kind: Kind) -> Result<(), darling::Error> {
-    let derive = kind.derive();
-    let shape_error = |span: Span, what: &str| {
-        Err(darling::Error::custom(format!(
-            "{derive} needs a struct with named fields, not {what}"
-        ))
-        .with_span(&span))
-    };
-    match &input.data {
-        syn::Data::Enum(data) => return shape_error(data.enum_token.span, "an enum"),
-        syn::Data::Union(data) => return shape_error(data.union_token.span, "a union"),
-        syn::Data::Struct(data) => match &data.fields {
-            syn::Fields::Named(_) => {}
-            syn::Fields::Unnamed(fields) => {
-                return shape_error(fields.span(), "a tuple struct");
-            }
-            syn::Fields::Unit => return shape_error(input.ident.span(), "a unit struct"),
-        },
-    }
-    if let Some(param) = input.generics.params.first() {
-        let what = match param {
-            syn::GenericParam::Lifetime(_) => "lifetime parameters",
-            syn::GenericParam::Type(_) => "type parameters",
-            syn::GenericParam::Const(_) => "const parameters",
-        };
-        return Err(darling::Error::custom(format!(
-            "{derive} does not support {what}: an entity owns its data; remove them"
-        ))
-        .with_span(&input.generics));
-    }
-    Ok(())
-}
-
 /// Reads and validates the entity. `embeds` holds the columns of each embedded field, in
 /// declaration order, as their `Embeddable` derives reported them.
 pub(crate) fn parse(
@@ -238,7 +157,6 @@ pub(crate) fn parse(
 ) -> Result<Entity, darling::Error> {
     check_shape(input, kind)?;
     let attrs = EntityAttrs::from_derive_input(input)?;
-    let mut embeds = embeds.iter();
     let mut errors = darling::Error::accumulator();
     if kind == Kind::Embeddable {
         check_embeddable_attributes(&attrs, &mut errors);
@@ -264,242 +182,31 @@ pub(crate) fn parse(
     let mut skipped = Vec::new();
     let mut single_unique = Vec::new();
     let mut single_index = Vec::new();
-    for field in field_attrs {
-        let FieldAttrs {
-            ident,
-            vis,
-            ty,
-            attrs: docs,
-            id,
-            generated,
-            unique,
-            index,
-            skip,
-            column,
-            json,
-            sensitive,
-            embed,
-            prefix,
-            with,
-            domain_field,
-            domain_with,
-        } = field;
-        if attrs.domain.is_none() {
-            let stray = domain_field
-                .as_ref()
-                .map(Spanned::span)
-                .or(domain_with.as_ref().map(Spanned::span));
-            if let Some(span) = stray {
-                errors.push(
-                    darling::Error::custom(
-                        "`domain_field` and `domain_with` need #[repo(domain = path::to::Type)] on the struct",
-                    )
-                    .with_span(&span),
-                );
-            }
-        }
-        let Some(ident) = ident else { continue };
-        let name = ident.unraw().to_string();
-        if skip.is_present() {
-            for (flag, word) in [
-                (&id, "id"),
-                (&generated, "generated"),
-                (&unique, "unique"),
-                (&index, "index"),
-                (&json, "json"),
-                (&sensitive, "sensitive"),
-                (&embed, "embed"),
-            ] {
-                if flag.is_present() {
-                    errors.push(
-                        darling::Error::custom(format!(
-                            "`{word}` has no effect on a skipped field: remove `skip` or `{word}`"
-                        ))
-                        .with_span(&flag.span()),
-                    );
+    {
+        let mut ctx = field::FieldContext {
+            errors: &mut errors,
+            embeds: embeds.iter(),
+            has_domain: attrs.domain.is_some(),
+        };
+        for field in field_attrs {
+            match field::parse_field(field, &mut ctx) {
+                Some(field::Parsed::Field {
+                    field,
+                    unique,
+                    index,
+                }) => {
+                    if let Some(span) = unique {
+                        single_unique.push((fields.len(), span));
+                    }
+                    if index {
+                        single_index.push(fields.len());
+                    }
+                    fields.push(*field);
                 }
-            }
-            if let Some(column) = &column {
-                errors.push(
-                    darling::Error::custom(
-                        "a skipped field has no column: remove `skip` or `column`",
-                    )
-                    .with_span(&column.span()),
-                );
-            }
-            if let Some(with) = &with {
-                errors.push(
-                    darling::Error::custom(
-                        "a skipped field has no column to convert: remove `skip` or `with`",
-                    )
-                    .with_span(with),
-                );
-            }
-            skipped.push(Skipped { ident, ty });
-            continue;
-        }
-        let (column_name, column_span) = match &column {
-            Some(column) => (column.as_str().to_owned(), column.span()),
-            None => (name.clone(), ident.span()),
-        };
-        if !check_identifier(&column_name, "column name", column_span, &mut errors) {
-            continue;
-        }
-        let (scalar, nullable) = column_type(&ty);
-        let mapping = match (json.is_present(), with) {
-            (true, Some(with)) => {
-                errors.push(
-                    darling::Error::custom(
-                        "a field is stored either as JSON or through `with`: remove one",
-                    )
-                    .with_span(&with),
-                );
-                Mapping::Json
-            }
-            (true, None) => Mapping::Json,
-            (false, Some(with)) => Mapping::With(with),
-            (false, None) => Mapping::Value,
-        };
-        if id.is_present() && json.is_present() {
-            errors.push(
-                darling::Error::custom(format!(
-                    "key field `{name}` cannot be stored as JSON: JSON does not compare as a key"
-                ))
-                .with_span(&json.span()),
-            );
-        }
-        if id.is_present() && nullable {
-            errors.push(
-                darling::Error::custom(format!(
-                    "key field `{name}` cannot be an Option: a key is never NULL"
-                ))
-                .with_span(&ty),
-            );
-        }
-        if id.is_present() && scalar.is_float() {
-            errors.push(
-                darling::Error::custom(format!(
-                    "key field `{name}` cannot be a float: floats do not compare exactly; use an integer or a String"
-                ))
-                .with_span(&ty),
-            );
-        }
-        if generated.is_present() {
-            if !id.is_present() {
-                errors.push(
-                    darling::Error::custom(
-                        "`generated` marks a database-assigned key: add `id` to this field, or remove `generated`",
-                    )
-                    .with_span(&generated.span()),
-                );
-            } else if !scalar.is_integer() || nullable {
-                errors.push(
-                    darling::Error::custom(format!(
-                        "`generated` needs an integer key (i16, i32 or i64), but `{name}` is `{}`",
-                        type_text(&ty)
-                    ))
-                    .with_span(&generated.span()),
-                );
+                Some(field::Parsed::Skipped(field)) => skipped.push(*field),
+                None => {}
             }
         }
-        if unique.is_present() {
-            if id.is_present() {
-                errors.push(
-                    darling::Error::custom("a key field is already unique: remove `unique`")
-                        .with_span(&unique.span()),
-                );
-            } else {
-                single_unique.push((fields.len(), unique.span()));
-            }
-        }
-        if index.is_present() {
-            single_index.push(fields.len());
-        }
-        let (columns, embed) = if embed.is_present() {
-            for (conflict, word) in [
-                (id.is_present(), "id"),
-                (generated.is_present(), "generated"),
-                (unique.is_present(), "unique"),
-                (index.is_present(), "index"),
-                (!matches!(mapping, Mapping::Value), "json` or `with"),
-                (column.is_some(), "column"),
-                (sensitive.is_present(), "sensitive"),
-            ] {
-                if conflict {
-                    errors.push(
-                        darling::Error::custom(format!(
-                            "`{word}` cannot be combined with `embed`: an embedded value spans several columns"
-                        ))
-                        .with_span(&embed.span()),
-                    );
-                }
-            }
-            let prefix = prefix.map_or_else(|| format!("{name}_"), |prefix| prefix.to_string());
-            let leaves = embeds.next().cloned().unwrap_or_default();
-            let columns = leaves
-                .iter()
-                .map(|leaf| ColumnDef {
-                    name: format!("{prefix}{}", leaf.column),
-                    path: format!("{name}_{}", leaf.path.replace('.', "_")),
-                    field: format!("{name}.{}", leaf.path),
-                })
-                .collect::<Vec<_>>();
-            for column in &columns {
-                check_identifier(
-                    &column.name,
-                    "embedded column name",
-                    embed.span(),
-                    &mut errors,
-                );
-            }
-            let optional = option_inner(&ty).is_some();
-            let inner = option_inner(&ty).unwrap_or(&ty).clone();
-            (
-                columns,
-                Some(Embed {
-                    ty: inner,
-                    optional,
-                }),
-            )
-        } else {
-            if let Some(prefix) = &prefix {
-                errors.push(
-                    darling::Error::custom(
-                        "`prefix` names embedded columns: add `embed` or remove it",
-                    )
-                    .with_span(&prefix.span()),
-                );
-            }
-            let column = ColumnDef {
-                name: column_name.clone(),
-                path: name.clone(),
-                field: name.clone(),
-            };
-            (vec![column], None)
-        };
-        let domain_field = domain_field.unwrap_or_else(|| ident.clone());
-        fields.push(Field {
-            ident,
-            vis,
-            ty,
-            docs,
-            name,
-            column: column_name,
-            columns,
-            embed,
-            scalar,
-            nullable,
-            mapping,
-            sensitive: sensitive.is_present(),
-            domain_field,
-            domain_with,
-            id: id.is_present(),
-            generated: generated.is_present()
-                && id.is_present()
-                && scalar.is_integer()
-                && !nullable,
-            generated_flag: generated,
-        });
     }
 
     // Duplicate columns after renaming, and variants of the column enum.

@@ -1,0 +1,158 @@
+//! [`Statement`]: a statement's text for one dialect and its values, bound as generated code
+//! asks; a value that cannot be encoded or converted fails the statement before it is sent.
+
+use crate::dialect::Dialect;
+use crate::error::{NO_ENTITY, RepoError};
+use crate::schema::Table;
+use crate::value::{Encodable, PgArrayElement, ServerEncode};
+
+/// A statement being built: its text for the executor's dialect and the values bound so far.
+pub struct Statement {
+    /// What the statement does, for tracing: `get`, `insert_many`, `find_by_email`, ...
+    pub(crate) operation: &'static str,
+    pub(crate) inner: Query,
+    /// The first value that failed to encode; reported when the statement runs.
+    encode_error: Option<String>,
+    /// The first field whose conversion to its column failed; reported when the statement runs.
+    conversion_error: Option<RepoError>,
+}
+
+pub(crate) enum Query {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::query::Query<'static, sqlx::Sqlite, sqlx::sqlite::SqliteArguments>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
+    /// The dialect's backend is not compiled in; running the statement reports it.
+    #[allow(dead_code)]
+    Unavailable(Dialect),
+}
+
+impl Statement {
+    pub(crate) fn new(dialect: Dialect, operation: &'static str, sql: sqlx::SqlStr) -> Statement {
+        let inner = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => Query::Sqlite(sqlx::query(sql)),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Query::Postgres(sqlx::query(sql)),
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => Query::MySql(sqlx::query(sql)),
+            #[allow(unreachable_patterns)]
+            _ => Query::Unavailable(dialect),
+        };
+        Statement {
+            operation,
+            inner,
+            encode_error: None,
+            conversion_error: None,
+        }
+    }
+
+    /// Binds the next parameter.
+    #[inline]
+    pub fn bind<'q, T: Encodable<'q>>(&mut self, value: T) {
+        let result = match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(query) => query.try_bind(value),
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(value),
+            #[cfg(feature = "mysql")]
+            Query::MySql(query) => query.try_bind(value),
+            Query::Unavailable(_) => Ok(()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Binds one column of a batch as a PostgreSQL array (for `UNNEST`). Other backends have no
+    /// arrays: binding one there makes the statement fail with `InvalidInput` when it runs.
+    pub fn bind_array<'q, T: PgArrayElement<'q>>(&mut self, values: Vec<T>) {
+        #[cfg(not(feature = "postgres"))]
+        let _ = values;
+        let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(values),
+            _ => Err("arrays can only be bound on PostgreSQL".into()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Binds a value the servers take natively and SQLite as its text (decimals).
+    #[doc(hidden)]
+    pub fn bind_text_on_sqlite<'q, T: ServerEncode<'q> + std::fmt::Display>(&mut self, value: T) {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(_) => self.bind(value.to_string()),
+            _ => self.bind_on_server(value),
+        }
+    }
+
+    /// Binds a `NULL` typed as `T` on the servers and as text on SQLite.
+    #[doc(hidden)]
+    pub fn bind_null_text_on_sqlite<T: ServerEncode<'static> + 'static>(&mut self) {
+        match &mut self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(_) => self.bind(None::<String>),
+            _ => self.bind_on_server(None::<T>),
+        }
+    }
+
+    fn bind_on_server<'q, T: ServerEncode<'q>>(&mut self, value: T) {
+        #[cfg(not(any(feature = "postgres", feature = "mysql")))]
+        let _ = value;
+        let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
+            #[cfg(feature = "postgres")]
+            Query::Postgres(query) => query.try_bind(value),
+            #[cfg(feature = "mysql")]
+            Query::MySql(query) => query.try_bind(value),
+            _ => Ok(()),
+        };
+        if let Err(error) = result {
+            self.encode_error.get_or_insert_with(|| error.to_string());
+        }
+    }
+
+    /// Whether the statement is for MySQL/MariaDB, where some values bind differently.
+    #[doc(hidden)]
+    pub fn is_mysql(&self) -> bool {
+        #[cfg(feature = "mysql")]
+        if let Query::MySql(_) = self.inner {
+            return true;
+        }
+        false
+    }
+
+    /// Makes the statement fail with `error` when it runs, before anything is sent: a field's
+    /// conversion to its column failed while binding.
+    #[doc(hidden)]
+    pub fn fail(&mut self, error: RepoError) {
+        self.conversion_error.get_or_insert(error);
+    }
+
+    pub(crate) fn check(&mut self, table: &'static Table) -> Result<(), RepoError> {
+        if let Some(error) = self.conversion_error.take() {
+            // Values do not know their entity; the statement does.
+            return Err(match error {
+                RepoError::InvalidInput { entity, message } if entity == NO_ENTITY => {
+                    RepoError::InvalidInput {
+                        entity: table.entity,
+                        message,
+                    }
+                }
+                other => other,
+            });
+        }
+        match &self.encode_error {
+            // The encoder's message describes the type, not the value.
+            Some(message) => Err(RepoError::invalid_input(
+                table.entity,
+                format!("a parameter could not be encoded: {message}"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
