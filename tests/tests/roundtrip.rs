@@ -12,6 +12,7 @@ use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use repo_runtime::chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use repo_runtime::prelude::*;
 use repo_runtime::rust_decimal::Decimal;
+use repo_runtime::time;
 use repo_runtime::uuid::Uuid;
 use repo_tests::{Backend, TestDb};
 
@@ -35,6 +36,9 @@ struct Sample {
     instant: DateTime<Utc>,
     local: NaiveDateTime,
     date: NaiveDate,
+    time_local: time::PrimitiveDateTime,
+    time_date: time::Date,
+    time_of_day: time::Time,
 }
 
 fn edge_or_any<T: std::fmt::Debug + Clone + 'static>(
@@ -111,11 +115,12 @@ fn sample() -> impl Strategy<Value = Sample> {
         instant(),
         instant().prop_map(|instant| instant.naive_utc()),
         instant().prop_map(|instant| instant.date_naive()),
+        instant().prop_map(|instant| to_time(instant.naive_utc())),
     );
     (numbers, rest).prop_map(
         |(
             (small, medium, large, single, double, flag),
-            (text, maybe_text, bytes, decimal, uuid, instant, local, date),
+            (text, maybe_text, bytes, decimal, uuid, instant, local, date, time_local),
         )| Sample {
             id: 0,
             small,
@@ -132,8 +137,26 @@ fn sample() -> impl Strategy<Value = Sample> {
             instant,
             local,
             date,
+            time_date: time_local.date(),
+            time_of_day: time_local.time(),
+            time_local,
         },
     )
+}
+
+/// The same date and time in the `time` crate.
+fn to_time(local: NaiveDateTime) -> time::PrimitiveDateTime {
+    use repo_runtime::chrono::{Datelike, Timelike};
+    let month = time::Month::try_from(local.month() as u8).unwrap();
+    let date = time::Date::from_calendar_date(local.year(), month, local.day() as u8).unwrap();
+    let clock = time::Time::from_hms_micro(
+        local.hour() as u8,
+        local.minute() as u8,
+        local.second() as u8,
+        local.nanosecond() / 1_000,
+    )
+    .unwrap();
+    time::PrimitiveDateTime::new(date, clock)
 }
 
 fn plain_sample() -> Sample {
@@ -154,6 +177,9 @@ fn plain_sample() -> Sample {
         instant,
         local: instant.naive_utc(),
         date: instant.date_naive(),
+        time_local: to_time(instant.naive_utc()),
+        time_date: to_time(instant.naive_utc()).date(),
+        time_of_day: to_time(instant.naive_utc()).time(),
     }
 }
 
