@@ -41,6 +41,21 @@ pub mod model {
         }
     }
 
+    /// A postal address: a value object of the domain.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct PostalAddress {
+        pub lines: Vec<String>,
+        pub country: String,
+    }
+
+    /// A supplier, located at an address.
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Supplier {
+        pub id: i64,
+        pub name: String,
+        pub address: PostalAddress,
+    }
+
     /// A pricing tier; `Legacy` customers can no longer be written.
     #[derive(Debug, Clone, Copy, PartialEq, Eq)]
     pub enum Tier {
@@ -99,6 +114,98 @@ pub struct CustomerRecord {
     #[repo(index, domain_with = tier_text)]
     pub tier: String,
     pub joined: DateTime<Utc>,
+}
+
+/// The stored form of a postal address: at most two lines.
+#[derive(Debug, Clone, PartialEq, Embeddable)]
+pub struct AddressRecord {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub country: String,
+}
+
+/// Addresses with more than two lines cannot be stored.
+pub mod postal {
+    use super::AddressRecord;
+    use super::model::PostalAddress;
+
+    pub fn to_domain(record: AddressRecord) -> Result<PostalAddress, std::convert::Infallible> {
+        let mut lines = vec![record.line1];
+        lines.extend(record.line2);
+        Ok(PostalAddress {
+            lines,
+            country: record.country,
+        })
+    }
+
+    pub fn from_domain(address: &PostalAddress) -> Result<AddressRecord, String> {
+        match address.lines.as_slice() {
+            [line1] => Ok(AddressRecord {
+                line1: line1.clone(),
+                line2: None,
+                country: address.country.clone(),
+            }),
+            [line1, line2] => Ok(AddressRecord {
+                line1: line1.clone(),
+                line2: Some(line2.clone()),
+                country: address.country.clone(),
+            }),
+            lines => Err(format!("{} address lines do not fit in two", lines.len())),
+        }
+    }
+}
+
+/// The persistence record of [`model::Supplier`], its address embedded.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "suppliers", domain = model::Supplier)]
+pub struct SupplierRecord {
+    #[repo(id, generated)]
+    pub id: i64,
+    pub name: String,
+    #[repo(embed, domain_with = postal)]
+    pub address: AddressRecord,
+}
+
+pub async fn domain_value_objects_map_to_embedded_records(db: &Db) {
+    db.create_schema::<SupplierRecord>().await.unwrap();
+    let suppliers = SupplierRecord::repository(db);
+    let acme = suppliers
+        .insert(model::Supplier {
+            id: 0,
+            name: "Acme".into(),
+            address: model::PostalAddress {
+                lines: vec!["1 Road".into(), "Unit 4".into()],
+                country: "NZ".into(),
+            },
+        })
+        .await
+        .unwrap();
+    assert_eq!(suppliers.get(acme.id).await.unwrap(), acme);
+    assert!(
+        SupplierRecord::TABLE
+            .column("address_line2")
+            .unwrap()
+            .nullable
+    );
+    let error = suppliers
+        .update(&model::Supplier {
+            address: model::PostalAddress {
+                lines: vec!["a".into(), "b".into(), "c".into()],
+                country: "NZ".into(),
+            },
+            ..acme.clone()
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RepoError::InvalidInput { message, .. } if message.contains("field `address`")),
+        "{error:?}"
+    );
+    assert_eq!(
+        suppliers.get(acme.id).await.unwrap(),
+        acme,
+        "nothing was written"
+    );
 }
 
 fn customer(n: i64, tier: Tier) -> Customer {

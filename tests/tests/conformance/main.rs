@@ -40,6 +40,7 @@ macro_rules! conformance {
 }
 
 conformance!(
+    domain::domain_value_objects_map_to_embedded_records,
     embed::embedded_values_round_trip_flattened_into_prefixed_columns,
     sensitive::sensitive_values_stay_out_of_debug_and_errors,
     domain::repository_speaks_the_domain_type,
