@@ -41,6 +41,21 @@ pub trait ColumnValue: Sized + Send + Sync + 'static {
     /// Reads the value from column `index` (named `column`, for errors) of a row.
     fn decode<R: RowSource>(row: &R, index: usize, column: &'static str)
     -> Result<Self, RepoError>;
+
+    /// Reads a nullable column: `None` for `NULL`. Types sqlx decodes natively read the
+    /// `Option` in one step; the default looks at the value first.
+    #[inline]
+    fn decode_optional<R: RowSource>(
+        row: &R,
+        index: usize,
+        column: &'static str,
+    ) -> Result<Option<Self>, RepoError> {
+        if row.is_null(index, column)? {
+            Ok(None)
+        } else {
+            Self::decode(row, index, column).map(Some)
+        }
+    }
 }
 
 impl<T: ColumnValue> ColumnValue for Option<T> {
@@ -77,11 +92,7 @@ impl<T: ColumnValue> ColumnValue for Option<T> {
         index: usize,
         column: &'static str,
     ) -> Result<Self, RepoError> {
-        if row.is_null(index, column)? {
-            Ok(None)
-        } else {
-            T::decode(row, index, column).map(Some)
-        }
+        T::decode_optional(row, index, column)
     }
 }
 
@@ -116,6 +127,15 @@ macro_rules! native {
                 column: &'static str,
             ) -> Result<Self, RepoError> {
                 row.get::<$ty>(index, column)
+            }
+
+            #[inline]
+            fn decode_optional<R: RowSource>(
+                row: &R,
+                index: usize,
+                column: &'static str,
+            ) -> Result<Option<Self>, RepoError> {
+                row.get::<Option<$ty>>(index, column)
             }
         }
     )*};
@@ -185,6 +205,15 @@ macro_rules! instant {
             ) -> Result<Self, RepoError> {
                 row.get::<$ty>(index, column)
             }
+
+            #[inline]
+            fn decode_optional<R: RowSource>(
+                row: &R,
+                index: usize,
+                column: &'static str,
+            ) -> Result<Option<Self>, RepoError> {
+                row.get::<Option<$ty>>(index, column)
+            }
         }
     )*};
 }
@@ -242,6 +271,15 @@ macro_rules! finite_float {
                 column: &'static str,
             ) -> Result<Self, RepoError> {
                 row.get::<$ty>(index, column)
+            }
+
+            #[inline]
+            fn decode_optional<R: RowSource>(
+                row: &R,
+                index: usize,
+                column: &'static str,
+            ) -> Result<Option<Self>, RepoError> {
+                row.get::<Option<$ty>>(index, column)
             }
         }
     )*};
