@@ -76,6 +76,8 @@ mod error;
 mod executor;
 mod list;
 mod metrics;
+#[cfg(feature = "migrate")]
+pub mod migrate;
 mod operations;
 mod retry;
 mod schema;

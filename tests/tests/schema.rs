@@ -82,3 +82,46 @@ fn drop_statement_is_quoted_per_dialect() {
         ]
     );
 }
+
+#[test]
+fn schema_snapshot_is_stable_json_that_reads_back_unchanged() {
+    use repo_runtime::migrate::{Schema, Snapshot};
+    let schema = Schema::new()
+        .entity::<User>()
+        .entity::<Membership>()
+        .entity::<Account>()
+        .entity::<User>();
+    assert_eq!(
+        schema.tables().len(),
+        3,
+        "an entity registered twice is kept once"
+    );
+    let snapshot = schema.snapshot().unwrap();
+    let json = snapshot.to_json();
+    insta::assert_snapshot!("schema_snapshot", json);
+    assert_eq!(Snapshot::from_json(&json).unwrap(), snapshot);
+    // Registration order does not change the file.
+    let reordered = Schema::new()
+        .entity::<Account>()
+        .entity::<Membership>()
+        .entity::<User>();
+    assert_eq!(reordered.snapshot().unwrap().to_json(), json);
+}
+
+#[test]
+fn schema_snapshot_refuses_two_definitions_of_one_table_and_newer_formats() {
+    use repo_runtime::RepoError;
+    use repo_runtime::migrate::{Schema, Snapshot};
+    let error = Schema::new()
+        .entity::<mapping::StatusText>()
+        .entity::<mapping::StatusRead>()
+        .snapshot()
+        .unwrap_err();
+    assert!(
+        matches!(&error, RepoError::Config { message } if message.contains("`statuses`")),
+        "{error:?}"
+    );
+    let error = Snapshot::from_json(r#"{"format": 99, "tables": {}}"#).unwrap_err();
+    assert!(matches!(error, RepoError::Config { .. }), "{error:?}");
+    assert!(Snapshot::from_json("not json").is_err());
+}
