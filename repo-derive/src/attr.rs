@@ -23,6 +23,8 @@ pub(crate) struct EntityAttrs {
     pub index: Vec<SpannedValue<PathList>>,
     /// `domain = path::to::Type`: the domain type the repository speaks.
     pub domain: Option<syn::Path>,
+    /// `renamed_from = "old"`: the table's previous name, for migrations.
+    pub renamed_from: Option<SpannedValue<String>>,
 }
 
 /// `#[repo(...)]` on a field.
@@ -59,4 +61,12 @@ pub(crate) struct FieldAttrs {
     pub domain_field: Option<syn::Ident>,
     /// `domain_with = module`: converted through `module::to_domain` / `module::from_domain`.
     pub domain_with: Option<syn::Path>,
+    /// `default = literal`: the column's `DEFAULT`.
+    pub default: Option<syn::Lit>,
+    /// `renamed_from = "old"`: the column's previous name, for migrations.
+    pub renamed_from: Option<SpannedValue<String>>,
+    /// `references = Entity`: a foreign key to that entity's primary key.
+    pub references: Option<syn::Path>,
+    /// `on_delete = "cascade"`: the foreign key's action.
+    pub on_delete: Option<SpannedValue<String>>,
 }

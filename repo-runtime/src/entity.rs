@@ -19,6 +19,11 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
 
     /// The Rust name of the entity, used in error messages.
     const NAME: &'static str;
+    /// The table's name. Apart from [`Entity::TABLE`] so that entities can refer to each
+    /// other (and to themselves) in foreign keys.
+    const TABLE_NAME: &'static str;
+    /// The primary key's columns, in order; apart from `TABLE` for the same reason.
+    const KEY_COLUMNS: &'static [&'static str];
     /// The table definition.
     const TABLE: &'static Table;
     /// The entity's statements, rendered for every dialect at compile time.

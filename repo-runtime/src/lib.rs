@@ -102,7 +102,10 @@ pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
-pub use schema::{Column, ColumnType, Constraint, Index, Table};
+pub use schema::{
+    Column, ColumnDefault, ColumnKind, ColumnSnapshot, ColumnType, Constraint, DefaultValue,
+    ForeignKey, ForeignKeySnapshot, Index, OnDelete, Table, TableSnapshot,
+};
 #[cfg(feature = "json")]
 pub use serde_json;
 /// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and

@@ -205,8 +205,12 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
     let field_checks = row::field_checks(entity);
+    let reference_checks = super::schema::reference_checks(entity);
+    let table_name = &entity.table;
+    let key_column_names = entity.key_fields().map(|field| &field.column);
     quote! {
         #field_checks
+        #reference_checks
 
         #[automatically_derived]
         impl #krate::Entity for #ident {
@@ -215,6 +219,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             type Column = #column;
 
             const NAME: &'static str = #name;
+            const TABLE_NAME: &'static str = #table_name;
+            const KEY_COLUMNS: &'static [&'static str] = &[#(#key_column_names),*];
             const TABLE: &'static #krate::Table = &#table;
             const SQL: &'static #krate::__private::EntitySql = &#krate::__private::EntitySql {
                 select: #select,

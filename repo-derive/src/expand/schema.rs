@@ -1,9 +1,10 @@
 //! The table definition constant: columns, types, primary key, unique keys, indexes.
 
 use proc_macro2::TokenStream;
-use quote::quote;
+use quote::{quote, quote_spanned};
+use syn::spanned::Spanned;
 
-use crate::model::{Entity, KeyDef, Mapping};
+use crate::model::{DefaultLit, Entity, KeyDef, Mapping, option_inner};
 
 pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
@@ -11,6 +12,19 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let name = entity.ident.to_string().trim_start_matches("r#").to_owned();
     let columns = entity.fields.iter().flat_map(|field| {
         let (generated, sensitive, ty) = (field.generated, field.sensitive, &field.ty);
+        let default = match &field.default {
+            Some(DefaultLit::Number(number)) => {
+                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Number(#number)) }
+            }
+            Some(DefaultLit::Boolean(value)) => {
+                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Boolean(#value)) }
+            }
+            Some(DefaultLit::Text(text)) => {
+                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Text(#text)) }
+            }
+            None => quote! { ::core::option::Option::None },
+        };
+        let renamed_from = optional_str(field.renamed_from.as_deref());
         field.columns.iter().enumerate().map(move |(i, column)| {
             let (name, field_name) = (&column.name, &column.field);
             let (column_type, nullable, sensitive) = match (&field.embed, &field.mapping) {
@@ -50,6 +64,8 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                     nullable: #nullable,
                     generated: #generated,
                     sensitive: #sensitive,
+                    default: #default,
+                    renamed_from: #renamed_from,
                 }
             }
         })
@@ -78,6 +94,25 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
         let columns = fields.iter().map(|&i| &entity.fields[i].column);
         quote! { #krate::Index { name: #name, columns: &[#(#columns),*] } }
     });
+    let foreign_keys = entity.foreign_keys.iter().map(|(name, position)| {
+        let field = &entity.fields[*position];
+        let column = &field.column;
+        let Some(reference) = &field.references else {
+            return TokenStream::new();
+        };
+        let target = &reference.entity;
+        let on_delete = syn::Ident::new(reference.on_delete, proc_macro2::Span::call_site());
+        quote! {
+            #krate::ForeignKey {
+                name: #name,
+                columns: &[#column],
+                table: <#target as #krate::Entity>::TABLE_NAME,
+                references: <#target as #krate::Entity>::KEY_COLUMNS,
+                on_delete: #krate::OnDelete::#on_delete,
+            }
+        }
+    });
+    let renamed_from = optional_str(entity.renamed_from.as_deref());
     quote! {
         #krate::Table {
             name: #table,
@@ -86,6 +121,30 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
             primary_key: #primary_key,
             unique: &[#(#unique),*],
             indexes: &[#(#indexes),*],
+            foreign_keys: &[#(#foreign_keys),*],
+            renamed_from: #renamed_from,
         }
     }
+}
+
+fn optional_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => quote! { ::core::option::Option::Some(#value) },
+        None => quote! { ::core::option::Option::None },
+    }
+}
+
+/// For each foreign key, a check that the field holds the referenced entity's key type; the
+/// compiler's type mismatch points at `references = ...`.
+pub(super) fn reference_checks(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let checks = entity.fields.iter().filter_map(|field| {
+        let reference = field.references.as_ref()?;
+        let target = &reference.entity;
+        let ty = option_inner(&field.ty).unwrap_or(&field.ty);
+        Some(quote_spanned! {target.span()=>
+            const _: fn(<#target as #krate::Entity>::Id) -> #ty = |__repo_key| __repo_key;
+        })
+    });
+    quote! { #(#checks)* }
 }

@@ -5,10 +5,11 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
+use super::schema_attrs::{self, FieldShape, SchemaAttrs};
 use super::{ColumnDef, Embed, Field, LeafDef, Mapping, Skipped};
 use crate::attr::FieldAttrs;
 use crate::names::check_identifier;
-use crate::types::{column_type, option_inner, type_text};
+use crate::types::{Scalar, column_type, option_inner, type_text};
 
 /// What the fields share while they are read one by one.
 pub(super) struct FieldContext<'a> {
@@ -51,7 +52,17 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         with,
         domain_field,
         domain_with,
+        default,
+        renamed_from,
+        references,
+        on_delete,
     } = field;
+    let schema_attrs = SchemaAttrs {
+        default,
+        renamed_from,
+        references,
+        on_delete,
+    };
     if !ctx.has_domain {
         let stray = domain_field
             .as_ref()
@@ -101,6 +112,13 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
                 .with_span(with),
             );
         }
+        let shape = FieldShape {
+            column: &name,
+            scalar: Scalar::Other,
+            nullable: true,
+            special: Some("skip"),
+        };
+        schema_attrs::check(schema_attrs, &shape, ctx.errors);
         return Some(Parsed::Skipped(Box::new(Skipped { ident, ty })));
     }
     let (column_name, column_span) = match &column {
@@ -240,6 +258,24 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         };
         (vec![column], None)
     };
+    let special = if embed.is_some() {
+        Some("embed")
+    } else if generated.is_present() {
+        Some("generated")
+    } else {
+        match mapping {
+            Mapping::Json => Some("json"),
+            Mapping::With(_) => Some("with"),
+            Mapping::Value => None,
+        }
+    };
+    let shape = FieldShape {
+        column: &column_name,
+        scalar,
+        nullable,
+        special,
+    };
+    let schema = schema_attrs::check(schema_attrs, &shape, ctx.errors);
     let domain_field = domain_field.unwrap_or_else(|| ident.clone());
     Some(Parsed::Field {
         unique: unique_span,
@@ -265,6 +301,9 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
                 && scalar.is_integer()
                 && !nullable,
             generated_flag: generated,
+            default: schema.default,
+            renamed_from: schema.renamed_from,
+            references: schema.references,
         }),
     })
 }

@@ -2,8 +2,10 @@
 //! the span of the offending token, so the user sees all mistakes at once.
 
 mod field;
+mod schema_attrs;
 mod shape;
 
+pub(crate) use schema_attrs::{DefaultLit, Reference};
 pub(crate) use shape::Kind;
 use shape::{check_embeddable_attributes, check_shape};
 
@@ -84,6 +86,12 @@ pub(crate) struct Field {
     /// A valid `generated` key (the flag is kept for error spans).
     pub generated: bool,
     pub generated_flag: darling::util::Flag,
+    /// `default = literal`.
+    pub default: Option<DefaultLit>,
+    /// `renamed_from = "old"`.
+    pub renamed_from: Option<String>,
+    /// `references = Entity`.
+    pub references: Option<Reference>,
 }
 
 /// A field marked `skip`.
@@ -112,6 +120,10 @@ pub(crate) struct Entity {
     pub indexes: Vec<KeyDef>,
     /// `domain = path`: the domain type the repository speaks.
     pub domain: Option<syn::Path>,
+    /// `renamed_from = "old"`: the table's previous name.
+    pub renamed_from: Option<String>,
+    /// Foreign keys: the constraint's name and the field's position.
+    pub foreign_keys: Vec<(String, usize)>,
 }
 
 impl Entity {
@@ -406,6 +418,34 @@ pub(crate) fn parse(
             });
         }
     }
+    let mut foreign_keys = Vec::new();
+    for (position, field) in fields.iter().enumerate() {
+        if let Some(reference) = &field.references {
+            let name = format!("{table}_{}_fkey", field.column);
+            if names_valid {
+                check_identifier(
+                    &name,
+                    "generated foreign key name",
+                    syn::spanned::Spanned::span(&reference.entity),
+                    &mut errors,
+                );
+            }
+            foreign_keys.push((name, position));
+        }
+    }
+    let renamed_from = attrs.renamed_from.as_ref().and_then(|old| {
+        if old.as_str() == table {
+            errors.push(
+                darling::Error::custom(format!(
+                    "`renamed_from` names the table's current name `{table}`: give the previous one"
+                ))
+                .with_span(&old.span()),
+            );
+            return None;
+        }
+        check_identifier(old, "previous table name", old.span(), &mut errors)
+            .then(|| old.to_string())
+    });
     let primary_key_name = format!("{table}_pkey");
     if names_valid && kind == Kind::Entity {
         check_identifier(
@@ -429,5 +469,7 @@ pub(crate) fn parse(
         unique,
         indexes,
         domain: attrs.domain,
+        renamed_from,
+        foreign_keys,
     })
 }

@@ -44,6 +44,9 @@ pub(super) fn check_embeddable_attributes(
     for list in attrs.unique.iter().chain(&attrs.index) {
         refuse(list.span(), "unique` or `index");
     }
+    if let Some(renamed) = &attrs.renamed_from {
+        refuse(renamed.span(), "renamed_from");
+    }
     if let darling::ast::Data::Struct(fields) = &attrs.data {
         for field in &fields.fields {
             for (flag, word) in [
@@ -55,6 +58,15 @@ pub(super) fn check_embeddable_attributes(
                 if flag.is_present() {
                     refuse(flag.span(), word);
                 }
+            }
+            if let Some(references) = &field.references {
+                refuse(references.span(), "references");
+            }
+            if let Some(default) = &field.default {
+                refuse(default.span(), "default");
+            }
+            if let Some(renamed) = &field.renamed_from {
+                refuse(renamed.span(), "renamed_from");
             }
         }
     }

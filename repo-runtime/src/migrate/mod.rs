@@ -5,7 +5,8 @@
 
 mod snapshot;
 
-pub use snapshot::{ColumnSnapshot, Snapshot, TableSnapshot};
+pub use crate::schema::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
+pub use snapshot::Snapshot;
 
 use crate::entity::Entity;
 use crate::error::RepoError;

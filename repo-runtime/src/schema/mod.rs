@@ -1,0 +1,221 @@
+//! Plain-data table definitions, produced by the derive as constants ([`Table`]), their owned
+//! form ([`TableSnapshot`], what migrations diff and store) and their DDL per dialect.
+
+mod ddl;
+mod owned;
+
+pub(crate) use ddl::{
+    column_definition, create_index, create_table, default_mismatch, drop_index,
+    foreign_key_clause, key_clause, push_column_list, sql_type,
+};
+pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
+
+use crate::dialect::Dialect;
+
+/// The abstract type of a column; each dialect renders its own SQL type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ColumnType {
+    /// `i16`.
+    SmallInt,
+    /// `i32`.
+    Integer,
+    /// `i64`.
+    BigInt,
+    /// `f32`.
+    Real,
+    /// `f64`.
+    Double,
+    /// `bool`.
+    Boolean,
+    /// `String`.
+    Text,
+    /// `Vec<u8>`.
+    Bytes,
+    /// An exact decimal (`rust_decimal::Decimal`): `NUMERIC`, `DECIMAL(65, 30)`, text on SQLite.
+    Decimal,
+    /// A UUID: `UUID` on PostgreSQL, 16 bytes elsewhere.
+    Uuid,
+    /// JSON: `JSONB` on PostgreSQL, `JSON` on MySQL/MariaDB, text on SQLite.
+    Json,
+    /// A calendar date.
+    Date,
+    /// A time of day, to the microsecond.
+    Time,
+    /// A date and time without zone, to the microsecond.
+    Timestamp,
+    /// An instant (UTC), to the microsecond: `TIMESTAMPTZ` on PostgreSQL, `DATETIME(6)` holding
+    /// UTC on MySQL/MariaDB.
+    TimestampTz,
+    /// Text restricted to these values by a `CHECK` constraint (`#[derive(DbEnum)]`).
+    Enum(&'static [&'static str]),
+}
+
+/// One column of a table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Column {
+    /// The column's name in the database.
+    pub name: &'static str,
+    /// The Rust field it maps to.
+    pub field: &'static str,
+    /// Its abstract type.
+    pub ty: ColumnType,
+    /// Whether it accepts `NULL` (the field is an `Option`).
+    pub nullable: bool,
+    /// Whether the database assigns it (an auto-increment / identity key).
+    pub generated: bool,
+    /// Whether its values are secret (`#[repo(sensitive)]`): redacted from `Debug` and errors.
+    pub sensitive: bool,
+    /// Its `DEFAULT` (`#[repo(default = ...)]`), for rows that exist when the column is added.
+    pub default: Option<ColumnDefault>,
+    /// Its previous name (`#[repo(renamed_from = "...")]`): a migration renames the column
+    /// instead of dropping it and adding a new one.
+    pub renamed_from: Option<&'static str>,
+}
+
+/// A column's `DEFAULT`, a literal checked by the derive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnDefault {
+    /// A number, as written: `0`, `-1`, `2.5`.
+    Number(&'static str),
+    /// `true` or `false`.
+    Boolean(bool),
+    /// A string, for text, enum, decimal, date and time columns.
+    Text(&'static str),
+}
+
+/// What a foreign key does when the referenced row is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(
+    feature = "migrate",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(rename_all = "snake_case")
+)]
+pub enum OnDelete {
+    /// The delete fails while rows refer to the row (the SQL default).
+    #[default]
+    NoAction,
+    /// Like `NoAction`, checked immediately even in a deferred transaction.
+    Restrict,
+    /// Referring rows are deleted too.
+    Cascade,
+    /// Referring rows get `NULL` (the column must be nullable).
+    SetNull,
+}
+
+impl OnDelete {
+    /// The SQL of the action.
+    pub const fn sql(self) -> &'static str {
+        match self {
+            OnDelete::NoAction => "NO ACTION",
+            OnDelete::Restrict => "RESTRICT",
+            OnDelete::Cascade => "CASCADE",
+            OnDelete::SetNull => "SET NULL",
+        }
+    }
+}
+
+/// A foreign key (`#[repo(references = Entity)]`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ForeignKey {
+    /// The constraint's name in the database.
+    pub name: &'static str,
+    /// The referring columns, in order.
+    pub columns: &'static [&'static str],
+    /// The referenced table.
+    pub table: &'static str,
+    /// The referenced columns (that table's primary key), in order.
+    pub references: &'static [&'static str],
+    /// What happens to referring rows when the referenced row is deleted.
+    pub on_delete: OnDelete,
+}
+
+/// A primary key or unique constraint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Constraint {
+    /// The constraint's name in the database.
+    pub name: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [&'static str],
+    /// The Rust fields it covers, comma-separated, for error messages.
+    pub fields: &'static str,
+}
+
+/// A non-unique index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Index {
+    /// The index's name in the database.
+    pub name: &'static str,
+    /// Its columns, in order.
+    pub columns: &'static [&'static str],
+}
+
+/// A table as the derive sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Table {
+    /// The table's name.
+    pub name: &'static str,
+    /// The Rust type it persists.
+    pub entity: &'static str,
+    /// Columns in declaration order.
+    pub columns: &'static [Column],
+    /// The primary key.
+    pub primary_key: Constraint,
+    /// Unique constraints other than the primary key.
+    pub unique: &'static [Constraint],
+    /// Non-unique indexes.
+    pub indexes: &'static [Index],
+    /// Foreign keys.
+    pub foreign_keys: &'static [ForeignKey],
+    /// Its previous name (`#[repo(renamed_from = "...")]`), for migrations.
+    pub renamed_from: Option<&'static str>,
+}
+
+impl Table {
+    /// The column called `name`.
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|column| column.name == name)
+    }
+
+    /// The primary key or unique constraint called `name` (MySQL calls every primary key
+    /// `PRIMARY`).
+    pub fn constraint(&self, name: &str) -> Option<&Constraint> {
+        if name == self.primary_key.name || name == "PRIMARY" {
+            return Some(&self.primary_key);
+        }
+        self.unique
+            .iter()
+            .find(|constraint| constraint.name == name)
+    }
+
+    /// The primary key or unique constraint over exactly `columns`, in any order.
+    pub fn constraint_on(&self, columns: &[&str]) -> Option<&Constraint> {
+        let same = |constraint: &&Constraint| {
+            constraint.columns.len() == columns.len()
+                && constraint
+                    .columns
+                    .iter()
+                    .all(|column| columns.contains(column))
+        };
+        std::iter::once(&self.primary_key)
+            .chain(self.unique)
+            .find(same)
+    }
+
+    /// The owned form of this table, as migrations store and compare it.
+    pub fn snapshot(&self) -> TableSnapshot {
+        TableSnapshot::from(self)
+    }
+
+    /// `CREATE TABLE IF NOT EXISTS` followed by one `CREATE INDEX IF NOT EXISTS` per index
+    /// (MySQL, which lacks the latter, declares its indexes inside the table).
+    pub fn create_statements(&self, dialect: Dialect) -> Vec<String> {
+        create_table(dialect, self.name, &self.snapshot(), true)
+    }
+
+    /// `DROP TABLE IF EXISTS`.
+    pub fn drop_statement(&self, dialect: Dialect) -> String {
+        let mut sql = String::from("DROP TABLE IF EXISTS ");
+        dialect.push_ident(&mut sql, self.name);
+        sql
+    }
+}
