@@ -112,6 +112,16 @@ pub enum RepoError {
         /// What is wrong.
         message: String,
     },
+    /// A migration could not be generated or applied: a change that needs a decision, a
+    /// changed checksum, a failed statement (kept as `source`), a partly applied migration.
+    #[error("migration error: {message}")]
+    Migration {
+        /// What went wrong, naming the migration.
+        message: String,
+        /// The failure of the statement that ran, if one did.
+        #[source]
+        source: Option<Box<RepoError>>,
+    },
     /// A transaction handle was used after its commit or rollback.
     #[error("the transaction is already finished")]
     TransactionFinished,
@@ -237,6 +247,7 @@ impl RepoError {
             RepoError::InvalidInput { .. } => "invalid_input",
             RepoError::Decode { .. } => "decode",
             RepoError::Config { .. } => "config",
+            RepoError::Migration { .. } => "migration",
             RepoError::TransactionFinished => "transaction_finished",
             RepoError::TransactionAborted => "transaction_aborted",
             RepoError::CommitUnknown { .. } => "commit_unknown",
@@ -257,6 +268,14 @@ impl RepoError {
     /// [`RepoError::NotFound`] for `entity`.
     pub fn not_found(entity: &'static str) -> RepoError {
         RepoError::NotFound { entity }
+    }
+
+    /// [`RepoError::Migration`] with `message` and no source.
+    pub fn migration(message: impl Into<String>) -> RepoError {
+        RepoError::Migration {
+            message: message.into(),
+            source: None,
+        }
     }
 
     /// [`RepoError::Config`] with `message`.

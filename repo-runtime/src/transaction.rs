@@ -404,6 +404,19 @@ impl Tx {
         self.scope.shared.state.lock().await
     }
 
+    /// Runs SQL text (one or more statements) in this transaction: for seed files, which are
+    /// SQL by definition.
+    #[cfg(feature = "migrate")]
+    pub(crate) async fn execute_script(&self, sql: &str) -> Result<(), RepoError> {
+        let mut state = self.lock().await;
+        if matches!(*state, TxState::Finished) {
+            return Err(RepoError::TransactionFinished);
+        }
+        control(&mut state, &[sql.to_owned()])
+            .await
+            .map_err(|error| RepoError::from_sqlx(error, None))
+    }
+
     /// The statement timeout in force inside this transaction.
     pub(crate) fn statement_timeout(&self) -> Option<Duration> {
         self.scope

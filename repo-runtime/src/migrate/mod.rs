@@ -1,13 +1,41 @@
-//! Migrations from the entities. This first part holds the schema registry and its snapshot:
-//! [`Schema`] gathers the table definitions the derive produced, and [`Snapshot`] is their
-//! plain, serializable form, stored beside the migrations so the next change can be diffed
-//! against it.
+//! Migrations from the entities: the schema registry and its snapshot, the diff against the
+//! last snapshot rendered as reviewable SQL per dialect, the runner, the drift check and
+//! seeding.
+//!
+//! The workflow:
+//! 1. [`Schema`] lists the entities: `Schema::new().entity::<User>().entity::<Order>()`.
+//! 2. [`generate`] compares it with `migrations/snapshot.json` and writes
+//!    `migrations/<dialect>/<version>_<name>.up.sql` and `.down.sql` for each dialect, in the
+//!    layout `sqlx migrate` reads, then the new snapshot. Renames come only from
+//!    `#[repo(renamed_from = "...")]`; changes that lose data or may fail on existing rows are
+//!    refused with what to do, unless [`GenerateOptions::allow_unsafe`] is set.
+//! 3. [`Migrator`] applies them (or reverts them) recording each in `_sqlx_migrations`, the
+//!    table `sqlx migrate` uses, one runner at a time.
+//! 4. [`check_drift`] compares the live database with the entities; [`assert_no_drift`] is
+//!    its test form.
+//! 5. [`Seeds`] loads idempotent seed data for the environment in `REPO_ENV`.
 
+mod conn;
+mod drift;
+mod files;
+mod plan;
+mod render;
+mod runner;
+mod seed;
 mod snapshot;
 
-pub use crate::schema::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
+pub use crate::schema::{
+    ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot,
+};
+pub use drift::{Difference, Drift, assert_no_drift, check_drift};
+pub use files::{GenerateOptions, Generated, generate};
+pub use runner::{
+    Applied, Migration, MigrationState, MigrationStatus, Migrations, Migrator, Progress,
+};
+pub use seed::{Seeds, SeedFuture, environment};
 pub use snapshot::Snapshot;
 
+use crate::dialect::Dialect;
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::schema::Table;
@@ -47,4 +75,98 @@ impl Schema {
     pub fn snapshot(&self) -> Result<Snapshot, RepoError> {
         Snapshot::of(&self.tables)
     }
+}
+
+/// The difference between two snapshots, ready to render as SQL for any dialect.
+#[derive(Debug, Clone)]
+pub struct Diff {
+    up: plan::Plan,
+    down: plan::Plan,
+    changes: Vec<String>,
+}
+
+impl Diff {
+    /// What turns `old` into `new`. Changes that lose data or may fail on existing rows (a
+    /// dropped table or column, a type change, a new `NOT NULL` column without a default, a
+    /// column becoming `NOT NULL`, a new primary key) are a [`RepoError::Migration`] listing
+    /// each with what to do, unless `allow_unsafe`.
+    pub fn between(old: &Snapshot, new: &Snapshot, allow_unsafe: bool) -> Result<Diff, RepoError> {
+        let invalid = plan::invalid_defaults(new);
+        if !invalid.is_empty() {
+            return Err(RepoError::migration(list(
+                "some defaults do not fit their columns:",
+                &invalid,
+            )));
+        }
+        let up = plan::plan(old, new);
+        let refusals = plan::refusals(&up);
+        if !refusals.is_empty() && !allow_unsafe {
+            return Err(RepoError::migration(list(
+                "these changes need a decision (or --allow-unsafe / GenerateOptions::allow_unsafe):",
+                &refusals,
+            )));
+        }
+        let down = plan::plan(&strip_hints(new), &reverse_hints(old, &up));
+        let changes = plan::summary(&up);
+        Ok(Diff { up, down, changes })
+    }
+
+    /// Whether there is nothing to migrate.
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    /// One line per change: `create table users`, `add column users.age`, ...
+    pub fn changes(&self) -> &[String] {
+        &self.changes
+    }
+
+    /// The statements that apply the change on `dialect`.
+    pub fn up(&self, dialect: Dialect) -> Vec<String> {
+        render::render(&self.up, dialect)
+    }
+
+    /// The statements that undo it.
+    pub fn down(&self, dialect: Dialect) -> Vec<String> {
+        render::render(&self.down, dialect)
+    }
+}
+
+fn list(title: &str, lines: &[String]) -> String {
+    let mut message = title.to_owned();
+    for line in lines {
+        message.push_str("\n  - ");
+        message.push_str(line);
+    }
+    message
+}
+
+fn strip_hints(snapshot: &Snapshot) -> Snapshot {
+    let mut snapshot = snapshot.clone();
+    for table in snapshot.tables.values_mut() {
+        table.renamed_from = None;
+        for column in &mut table.columns {
+            column.renamed_from = None;
+        }
+    }
+    snapshot
+}
+
+/// `old` with the hints that take the new names back to it.
+fn reverse_hints(old: &Snapshot, up: &plan::Plan) -> Snapshot {
+    let mut old = strip_hints(old);
+    for change in &up.alters {
+        let Some(table) = old.tables.get_mut(change.old_name()) else {
+            continue;
+        };
+        if change.old_name.is_some() {
+            table.renamed_from = Some(change.name.clone());
+        }
+        for (from, to) in &change.column_renames {
+            if let Some(column) = table.columns.iter_mut().find(|c| c.name == *from) {
+                column.renamed_from = Some(to.clone());
+            }
+        }
+    }
+    old
 }

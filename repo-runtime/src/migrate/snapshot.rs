@@ -43,6 +43,14 @@ impl Snapshot {
         Ok(snapshot)
     }
 
+    /// The snapshot of an empty database, before the first migration.
+    pub fn empty() -> Snapshot {
+        Snapshot {
+            format: FORMAT,
+            tables: BTreeMap::new(),
+        }
+    }
+
     /// Pretty JSON with a trailing newline, identical for identical schemas.
     pub fn to_json(&self) -> String {
         let mut json = serde_json::to_string_pretty(self).unwrap_or_default();

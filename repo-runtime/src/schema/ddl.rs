@@ -48,6 +48,15 @@ pub(crate) fn create_table(
             push_column_list(dialect, &mut part, columns);
             part
         }));
+        // An index of the foreign key's name, so that MySQL does not create one of its own
+        // (which it may later drop silently).
+        parts.extend(table.foreign_keys.iter().map(|(key, foreign)| {
+            let mut part = String::from("INDEX ");
+            dialect.push_ident(&mut part, key);
+            part.push(' ');
+            push_column_list(dialect, &mut part, &foreign.columns);
+            part
+        }));
     }
     parts.extend(
         table
@@ -98,6 +107,7 @@ pub(crate) fn create_index(
 }
 
 /// `DROP INDEX`; MySQL names the table too.
+#[cfg(feature = "migrate")]
 pub(crate) fn drop_index(dialect: Dialect, table: &str, index: &str) -> String {
     let mut sql = String::from("DROP INDEX ");
     dialect.push_ident(&mut sql, index);
@@ -159,7 +169,7 @@ pub(crate) fn column_definition(
 /// Appends a literal written in the entity's attributes (never a runtime value): numbers were
 /// checked by the derive, strings are quoted with every quote doubled (and, on MySQL, every
 /// backslash).
-fn push_literal(dialect: Dialect, sql: &mut String, value: &DefaultValue) {
+pub(crate) fn push_literal(dialect: Dialect, sql: &mut String, value: &DefaultValue) {
     match value {
         DefaultValue::Number(number) => {
             let valid = number
@@ -187,6 +197,7 @@ fn push_literal(dialect: Dialect, sql: &mut String, value: &DefaultValue) {
 }
 
 /// Why `default` cannot be the `DEFAULT` of a column of `kind`, if it cannot.
+#[cfg(feature = "migrate")]
 pub(crate) fn default_mismatch(kind: &ColumnKind, default: &DefaultValue) -> Option<String> {
     use ColumnKind::*;
     let fits = match (kind, default) {

@@ -229,13 +229,4 @@ impl TableSnapshot {
             || self.indexes.values().any(listed)
             || self.foreign_keys.values().any(|key| listed(&key.columns))
     }
-
-    /// Whether MySQL has an index starting with `column` other than the foreign key's own
-    /// (when it has none, adding the foreign key creates one under the constraint's name).
-    pub(crate) fn has_index_led_by(&self, column: &str) -> bool {
-        let leads = |columns: &Vec<String>| columns.first().is_some_and(|c| c == column);
-        leads(&self.primary_key.1)
-            || self.unique.values().any(leads)
-            || self.indexes.values().any(leads)
-    }
 }

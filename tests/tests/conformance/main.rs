@@ -11,6 +11,7 @@ mod embed;
 mod entities;
 mod errors;
 mod mapping;
+mod migrations;
 mod sensitive;
 mod transactions;
 mod values;
@@ -40,6 +41,12 @@ macro_rules! conformance {
 }
 
 conformance!(
+    migrations::generated_migrations_build_the_schema_the_repositories_use_with_no_drift,
+    migrations::a_changed_entity_migrates_with_rows_preserved_and_down_restores_it,
+    migrations::a_tampered_migration_is_refused_naming_it,
+    migrations::concurrent_runners_apply_each_migration_exactly_once,
+    migrations::an_unsafe_change_is_refused_until_allowed,
+    migrations::seeds_run_once_per_database_and_refuse_a_changed_seed,
     domain::domain_value_objects_map_to_embedded_records,
     embed::embedded_values_round_trip_flattened_into_prefixed_columns,
     sensitive::sensitive_values_stay_out_of_debug_and_errors,

@@ -1,0 +1,767 @@
+//! The migration runner: applies pending migrations in order and reverts them, recording each
+//! in `_sqlx_migrations` exactly as `sqlx migrate` does (version, description, success,
+//! SHA-384 checksum, duration in nanoseconds), so either tool can continue the other's work.
+//!
+//! One runner at a time: PostgreSQL takes the advisory lock and MySQL the `GET_LOCK` lock that
+//! sqlx takes for the same database; SQLite applies each migration in a `BEGIN EXCLUSIVE`
+//! transaction that first checks the migration is still pending. Each migration runs in a
+//! transaction where the backend can roll DDL back (SQLite, PostgreSQL); MySQL commits DDL as
+//! it goes, so a migration that fails there is left marked unsuccessful ("dirty").
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sha2::{Digest, Sha384};
+
+use super::conn::{Conn, on_conn, sql_error};
+use super::files::io_error;
+use crate::db::Db;
+use crate::dialect::Dialect;
+use crate::error::RepoError;
+
+/// One migration: its version, description and SQL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Migration {
+    /// The version, from the file name.
+    pub version: i64,
+    /// The description, from the file name with `_` read as spaces (as sqlx reads it).
+    pub description: String,
+    /// The SQL that applies it.
+    pub up: String,
+    /// The SQL that reverts it, when there is a `.down.sql` file.
+    pub down: Option<String>,
+    /// SHA-384 of `up`, as sqlx computes it.
+    pub checksum: Vec<u8>,
+    /// The file starts with `-- no-transaction`: run it outside a transaction.
+    pub no_transaction: bool,
+}
+
+impl Migration {
+    fn label(&self) -> String {
+        format!("{} ({})", self.version, self.description)
+    }
+}
+
+/// The migrations of one dialect, in version order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Migrations {
+    list: Vec<Migration>,
+}
+
+impl Migrations {
+    /// Reads `<dir>/<dialect>/`: `<version>_<description>.up.sql` with its `.down.sql`, or a
+    /// plain `<version>_<description>.sql` that cannot be reverted. A missing folder is no
+    /// migrations.
+    pub fn load(dir: &Path, dialect: Dialect) -> Result<Migrations, RepoError> {
+        let folder = dir.join(dialect.name());
+        let entries = match std::fs::read_dir(&folder) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Migrations::default());
+            }
+            Err(error) => return Err(io_error(&folder, &error)),
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|e| io_error(&folder, &e))?.path();
+            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
+                continue;
+            };
+            if name.ends_with(".sql") {
+                let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, &e))?;
+                files.push((name.to_owned(), text));
+            }
+        }
+        Migrations::from_files(files)
+    }
+
+    /// Builds the list from `(file name, contents)` pairs, for migrations embedded in the
+    /// binary with `include_str!`.
+    pub fn from_files(
+        files: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Migrations, RepoError> {
+        let mut list: Vec<Migration> = Vec::new();
+        let mut downs = Vec::new();
+        for (name, text) in files {
+            let (stem, kind) = if let Some(stem) = name.strip_suffix(".up.sql") {
+                (stem, Kind::Up)
+            } else if let Some(stem) = name.strip_suffix(".down.sql") {
+                (stem, Kind::Down)
+            } else if let Some(stem) = name.strip_suffix(".sql") {
+                (stem, Kind::Up)
+            } else {
+                continue;
+            };
+            let (version, description) = stem
+                .split_once('_')
+                .and_then(|(v, d)| Some((v.parse::<i64>().ok()?, d.replace('_', " "))))
+                .ok_or_else(|| {
+                    RepoError::migration(format!(
+                        "`{name}` is not named <version>_<description>.up.sql"
+                    ))
+                })?;
+            match kind {
+                Kind::Down => downs.push((version, text)),
+                Kind::Up => {
+                    if list.iter().any(|m| m.version == version) {
+                        return Err(RepoError::migration(format!(
+                            "two migrations have version {version}"
+                        )));
+                    }
+                    list.push(Migration {
+                        version,
+                        description,
+                        checksum: Sha384::digest(text.as_bytes()).to_vec(),
+                        no_transaction: text.starts_with("-- no-transaction"),
+                        up: text,
+                        down: None,
+                    });
+                }
+            }
+        }
+        for (version, text) in downs {
+            let migration = list.iter_mut().find(|m| m.version == version).ok_or_else(|| {
+                RepoError::migration(format!("down migration {version} has no up migration"))
+            })?;
+            migration.down = Some(text);
+        }
+        list.sort_by_key(|migration| migration.version);
+        Ok(Migrations { list })
+    }
+
+    /// The migrations in version order.
+    pub fn iter(&self) -> impl Iterator<Item = &Migration> {
+        self.list.iter()
+    }
+
+    /// How many there are.
+    pub fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    fn get(&self, version: i64) -> Option<&Migration> {
+        self.list.iter().find(|migration| migration.version == version)
+    }
+}
+
+enum Kind {
+    Up,
+    Down,
+}
+
+/// A migration the runner applied or reverted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// Its version.
+    pub version: i64,
+    /// Its description.
+    pub description: String,
+    /// How long its SQL took.
+    pub elapsed: Duration,
+}
+
+/// Where one migration stands on a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationState {
+    /// Not applied yet.
+    Pending,
+    /// Applied, with the file unchanged since.
+    Applied {
+        /// How long it took.
+        execution_time: Duration,
+    },
+    /// Applied, but the file changed since: the checksums differ.
+    ChecksumMismatch,
+    /// Started but not finished (MySQL, whose DDL commits as it goes): repair by hand.
+    Dirty,
+    /// Applied, but no file has this version any more.
+    Missing,
+}
+
+/// One line of [`Migrator::status`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The version.
+    pub version: i64,
+    /// The description (from the file, or from the database when the file is missing).
+    pub description: String,
+    /// Where it stands.
+    pub state: MigrationState,
+}
+
+/// A step reported to [`Migrator::on_progress`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress<'a> {
+    /// About to run this migration (its up or down SQL).
+    Started(&'a Migration),
+    /// Done with it.
+    Finished(&'a Migration, Duration),
+}
+
+type ProgressFn = Arc<dyn Fn(Progress<'_>) + Send + Sync>;
+
+/// Applies and reverts [`Migrations`] on a [`Db`].
+#[derive(Clone)]
+pub struct Migrator {
+    migrations: Migrations,
+    lock_timeout: Duration,
+    progress: Option<ProgressFn>,
+}
+
+impl std::fmt::Debug for Migrator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Migrator")
+            .field("migrations", &self.migrations.len())
+            .field("lock_timeout", &self.lock_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A row of `_sqlx_migrations`.
+struct Record {
+    version: i64,
+    description: String,
+    success: bool,
+    checksum: Vec<u8>,
+    execution_time: i64,
+}
+
+const TABLE: &str = "_sqlx_migrations";
+
+impl Migrator {
+    /// A runner for `migrations`, waiting up to five minutes for another runner to finish.
+    pub fn new(migrations: Migrations) -> Migrator {
+        Migrator {
+            migrations,
+            lock_timeout: Duration::from_secs(300),
+            progress: None,
+        }
+    }
+
+    /// How long to wait for another runner before giving up.
+    pub fn lock_timeout(mut self, timeout: Duration) -> Migrator {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Calls `report` before and after each migration (for progress bars).
+    pub fn on_progress(mut self, report: impl Fn(Progress<'_>) + Send + Sync + 'static) -> Migrator {
+        self.progress = Some(Arc::new(report));
+        self
+    }
+
+    /// The migrations this runner knows.
+    pub fn migrations(&self) -> &Migrations {
+        &self.migrations
+    }
+
+    /// Every migration known to the files or the database, in version order, with its state.
+    pub async fn status(&self, db: &Db) -> Result<Vec<MigrationStatus>, RepoError> {
+        let mut conn = Conn::acquire(db).await?;
+        ensure_table(&mut conn).await?;
+        let records = records(&mut conn).await?;
+        let mut status: Vec<MigrationStatus> = self
+            .migrations
+            .iter()
+            .map(|migration| {
+                let record = records.iter().find(|r| r.version == migration.version);
+                MigrationStatus {
+                    version: migration.version,
+                    description: migration.description.clone(),
+                    state: match record {
+                        None => MigrationState::Pending,
+                        Some(record) if !record.success => MigrationState::Dirty,
+                        Some(record) if record.checksum != migration.checksum => {
+                            MigrationState::ChecksumMismatch
+                        }
+                        Some(record) => MigrationState::Applied {
+                            execution_time: nanos(record.execution_time),
+                        },
+                    },
+                }
+            })
+            .collect();
+        for record in &records {
+            if self.migrations.get(record.version).is_none() {
+                status.push(MigrationStatus {
+                    version: record.version,
+                    description: record.description.clone(),
+                    state: if record.success {
+                        MigrationState::Missing
+                    } else {
+                        MigrationState::Dirty
+                    },
+                });
+            }
+        }
+        status.sort_by_key(|line| line.version);
+        Ok(status)
+    }
+
+    /// Applies every pending migration in version order and returns those it applied. Stops
+    /// at the first failure, which names the migration; earlier ones stay applied.
+    pub async fn run(&self, db: &Db) -> Result<Vec<Applied>, RepoError> {
+        self.locked(db, async |this, conn| {
+            let records = records(conn).await?;
+            this.validate(&records)?;
+            let mut applied = Vec::new();
+            for migration in this.migrations.iter() {
+                if records.iter().any(|r| r.version == migration.version) {
+                    continue;
+                }
+                if let Some(elapsed) = this.apply(conn, migration).await? {
+                    applied.push(Applied {
+                        version: migration.version,
+                        description: migration.description.clone(),
+                        elapsed,
+                    });
+                }
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Reverts applied migrations newer than `to`, newest first; `None` reverts the latest
+    /// one only. A migration without a down file stops the revert with an error.
+    pub async fn undo(&self, db: &Db, to: Option<i64>) -> Result<Vec<Applied>, RepoError> {
+        self.locked(db, async |this, conn| {
+            let records = records(conn).await?;
+            this.validate(&records)?;
+            let mut versions: Vec<i64> = records.iter().map(|r| r.version).collect();
+            versions.sort_unstable();
+            let target = match to {
+                Some(to) => to,
+                None => versions.iter().rev().nth(1).copied().unwrap_or(0),
+            };
+            let mut reverted = Vec::new();
+            for version in versions.into_iter().rev().filter(|v| *v > target) {
+                let Some(migration) = this.migrations.get(version) else {
+                    return Err(RepoError::migration(format!(
+                        "migration {version} is applied but has no file to revert it with"
+                    )));
+                };
+                if let Some(elapsed) = this.revert(conn, migration).await? {
+                    reverted.push(Applied {
+                        version,
+                        description: migration.description.clone(),
+                        elapsed,
+                    });
+                }
+            }
+            Ok(reverted)
+        })
+        .await
+    }
+
+    /// Runs `work` on one connection holding the runner lock.
+    async fn locked<T>(
+        &self,
+        db: &Db,
+        work: impl AsyncFnOnce(&Self, &mut Conn) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        let mut conn = Conn::acquire(db).await?;
+        // Locked first: concurrent `CREATE TABLE IF NOT EXISTS` can collide on PostgreSQL.
+        let lock = self.lock(&mut conn).await;
+        if let Err(error) = lock {
+            conn.discard();
+            return Err(error);
+        }
+        if let Err(error) = ensure_table(&mut conn).await {
+            let _ = unlock(&mut conn).await;
+            conn.discard();
+            return Err(error);
+        }
+        let result = work(self, &mut conn).await;
+        if unlock(&mut conn).await.is_err() || result.is_err() {
+            conn.discard();
+        }
+        result
+    }
+
+    /// Every applied migration must still have its file, unchanged, and none may be dirty.
+    fn validate(&self, records: &[Record]) -> Result<(), RepoError> {
+        for record in records {
+            let label = format!("{} ({})", record.version, record.description);
+            if !record.success {
+                return Err(RepoError::migration(format!(
+                    "migration {label} is partly applied (success = false in {TABLE}): repair the schema by hand, then delete its row"
+                )));
+            }
+            let Some(migration) = self.migrations.get(record.version) else {
+                return Err(RepoError::migration(format!(
+                    "migration {label} is applied but its file is missing"
+                )));
+            };
+            if migration.checksum != record.checksum {
+                return Err(RepoError::migration(format!(
+                    "migration {label} was changed after it was applied (checksum mismatch): restore the file and put the change in a new migration"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    async fn lock(&self, conn: &mut Conn) -> Result<(), RepoError> {
+        let name = conn.database_name().await?;
+        let deadline = Instant::now() + self.lock_timeout;
+        match conn.dialect() {
+            Dialect::Sqlite => Ok(()),
+            Dialect::Postgres => loop {
+                let id = lock_id(&name);
+                let taken = on_conn!(conn, c => sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+                    .bind(id)
+                    .fetch_one(&mut **c)
+                    .await)
+                .map_err(sql_error)?;
+                if taken {
+                    return Ok(());
+                }
+                if Instant::now() >= deadline {
+                    return Err(lock_timeout());
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            },
+            Dialect::MySql => {
+                let seconds = self.lock_timeout.as_secs().max(1) as i64;
+                let key = format!("{:x}", lock_id(&name));
+                let taken = on_conn!(conn, c => sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")
+                    .bind(key)
+                    .bind(seconds)
+                    .fetch_one(&mut **c)
+                    .await)
+                .map_err(sql_error)?;
+                if taken == Some(1) {
+                    Ok(())
+                } else {
+                    Err(lock_timeout())
+                }
+            }
+        }
+    }
+
+    /// Applies one migration; `None` when another runner applied it meanwhile (SQLite).
+    async fn apply(&self, conn: &mut Conn, migration: &Migration) -> Result<Option<Duration>, RepoError> {
+        self.report(Progress::Started(migration));
+        let started = Instant::now();
+        let done = match conn.dialect() {
+            Dialect::Sqlite => self.sqlite_step(conn, migration, Direction::Up).await?,
+            Dialect::Postgres => postgres_step(conn, migration, Direction::Up).await?,
+            Dialect::MySql => mysql_step(conn, migration, Direction::Up).await?,
+        };
+        let elapsed = started.elapsed();
+        if done {
+            self.report(Progress::Finished(migration, elapsed));
+        }
+        Ok(done.then_some(elapsed))
+    }
+
+    async fn revert(&self, conn: &mut Conn, migration: &Migration) -> Result<Option<Duration>, RepoError> {
+        if migration.down.is_none() {
+            return Err(RepoError::migration(format!(
+                "migration {} has no down file: it cannot be reverted",
+                migration.label()
+            )));
+        }
+        self.report(Progress::Started(migration));
+        let started = Instant::now();
+        let done = match conn.dialect() {
+            Dialect::Sqlite => self.sqlite_step(conn, migration, Direction::Down).await?,
+            Dialect::Postgres => postgres_step(conn, migration, Direction::Down).await?,
+            Dialect::MySql => mysql_step(conn, migration, Direction::Down).await?,
+        };
+        let elapsed = started.elapsed();
+        if done {
+            self.report(Progress::Finished(migration, elapsed));
+        }
+        Ok(done.then_some(elapsed))
+    }
+
+    fn report(&self, progress: Progress<'_>) {
+        if let Some(report) = &self.progress {
+            report(progress);
+        }
+    }
+
+    /// SQLite: foreign keys off (the table-rebuild procedure needs it, and it only changes
+    /// outside a transaction), `BEGIN EXCLUSIVE`, check the migration is still to do, run it,
+    /// check every foreign key, record it, commit.
+    async fn sqlite_step(
+        &self,
+        conn: &mut Conn,
+        migration: &Migration,
+        direction: Direction,
+    ) -> Result<bool, RepoError> {
+        conn.script("PRAGMA foreign_keys = OFF").await?;
+        let deadline = Instant::now() + self.lock_timeout;
+        loop {
+            match conn.script("BEGIN EXCLUSIVE").await {
+                Ok(()) => break,
+                Err(error) if error.is_transient() && Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) if error.is_transient() => return Err(lock_timeout()),
+                Err(error) => return Err(error),
+            }
+        }
+        let result = async {
+            let applied = is_recorded(conn, migration.version).await?;
+            if applied != (direction == Direction::Down) {
+                return Ok(false);
+            }
+            let started = Instant::now();
+            conn.script(direction.sql(migration))
+                .await
+                .map_err(|error| failed(migration, direction, error))?;
+            let violations = on_conn!(conn, c => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pragma_foreign_key_check")
+                .fetch_one(&mut **c)
+                .await)
+            .map_err(sql_error)?;
+            if violations > 0 {
+                return Err(RepoError::migration(format!(
+                    "migration {} leaves {violations} row(s) whose foreign key matches nothing: rolled back",
+                    migration.label()
+                )));
+            }
+            direction.record(conn, migration, started.elapsed()).await?;
+            Ok(true)
+        }
+        .await;
+        let end = if matches!(result, Ok(true)) { "COMMIT" } else { "ROLLBACK" };
+        let ended = conn.script(end).await;
+        let restored = conn.script("PRAGMA foreign_keys = ON").await;
+        if ended.is_err() || restored.is_err() {
+            conn.discard();
+        }
+        let done = result?;
+        ended?;
+        restored?;
+        Ok(done)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Direction {
+    Up,
+    Down,
+}
+
+impl Direction {
+    fn sql(self, migration: &Migration) -> &str {
+        match self {
+            Direction::Up => &migration.up,
+            Direction::Down => migration.down.as_deref().unwrap_or_default(),
+        }
+    }
+
+    /// Records an applied migration, or forgets a reverted one.
+    async fn record(self, conn: &mut Conn, migration: &Migration, elapsed: Duration) -> Result<(), RepoError> {
+        match self {
+            Direction::Up => insert_record(conn, migration, true, elapsed_nanos(elapsed)).await,
+            Direction::Down => delete_record(conn, migration.version).await,
+        }
+    }
+}
+
+/// PostgreSQL: the migration and its record in one transaction (unless `-- no-transaction`).
+async fn postgres_step(conn: &mut Conn, migration: &Migration, direction: Direction) -> Result<bool, RepoError> {
+    let transactional = !migration.no_transaction;
+    if transactional {
+        conn.script("BEGIN").await?;
+    }
+    let result = async {
+        let started = Instant::now();
+        conn.script(direction.sql(migration))
+            .await
+            .map_err(|error| failed(migration, direction, error))?;
+        direction.record(conn, migration, started.elapsed()).await
+    }
+    .await;
+    if transactional {
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        if let Err(error) = conn.script(end).await {
+            conn.discard();
+            result?;
+            return Err(error);
+        }
+    }
+    result.map(|()| true)
+}
+
+/// MySQL: marked unsuccessful first, since its DDL commits as it goes; marked done after.
+async fn mysql_step(conn: &mut Conn, migration: &Migration, direction: Direction) -> Result<bool, RepoError> {
+    match direction {
+        Direction::Up => insert_record(conn, migration, false, -1).await?,
+        Direction::Down => set_success(conn, migration.version, false, None).await?,
+    }
+    let started = Instant::now();
+    if let Err(error) = conn.script(direction.sql(migration)).await {
+        let mut error = failed(migration, direction, error);
+        if let RepoError::Migration { message, .. } = &mut error {
+            message.push_str(&format!(
+                "; MySQL commits DDL as it runs, so the migration is marked partly applied in {TABLE}: repair the schema by hand, then delete its row"
+            ));
+        }
+        return Err(error);
+    }
+    match direction {
+        Direction::Up => {
+            set_success(conn, migration.version, true, Some(elapsed_nanos(started.elapsed()))).await?;
+        }
+        Direction::Down => delete_record(conn, migration.version).await?,
+    }
+    Ok(true)
+}
+
+fn failed(migration: &Migration, direction: Direction, error: RepoError) -> RepoError {
+    let verb = match direction {
+        Direction::Up => "failed",
+        Direction::Down => "failed to revert",
+    };
+    RepoError::Migration {
+        message: format!("migration {} {verb}: {error}", migration.label()),
+        source: Some(Box::new(error)),
+    }
+}
+
+fn lock_timeout() -> RepoError {
+    RepoError::migration("timed out waiting for another migration runner to finish")
+}
+
+/// sqlx's lock key for a database, so that its runner and this one exclude each other.
+fn lock_id(database: &str) -> i64 {
+    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
+    0x3d32_ad9e * i64::from(CRC.checksum(database.as_bytes()))
+}
+
+fn nanos(value: i64) -> Duration {
+    Duration::from_nanos(u64::try_from(value).unwrap_or(0))
+}
+
+fn elapsed_nanos(elapsed: Duration) -> i64 {
+    i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX)
+}
+
+async fn ensure_table(conn: &mut Conn) -> Result<(), RepoError> {
+    let (installed, checksum) = match conn.dialect() {
+        Dialect::Postgres => ("TIMESTAMPTZ NOT NULL DEFAULT now()", "BYTEA"),
+        Dialect::Sqlite | Dialect::MySql => ("TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", "BLOB"),
+    };
+    conn.script(&format!(
+        "CREATE TABLE IF NOT EXISTS {TABLE} (\n    version BIGINT PRIMARY KEY,\n    description TEXT NOT NULL,\n    installed_on {installed},\n    success BOOLEAN NOT NULL,\n    checksum {checksum} NOT NULL,\n    execution_time BIGINT NOT NULL\n)"
+    ))
+    .await
+}
+
+async fn records(conn: &mut Conn) -> Result<Vec<Record>, RepoError> {
+    const SQL: &str = "SELECT version, description, success, checksum, execution_time FROM _sqlx_migrations ORDER BY version";
+    let rows = on_conn!(conn, c => sqlx::query_as::<_, (i64, String, bool, Vec<u8>, i64)>(SQL)
+        .fetch_all(&mut **c)
+        .await)
+    .map_err(sql_error)?;
+    Ok(rows
+        .into_iter()
+        .map(|(version, description, success, checksum, execution_time)| Record {
+            version,
+            description,
+            success,
+            checksum,
+            execution_time,
+        })
+        .collect())
+}
+
+async fn is_recorded(conn: &mut Conn, version: i64) -> Result<bool, RepoError> {
+    let sql = placeholders(conn.dialect(), "SELECT count(*) FROM _sqlx_migrations WHERE version = ?");
+    let count = on_conn!(conn, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
+        .bind(version)
+        .fetch_one(&mut **c)
+        .await)
+    .map_err(sql_error)?;
+    Ok(count > 0)
+}
+
+async fn insert_record(conn: &mut Conn, migration: &Migration, success: bool, execution_time: i64) -> Result<(), RepoError> {
+    let sql = placeholders(
+        conn.dialect(),
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?, ?, ?, ?, ?)",
+    );
+    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(migration.version)
+        .bind(migration.description.as_str())
+        .bind(success)
+        .bind(migration.checksum.as_slice())
+        .bind(execution_time)
+        .execute(&mut **c)
+        .await
+        .map(drop))
+    .map_err(sql_error)
+}
+
+async fn set_success(conn: &mut Conn, version: i64, success: bool, execution_time: Option<i64>) -> Result<(), RepoError> {
+    let sql = placeholders(
+        conn.dialect(),
+        "UPDATE _sqlx_migrations SET success = ?, execution_time = COALESCE(?, execution_time) WHERE version = ?",
+    );
+    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(success)
+        .bind(execution_time)
+        .bind(version)
+        .execute(&mut **c)
+        .await
+        .map(drop))
+    .map_err(sql_error)
+}
+
+async fn delete_record(conn: &mut Conn, version: i64) -> Result<(), RepoError> {
+    let sql = placeholders(conn.dialect(), "DELETE FROM _sqlx_migrations WHERE version = ?");
+    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(version)
+        .execute(&mut **c)
+        .await
+        .map(drop))
+    .map_err(sql_error)
+}
+
+async fn unlock(conn: &mut Conn) -> Result<(), RepoError> {
+    let name = conn.database_name().await?;
+    match conn.dialect() {
+        Dialect::Sqlite => Ok(()),
+        Dialect::Postgres => on_conn!(conn, c => sqlx::query("SELECT pg_advisory_unlock($1)")
+            .bind(lock_id(&name))
+            .execute(&mut **c)
+            .await
+            .map(drop))
+        .map_err(sql_error),
+        Dialect::MySql => on_conn!(conn, c => sqlx::query("SELECT RELEASE_LOCK(?)")
+            .bind(format!("{:x}", lock_id(&name)))
+            .execute(&mut **c)
+            .await
+            .map(drop))
+        .map_err(sql_error),
+    }
+}
+
+/// `?` placeholders numbered `$1`, `$2`, ... on PostgreSQL.
+fn placeholders(dialect: Dialect, sql: &str) -> String {
+    if dialect != Dialect::Postgres {
+        return sql.to_owned();
+    }
+    let mut out = String::with_capacity(sql.len() + 8);
+    let mut index = 0;
+    for c in sql.chars() {
+        if c == '?' {
+            index += 1;
+            dialect.push_placeholder(&mut out, index);
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}

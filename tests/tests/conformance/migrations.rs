@@ -1,0 +1,392 @@
+//! Migrations on every backend: generated from the entities, applied, changed, reverted,
+//! guarded by checksums and locks, checked for drift; seeds run once.
+
+use std::path::{Path, PathBuf};
+
+use repo_runtime::migrate::{
+    self, GenerateOptions, MigrationState, Migrations, Migrator, Schema, Seeds,
+};
+use repo_runtime::prelude::*;
+use v1::{AuthorRepository as _, PostRepository as _};
+use v2::{AuthorRepository as _, PostRepository as _};
+
+mod v1 {
+    use repo_runtime::prelude::*;
+
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "authors")]
+    pub struct Author {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique)]
+        pub email: String,
+        pub name: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "posts")]
+    pub struct Post {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(references = Author, on_delete = "cascade")]
+        pub author_id: i64,
+        pub title: String,
+    }
+}
+
+mod v2 {
+    use repo_runtime::prelude::*;
+
+    /// v1's author with a renamed column, a new column with a default, a nullable one, an
+    /// index and a composite unique key (which SQLite can only add by rebuilding the table).
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "authors", unique(name, karma))]
+    pub struct Author {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique, renamed_from = "email")]
+        pub email_address: String,
+        #[repo(index)]
+        pub name: String,
+        #[repo(default = 0)]
+        pub karma: i64,
+        pub bio: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "posts")]
+    pub struct Post {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(references = Author, on_delete = "cascade")]
+        pub author_id: i64,
+        pub title: String,
+    }
+}
+
+/// v1 without `name`: a column dropped, which needs a decision.
+mod v3 {
+    use repo_runtime::prelude::*;
+
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "authors")]
+    pub struct Author {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique)]
+        pub email: String,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "posts")]
+    pub struct Post {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(references = Author, on_delete = "cascade")]
+        pub author_id: i64,
+        pub title: String,
+    }
+}
+
+fn schema_v1() -> Schema {
+    Schema::new().entity::<v1::Author>().entity::<v1::Post>()
+}
+
+fn schema_v2() -> Schema {
+    Schema::new().entity::<v2::Author>().entity::<v2::Post>()
+}
+
+/// A migrations directory for one test, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(db: &Db) -> Scratch {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "repo_migrations_{}_{}_{nanos}",
+            db.dialect().name(),
+            std::process::id()
+        ));
+        std::fs::create_dir_all(&dir).expect("create the migrations directory");
+        Scratch(dir)
+    }
+
+    fn path(&self) -> &Path {
+        &self.0
+    }
+
+    fn generate(&self, schema: &Schema, name: &str, version: i64) -> migrate::Generated {
+        let options = GenerateOptions {
+            version: Some(version),
+            ..GenerateOptions::default()
+        };
+        migrate::generate(schema, self.path(), name, &options)
+            .expect("generate")
+            .expect("a change to migrate")
+    }
+
+    fn migrator(&self, db: &Db) -> Migrator {
+        Migrator::new(Migrations::load(self.path(), db.dialect()).expect("load migrations"))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub async fn generated_migrations_build_the_schema_the_repositories_use_with_no_drift(db: &Db) {
+    let dir = Scratch::new(db);
+    let generated = dir.generate(&schema_v1(), "create blog", 1);
+    assert_eq!(
+        generated.changes,
+        vec!["create table authors", "create table posts"]
+    );
+    let migrator = dir.migrator(db);
+    let applied = migrator.run(db).await.expect("apply");
+    assert_eq!(applied.iter().map(|a| a.version).collect::<Vec<_>>(), [1]);
+    assert_eq!(applied[0].description, "create blog");
+    migrate::assert_no_drift(db, &schema_v1()).await;
+
+    let authors = v1::Author::repository(db);
+    let ada = authors
+        .insert(v1::NewAuthor {
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+        })
+        .await
+        .expect("insert author");
+    let posts = v1::Post::repository(db);
+    let post = posts
+        .insert(v1::NewPost {
+            author_id: ada.id,
+            title: "Notes".into(),
+        })
+        .await
+        .expect("insert post");
+    assert_eq!(posts.get(post.id).await.expect("get post"), post);
+    let orphan = posts
+        .insert(v1::NewPost {
+            author_id: ada.id + 100,
+            title: "Orphan".into(),
+        })
+        .await;
+    assert!(
+        matches!(orphan, Err(RepoError::ForeignKey { .. })),
+        "{orphan:?}"
+    );
+
+    assert!(migrator.run(db).await.expect("second run").is_empty());
+    let status = migrator.status(db).await.expect("status");
+    assert_eq!(status.len(), 1);
+    assert!(matches!(status[0].state, MigrationState::Applied { .. }));
+    assert!(
+        migrate::generate(&schema_v1(), dir.path(), "again", &GenerateOptions::default())
+            .expect("generate with nothing to do")
+            .is_none()
+    );
+}
+
+pub async fn a_changed_entity_migrates_with_rows_preserved_and_down_restores_it(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 1);
+    let migrator = dir.migrator(db);
+    migrator.run(db).await.expect("apply v1");
+    let ada = v1::Author::repository(db)
+        .insert(v1::NewAuthor {
+            email: "ada@example.com".into(),
+            name: "Ada".into(),
+        })
+        .await
+        .expect("insert author");
+    let post = v1::Post::repository(db)
+        .insert(v1::NewPost {
+            author_id: ada.id,
+            title: "Notes".into(),
+        })
+        .await
+        .expect("insert post");
+
+    let generated = dir.generate(&schema_v2(), "author details", 2);
+    assert!(
+        generated
+            .changes
+            .contains(&"rename column authors.email to email_address".to_owned()),
+        "{:?}",
+        generated.changes
+    );
+    let applied = dir.migrator(db).run(db).await.expect("apply v2");
+    assert_eq!(applied.len(), 1);
+    migrate::assert_no_drift(db, &schema_v2()).await;
+    let migrated = v2::Author::repository(db)
+        .get(ada.id)
+        .await
+        .expect("author after v2");
+    assert_eq!(
+        migrated,
+        v2::Author {
+            id: ada.id,
+            email_address: "ada@example.com".into(),
+            name: "Ada".into(),
+            karma: 0,
+            bio: None,
+        }
+    );
+    // The rebuilt parent table (SQLite) kept the rows that refer to it.
+    let kept = v2::Post::repository(db).get(post.id).await.expect("post after v2");
+    assert_eq!(kept.title, "Notes");
+    let found = v2::Author::repository(db)
+        .find_by_email_address("ada@example.com")
+        .await
+        .expect("find by the renamed column");
+    assert_eq!(found.map(|a| a.id), Some(ada.id));
+
+    let reverted = dir.migrator(db).undo(db, None).await.expect("revert v2");
+    assert_eq!(reverted.iter().map(|r| r.version).collect::<Vec<_>>(), [2]);
+    migrate::assert_no_drift(db, &schema_v1()).await;
+    assert_eq!(
+        v1::Author::repository(db).get(ada.id).await.expect("author after down"),
+        ada
+    );
+    assert_eq!(
+        v1::Post::repository(db).get(post.id).await.expect("post after down"),
+        post
+    );
+    let status = dir.migrator(db).status(db).await.expect("status");
+    assert_eq!(status[1].state, MigrationState::Pending);
+}
+
+pub async fn a_tampered_migration_is_refused_naming_it(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 7);
+    dir.migrator(db).run(db).await.expect("apply");
+    let file = dir
+        .path()
+        .join(db.dialect().name())
+        .join("7_create_blog.up.sql");
+    let mut text = std::fs::read_to_string(&file).expect("read the migration");
+    text.push_str("\n-- edited after it was applied\n");
+    std::fs::write(&file, text).expect("edit the migration");
+    let error = dir
+        .migrator(db)
+        .run(db)
+        .await
+        .expect_err("a changed migration must be refused");
+    let message = error.to_string();
+    assert!(matches!(error, RepoError::Migration { .. }), "{error:?}");
+    assert!(
+        message.contains("7 (create blog)") && message.contains("checksum"),
+        "{message}"
+    );
+    let status = dir.migrator(db).status(db).await.expect("status");
+    assert_eq!(status[0].state, MigrationState::ChecksumMismatch);
+}
+
+pub async fn concurrent_runners_apply_each_migration_exactly_once(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 1);
+    let folder = dir.path().join(db.dialect().name());
+    std::fs::write(
+        folder.join("2_first_author.up.sql"),
+        "INSERT INTO authors (email, name) VALUES ('once@example.com', 'Once');\n",
+    )
+    .expect("write a data migration");
+    let other = Db::connect(db.url()).await.expect("a second handle");
+    let (first, second) = (dir.migrator(db), dir.migrator(&other));
+    let (left, right) = tokio::join!(first.run(db), second.run(&other));
+    let (left, right) = (left.expect("first runner"), right.expect("second runner"));
+    let mut versions: Vec<i64> = left.iter().chain(&right).map(|a| a.version).collect();
+    versions.sort_unstable();
+    assert_eq!(versions, [1, 2]);
+    assert_eq!(
+        v1::Author::repository(db).count().await.expect("count"),
+        1
+    );
+    other.close().await;
+}
+
+pub async fn an_unsafe_change_is_refused_until_allowed(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 1);
+    let v3 = Schema::new().entity::<v3::Author>().entity::<v3::Post>();
+    let error = migrate::generate(&v3, dir.path(), "drop name", &GenerateOptions::default())
+        .expect_err("dropping a column needs a decision");
+    let message = error.to_string();
+    assert!(
+        message.contains("column `authors.name` would be dropped with its values")
+            && message.contains("renamed_from"),
+        "{message}"
+    );
+    let allowed = GenerateOptions {
+        allow_unsafe: true,
+        version: Some(2),
+        ..GenerateOptions::default()
+    };
+    migrate::generate(&v3, dir.path(), "drop name", &allowed)
+        .expect("allowed")
+        .expect("a change");
+    dir.migrator(db).run(db).await.expect("apply both");
+    migrate::assert_no_drift(db, &v3).await;
+    let drift = migrate::check_drift(db, &schema_v1()).await.expect("drift");
+    assert_eq!(
+        drift.differences,
+        vec![migrate::Difference::MissingColumn {
+            table: "authors".into(),
+            column: "name".into()
+        }]
+    );
+}
+
+pub async fn seeds_run_once_per_database_and_refuse_a_changed_seed(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 1);
+    dir.migrator(db).run(db).await.expect("apply");
+    let seeds = Seeds::new()
+        .sql(
+            "authors",
+            &["dev", "test"],
+            "INSERT INTO authors (email, name) VALUES ('seed@example.com', 'Seed');",
+        )
+        .code("posts", &["dev"], |tx| {
+            Box::pin(async move {
+                let author = v1::Author::repository(tx)
+                    .find_by_email("seed@example.com")
+                    .await?
+                    .ok_or(RepoError::not_found("Author"))?;
+                v1::Post::repository(tx)
+                    .insert(v1::NewPost {
+                        author_id: author.id,
+                        title: "Hello".into(),
+                    })
+                    .await?;
+                Ok(())
+            })
+        })
+        .sql("prod only", &["prod"], "DELETE FROM authors;");
+    assert_eq!(
+        seeds.run(db, "dev").await.expect("seed"),
+        vec!["authors", "posts"]
+    );
+    assert!(seeds.run(db, "dev").await.expect("seed again").is_empty());
+    assert_eq!(v1::Author::repository(db).count().await.expect("count"), 1);
+    assert_eq!(v1::Post::repository(db).count().await.expect("count"), 1);
+
+    let changed = Seeds::new().sql(
+        "authors",
+        &[],
+        "INSERT INTO authors (email, name) VALUES ('other@example.com', 'Other');",
+    );
+    let error = changed.run(db, "dev").await.expect_err("a changed seed");
+    assert!(error.to_string().contains("seed `authors` changed"), "{error}");
+    assert_eq!(v1::Author::repository(db).count().await.expect("count"), 1);
+
+    let failing = Seeds::new().sql("broken", &[], "INSERT INTO no_such_table VALUES (1);");
+    assert!(failing.run(db, "dev").await.is_err());
+    assert!(
+        failing.run(db, "dev").await.is_err(),
+        "a failed seed is not recorded: it fails again"
+    );
+}
