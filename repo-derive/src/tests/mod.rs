@@ -284,3 +284,21 @@ fn embeddable_with_a_nested_value() {
     let file = syn::parse2::<syn::File>(tokens).expect("expansion parses");
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
+
+snapshot!(
+    foreign_keys_defaults_and_renames,
+    #[derive(Repository)]
+    #[repo(table = "posts", renamed_from = "articles")]
+    pub struct Post {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(references = Author, on_delete = "cascade")]
+        pub author_id: i64,
+        #[repo(references = Post)]
+        pub reply_to: Option<i64>,
+        #[repo(renamed_from = "headline", default = "untitled")]
+        pub title: String,
+        #[repo(default = 0)]
+        pub views: i64,
+    }
+);
