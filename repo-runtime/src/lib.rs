@@ -65,6 +65,8 @@ compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `post
 #[cfg(doctest)]
 struct ReadmeDoctests;
 
+#[cfg(feature = "cli")]
+pub mod cli;
 mod column;
 mod conversion;
 mod db;

@@ -112,7 +112,11 @@ fn add_columns_nullable_or_with_default() {
     });
     table.columns.push(ColumnSnapshot {
         default: Some(DefaultValue::Text("it's new".into())),
-        ..column("status", ColumnKind::Enum(names(&["new", "it's new"])), false)
+        ..column(
+            "status",
+            ColumnKind::Enum(names(&["new", "it's new"])),
+            false,
+        )
     });
     table.columns.push(column("bio", ColumnKind::Text, true));
     let new = snapshot(vec![("users", table)]);
@@ -161,7 +165,9 @@ fn add_and_drop_indexes_and_unique_keys() {
     let old = snapshot(vec![("users", before)]);
     let mut after = users();
     after.unique.clear();
-    after.unique.insert("users_name_email_key".into(), names(&["name", "email"]));
+    after
+        .unique
+        .insert("users_name_email_key".into(), names(&["name", "email"]));
     after.indexes = BTreeMap::from([("users_name_idx".into(), names(&["name"]))]);
     let new = snapshot(vec![("users", after)]);
     insta::assert_snapshot!(rendered(&old, &new, false));
@@ -179,7 +185,9 @@ fn add_and_drop_foreign_keys() {
 #[test]
 fn change_type_default_and_nullability_when_allowed() {
     let mut before = users();
-    before.columns.push(column("age", ColumnKind::Integer, true));
+    before
+        .columns
+        .push(column("age", ColumnKind::Integer, true));
     let old = snapshot(vec![("users", before)]);
     let mut after = users();
     after.columns.push(ColumnSnapshot {
@@ -200,12 +208,16 @@ fn drop_table_when_allowed() {
 #[test]
 fn unsafe_changes_are_refused_with_what_to_do() {
     let mut before = users();
-    before.columns.push(column("age", ColumnKind::Integer, true));
+    before
+        .columns
+        .push(column("age", ColumnKind::Integer, true));
     let old = snapshot(vec![("users", before), ("posts", posts())]);
     let mut after = users();
     after.columns.retain(|c| c.name != "name");
     after.columns.push(column("age", ColumnKind::Text, false));
-    after.columns.push(column("score", ColumnKind::Double, false));
+    after
+        .columns
+        .push(column("score", ColumnKind::Double, false));
     let new = snapshot(vec![("users", after)]);
     let error = Diff::between(&old, &new, false).expect_err("refused");
     insta::assert_snapshot!(error.to_string());
@@ -216,7 +228,11 @@ fn a_default_that_does_not_fit_its_column_is_refused() {
     let mut table = users();
     table.columns.push(ColumnSnapshot {
         default: Some(DefaultValue::Text("unknown".into())),
-        ..column("status", ColumnKind::Enum(names(&["active", "gone"])), false)
+        ..column(
+            "status",
+            ColumnKind::Enum(names(&["active", "gone"])),
+            false,
+        )
     });
     let new = snapshot(vec![("users", table)]);
     let error = Diff::between(&Snapshot::empty(), &new, true).expect_err("refused");

@@ -58,7 +58,8 @@ pub(super) fn check(
     } = attrs;
     let default = default.and_then(|lit| match field.special {
         Some(word @ ("skip" | "embed" | "generated")) => {
-            error(errors, 
+            error(
+                errors,
                 lit.span(),
                 format!("a `{word}` field takes no `default`: remove it"),
             );
@@ -74,23 +75,26 @@ pub(super) fn check(
     });
     let renamed_from = renamed_from.and_then(|old| match field.special {
         Some(word @ ("skip" | "embed")) => {
-            error(errors, 
+            error(
+                errors,
                 old.span(),
                 format!("a `{word}` field has no column to rename: remove `renamed_from`"),
             );
             None
         }
         _ if old.as_str() == field.column => {
-            error(errors, 
+            error(
+                errors,
                 old.span(),
-                format!("`renamed_from` names the column's current name `{}`: give the previous one", field.column),
+                format!(
+                    "`renamed_from` names the column's current name `{}`: give the previous one",
+                    field.column
+                ),
             );
             None
         }
-        _ => {
-            check_identifier(&old, "previous column name", old.span(), errors)
-                .then(|| old.to_string())
-        }
+        _ => check_identifier(&old, "previous column name", old.span(), errors)
+            .then(|| old.to_string()),
     });
     let action = on_delete.as_ref().and_then(|action| {
         let variant = match action.as_str() {
@@ -99,7 +103,8 @@ pub(super) fn check(
             "cascade" => "Cascade",
             "set_null" => "SetNull",
             other => {
-                error(errors, 
+                error(
+                errors,
                     action.span(),
                     format!("unknown `on_delete` action `{other}`: use \"cascade\", \"set_null\", \"restrict\" or \"no_action\""),
                 );
@@ -107,7 +112,8 @@ pub(super) fn check(
             }
         };
         if variant == "SetNull" && !field.nullable {
-            error(errors, 
+            error(
+                errors,
                 action.span(),
                 "`on_delete = \"set_null\"` needs a nullable field: make it an Option".to_owned(),
             );
@@ -115,14 +121,16 @@ pub(super) fn check(
         Some(variant)
     });
     if let (Some(action), None) = (&on_delete, &references) {
-        error(errors, 
+        error(
+            errors,
             action.span(),
             "`on_delete` belongs to a foreign key: add `references = Entity`".to_owned(),
         );
     }
     let references = references.and_then(|entity| match field.special {
         Some(word @ ("skip" | "embed" | "json" | "with")) => {
-            error(errors, 
+            error(
+                errors,
                 entity.span(),
                 format!("a `{word}` field cannot be a foreign key: `references` needs a plain key-typed field"),
             );
@@ -154,23 +162,30 @@ fn default_literal(lit: &syn::Lit, scalar: Scalar) -> Result<DefaultLit, String>
         }
     };
     match (lit, scalar) {
-        (_, Scalar::Bytes) => Err(
-            "a byte column takes no `default`: write it in a migration of your own".to_owned(),
-        ),
-        (syn::Lit::Int(int), _) if scalar.is_integer() || scalar.is_float() || scalar == Scalar::Other => {
+        (_, Scalar::Bytes) => {
+            Err("a byte column takes no `default`: write it in a migration of your own".to_owned())
+        }
+        (syn::Lit::Int(int), _)
+            if scalar.is_integer() || scalar.is_float() || scalar == Scalar::Other =>
+        {
             Ok(DefaultLit::Number(int.base10_digits().to_owned()))
         }
         (syn::Lit::Float(float), _) if scalar.is_float() || scalar == Scalar::Other => {
             Ok(DefaultLit::Number(float.base10_digits().to_owned()))
         }
-        (syn::Lit::Bool(value), Scalar::Bool | Scalar::Other) => Ok(DefaultLit::Boolean(value.value)),
+        (syn::Lit::Bool(value), Scalar::Bool | Scalar::Other) => {
+            Ok(DefaultLit::Boolean(value.value))
+        }
         (syn::Lit::Str(value), _) if scalar.is_integer() => match value.value().parse::<i64>() {
             Ok(number) => Ok(DefaultLit::Number(number.to_string())),
             Err(_) => Err(format!("`default = {:?}` is not an integer", value.value())),
         },
         (syn::Lit::Str(value), _) if scalar.is_float() => match value.value().parse::<f64>() {
             Ok(number) if number.is_finite() => Ok(DefaultLit::Number(value.value())),
-            _ => Err(format!("`default = {:?}` is not a finite number", value.value())),
+            _ => Err(format!(
+                "`default = {:?}` is not a finite number",
+                value.value()
+            )),
         },
         (syn::Lit::Str(value), Scalar::Bool) => match value.value().as_str() {
             "true" => Ok(DefaultLit::Boolean(true)),

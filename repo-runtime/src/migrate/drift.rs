@@ -101,38 +101,72 @@ impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Difference::MissingTable(table) => write!(f, "table `{table}` is missing"),
-            Difference::ExtraTable(table) => write!(f, "table `{table}` exists but no entity maps it"),
+            Difference::ExtraTable(table) => {
+                write!(f, "table `{table}` exists but no entity maps it")
+            }
             Difference::MissingColumn { table, column } => {
                 write!(f, "column `{table}.{column}` is missing")
             }
             Difference::ExtraColumn { table, column } => {
-                write!(f, "column `{table}.{column}` exists but the entity has no such field")
+                write!(
+                    f,
+                    "column `{table}.{column}` exists but the entity has no such field"
+                )
             }
-            Difference::ColumnType { table, column, expected, found } => write!(
+            Difference::ColumnType {
+                table,
+                column,
+                expected,
+                found,
+            } => write!(
                 f,
                 "column `{table}.{column}` is {found}, the entity expects {expected}"
             ),
-            Difference::Nullability { table, column, expected } => write!(
+            Difference::Nullability {
+                table,
+                column,
+                expected,
+            } => write!(
                 f,
                 "column `{table}.{column}` is {}, the entity expects {}",
                 if *expected { "NOT NULL" } else { "nullable" },
                 if *expected { "nullable" } else { "NOT NULL" }
             ),
-            Difference::Default { table, column, expected } => write!(
+            Difference::Default {
+                table,
+                column,
+                expected,
+            } => write!(
                 f,
                 "column `{table}.{column}` {}",
-                if *expected { "has no DEFAULT, the entity declares one" } else { "has a DEFAULT the entity does not declare" }
+                if *expected {
+                    "has no DEFAULT, the entity declares one"
+                } else {
+                    "has a DEFAULT the entity does not declare"
+                }
             ),
-            Difference::PrimaryKey { table, expected, found } => write!(
+            Difference::PrimaryKey {
+                table,
+                expected,
+                found,
+            } => write!(
                 f,
                 "the primary key of `{table}` is ({}), the entity expects ({})",
                 found.join(", "),
                 expected.join(", ")
             ),
-            Difference::MissingConstraint { table, kind, definition } => {
+            Difference::MissingConstraint {
+                table,
+                kind,
+                definition,
+            } => {
                 write!(f, "{kind} {definition} on `{table}` is missing")
             }
-            Difference::ExtraConstraint { table, kind, definition } => write!(
+            Difference::ExtraConstraint {
+                table,
+                kind,
+                definition,
+            } => write!(
                 f,
                 "{kind} {definition} on `{table}` exists but the entity does not declare it"
             ),
@@ -159,7 +193,11 @@ impl fmt::Display for Drift {
         if self.is_clean() {
             return f.write_str("the database matches the entities");
         }
-        write!(f, "{} difference(s) between the database and the entities:", self.differences.len())?;
+        write!(
+            f,
+            "{} difference(s) between the database and the entities:",
+            self.differences.len()
+        )?;
         for difference in &self.differences {
             write!(f, "\n  - {difference}")?;
         }
@@ -224,11 +262,19 @@ fn compare_table(
 ) {
     let table_name = name.to_owned();
     for column in &table.columns {
-        let Some((_, found, nullable, has_default)) = live.columns.iter().find(|c| c.0 == column.name) else {
-            differences.push(Difference::MissingColumn { table: table_name.clone(), column: column.name.clone() });
+        let Some((_, found, nullable, has_default)) =
+            live.columns.iter().find(|c| c.0 == column.name)
+        else {
+            differences.push(Difference::MissingColumn {
+                table: table_name.clone(),
+                column: column.name.clone(),
+            });
             continue;
         };
-        let expected = normalise_type(dialect, &sql_type(dialect, &column.ty, table.is_indexed(&column.name)));
+        let expected = normalise_type(
+            dialect,
+            &sql_type(dialect, &column.ty, table.is_indexed(&column.name)),
+        );
         if expected != *found && !equivalent_types(dialect, &expected, found) {
             differences.push(Difference::ColumnType {
                 table: table_name.clone(),
@@ -238,15 +284,26 @@ fn compare_table(
             });
         }
         if column.nullable != *nullable {
-            differences.push(Difference::Nullability { table: table_name.clone(), column: column.name.clone(), expected: column.nullable });
+            differences.push(Difference::Nullability {
+                table: table_name.clone(),
+                column: column.name.clone(),
+                expected: column.nullable,
+            });
         }
         if column.default.is_some() != *has_default && !column.generated {
-            differences.push(Difference::Default { table: table_name.clone(), column: column.name.clone(), expected: column.default.is_some() });
+            differences.push(Difference::Default {
+                table: table_name.clone(),
+                column: column.name.clone(),
+                expected: column.default.is_some(),
+            });
         }
     }
     for (column, ..) in &live.columns {
         if table.column(column).is_none() {
-            differences.push(Difference::ExtraColumn { table: table_name.clone(), column: column.clone() });
+            differences.push(Difference::ExtraColumn {
+                table: table_name.clone(),
+                column: column.clone(),
+            });
         }
     }
     if table.primary_key.1 != live.primary_key {
@@ -275,11 +332,41 @@ fn compare_table(
     }
     let describe_columns = |columns: &Vec<String>| format!("({})", columns.join(", "));
     let describe_key = |key: &ForeignKeySnapshot| {
-        format!("({}) -> {}({}) on delete {}", key.columns.join(", "), key.table, key.references.join(", "), key.on_delete.sql())
+        format!(
+            "({}) -> {}({}) on delete {}",
+            key.columns.join(", "),
+            key.table,
+            key.references.join(", "),
+            key.on_delete.sql()
+        )
     };
-    diff_named(&table_name, "unique key", &table.unique, &live.unique, by_name, describe_columns, differences);
-    diff_named(&table_name, "index", &expected_indexes, &live.indexes, true, describe_columns, differences);
-    diff_named(&table_name, "foreign key", &expected_keys, &live.foreign_keys, by_name, describe_key, differences);
+    diff_named(
+        &table_name,
+        "unique key",
+        &table.unique,
+        &live.unique,
+        by_name,
+        describe_columns,
+        differences,
+    );
+    diff_named(
+        &table_name,
+        "index",
+        &expected_indexes,
+        &live.indexes,
+        true,
+        describe_columns,
+        differences,
+    );
+    diff_named(
+        &table_name,
+        "foreign key",
+        &expected_keys,
+        &live.foreign_keys,
+        by_name,
+        describe_key,
+        differences,
+    );
 }
 
 fn diff_named<T: PartialEq>(
@@ -309,8 +396,16 @@ fn diff_named<T: PartialEq>(
     }
     for (name, value) in live {
         if !present(name, value, expected) {
-            let definition = if by_name { format!("{name} {}", describe(value)) } else { describe(value) };
-            differences.push(Difference::ExtraConstraint { table: table.to_owned(), kind, definition });
+            let definition = if by_name {
+                format!("{name} {}", describe(value))
+            } else {
+                describe(value)
+            };
+            differences.push(Difference::ExtraConstraint {
+                table: table.to_owned(),
+                kind,
+                definition,
+            });
         }
     }
 }
@@ -356,7 +451,10 @@ async fn read_live(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, RepoE
 }
 
 fn split(list: &str) -> Vec<String> {
-    list.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    list.split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 fn on_delete(rule: &str) -> OnDelete {
@@ -375,15 +473,22 @@ async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Rep
     let mut tables = BTreeMap::new();
     for name in names {
         let mut table = LiveTable::default();
-        let columns: Vec<(String, String, i64, Option<String>, i64)> = on_conn!(conn, c => sqlx::query_as(
+        let columns: Vec<(String, String, i64, Option<String>, i64)> =
+            on_conn!(conn, c => sqlx::query_as(
             "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid"
-        ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
+        ).bind(&name).fetch_all(&mut **c).await)
+            .map_err(sql_error)?;
         let mut key: Vec<(i64, String)> = Vec::new();
         for (column, ty, not_null, default, pk) in columns {
             if pk > 0 {
                 key.push((pk, column.clone()));
             }
-            table.columns.push((column, ty.to_ascii_lowercase(), not_null == 0, default.is_some()));
+            table.columns.push((
+                column,
+                ty.to_ascii_lowercase(),
+                not_null == 0,
+                default.is_some(),
+            ));
         }
         key.sort();
         table.primary_key = key.into_iter().map(|(_, column)| column).collect();
@@ -404,12 +509,15 @@ async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Rep
              FROM (SELECT * FROM pragma_foreign_key_list(?1) ORDER BY id, seq) GROUP BY id, \"table\", on_delete"
         ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
         for (id, target, from, to, rule) in keys {
-            table.foreign_keys.insert(format!("#{id}"), ForeignKeySnapshot {
-                columns: split(&from),
-                table: target,
-                references: split(&to),
-                on_delete: on_delete(&rule),
-            });
+            table.foreign_keys.insert(
+                format!("#{id}"),
+                ForeignKeySnapshot {
+                    columns: split(&from),
+                    table: target,
+                    references: split(&to),
+                    on_delete: on_delete(&rule),
+                },
+            );
         }
         tables.insert(name, table);
     }
@@ -446,12 +554,15 @@ async fn read_postgres(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, R
                     table.unique.insert(constraint, split(&columns));
                 }
                 _ => {
-                    table.foreign_keys.insert(constraint, ForeignKeySnapshot {
-                        columns: split(&columns),
-                        table: target.unwrap_or_default(),
-                        references: split(&references.unwrap_or_default()),
-                        on_delete: on_delete(&rule),
-                    });
+                    table.foreign_keys.insert(
+                        constraint,
+                        ForeignKeySnapshot {
+                            columns: split(&columns),
+                            table: target.unwrap_or_default(),
+                            references: split(&references.unwrap_or_default()),
+                            on_delete: on_delete(&rule),
+                        },
+                    );
                 }
             }
         }
@@ -485,7 +596,12 @@ async fn read_mysql(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Repo
         for (column, ty, nullable, default) in columns {
             // MariaDB reports "no default" of a nullable column as the text NULL.
             let has_default = default.is_some_and(|d| d != "NULL");
-            table.columns.push((column, normalise_type(Dialect::MySql, &ty), nullable == "YES", has_default));
+            table.columns.push((
+                column,
+                normalise_type(Dialect::MySql, &ty),
+                nullable == "YES",
+                has_default,
+            ));
         }
         let indexes: Vec<(String, i64, String)> = on_conn!(conn, c => sqlx::query_as(
             "SELECT CAST(INDEX_NAME AS CHAR), CAST(NON_UNIQUE AS SIGNED), CAST(GROUP_CONCAT(COLUMN_NAME ORDER BY SEQ_IN_INDEX SEPARATOR ',') AS CHAR) \
@@ -510,12 +626,15 @@ async fn read_mysql(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Repo
              GROUP BY k.CONSTRAINT_NAME, k.REFERENCED_TABLE_NAME, r.DELETE_RULE"
         ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
         for (constraint, target, columns, references, rule) in keys {
-            table.foreign_keys.insert(constraint, ForeignKeySnapshot {
-                columns: split(&columns),
-                table: target,
-                references: split(&references),
-                on_delete: on_delete(&rule),
-            });
+            table.foreign_keys.insert(
+                constraint,
+                ForeignKeySnapshot {
+                    columns: split(&columns),
+                    table: target,
+                    references: split(&references),
+                    on_delete: on_delete(&rule),
+                },
+            );
         }
         tables.insert(name, table);
     }

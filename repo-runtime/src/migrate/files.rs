@@ -81,7 +81,14 @@ pub fn generate(
         std::fs::create_dir_all(&folder).map_err(|e| io_error(&folder, &e))?;
         for (direction, statements) in [("up", diff.up(dialect)), ("down", diff.down(dialect))] {
             let path = folder.join(format!("{version}_{slug}.{direction}.sql"));
-            let text = file_text(version, &slug, dialect, direction, diff.changes(), &statements);
+            let text = file_text(
+                version,
+                &slug,
+                dialect,
+                direction,
+                diff.changes(),
+                &statements,
+            );
             std::fs::write(&path, text).map_err(|e| io_error(&path, &e))?;
             files.push(path);
         }
@@ -180,8 +187,7 @@ fn now_version() -> i64 {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
     let (hour, minute, second) = (rest / 3_600, rest % 3_600 / 60, rest % 60);
-    ((year * 100 + month) * 100 + day) * 1_000_000
-        + (hour * 10_000 + minute * 100 + second) as i64
+    ((year * 100 + month) * 100 + day) * 1_000_000 + (hour * 10_000 + minute * 100 + second) as i64
 }
 
 pub(crate) fn io_error(path: &Path, error: &std::io::Error) -> RepoError {

@@ -32,7 +32,7 @@ pub use files::{GenerateOptions, Generated, generate};
 pub use runner::{
     Applied, Migration, MigrationState, MigrationStatus, Migrations, Migrator, Progress,
 };
-pub use seed::{Seeds, SeedFuture, environment};
+pub use seed::{SeedFuture, Seeds, environment};
 pub use snapshot::Snapshot;
 
 use crate::dialect::Dialect;

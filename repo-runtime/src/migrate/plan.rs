@@ -50,7 +50,9 @@ impl TableChange {
     }
 
     /// Columns present before and after whose definition changed: `(before, after)`.
-    pub(crate) fn altered_columns(&self) -> impl Iterator<Item = (&ColumnSnapshot, &ColumnSnapshot)> {
+    pub(crate) fn altered_columns(
+        &self,
+    ) -> impl Iterator<Item = (&ColumnSnapshot, &ColumnSnapshot)> {
         self.new.columns.iter().filter_map(|new| {
             let old = self.old.column(&new.name)?;
             let same = old.ty == new.ty
@@ -130,12 +132,7 @@ pub(crate) fn plan(old: &Snapshot, new: &Snapshot) -> Plan {
     plan
 }
 
-fn pair_table(
-    old_name: &str,
-    name: &str,
-    old: &TableSnapshot,
-    new: &TableSnapshot,
-) -> TableChange {
+fn pair_table(old_name: &str, name: &str, old: &TableSnapshot, new: &TableSnapshot) -> TableChange {
     let mut renames = Vec::new();
     for column in &new.columns {
         if old.column(&column.name).is_some() {
@@ -160,7 +157,11 @@ fn pair_table(
         column.name = rename(&column.name);
     }
     before.primary_key.1 = rename_all(&before.primary_key.1);
-    for columns in before.unique.values_mut().chain(before.indexes.values_mut()) {
+    for columns in before
+        .unique
+        .values_mut()
+        .chain(before.indexes.values_mut())
+    {
         *columns = rename_all(columns);
     }
     for key in before.foreign_keys.values_mut() {

@@ -8,14 +8,16 @@ use std::collections::BTreeMap;
 use super::plan::{Plan, TableChange};
 use crate::dialect::Dialect;
 use crate::schema::{
-    ColumnKind, ColumnSnapshot, DefaultValue, column_definition, create_index,
-    create_table, drop_index, foreign_key_clause, key_clause, push_column_list, push_literal,
-    sql_type,
+    ColumnKind, ColumnSnapshot, DefaultValue, column_definition, create_index, create_table,
+    drop_index, foreign_key_clause, key_clause, push_column_list, push_literal, sql_type,
 };
 
 /// The statements of `plan` on `dialect`.
 pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
-    let mut out = Statements { dialect, sql: Vec::new() };
+    let mut out = Statements {
+        dialect,
+        sql: Vec::new(),
+    };
     let (rebuilt, altered): (Vec<&TableChange>, Vec<&TableChange>) = plan
         .alters
         .iter()
@@ -31,7 +33,11 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
     }
     for change in &altered {
         for (from, to) in &change.column_renames {
-            let sql = format!("RENAME COLUMN {} TO {}", dialect.quote(from), dialect.quote(to));
+            let sql = format!(
+                "RENAME COLUMN {} TO {}",
+                dialect.quote(from),
+                dialect.quote(to)
+            );
             out.alter(&change.name, sql);
         }
         for column in change.dropped_columns() {
@@ -154,7 +160,12 @@ impl Statements {
                 // MySQL cannot rename a foreign key: drop it and add it under the new name.
                 Dialect::MySql => {
                     self.drop_foreign_key(table, from);
-                    self.add_foreign_key(table, to, &key.columns, &foreign_key_clause(dialect, to, key));
+                    self.add_foreign_key(
+                        table,
+                        to,
+                        &key.columns,
+                        &foreign_key_clause(dialect, to, key),
+                    );
                 }
                 // SQLite does not report constraint names: nothing to rename.
                 Dialect::Sqlite => {}
@@ -188,7 +199,8 @@ impl Statements {
                 Dialect::MySql => self.rename_index(table, from, to),
                 Dialect::Sqlite => {
                     self.sql.push(drop_index(dialect, table, from));
-                    self.sql.push(create_index(dialect, table, to, columns, false));
+                    self.sql
+                        .push(create_index(dialect, table, to, columns, false));
                 }
             }
         }
@@ -226,10 +238,16 @@ impl Statements {
             );
         }
         for (name, columns) in match_named(&old.indexes, &new.indexes).added {
-            self.sql.push(create_index(dialect, table, name, columns, false));
+            self.sql
+                .push(create_index(dialect, table, name, columns, false));
         }
         for (name, key) in match_named(&old.foreign_keys, &new.foreign_keys).added {
-            self.add_foreign_key(table, name, &key.columns, &foreign_key_clause(dialect, name, key));
+            self.add_foreign_key(
+                table,
+                name,
+                &key.columns,
+                &foreign_key_clause(dialect, name, key),
+            );
         }
     }
 
@@ -254,14 +272,27 @@ impl Statements {
             let column = dialect.quote(&new.name);
             if old.ty != new.ty {
                 if let ColumnKind::Enum(_) = old.ty {
-                    let check = format!("{}_{}_check", change.old_name(), old_column_name(change, &new.name));
-                    self.alter(table, format!("DROP CONSTRAINT IF EXISTS {}", dialect.quote(&check)));
+                    let check = format!(
+                        "{}_{}_check",
+                        change.old_name(),
+                        old_column_name(change, &new.name)
+                    );
+                    self.alter(
+                        table,
+                        format!("DROP CONSTRAINT IF EXISTS {}", dialect.quote(&check)),
+                    );
                 }
                 let ty = sql_type(dialect, &new.ty, false);
-                self.alter(table, format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"));
+                self.alter(
+                    table,
+                    format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"),
+                );
                 if let ColumnKind::Enum(values) = &new.ty {
                     let check = format!("{table}_{}_check", new.name);
-                    let mut sql = format!("ADD CONSTRAINT {} CHECK ({column} IN (", dialect.quote(&check));
+                    let mut sql = format!(
+                        "ADD CONSTRAINT {} CHECK ({column} IN (",
+                        dialect.quote(&check)
+                    );
                     for (i, value) in values.iter().enumerate() {
                         if i > 0 {
                             sql.push_str(", ");
@@ -292,7 +323,11 @@ impl Statements {
                 self.alter(table, format!("ALTER COLUMN {column} {action}"));
             }
             if old.nullable != new.nullable {
-                let action = if new.nullable { "DROP NOT NULL" } else { "SET NOT NULL" };
+                let action = if new.nullable {
+                    "DROP NOT NULL"
+                } else {
+                    "SET NOT NULL"
+                };
                 self.alter(table, format!("ALTER COLUMN {column} {action}"));
             }
         }
@@ -306,7 +341,8 @@ impl Statements {
         let scratch = format!("_repo_rebuild_{}", change.name);
         let mut definition = change.new.clone();
         let indexes = std::mem::take(&mut definition.indexes);
-        self.sql.extend(create_table(dialect, &scratch, &definition, false));
+        self.sql
+            .extend(create_table(dialect, &scratch, &definition, false));
         let copied: Vec<&ColumnSnapshot> = change
             .new
             .columns
@@ -326,10 +362,15 @@ impl Statements {
         insert.push_str(" FROM ");
         dialect.push_ident(&mut insert, change.old_name());
         self.sql.push(insert);
-        self.sql.push(format!("DROP TABLE {}", dialect.quote(change.old_name())));
-        self.alter(&scratch, format!("RENAME TO {}", dialect.quote(&change.name)));
+        self.sql
+            .push(format!("DROP TABLE {}", dialect.quote(change.old_name())));
+        self.alter(
+            &scratch,
+            format!("RENAME TO {}", dialect.quote(&change.name)),
+        );
         for (name, columns) in &indexes {
-            self.sql.push(create_index(dialect, &change.name, name, columns, false));
+            self.sql
+                .push(create_index(dialect, &change.name, name, columns, false));
         }
     }
 
@@ -359,7 +400,8 @@ impl Statements {
     /// would otherwise create (and may silently drop later) is one the migrations know.
     fn add_foreign_key(&mut self, table: &str, name: &str, columns: &[String], clause: &str) {
         if self.dialect == Dialect::MySql {
-            self.sql.push(create_index(self.dialect, table, name, columns, false));
+            self.sql
+                .push(create_index(self.dialect, table, name, columns, false));
         }
         self.alter(table, format!("ADD {clause}"));
     }

@@ -121,9 +121,12 @@ impl Migrations {
             }
         }
         for (version, text) in downs {
-            let migration = list.iter_mut().find(|m| m.version == version).ok_or_else(|| {
-                RepoError::migration(format!("down migration {version} has no up migration"))
-            })?;
+            let migration = list
+                .iter_mut()
+                .find(|m| m.version == version)
+                .ok_or_else(|| {
+                    RepoError::migration(format!("down migration {version} has no up migration"))
+                })?;
             migration.down = Some(text);
         }
         list.sort_by_key(|migration| migration.version);
@@ -146,7 +149,9 @@ impl Migrations {
     }
 
     fn get(&self, version: i64) -> Option<&Migration> {
-        self.list.iter().find(|migration| migration.version == version)
+        self.list
+            .iter()
+            .find(|migration| migration.version == version)
     }
 }
 
@@ -251,7 +256,10 @@ impl Migrator {
     }
 
     /// Calls `report` before and after each migration (for progress bars).
-    pub fn on_progress(mut self, report: impl Fn(Progress<'_>) + Send + Sync + 'static) -> Migrator {
+    pub fn on_progress(
+        mut self,
+        report: impl Fn(Progress<'_>) + Send + Sync + 'static,
+    ) -> Migrator {
         self.progress = Some(Arc::new(report));
         self
     }
@@ -447,7 +455,11 @@ impl Migrator {
     }
 
     /// Applies one migration; `None` when another runner applied it meanwhile (SQLite).
-    async fn apply(&self, conn: &mut Conn, migration: &Migration) -> Result<Option<Duration>, RepoError> {
+    async fn apply(
+        &self,
+        conn: &mut Conn,
+        migration: &Migration,
+    ) -> Result<Option<Duration>, RepoError> {
         self.report(Progress::Started(migration));
         let started = Instant::now();
         let done = match conn.dialect() {
@@ -462,7 +474,11 @@ impl Migrator {
         Ok(done.then_some(elapsed))
     }
 
-    async fn revert(&self, conn: &mut Conn, migration: &Migration) -> Result<Option<Duration>, RepoError> {
+    async fn revert(
+        &self,
+        conn: &mut Conn,
+        migration: &Migration,
+    ) -> Result<Option<Duration>, RepoError> {
         if migration.down.is_none() {
             return Err(RepoError::migration(format!(
                 "migration {} has no down file: it cannot be reverted",
@@ -533,7 +549,11 @@ impl Migrator {
             Ok(true)
         }
         .await;
-        let end = if matches!(result, Ok(true)) { "COMMIT" } else { "ROLLBACK" };
+        let end = if matches!(result, Ok(true)) {
+            "COMMIT"
+        } else {
+            "ROLLBACK"
+        };
         let ended = conn.script(end).await;
         let restored = conn.script("PRAGMA foreign_keys = ON").await;
         if ended.is_err() || restored.is_err() {
@@ -561,7 +581,12 @@ impl Direction {
     }
 
     /// Records an applied migration, or forgets a reverted one.
-    async fn record(self, conn: &mut Conn, migration: &Migration, elapsed: Duration) -> Result<(), RepoError> {
+    async fn record(
+        self,
+        conn: &mut Conn,
+        migration: &Migration,
+        elapsed: Duration,
+    ) -> Result<(), RepoError> {
         match self {
             Direction::Up => insert_record(conn, migration, true, elapsed_nanos(elapsed)).await,
             Direction::Down => delete_record(conn, migration.version).await,
@@ -570,7 +595,11 @@ impl Direction {
 }
 
 /// PostgreSQL: the migration and its record in one transaction (unless `-- no-transaction`).
-async fn postgres_step(conn: &mut Conn, migration: &Migration, direction: Direction) -> Result<bool, RepoError> {
+async fn postgres_step(
+    conn: &mut Conn,
+    migration: &Migration,
+    direction: Direction,
+) -> Result<bool, RepoError> {
     let transactional = !migration.no_transaction;
     if transactional {
         conn.script("BEGIN").await?;
@@ -595,7 +624,11 @@ async fn postgres_step(conn: &mut Conn, migration: &Migration, direction: Direct
 }
 
 /// MySQL: marked unsuccessful first, since its DDL commits as it goes; marked done after.
-async fn mysql_step(conn: &mut Conn, migration: &Migration, direction: Direction) -> Result<bool, RepoError> {
+async fn mysql_step(
+    conn: &mut Conn,
+    migration: &Migration,
+    direction: Direction,
+) -> Result<bool, RepoError> {
     match direction {
         Direction::Up => insert_record(conn, migration, false, -1).await?,
         Direction::Down => set_success(conn, migration.version, false, None).await?,
@@ -612,7 +645,13 @@ async fn mysql_step(conn: &mut Conn, migration: &Migration, direction: Direction
     }
     match direction {
         Direction::Up => {
-            set_success(conn, migration.version, true, Some(elapsed_nanos(started.elapsed()))).await?;
+            set_success(
+                conn,
+                migration.version,
+                true,
+                Some(elapsed_nanos(started.elapsed())),
+            )
+            .await?;
         }
         Direction::Down => delete_record(conn, migration.version).await?,
     }
@@ -651,7 +690,9 @@ fn elapsed_nanos(elapsed: Duration) -> i64 {
 async fn ensure_table(conn: &mut Conn) -> Result<(), RepoError> {
     let (installed, checksum) = match conn.dialect() {
         Dialect::Postgres => ("TIMESTAMPTZ NOT NULL DEFAULT now()", "BYTEA"),
-        Dialect::Sqlite | Dialect::MySql => ("TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", "BLOB"),
+        Dialect::Sqlite | Dialect::MySql => {
+            ("TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", "BLOB")
+        }
     };
     conn.script(&format!(
         "CREATE TABLE IF NOT EXISTS {TABLE} (\n    version BIGINT PRIMARY KEY,\n    description TEXT NOT NULL,\n    installed_on {installed},\n    success BOOLEAN NOT NULL,\n    checksum {checksum} NOT NULL,\n    execution_time BIGINT NOT NULL\n)"
@@ -667,18 +708,23 @@ async fn records(conn: &mut Conn) -> Result<Vec<Record>, RepoError> {
     .map_err(sql_error)?;
     Ok(rows
         .into_iter()
-        .map(|(version, description, success, checksum, execution_time)| Record {
-            version,
-            description,
-            success,
-            checksum,
-            execution_time,
-        })
+        .map(
+            |(version, description, success, checksum, execution_time)| Record {
+                version,
+                description,
+                success,
+                checksum,
+                execution_time,
+            },
+        )
         .collect())
 }
 
 async fn is_recorded(conn: &mut Conn, version: i64) -> Result<bool, RepoError> {
-    let sql = placeholders(conn.dialect(), "SELECT count(*) FROM _sqlx_migrations WHERE version = ?");
+    let sql = placeholders(
+        conn.dialect(),
+        "SELECT count(*) FROM _sqlx_migrations WHERE version = ?",
+    );
     let count = on_conn!(conn, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
         .bind(version)
         .fetch_one(&mut **c)
@@ -687,7 +733,12 @@ async fn is_recorded(conn: &mut Conn, version: i64) -> Result<bool, RepoError> {
     Ok(count > 0)
 }
 
-async fn insert_record(conn: &mut Conn, migration: &Migration, success: bool, execution_time: i64) -> Result<(), RepoError> {
+async fn insert_record(
+    conn: &mut Conn,
+    migration: &Migration,
+    success: bool,
+    execution_time: i64,
+) -> Result<(), RepoError> {
     let sql = placeholders(
         conn.dialect(),
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?, ?, ?, ?, ?)",
@@ -704,7 +755,12 @@ async fn insert_record(conn: &mut Conn, migration: &Migration, success: bool, ex
     .map_err(sql_error)
 }
 
-async fn set_success(conn: &mut Conn, version: i64, success: bool, execution_time: Option<i64>) -> Result<(), RepoError> {
+async fn set_success(
+    conn: &mut Conn,
+    version: i64,
+    success: bool,
+    execution_time: Option<i64>,
+) -> Result<(), RepoError> {
     let sql = placeholders(
         conn.dialect(),
         "UPDATE _sqlx_migrations SET success = ?, execution_time = COALESCE(?, execution_time) WHERE version = ?",
@@ -720,7 +776,10 @@ async fn set_success(conn: &mut Conn, version: i64, success: bool, execution_tim
 }
 
 async fn delete_record(conn: &mut Conn, version: i64) -> Result<(), RepoError> {
-    let sql = placeholders(conn.dialect(), "DELETE FROM _sqlx_migrations WHERE version = ?");
+    let sql = placeholders(
+        conn.dialect(),
+        "DELETE FROM _sqlx_migrations WHERE version = ?",
+    );
     on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(version)
         .execute(&mut **c)

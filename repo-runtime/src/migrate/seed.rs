@@ -119,6 +119,12 @@ impl Seeds {
         self
     }
 
+    /// `self`'s seeds, then `next`'s.
+    pub fn then(mut self, next: Seeds) -> Seeds {
+        self.steps.extend(next.steps);
+        self
+    }
+
     /// Adds the SQL files under `dir`: `dir/<environment>/<name>.sql` runs in that
     /// environment, `dir/all/<name>.sql` in every one; `<name>.<dialect>.sql` only on that
     /// dialect (`sqlite`, `postgres`, `mysql`). Files run in name order, after the seeds
@@ -132,7 +138,11 @@ impl Seeds {
         let mut found = Vec::new();
         for folder in folders {
             let folder = folder.map_err(|e| io_error(dir, &e))?.path();
-            let Some(environment) = folder.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            let Some(environment) = folder
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+            else {
                 continue;
             };
             if !folder.is_dir() {
@@ -140,25 +150,44 @@ impl Seeds {
             }
             for file in std::fs::read_dir(&folder).map_err(|e| io_error(&folder, &e))? {
                 let path = file.map_err(|e| io_error(&folder, &e))?.path();
-                let Some(stem) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".sql")) else {
+                let Some(stem) = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_suffix(".sql"))
+                else {
                     continue;
                 };
                 let (stem, dialect) = match stem.rsplit_once('.') {
                     Some((stem, dialect)) => {
-                        let dialect = Dialect::ALL.into_iter().find(|d| d.name() == dialect).ok_or_else(|| {
-                            RepoError::config(format!("{}: `{dialect}` is not a dialect (sqlite, postgres, mysql)", path.display()))
-                        })?;
+                        let dialect = Dialect::ALL
+                            .into_iter()
+                            .find(|d| d.name() == dialect)
+                            .ok_or_else(|| {
+                                RepoError::config(format!(
+                                    "{}: `{dialect}` is not a dialect (sqlite, postgres, mysql)",
+                                    path.display()
+                                ))
+                            })?;
                         (stem, Some(dialect))
                     }
                     None => (stem, None),
                 };
                 let sql = std::fs::read_to_string(&path).map_err(|e| io_error(&path, &e))?;
-                let environments = if environment == "all" { Vec::new() } else { vec![environment.clone()] };
+                let environments = if environment == "all" {
+                    Vec::new()
+                } else {
+                    vec![environment.clone()]
+                };
                 let name = match dialect {
                     Some(dialect) => format!("{environment}/{stem}.{}", dialect.name()),
                     None => format!("{environment}/{stem}"),
                 };
-                found.push(Step { name, environments, dialect, source: Source::Sql(sql) });
+                found.push(Step {
+                    name,
+                    environments,
+                    dialect,
+                    source: Source::Sql(sql),
+                });
             }
         }
         found.sort_by(|a, b| a.name.cmp(&b.name));
@@ -193,7 +222,11 @@ impl Seeds {
             db.create_schema::<SeedRecord>().await?;
         }
         let mut ran = Vec::new();
-        for step in self.steps.iter().filter(|step| step.applies(environment, db.dialect())) {
+        for step in self
+            .steps
+            .iter()
+            .filter(|step| step.applies(environment, db.dialect()))
+        {
             report(&step.name);
             let tx = db.begin().await?;
             match run_step(&tx, step, environment).await {

@@ -2,7 +2,9 @@
 //! indexes, column definitions and `DEFAULT` literals. `create_schema` and the migration
 //! renderer both use it, so a generated migration and a created schema are the same tables.
 
-use super::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, OnDelete, TableSnapshot};
+use super::{
+    ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, OnDelete, TableSnapshot,
+};
 use crate::dialect::Dialect;
 
 /// Longest string or byte key MySQL can index in full under utf8mb4 with room for composites.

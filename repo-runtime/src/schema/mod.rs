@@ -7,8 +7,8 @@ mod owned;
 pub(crate) use ddl::create_table;
 #[cfg(feature = "migrate")]
 pub(crate) use ddl::{
-    column_definition, create_index, default_mismatch, drop_index, foreign_key_clause,
-    key_clause, push_column_list, push_literal, sql_type,
+    column_definition, create_index, default_mismatch, drop_index, foreign_key_clause, key_clause,
+    push_column_list, push_literal, sql_type,
 };
 pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
 

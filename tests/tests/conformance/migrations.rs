@@ -184,9 +184,14 @@ pub async fn generated_migrations_build_the_schema_the_repositories_use_with_no_
     assert_eq!(status.len(), 1);
     assert!(matches!(status[0].state, MigrationState::Applied { .. }));
     assert!(
-        migrate::generate(&schema_v1(), dir.path(), "again", &GenerateOptions::default())
-            .expect("generate with nothing to do")
-            .is_none()
+        migrate::generate(
+            &schema_v1(),
+            dir.path(),
+            "again",
+            &GenerateOptions::default()
+        )
+        .expect("generate with nothing to do")
+        .is_none()
     );
 }
 
@@ -236,7 +241,10 @@ pub async fn a_changed_entity_migrates_with_rows_preserved_and_down_restores_it(
         }
     );
     // The rebuilt parent table (SQLite) kept the rows that refer to it.
-    let kept = v2::Post::repository(db).get(post.id).await.expect("post after v2");
+    let kept = v2::Post::repository(db)
+        .get(post.id)
+        .await
+        .expect("post after v2");
     assert_eq!(kept.title, "Notes");
     let found = v2::Author::repository(db)
         .find_by_email_address("ada@example.com")
@@ -248,11 +256,17 @@ pub async fn a_changed_entity_migrates_with_rows_preserved_and_down_restores_it(
     assert_eq!(reverted.iter().map(|r| r.version).collect::<Vec<_>>(), [2]);
     migrate::assert_no_drift(db, &schema_v1()).await;
     assert_eq!(
-        v1::Author::repository(db).get(ada.id).await.expect("author after down"),
+        v1::Author::repository(db)
+            .get(ada.id)
+            .await
+            .expect("author after down"),
         ada
     );
     assert_eq!(
-        v1::Post::repository(db).get(post.id).await.expect("post after down"),
+        v1::Post::repository(db)
+            .get(post.id)
+            .await
+            .expect("post after down"),
         post
     );
     let status = dir.migrator(db).status(db).await.expect("status");
@@ -301,10 +315,7 @@ pub async fn concurrent_runners_apply_each_migration_exactly_once(db: &Db) {
     let mut versions: Vec<i64> = left.iter().chain(&right).map(|a| a.version).collect();
     versions.sort_unstable();
     assert_eq!(versions, [1, 2]);
-    assert_eq!(
-        v1::Author::repository(db).count().await.expect("count"),
-        1
-    );
+    assert_eq!(v1::Author::repository(db).count().await.expect("count"), 1);
     other.close().await;
 }
 
@@ -380,7 +391,10 @@ pub async fn seeds_run_once_per_database_and_refuse_a_changed_seed(db: &Db) {
         "INSERT INTO authors (email, name) VALUES ('other@example.com', 'Other');",
     );
     let error = changed.run(db, "dev").await.expect_err("a changed seed");
-    assert!(error.to_string().contains("seed `authors` changed"), "{error}");
+    assert!(
+        error.to_string().contains("seed `authors` changed"),
+        "{error}"
+    );
     assert_eq!(v1::Author::repository(db).count().await.expect("count"), 1);
 
     let failing = Seeds::new().sql("broken", &[], "INSERT INTO no_such_table VALUES (1);");

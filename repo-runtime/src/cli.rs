@@ -1,0 +1,420 @@
+//! A migrations command line for the application's own small binary (feature `cli`):
+//!
+//! ```no_run
+//! # use repo_runtime::migrate::Schema;
+//! #[tokio::main]
+//! async fn main() -> std::process::ExitCode {
+//!     let schema = Schema::new(); // .entity::<User>().entity::<Order>()
+//!     repo_runtime::cli::run(schema).await
+//! }
+//! ```
+//!
+//! Commands: `generate <name> [--allow-unsafe] [--check]`, `up`, `down [--to <version>]`,
+//! `status`, `check` (drift), `seed [--env <env>]`. The database is `--database-url`, else
+//! `DATABASE_URL` (read from a `.env` file too), else the embedded SQLite default.
+//!
+//! Exit codes, for scripts: `0` done; `1` failed (database, files); `2` bad usage; `3` not in
+//! the expected state: a change refused as unsafe, `generate --check` finding entities ahead
+//! of the migrations, `check` finding drift, `status` finding a changed, missing or partly
+//! applied migration.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
+use console::style;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::db::{Db, DbOptions};
+use crate::dialect::Dialect;
+use crate::error::RepoError;
+use crate::migrate::{
+    self, GenerateOptions, MigrationState, Migrations, Migrator, Progress, Schema, Seeds,
+};
+
+/// Exit code: done.
+pub const SUCCESS: u8 = 0;
+/// Exit code: the command failed.
+pub const FAILURE: u8 = 1;
+/// Exit code: the command line was wrong.
+pub const USAGE: u8 = 2;
+/// Exit code: the database or the migrations are not in the expected state.
+pub const NOT_CLEAN: u8 = 3;
+
+/// Runs the command line of `std::env::args` for `schema`, with the migrations in
+/// `./migrations` and the seeds in `./seeds`.
+pub async fn run(schema: Schema) -> ExitCode {
+    Cli::new(schema).run().await
+}
+
+/// The command line, configured: `Cli::new(schema).seeds(seeds).run().await`.
+#[derive(Debug, Clone)]
+pub struct Cli {
+    schema: Schema,
+    seeds: Seeds,
+    migrations_dir: PathBuf,
+    seeds_dir: PathBuf,
+}
+
+impl Cli {
+    /// The command line for `schema`.
+    pub fn new(schema: Schema) -> Cli {
+        Cli {
+            schema,
+            seeds: Seeds::new(),
+            migrations_dir: PathBuf::from("migrations"),
+            seeds_dir: PathBuf::from("seeds"),
+        }
+    }
+
+    /// Seeds written in code, run after the SQL files of the seeds directory.
+    pub fn seeds(mut self, seeds: Seeds) -> Cli {
+        self.seeds = seeds;
+        self
+    }
+
+    /// The default migrations directory (`--migrations` overrides it).
+    pub fn migrations_dir(mut self, dir: impl Into<PathBuf>) -> Cli {
+        self.migrations_dir = dir.into();
+        self
+    }
+
+    /// The default seeds directory (`--seeds` overrides it).
+    pub fn seeds_dir(mut self, dir: impl Into<PathBuf>) -> Cli {
+        self.seeds_dir = dir.into();
+        self
+    }
+
+    /// Reads `.env` if there is one, then runs `std::env::args`.
+    pub async fn run(self) -> ExitCode {
+        // A missing .env is the normal case; a broken one is worth saying.
+        if let Err(error) = dotenvy::dotenv()
+            && !error.not_found()
+        {
+            eprintln!("{} .env: {error}", style("warning:").yellow().bold());
+        }
+        ExitCode::from(self.run_from(std::env::args_os()).await)
+    }
+
+    /// Runs the command line `args` (the program name first) and returns the exit code.
+    pub async fn run_from<I, T>(self, args: I) -> u8
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<OsString> + Clone,
+    {
+        let matches = match command().try_get_matches_from(args) {
+            Ok(matches) => matches,
+            Err(error) => {
+                let _ = error.print();
+                return if error.use_stderr() { USAGE } else { SUCCESS };
+            }
+        };
+        match self.dispatch(&matches).await {
+            Ok(code) => code,
+            Err(error) => {
+                eprintln!("{} {error}", style("error:").red().bold());
+                FAILURE
+            }
+        }
+    }
+
+    async fn dispatch(mut self, matches: &ArgMatches) -> Result<u8, RepoError> {
+        if let Some(dir) = matches.get_one::<PathBuf>("migrations") {
+            self.migrations_dir = dir.clone();
+        }
+        if let Some(dir) = matches.get_one::<PathBuf>("seeds") {
+            self.seeds_dir = dir.clone();
+        }
+        let url = matches.get_one::<String>("database-url").cloned();
+        match matches.subcommand() {
+            Some(("generate", args)) => self.generate(args),
+            Some(("up", _)) => self.up(&connect(url).await?).await,
+            Some(("down", args)) => {
+                let to = args.get_one::<i64>("to").copied();
+                self.down(&connect(url).await?, to).await
+            }
+            Some(("status", _)) => self.status(&connect(url).await?).await,
+            Some(("check", _)) => self.check(&connect(url).await?).await,
+            Some(("seed", args)) => {
+                let environment = args
+                    .get_one::<String>("env")
+                    .cloned()
+                    .unwrap_or_else(migrate::environment);
+                self.seed(&connect(url).await?, &environment).await
+            }
+            _ => Ok(USAGE),
+        }
+    }
+
+    fn generate(&self, args: &ArgMatches) -> Result<u8, RepoError> {
+        let name = args
+            .get_one::<String>("name")
+            .map_or("migration", String::as_str);
+        let dialects: Vec<Dialect> = args
+            .get_many::<String>("dialect")
+            .map(|names| {
+                names
+                    .filter_map(|name| Dialect::ALL.into_iter().find(|d| d.name() == name))
+                    .collect()
+            })
+            .unwrap_or_else(|| Dialect::ALL.to_vec());
+        let options = GenerateOptions {
+            allow_unsafe: args.get_flag("allow-unsafe"),
+            dialects,
+            version: None,
+        };
+        if args.get_flag("check") {
+            let snapshot_path = self.migrations_dir.join("snapshot.json");
+            let old = match std::fs::read_to_string(&snapshot_path) {
+                Ok(json) => migrate::Snapshot::from_json(&json)?,
+                Err(_) => migrate::Snapshot::empty(),
+            };
+            let diff = migrate::Diff::between(&old, &self.schema.snapshot()?, true)?;
+            if diff.is_empty() {
+                println!(
+                    "{} the migrations are up to date with the entities",
+                    style("ok:").green().bold()
+                );
+                return Ok(SUCCESS);
+            }
+            println!(
+                "{} the entities changed since the last migration:",
+                style("pending:").yellow().bold()
+            );
+            for change in diff.changes() {
+                println!("  {change}");
+            }
+            return Ok(NOT_CLEAN);
+        }
+        match migrate::generate(&self.schema, &self.migrations_dir, name, &options) {
+            Ok(None) => {
+                println!(
+                    "{} nothing to generate: the entities match the last snapshot",
+                    style("ok:").green().bold()
+                );
+                Ok(SUCCESS)
+            }
+            Ok(Some(generated)) => {
+                println!(
+                    "{} migration {}",
+                    style("generated").green().bold(),
+                    generated.version
+                );
+                for change in &generated.changes {
+                    println!("  {change}");
+                }
+                for file in &generated.files {
+                    println!("  {} {}", style("wrote").dim(), file.display());
+                }
+                Ok(SUCCESS)
+            }
+            Err(error @ RepoError::Migration { .. }) => {
+                eprintln!("{} {error}", style("refused:").red().bold());
+                Ok(NOT_CLEAN)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    fn migrator(&self, db: &Db, bar: &ProgressBar) -> Result<Migrator, RepoError> {
+        let migrations = Migrations::load(&self.migrations_dir, db.dialect())?;
+        let bar = bar.clone();
+        Ok(
+            Migrator::new(migrations).on_progress(move |progress| match progress {
+                Progress::Started(migration) => {
+                    bar.set_message(format!("{} {}", migration.version, migration.description));
+                }
+                Progress::Finished(migration, elapsed) => {
+                    bar.inc(1);
+                    bar.println(format!(
+                        "{} {} {} ({} ms)",
+                        style("done").green(),
+                        migration.version,
+                        migration.description,
+                        elapsed.as_millis()
+                    ));
+                }
+            }),
+        )
+    }
+
+    async fn up(&self, db: &Db) -> Result<u8, RepoError> {
+        let pending = Migrations::load(&self.migrations_dir, db.dialect())?.len() as u64;
+        let bar = progress_bar(pending);
+        let applied = self.migrator(db, &bar)?.run(db).await;
+        bar.finish_and_clear();
+        let applied = applied?;
+        if applied.is_empty() {
+            println!("{} the database is up to date", style("ok:").green().bold());
+        } else {
+            println!(
+                "{} applied {} migration(s)",
+                style("ok:").green().bold(),
+                applied.len()
+            );
+        }
+        Ok(SUCCESS)
+    }
+
+    async fn down(&self, db: &Db, to: Option<i64>) -> Result<u8, RepoError> {
+        let bar = progress_bar(0);
+        let reverted = self.migrator(db, &bar)?.undo(db, to).await;
+        bar.finish_and_clear();
+        let reverted = reverted?;
+        println!(
+            "{} reverted {} migration(s)",
+            style("ok:").green().bold(),
+            reverted.len()
+        );
+        Ok(SUCCESS)
+    }
+
+    async fn status(&self, db: &Db) -> Result<u8, RepoError> {
+        let migrations = Migrations::load(&self.migrations_dir, db.dialect())?;
+        let status = Migrator::new(migrations).status(db).await?;
+        let mut clean = true;
+        if status.is_empty() {
+            println!(
+                "no migrations in {}",
+                self.migrations_dir.join(db.dialect().name()).display()
+            );
+        }
+        for line in &status {
+            let state = match &line.state {
+                MigrationState::Applied { execution_time } => {
+                    style(format!("applied ({} ms)", execution_time.as_millis())).green()
+                }
+                MigrationState::Pending => style("pending".to_owned()).yellow(),
+                MigrationState::ChecksumMismatch => style("changed since applied".to_owned()).red(),
+                MigrationState::Dirty => style("partly applied".to_owned()).red(),
+                MigrationState::Missing => style("applied, file missing".to_owned()).red(),
+            };
+            clean &= matches!(
+                line.state,
+                MigrationState::Applied { .. } | MigrationState::Pending
+            );
+            println!("{:>16}  {:<40} {state}", line.version, line.description);
+        }
+        Ok(if clean { SUCCESS } else { NOT_CLEAN })
+    }
+
+    async fn check(&self, db: &Db) -> Result<u8, RepoError> {
+        let drift = migrate::check_drift(db, &self.schema).await?;
+        if drift.is_clean() {
+            println!("{} {drift}", style("ok:").green().bold());
+            Ok(SUCCESS)
+        } else {
+            println!("{} {drift}", style("drift:").red().bold());
+            Ok(NOT_CLEAN)
+        }
+    }
+
+    async fn seed(&self, db: &Db, environment: &str) -> Result<u8, RepoError> {
+        let seeds = Seeds::new().load(&self.seeds_dir)?.then(self.seeds.clone());
+        let bar = progress_bar(seeds.names(environment, db.dialect()).len() as u64);
+        let ran = seeds
+            .run_with(db, environment, |name| {
+                bar.set_message(name.to_owned());
+                bar.inc(1);
+            })
+            .await;
+        bar.finish_and_clear();
+        let ran = ran?;
+        println!(
+            "{} {} seed(s) run for `{environment}`{}",
+            style("ok:").green().bold(),
+            ran.len(),
+            if ran.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", ran.join(", "))
+            }
+        );
+        Ok(SUCCESS)
+    }
+}
+
+async fn connect(url: Option<String>) -> Result<Db, RepoError> {
+    match url {
+        Some(url) => Db::connect_with(&url, DbOptions::from_env()?).await,
+        None => Db::from_env().await,
+    }
+}
+
+/// A bar on stderr, drawn only when stderr is a terminal.
+fn progress_bar(len: u64) -> ProgressBar {
+    let bar = ProgressBar::new(len);
+    if let Ok(bar_style) = ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}") {
+        bar.set_style(bar_style);
+    }
+    bar
+}
+
+fn command() -> Command {
+    Command::new("migrate")
+        .about("Migrations generated from the entities: generate, apply, revert, check, seed")
+        .subcommand_required(true)
+        .arg(
+            Arg::new("database-url")
+                .long("database-url")
+                .global(true)
+                .help("The database; default: DATABASE_URL, else the embedded SQLite file"),
+        )
+        .arg(
+            Arg::new("migrations")
+                .long("migrations")
+                .global(true)
+                .value_parser(value_parser!(PathBuf))
+                .help("The migrations directory [default: migrations]"),
+        )
+        .arg(
+            Arg::new("seeds")
+                .long("seeds")
+                .global(true)
+                .value_parser(value_parser!(PathBuf))
+                .help("The seeds directory [default: seeds]"),
+        )
+        .subcommand(
+            Command::new("generate")
+                .about("Writes the migration from the last snapshot to the entities, for each dialect")
+                .arg(Arg::new("name").required_unless_present("check").help("What the migration does: add_user_age"))
+                .arg(
+                    Arg::new("allow-unsafe")
+                        .long("allow-unsafe")
+                        .action(ArgAction::SetTrue)
+                        .help("Also write changes that lose data or may fail on existing rows"),
+                )
+                .arg(
+                    Arg::new("check")
+                        .long("check")
+                        .action(ArgAction::SetTrue)
+                        .help("Write nothing; exit 3 when the entities changed since the last migration"),
+                )
+                .arg(
+                    Arg::new("dialect")
+                        .long("dialect")
+                        .action(ArgAction::Append)
+                        .value_parser(["sqlite", "postgres", "mysql"])
+                        .help("Only this dialect (repeatable) [default: all]"),
+                ),
+        )
+        .subcommand(Command::new("up").about("Applies the pending migrations"))
+        .subcommand(
+            Command::new("down")
+                .about("Reverts the latest migration, or every one after --to")
+                .arg(
+                    Arg::new("to")
+                        .long("to")
+                        .value_parser(value_parser!(i64))
+                        .help("Revert the migrations after this version (0: all)"),
+                ),
+        )
+        .subcommand(Command::new("status").about("Lists the migrations and where each stands"))
+        .subcommand(Command::new("check").about("Compares the live database with the entities"))
+        .subcommand(
+            Command::new("seed")
+                .about("Runs the seeds of the environment that have not run yet")
+                .arg(Arg::new("env").long("env").help("The environment [default: REPO_ENV, else dev]")),
+        )
+}
