@@ -15,9 +15,12 @@
 //!    its test form.
 //! 5. [`Seeds`] loads idempotent seed data for the environment in `REPO_ENV`.
 
+mod catalog;
 mod conn;
 mod drift;
 mod files;
+mod history;
+mod migrations;
 mod plan;
 mod render;
 mod runner;

@@ -8,157 +8,18 @@
 //! transaction where the backend can roll DDL back (SQLite, PostgreSQL); MySQL commits DDL as
 //! it goes, so a migration that fails there is left marked unsuccessful ("dirty").
 
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sha2::{Digest, Sha384};
-
 use super::conn::{Conn, on_conn, sql_error};
-use super::files::io_error;
+use super::history::{
+    Record, TABLE, delete_record, elapsed_nanos, ensure_table, insert_record, is_recorded, lock,
+    nanos, records, set_success, unlock,
+};
+pub use super::migrations::{Migration, Migrations};
 use crate::db::Db;
 use crate::dialect::Dialect;
 use crate::error::RepoError;
-
-/// One migration: its version, description and SQL.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Migration {
-    /// The version, from the file name.
-    pub version: i64,
-    /// The description, from the file name with `_` read as spaces (as sqlx reads it).
-    pub description: String,
-    /// The SQL that applies it.
-    pub up: String,
-    /// The SQL that reverts it, when there is a `.down.sql` file.
-    pub down: Option<String>,
-    /// SHA-384 of `up`, as sqlx computes it.
-    pub checksum: Vec<u8>,
-    /// The file starts with `-- no-transaction`: run it outside a transaction.
-    pub no_transaction: bool,
-}
-
-impl Migration {
-    fn label(&self) -> String {
-        format!("{} ({})", self.version, self.description)
-    }
-}
-
-/// The migrations of one dialect, in version order.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Migrations {
-    list: Vec<Migration>,
-}
-
-impl Migrations {
-    /// Reads `<dir>/<dialect>/`: `<version>_<description>.up.sql` with its `.down.sql`, or a
-    /// plain `<version>_<description>.sql` that cannot be reverted. A missing folder is no
-    /// migrations.
-    pub fn load(dir: &Path, dialect: Dialect) -> Result<Migrations, RepoError> {
-        let folder = dir.join(dialect.name());
-        let entries = match std::fs::read_dir(&folder) {
-            Ok(entries) => entries,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                return Ok(Migrations::default());
-            }
-            Err(error) => return Err(io_error(&folder, &error)),
-        };
-        let mut files = Vec::new();
-        for entry in entries {
-            let path = entry.map_err(|e| io_error(&folder, &e))?.path();
-            let Some(name) = path.file_name().and_then(|name| name.to_str()) else {
-                continue;
-            };
-            if name.ends_with(".sql") {
-                let text = std::fs::read_to_string(&path).map_err(|e| io_error(&path, &e))?;
-                files.push((name.to_owned(), text));
-            }
-        }
-        Migrations::from_files(files)
-    }
-
-    /// Builds the list from `(file name, contents)` pairs, for migrations embedded in the
-    /// binary with `include_str!`.
-    pub fn from_files(
-        files: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Migrations, RepoError> {
-        let mut list: Vec<Migration> = Vec::new();
-        let mut downs = Vec::new();
-        for (name, text) in files {
-            let (stem, kind) = if let Some(stem) = name.strip_suffix(".up.sql") {
-                (stem, Kind::Up)
-            } else if let Some(stem) = name.strip_suffix(".down.sql") {
-                (stem, Kind::Down)
-            } else if let Some(stem) = name.strip_suffix(".sql") {
-                (stem, Kind::Up)
-            } else {
-                continue;
-            };
-            let (version, description) = stem
-                .split_once('_')
-                .and_then(|(v, d)| Some((v.parse::<i64>().ok()?, d.replace('_', " "))))
-                .ok_or_else(|| {
-                    RepoError::migration(format!(
-                        "`{name}` is not named <version>_<description>.up.sql"
-                    ))
-                })?;
-            match kind {
-                Kind::Down => downs.push((version, text)),
-                Kind::Up => {
-                    if list.iter().any(|m| m.version == version) {
-                        return Err(RepoError::migration(format!(
-                            "two migrations have version {version}"
-                        )));
-                    }
-                    list.push(Migration {
-                        version,
-                        description,
-                        checksum: Sha384::digest(text.as_bytes()).to_vec(),
-                        no_transaction: text.starts_with("-- no-transaction"),
-                        up: text,
-                        down: None,
-                    });
-                }
-            }
-        }
-        for (version, text) in downs {
-            let migration = list
-                .iter_mut()
-                .find(|m| m.version == version)
-                .ok_or_else(|| {
-                    RepoError::migration(format!("down migration {version} has no up migration"))
-                })?;
-            migration.down = Some(text);
-        }
-        list.sort_by_key(|migration| migration.version);
-        Ok(Migrations { list })
-    }
-
-    /// The migrations in version order.
-    pub fn iter(&self) -> impl Iterator<Item = &Migration> {
-        self.list.iter()
-    }
-
-    /// How many there are.
-    pub fn len(&self) -> usize {
-        self.list.len()
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
-    fn get(&self, version: i64) -> Option<&Migration> {
-        self.list
-            .iter()
-            .find(|migration| migration.version == version)
-    }
-}
-
-enum Kind {
-    Up,
-    Down,
-}
 
 /// A migration the runner applied or reverted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,17 +88,6 @@ impl std::fmt::Debug for Migrator {
             .finish_non_exhaustive()
     }
 }
-
-/// A row of `_sqlx_migrations`.
-struct Record {
-    version: i64,
-    description: String,
-    success: bool,
-    checksum: Vec<u8>,
-    execution_time: i64,
-}
-
-const TABLE: &str = "_sqlx_migrations";
 
 impl Migrator {
     /// A runner for `migrations`, waiting up to five minutes for another runner to finish.
@@ -376,7 +226,7 @@ impl Migrator {
     ) -> Result<T, RepoError> {
         let mut conn = Conn::acquire(db).await?;
         // Locked first: concurrent `CREATE TABLE IF NOT EXISTS` can collide on PostgreSQL.
-        let lock = self.lock(&mut conn).await;
+        let lock = lock(&mut conn, self.lock_timeout).await;
         if let Err(error) = lock {
             conn.discard();
             return Err(error);
@@ -414,44 +264,6 @@ impl Migrator {
             }
         }
         Ok(())
-    }
-
-    async fn lock(&self, conn: &mut Conn) -> Result<(), RepoError> {
-        let name = conn.database_name().await?;
-        let deadline = Instant::now() + self.lock_timeout;
-        match conn.dialect() {
-            Dialect::Sqlite => Ok(()),
-            Dialect::Postgres => loop {
-                let id = lock_id(&name);
-                let taken = on_conn!(conn, c => sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                    .bind(id)
-                    .fetch_one(&mut **c)
-                    .await)
-                .map_err(sql_error)?;
-                if taken {
-                    return Ok(());
-                }
-                if Instant::now() >= deadline {
-                    return Err(lock_timeout());
-                }
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            },
-            Dialect::MySql => {
-                let seconds = self.lock_timeout.as_secs().max(1) as i64;
-                let key = format!("{:x}", lock_id(&name));
-                let taken = on_conn!(conn, c => sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")
-                    .bind(key)
-                    .bind(seconds)
-                    .fetch_one(&mut **c)
-                    .await)
-                .map_err(sql_error)?;
-                if taken == Some(1) {
-                    Ok(())
-                } else {
-                    Err(lock_timeout())
-                }
-            }
-        }
     }
 
     /// Applies one migration; `None` when another runner applied it meanwhile (SQLite).
@@ -669,158 +481,6 @@ fn failed(migration: &Migration, direction: Direction, error: RepoError) -> Repo
     }
 }
 
-fn lock_timeout() -> RepoError {
+pub(super) fn lock_timeout() -> RepoError {
     RepoError::migration("timed out waiting for another migration runner to finish")
-}
-
-/// sqlx's lock key for a database, so that its runner and this one exclude each other.
-fn lock_id(database: &str) -> i64 {
-    const CRC: crc::Crc<u32> = crc::Crc::<u32>::new(&crc::CRC_32_ISO_HDLC);
-    0x3d32_ad9e * i64::from(CRC.checksum(database.as_bytes()))
-}
-
-fn nanos(value: i64) -> Duration {
-    Duration::from_nanos(u64::try_from(value).unwrap_or(0))
-}
-
-fn elapsed_nanos(elapsed: Duration) -> i64 {
-    i64::try_from(elapsed.as_nanos()).unwrap_or(i64::MAX)
-}
-
-async fn ensure_table(conn: &mut Conn) -> Result<(), RepoError> {
-    let (installed, checksum) = match conn.dialect() {
-        Dialect::Postgres => ("TIMESTAMPTZ NOT NULL DEFAULT now()", "BYTEA"),
-        Dialect::Sqlite | Dialect::MySql => {
-            ("TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP", "BLOB")
-        }
-    };
-    conn.script(&format!(
-        "CREATE TABLE IF NOT EXISTS {TABLE} (\n    version BIGINT PRIMARY KEY,\n    description TEXT NOT NULL,\n    installed_on {installed},\n    success BOOLEAN NOT NULL,\n    checksum {checksum} NOT NULL,\n    execution_time BIGINT NOT NULL\n)"
-    ))
-    .await
-}
-
-async fn records(conn: &mut Conn) -> Result<Vec<Record>, RepoError> {
-    const SQL: &str = "SELECT version, description, success, checksum, execution_time FROM _sqlx_migrations ORDER BY version";
-    let rows = on_conn!(conn, c => sqlx::query_as::<_, (i64, String, bool, Vec<u8>, i64)>(SQL)
-        .fetch_all(&mut **c)
-        .await)
-    .map_err(sql_error)?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(version, description, success, checksum, execution_time)| Record {
-                version,
-                description,
-                success,
-                checksum,
-                execution_time,
-            },
-        )
-        .collect())
-}
-
-async fn is_recorded(conn: &mut Conn, version: i64) -> Result<bool, RepoError> {
-    let sql = placeholders(
-        conn.dialect(),
-        "SELECT count(*) FROM _sqlx_migrations WHERE version = ?",
-    );
-    let count = on_conn!(conn, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
-        .bind(version)
-        .fetch_one(&mut **c)
-        .await)
-    .map_err(sql_error)?;
-    Ok(count > 0)
-}
-
-async fn insert_record(
-    conn: &mut Conn,
-    migration: &Migration,
-    success: bool,
-    execution_time: i64,
-) -> Result<(), RepoError> {
-    let sql = placeholders(
-        conn.dialect(),
-        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?, ?, ?, ?, ?)",
-    );
-    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(migration.version)
-        .bind(migration.description.as_str())
-        .bind(success)
-        .bind(migration.checksum.as_slice())
-        .bind(execution_time)
-        .execute(&mut **c)
-        .await
-        .map(drop))
-    .map_err(sql_error)
-}
-
-async fn set_success(
-    conn: &mut Conn,
-    version: i64,
-    success: bool,
-    execution_time: Option<i64>,
-) -> Result<(), RepoError> {
-    let sql = placeholders(
-        conn.dialect(),
-        "UPDATE _sqlx_migrations SET success = ?, execution_time = COALESCE(?, execution_time) WHERE version = ?",
-    );
-    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(success)
-        .bind(execution_time)
-        .bind(version)
-        .execute(&mut **c)
-        .await
-        .map(drop))
-    .map_err(sql_error)
-}
-
-async fn delete_record(conn: &mut Conn, version: i64) -> Result<(), RepoError> {
-    let sql = placeholders(
-        conn.dialect(),
-        "DELETE FROM _sqlx_migrations WHERE version = ?",
-    );
-    on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(version)
-        .execute(&mut **c)
-        .await
-        .map(drop))
-    .map_err(sql_error)
-}
-
-async fn unlock(conn: &mut Conn) -> Result<(), RepoError> {
-    let name = conn.database_name().await?;
-    match conn.dialect() {
-        Dialect::Sqlite => Ok(()),
-        Dialect::Postgres => on_conn!(conn, c => sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(lock_id(&name))
-            .execute(&mut **c)
-            .await
-            .map(drop))
-        .map_err(sql_error),
-        Dialect::MySql => on_conn!(conn, c => sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(format!("{:x}", lock_id(&name)))
-            .execute(&mut **c)
-            .await
-            .map(drop))
-        .map_err(sql_error),
-    }
-}
-
-/// `?` placeholders numbered `$1`, `$2`, ... on PostgreSQL.
-fn placeholders(dialect: Dialect, sql: &str) -> String {
-    if dialect != Dialect::Postgres {
-        return sql.to_owned();
-    }
-    let mut out = String::with_capacity(sql.len() + 8);
-    let mut index = 0;
-    for c in sql.chars() {
-        if c == '?' {
-            index += 1;
-            dialect.push_placeholder(&mut out, index);
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
