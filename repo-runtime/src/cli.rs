@@ -9,7 +9,8 @@
 //! }
 //! ```
 //!
-//! Commands: `generate <name> [--allow-unsafe] [--check]`, `up`, `down [--to <version>]`,
+//! Commands: `generate <name> [--allow-unsafe] [--check]`, `up [--seed [--env <env>]]`,
+//! `down [--to <version>]`,
 //! `status`, `check` (drift), `seed [--env <env>]`. The database is `--database-url`, else
 //! `DATABASE_URL` (read from a `.env` file too), else the embedded SQLite default.
 //!
@@ -129,7 +130,18 @@ impl Cli {
         let url = matches.get_one::<String>("database-url").cloned();
         match matches.subcommand() {
             Some(("generate", args)) => self.generate(args),
-            Some(("up", _)) => self.up(&connect(url).await?).await,
+            Some(("up", args)) => {
+                let db = connect(url).await?;
+                let code = self.up(&db).await?;
+                if code != SUCCESS || !args.get_flag("seed") {
+                    return Ok(code);
+                }
+                let environment = args
+                    .get_one::<String>("env")
+                    .cloned()
+                    .unwrap_or_else(migrate::environment);
+                self.seed(&db, &environment).await
+            }
             Some(("down", args)) => {
                 let to = args.get_one::<i64>("to").copied();
                 self.down(&connect(url).await?, to).await
@@ -399,7 +411,22 @@ fn command() -> Command {
                         .help("Only this dialect (repeatable) [default: all]"),
                 ),
         )
-        .subcommand(Command::new("up").about("Applies the pending migrations"))
+        .subcommand(
+            Command::new("up")
+                .about("Applies the pending migrations")
+                .arg(
+                    Arg::new("seed")
+                        .long("seed")
+                        .action(ArgAction::SetTrue)
+                        .help("Then runs the seeds, as `seed` does"),
+                )
+                .arg(
+                    Arg::new("env")
+                        .long("env")
+                        .requires("seed")
+                        .help("The seeds' environment [default: REPO_ENV, else dev]"),
+                ),
+        )
         .subcommand(
             Command::new("down")
                 .about("Reverts the latest migration, or every one after --to")

@@ -55,8 +55,16 @@
 //!   implementation, returned by `User::repository(handle)` for a `&Db` or a `&Tx`.
 //!
 //! Attributes: `#[repo(table = "...")]` (default: the struct name in snake_case plus `s`),
-//! `#[repo(crate = path)]`, `#[repo(unique(a, b))]` and `#[repo(index(a, b))]` on the struct;
-//! `id`, `generated`, `unique`, `index`, `column = "..."` and `skip` on fields.
+//! `#[repo(crate = path)]`, `#[repo(unique(a, b))]`, `#[repo(index(a, b))]` and
+//! `#[repo(renamed_from = "...")]` on the struct; `id`, `generated`, `unique`, `index`,
+//! `column = "..."`, `skip`, `default = literal`, `renamed_from = "..."`,
+//! `references = Entity` and `on_delete = "..."` on fields.
+//!
+//! # Migrations
+//!
+//! Feature `migrate`: [`migrate`] generates versioned migration files per dialect from the
+//! entities' changes, applies and reverts them, checks the live database for drift and runs
+//! seeds. Feature `cli`: [`cli`], the same as a command line for the application's binary.
 
 #[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `postgres` or `mysql`");

@@ -47,6 +47,7 @@ conformance!(
     migrations::concurrent_runners_apply_each_migration_exactly_once,
     migrations::an_unsafe_change_is_refused_until_allowed,
     migrations::seeds_run_once_per_database_and_refuse_a_changed_seed,
+    migrations::drift_reports_what_was_changed_by_hand,
     domain::domain_value_objects_map_to_embedded_records,
     embed::embedded_values_round_trip_flattened_into_prefixed_columns,
     sensitive::sensitive_values_stay_out_of_debug_and_errors,

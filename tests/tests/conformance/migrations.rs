@@ -404,3 +404,31 @@ pub async fn seeds_run_once_per_database_and_refuse_a_changed_seed(db: &Db) {
         "a failed seed is not recorded: it fails again"
     );
 }
+
+pub async fn drift_reports_what_was_changed_by_hand(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&schema_v1(), "create blog", 1);
+    std::fs::write(
+        dir.path().join(db.dialect().name()).join("2_by_hand.up.sql"),
+        "ALTER TABLE authors ADD COLUMN extra INTEGER;\nCREATE INDEX authors_manual_idx ON authors (email);\nCREATE TABLE scratch (id INTEGER PRIMARY KEY);\n",
+    )
+    .expect("write a hand-made migration");
+    dir.migrator(db).run(db).await.expect("apply");
+    let drift = migrate::check_drift(db, &schema_v1()).await.expect("drift");
+    assert_eq!(
+        drift.differences,
+        vec![
+            migrate::Difference::ExtraColumn {
+                table: "authors".into(),
+                column: "extra".into()
+            },
+            migrate::Difference::ExtraConstraint {
+                table: "authors".into(),
+                kind: "index",
+                definition: "authors_manual_idx (email)".into()
+            },
+            migrate::Difference::ExtraTable("scratch".into()),
+        ],
+        "{drift}"
+    );
+}
