@@ -142,7 +142,7 @@ pub fn redact(error: RepoError) -> RepoError {
             entity,
             column,
             rust_type,
-            source: sqlx::Error::Decode(REDACTED.into()),
+            source: sqlx::Error::Decode(REDACTED.into()).into(),
         },
         other => other,
     }

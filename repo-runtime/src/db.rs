@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::dialect::Dialect;
 use crate::entity::Entity;
-use crate::error::RepoError;
+use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::retry::RetryPolicy;
 

@@ -130,7 +130,7 @@ pub(crate) fn decode_error<T>(
         entity: "database",
         column,
         rust_type: std::any::type_name::<T>(),
-        source: sqlx::Error::Decode(source.into()),
+        source: sqlx::Error::Decode(source.into()).into(),
     }
 }
 
@@ -148,7 +148,7 @@ macro_rules! row_source {
                     entity: "database",
                     column,
                     rust_type: std::any::type_name::<T>(),
-                    source,
+                    source: source.into(),
                 })
             }
 
@@ -161,7 +161,7 @@ macro_rules! row_source {
                         entity: "database",
                         column,
                         rust_type: "Option",
-                        source,
+                        source: source.into(),
                     }),
                 }
             }
@@ -206,7 +206,7 @@ row_source!(
             entity: "database",
             column,
             rust_type: std::any::type_name::<T>(),
-            source,
+            source: source.into(),
         })
     }
 );
@@ -218,7 +218,7 @@ row_source!(
             entity: "database",
             column,
             rust_type: std::any::type_name::<T>(),
-            source,
+            source: source.into(),
         })
     }
 );

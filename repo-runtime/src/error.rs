@@ -1,157 +1,10 @@
-//! `RepoError` and the one table that classifies backend errors by SQLSTATE or vendor code.
-//!
-//! Messages name the entity, the field and the constraint, never a bound value. The backend's
-//! own error is kept as the `source`; driver messages may quote values, so log the
-//! `RepoError` itself rather than its source chain.
+//! The one table that classifies backend errors into [`RepoError`] by SQLSTATE or vendor
+//! code. `RepoError` itself lives in `repo-core`, which domain crates can depend on.
+
+pub(crate) use repo_core::NO_ENTITY;
+pub use repo_core::{BoxError, RepoError};
 
 use crate::schema::Table;
-
-/// Everything a repository call can fail with.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum RepoError {
-    /// No row has the requested key.
-    #[error("{entity} not found")]
-    NotFound {
-        /// The entity looked up.
-        entity: &'static str,
-    },
-    /// A unique key or primary key already holds the value.
-    #[error("{entity}: a row with the same {} already exists (constraint {constraint})", field.unwrap_or("key"))]
-    Conflict {
-        /// The entity written.
-        entity: &'static str,
-        /// The constraint the database named.
-        constraint: String,
-        /// The Rust field(s) of that constraint, comma-separated, when known.
-        field: Option<&'static str>,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// A foreign key does not match, or a referenced row is still in use.
-    #[error("{entity}: foreign key violation{}", constraint.as_deref().map(|c| format!(" (constraint {c})")).unwrap_or_default())]
-    ForeignKey {
-        /// The entity written.
-        entity: &'static str,
-        /// The constraint, when the backend names it.
-        constraint: Option<String>,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// A `NOT NULL` column received `NULL`.
-    #[error("{entity}: a required column was NULL{}", column.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    NotNull {
-        /// The entity written.
-        entity: &'static str,
-        /// The column, when the backend names it.
-        column: Option<String>,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// A `CHECK` constraint failed.
-    #[error("{entity}: check constraint failed{}", constraint.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
-    Check {
-        /// The entity written.
-        entity: &'static str,
-        /// The constraint, when the backend names it.
-        constraint: Option<String>,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// The statement ran past its time limit and was cancelled (by the server on PostgreSQL
-    /// and MariaDB, by the client on SQLite).
-    #[error("{entity}: statement timed out")]
-    Timeout {
-        /// The entity concerned, or `database`.
-        entity: &'static str,
-        /// The backend's error; `None` when the client gave up waiting.
-        #[source]
-        source: Option<sqlx::Error>,
-    },
-    /// No pooled connection became free within the acquire timeout.
-    #[error("timed out waiting for a database connection from the pool")]
-    PoolTimeout,
-    /// A failure that may succeed when tried again: deadlock, serialization failure, busy
-    /// database, lost connection before commit.
-    #[error("{entity}: transient database failure (safe to retry)")]
-    Transient {
-        /// The entity concerned, or `database`.
-        entity: &'static str,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// The caller passed something the database cannot take.
-    #[error("{entity}: invalid input: {message}")]
-    InvalidInput {
-        /// The entity concerned.
-        entity: &'static str,
-        /// What is wrong, without the value.
-        message: String,
-    },
-    /// A column's value could not be read into its field.
-    #[error("{entity}: cannot decode column `{column}` as {rust_type}")]
-    Decode {
-        /// The entity read.
-        entity: &'static str,
-        /// The column.
-        column: &'static str,
-        /// The Rust type it was read into.
-        rust_type: &'static str,
-        /// The driver's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// The handle was misconfigured: a bad URL, a backend not compiled in.
-    #[error("configuration error: {message}")]
-    Config {
-        /// What is wrong.
-        message: String,
-    },
-    /// A migration could not be generated or applied: a change that needs a decision, a
-    /// changed checksum, a failed statement (kept as `source`), a partly applied migration.
-    #[error("migration error: {message}")]
-    Migration {
-        /// What went wrong, naming the migration.
-        message: String,
-        /// The failure of the statement that ran, if one did.
-        #[source]
-        source: Option<Box<RepoError>>,
-    },
-    /// A transaction handle was used after its commit or rollback.
-    #[error("the transaction is already finished")]
-    TransactionFinished,
-    /// A savepoint of the transaction was dropped unfinished, so the whole transaction was
-    /// rolled back instead of committed.
-    #[error("the transaction was rolled back: a nested transaction was dropped before it finished")]
-    TransactionAborted,
-    /// The connection failed while `COMMIT` was in flight: the transaction may or may not have
-    /// been applied. Never retried; check the data before trying again.
-    #[error("the outcome of the commit is unknown: the connection failed during COMMIT")]
-    CommitUnknown {
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-    /// Any other database error.
-    #[error("{entity}: database error{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
-    Database {
-        /// The entity concerned, or `database`.
-        entity: &'static str,
-        /// The SQLSTATE or vendor code, when there is one.
-        code: Option<String>,
-        /// The backend's error.
-        #[source]
-        source: sqlx::Error,
-    },
-}
-
-/// Placeholder entity name for errors that arise outside any entity.
-pub(crate) const NO_ENTITY: &str = "database";
 
 /// What a backend error means, before it is attached to an entity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,75 +80,18 @@ fn classify_sqlite(extended_code: &str) -> Kind {
     }
 }
 
-impl RepoError {
-    /// Whether the failed operation may succeed if run again unchanged.
-    pub fn is_transient(&self) -> bool {
-        matches!(self, RepoError::Transient { .. } | RepoError::PoolTimeout)
-    }
+/// Classification of driver errors into [`RepoError`], for the runtime only.
+pub(crate) trait FromSqlx: Sized {
+    /// Classifies a driver error; `table` names the entity and resolves constraint names.
+    fn from_sqlx(error: sqlx::Error, table: Option<&'static Table>) -> Self;
+    /// Classifies a failure of `COMMIT`.
+    fn from_commit(error: sqlx::Error) -> Self;
+}
 
-    /// The variant's name in snake case, for logs and metrics: `not_found`, `conflict`, ...
-    pub fn kind(&self) -> &'static str {
-        match self {
-            RepoError::NotFound { .. } => "not_found",
-            RepoError::Conflict { .. } => "conflict",
-            RepoError::ForeignKey { .. } => "foreign_key",
-            RepoError::NotNull { .. } => "not_null",
-            RepoError::Check { .. } => "check",
-            RepoError::Timeout { .. } => "timeout",
-            RepoError::PoolTimeout => "pool_timeout",
-            RepoError::Transient { .. } => "transient",
-            RepoError::InvalidInput { .. } => "invalid_input",
-            RepoError::Decode { .. } => "decode",
-            RepoError::Config { .. } => "config",
-            RepoError::Migration { .. } => "migration",
-            RepoError::TransactionFinished => "transaction_finished",
-            RepoError::TransactionAborted => "transaction_aborted",
-            RepoError::CommitUnknown { .. } => "commit_unknown",
-            RepoError::Database { .. } => "database",
-        }
-    }
-
-    /// Whether this is [`RepoError::NotFound`].
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, RepoError::NotFound { .. })
-    }
-
-    /// Whether this is [`RepoError::Conflict`].
-    pub fn is_conflict(&self) -> bool {
-        matches!(self, RepoError::Conflict { .. })
-    }
-
-    /// [`RepoError::NotFound`] for `entity`.
-    pub fn not_found(entity: &'static str) -> RepoError {
-        RepoError::NotFound { entity }
-    }
-
-    /// [`RepoError::Migration`] with `message` and no source.
-    pub fn migration(message: impl Into<String>) -> RepoError {
-        RepoError::Migration {
-            message: message.into(),
-            source: None,
-        }
-    }
-
-    /// [`RepoError::Config`] with `message`.
-    pub fn config(message: impl Into<String>) -> RepoError {
-        RepoError::Config {
-            message: message.into(),
-        }
-    }
-
-    /// [`RepoError::InvalidInput`] for `entity`.
-    pub fn invalid_input(entity: &'static str, message: impl Into<String>) -> RepoError {
-        RepoError::InvalidInput {
-            entity,
-            message: message.into(),
-        }
-    }
-
+impl FromSqlx for RepoError {
     /// Classifies a failure of `COMMIT`: when the connection failed while it was in flight,
     /// nobody knows whether it was applied.
-    pub(crate) fn from_commit(error: sqlx::Error) -> RepoError {
+    fn from_commit(error: sqlx::Error) -> RepoError {
         let connection_lost = match &error {
             sqlx::Error::Io(_)
             | sqlx::Error::Tls(_)
@@ -307,44 +103,24 @@ impl RepoError {
             _ => false,
         };
         if connection_lost {
-            RepoError::CommitUnknown { source: error }
+            RepoError::CommitUnknown {
+                source: error.into(),
+            }
         } else {
             RepoError::from_sqlx(error, None)
         }
     }
 
-    /// Names `entity` on an error raised where the entity was not known.
-    pub(crate) fn in_entity(mut self, name: &'static str) -> RepoError {
-        match &mut self {
-            RepoError::NotFound { entity }
-            | RepoError::Conflict { entity, .. }
-            | RepoError::ForeignKey { entity, .. }
-            | RepoError::NotNull { entity, .. }
-            | RepoError::Check { entity, .. }
-            | RepoError::Timeout { entity, .. }
-            | RepoError::Transient { entity, .. }
-            | RepoError::InvalidInput { entity, .. }
-            | RepoError::Decode { entity, .. }
-            | RepoError::Database { entity, .. }
-                if *entity == NO_ENTITY =>
-            {
-                *entity = name;
-            }
-            _ => {}
-        }
-        self
-    }
-
     /// Classifies a driver error. `table` names the entity and resolves constraint names to
     /// fields.
-    pub(crate) fn from_sqlx(error: sqlx::Error, table: Option<&'static Table>) -> RepoError {
+    fn from_sqlx(error: sqlx::Error, table: Option<&'static Table>) -> RepoError {
         let entity = table.map_or(NO_ENTITY, |table| table.entity);
         match &error {
             sqlx::Error::PoolTimedOut => return RepoError::PoolTimeout,
             sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
                 return RepoError::Transient {
                     entity,
-                    source: error,
+                    source: error.into(),
                 };
             }
             sqlx::Error::Database(_) => {}
@@ -352,7 +128,7 @@ impl RepoError {
                 return RepoError::Database {
                     entity,
                     code: None,
-                    source: error,
+                    source: error.into(),
                 };
             }
         }
@@ -377,31 +153,31 @@ impl RepoError {
                     entity,
                     constraint: name,
                     field: constraint.map(|constraint| constraint.fields),
-                    source: error,
+                    source: error.into(),
                 }
             }
             Kind::ForeignKey => RepoError::ForeignKey {
                 entity,
                 constraint: details.constraint,
-                source: error,
+                source: error.into(),
             },
             Kind::NotNull => RepoError::NotNull {
                 entity,
                 column: details.column,
-                source: error,
+                source: error.into(),
             },
             Kind::Check => RepoError::Check {
                 entity,
                 constraint: details.constraint,
-                source: error,
+                source: error.into(),
             },
             Kind::Timeout => RepoError::Timeout {
                 entity,
-                source: Some(error),
+                source: Some(error.into()),
             },
             Kind::Transient => RepoError::Transient {
                 entity,
-                source: error,
+                source: error.into(),
             },
             // The server's message may quote the value: only its code is kept.
             Kind::InvalidValue => RepoError::InvalidInput {
@@ -414,7 +190,7 @@ impl RepoError {
             Kind::Other => RepoError::Database {
                 entity,
                 code: details.code,
-                source: error,
+                source: error.into(),
             },
         }
     }

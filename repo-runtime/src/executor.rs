@@ -9,7 +9,7 @@ use tracing::Instrument;
 use crate::db::{Db, Pool};
 use crate::dialect::{Dialect, Sql};
 use crate::entity::Entity;
-use crate::error::RepoError;
+use crate::error::{FromSqlx, RepoError};
 use crate::schema::Table;
 use crate::statement::{Query, Statement};
 use crate::transaction::{Tx, TxState};

@@ -104,7 +104,7 @@ pub use dialect::{Dialect, Sql};
 pub use domain::DomainMapping;
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
-pub use error::RepoError;
+pub use error::{BoxError, RepoError};
 pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;

@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::db::{Db, Pool};
 use crate::dialect::Dialect;
-use crate::error::RepoError;
+use crate::error::{FromSqlx, RepoError};
 use crate::retry::RetryPolicy;
 
 /// SQL isolation level of a transaction.

@@ -3,7 +3,7 @@
 
 use crate::db::{Db, Pool};
 use crate::dialect::Dialect;
-use crate::error::RepoError;
+use crate::error::{FromSqlx, RepoError};
 
 pub(crate) enum Conn {
     #[cfg(feature = "sqlite")]
