@@ -166,9 +166,9 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
                 break;
             }
         }
-        any_of
-            .last_mut()
-            .map(|all| all.push(Condition { property, operator }));
+        if let Some(all) = any_of.last_mut() {
+            all.push(Condition { property, operator });
+        }
         match words.get(at) {
             None => break,
             Some(&"and") => at += 1,
@@ -224,7 +224,7 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
 fn property_at(words: &[&str], at: usize, fields: &[String]) -> Result<(String, usize), NameError> {
     for end in (at + 1..=words.len()).rev() {
         let candidate = words[at..end].join("_");
-        if fields.iter().any(|field| *field == candidate) {
+        if fields.contains(&candidate) {
             return Ok((candidate, end));
         }
     }

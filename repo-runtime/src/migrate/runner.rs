@@ -173,7 +173,7 @@ impl Migrator {
                 if records.iter().any(|r| r.version == migration.version) {
                     continue;
                 }
-                if let Some(elapsed) = this.apply(conn, migration).await? {
+                if let Some(elapsed) = this.step(conn, migration, Direction::Up).await? {
                     applied.push(Applied {
                         version: migration.version,
                         description: migration.description.clone(),
@@ -205,7 +205,7 @@ impl Migrator {
                         "migration {version} is applied but has no file to revert it with"
                     )));
                 };
-                if let Some(elapsed) = this.revert(conn, migration).await? {
+                if let Some(elapsed) = this.step(conn, migration, Direction::Down).await? {
                     reverted.push(Applied {
                         version,
                         description: migration.description.clone(),
@@ -266,32 +266,15 @@ impl Migrator {
         Ok(())
     }
 
-    /// Applies one migration; `None` when another runner applied it meanwhile (SQLite).
-    async fn apply(
+    /// Applies or reverts one migration; `None` when another runner did it meanwhile
+    /// (SQLite).
+    async fn step(
         &self,
         conn: &mut Conn,
         migration: &Migration,
+        direction: Direction,
     ) -> Result<Option<Duration>, RepoError> {
-        self.report(Progress::Started(migration));
-        let started = Instant::now();
-        let done = match conn.dialect() {
-            Dialect::Sqlite => self.sqlite_step(conn, migration, Direction::Up).await?,
-            Dialect::Postgres => postgres_step(conn, migration, Direction::Up).await?,
-            Dialect::MySql => mysql_step(conn, migration, Direction::Up).await?,
-        };
-        let elapsed = started.elapsed();
-        if done {
-            self.report(Progress::Finished(migration, elapsed));
-        }
-        Ok(done.then_some(elapsed))
-    }
-
-    async fn revert(
-        &self,
-        conn: &mut Conn,
-        migration: &Migration,
-    ) -> Result<Option<Duration>, RepoError> {
-        if migration.down.is_none() {
+        if direction == Direction::Down && migration.down.is_none() {
             return Err(RepoError::migration(format!(
                 "migration {} has no down file: it cannot be reverted",
                 migration.label()
@@ -300,9 +283,9 @@ impl Migrator {
         self.report(Progress::Started(migration));
         let started = Instant::now();
         let done = match conn.dialect() {
-            Dialect::Sqlite => self.sqlite_step(conn, migration, Direction::Down).await?,
-            Dialect::Postgres => postgres_step(conn, migration, Direction::Down).await?,
-            Dialect::MySql => mysql_step(conn, migration, Direction::Down).await?,
+            Dialect::Sqlite => self.sqlite_step(conn, migration, direction).await?,
+            Dialect::Postgres => postgres_step(conn, migration, direction).await?,
+            Dialect::MySql => mysql_step(conn, migration, direction).await?,
         };
         let elapsed = started.elapsed();
         if done {
