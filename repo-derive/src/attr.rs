@@ -25,6 +25,8 @@ pub(crate) struct EntityAttrs {
     pub domain: Option<syn::Path>,
     /// `renamed_from = "old"`: the table's previous name, for migrations.
     pub renamed_from: Option<SpannedValue<String>>,
+    /// `port = path::to::Trait`: a `#[port]` trait the repository implements.
+    pub port: Option<syn::Path>,
 }
 
 /// `#[repo(...)]` on a field.

@@ -129,7 +129,7 @@ impl Parse for Collected {
         syn::braced!(content in stream);
         let input: syn::DeriveInput = content.parse()?;
         let mut leaves = Vec::new();
-        while !stream.is_empty() {
+        while stream.peek(syn::token::Bracket) {
             let group;
             syn::bracketed!(group in stream);
             let mut list = Vec::new();
@@ -146,6 +146,20 @@ impl Parse for Collected {
             leaves.push(list);
         }
         Ok(Collected { input, leaves })
+    }
+}
+
+impl Collected {
+    /// The tokens this parses from: `{ input } [(column path) ...] ...`.
+    pub(crate) fn to_tokens(input: &syn::DeriveInput, leaves: &[Vec<LeafDef>]) -> TokenStream {
+        let groups = leaves.iter().map(|list| {
+            let pairs = list.iter().map(|leaf| {
+                let (column, path) = (&leaf.column, &leaf.path);
+                quote! { (#column #path) }
+            });
+            quote! { [#(#pairs)*] }
+        });
+        quote! { { #input } #(#groups)* }
     }
 }
 

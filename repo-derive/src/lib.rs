@@ -7,8 +7,7 @@ mod embed;
 mod expand;
 mod model;
 mod names;
-// The port implementation that calls it is the next step of the ports work.
-#[allow(dead_code)]
+mod port;
 mod query;
 mod sql;
 #[cfg(test)]
@@ -76,6 +75,24 @@ pub fn __embeddable_with_embeds(input: TokenStream) -> TokenStream {
     }
 }
 
+/// Marks a repository trait declared in the domain (a *port*): makes it object-safe and lets
+/// `#[derive(Repository)]` with `#[repo(port = path::to::Trait)]` implement it, in any crate.
+/// Its methods are `async fn`s taking `&self`, without bodies: repository methods by name
+/// (`insert`, `get`, `find`, `update`, `delete`, `upsert`, ...) and derived queries
+/// (`find_by_email`, `count_by_status`, `find_top_10_by_status_order_by_created_at_desc`).
+#[proc_macro_attribute]
+pub fn port(args: TokenStream, input: TokenStream) -> TokenStream {
+    port::port(args.into(), input.into()).into()
+}
+
+/// The implementation of a port, called back by the port's description macro.
+#[doc(hidden)]
+#[proc_macro]
+pub fn __implement_port(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as query::PortInput);
+    query::implement(&input).into()
+}
+
 /// Expands directly, or first collects the columns of embedded fields.
 fn derive(input: &syn::DeriveInput) -> proc_macro2::TokenStream {
     match embed::start(input, model::Kind::Entity) {
@@ -90,7 +107,17 @@ fn expand_entity(
     embeds: &[Vec<model::LeafDef>],
 ) -> proc_macro2::TokenStream {
     match model::parse(input, embeds, model::Kind::Entity) {
-        Ok(entity) => expand::expand(&entity),
+        Ok(entity) => {
+            let mut tokens = expand::expand(&entity);
+            if let Some(port) = &entity.port {
+                let krate = &entity.krate;
+                let context = embed::Collected::to_tokens(input, embeds);
+                tokens.extend(quote::quote! {
+                    #port! { #krate::__private::implement_port { #context } }
+                });
+            }
+            tokens
+        }
         Err(errors) => {
             let mut tokens = errors.write_errors();
             tokens.extend(expand::stub(input, mentions_generated(input)));

@@ -30,7 +30,7 @@ impl Dialect {
         out
     }
 
-    fn placeholder(self, index: usize) -> String {
+    pub(crate) fn placeholder(self, index: usize) -> String {
         match self {
             Dialect::Postgres => format!("${index}"),
             Dialect::Sqlite | Dialect::MySql => String::from("?"),
@@ -47,7 +47,7 @@ fn column_names<'a>(fields: impl Iterator<Item = &'a Field>) -> impl Iterator<It
     fields.flat_map(|field| field.columns.iter().map(|column| column.name.as_str()))
 }
 
-fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
+pub(crate) fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
     column_names(fields)
         .map(|column| d.quote(column))
         .collect::<Vec<_>>()

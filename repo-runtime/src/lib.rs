@@ -89,6 +89,7 @@ mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod operations;
+mod ports;
 mod retry;
 mod schema;
 mod statement;
@@ -108,6 +109,7 @@ pub use error::{BoxError, RepoError};
 pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
+pub use repo_core::{Page, port};
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
@@ -132,7 +134,7 @@ pub use value::{Decodable, Encodable, PgArrayElement};
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, ListOptions, Order, RepoError,
+        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, ListOptions, Order, Page, RepoError,
         Repository, Tx, TxOptions,
     };
 }
@@ -149,11 +151,14 @@ pub mod __private {
     pub mod embed {
         pub use crate::embed::*;
     }
+    pub mod ports {
+        pub use crate::ports::*;
+    }
     pub use crate::entity::EntitySql;
     pub use crate::operations::*;
     pub use async_trait::async_trait;
     pub use repo_derive::{
-        __embeddable_with_embeds as embeddable_with_embeds,
+        __embeddable_with_embeds as embeddable_with_embeds, __implement_port as implement_port,
         __repository_with_embeds as repository_with_embeds,
     };
     #[cfg(feature = "json")]

@@ -116,6 +116,19 @@ impl Statement {
         }
     }
 
+    /// The dialect the statement is written in.
+    pub fn dialect(&self) -> Dialect {
+        match &self.inner {
+            #[cfg(feature = "sqlite")]
+            Query::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            Query::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            Query::MySql(_) => Dialect::MySql,
+            Query::Unavailable(dialect) => *dialect,
+        }
+    }
+
     /// Whether the statement is for MySQL/MariaDB, where some values bind differently.
     #[doc(hidden)]
     pub fn is_mysql(&self) -> bool {

@@ -2,7 +2,7 @@
 
 mod domain;
 mod entity;
-mod repository;
+pub(crate) mod repository;
 pub(crate) mod row;
 mod schema;
 

@@ -11,7 +11,7 @@ use crate::model::{self, Entity, Field, Mapping, Scalar};
 use crate::sql::Statements;
 
 /// The types the repository speaks: the record itself, or its domain type.
-pub(super) struct Api {
+pub(crate) struct Api {
     /// What reads return and `update`/`upsert` take.
     pub ty: TokenStream,
     /// What `insert` takes.
@@ -23,7 +23,7 @@ pub(super) struct Api {
     pub domain: bool,
 }
 
-pub(super) fn api(entity: &Entity) -> Api {
+pub(crate) fn api(entity: &Entity) -> Api {
     let krate = &entity.krate;
     match &entity.domain {
         Some(domain) => {

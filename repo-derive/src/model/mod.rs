@@ -124,6 +124,8 @@ pub(crate) struct Entity {
     pub renamed_from: Option<String>,
     /// Foreign keys: the constraint's name and the field's position.
     pub foreign_keys: Vec<(String, usize)>,
+    /// `port = path`: a `#[port]` trait to implement.
+    pub port: Option<syn::Path>,
 }
 
 impl Entity {
@@ -471,5 +473,6 @@ pub(crate) fn parse(
         domain: attrs.domain,
         renamed_from,
         foreign_keys,
+        port: attrs.port,
     })
 }

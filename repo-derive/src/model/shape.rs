@@ -47,6 +47,9 @@ pub(super) fn check_embeddable_attributes(
     if let Some(renamed) = &attrs.renamed_from {
         refuse(renamed.span(), "renamed_from");
     }
+    if let Some(port) = &attrs.port {
+        refuse(port.span(), "port");
+    }
     if let darling::ast::Data::Struct(fields) = &attrs.data {
         for field in &fields.fields {
             for (flag, word) in [

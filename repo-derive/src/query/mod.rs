@@ -1,4 +1,389 @@
-//! Derived query methods of repository ports: method names parsed into conditions, ordering
-//! and limits, checked against the entity's fields.
+//! The implementation of a repository port (`#[port]` trait) for an entity's SQL repository:
+//! methods named like the repository's own are forwarded to it, the others are derived
+//! queries whose SQL is rendered here, per dialect, from the method's name.
 
 pub(crate) mod grammar;
+mod render;
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
+use syn::spanned::Spanned;
+
+use crate::embed::Collected;
+use crate::expand::repository::api;
+use crate::model::{self, Entity, Field, Kind, Mapping};
+use crate::names::closest;
+use grammar::{Action, NameError, Operator, QueryName};
+
+/// `{ record } [leaves]... port { trait }`, as the port's description macro hands it over.
+pub(crate) struct PortInput {
+    collected: Collected,
+    port: syn::ItemTrait,
+}
+
+impl Parse for PortInput {
+    fn parse(stream: ParseStream<'_>) -> syn::Result<Self> {
+        let collected: Collected = stream.parse()?;
+        let keyword: syn::Ident = stream.parse()?;
+        if keyword != "port" {
+            return Err(syn::Error::new(keyword.span(), "expected `port { ... }`"));
+        }
+        let content;
+        syn::braced!(content in stream);
+        Ok(PortInput {
+            collected,
+            port: content.parse()?,
+        })
+    }
+}
+
+/// The repository methods a port may declare by name, forwarded as they are.
+const FORWARDED: &[&str] = &[
+    "insert",
+    "insert_many",
+    "get",
+    "find",
+    "get_many",
+    "list",
+    "count",
+    "exists",
+    "update",
+    "delete",
+    "upsert",
+];
+
+pub(crate) fn implement(input: &PortInput) -> TokenStream {
+    let collected = &input.collected;
+    // The derive itself reports an invalid entity; nothing more to say here.
+    let Ok(entity) = model::parse(&collected.input, &collected.leaves, Kind::Entity) else {
+        return TokenStream::new();
+    };
+    let Some(port) = &entity.port else {
+        return TokenStream::new();
+    };
+    let krate = &entity.krate;
+    let api = api(&entity);
+    let (repository, sql_repository) = (&api.trait_ident, &api.sql_ident);
+    let mut errors = TokenStream::new();
+    let methods: Vec<TokenStream> = input
+        .port
+        .items
+        .iter()
+        .filter_map(|item| match item {
+            syn::TraitItem::Fn(method) => Some(method),
+            _ => None,
+        })
+        .map(|method| {
+            let signature = &method.sig;
+            let name = signature.ident.to_string();
+            let body = if FORWARDED.contains(&name.as_str()) {
+                forward(signature, repository)
+            } else {
+                derived(&entity, signature)
+            };
+            match body {
+                Ok(body) => quote! { #signature { #body } },
+                Err(error) => {
+                    errors.extend(error.to_compile_error());
+                    // A body that type-checks, so the error above is the only one.
+                    quote! { #signature { ::core::unreachable!() } }
+                }
+            }
+        })
+        .collect();
+    quote! {
+        #errors
+        #[automatically_derived]
+        #[#krate::__private::async_trait]
+        impl #port for #sql_repository {
+            #(#methods)*
+        }
+    }
+}
+
+/// The parameters after `&self`, each a plain identifier.
+fn parameters(signature: &syn::Signature) -> syn::Result<Vec<(&syn::Ident, &syn::Type)>> {
+    signature
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => Some(typed),
+            syn::FnArg::Receiver(_) => None,
+        })
+        .map(|typed| match &*typed.pat {
+            syn::Pat::Ident(ident) => Ok((&ident.ident, &*typed.ty)),
+            other => Err(syn::Error::new(
+                other.span(),
+                "a port method's parameters are plain names: `email: &Email`",
+            )),
+        })
+        .collect()
+}
+
+/// `<Self as Repository>::name(self, a, b).await`.
+fn forward(signature: &syn::Signature, repository: &syn::Ident) -> syn::Result<TokenStream> {
+    let name = &signature.ident;
+    let arguments = parameters(signature)?.into_iter().map(|(ident, _)| ident);
+    Ok(quote_spanned! {name.span()=>
+        <Self as #repository>::#name(self, #(#arguments),*).await
+    })
+}
+
+/// The shape of a query method's result, read from its declared return type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Returns {
+    Option,
+    Vec,
+    One,
+}
+
+/// `Result<Option<T>, E>` -> `Option`, `Result<Vec<T>, E>` -> `Vec`, else `One`.
+fn returns(signature: &syn::Signature) -> Returns {
+    let syn::ReturnType::Type(_, ty) = &signature.output else {
+        return Returns::One;
+    };
+    let inner = last_generic(ty);
+    match inner.and_then(|ty| last_segment_ident(ty)) {
+        Some(ident) if ident == "Option" => Returns::Option,
+        Some(ident) if ident == "Vec" => Returns::Vec,
+        _ => Returns::One,
+    }
+}
+
+fn last_segment_ident(ty: &syn::Type) -> Option<&syn::Ident> {
+    match ty {
+        syn::Type::Path(path) => path.path.segments.last().map(|segment| &segment.ident),
+        _ => None,
+    }
+}
+
+/// The first generic argument of the type's last segment: `T` of `Result<T, E>`.
+fn last_generic(ty: &syn::Type) -> Option<&syn::Type> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let syn::PathArguments::AngleBracketed(arguments) = &path.path.segments.last()?.arguments
+    else {
+        return None;
+    };
+    arguments.args.iter().find_map(|argument| match argument {
+        syn::GenericArgument::Type(ty) => Some(ty),
+        _ => None,
+    })
+}
+
+/// A condition with its field and parameters.
+pub(crate) struct Bound<'a> {
+    pub field: &'a Field,
+    pub operator: Operator,
+    pub parameters: Vec<(&'a syn::Ident, &'a syn::Type)>,
+}
+
+/// A derived query, resolved against the entity and the method's parameters.
+pub(crate) struct Query<'a> {
+    pub name: QueryName,
+    pub any_of: Vec<Vec<Bound<'a>>>,
+    pub order: Vec<(&'a Field, bool)>,
+    pub page: Option<&'a syn::Ident>,
+}
+
+fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStream> {
+    let method = &signature.ident;
+    let properties: Vec<String> = entity
+        .fields
+        .iter()
+        .map(|field| {
+            field
+                .domain_field
+                .to_string()
+                .trim_start_matches("r#")
+                .to_owned()
+        })
+        .collect();
+    let name = match grammar::parse(&method.to_string(), &properties) {
+        Ok(name) => name,
+        Err(NameError::NotAQuery) => {
+            return Err(syn::Error::new(
+                method.span(),
+                format!(
+                    "`{method}` is neither a repository method ({}) nor a derived query (`find_by_...`, `count_by_...`, ...)",
+                    FORWARDED.join(", ")
+                ),
+            ));
+        }
+        Err(NameError::UnknownProperty(unknown)) => {
+            let message = match closest(&unknown, properties.iter().map(String::as_str)) {
+                Some(close) => format!("`{method}`: no field `{unknown}`; did you mean `{close}`?"),
+                None => format!(
+                    "`{method}`: no field `{unknown}`; the fields are {}",
+                    properties.join(", ")
+                ),
+            };
+            return Err(syn::Error::new(method.span(), message));
+        }
+        Err(NameError::Malformed(message)) => {
+            return Err(syn::Error::new(
+                method.span(),
+                format!("`{method}`: {message}"),
+            ));
+        }
+    };
+    let field_of = |property: &str| {
+        entity
+            .fields
+            .iter()
+            .zip(&properties)
+            .find(|(_, name)| *name == property)
+            .map(|(field, _)| field)
+    };
+    let mut parameters = parameters(signature)?.into_iter();
+    let mut any_of = Vec::new();
+    for all in &name.any_of {
+        let mut bound = Vec::new();
+        for condition in all {
+            let Some(field) = field_of(&condition.property) else {
+                continue;
+            };
+            if field.embed.is_some() || !matches!(field.mapping, Mapping::Value) {
+                return Err(syn::Error::new(
+                    method.span(),
+                    format!(
+                        "`{method}`: field `{}` is stored as JSON, through `with` or embedded, and cannot be queried by name",
+                        condition.property
+                    ),
+                ));
+            }
+            let taken: Vec<_> = parameters
+                .by_ref()
+                .take(condition.operator.arity())
+                .collect();
+            if taken.len() < condition.operator.arity() {
+                return Err(syn::Error::new(
+                    method.span(),
+                    format!(
+                        "`{method}` needs {} parameter(s) for `{}`, one per value it compares",
+                        condition.operator.arity(),
+                        condition.property
+                    ),
+                ));
+            }
+            bound.push(Bound {
+                field,
+                operator: condition.operator,
+                parameters: taken,
+            });
+        }
+        any_of.push(bound);
+    }
+    let page = match parameters.next() {
+        None => None,
+        Some((ident, ty)) if last_segment_ident(ty).is_some_and(|i| i == "Page") => {
+            if name.limit.is_some() {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    format!("`{method}` has both `top`/`first` and a page: keep one"),
+                ));
+            }
+            if !matches!(name.action, Action::Find | Action::FindAll) {
+                return Err(syn::Error::new(
+                    ty.span(),
+                    format!("`{method}`: only `find_by` and `find_all_by` take a page"),
+                ));
+            }
+            Some(ident)
+        }
+        Some((ident, _)) => {
+            return Err(syn::Error::new(
+                ident.span(),
+                format!(
+                    "`{method}` has more parameters than its name compares: `{ident}` is not used"
+                ),
+            ));
+        }
+    };
+    if let Some((ident, _)) = parameters.next() {
+        return Err(syn::Error::new(
+            ident.span(),
+            format!("`{method}` has more parameters than its name compares: `{ident}` is not used"),
+        ));
+    }
+    let order = name
+        .order
+        .iter()
+        .filter_map(|(property, descending)| Some((field_of(property)?, *descending)))
+        .collect();
+    let query = Query {
+        any_of,
+        order,
+        page,
+        name,
+    };
+    let shape = returns(signature);
+    check_uniqueness(entity, &query, shape, signature)?;
+    Ok(render::body(entity, &query, shape, method))
+}
+
+/// A `find_by` / `get_by` returning one row must compare a whole key for equality (or say
+/// `first`): otherwise it would pick an arbitrary row among several.
+fn check_uniqueness(
+    entity: &Entity,
+    query: &Query<'_>,
+    shape: Returns,
+    signature: &syn::Signature,
+) -> syn::Result<()> {
+    let method = &signature.ident;
+    let action = query.name.action;
+    if action == Action::Find && shape == Returns::One {
+        return Err(syn::Error::new(
+            signature.output.span(),
+            format!(
+                "`{method}` returns one row: use `get_by` (an error when absent), or return `Option` or `Vec`"
+            ),
+        ));
+    }
+    let single = matches!(action, Action::Find | Action::Get) && shape != Returns::Vec;
+    if !single || query.name.limit == Some(1) {
+        return Ok(());
+    }
+    let compared: Vec<usize> = match query.any_of.as_slice() {
+        [all] => all
+            .iter()
+            .filter(|bound| bound.operator == Operator::Equal)
+            .filter_map(|bound| {
+                entity
+                    .fields
+                    .iter()
+                    .position(|f| std::ptr::eq(f, bound.field))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let keys = std::iter::once(&entity.key).chain(entity.unique.iter().map(|key| &key.fields));
+    if keys
+        .into_iter()
+        .any(|key| !key.is_empty() && key.iter().all(|i| compared.contains(i)))
+    {
+        return Ok(());
+    }
+    let suggestion = method.to_string().replacen(
+        if action == Action::Get {
+            "get_by"
+        } else {
+            "find_by"
+        },
+        "find_all_by",
+        1,
+    );
+    Err(syn::Error::new(
+        method.span(),
+        format!(
+            "`{method}` returns at most one row, but its conditions do not cover a unique key: several rows may match. Use `{suggestion}` returning `Vec`, or `find_first_by_...`"
+        ),
+    ))
+}
+
+/// The identifiers generated code binds a parameter's converted value to.
+pub(crate) fn value_ident(parameter: &syn::Ident) -> syn::Ident {
+    format_ident!("__repo_value_{}", parameter)
+}

@@ -302,3 +302,52 @@ snapshot!(
         pub views: i64,
     }
 );
+
+/// The implementation of a port: forwarded methods and the SQL of each derived operator, in
+/// every dialect.
+#[test]
+fn port_implementation_with_every_operator() {
+    let input: crate::query::PortInput = syn::parse2(quote! {
+        {
+            #[derive(Repository)]
+            #[repo(table = "members", port = Members)]
+            pub struct Member {
+                #[repo(id, generated)]
+                pub id: i64,
+                #[repo(unique)]
+                pub email: String,
+                pub status: String,
+                pub age: Option<i32>,
+            }
+        }
+        port {
+            pub trait Members: Send + Sync {
+                async fn get(&self, id: i64) -> Result<Member, RepoError>;
+                async fn find_by_email(&self, email: &str) -> Result<Option<Member>, RepoError>;
+                async fn count_by_status_not(&self, status: &str) -> Result<u64, RepoError>;
+                async fn exists_by_age_is_null(&self) -> Result<bool, RepoError>;
+                async fn delete_by_age_less_than(&self, age: i32) -> Result<u64, RepoError>;
+                async fn find_all_by_age_between_or_status(
+                    &self,
+                    low: i32,
+                    high: i32,
+                    status: &str,
+                ) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_id_in_and_age_is_not_null(
+                    &self,
+                    ids: &[i64],
+                ) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_email_containing(&self, part: &str) -> Result<Vec<Member>, RepoError>;
+                async fn find_top_3_by_status_order_by_age_desc_id(
+                    &self,
+                    status: &str,
+                ) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_status(&self, status: &str, page: Page) -> Result<Vec<Member>, RepoError>;
+            }
+        }
+    })
+    .expect("port input parses");
+    let tokens = crate::query::implement(&input);
+    let file: syn::File = syn::parse2(tokens).expect("the implementation parses");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}

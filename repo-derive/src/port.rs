@@ -1,0 +1,127 @@
+//! `#[port]`: a repository trait declared in the domain, made object-safe (`async_trait`), and
+//! described to `#[derive(Repository)]` in any crate.
+//!
+//! A derive cannot read a trait defined elsewhere, so the attribute also defines a
+//! `macro_rules!` carrying the trait's tokens, exported under the trait's own name (macros
+//! and types live in different namespaces, so `use domain::UserPort` brings both). A record
+//! with `#[repo(port = domain::UserPort)]` calls `domain::UserPort! { callback { ... } }`,
+//! which hands the trait to the callback, a proc macro of this crate that writes the impl.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+
+/// The arguments: `crate = path` when `repo-core` is reached by another path (a domain crate
+/// that depends on `repo-runtime` writes `#[port(crate = ::repo_runtime)]`).
+fn core_path(args: TokenStream) -> syn::Result<syn::Path> {
+    if args.is_empty() {
+        return Ok(syn::parse_quote!(::repo_core));
+    }
+    let pair: syn::MetaNameValue = syn::parse2(args)?;
+    if !pair.path.is_ident("crate") {
+        return Err(syn::Error::new(
+            pair.path.span(),
+            "unknown `port` argument: the only one is `crate = path`",
+        ));
+    }
+    match pair.value {
+        syn::Expr::Path(path) => Ok(path.path),
+        other => Err(syn::Error::new(
+            other.span(),
+            "`crate` takes a path: `crate = ::repo_runtime`",
+        )),
+    }
+}
+
+/// Checks that every item is an `async fn` taking `&self`: what a repository can implement.
+fn check(item: &syn::ItemTrait) -> syn::Result<()> {
+    let mut errors: Option<syn::Error> = None;
+    let mut push = |error: syn::Error| match &mut errors {
+        Some(all) => all.combine(error),
+        None => errors = Some(error),
+    };
+    if !item.generics.params.is_empty() {
+        push(syn::Error::new(
+            item.generics.span(),
+            "a repository port cannot be generic: the generated implementation fixes every type",
+        ));
+    }
+    for member in &item.items {
+        let syn::TraitItem::Fn(method) = member else {
+            push(syn::Error::new(
+                member.span(),
+                "a repository port holds only `async fn` methods",
+            ));
+            continue;
+        };
+        let signature = &method.sig;
+        if signature.asyncness.is_none() {
+            push(syn::Error::new(
+                signature.fn_token.span(),
+                format!("port method `{}` must be `async fn`", signature.ident),
+            ));
+        }
+        let by_reference = matches!(
+            signature.inputs.first(),
+            Some(syn::FnArg::Receiver(receiver))
+                if matches!(receiver.kind, syn::ReceiverKind::Reference(_, _, None))
+        );
+        if !by_reference {
+            push(syn::Error::new(
+                signature.ident.span(),
+                format!("port method `{}` must take `&self`", signature.ident),
+            ));
+        }
+        if method.default.is_some() {
+            push(syn::Error::new(
+                signature.ident.span(),
+                format!(
+                    "port method `{}` has a body: the implementation is generated, leave it out",
+                    signature.ident
+                ),
+            ));
+        }
+    }
+    errors.map_or(Ok(()), Err)
+}
+
+pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
+    let core = match core_path(args) {
+        Ok(path) => path,
+        Err(error) => return error.to_compile_error(),
+    };
+    let item: syn::ItemTrait = match syn::parse2(input) {
+        Ok(item) => item,
+        Err(error) => return error.to_compile_error(),
+    };
+    if let Err(error) = check(&item) {
+        let mut tokens = error.to_compile_error();
+        tokens.extend(quote! { #item });
+        return tokens;
+    }
+    let ident = &item.ident;
+    let vis = &item.vis;
+    // Exported macros share the crate root: the tokens' hash keeps two ports of one name apart.
+    let digest = {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        quote!(#item).to_string().hash(&mut hasher);
+        hasher.finish()
+    };
+    let description = format_ident!("__repo_port_{}_{:016x}", ident, digest);
+    quote! {
+        #[#core::__private::async_trait]
+        #item
+
+        #[doc(hidden)]
+        #[macro_export]
+        macro_rules! #description {
+            ($callback:path { $($context:tt)* }) => {
+                $callback! { $($context)* port { #item } }
+            };
+        }
+
+        #[doc(hidden)]
+        #vis use #description as #ident;
+    }
+}

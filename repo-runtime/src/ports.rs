@@ -1,0 +1,177 @@
+//! What generated implementations of repository ports call: parameters bound against their
+//! field's type, `LIKE` patterns whose wildcards match themselves, `IN` lists, pages.
+
+use crate::column::ColumnValue;
+use crate::dialect::{Dialect, Sql};
+use crate::executor::Executor;
+use crate::statement::Statement;
+
+/// A query method's parameter compared with a field of type `T`: the field's type itself, a
+/// reference to it, or `&str` for a `String` field and `&[u8]` for a `Vec<u8>` one.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` parameter cannot be compared with a `{T}` field",
+    label = "expected `{T}` or `&{T}`"
+)]
+pub trait QueryParam<T> {
+    /// Binds the value as the field's column would be bound.
+    fn bind_param(&self, statement: &mut Statement);
+}
+
+impl<T: ColumnValue> QueryParam<T> for T {
+    fn bind_param(&self, statement: &mut Statement) {
+        ColumnValue::bind(self, statement);
+    }
+}
+
+impl<T: ColumnValue> QueryParam<T> for &T {
+    fn bind_param(&self, statement: &mut Statement) {
+        ColumnValue::bind(*self, statement);
+    }
+}
+
+impl QueryParam<String> for &str {
+    fn bind_param(&self, statement: &mut Statement) {
+        statement.bind(*self);
+    }
+}
+
+impl QueryParam<Vec<u8>> for &[u8] {
+    fn bind_param(&self, statement: &mut Statement) {
+        statement.bind(*self);
+    }
+}
+
+/// A parameter matched against a text field by `containing`, `starting_with`, `ending_with`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not text: `containing`, `starting_with` and `ending_with` compare strings"
+)]
+pub trait TextParam {
+    /// The text.
+    fn text(&self) -> &str;
+}
+
+impl TextParam for String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl TextParam for &String {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+impl TextParam for &str {
+    fn text(&self) -> &str {
+        self
+    }
+}
+
+/// Where a `LIKE` pattern puts the searched text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Match {
+    /// Anywhere.
+    Containing,
+    /// At the start.
+    StartingWith,
+    /// At the end.
+    EndingWith,
+}
+
+/// Binds a text match: on PostgreSQL and MySQL a `LIKE ... ESCAPE '!'` pattern in which the
+/// text's `%`, `_` and `!` match themselves; on SQLite (whose `LIKE` ignores case) the text
+/// itself, once per placeholder of its `instr` / `substr` comparison.
+pub fn bind_text(statement: &mut Statement, kind: Match, text: &str) {
+    if statement.dialect() == Dialect::Sqlite {
+        let times = match kind {
+            Match::Containing => 1,
+            Match::StartingWith => 2,
+            Match::EndingWith => 3,
+        };
+        for _ in 0..times {
+            statement.bind(text.to_owned());
+        }
+        return;
+    }
+    let mut pattern = String::with_capacity(text.len() + 2);
+    if kind != Match::StartingWith {
+        pattern.push('%');
+    }
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '!') {
+            pattern.push('!');
+        }
+        pattern.push(c);
+    }
+    if kind != Match::EndingWith {
+        pattern.push('%');
+    }
+    statement.bind(pattern);
+}
+
+/// Binds the values of an `IN` list: one array on PostgreSQL (`= ANY($n)`), one placeholder
+/// each elsewhere (the list the statement was assembled with).
+pub fn bind_list<T: ColumnValue>(statement: &mut Statement, values: &[T]) {
+    if statement.dialect() == Dialect::Postgres {
+        T::bind_array(values.iter().collect(), statement);
+    } else {
+        for value in values {
+            value.bind(statement);
+        }
+    }
+}
+
+/// Binds a page as `LIMIT ? OFFSET ?`.
+pub fn bind_page(statement: &mut Statement, page: repo_core::Page) {
+    let limit = page
+        .limit
+        .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    statement.bind(limit);
+    statement.bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
+}
+
+/// Starts a statement whose `IN` lists have these lengths. PostgreSQL binds each list as one
+/// array, so its text is fixed; elsewhere each `{in:col}` / `{not_in:col}` marker the derive
+/// wrote becomes `col IN (?, ...)`, or a constant condition for an empty list.
+pub fn statement_with_lists(
+    executor: &Executor,
+    operation: &'static str,
+    sql: &Sql,
+    lengths: &[usize],
+) -> Statement {
+    let dialect = executor.dialect();
+    if dialect == Dialect::Postgres {
+        return executor.statement(operation, sql);
+    }
+    let template = sql.get(dialect);
+    let mut text = String::with_capacity(template.len() + 4 * lengths.iter().sum::<usize>());
+    let mut rest = template;
+    let mut lengths = lengths.iter();
+    while let Some(start) = rest.find('{') {
+        text.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            break;
+        };
+        let marker = &rest[start + 1..start + end];
+        let (negated, column) = match marker.split_once(':') {
+            Some(("not_in", column)) => (true, column),
+            Some((_, column)) => (false, column),
+            None => (false, marker),
+        };
+        match lengths.next().copied().unwrap_or(0) {
+            0 => text.push_str(if negated { "1 = 1" } else { "1 = 0" }),
+            n => {
+                text.push_str(column);
+                text.push_str(if negated { " NOT IN (" } else { " IN (" });
+                for i in 0..n {
+                    text.push_str(if i == 0 { "?" } else { ", ?" });
+                }
+                text.push(')');
+            }
+        }
+        rest = &rest[start + end + 1..];
+    }
+    text.push_str(rest);
+    executor.assembled(operation, text)
+}
