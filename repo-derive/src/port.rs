@@ -72,6 +72,18 @@ fn check(item: &syn::ItemTrait) -> syn::Result<()> {
                 format!("port method `{}` must take `&self`", signature.ident),
             ));
         }
+        for attr in method
+            .attrs
+            .iter()
+            .filter(|attr| attr.path().is_ident("query"))
+        {
+            if let Err(error) = attr.parse_args::<syn::LitStr>() {
+                push(syn::Error::new(
+                    error.span(),
+                    "`query` takes the SQL as a string: #[query(\"SELECT ... WHERE a = :a\")]",
+                ));
+            }
+        }
         if method.default.is_some() {
             push(syn::Error::new(
                 signature.ident.span(),
@@ -101,6 +113,13 @@ pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
     }
     let ident = &item.ident;
     let vis = &item.vis;
+    // `#[query]` is read by the implementation; the trait itself must not carry it.
+    let mut declared = item.clone();
+    for member in &mut declared.items {
+        if let syn::TraitItem::Fn(method) = member {
+            method.attrs.retain(|attr| !attr.path().is_ident("query"));
+        }
+    }
     // Exported macros share the crate root: the tokens' hash keeps two ports of one name apart.
     let digest = {
         use std::hash::{Hash, Hasher};
@@ -111,7 +130,7 @@ pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
     let description = format_ident!("__repo_port_{}_{:016x}", ident, digest);
     quote! {
         #[#core::__private::async_trait]
-        #item
+        #declared
 
         #[doc(hidden)]
         #[macro_export]

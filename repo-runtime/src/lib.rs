@@ -56,9 +56,17 @@
 //!
 //! Attributes: `#[repo(table = "...")]` (default: the struct name in snake_case plus `s`),
 //! `#[repo(crate = path)]`, `#[repo(unique(a, b))]`, `#[repo(index(a, b))]` and
-//! `#[repo(renamed_from = "...")]` on the struct; `id`, `generated`, `unique`, `index`,
+//! `#[repo(renamed_from = "...")]`, `#[repo(port = path)]` on the struct; `id`, `generated`, `unique`, `index`,
 //! `column = "..."`, `skip`, `default = literal`, `renamed_from = "..."`,
 //! `references = Entity` and `on_delete = "..."` on fields.
+//!
+//! # Repository ports
+//!
+//! A trait declared in the domain with [`port`] (from `repo-core`, which has no database
+//! driver) is implemented for the record's SQL repository by `#[repo(port = path::Trait)]`:
+//! methods named like the repository's are forwarded, the others are derived queries
+//! (`find_all_by_status_and_age_greater_than`, `count_by_...`, `#[query("...")]`). See the
+//! README for the grammar.
 //!
 //! # Migrations
 //!

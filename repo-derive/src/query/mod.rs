@@ -2,6 +2,7 @@
 //! methods named like the repository's own are forwarded to it, the others are derived
 //! queries whose SQL is rendered here, per dialect, from the method's name.
 
+mod custom;
 pub(crate) mod grammar;
 mod render;
 
@@ -77,7 +78,14 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
         .map(|method| {
             let signature = &method.sig;
             let name = signature.ident.to_string();
-            let body = if FORWARDED.contains(&name.as_str()) {
+            let custom = method
+                .attrs
+                .iter()
+                .find(|attr| attr.path().is_ident("query"));
+            let body = if let Some(attr) = custom {
+                attr.parse_args::<syn::LitStr>()
+                    .and_then(|sql| custom::body(&entity, signature, &sql))
+            } else if FORWARDED.contains(&name.as_str()) {
                 forward(signature, repository)
             } else {
                 derived(&entity, signature)

@@ -343,6 +343,19 @@ fn port_implementation_with_every_operator() {
                     status: &str,
                 ) -> Result<Vec<Member>, RepoError>;
                 async fn find_all_by_status(&self, status: &str, page: Page) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_id_not_in(&self, ids: Vec<i64>) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_email_starting_with_or_email_ending_with(
+                    &self,
+                    prefix: &str,
+                    suffix: &str,
+                ) -> Result<Vec<Member>, RepoError>;
+                async fn find_all_by_age_greater_than_equal_and_age_less_than_equal(
+                    &self,
+                    low: i32,
+                    high: i32,
+                ) -> Result<Vec<Member>, RepoError>;
+                #[query("SELECT * FROM members WHERE status = :status AND age::text <> ':age' OR age > :age")]
+                async fn custom(&self, status: &str, age: i32) -> Result<Vec<Member>, RepoError>;
             }
         }
     })

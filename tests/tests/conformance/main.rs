@@ -45,6 +45,7 @@ conformance!(
     ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
     ports::derived_in_lists_and_text_matches_treat_values_literally,
     ports::port_methods_run_inside_a_transaction_and_roll_back,
+    ports::hand_written_queries_bind_named_parameters_and_map_rows,
     migrations::generated_migrations_build_the_schema_the_repositories_use_with_no_drift,
     migrations::a_changed_entity_migrates_with_rows_preserved_and_down_restores_it,
     migrations::a_tampered_migration_is_refused_naming_it,

@@ -69,6 +69,21 @@ mod domain {
             status: &str,
             page: Page,
         ) -> Result<Vec<Member>, RepoError>;
+        async fn find_all_by_age_greater_than_equal(
+            &self,
+            age: i32,
+        ) -> Result<Vec<Member>, RepoError>;
+        async fn find_all_by_age_before(&self, age: i32) -> Result<Vec<Member>, RepoError>;
+
+        /// What a name cannot say: SQL with named parameters, mapped by the record's mapper.
+        #[query(
+            "SELECT * FROM port_members WHERE status = :status AND (age IS NULL OR age < :age)"
+        )]
+        async fn young_or_unknown(&self, status: &str, age: i32) -> Result<Vec<Member>, RepoError>;
+        #[query("SELECT COUNT(*) FROM port_members WHERE email LIKE '%.org'")]
+        async fn count_org(&self) -> Result<u64, RepoError>;
+        #[query("DELETE FROM port_members WHERE age > :age OR age = :age")]
+        async fn purge_from_age(&self, age: i32) -> Result<u64, RepoError>;
     }
 }
 
@@ -346,6 +361,39 @@ pub async fn derived_in_lists_and_text_matches_treat_values_literally(db: &Db) {
             .expect("empty prefix")
             .len(),
         6
+    );
+}
+
+pub async fn hand_written_queries_bind_named_parameters_and_map_rows(db: &Db) {
+    db.create_schema::<MemberRecord>().await.expect("schema");
+    let members = MemberRecord::repository(db);
+    seed(&members).await;
+    assert_eq!(
+        emails(
+            &members
+                .find_all_by_age_greater_than_equal(36)
+                .await
+                .expect(">=")
+        ),
+        ["a_b@example.com", "ada@example.com"]
+    );
+    assert_eq!(
+        emails(&members.find_all_by_age_before(18).await.expect("before")),
+        ["bob@example.com"]
+    );
+    assert_eq!(
+        emails(&members.young_or_unknown("active", 20).await.expect("query")),
+        ["a%b@example.com", "bob@example.com"]
+    );
+    assert_eq!(members.count_org().await.expect("count query"), 1);
+    assert_eq!(members.purge_from_age(36).await.expect("delete query"), 2);
+    assert_eq!(
+        members
+            .find_all_by_age_is_not_null()
+            .await
+            .expect("rest")
+            .len(),
+        2
     );
 }
 
