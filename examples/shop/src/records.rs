@@ -1,11 +1,13 @@
 //! The persistence records of the domain types: the only place that knows tables and columns.
+//! They implement the domain's repository ports; no method is written by hand.
 
-use repo_runtime::Repository;
-use shop_domain::{Cents, Email, InvalidEmail};
+use repo_runtime::prelude::*;
+// The types the ports' methods name, for the implementations written here.
+use shop_domain::{Cents, Customer, Email, InvalidEmail, Product};
 
 /// The stored form of [`shop_domain::Customer`].
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "customers", domain = shop_domain::Customer)]
+#[repo(table = "customers", domain = shop_domain::Customer, port = shop_domain::Customers)]
 pub struct CustomerRecord {
     #[repo(id, generated)]
     pub id: i64,
@@ -17,7 +19,7 @@ pub struct CustomerRecord {
 
 /// The stored form of [`shop_domain::Product`].
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "products", domain = shop_domain::Product)]
+#[repo(table = "products", domain = shop_domain::Product, port = shop_domain::Catalogue)]
 pub struct ProductRecord {
     #[repo(id)]
     pub sku: String,

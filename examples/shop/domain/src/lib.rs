@@ -1,7 +1,10 @@
 //! The shop's domain model. It knows nothing of databases: the persistence records in the
-//! `shop` crate map to these types, and validation lives here.
+//! `shop` crate map to these types and implement its repository ports, and validation lives
+//! here.
 
 use std::fmt;
+
+use repo_core::{RepoError, port};
 
 /// A customer's e-mail address, validated on construction.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,4 +73,28 @@ pub struct Product {
     pub title: String,
     /// Its price.
     pub price: Cents,
+}
+
+/// Where customers are kept. Implemented by the persistence layer; the application sees only
+/// this trait.
+#[port]
+pub trait Customers: Send + Sync {
+    /// Stores a new customer and returns it with its number.
+    async fn insert(&self, customer: Customer) -> Result<Customer, RepoError>;
+    /// The customer with this address, if any.
+    async fn find_by_email(&self, email: &Email) -> Result<Option<Customer>, RepoError>;
+    /// How many customers' names start with `prefix`.
+    async fn count_by_name_starting_with(&self, prefix: &str) -> Result<u64, RepoError>;
+}
+
+/// The product catalogue.
+#[port]
+pub trait Catalogue: Send + Sync {
+    /// Adds the product, or replaces the one with its SKU.
+    async fn upsert(&self, product: &Product) -> Result<Product, RepoError>;
+    /// Products cheaper than `price`, cheapest first.
+    async fn find_all_by_price_less_than_order_by_price(
+        &self,
+        price: Cents,
+    ) -> Result<Vec<Product>, RepoError>;
 }
