@@ -8,8 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Returns, parameters, returns};
-use crate::expand::repository::api;
+use super::{Fetch, parameters, returns, run};
 use crate::expand::sql_literal;
 use crate::model::Entity;
 use crate::names::closest;
@@ -89,7 +88,6 @@ pub(super) fn body(
 ) -> syn::Result<TokenStream> {
     let method = &signature.ident;
     let krate = &entity.krate;
-    let record = &entity.ident;
     let template = split(&literal.value());
     let parameters = parameters(signature)?;
     let names: Vec<String> = parameters
@@ -150,65 +148,18 @@ pub(super) fn body(
         let mut __repo_statement = self.executor.statement(#operation, &__REPO_SQL);
         #(#binds)*
     };
-    let api = api(entity);
-    let to_domain = |rows: TokenStream| {
-        if !api.domain {
-            return rows;
-        }
-        match shape {
-            Returns::Vec => quote! {
-                #rows.and_then(|__repo_rows| {
-                    __repo_rows
-                        .into_iter()
-                        .map(#krate::DomainMapping::into_domain)
-                        .collect::<::core::result::Result<::std::vec::Vec<_>, _>>()
-                })
-            },
-            _ => quote! { #rows.and_then(#krate::__private::domain::found::<#record>) },
-        }
+    let is_select = literal
+        .value()
+        .trim_start()
+        .to_ascii_uppercase()
+        .starts_with("SELECT");
+    let fetch = match scalar.as_deref() {
+        Some("bool") => Fetch::Exists,
+        Some("u64") if is_select => Fetch::Count,
+        Some("u64") => Fetch::Execute,
+        _ => Fetch::Rows(shape),
     };
-    let name = record.to_string();
-    let run = match (scalar.as_deref(), shape) {
-        (Some("bool"), _) => quote! {
-            self.executor.read(|| { #build self.executor.fetch_exists::<#record>(__repo_statement) }).await
-        },
-        (Some("u64"), _)
-            if literal
-                .value()
-                .trim_start()
-                .to_ascii_uppercase()
-                .starts_with("SELECT") =>
-        {
-            quote! {
-                self.executor.read(|| { #build self.executor.fetch_count::<#record>(__repo_statement) }).await
-            }
-        }
-        (Some("u64"), _) => quote! {
-            {
-                #build
-                self.executor
-                    .execute::<#record>(__repo_statement)
-                    .await
-                    .map(|__repo_outcome| __repo_outcome.rows_affected)
-            }
-        },
-        (_, Returns::Vec) => to_domain(quote! {
-            self.executor.read(|| { #build self.executor.fetch_all::<#record>(__repo_statement) }).await
-        }),
-        (_, Returns::Option) => to_domain(quote! {
-            self.executor.read(|| { #build self.executor.fetch_optional::<#record>(__repo_statement) }).await
-        }),
-        (_, Returns::One) => {
-            let found = to_domain(quote! {
-                self.executor.read(|| { #build self.executor.fetch_optional::<#record>(__repo_statement) }).await
-            });
-            quote! {
-                #found.and_then(|__repo_row| {
-                    __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
-                })
-            }
-        }
-    };
+    let run = run(entity, fetch, &build);
     Ok(quote! {
         const __REPO_SQL: #krate::Sql = #sql;
         #run

@@ -395,3 +395,71 @@ fn check_uniqueness(
 pub(crate) fn value_ident(parameter: &syn::Ident) -> syn::Ident {
     format_ident!("__repo_value_{}", parameter)
 }
+
+/// What a query method does with its statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fetch {
+    /// One `BIGINT`: `u64`.
+    Count,
+    /// Whether a row came back: `bool`.
+    Exists,
+    /// The rows affected: `u64`.
+    Execute,
+    /// Rows of the entity, as the method returns them.
+    Rows(Returns),
+}
+
+/// Runs the statement `build` makes (reads again after transient failures, on a `Db`) and
+/// maps its rows to what the method returns: domain values in domain mode, `NotFound` for a
+/// single row that is absent.
+fn run(entity: &Entity, fetch: Fetch, build: &TokenStream) -> TokenStream {
+    let krate = &entity.krate;
+    let record = &entity.ident;
+    let name = record.to_string();
+    let domain = api(entity).domain;
+    let read = |method: TokenStream| {
+        quote! {
+            self.executor
+                .read(|| {
+                    #build
+                    self.executor.#method::<#record>(__repo_statement)
+                })
+                .await
+        }
+    };
+    let to_domain = |rows: TokenStream, many: bool| match (domain, many) {
+        (false, _) => rows,
+        (true, true) => quote! {
+            #rows.and_then(|__repo_rows| {
+                __repo_rows
+                    .into_iter()
+                    .map(#krate::DomainMapping::into_domain)
+                    .collect::<::core::result::Result<::std::vec::Vec<_>, _>>()
+            })
+        },
+        (true, false) => quote! { #rows.and_then(#krate::__private::domain::found::<#record>) },
+    };
+    match fetch {
+        Fetch::Count => read(quote!(fetch_count)),
+        Fetch::Exists => read(quote!(fetch_exists)),
+        Fetch::Execute => quote! {
+            {
+                #build
+                self.executor
+                    .execute::<#record>(__repo_statement)
+                    .await
+                    .map(|__repo_outcome| __repo_outcome.rows_affected)
+            }
+        },
+        Fetch::Rows(Returns::Vec) => to_domain(read(quote!(fetch_all)), true),
+        Fetch::Rows(Returns::Option) => to_domain(read(quote!(fetch_optional)), false),
+        Fetch::Rows(Returns::One) => {
+            let found = to_domain(read(quote!(fetch_optional)), false);
+            quote! {
+                #found.and_then(|__repo_row| {
+                    __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
+                })
+            }
+        }
+    }
+}

@@ -8,8 +8,7 @@ use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use super::grammar::{Action, Operator};
-use super::{Bound, Query, Returns, value_ident};
-use crate::expand::repository::api;
+use super::{Bound, Fetch, Query, Returns, run, value_ident};
 use crate::expand::sql_literal;
 use crate::model::{Entity, option_inner};
 use crate::sql::{DIALECTS, Dialect, column_list};
@@ -236,8 +235,6 @@ pub(super) fn body(
     method: &syn::Ident,
 ) -> TokenStream {
     let krate = &entity.krate;
-    let record = &entity.ident;
-    let api = api(entity);
     let text = DIALECTS.map(|d| sql(entity, query, d));
     let sql = sql_literal(krate, &text);
     let conversions = conversions(entity, query);
@@ -247,56 +244,14 @@ pub(super) fn body(
         let mut __repo_statement = #start;
         #(#binds)*
     };
-    let name = entity.ident.to_string();
-    let to_domain = |rows: TokenStream| {
-        if !api.domain {
-            return rows;
-        }
-        match shape {
-            Returns::Vec => quote! {
-                #rows.and_then(|__repo_rows| {
-                    __repo_rows
-                        .into_iter()
-                        .map(#krate::DomainMapping::into_domain)
-                        .collect::<::core::result::Result<::std::vec::Vec<_>, _>>()
-                })
-            },
-            _ => quote! { #rows.and_then(#krate::__private::domain::found::<#record>) },
-        }
+    let fetch = match (query.name.action, shape) {
+        (Action::Count, _) => Fetch::Count,
+        (Action::Exists, _) => Fetch::Exists,
+        (Action::Delete, _) => Fetch::Execute,
+        (Action::FindAll, _) => Fetch::Rows(Returns::Vec),
+        (_, shape) => Fetch::Rows(shape),
     };
-    let run = match (query.name.action, shape) {
-        (Action::Count, _) => quote! {
-            self.executor.read(|| { #build self.executor.fetch_count::<#record>(__repo_statement) }).await
-        },
-        (Action::Exists, _) => quote! {
-            self.executor.read(|| { #build self.executor.fetch_exists::<#record>(__repo_statement) }).await
-        },
-        (Action::Delete, _) => quote! {
-            {
-                #build
-                self.executor
-                    .execute::<#record>(__repo_statement)
-                    .await
-                    .map(|__repo_outcome| __repo_outcome.rows_affected)
-            }
-        },
-        (_, Returns::Vec) | (Action::FindAll, _) => to_domain(quote! {
-            self.executor.read(|| { #build self.executor.fetch_all::<#record>(__repo_statement) }).await
-        }),
-        (_, Returns::Option) => to_domain(quote! {
-            self.executor.read(|| { #build self.executor.fetch_optional::<#record>(__repo_statement) }).await
-        }),
-        (_, Returns::One) => {
-            let found = to_domain(quote! {
-                self.executor.read(|| { #build self.executor.fetch_optional::<#record>(__repo_statement) }).await
-            });
-            quote! {
-                #found.and_then(|__repo_row| {
-                    __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
-                })
-            }
-        }
-    };
+    let run = run(entity, fetch, &build);
     quote! {
         const __REPO_SQL: #krate::Sql = #sql;
         #conversions
