@@ -84,6 +84,16 @@ fn check(item: &syn::ItemTrait) -> syn::Result<()> {
                 ));
             }
         }
+        for input in &signature.inputs {
+            if let syn::FnArg::Typed(typed) = input
+                && !matches!(&*typed.pat, syn::Pat::Ident(_))
+            {
+                push(syn::Error::new(
+                    typed.pat.span(),
+                    "a port method's parameters are plain names: `email: &Email`",
+                ));
+            }
+        }
         if method.default.is_some() {
             push(syn::Error::new(
                 signature.ident.span(),
@@ -128,6 +138,7 @@ pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
         hasher.finish()
     };
     let description = format_ident!("__repo_port_{}_{:016x}", ident, digest);
+    let faulty = faulty_impl(&declared, &core);
     quote! {
         #[#core::__private::async_trait]
         #declared
@@ -142,5 +153,43 @@ pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
 
         #[doc(hidden)]
         #vis use #description as #ident;
+
+        #faulty
+    }
+}
+
+/// `impl Trait for Faulty<R>`: each call checks the faults, then goes to `R`'s method.
+pub(crate) fn faulty_impl(item: &syn::ItemTrait, core: &syn::Path) -> TokenStream {
+    let ident = &item.ident;
+    let methods = item.items.iter().filter_map(|member| {
+        let syn::TraitItem::Fn(method) = member else {
+            return None;
+        };
+        let signature = &method.sig;
+        let name = &signature.ident;
+        let label = name.to_string();
+        let arguments = signature.inputs.iter().filter_map(|input| match input {
+            syn::FnArg::Typed(typed) => match &*typed.pat {
+                syn::Pat::Ident(pattern) => Some(&pattern.ident),
+                _ => None,
+            },
+            syn::FnArg::Receiver(_) => None,
+        });
+        Some(quote! {
+            #signature {
+                self.faults().check(#label)?;
+                <__RepoInner as #ident>::#name(self.inner(), #(#arguments),*).await
+            }
+        })
+    });
+    quote! {
+        #[automatically_derived]
+        #[#core::__private::async_trait]
+        impl<__RepoInner> #ident for #core::Faulty<__RepoInner>
+        where
+            __RepoInner: #ident + ::core::marker::Send + ::core::marker::Sync,
+        {
+            #(#methods)*
+        }
     }
 }

@@ -117,7 +117,7 @@ pub use error::{BoxError, RepoError};
 pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
-pub use repo_core::{Page, port};
+pub use repo_core::{Faults, Faulty, Page, port};
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]

@@ -25,6 +25,7 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         entity::column_impl(entity),
         repository::constructors(entity),
         repository::repository_impl(entity),
+        repository::faulty_impl(entity),
         domain::domain_impls(entity),
         entity::debug_impls(entity),
     ];

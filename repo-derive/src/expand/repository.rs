@@ -350,3 +350,11 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
 fn type_name(ty: &TokenStream) -> String {
     ty.to_string().replace(' ', "")
 }
+
+/// `impl {Entity}Repository for Faulty<R>`, for fault injection in application tests.
+pub(super) fn faulty_impl(entity: &Entity) -> TokenStream {
+    match syn::parse2::<syn::ItemTrait>(repository_trait(entity)) {
+        Ok(item) => crate::port::faulty_impl(&item, &entity.krate),
+        Err(error) => error.to_compile_error(),
+    }
+}
