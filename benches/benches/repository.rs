@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use repo_benches::{
-    User, UserRepository, clear, fresh_database, handwritten, new_user, settle, targets,
+    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, settle, targets,
 };
 use repo_runtime::prelude::*;
 
@@ -72,6 +72,23 @@ fn benchmarks(c: &mut Criterion) {
             b.to_async(&rt).iter(|| {
                 i = (i + 7) % ids.len();
                 handwritten::get(&db, ids[i])
+            })
+        });
+        group.finish();
+
+        // A derived query of a port: 20 rows by a range of a non-key column.
+        let mut group = c.benchmark_group(format!("{name}/derived_query"));
+        let mut low = 0;
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                low = (low + 37) % 980;
+                Users::find_all_by_score_between_order_by_score(&repository, low, low + 19)
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                low = (low + 37) % 980;
+                handwritten::score_between(&db, low, low + 19)
             })
         });
         group.finish();

@@ -47,6 +47,38 @@ pub async fn execute(db: &Db, statement: &'static str) {
     result.expect("statement");
 }
 
+/// Users whose score is within `low..=high`, by score, as the derived query does.
+pub async fn score_between(db: &Db, low: i64, high: i64) -> Result<Vec<User>, sqlx::Error> {
+    const SQL: &str = "SELECT id, email, name, bio, score FROM bench_users WHERE score BETWEEN ? AND ? ORDER BY score";
+    const SQL_POSTGRES: &str = "SELECT id, email, name, bio, score FROM bench_users WHERE score BETWEEN $1 AND $2 ORDER BY score";
+    match db.dialect() {
+        Dialect::Sqlite => sqlx::query(SQL)
+            .bind(low)
+            .bind(high)
+            .fetch_all(db.as_sqlite().expect("pool"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect(),
+        Dialect::Postgres => sqlx::query(SQL_POSTGRES)
+            .bind(low)
+            .bind(high)
+            .fetch_all(db.as_postgres().expect("pool"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect(),
+        Dialect::MySql => sqlx::query(SQL)
+            .bind(low)
+            .bind(high)
+            .fetch_all(db.as_mysql().expect("pool"))
+            .await?
+            .iter()
+            .map(decode)
+            .collect(),
+    }
+}
+
 /// `get` by key.
 pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     match db.dialect() {

@@ -6,9 +6,20 @@ pub mod handwritten;
 use repo_runtime::prelude::*;
 use repo_runtime::{DbOptions, Dialect};
 
+/// A repository port with a derived query, implemented by the derive.
+#[repo_runtime::port(crate = ::repo_runtime)]
+pub trait Users: Send + Sync {
+    /// The users whose score is within `low..=high`, by score.
+    async fn find_all_by_score_between_order_by_score(
+        &self,
+        low: i64,
+        high: i64,
+    ) -> Result<Vec<User>, RepoError>;
+}
+
 /// The entity every benchmark reads and writes.
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "bench_users")]
+#[repo(table = "bench_users", port = Users)]
 pub struct User {
     /// Generated key.
     #[repo(id, generated)]
