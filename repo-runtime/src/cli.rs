@@ -177,11 +177,7 @@ impl Cli {
             version: None,
         };
         if args.get_flag("check") {
-            let snapshot_path = self.migrations_dir.join("snapshot.json");
-            let old = match std::fs::read_to_string(&snapshot_path) {
-                Ok(json) => migrate::Snapshot::from_json(&json)?,
-                Err(_) => migrate::Snapshot::empty(),
-            };
+            let old = migrate::last_snapshot(&self.migrations_dir)?;
             let diff = migrate::Diff::between(&old, &self.schema.snapshot()?, true)?;
             if diff.is_empty() {
                 println!(
@@ -231,30 +227,13 @@ impl Cli {
 
     fn migrator(&self, db: &Db, bar: &ProgressBar) -> Result<Migrator, RepoError> {
         let migrations = Migrations::load(&self.migrations_dir, db.dialect())?;
-        let bar = bar.clone();
-        Ok(
-            Migrator::new(migrations).on_progress(move |progress| match progress {
-                Progress::Started(migration) => {
-                    bar.set_message(format!("{} {}", migration.version, migration.description));
-                }
-                Progress::Finished(migration, elapsed) => {
-                    bar.inc(1);
-                    bar.println(format!(
-                        "{} {} {} ({} ms)",
-                        style("done").green(),
-                        migration.version,
-                        migration.description,
-                        elapsed.as_millis()
-                    ));
-                }
-            }),
-        )
+        Ok(with_progress(migrations, bar))
     }
 
     async fn up(&self, db: &Db) -> Result<u8, RepoError> {
-        let pending = Migrations::load(&self.migrations_dir, db.dialect())?.len() as u64;
-        let bar = progress_bar(pending);
-        let applied = self.migrator(db, &bar)?.run(db).await;
+        let migrations = Migrations::load(&self.migrations_dir, db.dialect())?;
+        let bar = progress_bar(migrations.len() as u64);
+        let applied = with_progress(migrations, &bar).run(db).await;
         bar.finish_and_clear();
         let applied = applied?;
         if applied.is_empty() {
@@ -352,6 +331,26 @@ async fn connect(url: Option<String>) -> Result<Db, RepoError> {
         Some(url) => Db::connect_with(&url, DbOptions::from_env()?).await,
         None => Db::from_env().await,
     }
+}
+
+/// A runner for `migrations` that moves `bar` along.
+fn with_progress(migrations: Migrations, bar: &ProgressBar) -> Migrator {
+    let bar = bar.clone();
+    Migrator::new(migrations).on_progress(move |progress| match progress {
+        Progress::Started(migration) => {
+            bar.set_message(format!("{} {}", migration.version, migration.description));
+        }
+        Progress::Finished(migration, elapsed) => {
+            bar.inc(1);
+            bar.println(format!(
+                "{} {} {} ({} ms)",
+                style("done").green(),
+                migration.version,
+                migration.description,
+                elapsed.as_millis()
+            ));
+        }
+    })
 }
 
 /// A bar on stderr, drawn only when stderr is a terminal.

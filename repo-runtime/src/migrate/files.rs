@@ -53,12 +53,7 @@ pub fn generate(
     options: &GenerateOptions,
 ) -> Result<Option<Generated>, RepoError> {
     let slug = slug(name)?;
-    let snapshot_path = dir.join(SNAPSHOT_FILE);
-    let old = match std::fs::read_to_string(&snapshot_path) {
-        Ok(json) => Snapshot::from_json(&json)?,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Snapshot::empty(),
-        Err(error) => return Err(io_error(&snapshot_path, &error)),
-    };
+    let old = last_snapshot(dir)?;
     let new = schema.snapshot()?;
     let diff = Diff::between(&old, &new, options.allow_unsafe)?;
     if diff.is_empty() {
@@ -93,6 +88,7 @@ pub fn generate(
             files.push(path);
         }
     }
+    let snapshot_path = dir.join(SNAPSHOT_FILE);
     std::fs::write(&snapshot_path, new.to_json()).map_err(|e| io_error(&snapshot_path, &e))?;
     files.push(snapshot_path);
     Ok(Some(Generated {
@@ -100,6 +96,17 @@ pub fn generate(
         changes: diff.changes().to_vec(),
         files,
     }))
+}
+
+/// The schema the migrations in `dir` lead to (`dir/snapshot.json`); none yet is an empty
+/// database.
+pub fn last_snapshot(dir: &Path) -> Result<Snapshot, RepoError> {
+    let path = dir.join(SNAPSHOT_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(json) => Snapshot::from_json(&json),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(Snapshot::empty()),
+        Err(error) => Err(io_error(&path, &error)),
+    }
 }
 
 /// A migration file: a header saying what it does, then one statement per paragraph.

@@ -20,21 +20,24 @@ pub(super) struct Record {
 
 pub(super) const TABLE: &str = "_sqlx_migrations";
 
+/// The runner lock held on a connection: its key, sqlx's for the database.
+pub(super) struct RunnerLock(i64);
+
 /// Takes the runner lock: waits up to `timeout` for another runner to finish.
-pub(super) async fn lock(conn: &mut Conn, timeout: Duration) -> Result<(), RepoError> {
+pub(super) async fn lock(conn: &mut Conn, timeout: Duration) -> Result<RunnerLock, RepoError> {
     let name = conn.database_name().await?;
+    let held = RunnerLock(lock_id(&name));
     let deadline = Instant::now() + timeout;
     match conn.dialect() {
-        Dialect::Sqlite => Ok(()),
+        Dialect::Sqlite => Ok(held),
         Dialect::Postgres => loop {
-            let id = lock_id(&name);
             let taken = on_conn!(conn, c => sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
-                .bind(id)
+                .bind(held.0)
                 .fetch_one(&mut **c)
                 .await)
             .map_err(sql_error)?;
             if taken {
-                return Ok(());
+                return Ok(held);
             }
             if Instant::now() >= deadline {
                 return Err(lock_timeout());
@@ -43,7 +46,7 @@ pub(super) async fn lock(conn: &mut Conn, timeout: Duration) -> Result<(), RepoE
         },
         Dialect::MySql => {
             let seconds = timeout.as_secs().max(1) as i64;
-            let key = format!("{:x}", lock_id(&name));
+            let key = format!("{:x}", held.0);
             let taken =
                 on_conn!(conn, c => sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")
                 .bind(key)
@@ -52,7 +55,7 @@ pub(super) async fn lock(conn: &mut Conn, timeout: Duration) -> Result<(), RepoE
                 .await)
                 .map_err(sql_error)?;
             if taken == Some(1) {
-                Ok(())
+                Ok(held)
             } else {
                 Err(lock_timeout())
             }
@@ -175,18 +178,17 @@ pub(super) async fn delete_record(conn: &mut Conn, version: i64) -> Result<(), R
     .map_err(sql_error)
 }
 
-pub(super) async fn unlock(conn: &mut Conn) -> Result<(), RepoError> {
-    let name = conn.database_name().await?;
+pub(super) async fn unlock(conn: &mut Conn, lock: &RunnerLock) -> Result<(), RepoError> {
     match conn.dialect() {
         Dialect::Sqlite => Ok(()),
         Dialect::Postgres => on_conn!(conn, c => sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(lock_id(&name))
+            .bind(lock.0)
             .execute(&mut **c)
             .await
             .map(drop))
         .map_err(sql_error),
         Dialect::MySql => on_conn!(conn, c => sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(format!("{:x}", lock_id(&name)))
+            .bind(format!("{:x}", lock.0))
             .execute(&mut **c)
             .await
             .map(drop))

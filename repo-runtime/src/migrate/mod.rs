@@ -31,7 +31,7 @@ pub use crate::schema::{
     ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot,
 };
 pub use drift::{Difference, Drift, assert_no_drift, check_drift};
-pub use files::{GenerateOptions, Generated, generate};
+pub use files::{GenerateOptions, Generated, generate, last_snapshot};
 pub use runner::{
     Applied, Migration, MigrationState, MigrationStatus, Migrations, Migrator, Progress,
 };

@@ -226,18 +226,20 @@ impl Migrator {
     ) -> Result<T, RepoError> {
         let mut conn = Conn::acquire(db).await?;
         // Locked first: concurrent `CREATE TABLE IF NOT EXISTS` can collide on PostgreSQL.
-        let lock = lock(&mut conn, self.lock_timeout).await;
-        if let Err(error) = lock {
-            conn.discard();
-            return Err(error);
-        }
+        let held = match lock(&mut conn, self.lock_timeout).await {
+            Ok(held) => held,
+            Err(error) => {
+                conn.discard();
+                return Err(error);
+            }
+        };
         if let Err(error) = ensure_table(&mut conn).await {
-            let _ = unlock(&mut conn).await;
+            let _ = unlock(&mut conn, &held).await;
             conn.discard();
             return Err(error);
         }
         let result = work(self, &mut conn).await;
-        if unlock(&mut conn).await.is_err() || result.is_err() {
+        if unlock(&mut conn, &held).await.is_err() || result.is_err() {
             conn.discard();
         }
         result
