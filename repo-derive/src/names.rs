@@ -20,6 +20,13 @@ pub(crate) fn sql_repository_ident(entity: &syn::Ident) -> syn::Ident {
     syn::Ident::new(&format!("Sql{}Repository", entity.unraw()), entity.span())
 }
 
+pub(crate) fn memory_repository_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(
+        &format!("InMemory{}Repository", entity.unraw()),
+        entity.span(),
+    )
+}
+
 pub(crate) fn column_enum_ident(entity: &syn::Ident) -> syn::Ident {
     syn::Ident::new(&format!("{}Column", entity.unraw()), entity.span())
 }

@@ -121,6 +121,8 @@ pub(crate) enum Pool {
     Postgres(sqlx::PgPool),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlPool),
+    #[cfg(feature = "memory")]
+    Memory(crate::memory::Store),
 }
 
 impl Db {
@@ -140,13 +142,18 @@ impl Db {
     /// Connects to `url` with default pool settings.
     ///
     /// Schemes: `sqlite:` (file or `sqlite::memory:`), `postgres:` / `postgresql:`,
-    /// `mysql:` / `mariadb:`. A backend whose cargo feature is off is an error that names it.
+    /// `mysql:` / `mariadb:`, and `memory:` for a new, empty in-memory store (feature
+    /// `memory`, see [`Db::memory`]). A backend whose cargo feature is off is an error that
+    /// names it.
     pub async fn connect(url: &str) -> Result<Db, RepoError> {
         Db::connect_with(url, DbOptions::default()).await
     }
 
     /// Connects to `url` with the given pool settings.
     pub async fn connect_with(url: &str, options: DbOptions) -> Result<Db, RepoError> {
+        if is_memory_url(url) {
+            return Db::memory_with(options);
+        }
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
@@ -169,9 +176,74 @@ impl Db {
         })
     }
 
-    /// The dialect of this database.
+    /// A new, empty in-memory database (feature `memory`): tables in Rust data structures
+    /// with the semantics of the SQL backends, for tests that need no I/O. Every repository,
+    /// transaction and finder works on it; what needs SQL (migrations, `#[query]` methods,
+    /// the raw pools) is a [`RepoError::Config`]. Tables are created on first use.
+    #[cfg(feature = "memory")]
+    pub fn memory() -> Db {
+        Db::from_memory(DbOptions::default())
+    }
+
+    #[cfg(feature = "memory")]
+    fn from_memory(options: DbOptions) -> Db {
+        Db {
+            inner: Arc::new(DbInner {
+                pool: Pool::Memory(crate::memory::Store::default()),
+                options,
+                metrics: Metrics::default(),
+                url: String::from("memory:"),
+                mysql_batch_keys: None,
+            }),
+        }
+    }
+
+    fn memory_with(options: DbOptions) -> Result<Db, RepoError> {
+        #[cfg(feature = "memory")]
+        return Ok(Db::from_memory(options));
+        #[cfg(not(feature = "memory"))]
+        {
+            let _ = options;
+            Err(RepoError::config(
+                "the in-memory store is not compiled in: enable the `memory` feature of repo-runtime",
+            ))
+        }
+    }
+
+    /// Whether this is an in-memory database ([`Db::memory`]).
+    pub fn is_memory(&self) -> bool {
+        #[cfg(feature = "memory")]
+        if let Pool::Memory(_) = self.inner.pool {
+            return true;
+        }
+        false
+    }
+
+    #[cfg(feature = "memory")]
+    pub(crate) fn memory_store(&self) -> Option<&crate::memory::Store> {
+        match &self.inner.pool {
+            Pool::Memory(store) => Some(store),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
+
+    /// The backend's name in traces: `sqlite`, `postgres`, `mysql` or `memory`.
+    pub fn backend_name(&self) -> &'static str {
+        if self.is_memory() {
+            "memory"
+        } else {
+            self.dialect().name()
+        }
+    }
+
+    /// The dialect of this database. The in-memory store reports SQLite's, whose semantics it
+    /// follows where the backends differ (text compared byte by byte, `NULL` first in
+    /// ascending order, one writer at a time); tell it apart with [`Db::is_memory`].
     pub fn dialect(&self) -> Dialect {
         match self.inner.pool {
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => Dialect::Sqlite,
             #[cfg(feature = "sqlite")]
             Pool::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
@@ -189,6 +261,11 @@ impl Db {
     /// Creates the entity's table and indexes if they do not exist (`CREATE TABLE IF NOT
     /// EXISTS`). For versioned schemas use generated migrations instead.
     pub async fn create_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(store) = self.memory_store() {
+            store.create_table(E::TABLE);
+            return Ok(());
+        }
         let dialect = self.dialect();
         for statement in E::TABLE.create_statements(dialect) {
             self.execute_ddl(&statement)
@@ -200,6 +277,11 @@ impl Db {
 
     /// Drops the entity's table if it exists. Meant for tests and tooling.
     pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(store) = self.memory_store() {
+            store.drop_table(E::TABLE);
+            return Ok(());
+        }
         let statement = E::TABLE.drop_statement(self.dialect());
         self.execute_ddl(&statement)
             .await
@@ -216,6 +298,8 @@ impl Db {
             Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
             #[cfg(feature = "mysql")]
             Pool::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => return Err(no_sql()),
         };
         result.map_err(|e| RepoError::from_sqlx(e, None))
     }
@@ -229,6 +313,8 @@ impl Db {
             Pool::Postgres(pool) => pool.close().await,
             #[cfg(feature = "mysql")]
             Pool::MySql(pool) => pool.close().await,
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => {}
         }
     }
 
@@ -298,6 +384,8 @@ impl Db {
                 pool.size(),
                 pool.options().get_max_connections(),
             ),
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => return,
         };
         if idle == 0 && size >= max {
             self.inner.metrics.pool_waited();
@@ -326,6 +414,12 @@ impl fmt::Debug for Db {
             .field("url", &self.inner.url)
             .finish()
     }
+}
+
+/// Whether `url` names the in-memory store: `memory:` (anything after the colon is ignored).
+fn is_memory_url(url: &str) -> bool {
+    url.split_once(':')
+        .is_some_and(|(scheme, _)| scheme.eq_ignore_ascii_case("memory"))
 }
 
 /// The dialect named by a URL's scheme.
@@ -358,6 +452,13 @@ pub(crate) fn redact_url(url: &str) -> String {
         Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
         None => url.to_owned(),
     }
+}
+
+/// What asking the in-memory store for SQL is.
+pub(crate) fn no_sql() -> RepoError {
+    RepoError::config(
+        "the in-memory store runs no SQL: use a sqlite:, postgres: or mysql: database",
+    )
 }
 
 pub(crate) fn not_compiled(dialect: Dialect) -> RepoError {

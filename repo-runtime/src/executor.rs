@@ -10,6 +10,7 @@ use crate::db::{Db, Pool};
 use crate::dialect::{Dialect, Sql};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
+use crate::plan::Plan;
 use crate::schema::Table;
 use crate::statement::{Query, Statement};
 use crate::transaction::{Tx, TxState};
@@ -134,6 +135,10 @@ macro_rules! dispatch {
                     $body
                 }
             },
+            #[cfg(feature = "memory")]
+            Query::Memory(_) => Err(RepoError::config(
+                "a statement for the in-memory store reached an SQL executor",
+            )),
             Query::Unavailable(dialect) => Err(crate::db::not_compiled(dialect)),
         }
     }};
@@ -160,15 +165,37 @@ impl Executor {
         }
     }
 
+    /// Whether statements run on the in-memory store (feature `memory`).
+    #[inline]
+    pub fn is_memory(&self) -> bool {
+        self.db().is_memory()
+    }
+
     /// Starts a statement from compile-time text; `operation` names it in traces.
     #[inline]
     pub fn statement(&self, operation: &'static str, sql: &Sql) -> Statement {
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            return Statement::memory(operation);
+        }
         let dialect = self.dialect();
         Statement::new(
             dialect,
             operation,
             sqlx::SqlStr::from_static(sql.get(dialect)),
         )
+    }
+
+    /// Starts a finder's or derived query's statement: its SQL, and its plan for the
+    /// in-memory store.
+    #[inline]
+    pub fn statement_with_plan(
+        &self,
+        operation: &'static str,
+        sql: &Sql,
+        plan: &'static Plan,
+    ) -> Statement {
+        self.statement(operation, sql).with_plan(plan, &[])
     }
 
     /// Starts a statement from compile-time text already chosen for this executor's dialect.
@@ -208,7 +235,7 @@ impl Executor {
 
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
     /// its failure and its slowness. Bound values are never recorded.
-    async fn observe<T>(
+    pub(crate) async fn observe<T>(
         &self,
         table: &'static Table,
         operation: &'static str,
@@ -218,7 +245,7 @@ impl Executor {
         let db = self.db();
         let span = tracing::debug_span!(
             "repo.statement",
-            backend = db.dialect().name(),
+            backend = db.backend_name(),
             table = table.name,
             operation,
             rows = tracing::field::Empty,
@@ -367,6 +394,11 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Option<E>, RepoError> {
+        #[cfg(feature = "memory")]
+        if statement.is_memory() {
+            let rows = crate::memory::fetch_rows::<E>(self, statement).await?;
+            return Ok(rows.into_iter().next());
+        }
         let operation = statement.operation;
         let run = self.fetch_optional_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |row| u64::from(row.is_some()))
@@ -375,6 +407,10 @@ impl Executor {
 
     /// Runs a statement that returns rows of `E`.
     pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
+        #[cfg(feature = "memory")]
+        if statement.is_memory() {
+            return crate::memory::fetch_rows::<E>(self, statement).await;
+        }
         let operation = statement.operation;
         let run = self.fetch_all_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |rows| rows.len() as u64)
@@ -383,6 +419,10 @@ impl Executor {
 
     /// Runs a statement and reports whether it returned any row.
     pub async fn fetch_exists<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
+        #[cfg(feature = "memory")]
+        if statement.is_memory() {
+            return crate::memory::fetch_exists::<E>(self, statement).await;
+        }
         let operation = statement.operation;
         let run = self.fetch_exists_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |found| u64::from(*found))
@@ -391,6 +431,10 @@ impl Executor {
 
     /// Runs a statement whose one row holds one `BIGINT` (a count).
     pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
+        #[cfg(feature = "memory")]
+        if statement.is_memory() {
+            return crate::memory::fetch_count::<E>(self, statement).await;
+        }
         let operation = statement.operation;
         let run = self.fetch_count_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |_| 1).await
@@ -413,6 +457,10 @@ impl Executor {
 
     /// Runs a statement that returns no rows.
     pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
+        #[cfg(feature = "memory")]
+        if statement.is_memory() {
+            return crate::memory::execute_plan::<E>(self, statement).await;
+        }
         let operation = statement.operation;
         let run = self.execute_raw::<E>(statement);
         self.observe(E::TABLE, operation, run, |outcome| outcome.rows_affected)

@@ -93,10 +93,13 @@ mod entity;
 mod error;
 mod executor;
 mod list;
+#[cfg(feature = "memory")]
+mod memory;
 mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod operations;
+mod plan;
 mod ports;
 mod retry;
 mod schema;
@@ -139,6 +142,24 @@ pub use transaction::{Isolation, Tx, TxOptions};
 pub use uuid;
 pub use value::{Decodable, Encodable, PgArrayElement};
 
+/// Expands to its items with the `memory` feature, to nothing without: the derive wraps the
+/// in-memory repository of each entity in it.
+#[cfg(feature = "memory")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_memory {
+    ($($tokens:tt)*) => { $($tokens)* };
+}
+
+/// Expands to its items with the `memory` feature, to nothing without: the derive wraps the
+/// in-memory repository of each entity in it.
+#[cfg(not(feature = "memory"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! with_memory {
+    ($($tokens:tt)*) => {};
+}
+
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
@@ -163,7 +184,11 @@ pub mod __private {
         pub use crate::ports::*;
     }
     pub use crate::entity::EntitySql;
+    #[cfg(feature = "memory")]
+    pub use crate::memory::{Value as MemoryValue, memory_executor};
     pub use crate::operations::*;
+    pub use crate::plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanOperator};
+    pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{
         __embeddable_with_embeds as embeddable_with_embeds, __implement_port as implement_port,

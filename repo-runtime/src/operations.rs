@@ -23,6 +23,10 @@ fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
 
 /// The row with key `id`, or `None`.
 pub async fn find<E: Entity>(executor: &Executor, id: &E::Id) -> Result<Option<E>, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::find::<E>(&memory, id).await;
+    }
     find_as::<E>(executor, "find", id).await
 }
 
@@ -49,6 +53,10 @@ pub async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoEr
 
 /// Whether a row with key `id` exists.
 pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::exists::<E>(&memory, id).await;
+    }
     executor
         .read(|| {
             let mut statement = executor.statement("exists", &E::SQL.exists_by_id);
@@ -60,6 +68,10 @@ pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 
 /// The number of rows.
 pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::count::<E>(&memory).await;
+    }
     executor
         .read(|| executor.fetch_count::<E>(executor.statement("count", &E::SQL.count)))
         .await
@@ -68,6 +80,10 @@ pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
 /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
 /// repeated key yields its row once. One statement per chunk under the bind limit.
 pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::get_many::<E>(&memory, ids).await;
+    }
     let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
     for id in ids {
         let next = position.len();
@@ -113,6 +129,10 @@ pub async fn list<E: Entity>(
     executor: &Executor,
     options: &ListOptions<E::Column>,
 ) -> Result<Vec<E>, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::list::<E>(&memory, options).await;
+    }
     let dialect = executor.dialect();
     let mut sql = String::from(E::SQL.select.get(dialect));
     sql.push_str(" ORDER BY ");
@@ -176,6 +196,10 @@ fn clamp_i64(value: u64) -> i64 {
 
 /// Inserts one row and returns it as stored, with its generated key.
 pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::insert::<E>(&memory, new).await;
+    }
     let mut statement = executor.statement("insert", &E::SQL.insert);
     E::bind_new(&new, &mut statement);
     let key = match executor.dialect() {
@@ -192,6 +216,10 @@ pub async fn insert_many<E: Entity>(
     executor: &Executor,
     news: Vec<E::New>,
 ) -> Result<Vec<E>, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::insert_many::<E>(&memory, news).await;
+    }
     if news.is_empty() {
         return Ok(Vec::new());
     }
@@ -329,6 +357,10 @@ async fn insert_chunks<E: Entity>(
 /// Updates every non-key column of the row with the entity's key and returns it as stored;
 /// [`RepoError::NotFound`] when no row has that key.
 pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::update::<E>(&memory, entity).await;
+    }
     let mut statement = executor.statement("update", &E::SQL.update);
     entity.bind_update(&mut statement);
     if executor.dialect() == Dialect::MySql {
@@ -347,6 +379,10 @@ pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
 
 /// Deletes the row with key `id`; `false` when there was none.
 pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::delete::<E>(&memory, id).await;
+    }
     let mut statement = executor.statement("delete", &E::SQL.delete_by_id);
     E::bind_id(id, &mut statement);
     Ok(executor.execute::<E>(statement).await?.rows_affected > 0)
@@ -355,6 +391,10 @@ pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 /// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
 /// another unique key is [`RepoError::Conflict`], never an update of that other row.
 pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        return crate::memory::upsert::<E>(&memory, entity).await;
+    }
     if executor.dialect() != Dialect::MySql {
         let mut statement = executor.statement("upsert", &E::SQL.upsert);
         entity.bind_all(&mut statement);

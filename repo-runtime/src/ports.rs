@@ -4,6 +4,7 @@
 use crate::column::ColumnValue;
 use crate::dialect::{Dialect, Sql};
 use crate::executor::Executor;
+use crate::plan::Plan;
 use crate::statement::Statement;
 
 /// A query method's parameter compared with a field of type `T`: the field's type itself, a
@@ -83,6 +84,11 @@ pub enum Match {
 /// text's `%`, `_` and `!` match themselves; on SQLite (whose `LIKE` ignores case) the text
 /// itself, once per placeholder of its `instr` / `substr` comparison.
 pub fn bind_text(statement: &mut Statement, kind: Match, text: &str) {
+    // The in-memory store's plan matches the text itself.
+    if statement.is_memory() {
+        statement.bind(text.to_owned());
+        return;
+    }
     if statement.dialect() == Dialect::Sqlite {
         let times = match kind {
             Match::Containing => 1,
@@ -133,21 +139,26 @@ pub fn bind_page(statement: &mut Statement, page: repo_core::Page) {
 
 /// Starts a statement whose `IN` lists have these lengths. PostgreSQL binds each list as one
 /// array, so its text is fixed; elsewhere each `{in:col}` / `{not_in:col}` marker the derive
-/// wrote becomes `col IN (?, ...)`, or a constant condition for an empty list.
+/// wrote becomes `col IN (?, ...)`, or a constant condition for an empty list. The in-memory
+/// store runs `plan`, taking each list's values by its length.
 pub fn statement_with_lists(
     executor: &Executor,
     operation: &'static str,
     sql: &Sql,
+    plan: &'static Plan,
     lengths: &[usize],
 ) -> Statement {
+    if executor.is_memory() {
+        return executor.statement(operation, sql).with_plan(plan, lengths);
+    }
     let dialect = executor.dialect();
     if dialect == Dialect::Postgres {
-        return executor.statement(operation, sql);
+        return executor.statement(operation, sql).with_plan(plan, lengths);
     }
     let template = sql.get(dialect);
     let mut text = String::with_capacity(template.len() + 4 * lengths.iter().sum::<usize>());
     let mut rest = template;
-    let mut lengths = lengths.iter();
+    let mut remaining = lengths.iter();
     while let Some(start) = rest.find('{') {
         text.push_str(&rest[..start]);
         let Some(end) = rest[start..].find('}') else {
@@ -159,7 +170,7 @@ pub fn statement_with_lists(
             Some((_, column)) => (false, column),
             None => (false, marker),
         };
-        match lengths.next().copied().unwrap_or(0) {
+        match remaining.next().copied().unwrap_or(0) {
             0 => text.push_str(if negated { "1 = 1" } else { "1 = 0" }),
             n => {
                 text.push_str(column);
@@ -173,5 +184,5 @@ pub fn statement_with_lists(
         rest = &rest[start + end + 1..];
     }
     text.push_str(rest);
-    executor.assembled(operation, text)
+    executor.assembled(operation, text).with_plan(plan, lengths)
 }

@@ -3,6 +3,7 @@
 
 use crate::dialect::Dialect;
 use crate::error::{NO_ENTITY, RepoError};
+use crate::plan::Plan;
 use crate::schema::Table;
 use crate::value::{Encodable, PgArrayElement, ServerEncode};
 
@@ -15,6 +16,18 @@ pub struct Statement {
     encode_error: Option<String>,
     /// The first field whose conversion to its column failed; reported when the statement runs.
     conversion_error: Option<RepoError>,
+    /// The statement as data, for the in-memory store: finders and derived queries.
+    plan: Option<&'static Plan>,
+    /// The lengths of the `IN` lists the statement was started with, in order.
+    lists: Vec<usize>,
+}
+
+/// What the in-memory store runs of a statement: its plan and the values bound.
+#[cfg(feature = "memory")]
+pub(crate) struct MemoryStatement {
+    pub(crate) plan: Option<&'static Plan>,
+    pub(crate) values: Vec<crate::memory::Value>,
+    pub(crate) lists: Vec<usize>,
 }
 
 pub(crate) enum Query {
@@ -24,6 +37,9 @@ pub(crate) enum Query {
     Postgres(sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
+    /// The in-memory store: the values bound, run through the statement's plan.
+    #[cfg(feature = "memory")]
+    Memory(Vec<crate::memory::Value>),
     /// The dialect's backend is not compiled in; running the statement reports it.
     #[allow(dead_code)]
     Unavailable(Dialect),
@@ -46,6 +62,68 @@ impl Statement {
             inner,
             encode_error: None,
             conversion_error: None,
+            plan: None,
+            lists: Vec::new(),
+        }
+    }
+
+    /// A statement for the in-memory store, which runs its plan instead of SQL text.
+    #[cfg(feature = "memory")]
+    pub(crate) fn memory(operation: &'static str) -> Statement {
+        Statement {
+            operation,
+            inner: Query::Memory(Vec::new()),
+            encode_error: None,
+            conversion_error: None,
+            plan: None,
+            lists: Vec::new(),
+        }
+    }
+
+    /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
+    pub(crate) fn with_plan(mut self, plan: &'static Plan, lists: &[usize]) -> Statement {
+        self.plan = Some(plan);
+        self.lists = lists.to_vec();
+        self
+    }
+
+    /// Whether the statement is for the in-memory store.
+    pub fn is_memory(&self) -> bool {
+        #[cfg(feature = "memory")]
+        if let Query::Memory(_) = self.inner {
+            return true;
+        }
+        false
+    }
+
+    /// The plan and values of a statement for the in-memory store, once checked.
+    #[cfg(feature = "memory")]
+    pub(crate) fn into_memory(
+        mut self,
+        table: &'static Table,
+    ) -> Result<MemoryStatement, RepoError> {
+        self.check(table)?;
+        match self.inner {
+            Query::Memory(values) => Ok(MemoryStatement {
+                plan: self.plan,
+                values,
+                lists: self.lists,
+            }),
+            _ => Err(RepoError::config(
+                "statement built for another backend than the in-memory store",
+            )),
+        }
+    }
+
+    #[cfg(feature = "memory")]
+    fn push_memory<T: crate::value::MemoryEncode + ?Sized>(&mut self, value: &T) {
+        let converted = value.to_memory();
+        match (&mut self.inner, converted) {
+            (Query::Memory(values), Ok(value)) => values.push(value),
+            (_, Ok(_)) => {}
+            (_, Err(error)) => {
+                self.encode_error.get_or_insert_with(|| error.to_string());
+            }
         }
     }
 
@@ -59,6 +137,11 @@ impl Statement {
             Query::Postgres(query) => query.try_bind(value),
             #[cfg(feature = "mysql")]
             Query::MySql(query) => query.try_bind(value),
+            #[cfg(feature = "memory")]
+            Query::Memory(_) => {
+                self.push_memory(&value);
+                Ok(())
+            }
             Query::Unavailable(_) => Ok(()),
         };
         if let Err(error) = result {
@@ -87,6 +170,8 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(value.to_string()),
+            #[cfg(feature = "memory")]
+            Query::Memory(_) => self.push_memory(&value),
             _ => self.bind_on_server(value),
         }
     }
@@ -97,6 +182,8 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(None::<String>),
+            #[cfg(feature = "memory")]
+            Query::Memory(values) => values.push(crate::memory::Value::Null),
             _ => self.bind_on_server(None::<T>),
         }
     }
@@ -116,9 +203,12 @@ impl Statement {
         }
     }
 
-    /// The dialect the statement is written in.
+    /// The dialect the statement is written in (SQLite's for the in-memory store, whose
+    /// semantics it follows).
     pub fn dialect(&self) -> Dialect {
         match &self.inner {
+            #[cfg(feature = "memory")]
+            Query::Memory(_) => Dialect::Sqlite,
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]

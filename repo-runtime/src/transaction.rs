@@ -126,6 +126,8 @@ pub(crate) enum TxState {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+    #[cfg(feature = "memory")]
+    Memory(Box<crate::memory::Session>),
     Finished,
 }
 
@@ -139,6 +141,9 @@ impl TxState {
             TxState::Postgres(conn) => conn.close_on_drop(),
             #[cfg(feature = "mysql")]
             TxState::MySql(conn) => conn.close_on_drop(),
+            // Dropping the session discards its writes and releases the write lock.
+            #[cfg(feature = "memory")]
+            TxState::Memory(_) => {}
             TxState::Finished => {}
         }
     }
@@ -255,6 +260,12 @@ async fn control(state: &mut TxState, statements: &[String]) -> Result<(), sqlx:
             TxState::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
             #[cfg(feature = "mysql")]
             TxState::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
+            #[cfg(feature = "memory")]
+            TxState::Memory(_) => {
+                return Err(sqlx::Error::Configuration(
+                    "the in-memory store runs no SQL".into(),
+                ));
+            }
             TxState::Finished => return Ok(()),
         }
     }
@@ -270,6 +281,14 @@ impl Db {
 
     /// Opens a transaction with `options` (isolation, read-only).
     pub async fn begin_with(&self, options: &TxOptions) -> Result<Tx, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(store) = self.memory_store() {
+            let session = store
+                .begin(self, options.read_only)
+                .await
+                .map_err(|e| self.observe_error(e))?;
+            return Ok(self.open(options, TxState::Memory(Box::new(session))));
+        }
         self.note_pool_pressure();
         let acquired = match self.pool() {
             #[cfg(feature = "sqlite")]
@@ -278,6 +297,8 @@ impl Db {
             Pool::Postgres(pool) => pool.acquire().await.map(TxState::Postgres),
             #[cfg(feature = "mysql")]
             Pool::MySql(pool) => pool.acquire().await.map(TxState::MySql),
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => return Err(crate::db::no_sql()),
         };
         let mut opening =
             Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
@@ -308,7 +329,12 @@ impl Db {
         };
         begun.map_err(|e| self.observe_error(e))?;
         let state = std::mem::replace(&mut opening.0, TxState::Finished);
-        Ok(Tx {
+        Ok(self.open(options, state))
+    }
+
+    /// The handle of a transaction that has begun.
+    fn open(&self, options: &TxOptions, state: TxState) -> Tx {
+        Tx {
             scope: Arc::new(Scope {
                 shared: Arc::new(TxShared {
                     db: self.clone(),
@@ -320,7 +346,7 @@ impl Db {
                 savepoint: None,
                 finished: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls back when it
@@ -480,6 +506,22 @@ impl Tx {
         self.claim_finish()?;
         let shared = &self.scope.shared;
         let mut state = self.lock().await;
+        #[cfg(feature = "memory")]
+        if let TxState::Memory(session) = &mut *state {
+            match &self.scope.savepoint {
+                Some(name) => session.release(name),
+                None => {
+                    let finished = std::mem::replace(&mut *state, TxState::Finished);
+                    if shared.aborted.load(Ordering::Acquire) {
+                        return Err(RepoError::TransactionAborted);
+                    }
+                    if let TxState::Memory(session) = finished {
+                        session.commit();
+                    }
+                }
+            }
+            return Ok(());
+        }
         if let Some(name) = &self.scope.savepoint {
             return control(&mut state, &[format!("RELEASE SAVEPOINT {name}")])
                 .await
@@ -510,6 +552,14 @@ impl Tx {
     pub async fn rollback(&self) -> Result<(), RepoError> {
         self.claim_finish()?;
         let mut state = self.lock().await;
+        #[cfg(feature = "memory")]
+        if let TxState::Memory(session) = &mut *state {
+            match &self.scope.savepoint {
+                Some(name) => session.rollback_to(name),
+                None => *state = TxState::Finished,
+            }
+            return Ok(());
+        }
         if let Some(name) = &self.scope.savepoint {
             let statements = [
                 format!("ROLLBACK TO SAVEPOINT {name}"),
@@ -539,6 +589,11 @@ impl Tx {
         let name = format!("repo_savepoint_{n}");
         {
             let mut state = self.lock().await;
+            #[cfg(feature = "memory")]
+            if let TxState::Memory(session) = &mut *state {
+                session.savepoint(&name);
+                return Ok(Tx::nested(shared, name));
+            }
             if matches!(*state, TxState::Finished) {
                 return Err(RepoError::TransactionFinished);
             }
@@ -546,13 +601,17 @@ impl Tx {
                 .await
                 .map_err(|e| RepoError::from_sqlx(e, None))?;
         }
-        Ok(Tx {
+        Ok(Tx::nested(shared, name))
+    }
+
+    fn nested(shared: Arc<TxShared>, name: String) -> Tx {
+        Tx {
             scope: Arc::new(Scope {
                 shared,
                 savepoint: Some(name),
                 finished: AtomicBool::new(false),
             }),
-        })
+        }
     }
 
     /// Runs `work` in a savepoint of this transaction: released on `Ok`, rolled back to on

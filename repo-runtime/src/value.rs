@@ -42,21 +42,59 @@ backend_bound!("sqlite", SqliteEncode, SqliteDecode, Sqlite);
 backend_bound!("postgres", PostgresEncode, PostgresDecode, Postgres);
 backend_bound!("mysql", MySqlEncode, MySqlDecode, MySql);
 
+/// How a bound value is kept by the in-memory store.
+#[cfg(feature = "memory")]
+#[doc(hidden)]
+pub trait MemoryEncode {
+    /// The stored value.
+    fn to_memory(&self) -> Result<crate::memory::Value, crate::error::BoxError>;
+}
+#[cfg(not(feature = "memory"))]
+#[doc(hidden)]
+pub trait MemoryEncode {}
+#[cfg(not(feature = "memory"))]
+impl<T: ?Sized> MemoryEncode for T {}
+
+/// How a column is read back from the in-memory store.
+#[cfg(feature = "memory")]
+#[doc(hidden)]
+pub trait MemoryDecode: Sized {
+    /// The Rust value of a stored value.
+    fn from_memory(value: &crate::memory::Value) -> Result<Self, crate::error::BoxError>;
+}
+#[cfg(not(feature = "memory"))]
+#[doc(hidden)]
+pub trait MemoryDecode {}
+#[cfg(not(feature = "memory"))]
+impl<T> MemoryDecode for T {}
+
 /// A value that can be bound as a statement parameter on every enabled backend.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be bound as a parameter on every enabled backend",
     note = "see `ColumnValue` for the column types"
 )]
-pub trait Encodable<'q>: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + Send {}
-impl<'q, T: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + Send> Encodable<'q> for T {}
+pub trait Encodable<'q>:
+    SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send
+{
+}
+impl<'q, T: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send>
+    Encodable<'q> for T
+{
+}
 
 /// A value that can be read from a column on every enabled backend.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be read from a column on every enabled backend",
     note = "see `ColumnValue` for the column types"
 )]
-pub trait Decodable: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static {}
-impl<T: SqliteDecode + PostgresDecode + MySqlDecode + Send + 'static> Decodable for T {}
+pub trait Decodable:
+    SqliteDecode + PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static
+{
+}
+impl<T: SqliteDecode + PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static> Decodable
+    for T
+{
+}
 
 /// A column type PostgreSQL takes as an array element: batch inserts there bind one array per
 /// column and `UNNEST` them, so a batch is one small statement whatever its size.
@@ -79,10 +117,10 @@ impl<T: ?Sized> PgArrayElement<'_> for T {}
 
 /// A value the servers (PostgreSQL, MySQL) bind natively; SQLite takes its text instead.
 #[doc(hidden)]
-pub trait ServerEncode<'q>: PostgresEncode<'q> + MySqlEncode<'q> + Send {}
-impl<'q, T: PostgresEncode<'q> + MySqlEncode<'q> + Send> ServerEncode<'q> for T {}
+pub trait ServerEncode<'q>: PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send {}
+impl<'q, T: PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send> ServerEncode<'q> for T {}
 
 /// A value the servers (PostgreSQL, MySQL) read natively; SQLite parses it from text instead.
 #[doc(hidden)]
-pub trait ServerDecode: PostgresDecode + MySqlDecode + Send + 'static {}
-impl<T: PostgresDecode + MySqlDecode + Send + 'static> ServerDecode for T {}
+pub trait ServerDecode: PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static {}
+impl<T: PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static> ServerDecode for T {}

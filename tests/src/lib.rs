@@ -20,13 +20,15 @@ pub enum Backend {
     Postgres,
     /// The MySQL or MariaDB server at `DATABASE_URL_MYSQL`.
     MySql,
+    /// The in-memory store (`Db::memory()`).
+    Memory,
 }
 
 impl Backend {
-    /// The dialect of this backend.
+    /// The dialect of this backend (the in-memory store follows SQLite's).
     pub fn dialect(self) -> Dialect {
         match self {
-            Backend::Sqlite => Dialect::Sqlite,
+            Backend::Sqlite | Backend::Memory => Dialect::Sqlite,
             Backend::Postgres => Dialect::Postgres,
             Backend::MySql => Dialect::MySql,
         }
@@ -34,7 +36,7 @@ impl Backend {
 
     fn server_variable(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite => None,
+            Backend::Sqlite | Backend::Memory => None,
             Backend::Postgres => Some("DATABASE_URL_POSTGRES"),
             Backend::MySql => Some("DATABASE_URL_MYSQL"),
         }
@@ -49,6 +51,7 @@ pub struct TestDb {
 }
 
 enum Cleanup {
+    Nothing,
     File(std::path::PathBuf),
     Server {
         admin_url: String,
@@ -106,6 +109,15 @@ impl TestDb {
     /// # Panics
     /// When the server is configured but unusable, or required and not configured.
     pub async fn with_options(backend: Backend, test: &str, options: DbOptions) -> Option<TestDb> {
+        if backend == Backend::Memory {
+            let db = Db::connect_with("memory:", options)
+                .await
+                .expect("open an in-memory database");
+            return Some(TestDb {
+                db,
+                cleanup: Cleanup::Nothing,
+            });
+        }
         let name = unique_name(test);
         let Some(variable) = backend.server_variable() else {
             let path = std::env::temp_dir().join(format!("{name}.db"));
@@ -196,8 +208,10 @@ async fn admin_execute(dialect: Dialect, admin_url: &str, statement: &str) {
 impl Drop for TestDb {
     fn drop(&mut self) {
         let db = self.db.clone();
-        let cleanup =
-            std::mem::replace(&mut self.cleanup, Cleanup::File(std::path::PathBuf::new()));
+        let cleanup = std::mem::replace(&mut self.cleanup, Cleanup::Nothing);
+        if let Cleanup::Nothing = cleanup {
+            return;
+        }
         // Drop cannot await, and may run on a runtime that is shutting down: clean up on a
         // thread of its own with its own runtime.
         let worker = std::thread::spawn(move || {
@@ -210,6 +224,7 @@ impl Drop for TestDb {
             runtime.block_on(async move {
                 db.close().await;
                 match cleanup {
+                    Cleanup::Nothing => {}
                     Cleanup::File(path) => {
                         for suffix in ["", "-wal", "-shm"] {
                             let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));

@@ -19,12 +19,14 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         entity::column_enum(entity),
         repository::repository_trait(entity),
         repository::sql_repository_struct(entity),
+        repository::memory_repository_struct(entity),
     ];
     let impls = [
         entity::entity_impl(entity),
         entity::column_impl(entity),
         repository::constructors(entity),
         repository::repository_impl(entity),
+        repository::memory_repository_impl(entity),
         repository::faulty_impl(entity),
         domain::domain_impls(entity),
         entity::debug_impls(entity),
@@ -43,6 +45,7 @@ pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream
     let vis = &input.vis;
     let repository = model::repository_trait_ident(&input.ident);
     let sql_repository = model::sql_repository_ident(&input.ident);
+    let memory_repository = model::memory_repository_ident(&input.ident);
     let column = model::column_enum_ident(&input.ident);
     let new = has_generated.then(|| {
         let new = model::new_ident(&input.ident);
@@ -51,6 +54,7 @@ pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream
     quote! {
         #vis trait #repository {}
         #vis struct #sql_repository {}
+        #vis struct #memory_repository {}
         #vis enum #column {}
         #new
     }
@@ -64,6 +68,55 @@ pub(crate) fn sql_literal(krate: &syn::Path, text: &PerDialect) -> TokenStream {
             sqlite: #sqlite,
             postgres: #postgres,
             mysql: #mysql,
+        }
+    }
+}
+
+/// How many rows a [`plan_literal`] selects.
+pub(crate) enum PlanLimit {
+    All,
+    Fixed(u64),
+    Page,
+}
+
+/// `Plan { .. }`: a finder or derived query as data, which the in-memory store evaluates in
+/// place of its SQL. Conditions are `(column, operator)` with the runtime's `PlanOperator`
+/// variant names; `any_of` holds groups of conditions that must all hold.
+pub(crate) fn plan_literal(
+    krate: &syn::Path,
+    action: &str,
+    any_of: &[Vec<(&str, &str)>],
+    order: &[(&str, bool)],
+    limit: PlanLimit,
+) -> TokenStream {
+    let private = quote! { #krate::__private };
+    let action = quote::format_ident!("{action}");
+    let groups = any_of.iter().map(|all| {
+        let conditions = all.iter().map(|(column, operator)| {
+            let operator = quote::format_ident!("{operator}");
+            quote! {
+                #private::PlanCondition {
+                    column: #column,
+                    operator: #private::PlanOperator::#operator,
+                }
+            }
+        });
+        quote! { &[#(#conditions),*] }
+    });
+    let order = order
+        .iter()
+        .map(|(column, descending)| quote! { (#column, #descending) });
+    let limit = match limit {
+        PlanLimit::All => quote! { #private::PlanLimit::All },
+        PlanLimit::Fixed(n) => quote! { #private::PlanLimit::Fixed(#n) },
+        PlanLimit::Page => quote! { #private::PlanLimit::Page },
+    };
+    quote! {
+        #private::Plan {
+            action: #private::PlanAction::#action,
+            any_of: &[#(#groups),*],
+            order: &[#(#order),*],
+            limit: #limit,
         }
     }
 }

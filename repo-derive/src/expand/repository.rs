@@ -6,7 +6,7 @@ use quote::{format_ident, quote};
 
 use super::entity::{id_type, new_type};
 use super::row;
-use super::sql_literal;
+use super::{PlanLimit, plan_literal, sql_literal};
 use crate::model::{self, Entity, Field, Mapping, Scalar};
 use crate::sql::Statements;
 
@@ -18,6 +18,8 @@ pub(crate) struct Api {
     pub new: TokenStream,
     pub trait_ident: syn::Ident,
     pub sql_ident: syn::Ident,
+    /// The in-memory implementation (feature `memory` of the runtime).
+    pub memory_ident: syn::Ident,
     /// The runtime's operations module for this mode.
     pub ops: TokenStream,
     pub domain: bool,
@@ -36,6 +38,7 @@ pub(crate) fn api(entity: &Entity) -> Api {
                 new: quote! { #domain },
                 trait_ident: model::repository_trait_ident(&name),
                 sql_ident: model::sql_repository_ident(&name),
+                memory_ident: model::memory_repository_ident(&name),
                 ops: quote! { #krate::__private::domain },
                 domain: true,
             }
@@ -47,6 +50,7 @@ pub(crate) fn api(entity: &Entity) -> Api {
                 new: new_type(entity),
                 trait_ident: model::repository_trait_ident(ident),
                 sql_ident: model::sql_repository_ident(ident),
+                memory_ident: model::memory_repository_ident(ident),
                 ops: quote! { #krate::__private },
                 domain: false,
             }
@@ -248,11 +252,81 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
 }
 
 pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
+    implementation(entity, &api(entity).sql_ident)
+}
+
+/// The in-memory repository's struct, emitted only when the runtime has the `memory` feature.
+pub(super) fn memory_repository_struct(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let vis = &entity.vis;
+    let api = api(entity);
+    let memory_repository = &api.memory_ident;
+    let doc = format!(
+        " The in-memory implementation of [`{}`]: the same semantics as [`{}`] on a \
+         `Db::memory()`, with no I/O, for tests.",
+        api.trait_ident, api.sql_ident
+    );
+    quote! {
+        #krate::__private::with_memory! {
+            #[doc = #doc]
+            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
+            #vis struct #memory_repository {
+                executor: #krate::Executor,
+            }
+        }
+    }
+}
+
+/// The in-memory repository's constructors and its implementation of the repository trait.
+pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let vis = &entity.vis;
+    let memory_repository = &api(entity).memory_ident;
+    let name = memory_repository.to_string();
+    let implementation = implementation(entity, memory_repository);
+    quote! {
+        #krate::__private::with_memory! {
+            #[automatically_derived]
+            impl #memory_repository {
+                /// An empty repository on an in-memory database of its own.
+                #vis fn new() -> Self {
+                    #memory_repository { executor: #krate::Executor::from(#krate::Db::memory()) }
+                }
+
+                /// The repository on `handle`: a `Db::memory()` that other repositories share, or
+                /// a transaction on one. Any other database is `RepoError::Config`.
+                #vis fn on(
+                    handle: impl ::core::convert::Into<#krate::Executor>,
+                ) -> ::core::result::Result<Self, #krate::RepoError> {
+                    #krate::__private::memory_executor(handle, #name)
+                        .map(|executor| #memory_repository { executor })
+                }
+
+                /// Where this repository runs its statements.
+                #vis fn executor(&self) -> &#krate::Executor {
+                    &self.executor
+                }
+            }
+
+            #[automatically_derived]
+            impl ::core::default::Default for #memory_repository {
+                fn default() -> Self {
+                    Self::new()
+                }
+            }
+
+            #implementation
+        }
+    }
+}
+
+/// `impl {Entity}Repository for #self_ty`: every method calls the runtime's operations on the
+/// repository's executor, SQL or in memory alike.
+fn implementation(entity: &Entity, self_ty: &syn::Ident) -> TokenStream {
     let krate = &entity.krate;
     let ident = &entity.ident;
     let api = api(entity);
-    let (api_ty, new, repository, sql_repository) =
-        (&api.ty, &api.new, &api.trait_ident, &api.sql_ident);
+    let (api_ty, new, repository, sql_repository) = (&api.ty, &api.new, &api.trait_ident, self_ty);
     let column = model::column_enum_ident(ident);
     let id = id_type(entity);
     let ops = &api.ops;
@@ -268,6 +342,12 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
         let sql = sql_literal(krate, &statements.select_where(&finder.fields));
+        let conditions: Vec<(&str, &str)> = finder
+            .fields
+            .iter()
+            .map(|field| (field.column.as_str(), "Equal"))
+            .collect();
+        let plan = plan_literal(krate, "Select", &[conditions], &[], PlanLimit::All);
         let binds = finder
             .fields
             .iter()
@@ -276,9 +356,11 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
         quote! {
             #signature {
                 const __REPO_SQL: #krate::Sql = #sql;
+                const __REPO_PLAN: #krate::__private::Plan = #plan;
                 self.executor
                     .read(|| {
-                        let mut __repo_statement = self.executor.statement(#operation, &__REPO_SQL);
+                        let mut __repo_statement =
+                            self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN);
                         #(#binds)*
                         self.executor.fetch_optional::<#ident>(__repo_statement)
                     })

@@ -65,7 +65,8 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
     };
     let krate = &entity.krate;
     let api = api(&entity);
-    let (repository, sql_repository) = (&api.trait_ident, &api.sql_ident);
+    let (repository, sql_repository, memory_repository) =
+        (&api.trait_ident, &api.sql_ident, &api.memory_ident);
     let mut errors = TokenStream::new();
     let methods: Vec<TokenStream> = input
         .port
@@ -106,6 +107,14 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
         #[#krate::__private::async_trait]
         impl #port for #sql_repository {
             #(#methods)*
+        }
+
+        #krate::__private::with_memory! {
+            #[automatically_derived]
+            #[#krate::__private::async_trait]
+            impl #port for #memory_repository {
+                #(#methods)*
+            }
         }
     }
 }

@@ -9,7 +9,7 @@ use syn::spanned::Spanned;
 
 use super::grammar::{Action, Operator};
 use super::{Bound, Fetch, Query, Returns, run, value_ident};
-use crate::expand::sql_literal;
+use crate::expand::{PlanLimit, plan_literal, sql_literal};
 use crate::model::{Entity, option_inner};
 use crate::sql::{DIALECTS, Dialect, column_list};
 
@@ -218,13 +218,67 @@ fn binds(entity: &Entity, query: &Query<'_>, operation: &str) -> (TokenStream, V
         statements.push(quote! { #ports::bind_page(&mut __repo_statement, #page); });
     }
     let statement_start = if lengths.is_empty() {
-        quote! { self.executor.statement(#operation, &__REPO_SQL) }
+        quote! { self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN) }
     } else {
         quote! {
-            #ports::statement_with_lists(&self.executor, #operation, &__REPO_SQL, &[#(#lengths),*])
+            #ports::statement_with_lists(
+                &self.executor,
+                #operation,
+                &__REPO_SQL,
+                &__REPO_PLAN,
+                &[#(#lengths),*],
+            )
         }
     };
     (statement_start, statements)
+}
+
+/// The query as data, for the in-memory store: the same conditions, order and limit.
+fn plan(entity: &Entity, query: &Query<'_>) -> TokenStream {
+    let action = match query.name.action {
+        Action::Count => "Count",
+        Action::Exists => "Exists",
+        Action::Delete => "Delete",
+        Action::Find | Action::Get | Action::FindAll => "Select",
+    };
+    let any_of: Vec<Vec<(&str, &str)>> = query
+        .any_of
+        .iter()
+        .map(|all| {
+            all.iter()
+                .map(|bound| {
+                    let operator = match bound.operator {
+                        Operator::Equal => "Equal",
+                        Operator::NotEqual => "NotEqual",
+                        Operator::IsNull => "IsNull",
+                        Operator::IsNotNull => "IsNotNull",
+                        Operator::In => "In",
+                        Operator::NotIn => "NotIn",
+                        Operator::Containing => "Containing",
+                        Operator::StartingWith => "StartingWith",
+                        Operator::EndingWith => "EndingWith",
+                        Operator::GreaterThan => "GreaterThan",
+                        Operator::GreaterThanEqual => "GreaterThanEqual",
+                        Operator::LessThan => "LessThan",
+                        Operator::LessThanEqual => "LessThanEqual",
+                        Operator::Between => "Between",
+                    };
+                    (bound.field.column.as_str(), operator)
+                })
+                .collect()
+        })
+        .collect();
+    let order: Vec<(&str, bool)> = query
+        .order
+        .iter()
+        .map(|(field, descending)| (field.column.as_str(), *descending))
+        .collect();
+    let limit = match (query.name.limit, query.page) {
+        (Some(limit), _) => PlanLimit::Fixed(limit),
+        (None, Some(_)) => PlanLimit::Page,
+        (None, None) => PlanLimit::All,
+    };
+    plan_literal(&entity.krate, action, &any_of, &order, limit)
 }
 
 /// The body of a derived query method.
@@ -237,6 +291,7 @@ pub(super) fn body(
     let krate = &entity.krate;
     let text = DIALECTS.map(|d| sql(entity, query, d));
     let sql = sql_literal(krate, &text);
+    let plan = plan(entity, query);
     let conversions = conversions(entity, query);
     let operation = method.to_string();
     let (start, binds) = binds(entity, query, &operation);
@@ -254,6 +309,7 @@ pub(super) fn body(
     let run = run(entity, fetch, &build);
     quote! {
         const __REPO_SQL: #krate::Sql = #sql;
+        const __REPO_PLAN: #krate::__private::Plan = #plan;
         #conversions
         #run
     }

@@ -42,6 +42,8 @@ impl Conn {
             Pool::Postgres(pool) => pool.acquire().await.map(Conn::Postgres),
             #[cfg(feature = "mysql")]
             Pool::MySql(pool) => pool.acquire().await.map(Conn::MySql),
+            #[cfg(feature = "memory")]
+            Pool::Memory(_) => return Err(crate::db::no_sql()),
         };
         conn.map_err(sql_error)
     }
