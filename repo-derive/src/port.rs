@@ -158,6 +158,47 @@ pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
     }
 }
 
+/// The names a method passes on: its parameters after `self`.
+fn arguments(signature: &syn::Signature) -> impl Iterator<Item = &syn::Ident> {
+    signature.inputs.iter().filter_map(|input| match input {
+        syn::FnArg::Typed(typed) => match &*typed.pat {
+            syn::Pat::Ident(pattern) => Some(&pattern.ident),
+            _ => None,
+        },
+        syn::FnArg::Receiver(_) => None,
+    })
+}
+
+/// `impl Trait for Outer`: each method goes to the same method of `self.inner`, an `Inner`.
+pub(crate) fn delegating_impl(
+    item: &syn::ItemTrait,
+    trait_path: &TokenStream,
+    krate: &syn::Path,
+    outer: &syn::Ident,
+    inner: &syn::Ident,
+) -> TokenStream {
+    let methods = item.items.iter().filter_map(|member| {
+        let syn::TraitItem::Fn(method) = member else {
+            return None;
+        };
+        let signature = &method.sig;
+        let name = &signature.ident;
+        let arguments = arguments(signature);
+        Some(quote! {
+            #signature {
+                <#inner as #trait_path>::#name(&self.inner, #(#arguments),*).await
+            }
+        })
+    });
+    quote! {
+        #[automatically_derived]
+        #[#krate::__private::async_trait]
+        impl #trait_path for #outer {
+            #(#methods)*
+        }
+    }
+}
+
 /// `impl Trait for Faulty<R>`: each call checks the faults, then goes to `R`'s method.
 pub(crate) fn faulty_impl(item: &syn::ItemTrait, core: &syn::Path) -> TokenStream {
     let ident = &item.ident;
@@ -168,13 +209,7 @@ pub(crate) fn faulty_impl(item: &syn::ItemTrait, core: &syn::Path) -> TokenStrea
         let signature = &method.sig;
         let name = &signature.ident;
         let label = name.to_string();
-        let arguments = signature.inputs.iter().filter_map(|input| match input {
-            syn::FnArg::Typed(typed) => match &*typed.pat {
-                syn::Pat::Ident(pattern) => Some(&pattern.ident),
-                _ => None,
-            },
-            syn::FnArg::Receiver(_) => None,
-        });
+        let arguments = arguments(signature);
         Some(quote! {
             #signature {
                 self.faults().check(#label)?;

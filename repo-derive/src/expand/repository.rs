@@ -260,37 +260,49 @@ pub(super) fn memory_repository_struct(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
     let api = api(entity);
-    let memory_repository = &api.memory_ident;
+    let (memory_repository, sql_repository) = (&api.memory_ident, &api.sql_ident);
     let doc = format!(
-        " The in-memory implementation of [`{}`]: the same semantics as [`{}`] on a \
-         `Db::memory()`, with no I/O, for tests.",
-        api.trait_ident, api.sql_ident
+        " The in-memory implementation of [`{}`]: [`{sql_repository}`] on a `Db::memory()`, \
+         with the same semantics and no I/O, for tests.",
+        api.trait_ident
     );
     quote! {
         #krate::__private::with_memory! {
             #[doc = #doc]
             #[derive(::core::fmt::Debug, ::core::clone::Clone)]
             #vis struct #memory_repository {
-                executor: #krate::Executor,
+                inner: #sql_repository,
             }
         }
     }
 }
 
-/// The in-memory repository's constructors and its implementation of the repository trait.
+/// The in-memory repository's constructors and its implementation of the repository trait,
+/// which forwards every call to the SQL repository on the in-memory database.
 pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
-    let memory_repository = &api(entity).memory_ident;
+    let api = api(entity);
+    let (memory_repository, sql_repository) = (&api.memory_ident, &api.sql_ident);
     let name = memory_repository.to_string();
-    let implementation = implementation(entity, memory_repository);
+    let repository = &api.trait_ident;
+    let forwarding = match syn::parse2::<syn::ItemTrait>(repository_trait(entity)) {
+        Ok(item) => crate::port::delegating_impl(
+            &item,
+            &quote! { #repository },
+            krate,
+            memory_repository,
+            sql_repository,
+        ),
+        Err(error) => error.to_compile_error(),
+    };
     quote! {
         #krate::__private::with_memory! {
             #[automatically_derived]
             impl #memory_repository {
                 /// An empty repository on an in-memory database of its own.
                 #vis fn new() -> Self {
-                    #memory_repository { executor: #krate::Executor::from(#krate::Db::memory()) }
+                    #memory_repository { inner: #sql_repository::new(#krate::Db::memory()) }
                 }
 
                 /// The repository on `handle`: a `Db::memory()` that other repositories share, or
@@ -299,12 +311,12 @@ pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
                     handle: impl ::core::convert::Into<#krate::Executor>,
                 ) -> ::core::result::Result<Self, #krate::RepoError> {
                     #krate::__private::memory_executor(handle, #name)
-                        .map(|executor| #memory_repository { executor })
+                        .map(|executor| #memory_repository { inner: #sql_repository::new(executor) })
                 }
 
                 /// Where this repository runs its statements.
                 #vis fn executor(&self) -> &#krate::Executor {
-                    &self.executor
+                    self.inner.executor()
                 }
             }
 
@@ -315,7 +327,7 @@ pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
                 }
             }
 
-            #implementation
+            #forwarding
         }
     }
 }

@@ -101,6 +101,13 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
             }
         })
         .collect();
+    let forwarding = crate::port::delegating_impl(
+        &input.port,
+        &quote! { #port },
+        krate,
+        memory_repository,
+        sql_repository,
+    );
     quote! {
         #errors
         #[automatically_derived]
@@ -110,11 +117,7 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
         }
 
         #krate::__private::with_memory! {
-            #[automatically_derived]
-            #[#krate::__private::async_trait]
-            impl #port for #memory_repository {
-                #(#methods)*
-            }
+            #forwarding
         }
     }
 }

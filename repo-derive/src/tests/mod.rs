@@ -7,9 +7,60 @@ fn expand(input: proc_macro2::TokenStream) -> String {
     let input: syn::DeriveInput = syn::parse2(input).expect("test input parses");
     let tokens = crate::derive(&input);
     match syn::parse2::<syn::File>(tokens.clone()) {
-        Ok(file) => prettyplease::unparse(&file),
+        Ok(mut file) => {
+            unwrap_with_memory(&mut file.items);
+            prettyplease::unparse(&file)
+        }
         Err(_) => tokens.to_string(),
     }
+}
+
+/// Replaces each `with_memory! { items }` by its items, as `cargo expand` shows them with the
+/// runtime's `memory` feature, so that they are formatted too.
+fn unwrap_with_memory(items: &mut Vec<syn::Item>) {
+    let mut unwrapped = Vec::with_capacity(items.len());
+    for mut item in items.drain(..) {
+        if let syn::Item::Macro(call) = &item
+            && call
+                .mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "with_memory")
+        {
+            let inner: syn::File = syn::parse2(call.mac.tokens.clone()).expect("items");
+            let mut inner = inner.items;
+            unwrap_with_memory(&mut inner);
+            unwrapped.extend(inner);
+            continue;
+        }
+        if let syn::Item::Const(constant) = &mut item
+            && let syn::Expr::Block(block) = &mut *constant.expr
+        {
+            let mut nested: Vec<syn::Item> = Vec::new();
+            let mut rest = Vec::new();
+            for statement in block.block.stmts.drain(..) {
+                match statement {
+                    syn::Stmt::Item(item) => nested.push(item),
+                    syn::Stmt::Macro(call) => nested.push(syn::Item::Macro(syn::ItemMacro {
+                        attrs: call.attrs,
+                        ident: None,
+                        mac: call.mac,
+                        semi_token: call.semi_token,
+                    })),
+                    other => rest.push(other),
+                }
+            }
+            unwrap_with_memory(&mut nested);
+            block.block.stmts = nested
+                .into_iter()
+                .map(syn::Stmt::Item)
+                .chain(rest)
+                .collect();
+        }
+        unwrapped.push(item);
+    }
+    *items = unwrapped;
 }
 
 macro_rules! snapshot {

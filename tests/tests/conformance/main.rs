@@ -13,6 +13,7 @@ mod errors;
 mod mapping;
 mod migrations;
 mod ports;
+mod references;
 mod sensitive;
 mod transactions;
 mod values;
@@ -49,6 +50,7 @@ macro_rules! conformance {
 
 conformance!(
     everywhere: [
+        references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
         ports::derived_in_lists_and_text_matches_treat_values_literally,
         ports::port_methods_run_inside_a_transaction_and_roll_back,
