@@ -455,6 +455,7 @@ pub(crate) fn redact_url(url: &str) -> String {
 }
 
 /// What asking the in-memory store for SQL is.
+#[cfg(feature = "memory")]
 pub(crate) fn no_sql() -> RepoError {
     RepoError::config(
         "the in-memory store runs no SQL: use a sqlite:, postgres: or mysql: database",

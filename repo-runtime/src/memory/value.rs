@@ -279,6 +279,7 @@ impl MemoryDecode for Vec<u8> {
     }
 }
 
+#[cfg(any(feature = "chrono", feature = "time"))]
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 #[cfg(feature = "chrono")]
