@@ -256,7 +256,7 @@ impl Executor {
         let started = Instant::now();
         let client_timeout = match self {
             // The servers enforce their own statement timeouts; SQLite's is the client's.
-            _ if db.dialect() != Dialect::Sqlite => None,
+            _ if db.dialect() != Dialect::Sqlite || db.is_memory() => None,
             Executor::Db(db) => db.options().statement_timeout,
             Executor::Tx(tx) => tx.statement_timeout(),
         };

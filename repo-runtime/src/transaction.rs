@@ -435,8 +435,11 @@ impl Tx {
     #[cfg(feature = "migrate")]
     pub(crate) async fn execute_script(&self, sql: &str) -> Result<(), RepoError> {
         let mut state = self.lock().await;
-        if matches!(*state, TxState::Finished) {
-            return Err(RepoError::TransactionFinished);
+        match &*state {
+            TxState::Finished => return Err(RepoError::TransactionFinished),
+            #[cfg(feature = "memory")]
+            TxState::Memory(_) => return Err(crate::db::no_sql()),
+            _ => {}
         }
         control(&mut state, &[sql.to_owned()])
             .await

@@ -184,3 +184,29 @@ async fn dropping_a_table_in_memory_forgets_its_rows() {
     db.drop_schema::<TicketRecord>().await.unwrap();
     assert_eq!(tickets.count().await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn seeds_written_with_repositories_run_once_in_memory_and_sql_seeds_are_refused() {
+    use repo_runtime::migrate::Seeds;
+    let db = Db::memory();
+    let seeds = Seeds::new().code("tickets", &["test"], |tx| {
+        Box::pin(async move {
+            TicketRecord::repository(tx)
+                .insert(ticket("seeded", 3))
+                .await
+                .map(drop)
+        })
+    });
+    assert_eq!(seeds.run(&db, "test").await.unwrap(), ["tickets"]);
+    assert!(seeds.run(&db, "test").await.unwrap().is_empty());
+    assert_eq!(TicketRecord::repository(&db).count().await.unwrap(), 1);
+
+    let sql = Seeds::new().sql("raw", &["test"], "INSERT INTO tickets VALUES (9, 'x', 1)");
+    let error = sql.run(&db, "test").await.unwrap_err();
+    assert!(
+        matches!(&error, RepoError::Migration { source: Some(inner), .. }
+            if matches!(**inner, RepoError::Config { .. })),
+        "{error:?}"
+    );
+    assert_eq!(TicketRecord::repository(&db).count().await.unwrap(), 1);
+}
