@@ -84,6 +84,7 @@ struct ReadmeDoctests;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod column;
+mod connect;
 mod conversion;
 mod db;
 mod dialect;
@@ -105,6 +106,7 @@ mod retry;
 mod schema;
 mod statement;
 mod transaction;
+mod tx_options;
 mod value;
 
 #[cfg(feature = "chrono")]

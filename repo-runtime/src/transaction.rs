@@ -16,80 +16,8 @@ use tokio::sync::{Mutex, MutexGuard};
 use crate::db::{Db, Pool};
 use crate::dialect::Dialect;
 use crate::error::{FromSqlx, RepoError};
-use crate::retry::RetryPolicy;
-
-/// SQL isolation level of a transaction.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Isolation {
-    /// `READ UNCOMMITTED`.
-    ReadUncommitted,
-    /// `READ COMMITTED` (PostgreSQL's default).
-    ReadCommitted,
-    /// `REPEATABLE READ` (MySQL's default).
-    RepeatableRead,
-    /// `SERIALIZABLE` (SQLite's only level).
-    Serializable,
-}
-
-impl Isolation {
-    fn sql(self) -> &'static str {
-        match self {
-            Isolation::ReadUncommitted => "READ UNCOMMITTED",
-            Isolation::ReadCommitted => "READ COMMITTED",
-            Isolation::RepeatableRead => "REPEATABLE READ",
-            Isolation::Serializable => "SERIALIZABLE",
-        }
-    }
-}
-
-/// Options of one transaction.
-///
-/// SQLite transactions are always serializable, whatever `isolation` says; they start with
-/// `BEGIN IMMEDIATE` (taking the write lock up front, so concurrent writers wait for each other
-/// within the busy timeout instead of failing), or `BEGIN DEFERRED` when read-only.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct TxOptions {
-    /// The isolation level; the server's default when `None`.
-    pub isolation: Option<Isolation>,
-    /// Whether the transaction only reads.
-    pub read_only: bool,
-    /// How [`Db::transaction_with`] retries transient failures; the `Db`'s policy when `None`.
-    pub retry: Option<RetryPolicy>,
-    /// Statement timeout inside this transaction, over the `Db`'s
-    /// [`statement_timeout`](crate::DbOptions::statement_timeout).
-    pub statement_timeout: Option<Duration>,
-}
-
-impl TxOptions {
-    /// The defaults: server isolation, read-write, the `Db`'s retry policy.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Sets the isolation level.
-    pub fn isolation(mut self, isolation: Isolation) -> Self {
-        self.isolation = Some(isolation);
-        self
-    }
-
-    /// Makes the transaction read-only.
-    pub fn read_only(mut self) -> Self {
-        self.read_only = true;
-        self
-    }
-
-    /// Sets the retry policy.
-    pub fn retry(mut self, policy: RetryPolicy) -> Self {
-        self.retry = Some(policy);
-        self
-    }
-
-    /// Sets the statement timeout inside this transaction.
-    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
-        self.statement_timeout = Some(timeout);
-        self
-    }
-}
+use crate::tx_options::begin_statements;
+pub use crate::tx_options::{Isolation, TxOptions};
 
 /// An open transaction, or a savepoint inside one. Clones share it; repositories built on it
 /// run every statement in it.
@@ -202,52 +130,6 @@ pub(crate) async fn set_mysql_timeout(
     }
 }
 
-fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
-    match dialect {
-        Dialect::Sqlite => {
-            vec![String::from(if options.read_only {
-                "BEGIN DEFERRED"
-            } else {
-                "BEGIN IMMEDIATE"
-            })]
-        }
-        Dialect::Postgres => {
-            let mut begin = String::from("BEGIN");
-            if let Some(isolation) = options.isolation {
-                begin.push_str(" ISOLATION LEVEL ");
-                begin.push_str(isolation.sql());
-            }
-            if options.read_only {
-                begin.push_str(" READ ONLY");
-            }
-            let mut statements = vec![begin];
-            if let Some(timeout) = options.statement_timeout {
-                // Ends with the transaction.
-                statements.push(format!(
-                    "SET LOCAL statement_timeout = {}",
-                    timeout.as_millis()
-                ));
-            }
-            statements
-        }
-        Dialect::MySql => {
-            let mut statements = Vec::new();
-            if let Some(isolation) = options.isolation {
-                statements.push(format!(
-                    "SET TRANSACTION ISOLATION LEVEL {}",
-                    isolation.sql()
-                ));
-            }
-            statements.push(String::from(if options.read_only {
-                "START TRANSACTION READ ONLY"
-            } else {
-                "START TRANSACTION"
-            }));
-            statements
-        }
-    }
-}
-
 /// Runs control statements (`BEGIN`, `COMMIT`, `SAVEPOINT` ...) made only of keywords and
 /// names this module chose.
 async fn control(state: &mut TxState, statements: &[String]) -> Result<(), sqlx::Error> {
@@ -352,7 +234,7 @@ impl Db {
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls back when it
     /// returns `Err`, panics, or is dropped before finishing. On a transient failure
     /// (deadlock, serialization failure, busy database, lost connection before commit) the
-    /// whole of `work` runs again in a new transaction, under the `Db`'s [`RetryPolicy`].
+    /// whole of `work` runs again in a new transaction, under the `Db`'s [`RetryPolicy`](crate::RetryPolicy).
     ///
     /// `work` may run more than once, so it should have no effects outside the database. A
     /// read-modify-write (read a row, write a value computed from it) needs

@@ -10,6 +10,7 @@
 
 mod ops;
 mod plan;
+mod rich;
 mod table;
 mod value;
 

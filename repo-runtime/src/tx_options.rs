@@ -1,0 +1,126 @@
+//! [`TxOptions`]: isolation, read-only, retry and statement timeout of one transaction, and
+//! the statements that begin a transaction with them on each dialect.
+
+use std::time::Duration;
+
+use crate::dialect::Dialect;
+use crate::retry::RetryPolicy;
+
+/// SQL isolation level of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Isolation {
+    /// `READ UNCOMMITTED`.
+    ReadUncommitted,
+    /// `READ COMMITTED` (PostgreSQL's default).
+    ReadCommitted,
+    /// `REPEATABLE READ` (MySQL's default).
+    RepeatableRead,
+    /// `SERIALIZABLE` (SQLite's only level).
+    Serializable,
+}
+
+impl Isolation {
+    fn sql(self) -> &'static str {
+        match self {
+            Isolation::ReadUncommitted => "READ UNCOMMITTED",
+            Isolation::ReadCommitted => "READ COMMITTED",
+            Isolation::RepeatableRead => "REPEATABLE READ",
+            Isolation::Serializable => "SERIALIZABLE",
+        }
+    }
+}
+
+/// Options of one transaction.
+///
+/// SQLite transactions are always serializable, whatever `isolation` says; they start with
+/// `BEGIN IMMEDIATE` (taking the write lock up front, so concurrent writers wait for each other
+/// within the busy timeout instead of failing), or `BEGIN DEFERRED` when read-only.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TxOptions {
+    /// The isolation level; the server's default when `None`.
+    pub isolation: Option<Isolation>,
+    /// Whether the transaction only reads.
+    pub read_only: bool,
+    /// How [`Db::transaction_with`] retries transient failures; the `Db`'s policy when `None`.
+    pub retry: Option<RetryPolicy>,
+    /// Statement timeout inside this transaction, over the `Db`'s
+    /// [`statement_timeout`](crate::DbOptions::statement_timeout).
+    pub statement_timeout: Option<Duration>,
+}
+
+impl TxOptions {
+    /// The defaults: server isolation, read-write, the `Db`'s retry policy.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Sets the isolation level.
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = Some(isolation);
+        self
+    }
+
+    /// Makes the transaction read-only.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Sets the retry policy.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = Some(policy);
+        self
+    }
+
+    /// Sets the statement timeout inside this transaction.
+    pub fn statement_timeout(mut self, timeout: Duration) -> Self {
+        self.statement_timeout = Some(timeout);
+        self
+    }
+}
+
+pub(crate) fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
+    match dialect {
+        Dialect::Sqlite => {
+            vec![String::from(if options.read_only {
+                "BEGIN DEFERRED"
+            } else {
+                "BEGIN IMMEDIATE"
+            })]
+        }
+        Dialect::Postgres => {
+            let mut begin = String::from("BEGIN");
+            if let Some(isolation) = options.isolation {
+                begin.push_str(" ISOLATION LEVEL ");
+                begin.push_str(isolation.sql());
+            }
+            if options.read_only {
+                begin.push_str(" READ ONLY");
+            }
+            let mut statements = vec![begin];
+            if let Some(timeout) = options.statement_timeout {
+                // Ends with the transaction.
+                statements.push(format!(
+                    "SET LOCAL statement_timeout = {}",
+                    timeout.as_millis()
+                ));
+            }
+            statements
+        }
+        Dialect::MySql => {
+            let mut statements = Vec::new();
+            if let Some(isolation) = options.isolation {
+                statements.push(format!(
+                    "SET TRANSACTION ISOLATION LEVEL {}",
+                    isolation.sql()
+                ));
+            }
+            statements.push(String::from(if options.read_only {
+                "START TRANSACTION READ ONLY"
+            } else {
+                "START TRANSACTION"
+            }));
+            statements
+        }
+    }
+}
