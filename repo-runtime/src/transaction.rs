@@ -234,7 +234,8 @@ impl Db {
     /// Runs `work` in one transaction: commits when it returns `Ok`, rolls back when it
     /// returns `Err`, panics, or is dropped before finishing. On a transient failure
     /// (deadlock, serialization failure, busy database, lost connection before commit) the
-    /// whole of `work` runs again in a new transaction, under the `Db`'s [`RetryPolicy`](crate::RetryPolicy).
+    /// whole of `work` runs again in a new transaction, under the `Db`'s
+    /// [`RetryPolicy`](crate::RetryPolicy).
     ///
     /// `work` may run more than once, so it should have no effects outside the database. A
     /// read-modify-write (read a row, write a value computed from it) needs
