@@ -276,3 +276,8 @@ fn values_round_trip_on_postgres() {
 fn values_round_trip_on_mysql() {
     values_round_trip(Backend::MySql);
 }
+
+#[test]
+fn values_round_trip_in_memory() {
+    values_round_trip(Backend::Memory);
+}
