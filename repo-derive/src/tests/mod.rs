@@ -412,6 +412,7 @@ fn port_implementation_with_every_operator() {
     })
     .expect("port input parses");
     let tokens = crate::query::implement(&input);
-    let file: syn::File = syn::parse2(tokens).expect("the implementation parses");
+    let mut file: syn::File = syn::parse2(tokens).expect("the implementation parses");
+    unwrap_with_memory(&mut file.items);
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
