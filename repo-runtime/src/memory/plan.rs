@@ -133,6 +133,26 @@ fn holds(condition: &Resolved, row: &Row) -> bool {
 
 /// The rows the query selects, in its order and page, as (key, row).
 fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t Row)> {
+    // Equality on a whole key (a finder, mostly) is one lookup in its index.
+    if let [all] = query.any_of.as_slice()
+        && all
+            .iter()
+            .all(|condition| condition.operator == PlanOperator::Equal)
+    {
+        let equal: Vec<(usize, &Value)> = all
+            .iter()
+            .filter_map(|condition| Some((condition.position, condition.arguments.first()?)))
+            .collect();
+        if let Some(found) = table.find_unique(&equal) {
+            let (offset, limit) = query.page;
+            return found
+                .into_iter()
+                .filter(|(_, row)| all.iter().all(|condition| holds(condition, row)))
+                .skip(offset)
+                .take(limit)
+                .collect();
+        }
+    }
     let mut rows: Vec<(&Vec<Value>, &Row)> = table
         .rows
         .iter()

@@ -75,6 +75,38 @@ impl TableData {
         self.def.columns.iter().position(|c| c.name == name)
     }
 
+    /// The row whose primary key, or one of whose unique constraints, has exactly the values
+    /// of `equal` (column position, value): `None` when no key is covered by `equal`.
+    pub(crate) fn find_unique(
+        &self,
+        equal: &[(usize, &Value)],
+    ) -> Option<Option<(&Vec<Value>, &Row)>> {
+        let values_of = |columns: &[usize]| -> Option<Vec<Value>> {
+            columns
+                .iter()
+                .map(|&column| {
+                    equal
+                        .iter()
+                        .find(|(position, _)| *position == column)
+                        .map(|(_, value)| (*value).clone())
+                })
+                .collect()
+        };
+        if let Some(key) = values_of(&self.key_columns) {
+            return Some(self.rows.get_key_value(&key));
+        }
+        for (columns, index) in self.unique_columns.iter().zip(&self.unique) {
+            if let Some(values) = values_of(columns) {
+                return Some(
+                    index
+                        .get(&values)
+                        .and_then(|key| self.rows.get_key_value(key)),
+                );
+            }
+        }
+        None
+    }
+
     /// Refuses `row` where it breaks `NOT NULL`, the primary key or a unique constraint; a row
     /// replacing the one with key `replacing` does not conflict with it.
     pub(crate) fn check(
