@@ -2,7 +2,7 @@
 //! (see `operations.rs`): the entity's own binds and row mapper move values in and out, so
 //! conversions, validation and decoding are the ones the SQL backends run.
 
-use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 
 use super::table::{Row, State, TableData};
 use super::value::Value;
@@ -166,10 +166,10 @@ pub(crate) async fn get_many<E: Entity>(
     ids: &[E::Id],
 ) -> Result<Vec<E>, RepoError> {
     let read = |state: &State| {
-        let mut seen = BTreeMap::new();
+        let mut seen = BTreeSet::new();
         let mut found = Vec::new();
         for id in ids {
-            if seen.insert(id.clone(), ()).is_none()
+            if seen.insert(id.clone())
                 && let Some(entity) = read_row::<E>(state, id)?
             {
                 found.push(entity);
