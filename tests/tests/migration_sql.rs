@@ -198,6 +198,44 @@ fn change_type_default_and_nullability_when_allowed() {
     insta::assert_snapshot!(rendered(&old, &new, true));
 }
 
+/// An enum column renamed with its table, then given a new value: safe, and on PostgreSQL its
+/// check follows the renames, so the next change of values finds it by its conventional name.
+#[test]
+fn enum_gains_a_value_after_its_table_and_column_were_renamed() {
+    let states = |values: &[&str]| ColumnKind::Enum(names(values));
+    let mut before = users();
+    before
+        .columns
+        .push(column("state", states(&["open", "closed"]), false));
+    let old = snapshot(vec![("users", before)]);
+    let mut after = users();
+    after.renamed_from = Some("users".into());
+    after.primary_key.0 = "accounts_pkey".into();
+    after.unique = BTreeMap::from([("accounts_email_key".into(), names(&["email"]))]);
+    after.columns.push(ColumnSnapshot {
+        renamed_from: Some("state".into()),
+        ..column("status", states(&["open", "closed"]), false)
+    });
+    let renamed = snapshot(vec![("accounts", after.clone())]);
+    let mut widened = after;
+    widened.renamed_from = None;
+    widened.columns[3] = column("status", states(&["open", "blocked", "closed"]), false);
+    let widened = snapshot(vec![("accounts", widened)]);
+    insta::assert_snapshot!(format!(
+        "{}\n==== then\n\n{}",
+        rendered(&old, &renamed, false),
+        rendered(&renamed, &widened, false)
+    ));
+    // Losing a value is not safe: rows may hold it.
+    let error = Diff::between(&widened, &renamed, false).expect_err("refused");
+    assert!(
+        error
+            .to_string()
+            .contains("column `accounts.status` changes type"),
+        "{error}"
+    );
+}
+
 #[test]
 fn drop_table_when_allowed() {
     let old = snapshot(vec![("users", users()), ("posts", posts())]);

@@ -2,19 +2,17 @@
 //! counting instructions under `valgrind --tool=callgrind` (stable on a shared machine, unlike
 //! wall-clock time). `benches/instructions.sh` runs it and reports the per-call difference.
 //!
-//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list> <N>`
+//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query> <N>`
 
 use repo_benches::{
-    User, UserRepository, clear, fresh_database, handwritten, new_user, settle, targets,
+    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, settle, targets,
 };
 use repo_runtime::prelude::*;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, backend, side, operation, count] = args.as_slice() else {
-        eprintln!(
-            "usage: instructions <backend> <generated|handwritten> <get|insert|update|list> <N>"
-        );
+        eprintln!("usage: instructions <backend> <generated|handwritten> <operation> <N>");
         std::process::exit(2);
     };
     let count: usize = count.parse().expect("N is a number");
@@ -39,6 +37,8 @@ fn main() {
         let generated = side == "generated";
         for i in 0..count {
             let user = &seeded[i % seeded.len()];
+            // 20 of the 100 seeded scores.
+            let low = i64::try_from(i * 37 % 80).expect("small");
             match operation.as_str() {
                 "get" if generated => drop(users.get(user.id).await.expect("get")),
                 "get" => drop(handwritten::get(&db, user.id).await.expect("get")),
@@ -54,6 +54,16 @@ fn main() {
                 "update" => drop(handwritten::update(&db, user).await.expect("update")),
                 "list" if generated => drop(users.list(ListOptions::new()).await.expect("list")),
                 "list" => drop(handwritten::list(&db).await.expect("list")),
+                "derived_query" if generated => drop(
+                    Users::find_all_by_score_between_order_by_score(&users, low, low + 19)
+                        .await
+                        .expect("derived query"),
+                ),
+                "derived_query" => drop(
+                    handwritten::score_between(&db, low, low + 19)
+                        .await
+                        .expect("derived query"),
+                ),
                 other => panic!("unknown operation {other}"),
             }
         }

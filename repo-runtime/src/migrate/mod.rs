@@ -90,9 +90,9 @@ pub struct Diff {
 
 impl Diff {
     /// What turns `old` into `new`. Changes that lose data or may fail on existing rows (a
-    /// dropped table or column, a type change, a new `NOT NULL` column without a default, a
-    /// column becoming `NOT NULL`, a new primary key) are a [`RepoError::Migration`] listing
-    /// each with what to do, unless `allow_unsafe`.
+    /// dropped table or column, a type change other than an enum gaining values, a new
+    /// `NOT NULL` column without a default, a column becoming `NOT NULL`, a new primary key)
+    /// are a [`RepoError::Migration`] listing each with what to do, unless `allow_unsafe`.
     pub fn between(old: &Snapshot, new: &Snapshot, allow_unsafe: bool) -> Result<Diff, RepoError> {
         let invalid = plan::invalid_defaults(new);
         if !invalid.is_empty() {

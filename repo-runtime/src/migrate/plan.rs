@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::Snapshot;
-use crate::schema::{ColumnSnapshot, TableSnapshot, default_mismatch};
+use crate::schema::{ColumnKind, ColumnSnapshot, TableSnapshot, default_mismatch};
 
 /// What turns one snapshot into the next.
 #[derive(Debug, Clone, Default)]
@@ -219,7 +219,7 @@ pub(crate) fn refusals(plan: &Plan) -> Vec<String> {
             }
         }
         for (old, new) in change.altered_columns() {
-            if old.ty != new.ty {
+            if old.ty != new.ty && !only_gains_values(&old.ty, &new.ty) {
                 refusals.push(format!(
                     "column `{table}.{}` changes type from {:?} to {:?}: existing values may not convert; write the conversion in a migration of your own, or allow unsafe changes to alter it in place",
                     new.name, old.ty, new.ty
@@ -246,6 +246,14 @@ pub(crate) fn refusals(plan: &Plan) -> Vec<String> {
         }
     }
     refusals
+}
+
+/// Whether an enum column only gains values: every stored value stays valid.
+fn only_gains_values(old: &ColumnKind, new: &ColumnKind) -> bool {
+    match (old, new) {
+        (ColumnKind::Enum(old), ColumnKind::Enum(new)) => old.iter().all(|v| new.contains(v)),
+        _ => false,
+    }
 }
 
 /// Defaults that do not fit their column, which no backend would accept.

@@ -40,6 +40,7 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
             );
             out.alter(&change.name, sql);
         }
+        out.rename_enum_checks(change);
         for column in change.dropped_columns() {
             out.alter(
                 &change.name,
@@ -271,28 +272,22 @@ impl Statements {
         for (old, new) in change.altered_columns() {
             let column = dialect.quote(&new.name);
             if old.ty != new.ty {
+                // Renames came first and renamed the check with the column (see
+                // `rename_enum_checks`), so it has the conventional name here.
+                let check = dialect.quote(&enum_check(table, &new.name));
                 if let ColumnKind::Enum(_) = old.ty {
-                    let check = format!(
-                        "{}_{}_check",
-                        change.old_name(),
-                        old_column_name(change, &new.name)
-                    );
-                    self.alter(
-                        table,
-                        format!("DROP CONSTRAINT IF EXISTS {}", dialect.quote(&check)),
-                    );
+                    self.alter(table, format!("DROP CONSTRAINT IF EXISTS {check}"));
                 }
                 let ty = sql_type(dialect, &new.ty, false);
-                self.alter(
-                    table,
-                    format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"),
-                );
-                if let ColumnKind::Enum(values) = &new.ty {
-                    let check = format!("{table}_{}_check", new.name);
-                    let mut sql = format!(
-                        "ADD CONSTRAINT {} CHECK ({column} IN (",
-                        dialect.quote(&check)
+                // An enum that only gains or loses values stays TEXT: no rewrite of the table.
+                if sql_type(dialect, &old.ty, false) != ty {
+                    self.alter(
+                        table,
+                        format!("ALTER COLUMN {column} TYPE {ty} USING {column}::{ty}"),
                     );
+                }
+                if let ColumnKind::Enum(values) = &new.ty {
+                    let mut sql = format!("ADD CONSTRAINT {check} CHECK ({column} IN (");
                     for (i, value) in values.iter().enumerate() {
                         if i > 0 {
                             sql.push_str(", ");
@@ -374,6 +369,26 @@ impl Statements {
         }
     }
 
+    /// PostgreSQL names a column's `CHECK` after its table and column when it creates it and
+    /// keeps that name through renames; renaming the check as well keeps it where a later
+    /// change of the enum's values looks for it.
+    fn rename_enum_checks(&mut self, change: &TableChange) {
+        if self.dialect != Dialect::Postgres {
+            return;
+        }
+        for column in &change.old.columns {
+            let kept = change.new.column(&column.name).is_some();
+            if !kept || !matches!(column.ty, ColumnKind::Enum(_)) {
+                continue;
+            }
+            let from = enum_check(change.old_name(), old_column_name(change, &column.name));
+            let to = enum_check(&change.name, &column.name);
+            if from != to {
+                self.rename_constraint(&change.name, &from, &to);
+            }
+        }
+    }
+
     fn rename_constraint(&mut self, table: &str, from: &str, to: &str) {
         let (from, to) = (self.dialect.quote(from), self.dialect.quote(to));
         self.alter(table, format!("RENAME CONSTRAINT {from} TO {to}"));
@@ -405,6 +420,11 @@ impl Statements {
         }
         self.alter(table, format!("ADD {clause}"));
     }
+}
+
+/// The name PostgreSQL gives the `CHECK` of an enum column.
+fn enum_check(table: &str, column: &str) -> String {
+    format!("{table}_{column}_check")
 }
 
 /// The name a column of the new table had in the old one.

@@ -50,6 +50,7 @@ macro_rules! conformance {
 
 conformance!(
     everywhere: [
+        sensitive::sensitive_values_stay_out_of_debug_and_write_errors,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
         ports::derived_in_lists_and_text_matches_treat_values_literally,
@@ -108,6 +109,7 @@ conformance!(
         ports::hand_written_queries_bind_named_parameters_and_map_rows,
         migrations::generated_migrations_build_the_schema_the_repositories_use_with_no_drift,
         migrations::a_changed_entity_migrates_with_rows_preserved_and_down_restores_it,
+        migrations::an_enum_gains_a_value_after_renames_without_unsafe_changes,
         migrations::a_tampered_migration_is_refused_naming_it,
         migrations::concurrent_runners_apply_each_migration_exactly_once,
         migrations::an_unsafe_change_is_refused_until_allowed,
@@ -116,6 +118,6 @@ conformance!(
         mapping::enum_column_rejects_unknown_values_by_check_and_on_read,
         mapping::failed_conversion_from_the_database_is_a_decode_error,
         domain::stored_data_failing_domain_validation_is_invalid_input_naming_the_field,
-        sensitive::sensitive_values_stay_out_of_debug_and_errors,
+        sensitive::sensitive_values_stay_out_of_read_errors,
     ],
 );

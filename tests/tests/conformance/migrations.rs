@@ -7,6 +7,8 @@ use repo_runtime::migrate::{
     self, GenerateOptions, MigrationState, Migrations, Migrator, Schema, Seeds,
 };
 use repo_runtime::prelude::*;
+use tickets::v1::TicketRepository as _;
+use tickets::v3::IssueRepository as _;
 use v1::{AuthorRepository as _, PostRepository as _};
 use v2::{AuthorRepository as _, PostRepository as _};
 
@@ -85,6 +87,64 @@ mod v3 {
         #[repo(references = Author, on_delete = "cascade")]
         pub author_id: i64,
         pub title: String,
+    }
+}
+
+/// An enum column whose table and column are renamed, then whose enum gains a value.
+mod tickets {
+    pub mod v1 {
+        use repo_runtime::prelude::*;
+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, DbEnum)]
+        pub enum State {
+            Open,
+            Closed,
+        }
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "tickets")]
+        pub struct Ticket {
+            #[repo(id, generated)]
+            pub id: i64,
+            pub title: String,
+            pub state: State,
+        }
+    }
+
+    pub mod v2 {
+        use repo_runtime::prelude::*;
+
+        pub use super::v1::State;
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "issues", renamed_from = "tickets")]
+        pub struct Issue {
+            #[repo(id, generated)]
+            pub id: i64,
+            pub title: String,
+            #[repo(renamed_from = "state")]
+            pub status: State,
+        }
+    }
+
+    pub mod v3 {
+        use repo_runtime::prelude::*;
+
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, DbEnum)]
+        pub enum State {
+            Open,
+            Blocked,
+            Closed,
+        }
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "issues")]
+        pub struct Issue {
+            #[repo(id, generated)]
+            pub id: i64,
+            pub title: String,
+            pub status: State,
+        }
     }
 }
 
@@ -271,6 +331,54 @@ pub async fn a_changed_entity_migrates_with_rows_preserved_and_down_restores_it(
     );
     let status = dir.migrator(db).status(db).await.expect("status");
     assert_eq!(status[1].state, MigrationState::Pending);
+}
+
+pub async fn an_enum_gains_a_value_after_renames_without_unsafe_changes(db: &Db) {
+    let dir = Scratch::new(db);
+    dir.generate(&Schema::new().entity::<tickets::v1::Ticket>(), "tickets", 1);
+    dir.migrator(db).run(db).await.expect("apply v1");
+    let old = tickets::v1::Ticket::repository(db)
+        .insert(tickets::v1::NewTicket {
+            title: "Crash on start".into(),
+            state: tickets::v1::State::Open,
+        })
+        .await
+        .expect("insert ticket");
+    dir.generate(&Schema::new().entity::<tickets::v2::Issue>(), "rename", 2);
+    let widened = dir.generate(&Schema::new().entity::<tickets::v3::Issue>(), "blocked", 3);
+    assert_eq!(widened.changes, ["alter column issues.status"]);
+    let applied = dir.migrator(db).run(db).await.expect("apply v2 and v3");
+    assert_eq!(applied.len(), 2);
+    migrate::assert_no_drift(db, &Schema::new().entity::<tickets::v3::Issue>()).await;
+
+    let issues = tickets::v3::Issue::repository(db);
+    let blocked = issues
+        .insert(tickets::v3::NewIssue {
+            title: "Waits on a release".into(),
+            status: tickets::v3::State::Blocked,
+        })
+        .await
+        .expect("the new value is accepted");
+    let kept = issues.get(old.id).await.expect("the old row");
+    assert_eq!(kept.status, tickets::v3::State::Open);
+    assert_eq!(kept.title, old.title);
+
+    // Down narrows the enum again, which the rows must allow.
+    issues.delete(blocked.id).await.expect("delete");
+    let reverted = dir
+        .migrator(db)
+        .undo(db, Some(1))
+        .await
+        .expect("down to v1");
+    assert_eq!(reverted.len(), 2);
+    migrate::assert_no_drift(db, &Schema::new().entity::<tickets::v1::Ticket>()).await;
+    assert_eq!(
+        tickets::v1::Ticket::repository(db)
+            .get(old.id)
+            .await
+            .expect("the row after down"),
+        old
+    );
 }
 
 pub async fn a_tampered_migration_is_refused_naming_it(db: &Db) {
