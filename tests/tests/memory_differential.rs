@@ -1,8 +1,9 @@
 //! The in-memory store against SQLite, by random sequences of operations: every repository
-//! method, a port's derived queries, a foreign key with `ON DELETE CASCADE` and transactions
-//! that commit or roll back, run on `Db::memory()` and on an SQLite database side by side. Each
-//! step must give the same result on both (values, or the same error), so the in-memory store
-//! cannot drift from the semantics it claims in cases no example test thought of.
+//! method, a port's derived queries, a composite natural key, a foreign key with `ON DELETE
+//! CASCADE` and transactions that commit or roll back, run on `Db::memory()` and on an SQLite
+//! database side by side. Each step must give the same result on both (values, or the same
+//! error), so the in-memory store cannot drift from the semantics it claims in cases no example
+//! test thought of.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -49,6 +50,17 @@ pub(crate) struct Badge {
     pub(crate) label: String,
 }
 
+/// A natural composite key, inserted as given.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "roles")]
+pub(crate) struct Role {
+    #[repo(id)]
+    pub(crate) team: String,
+    #[repo(id)]
+    pub(crate) member: i64,
+    pub(crate) level: Option<i32>,
+}
+
 /// Few distinct values, so that keys collide, names share prefixes and ties need the key.
 const EMAILS: [&str; 4] = ["a@x.io", "b@x.io", "A@x.io", "c@x.io"];
 const NAMES: [&str; 7] = ["ann", "Ann", "anna", "b%b", "b_b", "", "ånn"];
@@ -93,6 +105,23 @@ enum Op {
     DeleteScoreBelow(i64),
     AddBadge(i64, &'static str),
     ListBadges,
+    InsertRole(Role),
+    UpsertRole(Role),
+    DeleteRole(&'static str, i64),
+    ListRoles(bool),
+}
+
+fn role() -> impl Strategy<Value = Role> {
+    (
+        proptest::sample::select(vec!["core", "docs"]),
+        0i64..3,
+        proptest::option::of(-1i32..2),
+    )
+        .prop_map(|(team, member, level)| Role {
+            team: team.into(),
+            member,
+            level,
+        })
 }
 
 fn id() -> impl Strategy<Value = i64> {
@@ -130,6 +159,11 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (id(), proptest::sample::select(vec!["gold", "silver"]))
             .prop_map(|(member, label)| Op::AddBadge(member, label)),
         1 => Just(Op::ListBadges),
+        1 => role().prop_map(Op::InsertRole),
+        1 => role().prop_map(Op::UpsertRole),
+        1 => (proptest::sample::select(vec!["core", "docs"]), 0i64..3)
+            .prop_map(|(team, member)| Op::DeleteRole(team, member)),
+        1 => any::<bool>().prop_map(Op::ListRoles),
     ]
 }
 
@@ -210,6 +244,21 @@ async fn run(handle: impl Into<Executor>, op: &Op) -> String {
                 })
                 .await,
         ),
+        Op::InsertRole(role) => shown(Role::repository(executor).insert(role).await),
+        Op::UpsertRole(role) => shown(Role::repository(executor).upsert(&role).await),
+        Op::DeleteRole(team, member) => shown(
+            Role::repository(executor)
+                .delete((team.into(), member))
+                .await,
+        ),
+        Op::ListRoles(descending) => {
+            let options = if descending {
+                ListOptions::new().desc(RoleColumn::Level)
+            } else {
+                ListOptions::new().asc(RoleColumn::Level)
+            };
+            shown(Role::repository(executor).list(options).await)
+        }
         Op::ListBadges => shown(
             Badge::repository(executor)
                 .list(ListOptions::new().asc(BadgeColumn::Id))
@@ -232,6 +281,7 @@ fn with_key(id: i64, new: NewMember) -> Member {
 async fn replay(db: &Db, steps: &[Step]) -> Vec<String> {
     db.create_schema::<Member>().await.expect("members table");
     db.create_schema::<Badge>().await.expect("badges table");
+    db.create_schema::<Role>().await.expect("roles table");
     let mut results = Vec::new();
     for step in steps {
         match step {
