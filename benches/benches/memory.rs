@@ -5,16 +5,10 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use repo_benches::{Target, User, UserColumn, UserRepository, fresh_database, new_user, settle};
+use repo_benches::{
+    Target, User, UserColumn, UserRepository, fresh_database, new_user, runtime, settle,
+};
 use repo_runtime::prelude::*;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 fn benchmarks(c: &mut Criterion) {
     let rt = runtime();

@@ -9,17 +9,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use repo_benches::{
-    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, settle, targets,
+    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, runtime, settle,
+    targets,
 };
 use repo_runtime::prelude::*;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .expect("tokio runtime")
-}
 
 /// Runs `insert` `iters` times on an emptied table with `size` fresh rows, timing only it.
 async fn timed_batches(

@@ -35,6 +35,18 @@ pub struct User {
     pub score: i64,
 }
 
+/// The runtime every benchmark runs on: one worker thread, the same for every comparison.
+///
+/// # Panics
+/// When the runtime cannot be built.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// The `n`-th insert input, distinct in its unique field within one `tag`.
 pub fn new_user(tag: &str, n: usize) -> NewUser {
     NewUser {

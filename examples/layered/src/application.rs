@@ -69,6 +69,12 @@ impl From<RepoError> for ShopError {
     }
 }
 
+impl From<InvalidEmail> for ShopError {
+    fn from(error: InvalidEmail) -> Self {
+        ShopError::InvalidEmail(error)
+    }
+}
+
 /// A line of an order being placed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Item {
@@ -95,7 +101,7 @@ impl Shop {
     /// Registers a user; an address already registered is [`ShopError::EmailTaken`], also when
     /// another registration of it wins a race (the unique key refuses the second).
     pub async fn register(&self, email: &str, name: &str) -> Result<User, ShopError> {
-        let email = Email::parse(email).map_err(ShopError::InvalidEmail)?;
+        let email = Email::parse(email)?;
         let users = self.store.users();
         if users.find_by_email(&email).await?.is_some() {
             return Err(ShopError::EmailTaken);
@@ -114,7 +120,7 @@ impl Shop {
     /// Places an order for the user with `email`: the order and its lines are written in one
     /// unit of work, so that a failure leaves no order without lines behind.
     pub async fn place_order(&self, email: &str, items: &[Item]) -> Result<Order, ShopError> {
-        let email = Email::parse(email).map_err(ShopError::InvalidEmail)?;
+        let email = Email::parse(email)?;
         if items.is_empty() {
             return Err(ShopError::InvalidOrder("no lines"));
         }
@@ -122,11 +128,7 @@ impl Shop {
             return Err(ShopError::InvalidOrder("a quantity is not positive"));
         }
         let work = self.store.begin().await?;
-        let user = work
-            .users()
-            .find_by_email(&email)
-            .await?
-            .ok_or(ShopError::UnknownUser)?;
+        let user = registered(&*work, &email).await?;
         let total_cents = items
             .iter()
             .map(|item| i64::from(item.quantity) * item.unit_cents)
@@ -162,13 +164,9 @@ impl Shop {
 
     /// The orders of the user with `email`, oldest first, with their lines.
     pub async fn orders_of(&self, email: &str) -> Result<Vec<(Order, Vec<OrderLine>)>, ShopError> {
-        let email = Email::parse(email).map_err(ShopError::InvalidEmail)?;
+        let email = Email::parse(email)?;
         let work = self.store.begin().await?;
-        let user = work
-            .users()
-            .find_by_email(&email)
-            .await?
-            .ok_or(ShopError::UnknownUser)?;
+        let user = registered(&*work, &email).await?;
         let mut orders = Vec::new();
         for order in work
             .orders()
@@ -181,4 +179,12 @@ impl Shop {
         work.commit().await?;
         Ok(orders)
     }
+}
+
+/// The user registered with `email`, read inside `work`.
+async fn registered(work: &dyn UnitOfWork, email: &Email) -> Result<User, ShopError> {
+    work.users()
+        .find_by_email(email)
+        .await?
+        .ok_or(ShopError::UnknownUser)
 }
