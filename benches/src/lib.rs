@@ -7,7 +7,7 @@ use repo_runtime::prelude::*;
 use repo_runtime::{DbOptions, Dialect};
 
 /// A repository port with a derived query, implemented by the derive.
-#[repo_runtime::port(crate = ::repo_runtime)]
+#[repo_runtime::port]
 pub trait Users: Send + Sync {
     /// The users whose score is within `low..=high`, by score.
     async fn find_all_by_score_between_order_by_score(

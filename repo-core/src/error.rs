@@ -237,3 +237,45 @@ impl RepoError {
         self
     }
 }
+
+/// An error type a unit of work may return instead of [`RepoError`]: the application's own,
+/// so that a use case can fail with `Forbidden` or `NotFound` from inside a transaction.
+///
+/// It converts from `RepoError` (so `?` works on repository calls) and shows the `RepoError`
+/// it carries, if any, so that a transient failure inside it is still retried.
+///
+/// ```
+/// use repo_core::{RepoError, TransactionError};
+///
+/// #[derive(Debug)]
+/// enum AppError {
+///     Forbidden,
+///     Store(RepoError),
+/// }
+///
+/// impl From<RepoError> for AppError {
+///     fn from(error: RepoError) -> Self {
+///         AppError::Store(error)
+///     }
+/// }
+///
+/// impl TransactionError for AppError {
+///     fn repo_error(&self) -> Option<&RepoError> {
+///         match self {
+///             AppError::Store(error) => Some(error),
+///             AppError::Forbidden => None,
+///         }
+///     }
+/// }
+/// # let _ = AppError::Forbidden;
+/// ```
+pub trait TransactionError: From<RepoError> {
+    /// The repository error inside, which decides whether the unit of work is retried.
+    fn repo_error(&self) -> Option<&RepoError>;
+}
+
+impl TransactionError for RepoError {
+    fn repo_error(&self) -> Option<&RepoError> {
+        Some(self)
+    }
+}

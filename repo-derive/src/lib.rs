@@ -82,7 +82,15 @@ pub fn __embeddable_with_embeds(input: TokenStream) -> TokenStream {
 /// (`find_by_email`, `count_by_status`, `find_top_10_by_status_order_by_created_at_desc`).
 #[proc_macro_attribute]
 pub fn port(args: TokenStream, input: TokenStream) -> TokenStream {
-    port::port(args.into(), input.into()).into()
+    port::port(args.into(), input.into(), syn::parse_quote!(::repo_core)).into()
+}
+
+/// `#[port]` as `repo-runtime` re-exports it: the same attribute, naming `::repo_runtime` so that
+/// a crate depending on the runtime alone needs no `crate = ...` argument.
+#[doc(hidden)]
+#[proc_macro_attribute]
+pub fn __runtime_port(args: TokenStream, input: TokenStream) -> TokenStream {
+    port::port(args.into(), input.into(), syn::parse_quote!(::repo_runtime)).into()
 }
 
 /// The implementation of a port, called back by the port's description macro.

@@ -11,11 +11,11 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 
-/// The arguments: `crate = path` when `repo-core` is reached by another path (a domain crate
-/// that depends on `repo-runtime` writes `#[port(crate = ::repo_runtime)]`).
-fn core_path(args: TokenStream) -> syn::Result<syn::Path> {
+/// The arguments: `crate = path` when the crate that exported the attribute (`repo-core` or
+/// `repo-runtime`, whose path is `default`) is reached by another path.
+fn core_path(args: TokenStream, default: syn::Path) -> syn::Result<syn::Path> {
     if args.is_empty() {
-        return Ok(syn::parse_quote!(::repo_core));
+        return Ok(default);
     }
     let pair: syn::MetaNameValue = syn::parse2(args)?;
     if !pair.path.is_ident("crate") {
@@ -107,8 +107,10 @@ fn check(item: &syn::ItemTrait) -> syn::Result<()> {
     errors.map_or(Ok(()), Err)
 }
 
-pub(crate) fn port(args: TokenStream, input: TokenStream) -> TokenStream {
-    let core = match core_path(args) {
+/// `#[port]` as exported by the crate at `default` (`::repo_core` or `::repo_runtime`): the
+/// generated code names that crate, so a domain crate needs only the one it imported from.
+pub(crate) fn port(args: TokenStream, input: TokenStream, default: syn::Path) -> TokenStream {
+    let core = match core_path(args, default) {
         Ok(path) => path,
         Err(error) => return error.to_compile_error(),
     };

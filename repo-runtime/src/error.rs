@@ -2,7 +2,10 @@
 //! code. `RepoError` itself lives in `repo-core`, which domain crates can depend on.
 
 pub(crate) use repo_core::NO_ENTITY;
-pub use repo_core::{BoxError, RepoError};
+pub use repo_core::{BoxError, RepoError, TransactionError};
+
+pub use crate::redacted::RedactedDatabaseError;
+use crate::redacted::redacted;
 
 use crate::schema::Table;
 
@@ -76,8 +79,29 @@ fn classify_sqlite(extended_code: &str) -> Kind {
         "275" => Kind::Check,
         // SQLITE_BUSY, SQLITE_LOCKED and their extended codes
         "5" | "6" | "261" | "262" | "517" | "773" => Kind::Transient,
+        // SQLITE_TOOBIG, SQLITE_MISMATCH (text as an integer key)
+        "18" | "20" => Kind::InvalidValue,
         _ => Kind::Other,
     }
+}
+
+/// Classifies the error of a statement of your own, run with sqlx on a transaction's
+/// connection ([`Tx::connection`](crate::Tx::connection)) or on [`Db::as_postgres`](crate::Db::as_postgres)
+/// and its siblings, into the [`RepoError`] a repository would return: a unique violation is
+/// `Conflict`, a deadlock `Transient`, and no bound value is kept.
+///
+/// ```no_run
+/// # async fn demo(db: &repo_runtime::Db) -> Result<(), repo_runtime::RepoError> {
+/// if let Some(pool) = db.as_sqlite() {
+///     repo_runtime::sqlx::query("UPDATE counters SET n = n + 1")
+///         .execute(pool)
+///         .await
+///         .map_err(repo_runtime::from_sqlx)?;
+/// }
+/// # Ok(()) }
+/// ```
+pub fn from_sqlx(error: sqlx::Error) -> RepoError {
+    RepoError::from_sqlx(error, None)
 }
 
 /// Classification of driver errors into [`RepoError`], for the runtime only.
@@ -104,7 +128,7 @@ impl FromSqlx for RepoError {
         };
         if connection_lost {
             RepoError::CommitUnknown {
-                source: error.into(),
+                source: redacted(error),
             }
         } else {
             RepoError::from_sqlx(error, None)
@@ -153,31 +177,31 @@ impl FromSqlx for RepoError {
                     entity,
                     constraint: name,
                     field: constraint.map(|constraint| constraint.fields),
-                    source: error.into(),
+                    source: redacted(error),
                 }
             }
             Kind::ForeignKey => RepoError::ForeignKey {
                 entity,
                 constraint: details.constraint,
-                source: error.into(),
+                source: redacted(error),
             },
             Kind::NotNull => RepoError::NotNull {
                 entity,
                 column: details.column,
-                source: error.into(),
+                source: redacted(error),
             },
             Kind::Check => RepoError::Check {
                 entity,
                 constraint: details.constraint,
-                source: error.into(),
+                source: redacted(error),
             },
             Kind::Timeout => RepoError::Timeout {
                 entity,
-                source: Some(error.into()),
+                source: Some(redacted(error)),
             },
             Kind::Transient => RepoError::Transient {
                 entity,
-                source: error.into(),
+                source: redacted(error),
             },
             // The server's message may quote the value: only its code is kept.
             Kind::InvalidValue => RepoError::InvalidInput {
@@ -190,7 +214,7 @@ impl FromSqlx for RepoError {
             Kind::Other => RepoError::Database {
                 entity,
                 code: details.code,
-                source: error.into(),
+                source: redacted(error),
             },
         }
     }

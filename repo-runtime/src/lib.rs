@@ -102,10 +102,12 @@ pub mod migrate;
 mod operations;
 mod plan;
 mod ports;
+mod redacted;
 mod retry;
 mod schema;
 mod statement;
 mod transaction;
+mod tx_connection;
 mod tx_options;
 mod value;
 
@@ -118,11 +120,12 @@ pub use dialect::{Dialect, Sql};
 pub use domain::DomainMapping;
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
-pub use error::{BoxError, RepoError};
+pub use error::{BoxError, RedactedDatabaseError, RepoError, TransactionError, from_sqlx};
 pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
-pub use repo_core::{Faults, Faulty, Page, port};
+pub use repo_core::{Faults, Faulty, Page};
+pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
@@ -140,6 +143,7 @@ pub use statement::Statement;
 #[cfg(feature = "time")]
 pub use time;
 pub use transaction::{Isolation, Tx, TxOptions};
+pub use tx_connection::TxConnection;
 #[cfg(feature = "uuid")]
 pub use uuid;
 pub use value::{Decodable, Encodable, PgArrayElement};
@@ -165,8 +169,8 @@ macro_rules! with_memory {
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, ListOptions, Order, Page, RepoError,
-        Repository, Tx, TxOptions,
+        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Isolation, ListOptions, Order, Page,
+        RepoError, Repository, RetryPolicy, TransactionError, Tx, TxOptions, port,
     };
 }
 

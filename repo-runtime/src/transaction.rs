@@ -15,7 +15,7 @@ use tokio::sync::{Mutex, MutexGuard};
 
 use crate::db::{Db, Pool};
 use crate::dialect::Dialect;
-use crate::error::{FromSqlx, RepoError};
+use crate::error::{FromSqlx, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
 pub use crate::tx_options::{Isolation, TxOptions};
 
@@ -264,24 +264,78 @@ impl Db {
     pub async fn transaction_with<T, F, Fut>(
         &self,
         options: &TxOptions,
-        mut work: F,
+        work: F,
     ) -> Result<T, RepoError>
     where
         F: FnMut(Tx) -> Fut,
         Fut: Future<Output = Result<T, RepoError>>,
     {
+        self.unit_of_work_with(options, work).await
+    }
+
+    /// [`Db::transaction`] for work that fails with the application's own error type `E`
+    /// (see [`TransactionError`]): it rolls back on any `Err`, and retries the whole unit when
+    /// the `RepoError` inside `E` is transient.
+    ///
+    /// ```no_run
+    /// # use repo_runtime::prelude::*;
+    /// # #[derive(Debug)] enum AppError { Forbidden, Store(RepoError) }
+    /// # impl From<RepoError> for AppError { fn from(e: RepoError) -> Self { AppError::Store(e) } }
+    /// # impl TransactionError for AppError {
+    /// #     fn repo_error(&self) -> Option<&RepoError> {
+    /// #         match self { AppError::Store(e) => Some(e), _ => None }
+    /// #     }
+    /// # }
+    /// async fn close(db: &Db, allowed: bool) -> Result<(), AppError> {
+    ///     db.unit_of_work(async |tx| {
+    ///         let _ = tx; // E::repository(&tx) for every entity written here
+    ///         if !allowed {
+    ///             return Err(AppError::Forbidden); // rolled back, not retried
+    ///         }
+    ///         Ok(())
+    ///     })
+    ///     .await
+    /// }
+    /// ```
+    pub async fn unit_of_work<T, E, F, Fut>(&self, work: F) -> Result<T, E>
+    where
+        E: TransactionError,
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        self.unit_of_work_with(&TxOptions::default(), work).await
+    }
+
+    /// [`Db::unit_of_work`] with options: isolation, read-only, retry policy.
+    pub async fn unit_of_work_with<T, E, F, Fut>(
+        &self,
+        options: &TxOptions,
+        mut work: F,
+    ) -> Result<T, E>
+    where
+        E: TransactionError,
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
         let policy = options.retry.unwrap_or(self.options().retry);
         let mut retrier = policy.retrier("transaction");
         loop {
-            let tx = self.begin_with(options).await;
-            let result = match tx {
+            let result = match self.begin_with(options).await {
                 Ok(tx) => tx.finish(work(tx.clone()).await).await,
-                Err(error) => Err(error),
+                Err(error) => Err(E::from(error)),
             };
-            match result {
-                Err(error) if retrier.retry_after(&error).await => self.counters().retried(),
-                result => return result,
+            let error = match result {
+                Ok(value) => return Ok(value),
+                Err(error) => error,
+            };
+            let retry = match error.repo_error() {
+                Some(cause) => retrier.retry_after(cause).await,
+                None => false,
+            };
+            if !retry {
+                return Err(error);
             }
+            self.counters().retried();
         }
     }
 
@@ -358,7 +412,7 @@ impl Tx {
     }
 
     /// Commits on `Ok`, rolls back on `Err`, and passes the result on.
-    async fn finish<T>(&self, result: Result<T, RepoError>) -> Result<T, RepoError> {
+    async fn finish<T, E: TransactionError>(&self, result: Result<T, E>) -> Result<T, E> {
         match result {
             Ok(value) => {
                 self.commit().await?;
@@ -506,6 +560,17 @@ impl Tx {
     where
         F: FnOnce(Tx) -> Fut,
         Fut: Future<Output = Result<T, RepoError>>,
+    {
+        self.unit_of_work(work).await
+    }
+
+    /// [`Tx::transaction`] for work that fails with the application's own error type (see
+    /// [`TransactionError`]).
+    pub async fn unit_of_work<T, E, F, Fut>(&self, work: F) -> Result<T, E>
+    where
+        E: TransactionError,
+        F: FnOnce(Tx) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
     {
         let nested = self.begin_nested().await?;
         nested.finish(work(nested.clone()).await).await

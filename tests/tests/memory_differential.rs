@@ -11,7 +11,7 @@ use repo_runtime::Executor;
 use repo_runtime::prelude::*;
 
 /// A port whose derived queries the generator implements for both stores.
-#[repo_runtime::port(crate = ::repo_runtime)]
+#[repo_runtime::port]
 pub(crate) trait Members: Send + Sync {
     async fn find_all_by_score_between_order_by_score_desc(
         &self,

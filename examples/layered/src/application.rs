@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use repo_core::RepoError;
+use repo_core::{RepoError, TransactionError};
 
 use crate::domain::{Email, InvalidEmail, Order, OrderLine, OrderLines, Orders, User, Users};
 
@@ -66,6 +66,17 @@ impl std::error::Error for ShopError {}
 impl From<RepoError> for ShopError {
     fn from(error: RepoError) -> Self {
         ShopError::Storage(error)
+    }
+}
+
+/// Lets a unit of work fail with a `ShopError`: a transient storage failure inside it is still
+/// retried.
+impl TransactionError for ShopError {
+    fn repo_error(&self) -> Option<&RepoError> {
+        match self {
+            ShopError::Storage(error) => Some(error),
+            _ => None,
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use repo_runtime::prelude::*;
 
-use crate::application::{Store, UnitOfWork};
+use crate::application::{ShopError, Store, UnitOfWork};
 // The types the ports' methods name, for the implementations generated here.
 use crate::domain::{Email, InvalidEmail, Order, OrderLine, OrderLines, Orders, User, Users};
 
@@ -81,6 +81,26 @@ impl Persistence {
     /// The database behind the store.
     pub fn db(&self) -> &Db {
         &self.db
+    }
+
+    /// Renames the user with `email` in one unit of work that fails with the shop's own error:
+    /// an unknown address is [`ShopError::UnknownUser`] (nothing written), a transient storage
+    /// failure runs the whole unit again.
+    pub async fn rename_user(&self, email: &str, name: &str) -> Result<User, ShopError> {
+        let email = Email::parse(email)?;
+        self.db
+            .unit_of_work(async |tx| {
+                let users = UserRecord::repository(&tx);
+                let user = <SqlUserRepository as Users>::find_by_email(&users, &email)
+                    .await?
+                    .ok_or(ShopError::UnknownUser)?;
+                let renamed = User {
+                    name: name.to_owned(),
+                    ..user
+                };
+                Ok(users.update(&renamed).await?)
+            })
+            .await
     }
 }
 

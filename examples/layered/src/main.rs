@@ -11,7 +11,8 @@ use repo_runtime::Db;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let db = Db::from_env().await?;
     println!("store: {}", db.url());
-    let shop = Shop::new(Arc::new(Persistence::open(db).await?));
+    let persistence = Persistence::open(db).await?;
+    let shop = Shop::new(Arc::new(persistence.clone()));
 
     match shop.register("grace@example.com", "Grace").await {
         Ok(user) => println!("registered #{} <{}>", user.id, user.email.as_str()),
@@ -44,6 +45,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match shop.place_order("grace@example.com", &twice).await {
         Err(error @ ShopError::InvalidOrder(_)) => println!("refused: {error}"),
         other => return Err(format!("a duplicate line was not refused: {other:?}").into()),
+    }
+
+    // A unit of work that fails with the shop's own error: an unknown address writes nothing.
+    let renamed = persistence
+        .rename_user("grace@example.com", "Grace Hopper")
+        .await?;
+    println!("renamed #{} to {}", renamed.id, renamed.name);
+    match persistence
+        .rename_user("nobody@example.com", "Nobody")
+        .await
+    {
+        Err(ShopError::UnknownUser) => println!("refused: {}", ShopError::UnknownUser),
+        other => return Err(format!("an unknown user was renamed: {other:?}").into()),
     }
 
     let orders = shop.orders_of("grace@example.com").await?;

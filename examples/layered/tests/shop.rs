@@ -156,3 +156,40 @@ async fn an_order_of_an_unknown_user_is_refused(shop: Shop) {
         "{refused:?}"
     );
 }
+
+/// A unit of work written against the database that fails with the shop's own error.
+async fn renaming(store: Persistence) {
+    let shop = Shop::new(Arc::new(store.clone()));
+    let grace = shop.register("grace@example.com", "Grace").await.unwrap();
+    let renamed = store
+        .rename_user("grace@example.com", "Grace Hopper")
+        .await
+        .unwrap();
+    assert_eq!(
+        (renamed.id, renamed.name.as_str()),
+        (grace.id, "Grace Hopper")
+    );
+    assert!(matches!(
+        store.rename_user("nobody@example.com", "Nobody").await,
+        Err(ShopError::UnknownUser)
+    ));
+    assert!(matches!(
+        store.rename_user("not an address", "Nobody").await,
+        Err(ShopError::InvalidEmail(_))
+    ));
+}
+
+#[tokio::test]
+async fn renaming_fails_with_the_shops_own_error_in_memory() {
+    renaming(Persistence::open(Db::memory()).await.unwrap()).await;
+}
+
+#[tokio::test]
+async fn renaming_fails_with_the_shops_own_error_on_sqlite() {
+    let path = std::env::temp_dir().join(format!("layered_renaming_{}.db", std::process::id()));
+    let _cleanup = Cleanup(Some(path.clone()));
+    let db = Db::connect(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    renaming(Persistence::open(db).await.unwrap()).await;
+}

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! name      := action [ "top" N | "first" ] "by" condition { ("and" | "or") condition }
-//!              { "order_by" property [ "asc" | "desc" ] }
+//!              [ "order_by" property [ "asc" | "desc" ] { [ "order_by" ] property [ "asc" | "desc" ] } ]
 //! action    := "find" | "get" | "find_all" | "count" | "exists" | "delete"
 //! condition := property [ operator ]
 //! operator  := "is_null" | "is_not_null" | "not" | "in" | "not_in" | "like" | "containing"
@@ -191,6 +191,18 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
         }
         at += 2;
         while at < words.len() {
+            // `_order_by_` may be repeated before each property, as Spring Data users write it.
+            if !order.is_empty()
+                && words[at..].starts_with(&["order", "by"])
+                && property_at(&words, at, fields).is_err()
+            {
+                at += 2;
+                if at == words.len() {
+                    return Err(NameError::Malformed(
+                        "`order_by` needs a property: `order_by_name_desc`".into(),
+                    ));
+                }
+            }
             let (property, next) = property_at(&words, at, fields)?;
             at = next;
             let descending = match words.get(at) {
@@ -304,6 +316,29 @@ mod tests {
                 .limit,
             Some(1)
         );
+    }
+
+    #[test]
+    fn order_by_may_be_repeated_before_each_property() {
+        let repeated = parse(
+            "find_all_by_status_order_by_created_at_desc_order_by_name_asc",
+            &fields(),
+        )
+        .unwrap();
+        let once = parse(
+            "find_all_by_status_order_by_created_at_desc_name_asc",
+            &fields(),
+        )
+        .unwrap();
+        assert_eq!(repeated, once);
+        assert_eq!(
+            repeated.order,
+            vec![("created_at".into(), true), ("name".into(), false)]
+        );
+        assert!(matches!(
+            parse("find_all_by_status_order_by_name_order_by", &fields()),
+            Err(NameError::Malformed(_))
+        ));
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod domain;
 mod embed;
 mod entities;
 mod errors;
+mod leaks;
 mod mapping;
 mod migrations;
 mod ports;
@@ -87,6 +88,9 @@ conformance!(
         errors::conflict_messages_never_contain_the_value,
         errors::column_of_the_wrong_type_is_a_decode_error_naming_it,
         errors::null_in_a_required_column_is_not_null,
+        leaks::a_unique_violation_keeps_no_bound_value,
+        leaks::a_foreign_key_violation_keeps_no_bound_value,
+        leaks::a_not_null_violation_keeps_no_bound_value,
         values::option_fields_round_trip_none_and_some,
         values::hostile_strings_round_trip_unchanged,
         values::numeric_edge_values_round_trip,
@@ -104,6 +108,7 @@ conformance!(
         transactions::deadlocked_transactions_both_succeed_through_retry,
         transactions::concurrent_writers_lose_nothing,
         transactions::serializable_write_skew_is_retried_until_both_succeed,
+        transactions::a_unit_of_work_fails_with_the_applications_error_and_retries_through_it,
     ],
     sql_only: [
         ports::hand_written_queries_bind_named_parameters_and_map_rows,
@@ -119,5 +124,9 @@ conformance!(
         mapping::failed_conversion_from_the_database_is_a_decode_error,
         domain::stored_data_failing_domain_validation_is_invalid_input_naming_the_field,
         sensitive::sensitive_values_stay_out_of_read_errors,
+        leaks::a_check_violation_keeps_no_bound_value,
+        leaks::a_data_exception_keeps_no_bound_value,
+        leaks::a_deadlock_keeps_no_bound_value,
+        transactions::statements_of_ones_own_join_the_unit_of_work,
     ],
 );

@@ -334,3 +334,169 @@ pub async fn serializable_write_skew_is_retried_until_both_succeed(db: &Db) {
         assert!(db.metrics().retries >= 1, "{:?}", db.metrics());
     }
 }
+
+/// An application's error, as a use case would return from a unit of work.
+#[derive(Debug)]
+enum AppError {
+    Forbidden,
+    Store(RepoError),
+}
+
+impl From<RepoError> for AppError {
+    fn from(error: RepoError) -> Self {
+        AppError::Store(error)
+    }
+}
+
+impl TransactionError for AppError {
+    fn repo_error(&self) -> Option<&RepoError> {
+        match self {
+            AppError::Store(error) => Some(error),
+            AppError::Forbidden => None,
+        }
+    }
+}
+
+pub async fn a_unit_of_work_fails_with_the_applications_error_and_retries_through_it(db: &Db) {
+    create_all(db).await;
+    let notes = Note::repository(db);
+    // The application's own error rolls back and is returned as it is, without a retry.
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let result: Result<(), AppError> = db
+        .unit_of_work(async |tx| {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Note::repository(&tx)
+                .insert(NewNote {
+                    body: "refused".into(),
+                })
+                .await?;
+            Err(AppError::Forbidden)
+        })
+        .await;
+    assert!(matches!(result, Err(AppError::Forbidden)), "{result:?}");
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(notes.count().await.unwrap(), 0, "rolled back");
+
+    // A transient failure inside the application's error is retried as a whole.
+    let attempts = std::sync::atomic::AtomicUsize::new(0);
+    let note = db
+        .unit_of_work(async |tx| {
+            let note = Note::repository(&tx)
+                .insert(NewNote {
+                    body: "kept once".into(),
+                })
+                .await?;
+            if attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return Err(AppError::Store(RepoError::Transient {
+                    entity: "Note",
+                    source: "injected".into(),
+                }));
+            }
+            Ok::<_, AppError>(note)
+        })
+        .await
+        .unwrap();
+    assert_eq!(attempts.load(std::sync::atomic::Ordering::SeqCst), 2);
+    assert_eq!(notes.list(ListOptions::new()).await.unwrap(), vec![note]);
+
+    // The same in a savepoint: its writes go, the transaction's stay.
+    let tx = db.begin().await.unwrap();
+    Note::repository(&tx)
+        .insert(NewNote {
+            body: "outer".into(),
+        })
+        .await
+        .unwrap();
+    let nested: Result<(), AppError> = tx
+        .unit_of_work(async |inner| {
+            Note::repository(&inner)
+                .insert(NewNote {
+                    body: "inner".into(),
+                })
+                .await?;
+            Err(AppError::Forbidden)
+        })
+        .await;
+    assert!(matches!(nested, Err(AppError::Forbidden)));
+    tx.commit().await.unwrap();
+    let bodies: Vec<String> = notes
+        .list(ListOptions::new())
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|note| note.body)
+        .collect();
+    assert_eq!(bodies, ["kept once", "outer"]);
+}
+
+/// Runs `sql` with `value` bound on the transaction's own connection.
+async fn execute_on(tx: &Tx, sql: &str, value: &str) -> Result<u64, RepoError> {
+    let mut connection = tx.connection().await?;
+    let sql = repo_runtime::sqlx::AssertSqlSafe(sql.to_owned());
+    let result = if let Some(conn) = connection.as_sqlite() {
+        sqlx::query(sql)
+            .bind(value)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    } else if let Some(conn) = connection.as_postgres() {
+        sqlx::query(sql)
+            .bind(value)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    } else if let Some(conn) = connection.as_mysql() {
+        sqlx::query(sql)
+            .bind(value)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+    } else {
+        unreachable!("a SQL backend")
+    };
+    result.map_err(repo_runtime::from_sqlx)
+}
+
+pub async fn statements_of_ones_own_join_the_unit_of_work(db: &Db) {
+    create_all(db).await;
+    let notes = Note::repository(db);
+    let insert = match db.dialect() {
+        repo_runtime::Dialect::Postgres => "INSERT INTO notes (body) VALUES ($1)",
+        _ => "INSERT INTO notes (body) VALUES (?)",
+    };
+    // Rolled back with the repositories' writes.
+    let tx = db.begin().await.unwrap();
+    Note::repository(&tx)
+        .insert(NewNote {
+            body: "by the repository".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(execute_on(&tx, insert, "by hand").await.unwrap(), 1);
+    assert_eq!(Note::repository(&tx).count().await.unwrap(), 2, "one unit");
+    tx.rollback().await.unwrap();
+    assert_eq!(notes.count().await.unwrap(), 0);
+    // Committed with them.
+    let tx = db.begin().await.unwrap();
+    execute_on(&tx, insert, "by hand").await.unwrap();
+    tx.commit().await.unwrap();
+    assert_eq!(
+        notes.list(ListOptions::new()).await.unwrap()[0].body,
+        "by hand"
+    );
+    assert!(matches!(
+        execute_on(&tx, insert, "late").await,
+        Err(RepoError::TransactionFinished)
+    ));
+    // Its errors are classified as the repositories' are, with no value kept.
+    let users = User::repository(db);
+    let taken = users.insert(new_user(1)).await.unwrap().email;
+    let insert_user = match db.dialect() {
+        repo_runtime::Dialect::Postgres => "INSERT INTO users (email, name) VALUES ($1, 'x')",
+        _ => "INSERT INTO users (email, name) VALUES (?, 'x')",
+    };
+    let tx = db.begin().await.unwrap();
+    let error = execute_on(&tx, insert_user, &taken).await.unwrap_err();
+    assert!(error.is_conflict(), "{error:?}");
+    assert!(!format!("{error:?}").contains(&taken), "{error:?}");
+}

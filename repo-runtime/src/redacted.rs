@@ -1,0 +1,187 @@
+//! [`RedactedDatabaseError`]: what a [`RepoError`](crate::RepoError) keeps of the database's
+//! own error. Servers quote bound values in their messages (PostgreSQL's `detail` and `where`:
+//! `Key (token)=(secret) already exists`, `Failing row contains (...)`, `unnamed portal
+//! parameter $1 = '...'`; MySQL's `Duplicate entry 'secret' for key ...`), so only the code
+//! and the names the server gave are kept, and the message only for codes whose text is made of
+//! the statement and the schema alone.
+
+use std::fmt;
+
+use sqlx::error::DatabaseError;
+
+use crate::error::BoxError;
+
+/// A database error with everything that may quote a bound value removed: the backend, the
+/// SQLSTATE or vendor code, and the constraint, table and column the server named.
+///
+/// It is the `source` of every [`RepoError`](crate::RepoError) that came from the database, so
+/// neither `Display`, `Debug` nor the `source()` chain of an error can publish a value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RedactedDatabaseError {
+    backend: &'static str,
+    code: Option<String>,
+    constraint: Option<String>,
+    table: Option<String>,
+    column: Option<String>,
+    message: Option<String>,
+}
+
+impl RedactedDatabaseError {
+    /// `postgres`, `mysql` or `sqlite`.
+    pub fn backend(&self) -> &'static str {
+        self.backend
+    }
+    /// The SQLSTATE (PostgreSQL), error number (MySQL, MariaDB) or extended result code
+    /// (SQLite).
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+    /// The constraint the server named.
+    pub fn constraint(&self) -> Option<&str> {
+        self.constraint.as_deref()
+    }
+    /// The table the server named.
+    pub fn table(&self) -> Option<&str> {
+        self.table.as_deref()
+    }
+    /// The column the server named.
+    pub fn column(&self) -> Option<&str> {
+        self.column.as_deref()
+    }
+    /// The server's message, kept only for errors about the statement or the schema (a syntax
+    /// error, an unknown table or column), whose text quotes no value.
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
+    fn of(error: &(dyn DatabaseError + 'static)) -> RedactedDatabaseError {
+        let mut redacted = RedactedDatabaseError {
+            backend: "database",
+            code: error.code().map(|code| code.into_owned()),
+            constraint: error.constraint().map(str::to_owned),
+            table: error.table().map(str::to_owned),
+            column: None,
+            message: None,
+        };
+        #[cfg(feature = "postgres")]
+        if let Some(pg) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+            redacted.backend = "postgres";
+            redacted.column = pg.column().map(str::to_owned);
+            redacted.message = postgres_message_is_plain(pg.code()).then(|| pg.message().into());
+            return redacted;
+        }
+        #[cfg(feature = "mysql")]
+        if let Some(my) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+            redacted.backend = "mysql";
+            redacted.code = Some(my.number().to_string());
+            redacted.message = mysql_message_is_plain(my.number()).then(|| my.message().into());
+            return redacted;
+        }
+        #[cfg(feature = "sqlite")]
+        if error
+            .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+            .is_some()
+        {
+            redacted.backend = "sqlite";
+            redacted.message = sqlite_message_is_plain(redacted.code.as_deref().unwrap_or(""))
+                .then(|| error.message().into());
+            return redacted;
+        }
+        redacted
+    }
+}
+
+/// Classes whose messages name only identifiers and types: syntax or access rule violation
+/// (42), feature not supported (0A), invalid transaction state (25), invalid catalog or schema
+/// name (3D, 3F).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+fn postgres_message_is_plain(sqlstate: &str) -> bool {
+    ["42", "0A", "25", "3D", "3F"]
+        .iter()
+        .any(|class| sqlstate.starts_with(class))
+}
+
+/// ER_NO_DB_ERROR, ER_BAD_DB_ERROR, ER_BAD_FIELD_ERROR, ER_PARSE_ERROR (it quotes the
+/// statement, whose values are placeholders), ER_TABLEACCESS_DENIED_ERROR, ER_NO_SUCH_TABLE.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn mysql_message_is_plain(number: u16) -> bool {
+    matches!(number, 1046 | 1049 | 1054 | 1064 | 1142 | 1146)
+}
+
+/// SQLITE_ERROR (syntax, unknown table or column) and the constraint codes, whose messages
+/// name the table and columns (`UNIQUE constraint failed: users.email`) or the CHECK as the
+/// schema spells it, never the row.
+#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+fn sqlite_message_is_plain(extended_code: &str) -> bool {
+    matches!(
+        extended_code,
+        "1" | "2067" | "1555" | "787" | "1299" | "275"
+    )
+}
+
+impl fmt::Display for RedactedDatabaseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} error", self.backend)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        let names = [
+            ("table", &self.table),
+            ("column", &self.column),
+            ("constraint", &self.constraint),
+        ];
+        for (what, name) in names {
+            if let Some(name) = name {
+                write!(f, ", {what} {name}")?;
+            }
+        }
+        match &self.message {
+            Some(message) => write!(f, ": {message}"),
+            None => f.write_str(" (message withheld: it may quote bound values)"),
+        }
+    }
+}
+
+impl std::error::Error for RedactedDatabaseError {}
+
+/// The source to keep for `error`: a database error redacted, any other error (I/O, TLS,
+/// protocol, pool) as it is, since those never carry a bound value.
+pub(crate) fn redacted(error: sqlx::Error) -> BoxError {
+    match error {
+        sqlx::Error::Database(database) => Box::new(RedactedDatabaseError::of(&*database)),
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_is_kept_only_for_errors_about_the_statement() {
+        assert!(postgres_message_is_plain("42P01"));
+        assert!(!postgres_message_is_plain("23505"));
+        assert!(!postgres_message_is_plain("22021"));
+        assert!(mysql_message_is_plain(1146));
+        assert!(!mysql_message_is_plain(1062));
+        assert!(sqlite_message_is_plain("2067"));
+        assert!(!sqlite_message_is_plain("5"));
+    }
+
+    #[test]
+    fn display_names_code_and_names_only() {
+        let error = RedactedDatabaseError {
+            backend: "postgres",
+            code: Some("23505".into()),
+            constraint: Some("users_email_key".into()),
+            table: Some("users".into()),
+            column: None,
+            message: None,
+        };
+        assert_eq!(
+            error.to_string(),
+            "postgres error 23505, table users, constraint users_email_key \
+             (message withheld: it may quote bound values)"
+        );
+    }
+}
