@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 rm -rf "$target_dir/criterion"
+# The build-time section comes from compile_time.sh, which is slow: carried over as it is.
+build_time=$(python3 -c 'import re,sys; m=re.search(r"## Build time\n.*?(?=\n## |\Z)", open(sys.argv[1]).read(), re.S); print(m.group(0) if m else "")' benches/RESULTS.md 2>/dev/null || true)
 cargo bench -p repo-benches --bench repository --bench memory -- "$@"
 python3 - "$target_dir/criterion" > benches/RESULTS.md <<'PY'
 import json, os, platform, subprocess, sys
@@ -113,5 +115,8 @@ if command -v valgrind >/dev/null 2>&1; then
     echo
     bash benches/instructions.sh 2>/dev/null | grep '^|'
   } >> benches/RESULTS.md
+fi
+if [ -n "$build_time" ]; then
+  printf '\n%s\n' "$build_time" >> benches/RESULTS.md
 fi
 echo "wrote benches/RESULTS.md"

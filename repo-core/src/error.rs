@@ -2,15 +2,86 @@
 //! domain crate can name it in its repository ports without depending on a database driver.
 //!
 //! Messages name the entity, the field and the constraint, never a bound value. The backend's
-//! own error is kept as the `source`; driver messages may quote values, so log the
-//! `RepoError` itself rather than its source chain.
+//! own error is kept as the `source`, with what could quote a value removed (the runtime keeps
+//! its code and the names it gave), so `Display`, `Debug` and the `source()` chain are all safe
+//! to log.
 
 /// The backend's own error, kept as the source of a [`RepoError`].
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Placeholder entity name for errors that arise outside any entity.
+/// The `entity` of an error that arose outside any entity (opening a transaction, a statement
+/// of one's own); [`RepoError::entity`] reports it as `None`. The runtime names the entity
+/// afterwards where it learns it.
 #[doc(hidden)]
 pub const NO_ENTITY: &str = "database";
+
+/// The kind of a [`RepoError`], one per variant: what logs and metrics record of a failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// [`RepoError::NotFound`]
+    NotFound,
+    /// [`RepoError::Conflict`]
+    Conflict,
+    /// [`RepoError::ForeignKey`]
+    ForeignKey,
+    /// [`RepoError::NotNull`]
+    NotNull,
+    /// [`RepoError::Check`]
+    Check,
+    /// [`RepoError::Timeout`]
+    Timeout,
+    /// [`RepoError::PoolTimeout`]
+    PoolTimeout,
+    /// [`RepoError::Transient`]
+    Transient,
+    /// [`RepoError::InvalidInput`]
+    InvalidInput,
+    /// [`RepoError::Decode`]
+    Decode,
+    /// [`RepoError::Config`]
+    Config,
+    /// [`RepoError::Migration`]
+    Migration,
+    /// [`RepoError::TransactionFinished`]
+    TransactionFinished,
+    /// [`RepoError::TransactionAborted`]
+    TransactionAborted,
+    /// [`RepoError::CommitUnknown`]
+    CommitUnknown,
+    /// [`RepoError::Database`]
+    Database,
+}
+
+impl ErrorKind {
+    /// The kind in snake case, as logs and metrics label it: `not_found`, `conflict`, ...
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::ForeignKey => "foreign_key",
+            ErrorKind::NotNull => "not_null",
+            ErrorKind::Check => "check",
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::PoolTimeout => "pool_timeout",
+            ErrorKind::Transient => "transient",
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::Decode => "decode",
+            ErrorKind::Config => "config",
+            ErrorKind::Migration => "migration",
+            ErrorKind::TransactionFinished => "transaction_finished",
+            ErrorKind::TransactionAborted => "transaction_aborted",
+            ErrorKind::CommitUnknown => "commit_unknown",
+            ErrorKind::Database => "database",
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// Everything a repository call can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -161,26 +232,45 @@ impl RepoError {
     pub fn is_transient(&self) -> bool {
         matches!(self, RepoError::Transient { .. } | RepoError::PoolTimeout)
     }
-    /// The variant's name in snake case, for logs and metrics: `not_found`, `conflict`, ...
-    pub fn kind(&self) -> &'static str {
+    /// What kind of failure this is, without its details: for logs, metrics and retry
+    /// decisions.
+    pub fn kind(&self) -> ErrorKind {
         match self {
-            RepoError::NotFound { .. } => "not_found",
-            RepoError::Conflict { .. } => "conflict",
-            RepoError::ForeignKey { .. } => "foreign_key",
-            RepoError::NotNull { .. } => "not_null",
-            RepoError::Check { .. } => "check",
-            RepoError::Timeout { .. } => "timeout",
-            RepoError::PoolTimeout => "pool_timeout",
-            RepoError::Transient { .. } => "transient",
-            RepoError::InvalidInput { .. } => "invalid_input",
-            RepoError::Decode { .. } => "decode",
-            RepoError::Config { .. } => "config",
-            RepoError::Migration { .. } => "migration",
-            RepoError::TransactionFinished => "transaction_finished",
-            RepoError::TransactionAborted => "transaction_aborted",
-            RepoError::CommitUnknown { .. } => "commit_unknown",
-            RepoError::Database { .. } => "database",
+            RepoError::NotFound { .. } => ErrorKind::NotFound,
+            RepoError::Conflict { .. } => ErrorKind::Conflict,
+            RepoError::ForeignKey { .. } => ErrorKind::ForeignKey,
+            RepoError::NotNull { .. } => ErrorKind::NotNull,
+            RepoError::Check { .. } => ErrorKind::Check,
+            RepoError::Timeout { .. } => ErrorKind::Timeout,
+            RepoError::PoolTimeout => ErrorKind::PoolTimeout,
+            RepoError::Transient { .. } => ErrorKind::Transient,
+            RepoError::InvalidInput { .. } => ErrorKind::InvalidInput,
+            RepoError::Decode { .. } => ErrorKind::Decode,
+            RepoError::Config { .. } => ErrorKind::Config,
+            RepoError::Migration { .. } => ErrorKind::Migration,
+            RepoError::TransactionFinished => ErrorKind::TransactionFinished,
+            RepoError::TransactionAborted => ErrorKind::TransactionAborted,
+            RepoError::CommitUnknown { .. } => ErrorKind::CommitUnknown,
+            RepoError::Database { .. } => ErrorKind::Database,
         }
+    }
+    /// The entity the error concerns, or `None` for a failure outside any entity (opening a
+    /// transaction, a statement of one's own).
+    pub fn entity(&self) -> Option<&'static str> {
+        let entity = match self {
+            RepoError::NotFound { entity }
+            | RepoError::Conflict { entity, .. }
+            | RepoError::ForeignKey { entity, .. }
+            | RepoError::NotNull { entity, .. }
+            | RepoError::Check { entity, .. }
+            | RepoError::Timeout { entity, .. }
+            | RepoError::Transient { entity, .. }
+            | RepoError::InvalidInput { entity, .. }
+            | RepoError::Decode { entity, .. }
+            | RepoError::Database { entity, .. } => *entity,
+            _ => return None,
+        };
+        (entity != NO_ENTITY).then_some(entity)
     }
     /// Whether this is [`RepoError::NotFound`].
     pub fn is_not_found(&self) -> bool {

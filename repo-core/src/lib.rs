@@ -10,7 +10,7 @@ mod error;
 mod faults;
 mod page;
 
-pub use error::{BoxError, NO_ENTITY, RepoError, TransactionError};
+pub use error::{BoxError, ErrorKind, NO_ENTITY, RepoError, TransactionError};
 pub use faults::{Faults, Faulty};
 pub use page::Page;
 pub use repo_derive::port;

@@ -1,42 +1,16 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
+use repo_sql::{Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
+
 use crate::model::{Entity, Field};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Dialect {
-    Sqlite,
-    Postgres,
-    MySql,
-}
+pub(crate) use repo_sql::Dialect;
 
-pub(crate) const DIALECTS: [Dialect; 3] = [Dialect::Sqlite, Dialect::Postgres, Dialect::MySql];
+pub(crate) const DIALECTS: [Dialect; 3] = Dialect::ALL;
 
 /// One statement in the three dialects, in `DIALECTS` order.
 pub(crate) type PerDialect = [String; 3];
-
-impl Dialect {
-    pub(crate) fn quote(self, ident: &str) -> String {
-        let quote = if self == Dialect::MySql { '`' } else { '"' };
-        let mut out = String::with_capacity(ident.len() + 2);
-        out.push(quote);
-        for c in ident.chars() {
-            if c == quote {
-                out.push(quote);
-            }
-            out.push(c);
-        }
-        out.push(quote);
-        out
-    }
-
-    pub(crate) fn placeholder(self, index: usize) -> String {
-        match self {
-            Dialect::Postgres => format!("${index}"),
-            Dialect::Sqlite | Dialect::MySql => String::from("?"),
-        }
-    }
-}
 
 fn per_dialect(render: impl Fn(Dialect) -> String) -> PerDialect {
     DIALECTS.map(render)
@@ -59,6 +33,17 @@ fn placeholders(d: Dialect, first: usize, count: usize) -> String {
         .map(|i| d.placeholder(i))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Equality of each of `fields` with a parameter: a finder's conditions.
+pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
+    fields
+        .iter()
+        .map(|field| PlanCondition {
+            column: &field.column,
+            operator: Operator::Equal,
+        })
+        .collect()
 }
 
 /// `"a" = $n AND "b" = $n+1`.
@@ -101,39 +86,58 @@ impl<'a> Statements<'a> {
         }
     }
 
-    pub(crate) fn select(&self) -> PerDialect {
-        per_dialect(|d| format!("SELECT {} FROM {}", self.all_columns(d), self.table(d)))
+    /// Renders `plan` on the entity's table in every dialect.
+    pub(crate) fn plan(&self, plan: &Plan<'_>) -> PerDialect {
+        let columns: Vec<&str> = column_names(self.entity.fields.iter()).collect();
+        let key: Vec<&str> = self
+            .entity
+            .key_fields()
+            .map(|field| field.column.as_str())
+            .collect();
+        let table = PlanTable {
+            name: &self.entity.table,
+            columns: &columns,
+            key: &key,
+        };
+        per_dialect(|d| plan.render(d, &table))
     }
 
-    /// `SELECT ... WHERE` each of `fields` equals a parameter.
-    pub(crate) fn select_where(&self, fields: &[&Field]) -> PerDialect {
-        per_dialect(|d| {
-            format!(
-                "SELECT {} FROM {} WHERE {}",
-                self.all_columns(d),
-                self.table(d),
-                conditions(d, fields.iter().copied(), 1)
-            )
+    /// `action` on the rows where each key column equals a parameter.
+    fn by_key(&self, action: PlanAction) -> PerDialect {
+        let key: Vec<&Field> = self.entity.key_fields().collect();
+        let conditions = equal_each(&key);
+        self.plan(&Plan {
+            action,
+            any_of: &[&conditions],
+            order: &[],
+            limit: PlanLimit::All,
         })
+    }
+
+    /// `action` on every row.
+    fn every_row(&self, action: PlanAction) -> PerDialect {
+        self.plan(&Plan {
+            action,
+            any_of: &[],
+            order: &[],
+            limit: PlanLimit::All,
+        })
+    }
+
+    pub(crate) fn select(&self) -> PerDialect {
+        self.every_row(PlanAction::Select)
     }
 
     pub(crate) fn select_by_id(&self) -> PerDialect {
-        let key: Vec<&Field> = self.entity.key_fields().collect();
-        self.select_where(&key)
+        self.by_key(PlanAction::Select)
     }
 
     pub(crate) fn exists_by_id(&self) -> PerDialect {
-        per_dialect(|d| {
-            format!(
-                "SELECT 1 FROM {} WHERE {}",
-                self.table(d),
-                conditions(d, self.entity.key_fields(), 1)
-            )
-        })
+        self.by_key(PlanAction::Exists)
     }
 
     pub(crate) fn count(&self) -> PerDialect {
-        per_dialect(|d| format!("SELECT COUNT(*) FROM {}", self.table(d)))
+        self.every_row(PlanAction::Count)
     }
 
     fn insert_head(&self, d: Dialect) -> String {
@@ -312,13 +316,7 @@ impl<'a> Statements<'a> {
     }
 
     pub(crate) fn delete_by_id(&self) -> PerDialect {
-        per_dialect(|d| {
-            format!(
-                "DELETE FROM {} WHERE {}",
-                self.table(d),
-                conditions(d, self.entity.key_fields(), 1)
-            )
-        })
+        self.by_key(PlanAction::Delete)
     }
 
     pub(crate) fn key_columns(&self) -> PerDialect {

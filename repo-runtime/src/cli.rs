@@ -26,9 +26,9 @@ use std::process::ExitCode;
 use clap::{Arg, ArgAction, ArgMatches, Command, value_parser};
 use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
+use repo_sql::Dialect;
 
 use crate::db::{Db, DbOptions};
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 use crate::migrate::{
     self, GenerateOptions, MigrationState, Migrations, Migrator, Progress, Schema, Seeds,

@@ -4,10 +4,11 @@
 use std::str::FromStr;
 
 #[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mysql")))]
+use repo_sql::Dialect;
+
+#[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mysql")))]
 use crate::db::not_compiled;
 use crate::db::{DbOptions, MySqlBatchKeys, Pool};
-#[cfg(not(all(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-use crate::dialect::Dialect;
 use crate::error::{FromSqlx, RepoError};
 
 fn connect_error(error: sqlx::Error) -> RepoError {

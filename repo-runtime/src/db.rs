@@ -1,12 +1,12 @@
 //! `Db`: the database handle. One backend is chosen at run time from the URL scheme; the pool
 //! settings come from [`DbOptions`] or the environment.
 
+use repo_sql::Dialect;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::connect::{connect_mysql, connect_postgres, connect_sqlite};
-use crate::dialect::Dialect;
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -394,7 +394,7 @@ impl Db {
 
     /// Counts `error` and passes it on.
     pub(crate) fn observe_error(&self, error: RepoError) -> RepoError {
-        self.inner.metrics.error(error.kind());
+        self.inner.metrics.error(error.kind().as_str());
         error
     }
 

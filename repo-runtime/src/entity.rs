@@ -1,8 +1,9 @@
 //! The traits the derive implements: [`Entity`] for the persisted struct and [`ColumnName`] for
 //! its generated column enum, plus [`RowSource`], the row the generated mapper reads.
 
-use crate::dialect::Sql;
-use crate::error::RepoError;
+use repo_sql::Sql;
+
+use crate::error::{NO_ENTITY, RepoError};
 use crate::schema::Table;
 use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
@@ -72,7 +73,7 @@ pub struct EntitySql {
     pub select: Sql,
     /// `SELECT <columns> FROM <table> WHERE <key> = ?`.
     pub select_by_id: Sql,
-    /// `SELECT 1 FROM <table> WHERE <key> = ?`.
+    /// `SELECT 1 FROM <table> WHERE <key> = ? LIMIT 1`.
     pub exists_by_id: Sql,
     /// `SELECT COUNT(*) FROM <table>`.
     pub count: Sql,
@@ -127,7 +128,7 @@ pub(crate) fn decode_error<T>(
     source: impl Into<sqlx::error::BoxDynError>,
 ) -> RepoError {
     RepoError::Decode {
-        entity: "database",
+        entity: NO_ENTITY,
         column,
         rust_type: std::any::type_name::<T>(),
         source: sqlx::Error::Decode(source.into()).into(),
@@ -145,7 +146,7 @@ macro_rules! row_source {
                 column: &'static str,
             ) -> Result<T, RepoError> {
                 sqlx::Row::try_get::<T, usize>(self, index).map_err(|source| RepoError::Decode {
-                    entity: "database",
+                    entity: NO_ENTITY,
                     column,
                     rust_type: std::any::type_name::<T>(),
                     source: source.into(),
@@ -158,7 +159,7 @@ macro_rules! row_source {
                 match sqlx::Row::try_get_raw(self, index) {
                     Ok(value) => Ok(value.is_null()),
                     Err(source) => Err(RepoError::Decode {
-                        entity: "database",
+                        entity: NO_ENTITY,
                         column,
                         rust_type: "Option",
                         source: source.into(),
@@ -203,7 +204,7 @@ row_source!(
     sqlx::postgres::PgRow,
     |row: &sqlx::postgres::PgRow, index, column| {
         sqlx::Row::try_get::<T, usize>(row, index).map_err(|source| RepoError::Decode {
-            entity: "database",
+            entity: NO_ENTITY,
             column,
             rust_type: std::any::type_name::<T>(),
             source: source.into(),
@@ -215,7 +216,7 @@ row_source!(
     sqlx::mysql::MySqlRow,
     |row: &sqlx::mysql::MySqlRow, index, column| {
         sqlx::Row::try_get::<T, usize>(row, index).map_err(|source| RepoError::Decode {
-            entity: "database",
+            entity: NO_ENTITY,
             column,
             rust_type: std::any::type_name::<T>(),
             source: source.into(),

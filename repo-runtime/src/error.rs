@@ -2,7 +2,7 @@
 //! code. `RepoError` itself lives in `repo-core`, which domain crates can depend on.
 
 pub(crate) use repo_core::NO_ENTITY;
-pub use repo_core::{BoxError, RepoError, TransactionError};
+pub use repo_core::{BoxError, ErrorKind, RepoError, TransactionError};
 
 pub use crate::redacted::RedactedDatabaseError;
 use crate::redacted::redacted;

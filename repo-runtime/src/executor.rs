@@ -4,13 +4,12 @@
 use std::future::Future;
 use std::time::Instant;
 
+use repo_sql::{Dialect, Plan, Sql};
 use tracing::Instrument;
 
 use crate::db::{Db, Pool};
-use crate::dialect::{Dialect, Sql};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
-use crate::plan::Plan;
 use crate::schema::Table;
 use crate::statement::{Query, Statement};
 use crate::transaction::{Tx, TxState};
@@ -193,7 +192,7 @@ impl Executor {
         &self,
         operation: &'static str,
         sql: &Sql,
-        plan: &'static Plan,
+        plan: &'static Plan<'static>,
     ) -> Statement {
         self.statement(operation, sql).with_plan(plan, &[])
     }
@@ -206,6 +205,20 @@ impl Executor {
     /// Starts a statement assembled at run time from derive-validated identifiers and
     /// placeholders. Never pass text that contains a value.
     pub(crate) fn assembled(&self, operation: &'static str, sql: String) -> Statement {
+        use sqlx::SqlSafeStr;
+        Statement::new(
+            self.dialect(),
+            operation,
+            sqlx::AssertSqlSafe(sql).into_sql_str(),
+        )
+    }
+
+    /// Starts a statement from text rendered at run time and shared (a cached shape).
+    pub(crate) fn assembled_shared(
+        &self,
+        operation: &'static str,
+        sql: std::sync::Arc<str>,
+    ) -> Statement {
         use sqlx::SqlSafeStr;
         Statement::new(
             self.dialect(),
@@ -289,8 +302,8 @@ impl Executor {
                 }
             }
             Err(error) => {
-                db.counters().error(error.kind());
-                tracing::debug!(parent: &span, kind = error.kind(), "statement failed");
+                db.counters().error(error.kind().as_str());
+                tracing::debug!(parent: &span, kind = error.kind().as_str(), "statement failed");
             }
         }
         if slow {

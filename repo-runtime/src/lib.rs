@@ -87,7 +87,6 @@ mod column;
 mod connect;
 mod conversion;
 mod db;
-mod dialect;
 mod domain;
 mod embed;
 mod entity;
@@ -100,9 +99,9 @@ mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod operations;
-mod plan;
 mod ports;
 mod redacted;
+mod rendered;
 mod retry;
 mod schema;
 mod statement;
@@ -116,17 +115,19 @@ pub use chrono;
 pub use column::ColumnValue;
 pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
-pub use dialect::{Dialect, Sql};
 pub use domain::DomainMapping;
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
-pub use error::{BoxError, RedactedDatabaseError, RepoError, TransactionError, from_sqlx};
+pub use error::{
+    BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
+};
 pub use executor::{Executor, Outcome};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
+pub use repo_sql::{Dialect, Sql};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
@@ -193,13 +194,13 @@ pub mod __private {
     #[cfg(feature = "memory")]
     pub use crate::memory::{Value as MemoryValue, memory_executor};
     pub use crate::operations::*;
-    pub use crate::plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanOperator};
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{
         __embeddable_with_embeds as embeddable_with_embeds, __implement_port as implement_port,
         __repository_with_embeds as repository_with_embeds,
     };
+    pub use repo_sql::{Operator, Plan, PlanAction, PlanCondition, PlanLimit};
     #[cfg(feature = "json")]
     pub use serde;
 }

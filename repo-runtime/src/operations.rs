@@ -2,9 +2,11 @@
 //! the generated SQL repositories through their [`Entity`] impl.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use repo_sql::Dialect;
 
 use crate::db::MySqlBatchKeys;
-use crate::dialect::Dialect;
 use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
 use crate::executor::Executor;
@@ -133,56 +135,25 @@ pub async fn list<E: Entity>(
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::list::<E>(&memory, options).await;
     }
-    let dialect = executor.dialect();
-    let mut sql = String::from(E::SQL.select.get(dialect));
-    sql.push_str(" ORDER BY ");
-    let mut first = true;
-    let mut push_key = |sql: &mut String, column: &str, order: Order| {
-        if !first {
-            sql.push_str(", ");
-        }
-        first = false;
-        dialect.push_ident(sql, column);
-        sql.push_str(match order {
-            Order::Asc => " ASC",
-            Order::Desc => " DESC",
-        });
-    };
-    for (column, order) in options.get_order() {
-        push_key(&mut sql, column.name(), *order);
-    }
+    // The requested order, then the key's columns, so that pages never overlap.
+    let mut order: Vec<(&'static str, bool)> = options
+        .get_order()
+        .iter()
+        .map(|(column, order)| (column.name(), *order == Order::Desc))
+        .collect();
     for key in E::TABLE.primary_key.columns {
-        if !options
-            .get_order()
-            .iter()
-            .any(|(column, _)| column.name() == *key)
-        {
-            push_key(&mut sql, key, Order::Asc);
+        if !order.iter().any(|(column, _)| column == key) {
+            order.push((key, false));
         }
     }
     let (limit, offset) = (options.get_limit(), options.get_offset());
-    if limit.is_some() {
-        sql.push_str(" LIMIT ");
-        dialect.push_placeholder(&mut sql, 1);
-    } else if offset > 0 {
-        // MySQL and SQLite take OFFSET only after a LIMIT; "no limit" is spelled per dialect.
-        match dialect {
-            Dialect::Sqlite => sql.push_str(" LIMIT -1"),
-            Dialect::MySql => sql.push_str(" LIMIT 18446744073709551615"),
-            Dialect::Postgres => {}
-        }
-    }
-    if offset > 0 {
-        sql.push_str(" OFFSET ");
-        dialect.push_placeholder(&mut sql, if limit.is_some() { 2 } else { 1 });
-    }
+    let paged = limit.is_some() || offset > 0;
+    let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, paged);
     executor
         .read(|| {
-            let mut statement = executor.assembled("list", sql.clone());
-            if let Some(limit) = limit {
-                statement.bind(clamp_i64(limit));
-            }
-            if offset > 0 {
+            let mut statement = executor.assembled_shared("list", Arc::clone(&sql));
+            if paged {
+                statement.bind(limit.map_or(i64::MAX, clamp_i64));
                 statement.bind(clamp_i64(offset));
             }
             executor.fetch_all::<E>(statement)

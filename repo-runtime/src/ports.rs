@@ -1,10 +1,11 @@
 //! What generated implementations of repository ports call: parameters bound against their
 //! field's type, `LIKE` patterns whose wildcards match themselves, `IN` lists, pages.
 
+use repo_sql::{Dialect, Operator, Plan, Sql};
+
 use crate::column::ColumnValue;
-use crate::dialect::{Dialect, Sql};
+use crate::entity::Entity;
 use crate::executor::Executor;
-use crate::plan::Plan;
 use crate::statement::Statement;
 
 /// A query method's parameter compared with a field of type `T`: the field's type itself, a
@@ -69,39 +70,23 @@ impl TextParam for &str {
     }
 }
 
-/// Where a `LIKE` pattern puts the searched text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Match {
-    /// Anywhere.
-    Containing,
-    /// At the start.
-    StartingWith,
-    /// At the end.
-    EndingWith,
-}
-
 /// Binds a text match: on PostgreSQL and MySQL a `LIKE ... ESCAPE '!'` pattern in which the
 /// text's `%`, `_` and `!` match themselves; on SQLite (whose `LIKE` ignores case) the text
 /// itself, once per placeholder of its `instr` / `substr` comparison.
-pub fn bind_text(statement: &mut Statement, kind: Match, text: &str) {
+pub fn bind_text(statement: &mut Statement, operator: Operator, text: &str) {
     // The in-memory store's plan matches the text itself.
     if statement.is_memory() {
         statement.bind(text.to_owned());
         return;
     }
     if statement.dialect() == Dialect::Sqlite {
-        let times = match kind {
-            Match::Containing => 1,
-            Match::StartingWith => 2,
-            Match::EndingWith => 3,
-        };
-        for _ in 0..times {
+        for _ in 0..operator.text_binds(Dialect::Sqlite) {
             statement.bind(text.to_owned());
         }
         return;
     }
     let mut pattern = String::with_capacity(text.len() + 2);
-    if kind != Match::StartingWith {
+    if operator != Operator::StartingWith {
         pattern.push('%');
     }
     for c in text.chars() {
@@ -110,7 +95,7 @@ pub fn bind_text(statement: &mut Statement, kind: Match, text: &str) {
         }
         pattern.push(c);
     }
-    if kind != Match::EndingWith {
+    if operator != Operator::EndingWith {
         pattern.push('%');
     }
     statement.bind(pattern);
@@ -138,51 +123,22 @@ pub fn bind_page(statement: &mut Statement, page: repo_core::Page) {
 }
 
 /// Starts a statement whose `IN` lists have these lengths. PostgreSQL binds each list as one
-/// array, so its text is fixed; elsewhere each `{in:col}` / `{not_in:col}` marker the derive
-/// wrote becomes `col IN (?, ...)`, or a constant condition for an empty list. The in-memory
-/// store runs `plan`, taking each list's values by its length.
-pub fn statement_with_lists(
+/// array, so its text is the compile-time one; elsewhere the text is rendered from the
+/// statement's plan with one placeholder per value (a constant condition for an empty list),
+/// once per shape. The in-memory store runs `plan`, taking each list's values by its length.
+pub fn statement_with_lists<E: Entity>(
     executor: &Executor,
     operation: &'static str,
     sql: &Sql,
-    plan: &'static Plan,
+    plan: &'static Plan<'static>,
     lengths: &[usize],
 ) -> Statement {
-    if executor.is_memory() {
-        return executor.statement(operation, sql).with_plan(plan, lengths);
-    }
     let dialect = executor.dialect();
-    if dialect == Dialect::Postgres {
+    if executor.is_memory() || dialect == Dialect::Postgres {
         return executor.statement(operation, sql).with_plan(plan, lengths);
     }
-    let template = sql.get(dialect);
-    let mut text = String::with_capacity(template.len() + 4 * lengths.iter().sum::<usize>());
-    let mut rest = template;
-    let mut remaining = lengths.iter();
-    while let Some(start) = rest.find('{') {
-        text.push_str(&rest[..start]);
-        let Some(end) = rest[start..].find('}') else {
-            break;
-        };
-        let marker = &rest[start + 1..start + end];
-        let (negated, column) = match marker.split_once(':') {
-            Some(("not_in", column)) => (true, column),
-            Some((_, column)) => (false, column),
-            None => (false, marker),
-        };
-        match remaining.next().copied().unwrap_or(0) {
-            0 => text.push_str(if negated { "1 = 1" } else { "1 = 0" }),
-            n => {
-                text.push_str(column);
-                text.push_str(if negated { " NOT IN (" } else { " IN (" });
-                for i in 0..n {
-                    text.push_str(if i == 0 { "?" } else { ", ?" });
-                }
-                text.push(')');
-            }
-        }
-        rest = &rest[start + end + 1..];
-    }
-    text.push_str(rest);
-    executor.assembled(operation, text).with_plan(plan, lengths)
+    let text = crate::rendered::with_lists(E::TABLE, dialect, plan, lengths);
+    executor
+        .assembled_shared(operation, text)
+        .with_plan(plan, lengths)
 }

@@ -9,7 +9,7 @@ use std::fmt;
 
 use sqlx::error::DatabaseError;
 
-use crate::error::BoxError;
+use repo_core::BoxError;
 
 /// A database error with everything that may quote a bound value removed: the backend, the
 /// SQLSTATE or vendor code, and the constraint, table and column the server named.

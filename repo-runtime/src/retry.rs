@@ -90,7 +90,7 @@ impl<D: Iterator<Item = Duration>> Retrier<D> {
         };
         tracing::warn!(
             attempt = self.attempt,
-            kind = error.kind(),
+            kind = error.kind().as_str(),
             delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
             "{} failed with a transient error; retrying",
             self.what

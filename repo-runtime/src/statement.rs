@@ -1,9 +1,9 @@
 //! [`Statement`]: a statement's text for one dialect and its values, bound as generated code
 //! asks; a value that cannot be encoded or converted fails the statement before it is sent.
 
-use crate::dialect::Dialect;
+use repo_sql::{Dialect, Plan};
+
 use crate::error::{NO_ENTITY, RepoError};
-use crate::plan::Plan;
 use crate::schema::Table;
 use crate::value::{Encodable, PgArrayElement, ServerEncode};
 
@@ -17,7 +17,7 @@ pub struct Statement {
     /// The first field whose conversion to its column failed; reported when the statement runs.
     conversion_error: Option<RepoError>,
     /// The statement as data, for the in-memory store: finders and derived queries.
-    plan: Option<&'static Plan>,
+    plan: Option<&'static Plan<'static>>,
     /// The lengths of the `IN` lists the statement was started with, in order.
     lists: Vec<usize>,
 }
@@ -25,7 +25,7 @@ pub struct Statement {
 /// What the in-memory store runs of a statement: its plan and the values bound.
 #[cfg(feature = "memory")]
 pub(crate) struct MemoryStatement {
-    pub(crate) plan: Option<&'static Plan>,
+    pub(crate) plan: Option<&'static Plan<'static>>,
     pub(crate) values: Vec<crate::memory::Value>,
     pub(crate) lists: Vec<usize>,
 }
@@ -81,7 +81,7 @@ impl Statement {
     }
 
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
-    pub(crate) fn with_plan(mut self, plan: &'static Plan, lists: &[usize]) -> Statement {
+    pub(crate) fn with_plan(mut self, plan: &'static Plan<'static>, lists: &[usize]) -> Statement {
         self.plan = Some(plan);
         self.lists = lists.to_vec();
         self

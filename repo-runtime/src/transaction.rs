@@ -11,11 +11,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
+use repo_sql::Dialect;
 use tokio::sync::{Mutex, MutexGuard};
 
 use crate::db::{Db, Pool};
-use crate::dialect::Dialect;
-use crate::error::{FromSqlx, RepoError, TransactionError};
+use crate::error::{FromSqlx, NO_ENTITY, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
 pub use crate::tx_options::{Isolation, TxOptions};
 
@@ -203,7 +203,7 @@ impl Db {
             Some(limit) => match tokio::time::timeout(limit, begin).await {
                 Ok(result) => result.map_err(|e| RepoError::from_sqlx(e, None)),
                 Err(_) => Err(RepoError::Timeout {
-                    entity: "database",
+                    entity: NO_ENTITY,
                     source: None,
                 }),
             },
@@ -421,7 +421,7 @@ impl Tx {
             Err(error) => {
                 if let Err(rollback) = self.rollback().await {
                     tracing::warn!(
-                        kind = rollback.kind(),
+                        kind = rollback.kind().as_str(),
                         "rollback after a failed transaction failed"
                     );
                 }

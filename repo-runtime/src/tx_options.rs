@@ -1,9 +1,9 @@
 //! [`TxOptions`]: isolation, read-only, retry and statement timeout of one transaction, and
 //! the statements that begin a transaction with them on each dialect.
 
+use repo_sql::Dialect;
 use std::time::Duration;
 
-use crate::dialect::Dialect;
 use crate::retry::RetryPolicy;
 
 /// SQL isolation level of a transaction.

@@ -6,9 +6,11 @@ use quote::{format_ident, quote};
 
 use super::entity::{id_type, new_type};
 use super::row;
-use super::{PlanLimit, plan_literal, sql_literal};
+use repo_sql::{Plan, PlanAction, PlanLimit};
+
+use super::sql_literal;
 use crate::model::{self, Entity, Field, Mapping, Scalar};
-use crate::sql::Statements;
+use crate::sql::{Statements, equal_each};
 
 /// The types the repository speaks: the record itself, or its domain type.
 pub(crate) struct Api {
@@ -353,13 +355,15 @@ fn implementation(entity: &Entity, self_ty: &syn::Ident) -> TokenStream {
     let statements = Statements::new(entity);
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
-        let sql = sql_literal(krate, &statements.select_where(&finder.fields));
-        let conditions: Vec<(&str, &str)> = finder
-            .fields
-            .iter()
-            .map(|field| (field.column.as_str(), "Equal"))
-            .collect();
-        let plan = plan_literal(krate, "Select", &[conditions], &[], PlanLimit::All);
+        let conditions = equal_each(&finder.fields);
+        let plan = Plan {
+            action: PlanAction::Select,
+            any_of: &[&conditions],
+            order: &[],
+            limit: PlanLimit::All,
+        };
+        let sql = sql_literal(krate, &statements.plan(&plan));
+        let plan = plan.to_tokens_under(&quote! { #krate::__private });
         let binds = finder
             .fields
             .iter()

@@ -30,36 +30,8 @@ pub(crate) enum Action {
     Delete,
 }
 
-/// A comparison of one property.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Operator {
-    Equal,
-    NotEqual,
-    IsNull,
-    IsNotNull,
-    In,
-    NotIn,
-    /// Contains the bound value, whose `%` and `_` match themselves.
-    Containing,
-    StartingWith,
-    EndingWith,
-    GreaterThan,
-    GreaterThanEqual,
-    LessThan,
-    LessThanEqual,
-    Between,
-}
-
-impl Operator {
-    /// How many parameters the operator takes.
-    pub(crate) fn arity(self) -> usize {
-        match self {
-            Operator::IsNull | Operator::IsNotNull => 0,
-            Operator::Between => 2,
-            _ => 1,
-        }
-    }
-}
+/// A comparison of one property: the one operator list, shared with the runtime.
+pub(crate) use repo_sql::Operator;
 
 /// The operator words, longest first so that `greater_than_equal` wins over `greater_than`.
 const OPERATORS: &[(&str, Operator)] = &[

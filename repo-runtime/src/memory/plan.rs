@@ -3,19 +3,20 @@
 
 use std::cmp::Ordering;
 
+use repo_sql::{Operator, Plan, PlanAction, PlanLimit};
+
 use super::table::{Row, State, TableData};
 use super::value::Value;
 use super::{Handle, ops};
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::executor::{Executor, Outcome};
-use crate::plan::{Plan, PlanAction, PlanLimit, PlanOperator};
 use crate::statement::Statement;
 
 /// One condition with its column's position and its parameters.
 struct Resolved {
     position: usize,
-    operator: PlanOperator,
+    operator: Operator,
     arguments: Vec<Value>,
 }
 
@@ -37,7 +38,7 @@ fn unknown_column(entity: &'static str, column: &str) -> RepoError {
 
 fn resolve(
     entity: &'static str,
-    plan: &Plan,
+    plan: &Plan<'_>,
     table: &TableData,
     values: Vec<Value>,
     lists: &[usize],
@@ -51,11 +52,10 @@ fn resolve(
             let position = table
                 .position(condition.column)
                 .ok_or_else(|| unknown_column(entity, condition.column))?;
-            let arity = match condition.operator {
-                PlanOperator::IsNull | PlanOperator::IsNotNull => 0,
-                PlanOperator::Between => 2,
-                PlanOperator::In | PlanOperator::NotIn => lists.next().copied().unwrap_or(0),
-                _ => 1,
+            let arity = if condition.operator.takes_list() {
+                lists.next().copied().unwrap_or(0)
+            } else {
+                condition.operator.arity()
             };
             resolved.push(Resolved {
                 position,
@@ -108,23 +108,23 @@ fn holds(condition: &Resolved, row: &Row) -> bool {
         _ => false,
     };
     match condition.operator {
-        PlanOperator::Equal => equal(value, first),
-        PlanOperator::NotEqual => ordered(Ordering::is_ne),
-        PlanOperator::IsNull => value.is_null(),
-        PlanOperator::IsNotNull => !value.is_null(),
-        PlanOperator::In => arguments.iter().any(|argument| equal(value, argument)),
+        Operator::Equal => equal(value, first),
+        Operator::NotEqual => ordered(Ordering::is_ne),
+        Operator::IsNull => value.is_null(),
+        Operator::IsNotNull => !value.is_null(),
+        Operator::In => arguments.iter().any(|argument| equal(value, argument)),
         // Unknown, hence false, when the value or any listed value is NULL.
-        PlanOperator::NotIn => arguments
+        Operator::NotIn => arguments
             .iter()
             .all(|argument| value.compare(argument).is_some_and(Ordering::is_ne)),
-        PlanOperator::Containing => text(|value, part| value.contains(part)),
-        PlanOperator::StartingWith => text(|value, part| value.starts_with(part)),
-        PlanOperator::EndingWith => text(|value, part| value.ends_with(part)),
-        PlanOperator::GreaterThan => ordered(Ordering::is_gt),
-        PlanOperator::GreaterThanEqual => ordered(Ordering::is_ge),
-        PlanOperator::LessThan => ordered(Ordering::is_lt),
-        PlanOperator::LessThanEqual => ordered(Ordering::is_le),
-        PlanOperator::Between => {
+        Operator::Containing => text(|value, part| value.contains(part)),
+        Operator::StartingWith => text(|value, part| value.starts_with(part)),
+        Operator::EndingWith => text(|value, part| value.ends_with(part)),
+        Operator::GreaterThan => ordered(Ordering::is_gt),
+        Operator::GreaterThanEqual => ordered(Ordering::is_ge),
+        Operator::LessThan => ordered(Ordering::is_lt),
+        Operator::LessThanEqual => ordered(Ordering::is_le),
+        Operator::Between => {
             let high = arguments.get(1).unwrap_or(&Value::Null);
             ordered(Ordering::is_ge) && value.compare(high).is_some_and(Ordering::is_le)
         }
@@ -137,7 +137,7 @@ fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t R
     if let [all] = query.any_of.as_slice()
         && all
             .iter()
-            .all(|condition| condition.operator == PlanOperator::Equal)
+            .all(|condition| condition.operator == Operator::Equal)
     {
         let equal: Vec<(usize, &Value)> = all
             .iter()
@@ -186,7 +186,7 @@ fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t R
 /// The statement's plan and parameters, or the error of a statement memory cannot run.
 fn planned<E: Entity>(
     statement: Statement,
-) -> Result<(&'static Plan, Vec<Value>, Vec<usize>), RepoError> {
+) -> Result<(&'static Plan<'static>, Vec<Value>, Vec<usize>), RepoError> {
     let operation = statement.operation;
     let memory = statement.into_memory(E::TABLE)?;
     match memory.plan {

@@ -1,10 +1,10 @@
 //! The live schema as each backend's catalog reports it: `information_schema` and
 //! `pg_catalog` on PostgreSQL, `information_schema` on MySQL/MariaDB, pragmas on SQLite.
 
+use repo_sql::Dialect;
 use std::collections::BTreeMap;
 
 use super::conn::{Conn, on_conn, sql_error};
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 use crate::schema::{ForeignKeySnapshot, OnDelete};
 

@@ -1,8 +1,9 @@
 //! One pooled connection held for a whole migration run or drift check: the runner's locks,
 //! `PRAGMA`s and transactions are per connection, so they cannot go through the pool.
 
+use repo_sql::Dialect;
+
 use crate::db::{Db, Pool};
-use crate::dialect::Dialect;
 use crate::error::{FromSqlx, RepoError};
 
 pub(crate) enum Conn {

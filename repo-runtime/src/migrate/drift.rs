@@ -4,6 +4,7 @@
 //! `DEFAULT`s by presence; enum `CHECK`s are not compared. SQLite does not report constraint
 //! names, so its unique keys and foreign keys are compared by their columns.
 
+use repo_sql::Dialect;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -11,7 +12,6 @@ use super::catalog::{LiveTable, normalise_type, read_live};
 use super::conn::Conn;
 use super::{Schema, Snapshot};
 use crate::db::Db;
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 use crate::schema::{ForeignKeySnapshot, OnDelete, TableSnapshot, sql_type};
 

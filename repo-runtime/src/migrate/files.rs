@@ -1,10 +1,10 @@
 //! Migration files: `generate` writes `<dir>/<dialect>/<version>_<name>.up.sql` and
 //! `.down.sql` for each dialect, then `<dir>/snapshot.json`, the schema they lead to.
 
+use repo_sql::Dialect;
 use std::path::{Path, PathBuf};
 
 use super::{Diff, Schema, Snapshot};
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 
 /// The snapshot's file name inside the migrations directory.

@@ -1,12 +1,12 @@
 //! The `_sqlx_migrations` table, in sqlx's layout, and the runner lock: the bookkeeping
 //! statements, written once for every backend.
 
+use repo_sql::Dialect;
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, on_conn, sql_error};
 use super::migrations::Migration;
 use super::runner::lock_timeout;
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 
 /// A row of `_sqlx_migrations`.

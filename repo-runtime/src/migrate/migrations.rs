@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
+use repo_sql::Dialect;
 use sha2::{Digest, Sha384};
 
 use super::files::io_error;
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 
 /// One migration: its version, description and SQL.

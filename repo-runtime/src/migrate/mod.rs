@@ -38,7 +38,8 @@ pub use runner::{
 pub use seed::{SeedFuture, Seeds, environment};
 pub use snapshot::Snapshot;
 
-use crate::dialect::Dialect;
+use repo_sql::Dialect;
+
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::schema::Table;

@@ -3,10 +3,10 @@
 //! columns, keys, indexes, foreign keys), dropped tables last. SQLite, whose `ALTER TABLE`
 //! cannot change a column or a constraint, rebuilds such tables (create, copy, drop, rename).
 
+use repo_sql::Dialect;
 use std::collections::BTreeMap;
 
 use super::plan::{Plan, TableChange};
-use crate::dialect::Dialect;
 use crate::schema::{
     ColumnKind, ColumnSnapshot, DefaultValue, column_definition, create_index, create_table,
     drop_index, foreign_key_clause, key_clause, push_column_list, push_literal, sql_type,

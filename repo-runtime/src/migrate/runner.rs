@@ -8,6 +8,7 @@
 //! transaction where the backend can roll DDL back (SQLite, PostgreSQL); MySQL commits DDL as
 //! it goes, so a migration that fails there is left marked unsuccessful ("dirty").
 
+use repo_sql::Dialect;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -18,7 +19,6 @@ use super::history::{
 };
 pub use super::migrations::{Migration, Migrations};
 use crate::db::Db;
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 
 /// A migration the runner applied or reverted.

@@ -8,11 +8,11 @@ use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use repo_sql::Dialect;
 use sha2::{Digest, Sha384};
 
 use super::files::io_error;
 use crate::db::Db;
-use crate::dialect::Dialect;
 use crate::error::RepoError;
 use crate::transaction::Tx;
 

@@ -2,10 +2,11 @@
 //! indexes, column definitions and `DEFAULT` literals. `create_schema` and the migration
 //! renderer both use it, so a generated migration and a created schema are the same tables.
 
+use repo_sql::Dialect;
+
 use super::{
     ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, OnDelete, TableSnapshot,
 };
-use crate::dialect::Dialect;
 
 /// Longest string or byte key MySQL can index in full under utf8mb4 with room for composites.
 const MYSQL_KEY_LENGTH: u32 = 255;

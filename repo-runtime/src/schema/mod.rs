@@ -12,7 +12,7 @@ pub(crate) use ddl::{
 };
 pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
 
-use crate::dialect::Dialect;
+use repo_sql::Dialect;
 
 /// The abstract type of a column; each dialect renders its own SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

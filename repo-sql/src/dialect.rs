@@ -1,8 +1,9 @@
-//! Per-dialect SQL details: identifier quoting, placeholders, bind-parameter limits.
+//! Per-dialect SQL details: identifier quoting, placeholders, bind-parameter limits, and
+//! [`Sql`], one statement's text per dialect.
 //!
-//! Statement text that depends only on an entity is rendered by the derive at compile time;
-//! this module renders what depends on the call (batch `VALUES` lists, `IN` lists, ordering)
-//! and the DDL, always from identifiers that came from the derive.
+//! The derive renders with it what depends only on an entity, at compile time; the runtime
+//! renders with it what depends on the call (batch `VALUES` lists, `IN` lists, ordering) and
+//! the DDL, always from identifiers that came from the derive.
 
 use std::fmt::{self, Write};
 
@@ -61,6 +62,13 @@ impl Dialect {
     pub fn quote(self, ident: &str) -> String {
         let mut out = String::with_capacity(ident.len() + 2);
         self.push_ident(&mut out, ident);
+        out
+    }
+
+    /// The placeholder of the `index`-th bind parameter (1-based): `$n` or `?`.
+    pub fn placeholder(self, index: usize) -> String {
+        let mut out = String::new();
+        self.push_placeholder(&mut out, index);
         out
     }
 

@@ -1,0 +1,15 @@
+//! The SQL that the derive renders at compile time and the runtime renders at run time, in one
+//! place so that the two cannot drift: [`Dialect`] (identifier quoting, placeholders, bind
+//! limits, the [`Sql`] text of a statement per dialect) and [`Operator`], the one list of
+//! comparisons a condition can make, with its rendering per dialect and its arity.
+//!
+//! No proc-macro, no driver: `repo-derive` and `repo-runtime` both depend on it. With the
+//! `tokens` feature (the derive's), the model also writes itself as Rust tokens.
+
+mod dialect;
+mod operator;
+mod plan;
+
+pub use dialect::{Dialect, Sql};
+pub use operator::Operator;
+pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
