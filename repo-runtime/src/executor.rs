@@ -313,93 +313,33 @@ impl Executor {
         result
     }
 
-    /// Runs a statement that returns at most one row of `E`.
-    async fn fetch_optional_raw<E: Entity>(
+    /// Runs a statement that returns rows, keeping them as the backend returned them: the part
+    /// of a read that does not depend on the entity, compiled once here rather than in every
+    /// user crate for every entity. `optional` stops after the first row.
+    async fn rows(
         &self,
+        table: &'static Table,
         statement: Statement,
-    ) -> Result<Option<E>, RepoError> {
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_optional(target).await {
-                Ok(Some(row)) => E::decode(&row).map(Some).map_err(|e| e.in_entity(E::NAME)),
-                Ok(None) => Ok(None),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    /// Runs a statement that returns rows of `E`.
-    async fn fetch_all_raw<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_all(target).await {
-                Ok(rows) => rows
-                    .iter()
-                    .map(|row| E::decode(row))
-                    .collect::<Result<Vec<E>, RepoError>>()
-                    .map_err(|e| e.in_entity(E::NAME)),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    /// Runs a statement and reports whether it returned any row.
-    async fn fetch_exists_raw<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_optional(target).await {
-                Ok(row) => Ok(row.is_some()),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    /// Runs a statement whose one row holds one `BIGINT` (a count).
-    async fn fetch_count_raw<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
-        use crate::entity::RowSource;
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_one(target).await {
-                Ok(row) => {
-                    let count: i64 = row.get(0, "count").map_err(|e| e.in_entity(E::NAME))?;
-                    Ok(u64::try_from(count).unwrap_or(0))
-                }
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
-    async fn fetch_key_raw<E: Entity>(&self, statement: Statement) -> Result<i64, RepoError> {
-        use crate::entity::RowSource;
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_one(target).await {
-                Ok(row) => row
-                    .get::<i64>(0, "generated key")
-                    .map_err(|e| e.in_entity(E::NAME)),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    async fn fetch_keys_raw<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
-        use crate::entity::RowSource;
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.fetch_all(target).await {
-                Ok(rows) => rows
-                    .iter()
-                    .map(|row| row.get::<i64>(0, "generated key"))
-                    .collect::<Result<Vec<i64>, RepoError>>()
-                    .map_err(|e| e.in_entity(E::NAME)),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
-    }
-
-    /// Runs a statement that returns no rows.
-    async fn execute_raw<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
-        dispatch!(self, statement, E::TABLE, |query, target| {
-            match query.execute(target).await {
-                Ok(done) => Ok(done.outcome()),
-                Err(error) => Err(RepoError::from_sqlx(error, Some(E::TABLE))),
-            }
-        })
+        optional: bool,
+    ) -> Result<Rows, RepoError> {
+        let operation = statement.operation;
+        let run = async {
+            dispatch!(self, statement, table, |query, target| {
+                let fetched = if optional {
+                    query
+                        .fetch_optional(target)
+                        .await
+                        .map(|row| row.into_iter().collect::<Vec<_>>())
+                } else {
+                    query.fetch_all(target).await
+                };
+                fetched
+                    .map(Rows::from)
+                    .map_err(|error| RepoError::from_sqlx(error, Some(table)))
+            })
+        };
+        self.observe(table, operation, run, |rows| rows.len() as u64)
+            .await
     }
 
     /// Runs a statement that returns at most one row of `E`.
@@ -412,10 +352,7 @@ impl Executor {
             let rows = crate::memory::fetch_rows::<E>(self, statement).await?;
             return Ok(rows.into_iter().next());
         }
-        let operation = statement.operation;
-        let run = self.fetch_optional_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |row| u64::from(row.is_some()))
-            .await
+        self.rows(E::TABLE, statement, true).await?.first::<E>()
     }
 
     /// Runs a statement that returns rows of `E`.
@@ -424,10 +361,7 @@ impl Executor {
         if statement.is_memory() {
             return crate::memory::fetch_rows::<E>(self, statement).await;
         }
-        let operation = statement.operation;
-        let run = self.fetch_all_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |rows| rows.len() as u64)
-            .await
+        self.rows(E::TABLE, statement, false).await?.decode::<E>()
     }
 
     /// Runs a statement and reports whether it returned any row.
@@ -436,10 +370,7 @@ impl Executor {
         if statement.is_memory() {
             return crate::memory::fetch_exists::<E>(self, statement).await;
         }
-        let operation = statement.operation;
-        let run = self.fetch_exists_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |found| u64::from(*found))
-            .await
+        Ok(self.rows(E::TABLE, statement, true).await?.len() > 0)
     }
 
     /// Runs a statement whose one row holds one `BIGINT` (a count).
@@ -448,24 +379,37 @@ impl Executor {
         if statement.is_memory() {
             return crate::memory::fetch_count::<E>(self, statement).await;
         }
-        let operation = statement.operation;
-        let run = self.fetch_count_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |_| 1).await
+        let count = self.integer(E::TABLE, statement, "count").await?;
+        Ok(u64::try_from(count).unwrap_or(0))
     }
 
     /// Runs a statement whose one row holds one generated key, as `BIGINT`.
     pub async fn fetch_key<E: Entity>(&self, statement: Statement) -> Result<i64, RepoError> {
-        let operation = statement.operation;
-        let run = self.fetch_key_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |_| 1).await
+        self.integer(E::TABLE, statement, "generated key").await
     }
 
     /// Runs a statement whose rows hold one generated key each, as `BIGINT`.
     pub async fn fetch_keys<E: Entity>(&self, statement: Statement) -> Result<Vec<i64>, RepoError> {
-        let operation = statement.operation;
-        let run = self.fetch_keys_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |keys| keys.len() as u64)
-            .await
+        self.rows(E::TABLE, statement, false)
+            .await?
+            .integers("generated key")
+            .map_err(|error| error.in_entity(E::NAME))
+    }
+
+    /// Runs a statement whose first row holds one `BIGINT` in its first column.
+    async fn integer(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        column: &'static str,
+    ) -> Result<i64, RepoError> {
+        let rows = self.rows(table, statement, true).await?;
+        match rows.integers(column)?.first() {
+            Some(value) => Ok(*value),
+            // What sqlx's `fetch_one` reports for a statement that returned no row.
+            None => Err(RepoError::from_sqlx(sqlx::Error::RowNotFound, Some(table))),
+        }
+        .map_err(|error: RepoError| error.in_entity(table.entity))
     }
 
     /// Runs a statement that returns no rows.
@@ -474,10 +418,101 @@ impl Executor {
         if statement.is_memory() {
             return crate::memory::execute_plan::<E>(self, statement).await;
         }
+        self.execute_in(E::TABLE, statement).await
+    }
+
+    /// [`Executor::execute`] on `table`, compiled once.
+    async fn execute_in(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> Result<Outcome, RepoError> {
         let operation = statement.operation;
-        let run = self.execute_raw::<E>(statement);
-        self.observe(E::TABLE, operation, run, |outcome| outcome.rows_affected)
+        let run = async {
+            dispatch!(self, statement, table, |query, target| {
+                match query.execute(target).await {
+                    Ok(done) => Ok(done.outcome()),
+                    Err(error) => Err(RepoError::from_sqlx(error, Some(table))),
+                }
+            })
+        };
+        self.observe(table, operation, run, |outcome| outcome.rows_affected)
             .await
+    }
+}
+
+/// Rows as the backend returned them, before an entity decodes them.
+pub(crate) enum Rows {
+    #[cfg(feature = "sqlite")]
+    Sqlite(Vec<sqlx::sqlite::SqliteRow>),
+    #[cfg(feature = "postgres")]
+    Postgres(Vec<sqlx::postgres::PgRow>),
+    #[cfg(feature = "mysql")]
+    MySql(Vec<sqlx::mysql::MySqlRow>),
+}
+
+#[cfg(feature = "sqlite")]
+impl From<Vec<sqlx::sqlite::SqliteRow>> for Rows {
+    fn from(rows: Vec<sqlx::sqlite::SqliteRow>) -> Self {
+        Rows::Sqlite(rows)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<Vec<sqlx::postgres::PgRow>> for Rows {
+    fn from(rows: Vec<sqlx::postgres::PgRow>) -> Self {
+        Rows::Postgres(rows)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl From<Vec<sqlx::mysql::MySqlRow>> for Rows {
+    fn from(rows: Vec<sqlx::mysql::MySqlRow>) -> Self {
+        Rows::MySql(rows)
+    }
+}
+
+/// Runs `$body` with `$rows` bound to the backend's rows, whichever backend they came from.
+macro_rules! each_backend {
+    ($rows:expr, |$bound:ident| $body:expr) => {
+        match $rows {
+            #[cfg(feature = "sqlite")]
+            Rows::Sqlite($bound) => $body,
+            #[cfg(feature = "postgres")]
+            Rows::Postgres($bound) => $body,
+            #[cfg(feature = "mysql")]
+            Rows::MySql($bound) => $body,
+        }
+    };
+}
+
+impl Rows {
+    fn len(&self) -> usize {
+        each_backend!(self, |rows| rows.len())
+    }
+
+    /// Every row decoded as an `E`.
+    fn decode<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
+        each_backend!(self, |rows| rows
+            .iter()
+            .map(|row| E::decode(row))
+            .collect::<Result<Vec<E>, RepoError>>())
+        .map_err(|error| error.in_entity(E::NAME))
+    }
+
+    /// The first row decoded as an `E`, if there is one.
+    fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
+        each_backend!(self, |rows| rows.first().map(|row| E::decode(row)).transpose())
+            .map_err(|error| error.in_entity(E::NAME))
+    }
+
+    /// The first column of every row, as `BIGINT`.
+    fn integers(&self, column: &'static str) -> Result<Vec<i64>, RepoError> {
+        use crate::entity::RowSource;
+        each_backend!(self, |rows| rows
+            .iter()
+            .map(|row| row.get::<i64>(0, column))
+            .collect())
     }
 }
 
