@@ -1,7 +1,7 @@
 //! The attribute grammar, read with darling: syntax only. Meaning is checked in `model.rs`.
 
 use darling::util::{Flag, PathList, SpannedValue};
-use darling::{FromDeriveInput, FromField};
+use darling::{FromDeriveInput, FromField, FromMeta};
 
 /// `#[repo(...)]` on the struct.
 #[derive(FromDeriveInput)]
@@ -69,6 +69,34 @@ pub(crate) struct FieldAttrs {
     pub renamed_from: Option<SpannedValue<String>>,
     /// `references = Entity`: a foreign key to that entity's primary key.
     pub references: Option<syn::Path>,
-    /// `on_delete = "cascade"`: the foreign key's action.
+    /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
+    /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,
+}
+
+/// `on_delete = "..."`: what a foreign key does when the row it refers to is deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OnDelete {
+    /// `"no_action"` (the default): the delete fails while rows refer to it.
+    NoAction,
+    /// `"restrict"`: the same, checked at once.
+    Restrict,
+    /// `"cascade"`: the referring rows are deleted too.
+    Cascade,
+    /// `"set_null"`: the referring column becomes `NULL`.
+    SetNull,
+}
+
+impl FromMeta for OnDelete {
+    fn from_string(value: &str) -> darling::Result<Self> {
+        match value {
+            "no_action" => Ok(OnDelete::NoAction),
+            "restrict" => Ok(OnDelete::Restrict),
+            "cascade" => Ok(OnDelete::Cascade),
+            "set_null" => Ok(OnDelete::SetNull),
+            other => Err(darling::Error::custom(format!(
+                "unknown `on_delete` action `{other}`: use \"cascade\", \"set_null\", \"restrict\" or \"no_action\""
+            ))),
+        }
+    }
 }

@@ -3,7 +3,7 @@
 //! `ColumnValue` implementation, so the types work as entity fields like any built-in type.
 
 use darling::util::SpannedValue;
-use darling::{FromDeriveInput, FromVariant};
+use darling::{FromDeriveInput, FromMeta, FromVariant};
 use proc_macro2::TokenStream;
 use quote::quote;
 use syn::ext::IdentExt;
@@ -15,7 +15,8 @@ use syn::spanned::Spanned;
 struct EnumAttrs {
     ident: syn::Ident,
     data: darling::ast::Data<VariantAttrs, darling::util::Ignored>,
-    /// `rename_all = "snake_case"`: how variant names become stored values.
+    /// `rename_all = "snake_case"`: how variant names become stored values, read as a
+    /// [`RenameRule`] with the other checks.
     rename_all: Option<SpannedValue<String>>,
     /// `crate = path`, for a renamed runtime crate.
     #[darling(rename = "crate")]
@@ -32,41 +33,74 @@ struct VariantAttrs {
     rename: Option<SpannedValue<String>>,
 }
 
+/// `rename_all = "..."`: how a variant's name becomes its stored value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum RenameRule {
+    Lowercase,
+    Uppercase,
+    #[default]
+    SnakeCase,
+    ScreamingSnakeCase,
+    KebabCase,
+    CamelCase,
+    PascalCase,
+}
+
 const RULES: &str =
     "lowercase, UPPERCASE, snake_case, SCREAMING_SNAKE_CASE, kebab-case, camelCase, PascalCase";
 
-/// The stored value of `variant` under `rule` (default `snake_case`).
-fn apply_rule(rule: &str, variant: &str) -> Option<String> {
-    let words = split_words(variant);
-    let joined = |separator: &str, upper: bool| {
-        let words: Vec<String> = words
-            .iter()
-            .map(|word| {
-                if upper {
-                    word.to_uppercase()
-                } else {
-                    word.to_lowercase()
-                }
-            })
-            .collect();
-        words.join(separator)
-    };
-    Some(match rule {
-        "lowercase" => variant.to_lowercase(),
-        "UPPERCASE" => variant.to_uppercase(),
-        "snake_case" => joined("_", false),
-        "SCREAMING_SNAKE_CASE" => joined("_", true),
-        "kebab-case" => joined("-", false),
-        "PascalCase" => variant.to_owned(),
-        "camelCase" => {
-            let mut chars = variant.chars();
-            chars
-                .next()
-                .map(|first| first.to_lowercase().chain(chars).collect())
-                .unwrap_or_default()
+impl FromMeta for RenameRule {
+    fn from_string(value: &str) -> darling::Result<Self> {
+        Ok(match value {
+            "lowercase" => RenameRule::Lowercase,
+            "UPPERCASE" => RenameRule::Uppercase,
+            "snake_case" => RenameRule::SnakeCase,
+            "SCREAMING_SNAKE_CASE" => RenameRule::ScreamingSnakeCase,
+            "kebab-case" => RenameRule::KebabCase,
+            "camelCase" => RenameRule::CamelCase,
+            "PascalCase" => RenameRule::PascalCase,
+            other => {
+                return Err(darling::Error::custom(format!(
+                    "unknown rename rule `{other}`; expected one of {RULES}"
+                )));
+            }
+        })
+    }
+}
+
+impl RenameRule {
+    /// The stored value of `variant` under this rule.
+    fn apply(self, variant: &str) -> String {
+        let words = split_words(variant);
+        let joined = |separator: &str, upper: bool| {
+            let words: Vec<String> = words
+                .iter()
+                .map(|word| {
+                    if upper {
+                        word.to_uppercase()
+                    } else {
+                        word.to_lowercase()
+                    }
+                })
+                .collect();
+            words.join(separator)
+        };
+        match self {
+            RenameRule::Lowercase => variant.to_lowercase(),
+            RenameRule::Uppercase => variant.to_uppercase(),
+            RenameRule::SnakeCase => joined("_", false),
+            RenameRule::ScreamingSnakeCase => joined("_", true),
+            RenameRule::KebabCase => joined("-", false),
+            RenameRule::PascalCase => variant.to_owned(),
+            RenameRule::CamelCase => {
+                let mut chars = variant.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_lowercase().chain(chars).collect())
+                    .unwrap_or_default()
+            }
         }
-        _ => return None,
-    })
+    }
 }
 
 /// `HttpError2` -> `["Http", "Error2"]`.
@@ -111,21 +145,13 @@ fn parse_enum(input: &syn::DeriveInput) -> Result<TokenStream, darling::Error> {
         .krate
         .clone()
         .unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
-    let rule = attrs
-        .rename_all
-        .as_ref()
-        .map_or("snake_case", |rule| rule.as_str());
-    if let Some(rename_all) = &attrs.rename_all
-        && apply_rule(rename_all, "X").is_none()
-    {
-        errors.push(
-            darling::Error::custom(format!(
-                "unknown rename rule `{}`; expected one of {RULES}",
-                rename_all.as_str()
-            ))
-            .with_span(&rename_all.span()),
-        );
-    }
+    let rule = match &attrs.rename_all {
+        Some(written) => RenameRule::from_string(written).unwrap_or_else(|error| {
+            errors.push(error.with_span(&written.span()));
+            RenameRule::default()
+        }),
+        None => RenameRule::default(),
+    };
     let variants = attrs.data.take_enum().unwrap_or_default();
     if variants.is_empty() {
         errors.push(
@@ -147,10 +173,7 @@ fn parse_enum(input: &syn::DeriveInput) -> Result<TokenStream, darling::Error> {
         let name = variant.ident.unraw().to_string();
         let (value, span) = match &variant.rename {
             Some(rename) => (rename.as_str().to_owned(), rename.span()),
-            None => (
-                apply_rule(rule, &name).unwrap_or_else(|| name.clone()),
-                variant.ident.span(),
-            ),
+            None => (rule.apply(&name), variant.ident.span()),
         };
         if let Err(message) = check_value(&value) {
             errors.push(darling::Error::custom(message).with_span(&span));
@@ -353,31 +376,21 @@ mod tests {
 
     #[test]
     fn rename_rules_split_words_at_capitals() {
+        let stored = |rule: &str| {
+            RenameRule::from_string(rule)
+                .map(|rule| rule.apply("PendingReview"))
+                .ok()
+        };
+        assert_eq!(stored("snake_case").as_deref(), Some("pending_review"));
         assert_eq!(
-            apply_rule("snake_case", "PendingReview").as_deref(),
-            Some("pending_review")
-        );
-        assert_eq!(
-            apply_rule("SCREAMING_SNAKE_CASE", "PendingReview").as_deref(),
+            stored("SCREAMING_SNAKE_CASE").as_deref(),
             Some("PENDING_REVIEW")
         );
-        assert_eq!(
-            apply_rule("kebab-case", "PendingReview").as_deref(),
-            Some("pending-review")
-        );
-        assert_eq!(
-            apply_rule("camelCase", "PendingReview").as_deref(),
-            Some("pendingReview")
-        );
-        assert_eq!(
-            apply_rule("lowercase", "PendingReview").as_deref(),
-            Some("pendingreview")
-        );
-        assert_eq!(
-            apply_rule("PascalCase", "PendingReview").as_deref(),
-            Some("PendingReview")
-        );
-        assert_eq!(apply_rule("Title Case", "PendingReview"), None);
+        assert_eq!(stored("kebab-case").as_deref(), Some("pending-review"));
+        assert_eq!(stored("camelCase").as_deref(), Some("pendingReview"));
+        assert_eq!(stored("lowercase").as_deref(), Some("pendingreview"));
+        assert_eq!(stored("PascalCase").as_deref(), Some("PendingReview"));
+        assert_eq!(stored("Title Case"), None);
     }
 
     #[test]

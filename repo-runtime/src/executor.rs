@@ -502,8 +502,11 @@ impl Rows {
 
     /// The first row decoded as an `E`, if there is one.
     fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
-        each_backend!(self, |rows| rows.first().map(|row| E::decode(row)).transpose())
-            .map_err(|error| error.in_entity(E::NAME))
+        each_backend!(self, |rows| rows
+            .first()
+            .map(|row| E::decode(row))
+            .transpose())
+        .map_err(|error| error.in_entity(E::NAME))
     }
 
     /// The first column of every row, as `BIGINT`.

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
+use crate::attr::OnDelete;
 use crate::model::{DefaultLit, Entity, KeyDef, Mapping, option_inner};
 
 pub(super) fn table_definition(entity: &Entity) -> TokenStream {
@@ -101,7 +102,12 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
             return TokenStream::new();
         };
         let target = &reference.entity;
-        let on_delete = syn::Ident::new(reference.on_delete, proc_macro2::Span::call_site());
+        let on_delete = match reference.on_delete {
+            OnDelete::NoAction => quote! { NoAction },
+            OnDelete::Restrict => quote! { Restrict },
+            OnDelete::Cascade => quote! { Cascade },
+            OnDelete::SetNull => quote! { SetNull },
+        };
         quote! {
             #krate::ForeignKey {
                 name: #name,

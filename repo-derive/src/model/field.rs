@@ -5,7 +5,7 @@ use proc_macro2::Span;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::schema_attrs::{self, FieldShape, SchemaAttrs};
+use super::schema_attrs::{self, FieldShape, SchemaAttrs, Special};
 use super::{ColumnDef, Embed, Field, LeafDef, Mapping, Skipped};
 use crate::attr::FieldAttrs;
 use crate::names::check_identifier;
@@ -116,7 +116,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             column: &name,
             scalar: Scalar::Other,
             nullable: true,
-            special: Some("skip"),
+            special: Some(Special::Skip),
         };
         schema_attrs::check(schema_attrs, &shape, ctx.errors);
         return Some(Parsed::Skipped(Box::new(Skipped { ident, ty })));
@@ -259,13 +259,13 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         (vec![column], None)
     };
     let special = if embed.is_some() {
-        Some("embed")
+        Some(Special::Embed)
     } else if generated.is_present() {
-        Some("generated")
+        Some(Special::Generated)
     } else {
         match mapping {
-            Mapping::Json => Some("json"),
-            Mapping::With(_) => Some("with"),
+            Mapping::Json => Some(Special::Json),
+            Mapping::With(_) => Some(Special::With),
             Mapping::Value => None,
         }
     };

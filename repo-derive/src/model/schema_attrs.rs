@@ -1,9 +1,11 @@
 //! The field attributes that shape only the schema and its migrations: `default`,
 //! `renamed_from`, `references` and `on_delete`.
 
+use darling::FromMeta;
 use darling::util::SpannedValue;
 use syn::spanned::Spanned;
 
+use crate::attr::OnDelete;
 use crate::names::check_identifier;
 use crate::types::Scalar;
 
@@ -17,8 +19,7 @@ pub(crate) enum DefaultLit {
 /// A checked `references = Entity` with its `on_delete` action.
 pub(crate) struct Reference {
     pub entity: syn::Path,
-    /// The `OnDelete` variant: `NoAction`, `Restrict`, `Cascade` or `SetNull`.
-    pub on_delete: &'static str,
+    pub on_delete: OnDelete,
 }
 
 /// The schema attributes of one field, as written.
@@ -29,13 +30,35 @@ pub(super) struct SchemaAttrs {
     pub on_delete: Option<SpannedValue<String>>,
 }
 
+/// A field that is not a plain column value: what the schema attributes may not apply to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Special {
+    Skip,
+    Embed,
+    Generated,
+    Json,
+    With,
+}
+
+impl Special {
+    /// The attribute that made the field special, for messages.
+    fn word(self) -> &'static str {
+        match self {
+            Special::Skip => "skip",
+            Special::Embed => "embed",
+            Special::Generated => "generated",
+            Special::Json => "json",
+            Special::With => "with",
+        }
+    }
+}
+
 /// What kind of field carries the attributes, for the checks that depend on it.
 pub(super) struct FieldShape<'a> {
     pub column: &'a str,
     pub scalar: Scalar,
     pub nullable: bool,
-    /// `Some(word)` when the field is `skip`, `embed`, `json`, `with` or `generated`.
-    pub special: Option<&'static str>,
+    pub special: Option<Special>,
 }
 
 /// The checked attributes.
@@ -45,6 +68,7 @@ pub(super) struct Checked {
     pub references: Option<Reference>,
 }
 
+/// Checks the schema attributes of one field, collecting every error.
 pub(super) fn check(
     attrs: SchemaAttrs,
     field: &FieldShape<'_>,
@@ -56,96 +80,106 @@ pub(super) fn check(
         references,
         on_delete,
     } = attrs;
-    let default = default.and_then(|lit| match field.special {
-        Some(word @ ("skip" | "embed" | "generated")) => {
-            error(
-                errors,
-                lit.span(),
-                format!("a `{word}` field takes no `default`: remove it"),
-            );
-            None
-        }
-        _ => match default_literal(&lit, field.scalar) {
-            Ok(default) => Some(default),
-            Err(message) => {
-                error(errors, lit.span(), message);
-                None
-            }
-        },
-    });
-    let renamed_from = renamed_from.and_then(|old| match field.special {
-        Some(word @ ("skip" | "embed")) => {
-            error(
-                errors,
-                old.span(),
-                format!("a `{word}` field has no column to rename: remove `renamed_from`"),
-            );
-            None
-        }
-        _ if old.as_str() == field.column => {
-            error(
-                errors,
-                old.span(),
-                format!(
-                    "`renamed_from` names the column's current name `{}`: give the previous one",
-                    field.column
-                ),
-            );
-            None
-        }
-        _ => check_identifier(&old, "previous column name", old.span(), errors)
-            .then(|| old.to_string()),
-    });
-    let action = on_delete.as_ref().and_then(|action| {
-        let variant = match action.as_str() {
-            "no_action" => "NoAction",
-            "restrict" => "Restrict",
-            "cascade" => "Cascade",
-            "set_null" => "SetNull",
-            other => {
-                error(
-                errors,
-                    action.span(),
-                    format!("unknown `on_delete` action `{other}`: use \"cascade\", \"set_null\", \"restrict\" or \"no_action\""),
-                );
-                return None;
-            }
-        };
-        if variant == "SetNull" && !field.nullable {
-            error(
-                errors,
-                action.span(),
-                "`on_delete = \"set_null\"` needs a nullable field: make it an Option".to_owned(),
-            );
-        }
-        Some(variant)
-    });
-    if let (Some(action), None) = (&on_delete, &references) {
+    let on_delete = check_on_delete(on_delete, references.is_some(), field, errors);
+    Checked {
+        default: default.and_then(|lit| check_default(lit, field, errors)),
+        renamed_from: renamed_from.and_then(|old| check_renamed_from(&old, field, errors)),
+        references: references
+            .and_then(|entity| check_references(entity, on_delete, field, errors)),
+    }
+}
+
+/// A `default` is a literal of the field's column type, on a field that has a column the
+/// database fills: not a skipped, embedded or generated one.
+fn check_default(
+    lit: syn::Lit,
+    field: &FieldShape<'_>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<DefaultLit> {
+    if let Some(special @ (Special::Skip | Special::Embed | Special::Generated)) = field.special {
+        let word = special.word();
         error(
             errors,
-            action.span(),
-            "`on_delete` belongs to a foreign key: add `references = Entity`".to_owned(),
+            lit.span(),
+            format!("a `{word}` field takes no `default`: remove it"),
         );
+        return None;
     }
-    let references = references.and_then(|entity| match field.special {
-        Some(word @ ("skip" | "embed" | "json" | "with")) => {
-            error(
-                errors,
-                entity.span(),
-                format!("a `{word}` field cannot be a foreign key: `references` needs a plain key-typed field"),
-            );
-            None
+    default_literal(&lit, field.scalar)
+        .map_err(|message| error(errors, lit.span(), message))
+        .ok()
+}
+
+/// `renamed_from` names a previous column: the field has one column, and the name is a valid
+/// identifier other than the current one.
+fn check_renamed_from(
+    old: &SpannedValue<String>,
+    field: &FieldShape<'_>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<String> {
+    if let Some(special @ (Special::Skip | Special::Embed)) = field.special {
+        let word = special.word();
+        let message = format!("a `{word}` field has no column to rename: remove `renamed_from`");
+        error(errors, old.span(), message);
+        return None;
+    }
+    if old.as_str() == field.column {
+        let message = format!(
+            "`renamed_from` names the column's current name `{}`: give the previous one",
+            field.column
+        );
+        error(errors, old.span(), message);
+        return None;
+    }
+    check_identifier(old, "previous column name", old.span(), errors).then(|| old.to_string())
+}
+
+/// `on_delete` belongs to a foreign key, and `set_null` to a nullable one.
+fn check_on_delete(
+    on_delete: Option<SpannedValue<String>>,
+    has_reference: bool,
+    field: &FieldShape<'_>,
+    errors: &mut darling::error::Accumulator,
+) -> OnDelete {
+    let Some(written) = on_delete else {
+        return OnDelete::NoAction;
+    };
+    let action = match OnDelete::from_string(&written) {
+        Ok(action) => action,
+        Err(error) => {
+            errors.push(error.with_span(&written.span()));
+            return OnDelete::NoAction;
         }
-        _ => Some(Reference {
-            entity,
-            on_delete: action.unwrap_or("NoAction"),
-        }),
-    });
-    Checked {
-        default,
-        renamed_from,
-        references,
+    };
+    if action == OnDelete::SetNull && !field.nullable {
+        let message = "`on_delete = \"set_null\"` needs a nullable field: make it an Option";
+        error(errors, written.span(), message.to_owned());
     }
+    if !has_reference {
+        let message = "`on_delete` belongs to a foreign key: add `references = Entity`";
+        error(errors, written.span(), message.to_owned());
+    }
+    action
+}
+
+/// A foreign key is a plain key-typed column: not skipped, embedded, JSON or converted.
+fn check_references(
+    entity: syn::Path,
+    on_delete: OnDelete,
+    field: &FieldShape<'_>,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Reference> {
+    if let Some(special @ (Special::Skip | Special::Embed | Special::Json | Special::With)) =
+        field.special
+    {
+        let word = special.word();
+        let message = format!(
+            "a `{word}` field cannot be a foreign key: `references` needs a plain key-typed field"
+        );
+        error(errors, entity.span(), message);
+        return None;
+    }
+    Some(Reference { entity, on_delete })
 }
 
 fn error(errors: &mut darling::error::Accumulator, span: proc_macro2::Span, message: String) {
