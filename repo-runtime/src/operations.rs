@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use repo_sql::Dialect;
+use repo_sql::{Dialect, Plan, PlanAction, PlanLimit};
 
 use crate::db::MySqlBatchKeys;
 use crate::entity::{ColumnName, Entity};
@@ -126,15 +126,12 @@ pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<V
     Ok(found)
 }
 
-/// Rows in the requested order and page.
+/// Rows in the requested order and page: one plan, rendered as SQL (once per shape) or
+/// evaluated by the in-memory store.
 pub async fn list<E: Entity>(
     executor: &Executor,
     options: &ListOptions<E::Column>,
 ) -> Result<Vec<E>, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::list::<E>(&memory, options).await;
-    }
     // The requested order, then the key's columns, so that pages never overlap.
     let mut order: Vec<(&'static str, bool)> = options
         .get_order()
@@ -148,13 +145,34 @@ pub async fn list<E: Entity>(
     }
     let (limit, offset) = (options.get_limit(), options.get_offset());
     let paged = limit.is_some() || offset > 0;
-    let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, paged);
+    let (limit, offset) = (limit.map_or(i64::MAX, clamp_i64), clamp_i64(offset));
+    let plan = Plan {
+        action: PlanAction::Select,
+        any_of: &[],
+        order: &order,
+        limit: if paged {
+            PlanLimit::Page
+        } else {
+            PlanLimit::All
+        },
+    };
+    #[cfg(feature = "memory")]
+    if let Some(memory) = crate::memory::Handle::of(executor) {
+        use crate::memory::Value;
+        let page = if paged {
+            vec![Value::Int(limit), Value::Int(offset)]
+        } else {
+            Vec::new()
+        };
+        return crate::memory::select_rows::<E>(&memory, "list", &plan, page, &[]).await;
+    }
+    let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
     executor
         .read(|| {
             let mut statement = executor.assembled_shared("list", Arc::clone(&sql));
             if paged {
-                statement.bind(limit.map_or(i64::MAX, clamp_i64));
-                statement.bind(clamp_i64(offset));
+                statement.bind(limit);
+                statement.bind(offset);
             }
             executor.fetch_all::<E>(statement)
         })

@@ -28,7 +28,7 @@ enum Shape {
         table: &'static str,
         dialect: Dialect,
         order: Box<[(&'static str, bool)]>,
-        paged: bool,
+        limit: PlanLimit,
     },
 }
 
@@ -86,30 +86,26 @@ pub(crate) fn with_lists(
     cached(shape, || render(table, dialect, plan, Some(lists)))
 }
 
-/// Every row of `table` in `order` (column, descending), and when `paged` a limit and an
-/// offset as its two parameters.
+/// `list` on `table`: every row in `order` (column, descending), limited by `limit`
+/// (`Page`: a limit and an offset as the two parameters).
 pub(crate) fn list(
     table: &'static Table,
     dialect: Dialect,
     order: &[(&'static str, bool)],
-    paged: bool,
+    limit: PlanLimit,
 ) -> Arc<str> {
     let shape = Shape::List {
         table: table.name,
         dialect,
         order: order.into(),
-        paged,
+        limit,
     };
     cached(shape, || {
         let plan = Plan {
             action: PlanAction::Select,
             any_of: &[],
             order,
-            limit: if paged {
-                PlanLimit::Page
-            } else {
-                PlanLimit::All
-            },
+            limit,
         };
         render(table, dialect, &plan, None)
     })

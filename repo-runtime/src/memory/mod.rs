@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use tokio::sync::OwnedMutexGuard;
 
 pub(crate) use ops::*;
-pub(crate) use plan::{execute_plan, fetch_count, fetch_exists, fetch_rows};
+pub(crate) use plan::{execute_plan, fetch_count, fetch_exists, fetch_rows, select_rows};
 pub(crate) use table::State;
 pub use value::Value;
 

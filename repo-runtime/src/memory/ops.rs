@@ -7,9 +7,8 @@ use std::collections::BTreeSet;
 use super::table::{Row, State, TableData};
 use super::value::Value;
 use super::{Handle, violation};
-use crate::entity::{ColumnName, Entity, RowSource};
+use crate::entity::{Entity, RowSource};
 use crate::error::RepoError;
-use crate::list::{ListOptions, Order};
 use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
 
@@ -179,51 +178,6 @@ pub(crate) async fn get_many<E: Entity>(
     };
     memory
         .read(E::TABLE, "get_many", read, |rows| rows.len() as u64)
-        .await
-}
-
-pub(crate) async fn list<E: Entity>(
-    memory: &Handle<'_>,
-    options: &ListOptions<E::Column>,
-) -> Result<Vec<E>, RepoError> {
-    let read = |state: &State| {
-        let Some(table) = state.table(E::TABLE_NAME) else {
-            return Ok(Vec::new());
-        };
-        let columns = projection::<E>(table)?;
-        let order: Vec<(usize, Order)> = options
-            .get_order()
-            .iter()
-            .filter_map(|(column, order)| Some((table.position(column.name())?, *order)))
-            .collect();
-        // Rows come by key; a stable sort keeps the key as the last sort key.
-        let mut rows: Vec<&Row> = table.rows.values().collect();
-        rows.sort_by(|a, b| {
-            order
-                .iter()
-                .map(|&(position, order)| {
-                    let ordering = a[position].cmp(&b[position]);
-                    if order == Order::Desc {
-                        ordering.reverse()
-                    } else {
-                        ordering
-                    }
-                })
-                .find(|ordering| ordering.is_ne())
-                .unwrap_or(std::cmp::Ordering::Equal)
-        });
-        let offset = usize::try_from(options.get_offset()).unwrap_or(usize::MAX);
-        let limit = options.get_limit().map_or(usize::MAX, |limit| {
-            usize::try_from(limit).unwrap_or(usize::MAX)
-        });
-        rows.into_iter()
-            .skip(offset)
-            .take(limit)
-            .map(|row| decode::<E>(row, &columns))
-            .collect()
-    };
-    memory
-        .read(E::TABLE, "list", read, |rows| rows.len() as u64)
         .await
 }
 

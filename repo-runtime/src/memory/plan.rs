@@ -156,11 +156,13 @@ fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t R
     let mut rows: Vec<(&Vec<Value>, &Row)> = table
         .rows
         .iter()
+        // No group of conditions is no `WHERE`: every row.
         .filter(|(_, row)| {
-            query
-                .any_of
-                .iter()
-                .any(|all| all.iter().all(|condition| holds(condition, row)))
+            query.any_of.is_empty()
+                || query
+                    .any_of
+                    .iter()
+                    .any(|all| all.iter().all(|condition| holds(condition, row)))
         })
         .collect();
     // Rows come by key; a stable sort keeps the key as the last sort key.
@@ -210,12 +212,24 @@ pub(crate) async fn fetch_rows<E: Entity>(
     let memory = Handle::of(executor).ok_or_else(unavailable)?;
     let operation = statement.operation;
     let (plan, values, lists) = planned::<E>(statement)?;
+    select_rows::<E>(&memory, operation, plan, values, &lists).await
+}
+
+/// The rows of `E` that `plan` selects with these parameters: what a finder, a derived query
+/// and `list` run on the in-memory store, the same plan their SQL is rendered from.
+pub(crate) async fn select_rows<E: Entity>(
+    memory: &Handle<'_>,
+    operation: &'static str,
+    plan: &Plan<'_>,
+    values: Vec<Value>,
+    lists: &[usize],
+) -> Result<Vec<E>, RepoError> {
     let read = |state: &State| {
         let Some(table) = state.table(E::TABLE_NAME) else {
             return Ok(Vec::new());
         };
         let columns = ops::projection::<E>(table)?;
-        let query = resolve(E::NAME, plan, table, values, &lists)?;
+        let query = resolve(E::NAME, plan, table, values, lists)?;
         select(&query, table)
             .into_iter()
             .map(|(_, row)| ops::decode::<E>(row, &columns))
