@@ -196,39 +196,48 @@ for crate in generated handwritten; do
 done
 cd "$root"
 
-section=$(mktemp)
+# The table goes under its own "### <label>" heading (LABEL, default: the current commit), so
+# that a run before a change and one after it sit side by side in RESULTS.md.
+label=${LABEL:-$(git log -1 --format='%h %s' | cut -c1-72)}
+table=$(mktemp)
 {
-  echo "## Build time"
-  echo
-  echo "A user crate of 30 entities × 8 columns, each used through insert / get / update / delete"
-  echo "(\`benches/compile_time.sh\`, SQLite feature only, debug profile, median of $runs): with"
-  echo "\`#[derive(Repository)]\` against the same written by hand with \`sqlx::FromRow\` + \`query_as\`."
-  echo "Dependencies are built beforehand; \"clean\" is the user crate alone. $(rustc --version)."
+  echo "### $label"
   echo
   echo "| rebuild | derive | hand-written sqlx | ratio |"
   echo "|---|---:|---:|---:|"
   for what in touch edit clean; do
     case $what in
-      touch) label="after \`touch\`" ;;
-      edit) label="after one column's type changed" ;;
-      clean) label="the crate from clean" ;;
+      touch) row="after \`touch\`" ;;
+      edit) row="after one column's type changed" ;;
+      clean) row="the crate from clean" ;;
     esac
     g=${result[generated,$what]} h=${result[handwritten,$what]}
-    python3 -c 'import sys; g, h = float(sys.argv[2]), float(sys.argv[3]); print(f"| {sys.argv[1]} | {g:.2f} s | {h:.2f} s | {g / h:.2f} |")' "$label" "$g" "$h"
+    python3 -c 'import sys; g, h = float(sys.argv[2]), float(sys.argv[3]); print(f"| {sys.argv[1]} | {g:.2f} s | {h:.2f} s | {g / h:.2f} |")' "$row" "$g" "$h"
   done
-} > "$section"
-cat "$section"
-# Replace the section in RESULTS.md (or append it), leaving the rest as report.sh wrote it.
-python3 - benches/RESULTS.md "$section" <<'PY'
+} > "$table"
+cat "$table"
+python3 - benches/RESULTS.md "$table" "$runs" "$(rustc --version)" <<'PY'
 import re, sys
 
-path, section = sys.argv[1], open(sys.argv[2]).read()
+path, table, runs, rustc = sys.argv[1], open(sys.argv[2]).read().rstrip("\n"), sys.argv[3], sys.argv[4]
 text = open(path).read()
-pattern = re.compile(r"## Build time\n.*?(?=\n## |\Z)", re.S)
-if pattern.search(text):
-    text = pattern.sub(lambda _: section.rstrip("\n") + "\n", text)
+intro = f"""## Build time
+
+A user crate of 30 entities × 8 columns, each used through insert / get / update / delete
+(`benches/compile_time.sh`, SQLite feature only, debug profile, median of {runs}): with
+`#[derive(Repository)]` against the same written by hand with `sqlx::FromRow` + `query_as`.
+Dependencies are built beforehand; "clean" is the user crate alone. {rustc}.
+"""
+section = re.search(r"## Build time\n.*?(?=\n## |\Z)", text, re.S)
+tables = re.findall(r"(### .*?)(?=\n### |\Z)", section.group(0), re.S) if section else []
+label = table.splitlines()[0]
+tables = [t.rstrip("\n") for t in tables if t.splitlines()[0] != label] + [table]
+new = intro + "\n" + "\n\n".join(tables) + "\n"
+if section:
+    rest = text[section.end():].lstrip("\n")
+    text = text[: section.start()] + new + ("\n" + rest if rest else "")
 else:
-    text = text.rstrip("\n") + "\n\n" + section
+    text = text.rstrip("\n") + "\n\n" + new
 open(path, "w").write(text)
 PY
-rm -f "$section"
+rm -f "$table"

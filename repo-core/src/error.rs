@@ -83,6 +83,25 @@ impl std::fmt::Display for ErrorKind {
     }
 }
 
+/// The `entity` field of the variants that have one, borrowed as `$error` is.
+macro_rules! entity_field {
+    ($error:expr) => {
+        match $error {
+            RepoError::NotFound { entity }
+            | RepoError::Conflict { entity, .. }
+            | RepoError::ForeignKey { entity, .. }
+            | RepoError::NotNull { entity, .. }
+            | RepoError::Check { entity, .. }
+            | RepoError::Timeout { entity, .. }
+            | RepoError::Transient { entity, .. }
+            | RepoError::InvalidInput { entity, .. }
+            | RepoError::Decode { entity, .. }
+            | RepoError::Database { entity, .. } => Some(entity),
+            _ => None,
+        }
+    };
+}
+
 /// Everything a repository call can fail with.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -257,20 +276,9 @@ impl RepoError {
     /// The entity the error concerns, or `None` for a failure outside any entity (opening a
     /// transaction, a statement of one's own).
     pub fn entity(&self) -> Option<&'static str> {
-        let entity = match self {
-            RepoError::NotFound { entity }
-            | RepoError::Conflict { entity, .. }
-            | RepoError::ForeignKey { entity, .. }
-            | RepoError::NotNull { entity, .. }
-            | RepoError::Check { entity, .. }
-            | RepoError::Timeout { entity, .. }
-            | RepoError::Transient { entity, .. }
-            | RepoError::InvalidInput { entity, .. }
-            | RepoError::Decode { entity, .. }
-            | RepoError::Database { entity, .. } => *entity,
-            _ => return None,
-        };
-        (entity != NO_ENTITY).then_some(entity)
+        entity_field!(self)
+            .copied()
+            .filter(|entity| *entity != NO_ENTITY)
     }
     /// Whether this is [`RepoError::NotFound`].
     pub fn is_not_found(&self) -> bool {
@@ -307,22 +315,10 @@ impl RepoError {
     /// Names `entity` on an error raised where the entity was not known.
     #[doc(hidden)]
     pub fn in_entity(mut self, name: &'static str) -> RepoError {
-        match &mut self {
-            RepoError::NotFound { entity }
-            | RepoError::Conflict { entity, .. }
-            | RepoError::ForeignKey { entity, .. }
-            | RepoError::NotNull { entity, .. }
-            | RepoError::Check { entity, .. }
-            | RepoError::Timeout { entity, .. }
-            | RepoError::Transient { entity, .. }
-            | RepoError::InvalidInput { entity, .. }
-            | RepoError::Decode { entity, .. }
-            | RepoError::Database { entity, .. }
-                if *entity == NO_ENTITY =>
-            {
-                *entity = name;
-            }
-            _ => {}
+        if let Some(entity) = entity_field!(&mut self)
+            && *entity == NO_ENTITY
+        {
+            *entity = name;
         }
         self
     }
@@ -367,5 +363,25 @@ pub trait TransactionError: From<RepoError> {
 impl TransactionError for RepoError {
     fn repo_error(&self) -> Option<&RepoError> {
         Some(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_error_outside_any_entity_is_named_once_the_entity_is_known() {
+        let error = RepoError::Transient {
+            entity: NO_ENTITY,
+            source: "lost".into(),
+        };
+        assert_eq!(error.entity(), None);
+        let error = error.in_entity("User");
+        assert_eq!(error.entity(), Some("User"));
+        assert_eq!(error.in_entity("Other").entity(), Some("User"));
+        assert_eq!(RepoError::PoolTimeout.entity(), None);
+        assert_eq!(RepoError::PoolTimeout.kind(), ErrorKind::PoolTimeout);
+        assert_eq!(ErrorKind::NotFound.to_string(), "not_found");
     }
 }
