@@ -6,8 +6,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 rm -rf "$target_dir/criterion"
-# The build-time section comes from compile_time.sh, which is slow: carried over as it is.
-build_time=$(python3 -c 'import re,sys; m=re.search(r"## Build time\n.*?(?=\n## |\Z)", open(sys.argv[1]).read(), re.S); print(m.group(0) if m else "")' benches/RESULTS.md 2>/dev/null || true)
+# Sections this script does not measure are carried over as they are: the build time
+# (compile_time.sh, slow) and the before / after comparisons of a change.
+build_time=$(python3 -c 'import re,sys; print("\n\n".join(m.group(0).rstrip("\n") for m in re.finditer(r"## (Build time|Before and after)[^\n]*\n.*?(?=\n## |\Z)", open(sys.argv[1]).read(), re.S)))' benches/RESULTS.md 2>/dev/null || true)
 cargo bench -p repo-benches --bench repository --bench memory -- "$@"
 python3 - "$target_dir/criterion" > benches/RESULTS.md <<'PY'
 import json, os, platform, subprocess, sys
