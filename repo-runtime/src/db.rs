@@ -6,7 +6,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::connect::{connect_mysql, connect_postgres, connect_sqlite};
+pub(crate) use crate::backend::MySqlBatchKeys;
+use crate::backend::{self, PoolSettings};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -100,20 +101,6 @@ struct DbInner {
     mysql_batch_keys: Option<MySqlBatchKeys>,
 }
 
-/// How a multi-row MySQL/MariaDB `INSERT` reports the keys it generated, decided once at
-/// connect time from the server's settings.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum MySqlBatchKeys {
-    /// `innodb_autoinc_lock_mode` 0 or 1 (fixed at server start) gives the rows of one plain
-    /// `INSERT` consecutive keys: the first is the statement's last insert id, the rest follow
-    /// by the session's `auto_increment_increment`, read once per batch.
-    Consecutive,
-    /// Interleaved lock mode on MariaDB 10.5+: `RETURNING` the keys.
-    Returning,
-    /// Interleaved lock mode on MySQL: one statement per row, still in one transaction.
-    RowByRow,
-}
-
 pub(crate) enum Pool {
     #[cfg(feature = "sqlite")]
     Sqlite(sqlx::SqlitePool),
@@ -123,6 +110,43 @@ pub(crate) enum Pool {
     MySql(sqlx::MySqlPool),
     #[cfg(feature = "memory")]
     Memory(crate::memory::Store),
+}
+
+/// Opens the pool of `dialect`'s backend; the outer error is the connection's, the inner one
+/// a backend that is not compiled in.
+async fn open(
+    dialect: Dialect,
+    url: &str,
+    options: &DbOptions,
+) -> Result<Result<(Pool, Option<MySqlBatchKeys>), RepoError>, sqlx::Error> {
+    let settings = PoolSettings {
+        max_connections: options.max_connections,
+        acquire_timeout: options.acquire_timeout,
+        sqlite_busy_timeout: options.sqlite_busy_timeout,
+        statement_timeout: options.statement_timeout,
+    };
+    Ok(Ok(match dialect {
+        #[cfg(feature = "sqlite")]
+        Dialect::Sqlite => (
+            Pool::Sqlite(backend::sqlite::connect(url, &settings).await?),
+            None,
+        ),
+        #[cfg(feature = "postgres")]
+        Dialect::Postgres => (
+            Pool::Postgres(backend::postgres::connect(url, &settings).await?),
+            None,
+        ),
+        #[cfg(feature = "mysql")]
+        Dialect::MySql => {
+            let (pool, keys) = backend::mysql::connect(url, &settings).await?;
+            (Pool::MySql(pool), Some(keys))
+        }
+        #[allow(unreachable_patterns)]
+        other => {
+            let _ = (url, settings);
+            return Ok(Err(not_compiled(other)));
+        }
+    }))
 }
 
 impl Db {
@@ -157,14 +181,9 @@ impl Db {
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
-        let (pool, mysql_batch_keys) = match dialect {
-            Dialect::Sqlite => (connect_sqlite(url, &options).await?, None),
-            Dialect::Postgres => (connect_postgres(url, &options).await?, None),
-            Dialect::MySql => {
-                let (pool, keys) = connect_mysql(url, &options).await?;
-                (pool, Some(keys))
-            }
-        };
+        let (pool, mysql_batch_keys) = open(dialect, url, &options)
+            .await
+            .map_err(|error| RepoError::from_sqlx(error, None))??;
         Ok(Db {
             inner: Arc::new(DbInner {
                 pool,

@@ -81,10 +81,10 @@ compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `post
 #[cfg(doctest)]
 struct ReadmeDoctests;
 
+mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod column;
-mod connect;
 mod conversion;
 mod db;
 mod domain;

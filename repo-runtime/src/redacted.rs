@@ -11,6 +11,8 @@ use sqlx::error::DatabaseError;
 
 use repo_core::BoxError;
 
+use crate::backend;
+
 /// A database error with everything that may quote a bound value removed: the backend, the
 /// SQLSTATE or vendor code, and the constraint, table and column the server named.
 ///
@@ -55,68 +57,18 @@ impl RedactedDatabaseError {
     }
 
     fn of(error: &(dyn DatabaseError + 'static)) -> RedactedDatabaseError {
-        let mut redacted = RedactedDatabaseError {
-            backend: "database",
-            code: error.code().map(|code| code.into_owned()),
+        let keepable = backend::keepable(error);
+        RedactedDatabaseError {
+            backend: keepable.backend,
+            code: keepable.code,
             constraint: error.constraint().map(str::to_owned),
             table: error.table().map(str::to_owned),
-            column: None,
-            message: None,
-        };
-        #[cfg(feature = "postgres")]
-        if let Some(pg) = error.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-            redacted.backend = "postgres";
-            redacted.column = pg.column().map(str::to_owned);
-            redacted.message = postgres_message_is_plain(pg.code()).then(|| pg.message().into());
-            return redacted;
+            column: keepable.column,
+            message: keepable
+                .message_is_plain
+                .then(|| error.message().to_owned()),
         }
-        #[cfg(feature = "mysql")]
-        if let Some(my) = error.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-            redacted.backend = "mysql";
-            redacted.code = Some(my.number().to_string());
-            redacted.message = mysql_message_is_plain(my.number()).then(|| my.message().into());
-            return redacted;
-        }
-        #[cfg(feature = "sqlite")]
-        if error
-            .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-            .is_some()
-        {
-            redacted.backend = "sqlite";
-            redacted.message = sqlite_message_is_plain(redacted.code.as_deref().unwrap_or(""))
-                .then(|| error.message().into());
-            return redacted;
-        }
-        redacted
     }
-}
-
-/// Classes whose messages name only identifiers and types: syntax or access rule violation
-/// (42), feature not supported (0A), invalid transaction state (25), invalid catalog or schema
-/// name (3D, 3F).
-#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-fn postgres_message_is_plain(sqlstate: &str) -> bool {
-    ["42", "0A", "25", "3D", "3F"]
-        .iter()
-        .any(|class| sqlstate.starts_with(class))
-}
-
-/// ER_NO_DB_ERROR, ER_BAD_DB_ERROR, ER_BAD_FIELD_ERROR, ER_PARSE_ERROR (it quotes the
-/// statement, whose values are placeholders), ER_TABLEACCESS_DENIED_ERROR, ER_NO_SUCH_TABLE.
-#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
-fn mysql_message_is_plain(number: u16) -> bool {
-    matches!(number, 1046 | 1049 | 1054 | 1064 | 1142 | 1146)
-}
-
-/// SQLITE_ERROR (syntax, unknown table or column) and the constraint codes, whose messages
-/// name the table and columns (`UNIQUE constraint failed: users.email`) or the CHECK as the
-/// schema spells it, never the row.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
-fn sqlite_message_is_plain(extended_code: &str) -> bool {
-    matches!(
-        extended_code,
-        "1" | "2067" | "1555" | "787" | "1299" | "275"
-    )
 }
 
 impl fmt::Display for RedactedDatabaseError {
@@ -156,17 +108,6 @@ pub(crate) fn redacted(error: sqlx::Error) -> BoxError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_message_is_kept_only_for_errors_about_the_statement() {
-        assert!(postgres_message_is_plain("42P01"));
-        assert!(!postgres_message_is_plain("23505"));
-        assert!(!postgres_message_is_plain("22021"));
-        assert!(mysql_message_is_plain(1146));
-        assert!(!mysql_message_is_plain(1062));
-        assert!(sqlite_message_is_plain("2067"));
-        assert!(!sqlite_message_is_plain("5"));
-    }
 
     #[test]
     fn display_names_code_and_names_only() {

@@ -14,6 +14,8 @@ use std::time::Duration;
 use repo_sql::Dialect;
 use tokio::sync::{Mutex, MutexGuard};
 
+#[cfg(feature = "mysql")]
+use crate::backend::set_mysql_timeout;
 use crate::db::{Db, Pool};
 use crate::error::{FromSqlx, NO_ENTITY, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
@@ -107,26 +109,6 @@ struct Opening(TxState);
 impl Drop for Opening {
     fn drop(&mut self) {
         self.0.discard();
-    }
-}
-
-/// Sets the session's statement timeout on MySQL or MariaDB (`None`: no limit). MariaDB's
-/// `max_statement_time` covers every statement; MySQL has only `max_execution_time`, for reads.
-#[cfg(feature = "mysql")]
-pub(crate) async fn set_mysql_timeout(
-    conn: &mut sqlx::MySqlConnection,
-    timeout: Option<Duration>,
-) -> Result<(), sqlx::Error> {
-    use sqlx::Executor as _;
-    let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
-    let mariadb = format!("SET SESSION max_statement_time = {seconds}");
-    match conn.execute(sqlx::AssertSqlSafe(mariadb)).await {
-        Ok(_) => Ok(()),
-        Err(_) => {
-            let millis = timeout.map_or(0, |t| t.as_millis());
-            let mysql = format!("SET SESSION max_execution_time = {millis}");
-            conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
-        }
     }
 }
 

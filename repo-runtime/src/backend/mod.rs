@@ -1,0 +1,196 @@
+//! What is peculiar to each backend, one file each: opening its pool, its session settings and
+//! quirks, and what its errors mean (the classification table by code, the names its errors
+//! give, which of its messages can be kept). The rest of the runtime asks here instead of
+//! knowing a backend's details.
+
+//!
+//! It depends on nothing else in the crate: the handle (`db.rs`) opens pools with it,
+//! `error.rs` and `redacted.rs` read errors with it, `transaction.rs` sets sessions with it.
+
+pub(crate) mod mysql;
+pub(crate) mod postgres;
+pub(crate) mod sqlite;
+
+use std::time::Duration;
+
+#[cfg(feature = "mysql")]
+pub(crate) use mysql::set_timeout as set_mysql_timeout;
+
+/// What opening a pool takes from the handle's options.
+pub(crate) struct PoolSettings {
+    pub(crate) max_connections: u32,
+    pub(crate) acquire_timeout: Duration,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) sqlite_busy_timeout: Duration,
+    /// Set on the servers' sessions; SQLite's is the client's, enforced by the executor.
+    #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
+    pub(crate) statement_timeout: Option<Duration>,
+}
+
+/// How a multi-row MySQL/MariaDB `INSERT` reports the keys it generated, decided once at
+/// connect time from the server's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum MySqlBatchKeys {
+    /// `innodb_autoinc_lock_mode` 0 or 1 (fixed at server start) gives the rows of one plain
+    /// `INSERT` consecutive keys: the first is the statement's last insert id, the rest follow
+    /// by the session's `auto_increment_increment`, read once per batch.
+    Consecutive,
+    /// Interleaved lock mode on MariaDB 10.5+: `RETURNING` the keys.
+    Returning,
+    /// Interleaved lock mode on MySQL: one statement per row, still in one transaction.
+    RowByRow,
+}
+
+/// What a backend error means, before it is attached to an entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+// Every table is compiled (and unit-tested) whichever backends are enabled.
+#[cfg_attr(not(all(feature = "postgres", feature = "mysql")), allow(dead_code))]
+pub(crate) enum Kind {
+    Unique,
+    ForeignKey,
+    NotNull,
+    Check,
+    Timeout,
+    Transient,
+    /// The backend refused a value it cannot store (out of range, invalid encoding, too long).
+    InvalidValue,
+    Other,
+}
+
+/// How the backend identified the violated unique key.
+#[cfg_attr(
+    not(all(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
+pub(crate) enum UniqueHint {
+    Name(String),
+    Columns(Vec<String>),
+    None,
+}
+
+/// What a database error says, in the backend's own terms.
+pub(crate) struct Details {
+    pub(crate) kind: Kind,
+    pub(crate) code: Option<String>,
+    pub(crate) constraint: Option<String>,
+    pub(crate) column: Option<String>,
+    pub(crate) unique: UniqueHint,
+}
+
+/// The details of `error`, by the backend it came from.
+pub(crate) fn details(error: &sqlx::Error) -> Details {
+    let mut details = Details {
+        kind: Kind::Other,
+        code: None,
+        constraint: None,
+        column: None,
+        unique: UniqueHint::None,
+    };
+    let Some(database) = error.as_database_error() else {
+        return details;
+    };
+    details.code = database.code().map(|code| code.into_owned());
+    details.constraint = database.constraint().map(str::to_owned);
+    #[cfg(feature = "postgres")]
+    if let Some(error) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        postgres::details(error, &mut details);
+        return details;
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(error) = database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        mysql::details(error, &mut details);
+        return details;
+    }
+    #[cfg(feature = "sqlite")]
+    if database
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        sqlite::details(database, &mut details);
+        return details;
+    }
+    details
+}
+
+/// What may be kept of a database error: its backend's name, its code as the backend numbers
+/// it, the column it named, and whether its message is free of values.
+pub(crate) struct Keepable {
+    pub(crate) backend: &'static str,
+    pub(crate) code: Option<String>,
+    pub(crate) column: Option<String>,
+    pub(crate) message_is_plain: bool,
+}
+
+/// What may be kept of `database`, by the backend it came from.
+pub(crate) fn keepable(database: &(dyn sqlx::error::DatabaseError + 'static)) -> Keepable {
+    let code = database.code().map(|code| code.into_owned());
+    #[cfg(feature = "postgres")]
+    if let Some(error) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
+        return Keepable {
+            backend: "postgres",
+            message_is_plain: postgres::message_is_plain(error.code()),
+            code,
+            column: error.column().map(str::to_owned),
+        };
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(error) = database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
+        return Keepable {
+            backend: "mysql",
+            code: Some(error.number().to_string()),
+            column: None,
+            message_is_plain: mysql::message_is_plain(error.number()),
+        };
+    }
+    #[cfg(feature = "sqlite")]
+    if database
+        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        return Keepable {
+            backend: "sqlite",
+            message_is_plain: sqlite::message_is_plain(code.as_deref().unwrap_or("")),
+            code,
+            column: None,
+        };
+    }
+    Keepable {
+        backend: "database",
+        code,
+        column: None,
+        message_is_plain: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_classified_by_each_backends_table() {
+        assert_eq!(postgres::classify("23505"), Kind::Unique);
+        assert_eq!(postgres::classify("40P01"), Kind::Transient);
+        assert_eq!(postgres::classify("08006"), Kind::Transient);
+        assert_eq!(postgres::classify("08007"), Kind::Other);
+        assert_eq!(postgres::classify("57014"), Kind::Timeout);
+        assert_eq!(postgres::classify("42601"), Kind::Other);
+        assert_eq!(mysql::classify(1062), Kind::Unique);
+        assert_eq!(mysql::classify(1213), Kind::Transient);
+        assert_eq!(mysql::classify(1452), Kind::ForeignKey);
+        assert_eq!(sqlite::classify("2067"), Kind::Unique);
+        assert_eq!(sqlite::classify("517"), Kind::Transient);
+        assert_eq!(sqlite::classify("1299"), Kind::NotNull);
+        assert_eq!(sqlite::classify("20"), Kind::InvalidValue);
+    }
+
+    #[test]
+    fn a_message_is_kept_only_for_errors_about_the_statement() {
+        assert!(postgres::message_is_plain("42P01"));
+        assert!(!postgres::message_is_plain("23505"));
+        assert!(!postgres::message_is_plain("22021"));
+        assert!(mysql::message_is_plain(1146));
+        assert!(!mysql::message_is_plain(1062));
+        assert!(sqlite::message_is_plain("2067"));
+        assert!(!sqlite::message_is_plain("5"));
+    }
+}

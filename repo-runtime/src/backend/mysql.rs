@@ -1,0 +1,172 @@
+//! MySQL and MariaDB: opening the pool (the `mariadb:` scheme, the session's statement
+//! timeout, how batches learn their generated keys), and what their errors mean, by error
+//! number.
+
+#[cfg(feature = "mysql")]
+use std::str::FromStr;
+#[cfg(feature = "mysql")]
+use std::time::Duration;
+
+#[cfg(feature = "mysql")]
+use super::{Details, PoolSettings, UniqueHint};
+use super::{Kind, MySqlBatchKeys};
+
+/// Opens the pool of the MySQL or MariaDB database at `url`, and learns how its batches get
+/// their generated keys.
+#[cfg(feature = "mysql")]
+pub(crate) async fn connect(
+    url: &str,
+    options: &PoolSettings,
+) -> Result<(sqlx::MySqlPool, MySqlBatchKeys), sqlx::Error> {
+    use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
+    // sqlx knows only the `mysql:` scheme; MariaDB speaks the same protocol.
+    let url = match url.split_once(':') {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("mariadb") => format!("mysql:{rest}"),
+        _ => url.to_owned(),
+    };
+    let connect = MySqlConnectOptions::from_str(&url)?;
+    let mut pool = MySqlPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout);
+    if let Some(timeout) = options.statement_timeout {
+        pool = pool.after_connect(move |conn, _| {
+            Box::pin(async move { set_timeout(conn, Some(timeout)).await })
+        });
+    }
+    let pool = pool.connect_with(connect).await?;
+    let (version, lock_mode): (String, i64) =
+        sqlx::query_as("SELECT VERSION(), CAST(@@innodb_autoinc_lock_mode AS SIGNED)")
+            .fetch_one(&pool)
+            .await?;
+    let keys = batch_keys(&version, lock_mode);
+    tracing::debug!(%version, lock_mode, ?keys, "mysql batch keys");
+    Ok((pool, keys))
+}
+
+/// Sets the session's statement timeout (`None`: no limit). MariaDB's `max_statement_time`
+/// covers every statement; MySQL has only `max_execution_time`, for reads.
+#[cfg(feature = "mysql")]
+pub(crate) async fn set_timeout(
+    conn: &mut sqlx::MySqlConnection,
+    timeout: Option<Duration>,
+) -> Result<(), sqlx::Error> {
+    use sqlx::Executor as _;
+    let seconds = timeout.map_or(0.0, |t| t.as_secs_f64());
+    let mariadb = format!("SET SESSION max_statement_time = {seconds}");
+    match conn.execute(sqlx::AssertSqlSafe(mariadb)).await {
+        Ok(_) => Ok(()),
+        Err(_) => {
+            let millis = timeout.map_or(0, |t| t.as_millis());
+            let mysql = format!("SET SESSION max_execution_time = {millis}");
+            conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
+        }
+    }
+}
+
+/// Consecutive keys where the lock mode promises them (MySQL 5.7 and MariaDB default to 1,
+/// MySQL 8 to 2), else `RETURNING` where the server has it.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn batch_keys(version: &str, lock_mode: i64) -> MySqlBatchKeys {
+    if lock_mode <= 1 {
+        MySqlBatchKeys::Consecutive
+    } else if mariadb_has_returning(version) {
+        MySqlBatchKeys::Returning
+    } else {
+        MySqlBatchKeys::RowByRow
+    }
+}
+
+/// `INSERT ... RETURNING` arrived in MariaDB 10.5; MySQL has none.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+fn mariadb_has_returning(version: &str) -> bool {
+    if !version.to_ascii_lowercase().contains("mariadb") {
+        return false;
+    }
+    let mut parts = version
+        .split(['.', '-'])
+        .map(|part| part.parse::<u32>().unwrap_or(0));
+    let major = parts.next().unwrap_or(0);
+    let minor = parts.next().unwrap_or(0);
+    (major, minor) >= (10, 5)
+}
+
+/// The classification table, by error number.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(super) fn classify(number: u16) -> Kind {
+    match number {
+        // ER_DUP_KEY, ER_DUP_ENTRY, ER_DUP_UNIQUE, ER_DUP_ENTRY_WITH_KEY_NAME
+        1022 | 1062 | 1169 | 1586 => Kind::Unique,
+        // ER_ROW_IS_REFERENCED(_2), ER_NO_REFERENCED_ROW(_2)
+        1216 | 1217 | 1451 | 1452 => Kind::ForeignKey,
+        // ER_BAD_NULL_ERROR, ER_NO_DEFAULT_FOR_FIELD
+        1048 | 1364 => Kind::NotNull,
+        // MySQL ER_CHECK_CONSTRAINT_VIOLATED, MariaDB ER_CONSTRAINT_FAILED
+        3819 | 4025 => Kind::Check,
+        // MySQL ER_QUERY_TIMEOUT, MariaDB ER_STATEMENT_TIMEOUT, ER_QUERY_INTERRUPTED
+        3024 | 1969 | 1317 => Kind::Timeout,
+        // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT, ER_CON_COUNT_ERROR,
+        // ER_SERVER_SHUTDOWN
+        1205 | 1213 | 3572 | 1040 | 1053 => Kind::Transient,
+        // ER_WARN_DATA_OUT_OF_RANGE, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, ER_DATA_TOO_LONG,
+        // ER_TRUNCATED_WRONG_VALUE, ER_ILLEGAL_VALUE_FOR_TYPE
+        1264 | 1366 | 1406 | 1292 | 1367 => Kind::InvalidValue,
+        _ => Kind::Other,
+    }
+}
+
+/// What the error says beyond its number. The names are only in the message: the key after
+/// `for key '` (the value before it is never kept), the column of `Column '...' cannot be null`.
+#[cfg(feature = "mysql")]
+pub(super) fn details(error: &sqlx::mysql::MySqlDatabaseError, details: &mut Details) {
+    details.kind = classify(error.number());
+    details.code = Some(error.number().to_string());
+    if details.kind == Kind::Unique
+        && let Some(name) = error
+            .message()
+            .rsplit_once("for key '")
+            .map(|(_, rest)| rest)
+    {
+        let name = name.trim_end_matches('\'');
+        let name = name.rsplit_once('.').map_or(name, |(_, key)| key);
+        details.unique = UniqueHint::Name(name.to_owned());
+    }
+    if details.kind == Kind::NotNull {
+        details.column = quoted_after(error.message(), "Column '");
+    }
+}
+
+#[cfg(feature = "mysql")]
+fn quoted_after(message: &str, marker: &str) -> Option<String> {
+    let rest = message.split_once(marker)?.1;
+    Some(rest.split_once('\'')?.0.to_owned())
+}
+
+/// ER_NO_DB_ERROR, ER_BAD_DB_ERROR, ER_BAD_FIELD_ERROR, ER_PARSE_ERROR (it quotes the
+/// statement, whose values are placeholders), ER_TABLEACCESS_DENIED_ERROR, ER_NO_SUCH_TABLE.
+#[cfg_attr(not(feature = "mysql"), allow(dead_code))]
+pub(super) fn message_is_plain(number: u16) -> bool {
+    matches!(number, 1046 | 1049 | 1054 | 1064 | 1142 | 1146)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_read_consecutive_keys_unless_the_lock_mode_interleaves() {
+        assert_eq!(
+            batch_keys("10.11.6-MariaDB", 1),
+            MySqlBatchKeys::Consecutive
+        );
+        assert_eq!(batch_keys("5.7.44", 0), MySqlBatchKeys::Consecutive);
+        assert_eq!(batch_keys("10.11.6-MariaDB", 2), MySqlBatchKeys::Returning);
+        assert_eq!(batch_keys("8.0.36", 2), MySqlBatchKeys::RowByRow);
+    }
+
+    #[test]
+    fn only_mariadb_from_10_5_has_insert_returning() {
+        assert!(mariadb_has_returning("10.11.6-MariaDB-0+deb12u1"));
+        assert!(!mariadb_has_returning("10.4.32-MariaDB"));
+        assert!(!mariadb_has_returning("8.0.36"));
+    }
+}

@@ -1,0 +1,68 @@
+//! PostgreSQL: opening the pool (the statement timeout as a session setting), and what its
+//! errors mean, by SQLSTATE.
+
+#[cfg(feature = "postgres")]
+use std::str::FromStr;
+
+use super::Kind;
+#[cfg(feature = "postgres")]
+use super::{Details, PoolSettings, UniqueHint};
+
+/// Opens the pool of the PostgreSQL database at `url`.
+#[cfg(feature = "postgres")]
+pub(crate) async fn connect(
+    url: &str,
+    options: &PoolSettings,
+) -> Result<sqlx::PgPool, sqlx::Error> {
+    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+    let mut connect = PgConnectOptions::from_str(url)?;
+    if let Some(timeout) = options.statement_timeout {
+        connect = connect.options([("statement_timeout", timeout.as_millis())]);
+    }
+    PgPoolOptions::new()
+        .max_connections(options.max_connections)
+        .acquire_timeout(options.acquire_timeout)
+        .connect_with(connect)
+        .await
+}
+
+/// The classification table, by SQLSTATE.
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(super) fn classify(sqlstate: &str) -> Kind {
+    match sqlstate {
+        "23505" => Kind::Unique,
+        "23503" => Kind::ForeignKey,
+        "23502" => Kind::NotNull,
+        "23514" => Kind::Check,
+        "57014" => Kind::Timeout,
+        // serialization failure, deadlock, admin shutdown, crash shutdown, cannot connect now,
+        // too many connections
+        "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" => Kind::Transient,
+        // connection exceptions, except 08007 (transaction resolution unknown)
+        code if code.starts_with("08") && code != "08007" => Kind::Transient,
+        // data exceptions: a NUL in text (22021), numeric or datetime out of range, ...
+        code if code.starts_with("22") => Kind::InvalidValue,
+        _ => Kind::Other,
+    }
+}
+
+/// What the error says beyond its code: PostgreSQL names the column and the constraint in
+/// fields of their own.
+#[cfg(feature = "postgres")]
+pub(super) fn details(error: &sqlx::postgres::PgDatabaseError, details: &mut Details) {
+    details.kind = classify(error.code());
+    details.column = error.column().map(str::to_owned);
+    if let Some(name) = error.constraint() {
+        details.unique = UniqueHint::Name(name.to_owned());
+    }
+}
+
+/// Classes whose messages name only identifiers and types: syntax or access rule violation
+/// (42), feature not supported (0A), invalid transaction state (25), invalid catalog or schema
+/// name (3D, 3F).
+#[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+pub(super) fn message_is_plain(sqlstate: &str) -> bool {
+    ["42", "0A", "25", "3D", "3F"]
+        .iter()
+        .any(|class| sqlstate.starts_with(class))
+}
