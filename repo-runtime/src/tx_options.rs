@@ -4,6 +4,7 @@
 use repo_sql::Dialect;
 use std::time::Duration;
 
+use crate::backend::{self, Begin};
 use crate::retry::RetryPolicy;
 
 /// SQL isolation level of a transaction.
@@ -79,48 +80,17 @@ impl TxOptions {
     }
 }
 
+/// The statements that open a transaction with `options` in `dialect`: each backend spells
+/// isolation, read-only and a transaction's own timeout its way.
 pub(crate) fn begin_statements(dialect: Dialect, options: &TxOptions) -> Vec<String> {
+    let begin = Begin {
+        read_only: options.read_only,
+        isolation: options.isolation.map(Isolation::sql),
+        statement_timeout: options.statement_timeout,
+    };
     match dialect {
-        Dialect::Sqlite => {
-            vec![String::from(if options.read_only {
-                "BEGIN DEFERRED"
-            } else {
-                "BEGIN IMMEDIATE"
-            })]
-        }
-        Dialect::Postgres => {
-            let mut begin = String::from("BEGIN");
-            if let Some(isolation) = options.isolation {
-                begin.push_str(" ISOLATION LEVEL ");
-                begin.push_str(isolation.sql());
-            }
-            if options.read_only {
-                begin.push_str(" READ ONLY");
-            }
-            let mut statements = vec![begin];
-            if let Some(timeout) = options.statement_timeout {
-                // Ends with the transaction.
-                statements.push(format!(
-                    "SET LOCAL statement_timeout = {}",
-                    timeout.as_millis()
-                ));
-            }
-            statements
-        }
-        Dialect::MySql => {
-            let mut statements = Vec::new();
-            if let Some(isolation) = options.isolation {
-                statements.push(format!(
-                    "SET TRANSACTION ISOLATION LEVEL {}",
-                    isolation.sql()
-                ));
-            }
-            statements.push(String::from(if options.read_only {
-                "START TRANSACTION READ ONLY"
-            } else {
-                "START TRANSACTION"
-            }));
-            statements
-        }
+        Dialect::Sqlite => backend::sqlite::begin(&begin),
+        Dialect::Postgres => backend::postgres::begin(&begin),
+        Dialect::MySql => backend::mysql::begin(&begin),
     }
 }

@@ -16,6 +16,14 @@ use std::time::Duration;
 #[cfg(feature = "mysql")]
 pub(crate) use mysql::set_timeout as set_mysql_timeout;
 
+/// What opening a transaction takes from its options.
+pub(crate) struct Begin {
+    pub(crate) read_only: bool,
+    /// The isolation level as SQL spells it (`REPEATABLE READ`), when one is asked for.
+    pub(crate) isolation: Option<&'static str>,
+    pub(crate) statement_timeout: Option<Duration>,
+}
+
 /// What opening a pool takes from the handle's options.
 pub(crate) struct PoolSettings {
     pub(crate) max_connections: u32,

@@ -7,9 +7,9 @@ use std::str::FromStr;
 #[cfg(feature = "mysql")]
 use std::time::Duration;
 
+use super::{Begin, Kind, MySqlBatchKeys};
 #[cfg(feature = "mysql")]
 use super::{Details, PoolSettings, UniqueHint};
-use super::{Kind, MySqlBatchKeys};
 
 /// Opens the pool of the MySQL or MariaDB database at `url`, and learns how its batches get
 /// their generated keys.
@@ -61,6 +61,21 @@ pub(crate) async fn set_timeout(
             conn.execute(sqlx::AssertSqlSafe(mysql)).await.map(drop)
         }
     }
+}
+
+/// The isolation level is set for the next transaction before it starts; a transaction's own
+/// statement timeout is a session setting, set by the transaction on its connection.
+pub(crate) fn begin(begin: &Begin) -> Vec<String> {
+    let mut statements = Vec::new();
+    if let Some(isolation) = begin.isolation {
+        statements.push(format!("SET TRANSACTION ISOLATION LEVEL {isolation}"));
+    }
+    statements.push(String::from(if begin.read_only {
+        "START TRANSACTION READ ONLY"
+    } else {
+        "START TRANSACTION"
+    }));
+    statements
 }
 
 /// Consecutive keys where the lock mode promises them (MySQL 5.7 and MariaDB default to 1,

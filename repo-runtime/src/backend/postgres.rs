@@ -4,7 +4,7 @@
 #[cfg(feature = "postgres")]
 use std::str::FromStr;
 
-use super::Kind;
+use super::{Begin, Kind};
 #[cfg(feature = "postgres")]
 use super::{Details, PoolSettings, UniqueHint};
 
@@ -24,6 +24,27 @@ pub(crate) async fn connect(
         .acquire_timeout(options.acquire_timeout)
         .connect_with(connect)
         .await
+}
+
+/// `BEGIN` with its isolation and read-only mode, and the transaction's own statement timeout
+/// as `SET LOCAL`, which ends with it.
+pub(crate) fn begin(begin: &Begin) -> Vec<String> {
+    let mut statement = String::from("BEGIN");
+    if let Some(isolation) = begin.isolation {
+        statement.push_str(" ISOLATION LEVEL ");
+        statement.push_str(isolation);
+    }
+    if begin.read_only {
+        statement.push_str(" READ ONLY");
+    }
+    let mut statements = vec![statement];
+    if let Some(timeout) = begin.statement_timeout {
+        statements.push(format!(
+            "SET LOCAL statement_timeout = {}",
+            timeout.as_millis()
+        ));
+    }
+    statements
 }
 
 /// The classification table, by SQLSTATE.

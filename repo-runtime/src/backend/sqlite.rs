@@ -4,7 +4,7 @@
 #[cfg(feature = "sqlite")]
 use std::str::FromStr;
 
-use super::Kind;
+use super::{Begin, Kind};
 #[cfg(feature = "sqlite")]
 use super::{Details, PoolSettings, UniqueHint};
 
@@ -34,6 +34,17 @@ pub(crate) async fn connect(
         connect.journal_mode(SqliteJournalMode::Wal)
     };
     pool.connect_with(connect).await
+}
+
+/// `BEGIN IMMEDIATE` takes the write lock at once, so concurrent writers queue on the busy
+/// timeout instead of failing on a lock upgrade; a read-only transaction defers it. SQLite has
+/// one isolation level and no server-side timeout.
+pub(crate) fn begin(begin: &Begin) -> Vec<String> {
+    vec![String::from(if begin.read_only {
+        "BEGIN DEFERRED"
+    } else {
+        "BEGIN IMMEDIATE"
+    })]
 }
 
 /// The classification table, by extended result code.
