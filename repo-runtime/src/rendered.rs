@@ -110,3 +110,86 @@ pub(crate) fn list(
         render(table, dialect, &plan, None)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use repo_sql::{Operator, PlanCondition};
+
+    use super::*;
+    use crate::schema::{Column, ColumnType, Constraint};
+
+    const fn column(name: &'static str) -> Column {
+        Column {
+            name,
+            field: name,
+            ty: ColumnType::BigInt,
+            nullable: false,
+            generated: false,
+            sensitive: false,
+            default: None,
+            renamed_from: None,
+        }
+    }
+
+    static TABLE: Table = Table {
+        name: "rendered_cache_probe",
+        entity: "Probe",
+        columns: &[column("id"), column("score")],
+        primary_key: Constraint {
+            name: "rendered_cache_probe_pkey",
+            columns: &["id"],
+            fields: "id",
+        },
+        unique: &[],
+        indexes: &[],
+        foreign_keys: &[],
+        renamed_from: None,
+    };
+
+    static PLAN: Plan<'static> = Plan {
+        action: PlanAction::Select,
+        any_of: &[&[PlanCondition {
+            column: "score",
+            operator: Operator::In,
+        }]],
+        order: &[],
+        limit: PlanLimit::All,
+    };
+
+    #[test]
+    fn a_shape_is_rendered_once_and_then_shared() {
+        let first = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3]);
+        assert_eq!(
+            &*first,
+            "SELECT `id`, `score` FROM `rendered_cache_probe` WHERE `score` IN (?, ?, ?)"
+        );
+        let again = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3]);
+        assert!(
+            Arc::ptr_eq(&first, &again),
+            "the second call rendered nothing"
+        );
+        let other = with_lists(&TABLE, Dialect::MySql, &PLAN, &[0]);
+        assert_eq!(
+            &*other,
+            "SELECT `id`, `score` FROM `rendered_cache_probe` WHERE 1 = 0"
+        );
+        let page = list(
+            &TABLE,
+            Dialect::Postgres,
+            &[("score", true), ("id", false)],
+            PlanLimit::Page,
+        );
+        assert_eq!(
+            &*page,
+            "SELECT \"id\", \"score\" FROM \"rendered_cache_probe\" ORDER BY \"score\" DESC, \"id\" \
+             LIMIT $1 OFFSET $2"
+        );
+        let same = list(
+            &TABLE,
+            Dialect::Postgres,
+            &[("score", true), ("id", false)],
+            PlanLimit::Page,
+        );
+        assert!(Arc::ptr_eq(&page, &same));
+    }
+}
