@@ -1,7 +1,9 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
-use repo_sql::{Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
+use repo_sql::{
+    Insert, Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable, Update, Upsert,
+};
 
 use crate::model::{Entity, Field};
 
@@ -28,13 +30,6 @@ pub(crate) fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field
         .join(", ")
 }
 
-fn placeholders(d: Dialect, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| d.placeholder(i))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// Equality of each of `fields` with a parameter: a finder's conditions.
 pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
     fields
@@ -44,15 +39,6 @@ pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
             operator: Operator::Equal,
         })
         .collect()
-}
-
-/// `"a" = $n AND "b" = $n+1`.
-fn conditions<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>, first: usize) -> String {
-    fields
-        .enumerate()
-        .map(|(i, field)| format!("{} = {}", d.quote(&field.column), d.placeholder(first + i)))
-        .collect::<Vec<_>>()
-        .join(" AND ")
 }
 
 /// The statements of `EntitySql` and of the finders.
@@ -65,35 +51,9 @@ impl<'a> Statements<'a> {
         Statements { entity }
     }
 
-    fn table(&self, d: Dialect) -> String {
-        d.quote(&self.entity.table)
-    }
-
-    fn all_columns(&self, d: Dialect) -> String {
-        column_list(d, self.entity.fields.iter())
-    }
-
-    fn returning(&self, d: Dialect) -> String {
-        format!(" RETURNING {}", self.all_columns(d))
-    }
-
-    /// ` RETURNING ...` except on MySQL, which has none.
-    fn returning_unless_mysql(&self, d: Dialect) -> String {
-        if d == Dialect::MySql {
-            String::new()
-        } else {
-            self.returning(d)
-        }
-    }
-
     /// Renders `plan` on the entity's table in every dialect.
     pub(crate) fn plan(&self, plan: &Plan<'_>) -> PerDialect {
-        let columns: Vec<&str> = column_names(self.entity.fields.iter()).collect();
-        let key: Vec<&str> = self
-            .entity
-            .key_fields()
-            .map(|field| field.column.as_str())
-            .collect();
+        let (columns, key) = (self.all_column_names(), self.key_column_names());
         let table = PlanTable {
             name: &self.entity.table,
             columns: &columns,
@@ -140,61 +100,45 @@ impl<'a> Statements<'a> {
         self.every_row(PlanAction::Count)
     }
 
-    fn insert_head(&self, d: Dialect) -> String {
-        format!(
-            "INSERT INTO {} ({}) VALUES ",
-            self.table(d),
-            column_list(d, self.entity.insert_fields())
-        )
+    /// The insert input's columns.
+    fn insert_columns(&self) -> Vec<&str> {
+        column_names(self.entity.insert_fields()).collect()
+    }
+
+    /// Every column, in the order a row is read.
+    fn all_column_names(&self) -> Vec<&str> {
+        column_names(self.entity.fields.iter()).collect()
+    }
+
+    fn key_column_names(&self) -> Vec<&str> {
+        self.entity
+            .key_fields()
+            .map(|field| field.column.as_str())
+            .collect()
+    }
+
+    fn with_insert<R>(&self, use_insert: impl FnOnce(&Insert<'_>) -> R) -> R {
+        let columns = self.insert_columns();
+        use_insert(&Insert {
+            table: &self.entity.table,
+            columns: &columns,
+            generated: self.entity.generated().map(|key| key.column.as_str()),
+        })
     }
 
     /// `INSERT` of the insert columns. Only PostgreSQL returns the generated key: SQLite and
     /// MySQL report it as the last insert id.
     pub(crate) fn insert(&self) -> PerDialect {
-        let width = self.insert_width();
-        per_dialect(|d| {
-            let returning = if d == Dialect::Postgres {
-                self.returning_key(d)
-            } else {
-                String::new()
-            };
-            format!(
-                "{}({}){returning}",
-                self.insert_head(d),
-                placeholders(d, 1, width)
-            )
-        })
-    }
-
-    /// ` RETURNING <generated key as BIGINT>`, or nothing when no key is generated.
-    fn returning_key(&self, d: Dialect) -> String {
-        match self.entity.generated() {
-            Some(key) => {
-                let cast = if d == Dialect::MySql {
-                    "SIGNED"
-                } else {
-                    "BIGINT"
-                };
-                format!(" RETURNING CAST({} AS {cast})", d.quote(&key.column))
-            }
-            None => String::new(),
-        }
+        self.with_insert(|insert| per_dialect(|d| insert.one_row(d)))
     }
 
     pub(crate) fn insert_values(&self) -> PerDialect {
-        per_dialect(|d| self.insert_head(d))
+        self.with_insert(|insert| per_dialect(|d| insert.head(d)))
     }
 
-    /// What a batch appends to return its generated keys: PostgreSQL and MariaDB use
-    /// `RETURNING`; SQLite numbers the rows from the last insert id.
+    /// What a batch appends to return its generated keys.
     pub(crate) fn returning_keys(&self) -> PerDialect {
-        per_dialect(|d| {
-            if d == Dialect::Sqlite {
-                String::new()
-            } else {
-                self.returning_key(d)
-            }
-        })
+        self.with_insert(|insert| per_dialect(|d| insert.batch_returning(d)))
     }
 
     /// PostgreSQL's batch insert: one array parameter per insert column, unnested into rows.
@@ -203,116 +147,55 @@ impl<'a> Statements<'a> {
         if self.entity.has_embedded() {
             return String::new();
         }
-        let d = Dialect::Postgres;
-        let arrays = column_names(self.entity.insert_fields())
-            .enumerate()
-            // sqlx sends each array's type with the statement: no cast is needed.
-            .map(|(i, _)| format!("${}", i + 1))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "INSERT INTO {} ({}) SELECT * FROM UNNEST({arrays}){}",
-            self.table(d),
-            column_list(d, self.entity.insert_fields()),
-            self.returning_key(d)
-        )
+        self.with_insert(|insert| insert.postgres_unnest())
     }
 
     pub(crate) fn insert_width(&self) -> usize {
         column_names(self.entity.insert_fields()).count()
     }
 
-    fn insert_all_text(&self, d: Dialect) -> String {
-        format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            self.table(d),
-            self.all_columns(d),
-            placeholders(d, 1, column_names(self.entity.fields.iter()).count())
-        )
+    /// The columns an update sets: the non-key columns, or none when every column is in the
+    /// key.
+    fn non_key_columns(&self) -> Vec<&str> {
+        column_names(self.entity.non_key_fields()).collect()
+    }
+
+    fn with_upsert<R>(&self, use_upsert: impl FnOnce(&Upsert<'_>) -> R) -> R {
+        let (columns, key, non_key) = (
+            self.all_column_names(),
+            self.key_column_names(),
+            self.non_key_columns(),
+        );
+        use_upsert(&Upsert {
+            table: &self.entity.table,
+            columns: &columns,
+            // With no other column, the key is set to itself, so the row is still reported.
+            set: if non_key.is_empty() { &key } else { &non_key },
+            key: &key,
+        })
     }
 
     pub(crate) fn insert_all(&self) -> PerDialect {
-        per_dialect(|d| self.insert_all_text(d))
-    }
-
-    /// The columns an update sets: the non-key columns, or the key itself when there are none
-    /// (so the statement still matches, and reports, the row).
-    fn set_fields(&self) -> Vec<&Field> {
-        let non_key: Vec<&Field> = self.entity.non_key_fields().collect();
-        if non_key.is_empty() {
-            self.entity.key_fields().collect()
-        } else {
-            non_key
-        }
+        self.with_upsert(|upsert| per_dialect(|d| upsert.insert_all(d)))
     }
 
     pub(crate) fn update(&self) -> PerDialect {
-        let set_fields = self.set_fields();
-        let set_columns: Vec<&str> = column_names(set_fields.iter().copied()).collect();
-        let has_non_key = self.entity.non_key_fields().next().is_some();
-        per_dialect(|d| {
-            let assignments = set_columns
-                .iter()
-                .enumerate()
-                .map(|(i, column)| {
-                    let column = d.quote(column);
-                    if has_non_key {
-                        format!("{column} = {}", d.placeholder(i + 1))
-                    } else {
-                        format!("{column} = {column}")
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
-            let first_key = if has_non_key {
-                set_columns.len() + 1
-            } else {
-                1
-            };
-            format!(
-                "UPDATE {} SET {} WHERE {}{}",
-                self.table(d),
-                assignments,
-                conditions(d, self.entity.key_fields(), first_key),
-                self.returning_unless_mysql(d)
-            )
-        })
+        let (columns, key, set) = (
+            self.all_column_names(),
+            self.key_column_names(),
+            self.non_key_columns(),
+        );
+        let update = Update {
+            table: &self.entity.table,
+            columns: &columns,
+            set: &set,
+            key: &key,
+        };
+        per_dialect(|d| update.render(d))
     }
 
     pub(crate) fn upsert(&self) -> PerDialect {
-        let set_fields = self.set_fields();
-        let set_columns: Vec<&str> = column_names(set_fields.iter().copied()).collect();
-        per_dialect(|d| {
-            let insert = self.insert_all_text(d);
-            match d {
-                Dialect::MySql => {
-                    let assignments = set_columns
-                        .iter()
-                        .map(|column| {
-                            let column = d.quote(column);
-                            format!("{column} = VALUES({column})")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    format!("{insert} ON DUPLICATE KEY UPDATE {assignments}")
-                }
-                Dialect::Sqlite | Dialect::Postgres => {
-                    let assignments = set_columns
-                        .iter()
-                        .map(|column| {
-                            let column = d.quote(column);
-                            format!("{column} = excluded.{column}")
-                        })
-                        .collect::<Vec<_>>()
-                        .join(", ");
-                    format!(
-                        "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments}{}",
-                        column_list(d, self.entity.key_fields()),
-                        self.returning(d)
-                    )
-                }
-            }
-        })
+        self.with_upsert(|upsert| per_dialect(|d| upsert.render(d)))
     }
 
     pub(crate) fn delete_by_id(&self) -> PerDialect {
