@@ -1,9 +1,7 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
-use repo_sql::{
-    Insert, Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable, Update, Upsert,
-};
+use repo_sql::{Insert, Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable, RowWrite};
 
 use crate::model::{Entity, Field};
 
@@ -154,48 +152,28 @@ impl<'a> Statements<'a> {
         column_names(self.entity.insert_fields()).count()
     }
 
-    /// The columns an update sets: the non-key columns, or none when every column is in the
-    /// key.
-    fn non_key_columns(&self) -> Vec<&str> {
-        column_names(self.entity.non_key_fields()).collect()
-    }
-
-    fn with_upsert<R>(&self, use_upsert: impl FnOnce(&Upsert<'_>) -> R) -> R {
-        let (columns, key, non_key) = (
-            self.all_column_names(),
-            self.key_column_names(),
-            self.non_key_columns(),
-        );
-        use_upsert(&Upsert {
+    /// The update and upsert of a whole row by its key.
+    fn with_row_write<R>(&self, use_write: impl FnOnce(&RowWrite<'_>) -> R) -> R {
+        let (columns, key) = (self.all_column_names(), self.key_column_names());
+        let set: Vec<&str> = column_names(self.entity.non_key_fields()).collect();
+        use_write(&RowWrite {
             table: &self.entity.table,
             columns: &columns,
-            // With no other column, the key is set to itself, so the row is still reported.
-            set: if non_key.is_empty() { &key } else { &non_key },
+            set: &set,
             key: &key,
         })
     }
 
     pub(crate) fn insert_all(&self) -> PerDialect {
-        self.with_upsert(|upsert| per_dialect(|d| upsert.insert_all(d)))
+        self.with_row_write(|write| per_dialect(|d| write.insert_all(d)))
     }
 
     pub(crate) fn update(&self) -> PerDialect {
-        let (columns, key, set) = (
-            self.all_column_names(),
-            self.key_column_names(),
-            self.non_key_columns(),
-        );
-        let update = Update {
-            table: &self.entity.table,
-            columns: &columns,
-            set: &set,
-            key: &key,
-        };
-        per_dialect(|d| update.render(d))
+        self.with_row_write(|write| per_dialect(|d| write.update(d)))
     }
 
     pub(crate) fn upsert(&self) -> PerDialect {
-        self.with_upsert(|upsert| per_dialect(|d| upsert.render(d)))
+        self.with_row_write(|write| per_dialect(|d| write.upsert(d)))
     }
 
     pub(crate) fn delete_by_id(&self) -> PerDialect {

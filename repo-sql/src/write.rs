@@ -1,5 +1,5 @@
-//! The writes of one entity as data: [`Insert`], [`Update`] and [`Upsert`], each with its
-//! rendering per dialect. What a backend cannot do is decided here, once: PostgreSQL returns a
+//! The writes of one row as data: [`Insert`] and [`RowWrite`] (an update or an upsert by key),
+//! each with its rendering per dialect. What a backend cannot do is decided here, once: PostgreSQL returns a
 //! generated key with `RETURNING`, SQLite and MySQL report it as the last insert id; MySQL has
 //! no `RETURNING` on an update and upserts with `ON DUPLICATE KEY UPDATE`.
 
@@ -113,44 +113,48 @@ impl Insert<'_> {
     }
 }
 
-/// An `UPDATE` of one row by its key, returning the row where the backend can.
+/// A write of one whole row found by its key: an `UPDATE`, or an insert that updates the row
+/// with the same key instead (an upsert).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Update<'a> {
+pub struct RowWrite<'a> {
     /// The table.
     pub table: &'a str,
-    /// Every column, in the order a row is read (what `RETURNING` returns).
+    /// Every column, in the order a row is read and bound.
     pub columns: &'a [&'a str],
-    /// The columns set, bound first; empty when every column is in the key.
+    /// The columns outside the key; empty when every column is in it.
     pub set: &'a [&'a str],
-    /// The key's columns, bound after the set ones.
+    /// The key's columns.
     pub key: &'a [&'a str],
 }
 
-impl Update<'_> {
-    /// The statement; MySQL has no `RETURNING` on an update. An entity made only of key columns
-    /// sets its key to itself, so the statement still matches, and reports, the row.
-    pub fn render(&self, dialect: Dialect) -> String {
-        let (assignments, first_key) = if self.set.is_empty() {
-            let same = self
-                .key
-                .iter()
-                .map(|column| {
-                    let column = dialect.quote(column);
-                    format!("{column} = {column}")
-                })
-                .collect::<Vec<_>>();
-            (same.join(", "), 1)
+impl RowWrite<'_> {
+    /// What an existing row takes from the written one: the columns outside the key, or the
+    /// key itself when there are none, so the statement still matches, and reports, the row.
+    fn assigned(&self) -> &[&str] {
+        if self.set.is_empty() {
+            self.key
         } else {
-            let set = self
-                .set
-                .iter()
-                .enumerate()
-                .map(|(i, column)| {
-                    format!("{} = {}", dialect.quote(column), dialect.placeholder(i + 1))
-                })
-                .collect::<Vec<_>>();
-            (set.join(", "), self.set.len() + 1)
-        };
+            self.set
+        }
+    }
+
+    /// `UPDATE ... SET <outside the key> WHERE <key>`, binding the set columns then the key;
+    /// `RETURNING` the row except on MySQL, which has none on an update.
+    pub fn update(&self, dialect: Dialect) -> String {
+        let assignments = self
+            .assigned()
+            .iter()
+            .enumerate()
+            .map(|(i, column)| {
+                let quoted = dialect.quote(column);
+                if self.set.is_empty() {
+                    format!("{quoted} = {quoted}")
+                } else {
+                    format!("{quoted} = {}", dialect.placeholder(i + 1))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let returning = if dialect == Dialect::MySql {
             String::new()
         } else {
@@ -159,27 +163,12 @@ impl Update<'_> {
         format!(
             "UPDATE {} SET {assignments} WHERE {}{returning}",
             dialect.quote(self.table),
-            key_condition(dialect, self.key, first_key)
+            key_condition(dialect, self.key, self.set.len() + 1)
         )
     }
-}
 
-/// An insert of every column that updates the row with the same key instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Upsert<'a> {
-    /// The table.
-    pub table: &'a str,
-    /// Every column, in bind order.
-    pub columns: &'a [&'a str],
-    /// The columns an existing row gets from the new one; the key when there are no others.
-    pub set: &'a [&'a str],
-    /// The key's columns.
-    pub key: &'a [&'a str],
-}
-
-impl Upsert<'_> {
-    /// `INSERT` of every column, the statement's first part (MySQL's upsert, and the plain
-    /// insert of an entity without a generated key).
+    /// `INSERT` of every column: the upsert's first part, and the plain insert of an entity
+    /// without a generated key.
     pub fn insert_all(&self, dialect: Dialect) -> String {
         format!(
             "INSERT INTO {} ({}) VALUES ({})",
@@ -189,13 +178,13 @@ impl Upsert<'_> {
         )
     }
 
-    /// `ON CONFLICT (key) DO UPDATE ... RETURNING` on SQLite and PostgreSQL; `ON DUPLICATE KEY
-    /// UPDATE` on MySQL, which fires on any unique key (the runtime uses it only when the table
-    /// has no other).
-    pub fn render(&self, dialect: Dialect) -> String {
+    /// The upsert: `ON CONFLICT (key) DO UPDATE ... RETURNING` on SQLite and PostgreSQL; `ON
+    /// DUPLICATE KEY UPDATE` on MySQL, which fires on any unique key (the runtime uses it only
+    /// when the table has no other).
+    pub fn upsert(&self, dialect: Dialect) -> String {
         let insert = self.insert_all(dialect);
         let assign = |to: &dyn Fn(&str) -> String| {
-            self.set
+            self.assigned()
                 .iter()
                 .map(|column| {
                     let column = dialect.quote(column);
@@ -249,32 +238,37 @@ mod tests {
 
     #[test]
     fn updates_and_upserts_per_dialect() {
-        let update = Update {
+        let row = RowWrite {
             table: "users",
             columns: &["id", "name"],
             set: &["name"],
             key: &["id"],
         };
         assert_eq!(
-            update.render(Dialect::Postgres),
+            row.update(Dialect::Postgres),
             "UPDATE \"users\" SET \"name\" = $1 WHERE \"id\" = $2 RETURNING \"id\", \"name\""
         );
         assert_eq!(
-            update.render(Dialect::MySql),
+            row.update(Dialect::MySql),
             "UPDATE `users` SET `name` = ? WHERE `id` = ?"
         );
-        let upsert = Upsert {
-            table: "users",
-            columns: &["id", "name"],
-            set: &["name"],
-            key: &["id"],
-        };
         assert_eq!(
-            upsert.render(Dialect::MySql),
+            row.upsert(Dialect::MySql),
             "INSERT INTO `users` (`id`, `name`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)"
         );
+        let key_only = RowWrite {
+            table: "follows",
+            columns: &["a", "b"],
+            set: &[],
+            key: &["a", "b"],
+        };
         assert_eq!(
-            upsert.render(Dialect::Sqlite),
+            key_only.update(Dialect::Sqlite),
+            "UPDATE \"follows\" SET \"a\" = \"a\", \"b\" = \"b\" WHERE \"a\" = ? AND \"b\" = ? \
+             RETURNING \"a\", \"b\""
+        );
+        assert_eq!(
+            row.upsert(Dialect::Sqlite),
             "INSERT INTO \"users\" (\"id\", \"name\") VALUES (?, ?) ON CONFLICT (\"id\") DO UPDATE \
              SET \"name\" = excluded.\"name\" RETURNING \"id\", \"name\""
         );
