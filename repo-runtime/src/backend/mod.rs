@@ -2,7 +2,6 @@
 //! quirks, and what its errors mean (the classification table by code, the names its errors
 //! give, which of its messages can be kept). The rest of the runtime asks here instead of
 //! knowing a backend's details.
-
 //!
 //! It depends on nothing else in the crate: the handle (`db.rs`) opens pools with it,
 //! `error.rs` and `redacted.rs` read errors with it, `transaction.rs` sets sessions with it.
