@@ -22,10 +22,7 @@ fn column_names<'a>(fields: impl Iterator<Item = &'a Field>) -> impl Iterator<It
 }
 
 pub(crate) fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
-    column_names(fields)
-        .map(|column| d.quote(column))
-        .collect::<Vec<_>>()
-        .join(", ")
+    d.quote_list(column_names(fields))
 }
 
 /// Equality of each of `fields` with a parameter: a finder's conditions.

@@ -65,6 +65,18 @@ impl Dialect {
         out
     }
 
+    /// `names` quoted for this dialect and separated by commas: `"a", "b"`.
+    pub fn quote_list<'a>(self, names: impl IntoIterator<Item = &'a str>) -> String {
+        let mut out = String::new();
+        for (i, name) in names.into_iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            self.push_ident(&mut out, name);
+        }
+        out
+    }
+
     /// The placeholder of the `index`-th bind parameter (1-based): `$n` or `?`.
     pub fn placeholder(self, index: usize) -> String {
         let mut out = String::new();

@@ -91,7 +91,7 @@ impl Plan<'_> {
         let mut sql = match self.action {
             PlanAction::Select => format!(
                 "SELECT {} FROM {name}",
-                quoted_list(dialect, table.columns.iter().copied())
+                dialect.quote_list(table.columns.iter().copied())
             ),
             PlanAction::Count => format!("SELECT COUNT(*) FROM {name}"),
             PlanAction::Exists => format!("SELECT 1 FROM {name}"),
@@ -178,14 +178,6 @@ impl Plan<'_> {
                 .join(" OR "),
         }
     }
-}
-
-/// `"a", "b"` in `dialect`.
-fn quoted_list<'a>(dialect: Dialect, columns: impl Iterator<Item = &'a str>) -> String {
-    columns
-        .map(|column| dialect.quote(column))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 #[cfg(feature = "tokens")]

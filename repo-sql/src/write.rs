@@ -5,21 +5,11 @@
 
 use crate::Dialect;
 
-/// `"a", "b"` in `dialect`.
-fn quoted(dialect: Dialect, columns: &[&str]) -> String {
-    columns
-        .iter()
-        .map(|column| dialect.quote(column))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `$first, ..., $first + count - 1` (or `?, ...`).
-fn placeholders(dialect: Dialect, first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|index| dialect.placeholder(index))
-        .collect::<Vec<_>>()
-        .join(", ")
+/// `($1, $2, ...)` (or `(?, ?, ...)`): the values of one row of `count` columns.
+fn one_row_of_values(dialect: Dialect, count: usize) -> String {
+    let mut out = String::new();
+    dialect.push_placeholder_groups(&mut out, 1, count, 1, false);
+    out
 }
 
 /// `"a" = $first AND "b" = $first + 1`.
@@ -54,7 +44,7 @@ impl Insert<'_> {
         format!(
             "INSERT INTO {} ({}) VALUES ",
             dialect.quote(self.table),
-            quoted(dialect, self.columns)
+            dialect.quote_list(self.columns.iter().copied())
         )
     }
 
@@ -80,9 +70,9 @@ impl Insert<'_> {
             String::new()
         };
         format!(
-            "{}({}){returning}",
+            "{}{}{returning}",
             self.head(dialect),
-            placeholders(dialect, 1, self.columns.len())
+            one_row_of_values(dialect, self.columns.len())
         )
     }
 
@@ -107,7 +97,7 @@ impl Insert<'_> {
         format!(
             "INSERT INTO {} ({}) SELECT * FROM UNNEST({arrays}){}",
             dialect.quote(self.table),
-            quoted(dialect, self.columns),
+            dialect.quote_list(self.columns.iter().copied()),
             self.returning_key(dialect)
         )
     }
@@ -158,7 +148,10 @@ impl RowWrite<'_> {
         let returning = if dialect == Dialect::MySql {
             String::new()
         } else {
-            format!(" RETURNING {}", quoted(dialect, self.columns))
+            format!(
+                " RETURNING {}",
+                dialect.quote_list(self.columns.iter().copied())
+            )
         };
         format!(
             "UPDATE {} SET {assignments} WHERE {}{returning}",
@@ -171,10 +164,10 @@ impl RowWrite<'_> {
     /// without a generated key.
     pub fn insert_all(&self, dialect: Dialect) -> String {
         format!(
-            "INSERT INTO {} ({}) VALUES ({})",
+            "INSERT INTO {} ({}) VALUES {}",
             dialect.quote(self.table),
-            quoted(dialect, self.columns),
-            placeholders(dialect, 1, self.columns.len())
+            dialect.quote_list(self.columns.iter().copied()),
+            one_row_of_values(dialect, self.columns.len())
         )
     }
 
@@ -202,8 +195,8 @@ impl RowWrite<'_> {
                 let assignments = assign(&|column| format!("excluded.{column}"));
                 format!(
                     "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments} RETURNING {}",
-                    quoted(dialect, self.key),
-                    quoted(dialect, self.columns)
+                    dialect.quote_list(self.key.iter().copied()),
+                    dialect.quote_list(self.columns.iter().copied())
                 )
             }
         }
