@@ -203,22 +203,12 @@ impl Executor {
     }
 
     /// Starts a statement assembled at run time from derive-validated identifiers and
-    /// placeholders. Never pass text that contains a value.
-    pub(crate) fn assembled(&self, operation: &'static str, sql: String) -> Statement {
-        use sqlx::SqlSafeStr;
-        Statement::new(
-            self.dialect(),
-            operation,
-            sqlx::AssertSqlSafe(sql).into_sql_str(),
-        )
-    }
-
-    /// Starts a statement from text rendered at run time and shared (a cached shape).
-    pub(crate) fn assembled_shared(
-        &self,
-        operation: &'static str,
-        sql: std::sync::Arc<str>,
-    ) -> Statement {
+    /// placeholders: owned text, or text shared by every call of a cached shape. Never pass
+    /// text that contains a value.
+    pub(crate) fn assembled<S>(&self, operation: &'static str, sql: S) -> Statement
+    where
+        sqlx::AssertSqlSafe<S>: sqlx::SqlSafeStr,
+    {
         use sqlx::SqlSafeStr;
         Statement::new(
             self.dialect(),

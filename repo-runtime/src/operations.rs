@@ -169,7 +169,7 @@ pub async fn list<E: Entity>(
     let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
     executor
         .read(|| {
-            let mut statement = executor.assembled_shared("list", Arc::clone(&sql));
+            let mut statement = executor.assembled("list", Arc::clone(&sql));
             if paged {
                 statement.bind(limit);
                 statement.bind(offset);

@@ -138,7 +138,5 @@ pub fn statement_with_lists<E: Entity>(
         return executor.statement(operation, sql).with_plan(plan, lengths);
     }
     let text = crate::rendered::with_lists(E::TABLE, dialect, plan, lengths);
-    executor
-        .assembled_shared(operation, text)
-        .with_plan(plan, lengths)
+    executor.assembled(operation, text).with_plan(plan, lengths)
 }
