@@ -112,41 +112,43 @@ pub(crate) enum Pool {
     Memory(crate::memory::Store),
 }
 
-/// Opens the pool of `dialect`'s backend; the outer error is the connection's, the inner one
-/// a backend that is not compiled in.
+/// Opens the pool of `dialect`'s backend, or says it is not compiled in.
 async fn open(
     dialect: Dialect,
     url: &str,
     options: &DbOptions,
-) -> Result<Result<(Pool, Option<MySqlBatchKeys>), RepoError>, sqlx::Error> {
+) -> Result<(Pool, Option<MySqlBatchKeys>), RepoError> {
     let settings = PoolSettings {
         max_connections: options.max_connections,
         acquire_timeout: options.acquire_timeout,
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         statement_timeout: options.statement_timeout,
     };
-    Ok(Ok(match dialect {
+    let failed = |error: sqlx::Error| RepoError::from_sqlx(error, None);
+    match dialect {
         #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => (
-            Pool::Sqlite(backend::sqlite::connect(url, &settings).await?),
-            None,
-        ),
+        Dialect::Sqlite => {
+            let pool = backend::sqlite::connect(url, &settings).await;
+            Ok((Pool::Sqlite(pool.map_err(failed)?), None))
+        }
         #[cfg(feature = "postgres")]
-        Dialect::Postgres => (
-            Pool::Postgres(backend::postgres::connect(url, &settings).await?),
-            None,
-        ),
+        Dialect::Postgres => {
+            let pool = backend::postgres::connect(url, &settings).await;
+            Ok((Pool::Postgres(pool.map_err(failed)?), None))
+        }
         #[cfg(feature = "mysql")]
         Dialect::MySql => {
-            let (pool, keys) = backend::mysql::connect(url, &settings).await?;
-            (Pool::MySql(pool), Some(keys))
+            let (pool, keys) = backend::mysql::connect(url, &settings)
+                .await
+                .map_err(failed)?;
+            Ok((Pool::MySql(pool), Some(keys)))
         }
         #[allow(unreachable_patterns)]
         other => {
-            let _ = (url, settings);
-            return Ok(Err(not_compiled(other)));
+            let _ = (url, settings, failed);
+            Err(not_compiled(other))
         }
-    }))
+    }
 }
 
 impl Db {
@@ -181,9 +183,7 @@ impl Db {
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
-        let (pool, mysql_batch_keys) = open(dialect, url, &options)
-            .await
-            .map_err(|error| RepoError::from_sqlx(error, None))??;
+        let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
         Ok(Db {
             inner: Arc::new(DbInner {
                 pool,
