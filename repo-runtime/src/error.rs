@@ -7,7 +7,7 @@ pub use repo_core::{BoxError, ErrorKind, RepoError, TransactionError};
 
 use crate::backend::{self, Kind, UniqueHint};
 pub use crate::redacted::RedactedDatabaseError;
-use crate::redacted::redacted;
+use crate::redacted::{redacted, redacted_as};
 
 use crate::schema::Table;
 
@@ -83,6 +83,7 @@ impl FromSqlx for RepoError {
             }
         }
         let details = backend::details(&error);
+        let source = redacted_as(error, &details);
         match details.kind {
             Kind::Unique => {
                 let constraint = table.and_then(|table| match &details.unique {
@@ -103,32 +104,29 @@ impl FromSqlx for RepoError {
                     entity,
                     constraint: name,
                     field: constraint.map(|constraint| constraint.fields),
-                    source: redacted(error),
+                    source,
                 }
             }
             Kind::ForeignKey => RepoError::ForeignKey {
                 entity,
                 constraint: details.constraint,
-                source: redacted(error),
+                source,
             },
             Kind::NotNull => RepoError::NotNull {
                 entity,
                 column: details.column,
-                source: redacted(error),
+                source,
             },
             Kind::Check => RepoError::Check {
                 entity,
                 constraint: details.constraint,
-                source: redacted(error),
+                source,
             },
             Kind::Timeout => RepoError::Timeout {
                 entity,
-                source: Some(redacted(error)),
+                source: Some(source),
             },
-            Kind::Transient => RepoError::Transient {
-                entity,
-                source: redacted(error),
-            },
+            Kind::Transient => RepoError::Transient { entity, source },
             // The server's message may quote the value: only its code is kept.
             Kind::InvalidValue => RepoError::InvalidInput {
                 entity,
@@ -140,7 +138,7 @@ impl FromSqlx for RepoError {
             Kind::Other => RepoError::Database {
                 entity,
                 code: details.code,
-                source: redacted(error),
+                source,
             },
         }
     }

@@ -11,7 +11,7 @@ use sqlx::error::DatabaseError;
 
 use repo_core::BoxError;
 
-use crate::backend;
+use crate::backend::{self, Details};
 
 /// A database error with everything that may quote a bound value removed: the backend, the
 /// SQLSTATE or vendor code, and the constraint, table and column the server named.
@@ -56,17 +56,15 @@ impl RedactedDatabaseError {
         self.message.as_deref()
     }
 
-    fn of(error: &(dyn DatabaseError + 'static)) -> RedactedDatabaseError {
-        let keepable = backend::keepable(error);
+    /// What may be kept of `error`, which the backend described as `details`.
+    fn of(error: &dyn DatabaseError, details: &Details) -> RedactedDatabaseError {
         RedactedDatabaseError {
-            backend: keepable.backend,
-            code: keepable.code,
-            constraint: error.constraint().map(str::to_owned),
+            backend: details.backend,
+            code: details.code.clone(),
+            constraint: details.constraint.clone(),
             table: error.table().map(str::to_owned),
-            column: keepable.column,
-            message: keepable
-                .message_is_plain
-                .then(|| error.message().to_owned()),
+            column: details.column.clone(),
+            message: details.message_is_plain.then(|| error.message().to_owned()),
         }
     }
 }
@@ -99,8 +97,14 @@ impl std::error::Error for RedactedDatabaseError {}
 /// The source to keep for `error`: a database error redacted, any other error (I/O, TLS,
 /// protocol, pool) as it is, since those never carry a bound value.
 pub(crate) fn redacted(error: sqlx::Error) -> BoxError {
+    let details = backend::details(&error);
+    redacted_as(error, &details)
+}
+
+/// [`redacted`] for an error the backend has already described as `details`.
+pub(crate) fn redacted_as(error: sqlx::Error, details: &Details) -> BoxError {
     match error {
-        sqlx::Error::Database(database) => Box::new(RedactedDatabaseError::of(&*database)),
+        sqlx::Error::Database(database) => Box::new(RedactedDatabaseError::of(&*database, details)),
         other => other.into(),
     }
 }

@@ -75,8 +75,12 @@ pub(crate) enum UniqueHint {
     None,
 }
 
-/// What a database error says, in the backend's own terms.
+/// What a database error says, in the backend's own terms, and what of it may be kept.
 pub(crate) struct Details {
+    /// `postgres`, `mysql` or `sqlite`.
+    pub(crate) backend: &'static str,
+    /// Whether the server's message names only the statement and the schema, never a value.
+    pub(crate) message_is_plain: bool,
     pub(crate) kind: Kind,
     pub(crate) code: Option<String>,
     pub(crate) constraint: Option<String>,
@@ -87,6 +91,8 @@ pub(crate) struct Details {
 /// The details of `error`, by the backend it came from.
 pub(crate) fn details(error: &sqlx::Error) -> Details {
     let mut details = Details {
+        backend: "database",
+        message_is_plain: false,
         kind: Kind::Other,
         code: None,
         constraint: None,
@@ -117,56 +123,6 @@ pub(crate) fn details(error: &sqlx::Error) -> Details {
         return details;
     }
     details
-}
-
-/// What may be kept of a database error: its backend's name, its code as the backend numbers
-/// it, the column it named, and whether its message is free of values.
-pub(crate) struct Keepable {
-    pub(crate) backend: &'static str,
-    pub(crate) code: Option<String>,
-    pub(crate) column: Option<String>,
-    pub(crate) message_is_plain: bool,
-}
-
-/// What may be kept of `database`, by the backend it came from.
-pub(crate) fn keepable(database: &(dyn sqlx::error::DatabaseError + 'static)) -> Keepable {
-    let code = database.code().map(|code| code.into_owned());
-    #[cfg(feature = "postgres")]
-    if let Some(error) = database.try_downcast_ref::<sqlx::postgres::PgDatabaseError>() {
-        return Keepable {
-            backend: "postgres",
-            message_is_plain: postgres::message_is_plain(error.code()),
-            code,
-            column: error.column().map(str::to_owned),
-        };
-    }
-    #[cfg(feature = "mysql")]
-    if let Some(error) = database.try_downcast_ref::<sqlx::mysql::MySqlDatabaseError>() {
-        return Keepable {
-            backend: "mysql",
-            code: Some(error.number().to_string()),
-            column: None,
-            message_is_plain: mysql::message_is_plain(error.number()),
-        };
-    }
-    #[cfg(feature = "sqlite")]
-    if database
-        .try_downcast_ref::<sqlx::sqlite::SqliteError>()
-        .is_some()
-    {
-        return Keepable {
-            backend: "sqlite",
-            message_is_plain: sqlite::message_is_plain(code.as_deref().unwrap_or("")),
-            code,
-            column: None,
-        };
-    }
-    Keepable {
-        backend: "database",
-        code,
-        column: None,
-        message_is_plain: false,
-    }
 }
 
 #[cfg(test)]

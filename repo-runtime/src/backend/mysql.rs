@@ -133,6 +133,8 @@ pub(super) fn classify(number: u16) -> Kind {
 /// `for key '` (the value before it is never kept), the column of `Column '...' cannot be null`.
 #[cfg(feature = "mysql")]
 pub(super) fn details(error: &sqlx::mysql::MySqlDatabaseError, details: &mut Details) {
+    details.backend = "mysql";
+    details.message_is_plain = message_is_plain(error.number());
     details.kind = classify(error.number());
     details.code = Some(error.number().to_string());
     if details.kind == Kind::Unique

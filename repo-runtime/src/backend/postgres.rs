@@ -71,6 +71,8 @@ pub(super) fn classify(sqlstate: &str) -> Kind {
 /// fields of their own.
 #[cfg(feature = "postgres")]
 pub(super) fn details(error: &sqlx::postgres::PgDatabaseError, details: &mut Details) {
+    details.backend = "postgres";
+    details.message_is_plain = message_is_plain(error.code());
     details.kind = classify(error.code());
     details.column = error.column().map(str::to_owned);
     if let Some(name) = error.constraint() {

@@ -70,6 +70,8 @@ pub(super) fn classify(extended_code: &str) -> Kind {
 #[cfg(feature = "sqlite")]
 pub(super) fn details(database: &dyn sqlx::error::DatabaseError, details: &mut Details) {
     let code = details.code.clone().unwrap_or_default();
+    details.backend = "sqlite";
+    details.message_is_plain = message_is_plain(&code);
     details.kind = classify(&code);
     let columns = database.message().split_once("failed: ").map(|(_, list)| {
         list.split(", ")
