@@ -61,14 +61,16 @@ publish = false
 sqlx = { version = "0.9", default-features = false, features = ["runtime-tokio", "sqlite", "derive", "macros"] }
 """)
 
+# The struct literal of a new row, the same in both crates.
+VALUES = ", ".join(
+    f"{name}: {default}" for (name, _), default in zip(COLUMNS, ['"n".into()', '"e".into()', "1", "1.5", "true", "None", "2"])
+)
+
 def field_list(indent):
     return "".join(f"{indent}pub {name}: {ty},\n" for name, ty in COLUMNS)
 
 gen = ["//! 30 entities through the derive.\n#![allow(missing_docs)]\n\nuse repo_runtime::prelude::*;\n"]
 for i in range(ENTITIES):
-    values = ", ".join(
-        f"{name}: {default}" for (name, _), default in zip(COLUMNS, ['"n".into()', '"e".into()', "1", "1.5", "true", "None", "2"])
-    )
     gen.append(f"""
 pub mod entity{i} {{
     use super::*;
@@ -82,7 +84,7 @@ pub mod entity{i} {{
 
     pub async fn exercise(db: &Db) -> Result<(), RepoError> {{
         let repository = Entity{i}::repository(db);
-        let row = repository.insert(NewEntity{i} {{ {values} }}).await?;
+        let row = repository.insert(NewEntity{i} {{ {VALUES} }}).await?;
         let mut row = repository.get(row.id).await?;
         row.visits += 1;
         repository.update(&row).await?;
@@ -101,9 +103,6 @@ for i in range(ENTITIES):
     sets = ", ".join(f"{n} = ?" for n in names)
     binds = "".join(f"\n            .bind(&new.{n})" for n in names)
     update_binds = "".join(f"\n            .bind(&row.{n})" for n in names)
-    values = ", ".join(
-        f"{name}: {default}" for (name, _), default in zip(COLUMNS, ['"n".into()', '"e".into()', "1", "1.5", "true", "None", "2"])
-    )
     hand.append(f"""
 pub mod entity{i} {{
     use super::*;
@@ -150,7 +149,7 @@ pub mod entity{i} {{
     }}
 
     pub async fn exercise(pool: &SqlitePool) -> Result<(), sqlx::Error> {{
-        let row = insert(pool, NewEntity{i} {{ {values} }}).await?;
+        let row = insert(pool, NewEntity{i} {{ {VALUES} }}).await?;
         let mut row = get(pool, row.id).await?;
         row.visits += 1;
         update(pool, &row).await?;
