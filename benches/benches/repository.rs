@@ -9,8 +9,7 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use repo_benches::{
-    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, runtime, settle,
-    targets,
+    User, Users, clear, fresh_database, handwritten, new_user, runtime, settle, targets,
 };
 use repo_runtime::prelude::*;
 

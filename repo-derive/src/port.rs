@@ -171,36 +171,6 @@ fn arguments(signature: &syn::Signature) -> impl Iterator<Item = &syn::Ident> {
     })
 }
 
-/// `impl Trait for Outer`: each method goes to the same method of `self.inner`, an `Inner`.
-pub(crate) fn delegating_impl(
-    item: &syn::ItemTrait,
-    trait_path: &TokenStream,
-    krate: &syn::Path,
-    outer: &syn::Ident,
-    inner: &syn::Ident,
-) -> TokenStream {
-    let methods = item.items.iter().filter_map(|member| {
-        let syn::TraitItem::Fn(method) = member else {
-            return None;
-        };
-        let signature = &method.sig;
-        let name = &signature.ident;
-        let arguments = arguments(signature);
-        Some(quote! {
-            #signature {
-                <#inner as #trait_path>::#name(&self.inner, #(#arguments),*).await
-            }
-        })
-    });
-    quote! {
-        #[automatically_derived]
-        #[#krate::__private::async_trait]
-        impl #trait_path for #outer {
-            #(#methods)*
-        }
-    }
-}
-
 /// `impl Trait for Faulty<R>`: each call checks the faults, then goes to `R`'s method.
 pub(crate) fn faulty_impl(item: &syn::ItemTrait, core: &syn::Path) -> TokenStream {
     let ident = &item.ident;

@@ -1,12 +1,106 @@
-//! Persistence records mapped to and from domain types (`#[repo(domain = path)]`): the
-//! [`DomainMapping`] trait the derive implements, and the repository operations in domain terms,
-//! written once here over the record's operations.
+//! What a repository speaks: its records as they are ([`AsRecord`]), or the domain types they
+//! map to (`#[repo(domain = path)]`, [`AsDomain`] over the [`DomainMapping`] the derive
+//! implements). [`Mapping`] is the one parameter that tells the two apart, so the repository's
+//! operations are written once.
+
+use std::ops::Deref;
 
 use crate::entity::Entity;
 use crate::error::RepoError;
-use crate::executor::Executor;
-use crate::list::ListOptions;
-use crate::operations as records;
+
+/// How a repository's values map to the records of `E`: what its reads return and its writes
+/// take. [`AsRecord`] for the record itself, [`AsDomain`] for its domain type.
+pub trait Mapping<E: Entity>: Send + Sync + 'static {
+    /// What reads return and `update` / `upsert` take.
+    type Value: Send + Sync + 'static;
+    /// What `insert` takes.
+    type New: Send + Sync + 'static;
+
+    /// The value of a stored record.
+    fn value(record: E) -> Result<Self::Value, RepoError>;
+
+    /// The values of stored records, in order.
+    fn values(records: Vec<E>) -> Result<Vec<Self::Value>, RepoError> {
+        records.into_iter().map(Self::value).collect()
+    }
+
+    /// The record a value is written as.
+    fn record(value: &Self::Value) -> Result<RecordOf<'_, E>, RepoError>;
+
+    /// The insert input of a value.
+    fn new_record(new: Self::New) -> Result<E::New, RepoError>;
+}
+
+/// A record borrowed from the value it is written from, or built from it.
+#[derive(Debug)]
+pub enum RecordOf<'a, E> {
+    /// The value is the record.
+    Borrowed(&'a E),
+    /// The record converted from a domain value.
+    Built(E),
+}
+
+impl<E> Deref for RecordOf<'_, E> {
+    type Target = E;
+
+    fn deref(&self) -> &E {
+        match self {
+            RecordOf::Borrowed(record) => record,
+            RecordOf::Built(record) => record,
+        }
+    }
+}
+
+/// A repository of records as they are: the default [`Mapping`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsRecord;
+
+impl<E: Entity> Mapping<E> for AsRecord {
+    type Value = E;
+    type New = E::New;
+
+    #[inline]
+    fn value(record: E) -> Result<E, RepoError> {
+        Ok(record)
+    }
+
+    #[inline]
+    fn values(records: Vec<E>) -> Result<Vec<E>, RepoError> {
+        Ok(records)
+    }
+
+    #[inline]
+    fn record(value: &E) -> Result<RecordOf<'_, E>, RepoError> {
+        Ok(RecordOf::Borrowed(value))
+    }
+
+    #[inline]
+    fn new_record(new: E::New) -> Result<E::New, RepoError> {
+        Ok(new)
+    }
+}
+
+/// A repository that speaks the record's domain type (`#[repo(domain = path)]`): a generated
+/// key in an inserted value is ignored and the stored one returned.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AsDomain;
+
+impl<E: DomainMapping> Mapping<E> for AsDomain {
+    type Value = E::Domain;
+    type New = E::Domain;
+
+    fn value(record: E) -> Result<E::Domain, RepoError> {
+        record.into_domain()
+    }
+
+    fn record(value: &E::Domain) -> Result<RecordOf<'_, E>, RepoError> {
+        E::from_domain(value).map(RecordOf::Built)
+    }
+
+    fn new_record(new: E::Domain) -> Result<E::New, RepoError> {
+        E::new_from_domain(new)
+    }
+}
 
 /// A persistence record that converts to and from its domain type, field by field.
 ///
@@ -45,85 +139,8 @@ pub fn field_error(
     }
 }
 
-fn all_into_domain<R: DomainMapping>(records: Vec<R>) -> Result<Vec<R::Domain>, RepoError> {
-    records.into_iter().map(R::into_domain).collect()
-}
-
-/// Inserts a domain value; a generated key in it is ignored and the stored key returned.
-pub async fn insert<R: DomainMapping>(
-    executor: &Executor,
-    domain: R::Domain,
-) -> Result<R::Domain, RepoError> {
-    let new = R::new_from_domain(domain)?;
-    records::insert::<R>(executor, new).await?.into_domain()
-}
-
-/// Inserts every domain value in one transaction; see the record's `insert_many`.
-pub async fn insert_many<R: DomainMapping>(
-    executor: &Executor,
-    domains: Vec<R::Domain>,
-) -> Result<Vec<R::Domain>, RepoError> {
-    let news = domains
-        .into_iter()
-        .map(R::new_from_domain)
-        .collect::<Result<Vec<_>, _>>()?;
-    all_into_domain(records::insert_many::<R>(executor, news).await?)
-}
-
-/// The domain value with this key, or [`RepoError::NotFound`].
-pub async fn get<R: DomainMapping>(
-    executor: &Executor,
-    id: &R::Id,
-) -> Result<R::Domain, RepoError> {
-    records::get::<R>(executor, id).await?.into_domain()
-}
-
-/// The domain value with this key, if any.
-pub async fn find<R: DomainMapping>(
-    executor: &Executor,
-    id: &R::Id,
-) -> Result<Option<R::Domain>, RepoError> {
-    records::find::<R>(executor, id)
-        .await?
-        .map(R::into_domain)
-        .transpose()
-}
-
-/// The domain values with these keys, in the order of `ids`.
-pub async fn get_many<R: DomainMapping>(
-    executor: &Executor,
-    ids: &[R::Id],
-) -> Result<Vec<R::Domain>, RepoError> {
-    all_into_domain(records::get_many::<R>(executor, ids).await?)
-}
-
-/// Domain values in the requested order and page.
-pub async fn list<R: DomainMapping>(
-    executor: &Executor,
-    options: &ListOptions<R::Column>,
-) -> Result<Vec<R::Domain>, RepoError> {
-    all_into_domain(records::list::<R>(executor, options).await?)
-}
-
-/// Writes the domain value over the row with its key.
-pub async fn update<R: DomainMapping>(
-    executor: &Executor,
-    domain: &R::Domain,
-) -> Result<R::Domain, RepoError> {
-    let record = R::from_domain(domain)?;
-    records::update::<R>(executor, &record).await?.into_domain()
-}
-
-/// Inserts the domain value, or updates the row with its key.
-pub async fn upsert<R: DomainMapping>(
-    executor: &Executor,
-    domain: &R::Domain,
-) -> Result<R::Domain, RepoError> {
-    let record = R::from_domain(domain)?;
-    records::upsert::<R>(executor, &record).await?.into_domain()
-}
-
-/// A finder's record, as its domain value.
-pub fn found<R: DomainMapping>(record: Option<R>) -> Result<Option<R::Domain>, RepoError> {
-    record.map(R::into_domain).transpose()
+/// A finder's record, as the repository's value.
+#[doc(hidden)]
+pub fn found<E: Entity, M: Mapping<E>>(record: Option<E>) -> Result<Option<M::Value>, RepoError> {
+    record.map(M::value).transpose()
 }

@@ -51,8 +51,10 @@
 //!   every dialect, rendered at compile time;
 //! - `NewUser`, the insert input without the generated key (only when there is one);
 //! - `UserColumn`, an enum of the columns for [`ListOptions`];
-//! - `UserRepository`, an object-safe `#[async_trait]` trait, and `SqlUserRepository`, its
-//!   implementation, returned by `User::repository(handle)` for a `&Db` or a `&Tx`.
+//! - `UserRepository`, an object-safe `#[async_trait]` trait: the finders of the unique keys
+//!   over [`Repository<User>`](Repository), which every entity's repository implements once,
+//!   here; and `SqlUserRepository`, its implementation, returned by `User::repository(handle)`
+//!   for a `&Db` or a `&Tx`.
 //!
 //! Attributes: `#[repo(table = "...")]` (default: the struct name in snake_case plus `s`),
 //! `#[repo(crate = path)]`, `#[repo(unique(a, b))]`, `#[repo(index(a, b))]` and
@@ -102,6 +104,7 @@ mod operations;
 mod ports;
 mod redacted;
 mod rendered;
+mod repository;
 mod retry;
 mod schema;
 mod statement;
@@ -115,7 +118,7 @@ pub use chrono;
 pub use column::ColumnValue;
 pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
-pub use domain::DomainMapping;
+pub use domain::{AsDomain, AsRecord, DomainMapping, Mapping, RecordOf};
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
 pub use error::{
@@ -128,6 +131,9 @@ pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use repo_sql::{Dialect, Sql};
+#[cfg(feature = "memory")]
+pub use repository::MemoryDb;
+pub use repository::{AnyDb, Backing, Repository, SqlRepository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
@@ -182,7 +188,7 @@ pub mod __private {
     pub use crate::conversion::json;
     pub use crate::conversion::{convert, db_enum, redact};
     pub mod domain {
-        pub use crate::domain::*;
+        pub use crate::domain::{field_error, found};
     }
     pub mod embed {
         pub use crate::embed::*;
@@ -193,7 +199,6 @@ pub mod __private {
     pub use crate::entity::EntitySql;
     #[cfg(feature = "memory")]
     pub use crate::memory::{Value as MemoryValue, memory_executor};
-    pub use crate::operations::*;
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{

@@ -24,7 +24,10 @@ fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
 }
 
 /// The row with key `id`, or `None`.
-pub async fn find<E: Entity>(executor: &Executor, id: &E::Id) -> Result<Option<E>, RepoError> {
+pub(crate) async fn find<E: Entity>(
+    executor: &Executor,
+    id: &E::Id,
+) -> Result<Option<E>, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::find::<E>(&memory, id).await;
@@ -47,14 +50,14 @@ async fn find_as<E: Entity>(
 }
 
 /// The row with key `id`, or [`RepoError::NotFound`].
-pub async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoError> {
+pub(crate) async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoError> {
     find::<E>(executor, id)
         .await?
         .ok_or(RepoError::NotFound { entity: E::NAME })
 }
 
 /// Whether a row with key `id` exists.
-pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+pub(crate) async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::exists::<E>(&memory, id).await;
@@ -69,7 +72,7 @@ pub async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 }
 
 /// The number of rows.
-pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
+pub(crate) async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::count::<E>(&memory).await;
@@ -81,7 +84,10 @@ pub async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
 
 /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
 /// repeated key yields its row once. One statement per chunk under the bind limit.
-pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
+pub(crate) async fn get_many<E: Entity>(
+    executor: &Executor,
+    ids: &[E::Id],
+) -> Result<Vec<E>, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::get_many::<E>(&memory, ids).await;
@@ -128,7 +134,7 @@ pub async fn get_many<E: Entity>(executor: &Executor, ids: &[E::Id]) -> Result<V
 
 /// Rows in the requested order and page: one plan, rendered as SQL (once per shape) or
 /// evaluated by the in-memory store.
-pub async fn list<E: Entity>(
+pub(crate) async fn list<E: Entity>(
     executor: &Executor,
     options: &ListOptions<E::Column>,
 ) -> Result<Vec<E>, RepoError> {
@@ -184,7 +190,7 @@ fn clamp_i64(value: u64) -> i64 {
 }
 
 /// Inserts one row and returns it as stored, with its generated key.
-pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
+pub(crate) async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::insert::<E>(&memory, new).await;
@@ -201,7 +207,7 @@ pub async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, Re
 
 /// Inserts every row in one transaction (a savepoint inside an open one), chunked under the
 /// bind limit, and returns them as stored in input order. An empty input runs no statement.
-pub async fn insert_many<E: Entity>(
+pub(crate) async fn insert_many<E: Entity>(
     executor: &Executor,
     news: Vec<E::New>,
 ) -> Result<Vec<E>, RepoError> {
@@ -345,7 +351,7 @@ async fn insert_chunks<E: Entity>(
 
 /// Updates every non-key column of the row with the entity's key and returns it as stored;
 /// [`RepoError::NotFound`] when no row has that key.
-pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+pub(crate) async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::update::<E>(&memory, entity).await;
@@ -367,7 +373,7 @@ pub async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, Rep
 }
 
 /// Deletes the row with key `id`; `false` when there was none.
-pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
+pub(crate) async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::delete::<E>(&memory, id).await;
@@ -379,7 +385,7 @@ pub async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, 
 
 /// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
 /// another unique key is [`RepoError::Conflict`], never an update of that other row.
-pub async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
+pub(crate) async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
     #[cfg(feature = "memory")]
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::upsert::<E>(&memory, entity).await;

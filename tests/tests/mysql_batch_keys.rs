@@ -5,8 +5,8 @@
 #[allow(dead_code, unreachable_pub)]
 mod entities;
 
-use entities::{NewNote, Note, NoteRepository};
-use repo_runtime::DbOptions;
+use entities::{NewNote, Note};
+use repo_runtime::{DbOptions, Repository};
 use repo_tests::{Backend, TestDb};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use entities::{NewNote, Note, NoteRepository};
+use entities::{NewNote, Note};
 use repo_runtime::prelude::*;
 use repo_runtime::{DbOptions, RetryPolicy};
 use repo_tests::{Backend, TestDb};

@@ -8,7 +8,8 @@ mod entities;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use entities::{NewUser, User, UserRepository};
+use entities::{NewUser, User};
+use repo_runtime::Repository;
 use repo_tests::{Backend, TestDb};
 
 /// Collects everything the subscriber writes.

@@ -4,9 +4,7 @@
 //!
 //! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query> <N>`
 
-use repo_benches::{
-    User, UserRepository, Users, clear, fresh_database, handwritten, new_user, settle, targets,
-};
+use repo_benches::{User, Users, clear, fresh_database, handwritten, new_user, settle, targets};
 use repo_runtime::prelude::*;
 
 fn main() {

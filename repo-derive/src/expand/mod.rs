@@ -19,14 +19,12 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         entity::column_enum(entity),
         repository::repository_trait(entity),
         repository::sql_repository_struct(entity),
-        repository::memory_repository_struct(entity),
     ];
     let impls = [
         entity::entity_impl(entity),
         entity::column_impl(entity),
         repository::constructors(entity),
         repository::repository_impl(entity),
-        repository::memory_repository_impl(entity),
         repository::faulty_impl(entity),
         domain::domain_impls(entity),
         entity::debug_impls(entity),

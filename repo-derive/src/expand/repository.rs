@@ -4,7 +4,6 @@
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-use super::entity::{id_type, new_type};
 use super::row;
 use repo_sql::{Plan, PlanAction, PlanLimit};
 
@@ -16,14 +15,13 @@ use crate::sql::{Statements, equal_each};
 pub(crate) struct Api {
     /// What reads return and `update`/`upsert` take.
     pub ty: TokenStream,
-    /// What `insert` takes.
-    pub new: TokenStream,
     pub trait_ident: syn::Ident,
     pub sql_ident: syn::Ident,
     /// The in-memory implementation (feature `memory` of the runtime).
     pub memory_ident: syn::Ident,
-    /// The runtime's operations module for this mode.
-    pub ops: TokenStream,
+    /// `, AsDomain` after the record in `Repository<Record, AsDomain>`; empty for records,
+    /// which `Repository<Record>` maps by default.
+    pub mapping: TokenStream,
     pub domain: bool,
 }
 
@@ -37,11 +35,10 @@ pub(crate) fn api(entity: &Entity) -> Api {
                 .map_or_else(|| entity.ident.clone(), |segment| segment.ident.clone());
             Api {
                 ty: quote! { #domain },
-                new: quote! { #domain },
                 trait_ident: model::repository_trait_ident(&name),
                 sql_ident: model::sql_repository_ident(&name),
                 memory_ident: model::memory_repository_ident(&name),
-                ops: quote! { #krate::__private::domain },
+                mapping: quote! { , #krate::AsDomain },
                 domain: true,
             }
         }
@@ -49,11 +46,10 @@ pub(crate) fn api(entity: &Entity) -> Api {
             let ident = &entity.ident;
             Api {
                 ty: quote! { #ident },
-                new: new_type(entity),
                 trait_ident: model::repository_trait_ident(ident),
                 sql_ident: model::sql_repository_ident(ident),
                 memory_ident: model::memory_repository_ident(ident),
-                ops: quote! { #krate::__private },
+                mapping: TokenStream::new(),
                 domain: false,
             }
         }
@@ -131,15 +127,13 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
     let vis = &entity.vis;
     let record = &entity.ident;
     let api = api(entity);
-    let (ident, new, repository) = (&api.ty, &api.new, &api.trait_ident);
-    let column = model::column_enum_ident(record);
-    let id = id_type(entity);
-    let result = quote! { ::core::result::Result };
-    let error = quote! { #krate::RepoError };
+    let (ident, repository, mapping) = (&api.ty, &api.trait_ident, &api.mapping);
     let doc = format!(
-        " Persistence of [`{}`]. Object-safe: hold it as `Arc<dyn {repository}>`. \
-         The SQL implementation is [`{}`], from `{record}::repository(handle)`.",
+        " Persistence of [`{}`]: the operations of [`Repository`]({}::Repository) and the \
+         finders of its unique keys. Object-safe: hold it as `Arc<dyn {repository}>`. The SQL \
+         implementation is [`{}`], from `{record}::repository(handle)`.",
         type_name(ident),
+        type_name(&quote!(#krate)),
         api.sql_ident
     );
     let finders = finders(entity).into_iter().map(|finder| {
@@ -155,67 +149,37 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
     quote! {
         #[doc = #doc]
         #[#krate::__private::async_trait]
-        #vis trait #repository: ::core::marker::Send + ::core::marker::Sync {
-            /// Inserts a row and returns it as stored, with its key.
-            async fn insert(&self, new: #new) -> #result<#ident, #error>;
-
-            /// Inserts all rows in one transaction, in chunks under the backend's bind-parameter
-            /// limit, and returns them as stored, in input order. Nothing is written if any row fails.
-            async fn insert_many(
-                &self,
-                new: ::std::vec::Vec<#new>,
-            ) -> #result<::std::vec::Vec<#ident>, #error>;
-
-            /// The row with this key, or `RepoError::NotFound`.
-            async fn get(&self, id: #id) -> #result<#ident, #error>;
-
-            /// The row with this key, if any.
-            async fn find(&self, id: #id) -> #result<::core::option::Option<#ident>, #error>;
-
-            /// The rows with these keys, in the order of `ids`; absent keys are skipped.
-            async fn get_many(&self, ids: &[#id]) -> #result<::std::vec::Vec<#ident>, #error>;
-
+        #vis trait #repository: #krate::Repository<#record #mapping> {
             #(#finders)*
-
-            /// Rows in the requested order (the key by default) and page.
-            async fn list(
-                &self,
-                options: #krate::ListOptions<#column>,
-            ) -> #result<::std::vec::Vec<#ident>, #error>;
-
-            /// The number of rows.
-            async fn count(&self) -> #result<u64, #error>;
-
-            /// Whether a row has this key.
-            async fn exists(&self, id: #id) -> #result<bool, #error>;
-
-            /// Writes every non-key field of the row with this entity's key and returns it as
-            /// stored, or `RepoError::NotFound`.
-            async fn update(&self, entity: &#ident) -> #result<#ident, #error>;
-
-            /// Deletes the row with this key; `false` when there was none.
-            async fn delete(&self, id: #id) -> #result<bool, #error>;
-
-            /// Inserts the entity, or updates the row with its key; returns it as stored.
-            async fn upsert(&self, entity: &#ident) -> #result<#ident, #error>;
         }
     }
 }
 
+/// `Sql{Entity}Repository<B>`, and `InMemory{Entity}Repository`, the same on `MemoryDb`.
 pub(super) fn sql_repository_struct(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
     let api = api(entity);
-    let sql_repository = &api.sql_ident;
+    let (sql_repository, memory_repository) = (&api.sql_ident, &api.memory_ident);
     let doc = format!(
-        " The SQL implementation of [`{}`], on a database handle or inside a transaction.",
+        " The SQL implementation of [`{}`], on a database handle or inside a transaction. \
+         `{memory_repository}` is the same on the in-memory store.",
         api.trait_ident
+    );
+    let memory_doc = format!(
+        " [`{sql_repository}`] on a `Db::memory()`: the same semantics with no I/O, for tests."
     );
     quote! {
         #[doc = #doc]
         #[derive(::core::fmt::Debug, ::core::clone::Clone)]
-        #vis struct #sql_repository {
+        #vis struct #sql_repository<B = #krate::AnyDb> {
             executor: #krate::Executor,
+            backing: ::core::marker::PhantomData<B>,
+        }
+
+        #krate::__private::with_memory! {
+            #[doc = #memory_doc]
+            #vis type #memory_repository = #sql_repository<#krate::MemoryDb>;
         }
     }
 }
@@ -224,7 +188,9 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let vis = &entity.vis;
     let ident = &entity.ident;
-    let sql_repository = &api(entity).sql_ident;
+    let api = api(entity);
+    let (sql_repository, memory_repository) = (&api.sql_ident, &api.memory_ident);
+    let name = memory_repository.to_string();
     let doc = format!(
         " The SQL repository of [`{ident}`] on `handle`: a `&Db`, or a `&Tx` to run every \
          statement inside that transaction."
@@ -234,77 +200,22 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
         impl #ident {
             #[doc = #doc]
             #vis fn repository(handle: impl ::core::convert::Into<#krate::Executor>) -> #sql_repository {
-                #sql_repository::new(handle)
+                #sql_repository {
+                    executor: ::core::convert::Into::into(handle),
+                    backing: ::core::marker::PhantomData,
+                }
             }
         }
 
-        #[automatically_derived]
-        impl #sql_repository {
-            /// The repository on `handle`: a `&Db`, or a `&Tx`.
-            #vis fn new(handle: impl ::core::convert::Into<#krate::Executor>) -> Self {
-                #sql_repository { executor: ::core::convert::Into::into(handle) }
-            }
-
-            /// Where this repository runs its statements.
-            #vis fn executor(&self) -> &#krate::Executor {
-                &self.executor
-            }
-        }
-    }
-}
-
-pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
-    implementation(entity, &api(entity).sql_ident)
-}
-
-/// The in-memory repository's struct, emitted only when the runtime has the `memory` feature.
-pub(super) fn memory_repository_struct(entity: &Entity) -> TokenStream {
-    let krate = &entity.krate;
-    let vis = &entity.vis;
-    let api = api(entity);
-    let (memory_repository, sql_repository) = (&api.memory_ident, &api.sql_ident);
-    let doc = format!(
-        " The in-memory implementation of [`{}`]: [`{sql_repository}`] on a `Db::memory()`, \
-         with the same semantics and no I/O, for tests.",
-        api.trait_ident
-    );
-    quote! {
-        #krate::__private::with_memory! {
-            #[doc = #doc]
-            #[derive(::core::fmt::Debug, ::core::clone::Clone)]
-            #vis struct #memory_repository {
-                inner: #sql_repository,
-            }
-        }
-    }
-}
-
-/// The in-memory repository's constructors and its implementation of the repository trait,
-/// which forwards every call to the SQL repository on the in-memory database.
-pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
-    let krate = &entity.krate;
-    let vis = &entity.vis;
-    let api = api(entity);
-    let (memory_repository, sql_repository) = (&api.memory_ident, &api.sql_ident);
-    let name = memory_repository.to_string();
-    let repository = &api.trait_ident;
-    let forwarding = match syn::parse2::<syn::ItemTrait>(repository_trait(entity)) {
-        Ok(item) => crate::port::delegating_impl(
-            &item,
-            &quote! { #repository },
-            krate,
-            memory_repository,
-            sql_repository,
-        ),
-        Err(error) => error.to_compile_error(),
-    };
-    quote! {
         #krate::__private::with_memory! {
             #[automatically_derived]
             impl #memory_repository {
                 /// An empty repository on an in-memory database of its own.
                 #vis fn new() -> Self {
-                    #memory_repository { inner: #sql_repository::new(#krate::Db::memory()) }
+                    #sql_repository {
+                        executor: ::core::convert::Into::into(#krate::Db::memory()),
+                        backing: ::core::marker::PhantomData,
+                    }
                 }
 
                 /// The repository on `handle`: a `Db::memory()` that other repositories share, or
@@ -312,13 +223,11 @@ pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
                 #vis fn on(
                     handle: impl ::core::convert::Into<#krate::Executor>,
                 ) -> ::core::result::Result<Self, #krate::RepoError> {
-                    #krate::__private::memory_executor(handle, #name)
-                        .map(|executor| #memory_repository { inner: #sql_repository::new(executor) })
-                }
-
-                /// Where this repository runs its statements.
-                #vis fn executor(&self) -> &#krate::Executor {
-                    self.inner.executor()
+                    let executor = #krate::__private::memory_executor(handle, #name)?;
+                    ::core::result::Result::Ok(#sql_repository {
+                        executor,
+                        backing: ::core::marker::PhantomData,
+                    })
                 }
             }
 
@@ -328,30 +237,26 @@ pub(super) fn memory_repository_impl(entity: &Entity) -> TokenStream {
                     Self::new()
                 }
             }
-
-            #forwarding
         }
     }
 }
 
-/// `impl {Entity}Repository for #self_ty`: every method calls the runtime's operations on the
-/// repository's executor, SQL or in memory alike.
-fn implementation(entity: &Entity, self_ty: &syn::Ident) -> TokenStream {
+/// The SQL repository's entity, mapping and executor, through which the runtime implements
+/// `Repository` for it, and its finders.
+pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let ident = &entity.ident;
     let api = api(entity);
-    let (api_ty, new, repository, sql_repository) = (&api.ty, &api.new, &api.trait_ident, self_ty);
-    let column = model::column_enum_ident(ident);
-    let id = id_type(entity);
-    let ops = &api.ops;
-    let records = quote! { #krate::__private };
+    let (repository, sql_repository) = (&api.trait_ident, &api.sql_ident);
+    let mapping = match api.domain {
+        true => quote! { #krate::AsDomain },
+        false => quote! { #krate::AsRecord },
+    };
     let found = if api.domain {
-        quote! { .and_then(#krate::__private::domain::found::<#ident>) }
+        quote! { .and_then(#krate::__private::domain::found::<#ident, #mapping>) }
     } else {
         TokenStream::new()
     };
-    let result = quote! { ::core::result::Result };
-    let error = quote! { #krate::RepoError };
     let statements = Statements::new(entity);
     let finders = finders(entity).into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
@@ -387,59 +292,19 @@ fn implementation(entity: &Entity, self_ty: &syn::Ident) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
+        impl<B: #krate::Backing> #krate::SqlRepository for #sql_repository<B> {
+            type Entity = #ident;
+            type Mapping = #mapping;
+
+            fn executor(&self) -> &#krate::Executor {
+                &self.executor
+            }
+        }
+
+        #[automatically_derived]
         #[#krate::__private::async_trait]
-        impl #repository for #sql_repository {
-            async fn insert(&self, new: #new) -> #result<#api_ty, #error> {
-                #ops::insert::<#ident>(&self.executor, new).await
-            }
-
-            async fn insert_many(
-                &self,
-                new: ::std::vec::Vec<#new>,
-            ) -> #result<::std::vec::Vec<#api_ty>, #error> {
-                #ops::insert_many::<#ident>(&self.executor, new).await
-            }
-
-            async fn get(&self, id: #id) -> #result<#api_ty, #error> {
-                #ops::get::<#ident>(&self.executor, &id).await
-            }
-
-            async fn find(&self, id: #id) -> #result<::core::option::Option<#api_ty>, #error> {
-                #ops::find::<#ident>(&self.executor, &id).await
-            }
-
-            async fn get_many(&self, ids: &[#id]) -> #result<::std::vec::Vec<#api_ty>, #error> {
-                #ops::get_many::<#ident>(&self.executor, ids).await
-            }
-
+        impl<B: #krate::Backing> #repository for #sql_repository<B> {
             #(#finders)*
-
-            async fn list(
-                &self,
-                options: #krate::ListOptions<#column>,
-            ) -> #result<::std::vec::Vec<#api_ty>, #error> {
-                #ops::list::<#ident>(&self.executor, &options).await
-            }
-
-            async fn count(&self) -> #result<u64, #error> {
-                #records::count::<#ident>(&self.executor).await
-            }
-
-            async fn exists(&self, id: #id) -> #result<bool, #error> {
-                #records::exists::<#ident>(&self.executor, &id).await
-            }
-
-            async fn update(&self, entity: &#api_ty) -> #result<#api_ty, #error> {
-                #ops::update::<#ident>(&self.executor, entity).await
-            }
-
-            async fn delete(&self, id: #id) -> #result<bool, #error> {
-                #records::delete::<#ident>(&self.executor, &id).await
-            }
-
-            async fn upsert(&self, entity: &#api_ty) -> #result<#api_ty, #error> {
-                #ops::upsert::<#ident>(&self.executor, entity).await
-            }
         }
     }
 }
@@ -449,10 +314,28 @@ fn type_name(ty: &TokenStream) -> String {
     ty.to_string().replace(' ', "")
 }
 
-/// `impl {Entity}Repository for Faulty<R>`, for fault injection in application tests.
+/// `impl {Entity}Repository for Faulty<R>`: each finder checks the faults, then asks `R`; the
+/// runtime does the same for the operations of `Repository`.
 pub(super) fn faulty_impl(entity: &Entity) -> TokenStream {
-    match syn::parse2::<syn::ItemTrait>(repository_trait(entity)) {
-        Ok(item) => crate::port::faulty_impl(&item, &entity.krate),
-        Err(error) => error.to_compile_error(),
+    let krate = &entity.krate;
+    let repository = &api(entity).trait_ident;
+    let finders = finders(entity).into_iter().map(|finder| {
+        let signature = finder_signature(entity, &finder);
+        let method = &finder.method;
+        let label = method.to_string();
+        let arguments = finder.fields.iter().map(|field| &field.ident);
+        quote! {
+            #signature {
+                self.faults().check(#label)?;
+                self.inner().#method(#(#arguments),*).await
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        #[#krate::__private::async_trait]
+        impl<R: #repository> #repository for #krate::Faulty<R> {
+            #(#finders)*
+        }
     }
 }

@@ -65,8 +65,10 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
     };
     let krate = &entity.krate;
     let api = api(&entity);
-    let (repository, sql_repository, memory_repository) =
-        (&api.trait_ident, &api.sql_ident, &api.memory_ident);
+    let sql_repository = &api.sql_ident;
+    let record = &entity.ident;
+    let mapping = &api.mapping;
+    let repository = quote! { #krate::Repository<#record #mapping> };
     let mut errors = TokenStream::new();
     let methods: Vec<TokenStream> = input
         .port
@@ -87,7 +89,7 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
                 attr.parse_args::<syn::LitStr>()
                     .and_then(|sql| custom::body(&entity, signature, &sql))
             } else if FORWARDED.contains(&name.as_str()) {
-                forward(signature, repository)
+                forward(signature, &repository)
             } else {
                 derived(&entity, signature)
             };
@@ -101,23 +103,12 @@ pub(crate) fn implement(input: &PortInput) -> TokenStream {
             }
         })
         .collect();
-    let forwarding = crate::port::delegating_impl(
-        &input.port,
-        &quote! { #port },
-        krate,
-        memory_repository,
-        sql_repository,
-    );
     quote! {
         #errors
         #[automatically_derived]
         #[#krate::__private::async_trait]
-        impl #port for #sql_repository {
+        impl<B: #krate::Backing> #port for #sql_repository<B> {
             #(#methods)*
-        }
-
-        #krate::__private::with_memory! {
-            #forwarding
         }
     }
 }
@@ -141,8 +132,8 @@ fn parameters(signature: &syn::Signature) -> syn::Result<Vec<(&syn::Ident, &syn:
         .collect()
 }
 
-/// `<Self as Repository>::name(self, a, b).await`.
-fn forward(signature: &syn::Signature, repository: &syn::Ident) -> syn::Result<TokenStream> {
+/// `<Self as Repository<Record>>::name(self, a, b).await`.
+fn forward(signature: &syn::Signature, repository: &TokenStream) -> syn::Result<TokenStream> {
     let name = &signature.ident;
     let arguments = parameters(signature)?.into_iter().map(|(ident, _)| ident);
     Ok(quote_spanned! {name.span()=>
@@ -449,7 +440,9 @@ fn run(entity: &Entity, fetch: Fetch, build: &TokenStream) -> TokenStream {
                     .collect::<::core::result::Result<::std::vec::Vec<_>, _>>()
             })
         },
-        (true, false) => quote! { #rows.and_then(#krate::__private::domain::found::<#record>) },
+        (true, false) => {
+            quote! { #rows.and_then(#krate::__private::domain::found::<#record, #krate::AsDomain>) }
+        }
     };
     match fetch {
         Fetch::Count => read(quote!(fetch_count)),

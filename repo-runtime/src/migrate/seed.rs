@@ -14,6 +14,7 @@ use sha2::{Digest, Sha384};
 use super::files::io_error;
 use crate::db::Db;
 use crate::error::RepoError;
+use crate::repository::Repository;
 use crate::transaction::Tx;
 
 /// The future a code seed returns: `|tx| Box::pin(async move { ...; Ok(()) })`.

@@ -7,10 +7,8 @@ use repo_runtime::migrate::{
     self, GenerateOptions, MigrationState, Migrations, Migrator, Schema, Seeds,
 };
 use repo_runtime::prelude::*;
-use tickets::v1::TicketRepository as _;
-use tickets::v3::IssueRepository as _;
-use v1::{AuthorRepository as _, PostRepository as _};
-use v2::{AuthorRepository as _, PostRepository as _};
+use v1::AuthorRepository as _;
+use v2::AuthorRepository as _;
 
 mod v1 {
     use repo_runtime::prelude::*;
