@@ -79,10 +79,6 @@ impl<'a> Statements<'a> {
         })
     }
 
-    pub(crate) fn select(&self) -> PerDialect {
-        self.every_row(PlanAction::Select)
-    }
-
     pub(crate) fn select_by_id(&self) -> PerDialect {
         self.by_key(PlanAction::Select)
     }
@@ -127,28 +123,6 @@ impl<'a> Statements<'a> {
         self.with_insert(|insert| per_dialect(|d| insert.one_row(d)))
     }
 
-    pub(crate) fn insert_values(&self) -> PerDialect {
-        self.with_insert(|insert| per_dialect(|d| insert.head(d)))
-    }
-
-    /// What a batch appends to return its generated keys.
-    pub(crate) fn returning_keys(&self) -> PerDialect {
-        self.with_insert(|insert| per_dialect(|d| insert.batch_returning(d)))
-    }
-
-    /// PostgreSQL's batch insert: one array parameter per insert column, unnested into rows.
-    /// Empty for an entity with embedded values, which batches as `VALUES` lists.
-    pub(crate) fn postgres_unnest_insert(&self) -> String {
-        if self.entity.has_embedded() {
-            return String::new();
-        }
-        self.with_insert(|insert| insert.postgres_unnest())
-    }
-
-    pub(crate) fn insert_width(&self) -> usize {
-        column_names(self.entity.insert_fields()).count()
-    }
-
     /// The update and upsert of a whole row by its key.
     fn with_row_write<R>(&self, use_write: impl FnOnce(&RowWrite<'_>) -> R) -> R {
         let (columns, key) = (self.all_column_names(), self.key_column_names());
@@ -175,16 +149,5 @@ impl<'a> Statements<'a> {
 
     pub(crate) fn delete_by_id(&self) -> PerDialect {
         self.by_key(PlanAction::Delete)
-    }
-
-    pub(crate) fn key_columns(&self) -> PerDialect {
-        per_dialect(|d| {
-            let list = column_list(d, self.entity.key_fields());
-            if self.entity.key.len() == 1 {
-                list
-            } else {
-                format!("({list})")
-            }
-        })
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::entity::RowSource;
 use crate::error::RepoError;
-use crate::schema::ColumnType;
+use crate::schema::{Column, ColumnType};
 use crate::statement::Statement;
 
 /// A Rust type stored in one column, on every backend compiled in.
@@ -25,6 +25,9 @@ pub trait ColumnValue: Sized + Send + Sync + 'static {
     const TYPE: ColumnType;
     /// Whether the column accepts `NULL`: true for `Option` only.
     const NULLABLE: bool = false;
+    /// A column of this type, still without a name: the derive names it for each field,
+    /// `<String as ColumnValue>::COLUMN.named("email", "email")`.
+    const COLUMN: Column = Column::new("", "", Self::TYPE, Self::NULLABLE);
 
     /// Binds the value as the statement's next parameter.
     fn bind(&self, statement: &mut Statement);

@@ -43,8 +43,8 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds the columns of [`EntitySql::insert`].
     #[doc(hidden)]
     fn bind_new(new: &Self::New, statement: &mut Statement);
-    /// Binds each insert column of `news` as one PostgreSQL array, for
-    /// [`EntitySql::postgres_unnest_insert`].
+    /// Binds each insert column of `news` as one PostgreSQL array, for the batch insert by
+    /// `UNNEST` (when [`EntitySql::binds_arrays`]).
     #[doc(hidden)]
     fn bind_new_columns(news: &[Self::New], statement: &mut Statement);
     /// Binds the columns of [`EntitySql::update`]: the non-key columns, then the key.
@@ -65,12 +65,11 @@ pub trait ColumnName: Copy + Send + Sync + 'static {
     fn name(self) -> &'static str;
 }
 
-/// The statements of one entity, each rendered for every dialect by the derive.
+/// The statements of one entity, each rendered for every dialect by the derive. What depends
+/// on the call (batches, `get_many`, `list`) is rendered by the runtime from the table.
 #[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct EntitySql {
-    /// `SELECT <columns> FROM <table>`.
-    pub select: Sql,
     /// `SELECT <columns> FROM <table> WHERE <key> = ?`.
     pub select_by_id: Sql,
     /// `SELECT 1 FROM <table> WHERE <key> = ? LIMIT 1`.
@@ -79,18 +78,11 @@ pub struct EntitySql {
     pub count: Sql,
     /// `INSERT` of the insert input's columns; on PostgreSQL `RETURNING` the generated key.
     pub insert: Sql,
-    /// `INSERT INTO <table> (<insert columns>) VALUES ` for batches.
-    pub insert_values: Sql,
-    /// ` RETURNING <generated key as BIGINT>` for batches (PostgreSQL, MariaDB); empty on
-    /// SQLite, which numbers a batch from its last insert id, and without a generated key.
-    pub returning_keys: Sql,
     /// Whether the database generates the key.
     pub has_generated_key: bool,
-    /// PostgreSQL's batch insert: `INSERT ... SELECT * FROM UNNEST($1::type[], ...)`, one array
-    /// per insert column, `RETURNING` the generated keys.
-    pub postgres_unnest_insert: &'static str,
-    /// Number of columns [`EntitySql::insert`] binds per row.
-    pub insert_width: usize,
+    /// Whether [`Entity::bind_new_columns`] binds a batch as one PostgreSQL array per column
+    /// (every entity without embedded values).
+    pub binds_arrays: bool,
     /// `INSERT` of every column (MySQL upsert).
     pub insert_all: Sql,
     /// `UPDATE ... SET <non-key> WHERE <key>`, with `RETURNING` except on MySQL.
@@ -100,10 +92,6 @@ pub struct EntitySql {
     pub upsert: Sql,
     /// `DELETE FROM <table> WHERE <key> = ?`.
     pub delete_by_id: Sql,
-    /// The key columns as they appear before `IN`: `"id"` or `("a", "b")`.
-    pub key_columns: Sql,
-    /// Number of key columns.
-    pub key_width: usize,
 }
 
 /// A result row the generated mapper reads by position.

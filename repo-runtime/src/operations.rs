@@ -103,23 +103,13 @@ pub(crate) async fn get_many<E: Entity>(
         by_position.into_iter().map(|(id, _)| id).collect()
     };
     let dialect = executor.dialect();
-    let width = E::SQL.key_width;
+    let width = E::KEY_COLUMNS.len();
     let mut found = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(rows_per_statement(dialect, width)) {
-        let mut sql = String::from(E::SQL.select.get(dialect));
-        sql.push_str(" WHERE ");
-        sql.push_str(E::SQL.key_columns.get(dialect));
-        // SQLite accepts a list of row values only from a subquery.
-        sql.push_str(if width > 1 && dialect == Dialect::Sqlite {
-            " IN (VALUES "
-        } else {
-            " IN ("
-        });
-        dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, true);
-        sql.push(')');
+        let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
         let rows = executor
             .read(|| {
-                let mut statement = executor.assembled("get_many", sql.clone());
+                let mut statement = executor.assembled("get_many", Arc::clone(&sql));
                 for id in chunk {
                     E::bind_id(id, &mut statement);
                 }
@@ -276,29 +266,30 @@ async fn insert_chunks<E: Entity>(
         }
         return Ok(stored);
     };
-    let width = E::SQL.insert_width;
-    // Entities with embedded values have no UNNEST statement: VALUES lists there too.
-    let unnest = dialect == Dialect::Postgres && !E::SQL.postgres_unnest_insert.is_empty();
+    let width = E::TABLE
+        .columns
+        .iter()
+        .filter(|column| !column.generated)
+        .count();
+    // Entities with embedded values bind no arrays: VALUES lists there too.
+    let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
     let per_statement = if unnest {
         UNNEST_ROWS_PER_STATEMENT
     } else {
         rows_per_statement(dialect, width)
     };
+    let returning = matches!(keys, BatchKeys::Returning);
     let mut rest = news.into_iter().peekable();
     while rest.peek().is_some() {
         let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
         let statement = if unnest {
             // One array per column: the statement's text and plan do not grow with the batch.
             let mut statement =
-                executor.static_statement("insert_many", E::SQL.postgres_unnest_insert);
+                executor.assembled("insert_many", crate::rendered::unnest(E::TABLE));
             E::bind_new_columns(&chunk, &mut statement);
             statement
         } else {
-            let mut sql = String::from(E::SQL.insert_values.get(dialect));
-            dialect.push_placeholder_groups(&mut sql, chunk.len(), width, 1, false);
-            if matches!(keys, BatchKeys::Returning) {
-                sql.push_str(E::SQL.returning_keys.get(dialect));
-            }
+            let sql = crate::rendered::batch(E::TABLE, dialect, chunk.len(), returning);
             let mut statement = executor.assembled("insert_many", sql);
             for new in &chunk {
                 E::bind_new(new, &mut statement);

@@ -1,11 +1,12 @@
 //! Statement text that only the call decides (the lengths of a derived query's `IN` lists, the
-//! order and paging of a `list`), rendered from a [`Plan`] on first use and cached per shape,
-//! so a repeated call renders nothing.
+//! order and paging of a `list`, the rows of a batch or of `get_many`), rendered from its
+//! description in `repo-sql` on first use and cached per shape, so a repeated call renders
+//! nothing.
 
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use repo_sql::{Dialect, Plan, PlanAction, PlanLimit, PlanTable};
+use repo_sql::{Dialect, Insert, Plan, PlanAction, PlanLimit, PlanTable};
 
 use crate::schema::Table;
 
@@ -29,6 +30,21 @@ enum Shape {
         dialect: Dialect,
         order: Box<[(&'static str, bool)]>,
         limit: PlanLimit,
+    },
+    /// A batch insert of this many rows as `VALUES` lists.
+    Batch {
+        table: &'static str,
+        dialect: Dialect,
+        rows: usize,
+        returning: bool,
+    },
+    /// PostgreSQL's batch insert by arrays, whatever its length.
+    Unnest { table: &'static str },
+    /// The rows with this many keys (`get_many`).
+    Keys {
+        table: &'static str,
+        dialect: Dialect,
+        keys: usize,
     },
 }
 
@@ -59,15 +75,75 @@ fn cached(shape: Shape, render: impl FnOnce() -> String) -> Arc<str> {
     text
 }
 
-/// `plan` on `table`, in `dialect`.
-fn render(table: &Table, dialect: Dialect, plan: &Plan<'_>, lists: Option<&[usize]>) -> String {
+/// `read` of `table` as a plan reads it.
+fn with_plan_table<R>(table: &Table, read: impl FnOnce(&PlanTable<'_>) -> R) -> R {
     let columns: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
-    let plan_table = PlanTable {
+    read(&PlanTable {
         name: table.name,
         columns: &columns,
         key: table.primary_key.columns,
+    })
+}
+
+/// `plan` on `table`, in `dialect`.
+fn render(table: &Table, dialect: Dialect, plan: &Plan<'_>, lists: Option<&[usize]>) -> String {
+    with_plan_table(table, |plan_table| {
+        plan.render_with_lists(dialect, plan_table, lists)
+    })
+}
+
+/// `write` of the insert into `table` of every column the database does not generate.
+fn with_insert<R>(table: &Table, write: impl FnOnce(&Insert<'_>) -> R) -> R {
+    let columns: Vec<&str> = table
+        .columns
+        .iter()
+        .filter(|column| !column.generated)
+        .map(|column| column.name)
+        .collect();
+    let generated = table.columns.iter().find(|column| column.generated);
+    write(&Insert {
+        table: table.name,
+        columns: &columns,
+        generated: generated.map(|column| column.name),
+    })
+}
+
+/// A batch insert of `rows` rows into `table`, returning the generated keys when `returning`.
+pub(crate) fn batch(
+    table: &'static Table,
+    dialect: Dialect,
+    rows: usize,
+    returning: bool,
+) -> Arc<str> {
+    let shape = Shape::Batch {
+        table: table.name,
+        dialect,
+        rows,
+        returning,
     };
-    plan.render_with_lists(dialect, &plan_table, lists)
+    cached(shape, || {
+        with_insert(table, |insert| insert.batch(dialect, rows, returning))
+    })
+}
+
+/// PostgreSQL's batch insert into `table`: one array per column, unnested into rows.
+pub(crate) fn unnest(table: &'static Table) -> Arc<str> {
+    let shape = Shape::Unnest { table: table.name };
+    cached(shape, || {
+        with_insert(table, |insert| insert.postgres_unnest())
+    })
+}
+
+/// The rows of `table` with `keys` keys, in `dialect`.
+pub(crate) fn by_keys(table: &'static Table, dialect: Dialect, keys: usize) -> Arc<str> {
+    let shape = Shape::Keys {
+        table: table.name,
+        dialect,
+        keys,
+    };
+    cached(shape, || {
+        with_plan_table(table, |plan_table| plan_table.select_by_keys(dialect, keys))
+    })
 }
 
 /// `plan`'s text on `table` in `dialect` with lists of these lengths.

@@ -64,6 +64,35 @@ pub struct PlanTable<'a> {
     pub key: &'a [&'a str],
 }
 
+impl PlanTable<'_> {
+    /// The rows whose keys are among `keys` key values: `WHERE "id" IN ($1, $2)`, or for a
+    /// key of several columns `WHERE ("a", "b") IN (($1, $2), ($3, $4))` (SQLite takes a list
+    /// of row values only from a subquery: `IN (VALUES (?, ?), ...)`).
+    pub fn select_by_keys(&self, dialect: Dialect, keys: usize) -> String {
+        let width = self.key.len();
+        let mut sql = format!(
+            "SELECT {} FROM {} WHERE ",
+            dialect.quote_list(self.columns.iter().copied()),
+            dialect.quote(self.name)
+        );
+        if width == 1 {
+            sql.push_str(&dialect.quote_list(self.key.iter().copied()));
+            sql.push_str(" IN (");
+        } else {
+            sql.push('(');
+            sql.push_str(&dialect.quote_list(self.key.iter().copied()));
+            sql.push_str(if dialect == Dialect::Sqlite {
+                ") IN (VALUES "
+            } else {
+                ") IN ("
+            });
+        }
+        dialect.push_placeholder_groups(&mut sql, keys, width, 1, true);
+        sql.push(')');
+        sql
+    }
+}
+
 impl Plan<'_> {
     /// The statement's SQL for `dialect`, reading `table`. Identifiers are quoted; every value
     /// is a placeholder, numbered in the order the conditions take them, then the page's
@@ -249,6 +278,27 @@ mod tests {
         columns: &["id", "email"],
         key: &["id"],
     };
+
+    #[test]
+    fn rows_by_keys_use_row_values_for_a_key_of_several_columns() {
+        assert_eq!(
+            TABLE.select_by_keys(Dialect::Postgres, 2),
+            "SELECT \"id\", \"email\" FROM \"users\" WHERE \"id\" IN ($1, $2)"
+        );
+        let pairs = PlanTable {
+            name: "follows",
+            columns: &["a", "b"],
+            key: &["a", "b"],
+        };
+        assert_eq!(
+            pairs.select_by_keys(Dialect::MySql, 2),
+            "SELECT `a`, `b` FROM `follows` WHERE (`a`, `b`) IN ((?, ?), (?, ?))"
+        );
+        assert_eq!(
+            pairs.select_by_keys(Dialect::Sqlite, 1),
+            "SELECT \"a\", \"b\" FROM \"follows\" WHERE (\"a\", \"b\") IN (VALUES (?, ?))"
+        );
+    }
 
     #[test]
     fn a_finder_renders_its_conditions_order_and_page() {

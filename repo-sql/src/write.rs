@@ -40,7 +40,7 @@ pub struct Insert<'a> {
 
 impl Insert<'_> {
     /// `INSERT INTO t (cols) VALUES `: the head a batch appends its rows to.
-    pub fn head(&self, dialect: Dialect) -> String {
+    fn head(&self, dialect: Dialect) -> String {
         format!(
             "INSERT INTO {} ({}) VALUES ",
             dialect.quote(self.table),
@@ -76,14 +76,15 @@ impl Insert<'_> {
         )
     }
 
-    /// What a batch appends to return its generated keys: `RETURNING` on PostgreSQL and
-    /// MariaDB; nothing on SQLite, which numbers a batch from its last insert id.
-    pub fn batch_returning(&self, dialect: Dialect) -> String {
-        if dialect == Dialect::Sqlite {
-            String::new()
-        } else {
-            self.returning_key(dialect)
+    /// A batch of `rows` rows as `VALUES` lists, returning the generated keys when
+    /// `returning` (PostgreSQL, MariaDB; SQLite numbers a batch from its last insert id).
+    pub fn batch(&self, dialect: Dialect, rows: usize, returning: bool) -> String {
+        let mut sql = self.head(dialect);
+        dialect.push_placeholder_groups(&mut sql, rows, self.columns.len(), 1, false);
+        if returning {
+            sql.push_str(&self.returning_key(dialect));
         }
+        sql
     }
 
     /// PostgreSQL's batch: one array parameter per column, unnested into rows (sqlx sends each
@@ -223,10 +224,13 @@ mod tests {
             "INSERT INTO `users` (`email`, `name`) VALUES (?, ?)"
         );
         assert_eq!(
-            insert.batch_returning(Dialect::MySql),
-            " RETURNING CAST(`id` AS SIGNED)"
+            insert.batch(Dialect::MySql, 2, true),
+            "INSERT INTO `users` (`email`, `name`) VALUES (?, ?), (?, ?) RETURNING CAST(`id` AS SIGNED)"
         );
-        assert_eq!(insert.batch_returning(Dialect::Sqlite), "");
+        assert_eq!(
+            insert.batch(Dialect::Postgres, 2, false),
+            "INSERT INTO \"users\" (\"email\", \"name\") VALUES ($1, $2), ($3, $4)"
+        );
     }
 
     #[test]

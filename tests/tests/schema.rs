@@ -32,8 +32,6 @@ fn statements<E: Entity>() -> String {
         ("exists_by_id", sql.exists_by_id),
         ("count", sql.count),
         ("insert", sql.insert),
-        ("insert_values", sql.insert_values),
-        ("returning_keys", sql.returning_keys),
         ("insert_all", sql.insert_all),
         ("update", sql.update),
         ("upsert", sql.upsert),

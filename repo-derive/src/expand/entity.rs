@@ -160,34 +160,26 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let table = schema::table_definition(entity);
     let statements = Statements::new(entity);
     let sql = |text| sql_literal(krate, &text);
-    let (select, select_by_id, exists_by_id, count) = (
-        sql(statements.select()),
+    let (select_by_id, exists_by_id, count) = (
         sql(statements.select_by_id()),
         sql(statements.exists_by_id()),
         sql(statements.count()),
     );
-    let (insert, insert_values, returning, insert_all) = (
+    let (insert, insert_all, update, upsert, delete_by_id) = (
         sql(statements.insert()),
-        sql(statements.insert_values()),
-        sql(statements.returning_keys()),
         sql(statements.insert_all()),
-    );
-    let (update, upsert, delete_by_id, key_columns) = (
         sql(statements.update()),
         sql(statements.upsert()),
         sql(statements.delete_by_id()),
-        sql(statements.key_columns()),
     );
-    let insert_width = statements.insert_width();
-    let postgres_unnest_insert = statements.postgres_unnest_insert();
     let has_generated_key = entity.generated().is_some();
-    let key_width = entity.key.len();
+    let binds_arrays = !entity.has_embedded();
     let id_value = {
         let parts = entity.key_fields().map(|field| {
             let ident = &field.ident;
             quote! { ::core::clone::Clone::clone(&self.#ident) }
         });
-        if key_width == 1 {
+        if entity.key.len() == 1 {
             quote! { #(#parts)* }
         } else {
             quote! { ( #(#parts),* ) }
@@ -223,22 +215,16 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             const KEY_COLUMNS: &'static [&'static str] = &[#(#key_column_names),*];
             const TABLE: &'static #krate::Table = &#table;
             const SQL: &'static #krate::__private::EntitySql = &#krate::__private::EntitySql {
-                select: #select,
                 select_by_id: #select_by_id,
                 exists_by_id: #exists_by_id,
                 count: #count,
                 insert: #insert,
-                insert_values: #insert_values,
-                returning_keys: #returning,
                 has_generated_key: #has_generated_key,
-                postgres_unnest_insert: #postgres_unnest_insert,
-                insert_width: #insert_width,
+                binds_arrays: #binds_arrays,
                 insert_all: #insert_all,
                 update: #update,
                 upsert: #upsert,
                 delete_by_id: #delete_by_id,
-                key_columns: #key_columns,
-                key_width: #key_width,
             };
 
             fn id(&self) -> Self::Id {

@@ -171,7 +171,7 @@ pub(super) fn bind_fields_body<'a>(
 }
 
 /// Binds each insert column of `news` as one array, in column order. An entity with embedded
-/// values batches as `VALUES` lists instead (its `postgres_unnest_insert` is empty), so this
+/// values batches as `VALUES` lists instead (its `binds_arrays` is false), so this
 /// binds nothing for it.
 pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;

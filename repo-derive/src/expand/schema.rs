@@ -12,63 +12,63 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let table = &entity.table;
     let name = entity.ident.to_string().trim_start_matches("r#").to_owned();
     let columns = entity.fields.iter().flat_map(|field| {
-        let (generated, sensitive, ty) = (field.generated, field.sensitive, &field.ty);
-        let default = match &field.default {
+        let ty = &field.ty;
+        // Only what differs from a plain column is written out.
+        let mut modifiers = TokenStream::new();
+        if field.generated {
+            modifiers.extend(quote! { .generated() });
+        }
+        if field.sensitive {
+            modifiers.extend(quote! { .sensitive() });
+        }
+        match &field.default {
             Some(DefaultLit::Number(number)) => {
-                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Number(#number)) }
+                modifiers.extend(quote! { .with_default(#krate::ColumnDefault::Number(#number)) });
             }
             Some(DefaultLit::Boolean(value)) => {
-                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Boolean(#value)) }
+                modifiers.extend(quote! { .with_default(#krate::ColumnDefault::Boolean(#value)) });
             }
             Some(DefaultLit::Text(text)) => {
-                quote! { ::core::option::Option::Some(#krate::ColumnDefault::Text(#text)) }
+                modifiers.extend(quote! { .with_default(#krate::ColumnDefault::Text(#text)) });
             }
-            None => quote! { ::core::option::Option::None },
-        };
-        let renamed_from = optional_str(field.renamed_from.as_deref());
+            None => {}
+        }
+        if let Some(renamed_from) = &field.renamed_from {
+            modifiers.extend(quote! { .renamed_from(#renamed_from) });
+        }
         field.columns.iter().enumerate().map(move |(i, column)| {
             let (name, field_name) = (&column.name, &column.field);
-            let (column_type, nullable, sensitive) = match (&field.embed, &field.mapping) {
+            let column = match (&field.embed, &field.mapping) {
                 (Some(embed), _) => {
                     let (inner, optional) = (&embed.ty, embed.optional);
-                    let leaf = quote! { <#inner as #krate::Embedded>::LEAVES[#i] };
-                    (
-                        quote! { #leaf.ty },
-                        quote! { #leaf.nullable || #optional },
-                        quote! { #leaf.sensitive },
-                    )
+                    quote! {
+                        #krate::Column::leaf(
+                            #name,
+                            #field_name,
+                            &<#inner as #krate::Embedded>::LEAVES[#i],
+                            #optional,
+                        )
+                    }
                 }
-                (None, Mapping::Value) => (
-                    quote! { <#ty as #krate::ColumnValue>::TYPE },
-                    quote! { <#ty as #krate::ColumnValue>::NULLABLE },
-                    quote! { #sensitive },
-                ),
+                (None, Mapping::Value) => quote! {
+                    <#ty as #krate::ColumnValue>::COLUMN.named(#name, #field_name)
+                },
                 (None, Mapping::Json) => {
                     let nullable = field.nullable;
-                    (
-                        quote! { #krate::ColumnType::Json },
-                        quote! { #nullable },
-                        quote! { #sensitive },
+                    quote! {
+                        #krate::Column::new(#name, #field_name, #krate::ColumnType::Json, #nullable)
+                    }
+                }
+                (None, Mapping::With(path)) => quote! {
+                    #krate::Column::new(
+                        #name,
+                        #field_name,
+                        #krate::__private::convert::column_type(#path::to_db),
+                        #krate::__private::convert::nullable(#path::to_db),
                     )
-                }
-                (None, Mapping::With(path)) => (
-                    quote! { #krate::__private::convert::column_type(#path::to_db) },
-                    quote! { #krate::__private::convert::nullable(#path::to_db) },
-                    quote! { #sensitive },
-                ),
+                },
             };
-            quote! {
-                #krate::Column {
-                    name: #name,
-                    field: #field_name,
-                    ty: #column_type,
-                    nullable: #nullable,
-                    generated: #generated,
-                    sensitive: #sensitive,
-                    default: #default,
-                    renamed_from: #renamed_from,
-                }
-            }
+            quote! { #column #modifiers }
         })
     });
     let constraint = |name: &str, positions: &[usize]| {

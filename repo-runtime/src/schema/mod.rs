@@ -14,6 +14,8 @@ pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, Ta
 
 use repo_sql::Dialect;
 
+use crate::embed::Leaf;
+
 /// The abstract type of a column; each dialect renders its own SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnType {
@@ -72,6 +74,83 @@ pub struct Column {
     /// Its previous name (`#[repo(renamed_from = "...")]`): a migration renames the column
     /// instead of dropping it and adding a new one.
     pub renamed_from: Option<&'static str>,
+}
+
+impl Column {
+    /// The same column under this name, for this field (see [`ColumnValue::COLUMN`](crate::ColumnValue::COLUMN)).
+    pub const fn named(self, name: &'static str, field: &'static str) -> Column {
+        Column {
+            name,
+            field,
+            ..self
+        }
+    }
+
+    /// A column of this type and nullability; not generated, not sensitive, without a default
+    /// or a previous name (see the methods that set each).
+    pub const fn new(
+        name: &'static str,
+        field: &'static str,
+        ty: ColumnType,
+        nullable: bool,
+    ) -> Column {
+        Column {
+            name,
+            field,
+            ty,
+            nullable,
+            generated: false,
+            sensitive: false,
+            default: None,
+            renamed_from: None,
+        }
+    }
+
+    /// A column of an embedded value's `leaf`; nullable too when the value is `optional`.
+    pub const fn leaf(
+        name: &'static str,
+        field: &'static str,
+        leaf: &Leaf,
+        optional: bool,
+    ) -> Column {
+        let column = Column::new(name, field, leaf.ty, leaf.nullable || optional);
+        Column {
+            sensitive: leaf.sensitive,
+            ..column
+        }
+    }
+
+    /// The same column, assigned by the database.
+    pub const fn generated(self) -> Column {
+        Column {
+            generated: true,
+            ..self
+        }
+    }
+
+    /// The same column, with secret values.
+    pub const fn sensitive(self) -> Column {
+        Column {
+            sensitive: true,
+            ..self
+        }
+    }
+
+    /// The same column, with this `DEFAULT`.
+    pub const fn with_default(self, default: ColumnDefault) -> Column {
+        Column {
+            default: Some(default),
+            ..self
+        }
+    }
+
+    /// The same column, formerly named `name`.
+    pub const fn renamed_from(self, name: &'static str) -> Column {
+        Column {
+            renamed_from: Some(name),
+            ..self
+        }
+    }
 }
 
 /// A column's `DEFAULT`, a literal checked by the derive.
