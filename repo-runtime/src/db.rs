@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use crate::backend::MySqlBatchKeys;
-use crate::backend::{self, PoolSettings};
+use crate::backend::{PoolSettings, SqlPool};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -93,7 +93,7 @@ pub struct Db {
 }
 
 struct DbInner {
-    pool: Pool,
+    storage: Storage,
     options: DbOptions,
     metrics: Metrics,
     url: String,
@@ -101,13 +101,9 @@ struct DbInner {
     mysql_batch_keys: Option<MySqlBatchKeys>,
 }
 
-pub(crate) enum Pool {
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::MySqlPool),
+/// What a handle runs on: an SQL backend's pool, or the in-memory store.
+enum Storage {
+    Sql(SqlPool),
     #[cfg(feature = "memory")]
     Memory(crate::memory::Store),
 }
@@ -117,37 +113,16 @@ async fn open(
     dialect: Dialect,
     url: &str,
     options: &DbOptions,
-) -> Result<(Pool, Option<MySqlBatchKeys>), RepoError> {
+) -> Result<(SqlPool, Option<MySqlBatchKeys>), RepoError> {
     let settings = PoolSettings {
         max_connections: options.max_connections,
         acquire_timeout: options.acquire_timeout,
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         statement_timeout: options.statement_timeout,
     };
-    let failed = |error: sqlx::Error| RepoError::from_sqlx(error, None);
-    match dialect {
-        #[cfg(feature = "sqlite")]
-        Dialect::Sqlite => {
-            let pool = backend::sqlite::connect(url, &settings).await;
-            Ok((Pool::Sqlite(pool.map_err(failed)?), None))
-        }
-        #[cfg(feature = "postgres")]
-        Dialect::Postgres => {
-            let pool = backend::postgres::connect(url, &settings).await;
-            Ok((Pool::Postgres(pool.map_err(failed)?), None))
-        }
-        #[cfg(feature = "mysql")]
-        Dialect::MySql => {
-            let (pool, keys) = backend::mysql::connect(url, &settings)
-                .await
-                .map_err(failed)?;
-            Ok((Pool::MySql(pool), Some(keys)))
-        }
-        #[allow(unreachable_patterns)]
-        other => {
-            let _ = (url, settings, failed);
-            Err(not_compiled(other))
-        }
+    match SqlPool::open(dialect, url, &settings).await {
+        Some(opened) => opened.map_err(|error| RepoError::from_sqlx(error, None)),
+        None => Err(not_compiled(dialect)),
     }
 }
 
@@ -186,7 +161,7 @@ impl Db {
         let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
         Ok(Db {
             inner: Arc::new(DbInner {
-                pool,
+                storage: Storage::Sql(pool),
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
@@ -208,7 +183,7 @@ impl Db {
     fn from_memory(options: DbOptions) -> Db {
         Db {
             inner: Arc::new(DbInner {
-                pool: Pool::Memory(crate::memory::Store::default()),
+                storage: Storage::Memory(crate::memory::Store::default()),
                 options,
                 metrics: Metrics::default(),
                 url: String::from("memory:"),
@@ -232,7 +207,7 @@ impl Db {
     /// Whether this is an in-memory database ([`Db::memory`]).
     pub fn is_memory(&self) -> bool {
         #[cfg(feature = "memory")]
-        if let Pool::Memory(_) = self.inner.pool {
+        if let Storage::Memory(_) = self.inner.storage {
             return true;
         }
         false
@@ -240,10 +215,9 @@ impl Db {
 
     #[cfg(feature = "memory")]
     pub(crate) fn memory_store(&self) -> Option<&crate::memory::Store> {
-        match &self.inner.pool {
-            Pool::Memory(store) => Some(store),
-            #[allow(unreachable_patterns)]
-            _ => None,
+        match &self.inner.storage {
+            Storage::Memory(store) => Some(store),
+            Storage::Sql(_) => None,
         }
     }
 
@@ -260,15 +234,10 @@ impl Db {
     /// follows where the backends differ (text compared byte by byte, `NULL` first in
     /// ascending order, one writer at a time); tell it apart with [`Db::is_memory`].
     pub fn dialect(&self) -> Dialect {
-        match self.inner.pool {
+        match &self.inner.storage {
+            Storage::Sql(pool) => pool.dialect(),
             #[cfg(feature = "memory")]
-            Pool::Memory(_) => Dialect::Sqlite,
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(_) => Dialect::Postgres,
-            #[cfg(feature = "mysql")]
-            Pool::MySql(_) => Dialect::MySql,
+            Storage::Memory(_) => Dialect::Sqlite,
         }
     }
 
@@ -309,39 +278,26 @@ impl Db {
 
     /// Runs one DDL statement assembled from derive-validated identifiers.
     pub(crate) async fn execute_ddl(&self, sql: &str) -> Result<(), RepoError> {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        let result = match &self.inner.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => sqlx::raw_sql(sql).execute(pool).await.map(drop),
-            #[cfg(feature = "memory")]
-            Pool::Memory(_) => return Err(no_sql()),
-        };
-        result.map_err(|e| RepoError::from_sqlx(e, None))
+        self.sql_pool()?
+            .script(sql.to_owned())
+            .await
+            .map_err(|e| RepoError::from_sqlx(e, None))
     }
 
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
-        match &self.inner.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => pool.close().await,
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => pool.close().await,
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => pool.close().await,
+        match &self.inner.storage {
+            Storage::Sql(pool) => pool.close().await,
             #[cfg(feature = "memory")]
-            Pool::Memory(_) => {}
+            Storage::Memory(_) => {}
         }
     }
 
     /// The SQLite pool behind this handle, for statements the repositories do not cover.
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
-        match &self.inner.pool {
-            Pool::Sqlite(pool) => Some(pool),
+        match &self.inner.storage {
+            Storage::Sql(SqlPool::Sqlite(pool)) => Some(pool),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -350,8 +306,8 @@ impl Db {
     /// The PostgreSQL pool behind this handle, for statements the repositories do not cover.
     #[cfg(feature = "postgres")]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
-        match &self.inner.pool {
-            Pool::Postgres(pool) => Some(pool),
+        match &self.inner.storage {
+            Storage::Sql(SqlPool::Postgres(pool)) => Some(pool),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -360,8 +316,8 @@ impl Db {
     /// The MySQL/MariaDB pool behind this handle, for statements the repositories do not cover.
     #[cfg(feature = "mysql")]
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
-        match &self.inner.pool {
-            Pool::MySql(pool) => Some(pool),
+        match &self.inner.storage {
+            Storage::Sql(SqlPool::MySql(pool)) => Some(pool),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -384,29 +340,12 @@ impl Db {
     /// Counts a wait when every connection the pool may open is in use, so that the caller
     /// is about to queue for one.
     pub(crate) fn note_pool_pressure(&self) {
-        let (idle, size, max) = match &self.inner.pool {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => (
-                pool.num_idle(),
-                pool.size(),
-                pool.options().get_max_connections(),
-            ),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => (
-                pool.num_idle(),
-                pool.size(),
-                pool.options().get_max_connections(),
-            ),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => (
-                pool.num_idle(),
-                pool.size(),
-                pool.options().get_max_connections(),
-            ),
+        let exhausted = match &self.inner.storage {
+            Storage::Sql(pool) => pool.is_exhausted(),
             #[cfg(feature = "memory")]
-            Pool::Memory(_) => return,
+            Storage::Memory(_) => false,
         };
-        if idle == 0 && size >= max {
+        if exhausted {
             self.inner.metrics.pool_waited();
         }
     }
@@ -417,8 +356,13 @@ impl Db {
         error
     }
 
-    pub(crate) fn pool(&self) -> &Pool {
-        &self.inner.pool
+    /// The SQL pool, or `Config` on the in-memory store, which runs no SQL.
+    pub(crate) fn sql_pool(&self) -> Result<&SqlPool, RepoError> {
+        match &self.inner.storage {
+            Storage::Sql(pool) => Ok(pool),
+            #[cfg(feature = "memory")]
+            Storage::Memory(_) => Err(no_sql()),
+        }
     }
 
     pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {

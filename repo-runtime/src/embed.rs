@@ -6,18 +6,8 @@
 use crate::entity::RowSource;
 use crate::error::RepoError;
 use crate::schema::ColumnType;
+pub use crate::schema::Leaf;
 use crate::statement::Statement;
-
-/// One column of an embedded value, in column order; its name is the entity's business.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Leaf {
-    /// The column's abstract type.
-    pub ty: ColumnType,
-    /// Whether it accepts `NULL`.
-    pub nullable: bool,
-    /// Whether its values are secret.
-    pub sensitive: bool,
-}
 
 /// A value object stored as several columns of the entity that embeds it. Implemented by
 /// `#[derive(Embeddable)]`.

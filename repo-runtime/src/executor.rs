@@ -7,7 +7,8 @@ use std::time::Instant;
 use repo_sql::{Dialect, Plan, Sql};
 use tracing::Instrument;
 
-use crate::db::{Db, Pool};
+use crate::backend::{SqlConnection, SqlPool};
+use crate::db::Db;
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::schema::Table;
@@ -64,81 +65,61 @@ pub struct Outcome {
     pub last_insert_id: i64,
 }
 
+/// Where a statement runs: the handle's pool, or the connection of its transaction.
+enum Target<'a> {
+    Pool(&'a SqlPool),
+    Connection(&'a mut SqlConnection),
+}
+
 /// Runs `$body` with `$query` (the backend's query) and `$target` (the pool, or the
-/// transaction's connection); the body is type-checked once per backend.
+/// transaction's connection) of the statement's backend; the body is type-checked once per
+/// backend and target.
 macro_rules! dispatch {
     ($executor:expr, $statement:expr, $table:expr, |$query:ident, $target:ident| $body:expr) => {{
         let mut statement: Statement = $statement;
         statement.check($table)?;
-        match statement.inner {
+        let executor: &Executor = $executor;
+        let mut guard = match executor {
+            Executor::Tx(tx) => Some(tx.lock().await),
+            Executor::Db(_) => None,
+        };
+        let target = match (executor, guard.as_deref_mut()) {
+            (Executor::Db(db), _) => Target::Pool(db.sql_pool()?),
+            (Executor::Tx(_), Some(TxState::Sql(connection))) => Target::Connection(connection),
+            (Executor::Tx(_), Some(TxState::Finished)) => {
+                return Err(RepoError::TransactionFinished);
+            }
+            (Executor::Tx(_), _) => return Err(mismatch()),
+        };
+        match (statement.inner, target) {
             #[cfg(feature = "sqlite")]
-            Query::Sqlite($query) => match $executor {
-                Executor::Db(db) => {
-                    let $target = match db.pool() {
-                        Pool::Sqlite(pool) => pool,
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-                Executor::Tx(tx) => {
-                    let mut guard = tx.lock().await;
-                    let $target = match &mut *guard {
-                        TxState::Sqlite(tx) => &mut **tx,
-                        TxState::Finished => return Err(RepoError::TransactionFinished),
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-            },
+            (Query::Sqlite($query), Target::Pool(SqlPool::Sqlite($target))) => $body,
+            #[cfg(feature = "sqlite")]
+            (Query::Sqlite($query), Target::Connection(SqlConnection::Sqlite(connection))) => {
+                let $target = &mut **connection;
+                $body
+            }
             #[cfg(feature = "postgres")]
-            Query::Postgres($query) => match $executor {
-                Executor::Db(db) => {
-                    let $target = match db.pool() {
-                        Pool::Postgres(pool) => pool,
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-                Executor::Tx(tx) => {
-                    let mut guard = tx.lock().await;
-                    let $target = match &mut *guard {
-                        TxState::Postgres(tx) => &mut **tx,
-                        TxState::Finished => return Err(RepoError::TransactionFinished),
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-            },
+            (Query::Postgres($query), Target::Pool(SqlPool::Postgres($target))) => $body,
+            #[cfg(feature = "postgres")]
+            (Query::Postgres($query), Target::Connection(SqlConnection::Postgres(connection))) => {
+                let $target = &mut **connection;
+                $body
+            }
             #[cfg(feature = "mysql")]
-            Query::MySql($query) => match $executor {
-                Executor::Db(db) => {
-                    let $target = match db.pool() {
-                        Pool::MySql(pool) => pool,
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-                Executor::Tx(tx) => {
-                    let mut guard = tx.lock().await;
-                    let $target = match &mut *guard {
-                        TxState::MySql(tx) => &mut **tx,
-                        TxState::Finished => return Err(RepoError::TransactionFinished),
-                        #[allow(unreachable_patterns)]
-                        _ => return Err(mismatch()),
-                    };
-                    $body
-                }
-            },
+            (Query::MySql($query), Target::Pool(SqlPool::MySql($target))) => $body,
+            #[cfg(feature = "mysql")]
+            (Query::MySql($query), Target::Connection(SqlConnection::MySql(connection))) => {
+                let $target = &mut **connection;
+                $body
+            }
             #[cfg(feature = "memory")]
-            Query::Memory(_) => Err(RepoError::config(
+            (Query::Memory(_), _) => Err(RepoError::config(
                 "a statement for the in-memory store reached an SQL executor",
             )),
-            Query::Unavailable(dialect) => Err(crate::db::not_compiled(dialect)),
+            (Query::Unavailable(dialect), _) => Err(crate::db::not_compiled(dialect)),
+            #[allow(unreachable_patterns)]
+            _ => Err(mismatch()),
         }
     }};
 }

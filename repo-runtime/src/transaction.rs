@@ -14,9 +14,10 @@ use std::time::Duration;
 use repo_sql::Dialect;
 use tokio::sync::{Mutex, MutexGuard};
 
+use crate::backend::SqlConnection;
 #[cfg(feature = "mysql")]
 use crate::backend::set_mysql_timeout;
-use crate::db::{Db, Pool};
+use crate::db::Db;
 use crate::error::{FromSqlx, NO_ENTITY, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
 pub use crate::tx_options::{Isolation, TxOptions};
@@ -50,12 +51,7 @@ struct TxShared {
 }
 
 pub(crate) enum TxState {
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+    Sql(SqlConnection),
     #[cfg(feature = "memory")]
     Memory(Box<crate::memory::Session>),
     Finished,
@@ -65,12 +61,7 @@ impl TxState {
     /// Makes the connection close when dropped rather than return to the pool.
     fn discard(&mut self) {
         match self {
-            #[cfg(feature = "sqlite")]
-            TxState::Sqlite(conn) => conn.close_on_drop(),
-            #[cfg(feature = "postgres")]
-            TxState::Postgres(conn) => conn.close_on_drop(),
-            #[cfg(feature = "mysql")]
-            TxState::MySql(conn) => conn.close_on_drop(),
+            TxState::Sql(conn) => conn.discard(),
             // Dropping the session discards its writes and releases the write lock.
             #[cfg(feature = "memory")]
             TxState::Memory(_) => {}
@@ -116,14 +107,8 @@ impl Drop for Opening {
 /// names this module chose.
 async fn control(state: &mut TxState, statements: &[String]) -> Result<(), sqlx::Error> {
     for statement in statements {
-        let sql = sqlx::AssertSqlSafe(statement.clone());
         match state {
-            #[cfg(feature = "sqlite")]
-            TxState::Sqlite(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
-            #[cfg(feature = "postgres")]
-            TxState::Postgres(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
-            #[cfg(feature = "mysql")]
-            TxState::MySql(conn) => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop)?,
+            TxState::Sql(conn) => conn.script(statement.clone()).await?,
             #[cfg(feature = "memory")]
             TxState::Memory(_) => {
                 return Err(sqlx::Error::Configuration(
@@ -154,20 +139,13 @@ impl Db {
             return Ok(self.open(options, TxState::Memory(Box::new(session))));
         }
         self.note_pool_pressure();
-        let acquired = match self.pool() {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => pool.acquire().await.map(TxState::Sqlite),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => pool.acquire().await.map(TxState::Postgres),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => pool.acquire().await.map(TxState::MySql),
-            #[cfg(feature = "memory")]
-            Pool::Memory(_) => return Err(crate::db::no_sql()),
-        };
+        let acquired = self.sql_pool()?.acquire().await.map(TxState::Sql);
         let mut opening =
             Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
         #[cfg(feature = "mysql")]
-        if let (TxState::MySql(conn), Some(timeout)) = (&mut opening.0, options.statement_timeout) {
+        if let (TxState::Sql(SqlConnection::MySql(conn)), Some(timeout)) =
+            (&mut opening.0, options.statement_timeout)
+        {
             set_mysql_timeout(conn, Some(timeout))
                 .await
                 .map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?;
@@ -382,7 +360,8 @@ impl Tx {
     /// the connection returns to the pool as it left.
     async fn restore_session(&self, state: &mut TxState) {
         #[cfg(feature = "mysql")]
-        if let (TxState::MySql(conn), Some(_)) = (&mut *state, self.scope.shared.statement_timeout)
+        if let (TxState::Sql(SqlConnection::MySql(conn)), Some(_)) =
+            (&mut *state, self.scope.shared.statement_timeout)
             && set_mysql_timeout(conn, self.db().options().statement_timeout)
                 .await
                 .is_err()

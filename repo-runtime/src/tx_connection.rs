@@ -3,6 +3,7 @@
 
 use tokio::sync::MutexGuard;
 
+use crate::backend::SqlConnection;
 use crate::error::RepoError;
 use crate::transaction::{Tx, TxState};
 
@@ -61,7 +62,8 @@ impl TxConnection<'_> {
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&mut self) -> Option<&mut sqlx::SqliteConnection> {
         match &mut *self.state {
-            TxState::Sqlite(connection) => Some(&mut **connection),
+            TxState::Sql(SqlConnection::Sqlite(connection)) => Some(&mut **connection),
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
@@ -70,7 +72,8 @@ impl TxConnection<'_> {
     #[cfg(feature = "postgres")]
     pub fn as_postgres(&mut self) -> Option<&mut sqlx::PgConnection> {
         match &mut *self.state {
-            TxState::Postgres(connection) => Some(&mut **connection),
+            TxState::Sql(SqlConnection::Postgres(connection)) => Some(&mut **connection),
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }
@@ -79,7 +82,8 @@ impl TxConnection<'_> {
     #[cfg(feature = "mysql")]
     pub fn as_mysql(&mut self) -> Option<&mut sqlx::MySqlConnection> {
         match &mut *self.state {
-            TxState::MySql(connection) => Some(&mut **connection),
+            TxState::Sql(SqlConnection::MySql(connection)) => Some(&mut **connection),
+            #[allow(unreachable_patterns)]
             _ => None,
         }
     }

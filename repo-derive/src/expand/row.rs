@@ -183,7 +183,7 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
         let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };
         match &field.mapping {
             Mapping::Value => quote_spanned! {ty.span()=>
-                <#ty as #krate::ColumnValue>::bind_array(#column.collect(), statement);
+                <#ty as #krate::ColumnValue>::bind_column(news, |new| &new.#ident, statement);
             },
             Mapping::Json if field.nullable => quote_spanned! {ty.span()=>
                 #krate::__private::json::bind_option_array(#column.collect(), statement);

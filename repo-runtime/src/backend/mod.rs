@@ -3,12 +3,18 @@
 //! give, which of its messages can be kept). The rest of the runtime asks here instead of
 //! knowing a backend's details.
 //!
-//! It depends on nothing else in the crate: the handle (`db.rs`) opens pools with it,
-//! `error.rs` and `redacted.rs` read errors with it, `transaction.rs` sets sessions with it.
+//! `sql.rs` makes the SQL backends one pool type and one connection type. It depends on
+//! nothing else in the crate: the handle (`db.rs`) opens pools with it, `error.rs` and
+//! `redacted.rs` read errors with it, `transaction.rs` and `migrate/` hold its connections.
 
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+mod sql;
 pub(crate) mod sqlite;
+
+#[cfg(feature = "migrate")]
+pub(crate) use sql::on_connection;
+pub(crate) use sql::{SqlConnection, SqlPool};
 
 use std::time::Duration;
 

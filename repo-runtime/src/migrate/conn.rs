@@ -3,29 +3,18 @@
 
 use repo_sql::Dialect;
 
-use crate::db::{Db, Pool};
+use crate::backend::SqlConnection;
+use crate::db::Db;
 use crate::error::{FromSqlx, RepoError};
 
-pub(crate) enum Conn {
-    #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
-    #[cfg(feature = "postgres")]
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
-    #[cfg(feature = "mysql")]
-    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
-}
+/// The migration run's connection: one SQL connection of the handle's pool, with the errors
+/// of what it runs made into `RepoError`.
+pub(crate) struct Conn(pub(crate) SqlConnection);
 
-/// Runs `$body` with `$c` bound to the backend's connection, whichever it is.
+/// Runs `$body` with `$c` bound to the backend's connection of a [`Conn`], whichever it is.
 macro_rules! on_conn {
     ($conn:expr, $c:ident => $body:expr) => {
-        match $conn {
-            #[cfg(feature = "sqlite")]
-            Conn::Sqlite($c) => $body,
-            #[cfg(feature = "postgres")]
-            Conn::Postgres($c) => $body,
-            #[cfg(feature = "mysql")]
-            Conn::MySql($c) => $body,
-        }
+        $crate::backend::on_connection!(&mut $conn.0, $c => $body)
     };
 }
 pub(crate) use on_conn;
@@ -35,42 +24,26 @@ pub(crate) fn sql_error(error: sqlx::Error) -> RepoError {
 }
 
 impl Conn {
+    /// A connection of `db`'s pool; `Config` on the in-memory store, which runs no SQL.
     pub(crate) async fn acquire(db: &Db) -> Result<Conn, RepoError> {
-        let conn = match db.pool() {
-            #[cfg(feature = "sqlite")]
-            Pool::Sqlite(pool) => pool.acquire().await.map(Conn::Sqlite),
-            #[cfg(feature = "postgres")]
-            Pool::Postgres(pool) => pool.acquire().await.map(Conn::Postgres),
-            #[cfg(feature = "mysql")]
-            Pool::MySql(pool) => pool.acquire().await.map(Conn::MySql),
-            #[cfg(feature = "memory")]
-            Pool::Memory(_) => return Err(crate::db::no_sql()),
-        };
-        conn.map_err(sql_error)
+        let pool = db.sql_pool()?;
+        pool.acquire().await.map(Conn).map_err(sql_error)
     }
 
     pub(crate) fn dialect(&self) -> Dialect {
-        match self {
-            #[cfg(feature = "sqlite")]
-            Conn::Sqlite(_) => Dialect::Sqlite,
-            #[cfg(feature = "postgres")]
-            Conn::Postgres(_) => Dialect::Postgres,
-            #[cfg(feature = "mysql")]
-            Conn::MySql(_) => Dialect::MySql,
-        }
+        self.0.dialect()
     }
 
     /// Runs one or more statements written by the migration author or generated from the
     /// entities: migration files are SQL by definition.
     pub(crate) async fn script(&mut self, sql: &str) -> Result<(), RepoError> {
-        let sql = sqlx::AssertSqlSafe(sql.to_owned());
-        on_conn!(self, c => sqlx::raw_sql(sql).execute(&mut **c).await.map(drop)).map_err(sql_error)
+        self.0.script(sql.to_owned()).await.map_err(sql_error)
     }
 
     /// Makes the connection close instead of returning to the pool, when its session state
     /// (a transaction, a pragma, a lock) may not have been reset.
     pub(crate) fn discard(&mut self) {
-        on_conn!(self, c => c.close_on_drop());
+        self.0.discard();
     }
 
     /// The current database's name (`main` on SQLite).

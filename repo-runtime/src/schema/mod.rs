@@ -14,8 +14,6 @@ pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, Ta
 
 use repo_sql::Dialect;
 
-use crate::embed::Leaf;
-
 /// The abstract type of a column; each dialect renders its own SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ColumnType {
@@ -151,6 +149,17 @@ impl Column {
             ..self
         }
     }
+}
+
+/// One column of an embedded value, in column order; its name is the entity's business.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Leaf {
+    /// The column's abstract type.
+    pub ty: ColumnType,
+    /// Whether it accepts `NULL`.
+    pub nullable: bool,
+    /// Whether its values are secret.
+    pub sensitive: bool,
 }
 
 /// A column's `DEFAULT`, a literal checked by the derive.

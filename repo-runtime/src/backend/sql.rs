@@ -1,0 +1,157 @@
+//! The SQL backends as one pool type and one connection type: what the handle, transactions
+//! and migrations hold, and the one place that says which sqlx type each backend uses.
+
+use repo_sql::Dialect;
+
+use super::{MySqlBatchKeys, PoolSettings};
+
+/// The pool of one SQL backend.
+pub(crate) enum SqlPool {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::SqlitePool),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::PgPool),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::MySqlPool),
+}
+
+/// One connection taken from an [`SqlPool`], held by a transaction or a migration run: its
+/// session (a transaction, a lock, a pragma) is what they need.
+pub(crate) enum SqlConnection {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+}
+
+/// Runs `$body` with `$pool` bound to the backend's sqlx pool, whichever it is; the body is
+/// type-checked once per backend.
+macro_rules! on_pool {
+    ($sql_pool:expr, $pool:ident => $body:expr) => {
+        match $sql_pool {
+            #[cfg(feature = "sqlite")]
+            SqlPool::Sqlite($pool) => $body,
+            #[cfg(feature = "postgres")]
+            SqlPool::Postgres($pool) => $body,
+            #[cfg(feature = "mysql")]
+            SqlPool::MySql($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` with `$conn` bound to the backend's pooled connection, whichever it is; the
+/// body is type-checked once per backend.
+macro_rules! on_connection {
+    ($connection:expr, $conn:ident => $body:expr) => {
+        match $connection {
+            #[cfg(feature = "sqlite")]
+            $crate::backend::SqlConnection::Sqlite($conn) => $body,
+            #[cfg(feature = "postgres")]
+            $crate::backend::SqlConnection::Postgres($conn) => $body,
+            #[cfg(feature = "mysql")]
+            $crate::backend::SqlConnection::MySql($conn) => $body,
+        }
+    };
+}
+#[cfg(feature = "migrate")]
+pub(crate) use on_connection;
+
+impl SqlPool {
+    /// Opens the pool of `dialect`'s backend at `url`, with how MySQL batches learn their keys;
+    /// `None` when that backend is not compiled in.
+    pub(crate) async fn open(
+        dialect: Dialect,
+        url: &str,
+        settings: &PoolSettings,
+    ) -> Option<Result<(SqlPool, Option<MySqlBatchKeys>), sqlx::Error>> {
+        let opened = match dialect {
+            #[cfg(feature = "sqlite")]
+            Dialect::Sqlite => super::sqlite::connect(url, settings)
+                .await
+                .map(|pool| (SqlPool::Sqlite(pool), None)),
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => super::postgres::connect(url, settings)
+                .await
+                .map(|pool| (SqlPool::Postgres(pool), None)),
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => super::mysql::connect(url, settings)
+                .await
+                .map(|(pool, keys)| (SqlPool::MySql(pool), Some(keys))),
+            #[allow(unreachable_patterns)]
+            _ => {
+                let _ = (url, settings);
+                return None;
+            }
+        };
+        Some(opened)
+    }
+
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            SqlPool::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            SqlPool::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            SqlPool::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// A connection of its own, for a session.
+    pub(crate) async fn acquire(&self) -> Result<SqlConnection, sqlx::Error> {
+        match self {
+            #[cfg(feature = "sqlite")]
+            SqlPool::Sqlite(pool) => pool.acquire().await.map(SqlConnection::Sqlite),
+            #[cfg(feature = "postgres")]
+            SqlPool::Postgres(pool) => pool.acquire().await.map(SqlConnection::Postgres),
+            #[cfg(feature = "mysql")]
+            SqlPool::MySql(pool) => pool.acquire().await.map(SqlConnection::MySql),
+        }
+    }
+
+    /// Runs statements of the runtime's own (DDL) on any connection of the pool.
+    pub(crate) async fn script(&self, sql: String) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(drop))
+    }
+
+    /// Whether every connection the pool may open is in use, so a caller queues for one.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        on_pool!(self, pool => {
+            pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
+        })
+    }
+
+    /// Closes the pool, waiting for connections in use to come back.
+    pub(crate) async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+impl SqlConnection {
+    #[cfg_attr(not(feature = "migrate"), allow(dead_code))]
+    pub(crate) fn dialect(&self) -> Dialect {
+        match self {
+            #[cfg(feature = "sqlite")]
+            SqlConnection::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "postgres")]
+            SqlConnection::Postgres(_) => Dialect::Postgres,
+            #[cfg(feature = "mysql")]
+            SqlConnection::MySql(_) => Dialect::MySql,
+        }
+    }
+
+    /// Runs statements of the runtime's own (`BEGIN`, `COMMIT`, a migration's script).
+    pub(crate) async fn script(&mut self, sql: String) -> Result<(), sqlx::Error> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        on_connection!(self, conn => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop))
+    }
+
+    /// Makes the connection close instead of returning to the pool, when its session state
+    /// (a transaction, a pragma, a lock) may not have been reset.
+    pub(crate) fn discard(&mut self) {
+        on_connection!(self, conn => conn.close_on_drop());
+    }
+}
