@@ -14,7 +14,7 @@ use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 
 use crate::expand::row;
-use crate::model::{self, Entity, Kind, LeafDef, Mapping};
+use crate::model::{self, Embeddable, Kind, LeafDef, Mapping};
 
 /// The `Option`-less types of the `#[repo(embed)]` fields, in declaration order, read from the
 /// raw attributes (the full parse needs their columns first).
@@ -170,7 +170,7 @@ pub(crate) fn continue_with(collected: &Collected, kind: Kind) -> Option<TokenSt
 
 /// `#[derive(Embeddable)]` once every nested embeddable's columns are known.
 pub(crate) fn expand_embeddable(input: &syn::DeriveInput, nested: &[Vec<LeafDef>]) -> TokenStream {
-    let value = match model::parse(input, nested, Kind::Embeddable) {
+    let value = match model::parse_embeddable(input, nested) {
         Ok(value) => value,
         Err(errors) => return errors.write_errors(),
     };
@@ -205,7 +205,7 @@ pub(crate) fn expand_embeddable(input: &syn::DeriveInput, nested: &[Vec<LeafDef>
 }
 
 /// The embeddable's columns, nested values flattened: `("geo_lat" "geo.lat")`.
-fn own_leaves(value: &Entity) -> Vec<LeafDef> {
+fn own_leaves(value: &Embeddable) -> Vec<LeafDef> {
     value
         .fields
         .iter()
@@ -219,7 +219,7 @@ fn own_leaves(value: &Entity) -> Vec<LeafDef> {
 }
 
 /// `impl Embedded`: leaf metadata, binding and decoding in column order.
-fn embedded_impl(value: &Entity) -> TokenStream {
+fn embedded_impl(value: &Embeddable) -> TokenStream {
     let krate = &value.krate;
     let ident = &value.ident;
     let embed = quote! { #krate::__private::embed };

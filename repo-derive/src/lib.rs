@@ -114,7 +114,7 @@ fn expand_entity(
     input: &syn::DeriveInput,
     embeds: &[Vec<model::LeafDef>],
 ) -> proc_macro2::TokenStream {
-    match model::parse(input, embeds, model::Kind::Entity) {
+    match model::parse(input, embeds) {
         Ok(entity) => {
             let mut tokens = expand::expand(&entity);
             if let Some(port) = &entity.port {

@@ -5,18 +5,18 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{Entity, Field, Mapping, Scalar, option_inner};
+use crate::model::{Entity, Field, Mapping, Owner, Scalar, option_inner};
 
 /// Reads column `index` into the field's type, by the field's mapping. Spanned at the type, so
 /// a type without a column mapping is reported at the field. A sensitive field's errors lose
 /// their message, which may quote the value.
 pub(crate) fn decode_value(
-    entity: &Entity,
+    entity: &impl Owner,
     field: &Field,
     index: &TokenStream,
     column: &TokenStream,
 ) -> TokenStream {
-    let krate = &entity.krate;
+    let krate = entity.krate();
     let (ty, sensitive) = (&field.ty, field.sensitive);
     let finish = |read: TokenStream| {
         if sensitive {
@@ -47,8 +47,8 @@ pub(crate) fn decode_value(
 }
 
 /// `convert::Field { entity, name, sensitive }` of a field with `with`.
-fn conversion_field(entity: &Entity, field: &Field) -> TokenStream {
-    let krate = &entity.krate;
+fn conversion_field(entity: &impl Owner, field: &Field) -> TokenStream {
+    let krate = entity.krate();
     let (name, field_name, sensitive) = (entity_name(entity), &field.name, field.sensitive);
     quote! {
         #krate::__private::convert::Field {
@@ -61,12 +61,12 @@ fn conversion_field(entity: &Entity, field: &Field) -> TokenStream {
 
 /// Binds `value` (a reference to the field's type) to `statement`, by the field's mapping.
 pub(crate) fn bind_value(
-    entity: &Entity,
+    entity: &impl Owner,
     field: &Field,
     value: TokenStream,
     statement: &TokenStream,
 ) -> TokenStream {
-    let krate = &entity.krate;
+    let krate = entity.krate();
     let ty = &field.ty;
     if let Some(embed) = &field.embed {
         let inner = &embed.ty;
@@ -99,8 +99,13 @@ pub(crate) fn bind_value(
     }
 }
 
-pub(crate) fn entity_name(entity: &Entity) -> String {
-    entity.ident.to_string().trim_start_matches("r#").to_owned()
+/// The struct's name as errors give it, without `r#`.
+pub(crate) fn entity_name(entity: &impl Owner) -> String {
+    entity
+        .ident()
+        .to_string()
+        .trim_start_matches("r#")
+        .to_owned()
 }
 
 /// `Ok(User { id: <i64 as ColumnValue>::decode(row, 0, "id")?, ..., skipped: Default::default() })`.

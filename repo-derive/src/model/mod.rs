@@ -1,6 +1,7 @@
 //! The validated model of one entity. Every check lives here and every error is collected with
 //! the span of the offending token, so the user sees all mistakes at once.
 
+mod check;
 mod field;
 mod schema_attrs;
 mod shape;
@@ -107,6 +108,44 @@ pub(crate) struct KeyDef {
     pub fields: Vec<usize>,
 }
 
+/// The struct a field belongs to, as generated code names it: the runtime's path and the
+/// struct's name (which errors give).
+pub(crate) trait Owner {
+    fn krate(&self) -> &syn::Path;
+    fn ident(&self) -> &syn::Ident;
+}
+
+/// A `#[derive(Embeddable)]` value object: persisted fields, stored as columns of whichever
+/// entity embeds it; it has no table, key or constraints of its own.
+pub(crate) struct Embeddable {
+    pub ident: syn::Ident,
+    pub vis: syn::Visibility,
+    pub krate: syn::Path,
+    pub fields: Vec<Field>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Owner for Embeddable {
+    fn krate(&self) -> &syn::Path {
+        &self.krate
+    }
+
+    fn ident(&self) -> &syn::Ident {
+        &self.ident
+    }
+}
+
+impl Owner for Entity {
+    fn krate(&self) -> &syn::Path {
+        &self.krate
+    }
+
+    fn ident(&self) -> &syn::Ident {
+        &self.ident
+    }
+}
+
+/// A `#[derive(Repository)]` struct: its table, fields, keys and constraints.
 pub(crate) struct Entity {
     pub ident: syn::Ident,
     pub vis: syn::Visibility,
@@ -163,19 +202,104 @@ impl Entity {
     }
 }
 
+/// The fields of a struct as read, before the rules of an entity or an embeddable apply.
+struct ReadFields {
+    fields: Vec<Field>,
+    skipped: Vec<Skipped>,
+    /// Positions of fields marked `unique`, with the flag's span.
+    single_unique: Vec<(usize, Span)>,
+    /// Positions of fields marked `index`.
+    single_index: Vec<usize>,
+}
+
+/// Reads every field of the struct; `embeds` holds the columns of each embedded field, in
+/// declaration order, as their `Embeddable` derives reported them.
+fn read_fields(
+    attrs: EntityAttrs,
+    embeds: &[Vec<LeafDef>],
+    errors: &mut darling::error::Accumulator,
+) -> (EntityAttrs, ReadFields) {
+    let has_domain = attrs.domain.is_some();
+    let mut attrs = attrs;
+    let data = std::mem::replace(&mut attrs.data, darling::ast::Data::Enum(Vec::new()));
+    let field_attrs = data
+        .take_struct()
+        .map(|fields| fields.fields)
+        .unwrap_or_default();
+    let mut read = ReadFields {
+        fields: Vec::new(),
+        skipped: Vec::new(),
+        single_unique: Vec::new(),
+        single_index: Vec::new(),
+    };
+    let mut ctx = field::FieldContext {
+        errors,
+        embeds: embeds.iter(),
+        has_domain,
+    };
+    for field in field_attrs {
+        match field::parse_field(field, &mut ctx) {
+            Some(field::Parsed::Field {
+                field,
+                unique,
+                index,
+            }) => {
+                if let Some(span) = unique {
+                    read.single_unique.push((read.fields.len(), span));
+                }
+                if index {
+                    read.single_index.push(read.fields.len());
+                }
+                read.fields.push(*field);
+            }
+            Some(field::Parsed::Skipped(field)) => read.skipped.push(*field),
+            None => {}
+        }
+    }
+    (attrs, read)
+}
+
+/// Reads and validates an embeddable value. `embeds` holds the columns of each nested
+/// embeddable, in declaration order.
+pub(crate) fn parse_embeddable(
+    input: &syn::DeriveInput,
+    embeds: &[Vec<LeafDef>],
+) -> Result<Embeddable, darling::Error> {
+    check_shape(input, Kind::Embeddable)?;
+    let attrs = EntityAttrs::from_derive_input(input)?;
+    let mut errors = darling::Error::accumulator();
+    check_embeddable_attributes(&attrs, &mut errors);
+    let krate = attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
+    let (
+        attrs,
+        ReadFields {
+            fields, skipped, ..
+        },
+    ) = read_fields(attrs, embeds, &mut errors);
+    check::distinct_columns(&fields, &mut errors);
+    check::has_fields(&attrs.ident, &fields, "an embeddable value", &mut errors);
+    errors.finish()?;
+    Ok(Embeddable {
+        ident: attrs.ident,
+        vis: attrs.vis,
+        krate,
+        fields,
+        skipped,
+    })
+}
+
 /// Reads and validates the entity. `embeds` holds the columns of each embedded field, in
 /// declaration order, as their `Embeddable` derives reported them.
 pub(crate) fn parse(
     input: &syn::DeriveInput,
     embeds: &[Vec<LeafDef>],
-    kind: Kind,
 ) -> Result<Entity, darling::Error> {
-    check_shape(input, kind)?;
+    check_shape(input, Kind::Entity)?;
     let attrs = EntityAttrs::from_derive_input(input)?;
     let mut errors = darling::Error::accumulator();
-    if kind == Kind::Embeddable {
-        check_embeddable_attributes(&attrs, &mut errors);
-    }
 
     let krate = attrs
         .krate
@@ -188,122 +312,25 @@ pub(crate) fn parse(
     // Names derived from an invalid table name would only repeat its error.
     let names_valid = check_identifier(&table, "table name", table_span, &mut errors);
 
-    let field_attrs = attrs
-        .data
-        .take_struct()
-        .map(|fields| fields.fields)
-        .unwrap_or_default();
-    let mut fields = Vec::new();
-    let mut skipped = Vec::new();
-    let mut single_unique = Vec::new();
-    let mut single_index = Vec::new();
-    {
-        let mut ctx = field::FieldContext {
-            errors: &mut errors,
-            embeds: embeds.iter(),
-            has_domain: attrs.domain.is_some(),
-        };
-        for field in field_attrs {
-            match field::parse_field(field, &mut ctx) {
-                Some(field::Parsed::Field {
-                    field,
-                    unique,
-                    index,
-                }) => {
-                    if let Some(span) = unique {
-                        single_unique.push((fields.len(), span));
-                    }
-                    if index {
-                        single_index.push(fields.len());
-                    }
-                    fields.push(*field);
-                }
-                Some(field::Parsed::Skipped(field)) => skipped.push(*field),
-                None => {}
-            }
-        }
-    }
-
-    // Duplicate columns after renaming, and variants of the column enum.
-    let all_columns: Vec<(&Field, &ColumnDef)> = fields
-        .iter()
-        .flat_map(|field| field.columns.iter().map(move |column| (field, column)))
-        .collect();
-    for (i, (field, column)) in all_columns.iter().enumerate() {
-        if let Some((_, first_column)) = all_columns[..i]
-            .iter()
-            .find(|(_, other)| other.name == column.name)
-        {
-            let embedded = column.field.contains('.') || first_column.field.contains('.');
-            let fix = if embedded {
-                "#[repo(column = \"...\")] or #[repo(prefix = \"...\")]"
-            } else {
-                "#[repo(column = \"...\")]"
-            };
-            errors.push(
-                darling::Error::custom(format!(
-                    "column `{}` of field `{}` is already used by field `{}`: rename one with {fix}",
-                    column.name, column.field, first_column.field
-                ))
-                .with_span(&field.ident),
-            );
-        } else if let Some((_, first_column)) = all_columns[..i]
-            .iter()
-            .find(|(_, other)| upper_camel(&other.path) == upper_camel(&column.path))
-        {
-            errors.push(
-                darling::Error::custom(format!(
-                    "fields `{}` and `{}` would both be the column enum variant `{}`: rename one",
-                    first_column.field,
-                    column.field,
-                    upper_camel(&column.path)
-                ))
-                .with_span(&field.ident),
-            );
-        }
-    }
-
+    let (
+        attrs,
+        ReadFields {
+            fields,
+            skipped,
+            single_unique,
+            single_index,
+        },
+    ) = read_fields(attrs, embeds, &mut errors);
+    check::distinct_columns(&fields, &mut errors);
     let key: Vec<usize> = fields
         .iter()
         .enumerate()
         .filter(|(_, f)| f.id)
         .map(|(i, _)| i)
         .collect();
-    if key.is_empty() && !fields.is_empty() && kind == Kind::Entity {
-        errors.push(
-            darling::Error::custom(format!(
-                "`{}` has no key: mark its key field with #[repo(id)] (several fields for a composite key)",
-                attrs.ident
-            ))
-            .with_span(&attrs.ident),
-        );
-    }
-    if key.len() > 1 {
-        for field in fields.iter().filter(|f| f.generated_flag.is_present()) {
-            errors.push(
-                darling::Error::custom(
-                    "`generated` cannot be used on a composite key: the database generates one column only",
-                )
-                .with_span(&field.generated_flag.span()),
-            );
-        }
-    }
-    if fields.is_empty() {
-        errors.push(
-            darling::Error::custom(match kind {
-                Kind::Entity => "an entity needs at least one persisted field",
-                Kind::Embeddable => "an embeddable value needs at least one persisted field",
-            })
-            .with_span(&attrs.ident),
-        );
-    } else if fields.iter().all(|field| field.generated) {
-        errors.push(
-            darling::Error::custom(
-                "an entity needs a column besides its generated key, or nothing can be inserted",
-            )
-            .with_span(&attrs.ident),
-        );
-    }
+    check::key(&attrs.ident, &fields, &key, &mut errors);
+    check::has_fields(&attrs.ident, &fields, "an entity", &mut errors);
+    check::insertable(&attrs.ident, &fields, &mut errors);
 
     let mut resolve = |list: &darling::util::SpannedValue<darling::util::PathList>, what: &str| {
         let mut positions = Vec::new();
@@ -450,7 +477,7 @@ pub(crate) fn parse(
             .then(|| old.to_string())
     });
     let primary_key_name = format!("{table}_pkey");
-    if names_valid && kind == Kind::Entity {
+    if names_valid {
         check_identifier(
             &primary_key_name,
             "generated primary key name",

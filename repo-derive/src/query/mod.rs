@@ -13,7 +13,7 @@ use syn::spanned::Spanned;
 
 use crate::embed::Collected;
 use crate::expand::repository::api;
-use crate::model::{self, Entity, Field, Kind, Mapping};
+use crate::model::{self, Entity, Field, Mapping};
 use crate::names::closest;
 use grammar::{Action, NameError, Operator, QueryName};
 
@@ -57,7 +57,7 @@ const FORWARDED: &[&str] = &[
 pub(crate) fn implement(input: &PortInput) -> TokenStream {
     let collected = &input.collected;
     // The derive itself reports an invalid entity; nothing more to say here.
-    let Ok(entity) = model::parse(&collected.input, &collected.leaves, Kind::Entity) else {
+    let Ok(entity) = model::parse(&collected.input, &collected.leaves) else {
         return TokenStream::new();
     };
     let Some(port) = &entity.port else {
