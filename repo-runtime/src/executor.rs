@@ -217,6 +217,27 @@ impl Executor {
         }
     }
 
+    /// Runs a read of `table` that `build` states (again after transient failures, on a `Db`:
+    /// reads are idempotent) and returns its rows undecoded, only the first when `first`: the
+    /// part of a repository read that does not depend on the entity, compiled once.
+    pub(crate) async fn read_rows(
+        &self,
+        table: &'static Table,
+        first: bool,
+        build: &(dyn Fn() -> Statement + Sync),
+    ) -> Result<Rows, RepoError> {
+        let Executor::Db(db) = self else {
+            return self.rows(table, build(), first).await;
+        };
+        let mut retrier = db.options().retry.retrier("read");
+        loop {
+            match self.rows(table, build(), first).await {
+                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                result => return result,
+            }
+        }
+    }
+
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
     /// its failure and its slowness. Bound values are never recorded.
     pub(crate) async fn observe<T>(
@@ -287,7 +308,7 @@ impl Executor {
     /// Runs a statement that returns rows, keeping them as the backend returned them: the part
     /// of a read that does not depend on the entity, compiled once here rather than in every
     /// user crate for every entity. `optional` stops after the first row.
-    async fn rows(
+    pub(crate) async fn rows(
         &self,
         table: &'static Table,
         statement: Statement,
@@ -368,7 +389,7 @@ impl Executor {
     }
 
     /// Runs a statement whose first row holds one `BIGINT` in its first column.
-    async fn integer(
+    pub(crate) async fn integer(
         &self,
         table: &'static Table,
         statement: Statement,
@@ -393,7 +414,7 @@ impl Executor {
     }
 
     /// [`Executor::execute`] on `table`, compiled once.
-    async fn execute_in(
+    pub(crate) async fn execute_in(
         &self,
         table: &'static Table,
         statement: Statement,
@@ -458,12 +479,12 @@ macro_rules! each_backend {
 }
 
 impl Rows {
-    fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         each_backend!(self, |rows| rows.len())
     }
 
     /// Every row decoded as an `E`.
-    fn decode<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
+    pub(crate) fn decode<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
         each_backend!(self, |rows| rows
             .iter()
             .map(|row| E::decode(row))
@@ -472,7 +493,7 @@ impl Rows {
     }
 
     /// The first row decoded as an `E`, if there is one.
-    fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
+    pub(crate) fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
         each_backend!(self, |rows| rows
             .first()
             .map(|row| E::decode(row))
@@ -481,7 +502,7 @@ impl Rows {
     }
 
     /// The first column of every row, as `BIGINT`.
-    fn integers(&self, column: &'static str) -> Result<Vec<i64>, RepoError> {
+    pub(crate) fn integers(&self, column: &'static str) -> Result<Vec<i64>, RepoError> {
         use crate::entity::RowSource;
         each_backend!(self, |rows| rows
             .iter()

@@ -40,13 +40,15 @@ async fn find_as<E: Entity>(
     operation: &'static str,
     id: &E::Id,
 ) -> Result<Option<E>, RepoError> {
+    let build = || {
+        let mut statement = executor.statement(operation, &E::SQL.select_by_id);
+        E::bind_id(id, &mut statement);
+        statement
+    };
     executor
-        .read(|| {
-            let mut statement = executor.statement(operation, &E::SQL.select_by_id);
-            E::bind_id(id, &mut statement);
-            executor.fetch_optional::<E>(statement)
-        })
-        .await
+        .read_rows(E::TABLE, true, &build)
+        .await?
+        .first::<E>()
 }
 
 /// The row with key `id`, or [`RepoError::NotFound`].
@@ -62,13 +64,12 @@ pub(crate) async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::exists::<E>(&memory, id).await;
     }
-    executor
-        .read(|| {
-            let mut statement = executor.statement("exists", &E::SQL.exists_by_id);
-            E::bind_id(id, &mut statement);
-            executor.fetch_exists::<E>(statement)
-        })
-        .await
+    let build = || {
+        let mut statement = executor.statement("exists", &E::SQL.exists_by_id);
+        E::bind_id(id, &mut statement);
+        statement
+    };
+    Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
 }
 
 /// The number of rows.
@@ -77,9 +78,14 @@ pub(crate) async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoErr
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::count::<E>(&memory).await;
     }
-    executor
-        .read(|| executor.fetch_count::<E>(executor.statement("count", &E::SQL.count)))
-        .await
+    let build = || executor.statement("count", &E::SQL.count);
+    let rows = executor.read_rows(E::TABLE, true, &build).await?;
+    let count = rows
+        .integers("count")
+        .map_err(|error| error.in_entity(E::NAME))?;
+    Ok(count
+        .first()
+        .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
 }
 
 /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
@@ -107,15 +113,17 @@ pub(crate) async fn get_many<E: Entity>(
     let mut found = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(rows_per_statement(dialect, width)) {
         let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
+        let build = || {
+            let mut statement = executor.assembled("get_many", Arc::clone(&sql));
+            for id in chunk {
+                E::bind_id(id, &mut statement);
+            }
+            statement
+        };
         let rows = executor
-            .read(|| {
-                let mut statement = executor.assembled("get_many", Arc::clone(&sql));
-                for id in chunk {
-                    E::bind_id(id, &mut statement);
-                }
-                executor.fetch_all::<E>(statement)
-            })
-            .await?;
+            .read_rows(E::TABLE, false, &build)
+            .await?
+            .decode::<E>()?;
         found.extend(rows);
     }
     found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
@@ -163,16 +171,18 @@ pub(crate) async fn list<E: Entity>(
         return crate::memory::select_rows::<E>(&memory, "list", &plan, page, &[]).await;
     }
     let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
+    let build = || {
+        let mut statement = executor.assembled("list", Arc::clone(&sql));
+        if paged {
+            statement.bind(limit);
+            statement.bind(offset);
+        }
+        statement
+    };
     executor
-        .read(|| {
-            let mut statement = executor.assembled("list", Arc::clone(&sql));
-            if paged {
-                statement.bind(limit);
-                statement.bind(offset);
-            }
-            executor.fetch_all::<E>(statement)
-        })
-        .await
+        .read_rows(E::TABLE, false, &build)
+        .await?
+        .decode::<E>()
 }
 
 fn clamp_i64(value: u64) -> i64 {
@@ -188,9 +198,18 @@ pub(crate) async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Resul
     let mut statement = executor.statement("insert", &E::SQL.insert);
     E::bind_new(&new, &mut statement);
     let key = match executor.dialect() {
-        Dialect::Postgres if E::SQL.has_generated_key => executor.fetch_key::<E>(statement).await?,
+        Dialect::Postgres if E::SQL.has_generated_key => {
+            executor
+                .integer(E::TABLE, statement, "generated key")
+                .await?
+        }
         // SQLite and MySQL report the generated key as the last insert id.
-        _ => executor.execute::<E>(statement).await?.last_insert_id,
+        _ => {
+            executor
+                .execute_in(E::TABLE, statement)
+                .await?
+                .last_insert_id
+        }
     };
     E::from_new(new, key)
 }
@@ -251,7 +270,9 @@ async fn insert_chunks<E: Entity>(
                     "auto_increment_increment",
                     "SELECT CAST(@@auto_increment_increment AS SIGNED)",
                 );
-                let increment = executor.fetch_key::<E>(statement).await?;
+                let increment = executor
+                    .integer(E::TABLE, statement, "generated key")
+                    .await?;
                 Some(BatchKeys::StartingAtLastInsertId { increment })
             }
             Some(MySqlBatchKeys::Returning) => Some(BatchKeys::Returning),
@@ -298,7 +319,7 @@ async fn insert_chunks<E: Entity>(
         };
         let generated: Vec<i64> = match keys {
             BatchKeys::None => {
-                executor.execute::<E>(statement).await?;
+                executor.execute_in(E::TABLE, statement).await?;
                 vec![0; chunk.len()]
             }
             BatchKeys::Returning => {
@@ -308,12 +329,18 @@ async fn insert_chunks<E: Entity>(
                 keys
             }
             BatchKeys::EndingAtLastInsertId => {
-                let last = executor.execute::<E>(statement).await?.last_insert_id;
+                let last = executor
+                    .execute_in(E::TABLE, statement)
+                    .await?
+                    .last_insert_id;
                 let first = last - i64::try_from(chunk.len()).unwrap_or(i64::MAX) + 1;
                 (first..=last).collect()
             }
             BatchKeys::StartingAtLastInsertId { increment } => {
-                let first = executor.execute::<E>(statement).await?.last_insert_id;
+                let first = executor
+                    .execute_in(E::TABLE, statement)
+                    .await?
+                    .last_insert_id;
                 (0..chunk.len())
                     .scan(first, |key, _| {
                         let this = *key;
@@ -351,15 +378,16 @@ pub(crate) async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result
     entity.bind_update(&mut statement);
     if executor.dialect() == Dialect::MySql {
         // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
-        let outcome = executor.execute::<E>(statement).await?;
+        let outcome = executor.execute_in(E::TABLE, statement).await?;
         if outcome.rows_affected == 0 {
             return Err(RepoError::NotFound { entity: E::NAME });
         }
         return get::<E>(executor, &entity.id()).await;
     }
     executor
-        .fetch_optional::<E>(statement)
+        .rows(E::TABLE, statement, true)
         .await?
+        .first::<E>()?
         .ok_or(RepoError::NotFound { entity: E::NAME })
 }
 
@@ -371,7 +399,11 @@ pub(crate) async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result
     }
     let mut statement = executor.statement("delete", &E::SQL.delete_by_id);
     E::bind_id(id, &mut statement);
-    Ok(executor.execute::<E>(statement).await?.rows_affected > 0)
+    Ok(executor
+        .execute_in(E::TABLE, statement)
+        .await?
+        .rows_affected
+        > 0)
 }
 
 /// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
@@ -385,24 +417,25 @@ pub(crate) async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result
         let mut statement = executor.statement("upsert", &E::SQL.upsert);
         entity.bind_all(&mut statement);
         return executor
-            .fetch_optional::<E>(statement)
+            .rows(E::TABLE, statement, true)
             .await?
+            .first::<E>()?
             .ok_or(RepoError::NotFound { entity: E::NAME });
     }
     if E::TABLE.unique.is_empty() {
         let mut statement = executor.statement("upsert", &E::SQL.upsert);
         entity.bind_all(&mut statement);
-        executor.execute::<E>(statement).await?;
+        executor.execute_in(E::TABLE, statement).await?;
         return get::<E>(executor, &entity.id()).await;
     }
     // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
     let write = async |executor: &Executor| {
         let mut update = executor.statement("upsert", &E::SQL.update);
         entity.bind_update(&mut update);
-        if executor.execute::<E>(update).await?.rows_affected == 0 {
+        if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
             let mut insert = executor.statement("upsert", &E::SQL.insert_all);
             entity.bind_all(&mut insert);
-            executor.execute::<E>(insert).await?;
+            executor.execute_in(E::TABLE, insert).await?;
         }
         get::<E>(executor, &entity.id()).await
     };
