@@ -147,9 +147,12 @@ pub(crate) async fn list<E: Entity>(
             order.push((key, false));
         }
     }
-    let (limit, offset) = (options.get_limit(), options.get_offset());
-    let paged = limit.is_some() || offset > 0;
-    let (limit, offset) = (limit.map_or(i64::MAX, clamp_i64), clamp_i64(offset));
+    let page = repo_core::Page {
+        limit: options.get_limit(),
+        offset: options.get_offset(),
+    };
+    let paged = page.limit.is_some() || page.offset > 0;
+    let (limit, offset) = crate::ports::page_bounds(page);
     let plan = Plan {
         action: PlanAction::Select,
         any_of: &[],
@@ -183,10 +186,6 @@ pub(crate) async fn list<E: Entity>(
         .read_rows(E::TABLE, false, &build)
         .await?
         .decode::<E>()
-}
-
-fn clamp_i64(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
 }
 
 /// Inserts one row and returns it as stored, with its generated key.

@@ -115,11 +115,15 @@ pub fn bind_list<T: ColumnValue>(statement: &mut Statement, values: &[T]) {
 
 /// Binds a page as `LIMIT ? OFFSET ?`.
 pub fn bind_page(statement: &mut Statement, page: repo_core::Page) {
-    let limit = page
-        .limit
-        .map_or(i64::MAX, |limit| i64::try_from(limit).unwrap_or(i64::MAX));
+    let (limit, offset) = page_bounds(page);
     statement.bind(limit);
-    statement.bind(i64::try_from(page.offset).unwrap_or(i64::MAX));
+    statement.bind(offset);
+}
+
+/// A page's `LIMIT` and `OFFSET` as the `BIGINT`s every backend takes: no limit is the largest.
+pub(crate) fn page_bounds(page: repo_core::Page) -> (i64, i64) {
+    let clamp = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+    (page.limit.map_or(i64::MAX, clamp), clamp(page.offset))
 }
 
 /// Starts a statement whose `IN` lists have these lengths. PostgreSQL binds each list as one

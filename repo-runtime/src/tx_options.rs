@@ -42,7 +42,7 @@ pub struct TxOptions {
     pub isolation: Option<Isolation>,
     /// Whether the transaction only reads.
     pub read_only: bool,
-    /// How [`Db::transaction_with`] retries transient failures; the `Db`'s policy when `None`.
+    /// How [`Db::transaction_with`](crate::Db::transaction_with) retries transient failures; the `Db`'s policy when `None`.
     pub retry: Option<RetryPolicy>,
     /// Statement timeout inside this transaction, over the `Db`'s
     /// [`statement_timeout`](crate::DbOptions::statement_timeout).
