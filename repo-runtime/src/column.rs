@@ -35,18 +35,6 @@ pub trait ColumnValue: Sized + Send + Sync + 'static {
     /// Binds a `NULL` of this column's type (how `None` of `Option<Self>` is bound).
     fn bind_null(statement: &mut Statement);
 
-    /// Binds one column of a batch, `field` of each row, as one PostgreSQL array: a loop
-    /// rather than an iterator chain, so each column of each entity instantiates one small
-    /// function.
-    #[doc(hidden)]
-    fn bind_column<N>(news: &[N], field: fn(&N) -> &Self, statement: &mut Statement) {
-        let mut values = Vec::with_capacity(news.len());
-        for new in news {
-            values.push(field(new));
-        }
-        Self::bind_array(values, statement);
-    }
-
     /// Binds one column of a batch as a single PostgreSQL array, for `UNNEST`.
     fn bind_array(values: Vec<&Self>, statement: &mut Statement);
 

@@ -32,16 +32,8 @@ pub(crate) async fn find<E: Entity>(
     if let Some(memory) = crate::memory::Handle::of(executor) {
         return crate::memory::find::<E>(&memory, id).await;
     }
-    find_as::<E>(executor, "find", id).await
-}
-
-async fn find_as<E: Entity>(
-    executor: &Executor,
-    operation: &'static str,
-    id: &E::Id,
-) -> Result<Option<E>, RepoError> {
     let build = || {
-        let mut statement = executor.statement(operation, &E::SQL.select_by_id);
+        let mut statement = executor.statement("find", &E::SQL.select_by_id);
         E::bind_id(id, &mut statement);
         statement
     };

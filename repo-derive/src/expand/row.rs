@@ -2,7 +2,7 @@
 //! column order of each statement.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
 use crate::model::{Entity, Field, Mapping, Owner, Scalar, option_inner};
@@ -183,13 +183,31 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     if entity.has_embedded() {
         return quote! { let _ = (news, statement); };
     }
+    // Plain columns are gathered in one loop over the rows, with no closure per column: each
+    // column of each entity would otherwise instantiate an iterator chain.
+    let gathered = |field: &Field| format_ident!("__repo_{}", field.name);
+    let plain: Vec<&Field> = entity
+        .insert_fields()
+        .filter(|field| matches!(field.mapping, Mapping::Value))
+        .collect();
+    let vectors = plain.iter().map(|field| {
+        let local = gathered(field);
+        quote! { let mut #local = ::std::vec::Vec::with_capacity(news.len()); }
+    });
+    let pushes = plain.iter().map(|field| {
+        let (local, ident) = (gathered(field), &field.ident);
+        quote! { #local.push(&new.#ident); }
+    });
     let binds = entity.insert_fields().map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
         let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };
         match &field.mapping {
-            Mapping::Value => quote_spanned! {ty.span()=>
-                <#ty as #krate::ColumnValue>::bind_column(news, |new| &new.#ident, statement);
-            },
+            Mapping::Value => {
+                let local = gathered(field);
+                quote_spanned! {ty.span()=>
+                    <#ty as #krate::ColumnValue>::bind_array(#local, statement);
+                }
+            }
             Mapping::Json if field.nullable => quote_spanned! {ty.span()=>
                 #krate::__private::json::bind_option_array(#column.collect(), statement);
             },
@@ -208,7 +226,20 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
             }
         }
     });
-    quote! { #(#binds)* }
+    let gather = if plain.is_empty() {
+        TokenStream::new()
+    } else {
+        quote! {
+            #(#vectors)*
+            for new in news {
+                #(#pushes)*
+            }
+        }
+    };
+    quote! {
+        #gather
+        #(#binds)*
+    }
 }
 
 /// Binds the key: `id` itself, or each element of the tuple.
