@@ -113,6 +113,9 @@ mod tx_connection;
 mod tx_options;
 mod value;
 
+/// The attribute the repository traits are written with: put it on a hand-written
+/// implementation of [`Repository`] or of an entity's `{Entity}Repository` (a test double).
+pub use async_trait::async_trait;
 #[cfg(feature = "chrono")]
 pub use chrono;
 pub use column::ColumnValue;

@@ -1,0 +1,228 @@
+//! A repository written by hand: `Repository<E>` and the entity's finders are ordinary
+//! object-safe traits, so a test double implements them and stands where the generated
+//! repository stands (`Arc<dyn PersonRepository>`), `Faulty` included.
+
+use std::sync::{Arc, Mutex};
+
+use repo_runtime::prelude::*;
+use repo_runtime::{Faults, Faulty};
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "double_people")]
+struct Person {
+    #[repo(id, generated)]
+    id: i64,
+    #[repo(unique)]
+    email: String,
+    name: String,
+}
+
+/// People in a `Vec`, in key order: what a team writes to test code without any database.
+#[derive(Default)]
+struct Directory {
+    people: Mutex<Vec<Person>>,
+}
+
+impl Directory {
+    fn people(&self) -> std::sync::MutexGuard<'_, Vec<Person>> {
+        self.people
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[repo_runtime::async_trait]
+impl Repository<Person> for Directory {
+    async fn insert(&self, new: NewPerson) -> Result<Person, RepoError> {
+        let mut people = self.people();
+        if people.iter().any(|person| person.email == new.email) {
+            return Err(RepoError::Conflict {
+                entity: "Person",
+                constraint: "double_people_email_key".into(),
+                field: Some("email"),
+                source: "the address is taken".into(),
+            });
+        }
+        let id = people.last().map_or(1, |last| last.id + 1);
+        let person = Person {
+            id,
+            email: new.email,
+            name: new.name,
+        };
+        people.push(person.clone());
+        Ok(person)
+    }
+
+    async fn insert_many(&self, new: Vec<NewPerson>) -> Result<Vec<Person>, RepoError> {
+        let mut stored = Vec::with_capacity(new.len());
+        for person in new {
+            stored.push(self.insert(person).await?);
+        }
+        Ok(stored)
+    }
+
+    async fn get(&self, id: i64) -> Result<Person, RepoError> {
+        self.find(id).await?.ok_or(RepoError::not_found("Person"))
+    }
+
+    async fn find(&self, id: i64) -> Result<Option<Person>, RepoError> {
+        Ok(self.people().iter().find(|person| person.id == id).cloned())
+    }
+
+    async fn get_many(&self, ids: &[i64]) -> Result<Vec<Person>, RepoError> {
+        let people = self.people();
+        Ok(ids
+            .iter()
+            .filter_map(|id| people.iter().find(|person| person.id == *id).cloned())
+            .collect())
+    }
+
+    async fn list(&self, options: ListOptions<PersonColumn>) -> Result<Vec<Person>, RepoError> {
+        let offset = usize::try_from(options.get_offset()).unwrap_or(usize::MAX);
+        let limit = options.get_limit().map_or(usize::MAX, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        });
+        Ok(self
+            .people()
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn count(&self) -> Result<u64, RepoError> {
+        Ok(self.people().len() as u64)
+    }
+
+    async fn exists(&self, id: i64) -> Result<bool, RepoError> {
+        Ok(self.find(id).await?.is_some())
+    }
+
+    async fn update(&self, entity: &Person) -> Result<Person, RepoError> {
+        let mut people = self.people();
+        let person = people
+            .iter_mut()
+            .find(|person| person.id == entity.id)
+            .ok_or(RepoError::not_found("Person"))?;
+        *person = entity.clone();
+        Ok(entity.clone())
+    }
+
+    async fn delete(&self, id: i64) -> Result<bool, RepoError> {
+        let mut people = self.people();
+        let before = people.len();
+        people.retain(|person| person.id != id);
+        Ok(people.len() < before)
+    }
+
+    async fn upsert(&self, entity: &Person) -> Result<Person, RepoError> {
+        if self.exists(entity.id).await? {
+            return self.update(entity).await;
+        }
+        let mut people = self.people();
+        people.push(entity.clone());
+        people.sort_by_key(|person| person.id);
+        Ok(entity.clone())
+    }
+}
+
+#[repo_runtime::async_trait]
+impl PersonRepository for Directory {
+    async fn find_by_email(&self, email: &str) -> Result<Option<Person>, RepoError> {
+        Ok(self
+            .people()
+            .iter()
+            .find(|person| person.email == email)
+            .cloned())
+    }
+}
+
+/// Application code, written against the trait alone.
+async fn rename(
+    people: &dyn PersonRepository,
+    email: &str,
+    name: &str,
+) -> Result<Person, RepoError> {
+    let person = people
+        .find_by_email(email)
+        .await?
+        .ok_or(RepoError::not_found("Person"))?;
+    people
+        .update(&Person {
+            name: name.to_owned(),
+            ..person
+        })
+        .await
+}
+
+/// What `rename` does, whichever repository it is given.
+async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>) {
+    let ada = people
+        .insert(NewPerson {
+            email: "ada@x.io".into(),
+            name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    let renamed = rename(&*people, "ada@x.io", "Ada Lovelace").await.unwrap();
+    assert_eq!(
+        renamed,
+        Person {
+            name: "Ada Lovelace".into(),
+            ..ada.clone()
+        }
+    );
+    assert_eq!(people.get(ada.id).await.unwrap(), renamed);
+    let missing = rename(&*people, "bob@x.io", "Bob").await.unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
+    let taken = people
+        .insert(NewPerson {
+            email: "ada@x.io".into(),
+            name: "Other".into(),
+        })
+        .await
+        .unwrap_err();
+    assert!(taken.is_conflict(), "{taken:?}");
+    assert_eq!(people.count().await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn a_hand_written_double_stands_where_the_generated_repository_does() {
+    renames_the_person_with_that_address(Arc::new(Directory::default())).await;
+
+    let db = Db::connect("sqlite::memory:").await.unwrap();
+    db.create_schema::<Person>().await.unwrap();
+    renames_the_person_with_that_address(Arc::new(Person::repository(&db))).await;
+}
+
+#[tokio::test]
+async fn faulty_wraps_a_hand_written_double_too() {
+    let faults = Faults::new().fail_first("update", 1, || RepoError::not_found("Person"));
+    let people = Faulty::new(Directory::default(), faults.clone());
+    people
+        .insert(NewPerson {
+            email: "ada@x.io".into(),
+            name: "Ada".into(),
+        })
+        .await
+        .unwrap();
+    let failed = rename(&people, "ada@x.io", "Ada Lovelace")
+        .await
+        .unwrap_err();
+    assert!(failed.is_not_found());
+    assert_eq!(
+        rename(&people, "ada@x.io", "Ada L.").await.unwrap().name,
+        "Ada L."
+    );
+    assert_eq!(
+        faults.log(),
+        [
+            "insert",
+            "find_by_email",
+            "update",
+            "find_by_email",
+            "update"
+        ]
+    );
+}
