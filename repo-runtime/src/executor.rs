@@ -226,16 +226,7 @@ impl Executor {
         first: bool,
         build: &(dyn Fn() -> Statement + Sync),
     ) -> Result<Rows, RepoError> {
-        let Executor::Db(db) = self else {
-            return self.rows(table, build(), first).await;
-        };
-        let mut retrier = db.options().retry.retrier("read");
-        loop {
-            match self.rows(table, build(), first).await {
-                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
-                result => return result,
-            }
-        }
+        self.read(|| self.rows(table, build(), first)).await
     }
 
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,

@@ -278,11 +278,7 @@ async fn insert_chunks<E: Entity>(
         }
         return Ok(stored);
     };
-    let width = E::TABLE
-        .columns
-        .iter()
-        .filter(|column| !column.generated)
-        .count();
+    let width = E::TABLE.inserted_columns().count();
     // Entities with embedded values bind no arrays: VALUES lists there too.
     let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
     let per_statement = if unnest {

@@ -94,12 +94,7 @@ fn render(table: &Table, dialect: Dialect, plan: &Plan<'_>, lists: Option<&[usiz
 
 /// `write` of the insert into `table` of every column the database does not generate.
 fn with_insert<R>(table: &Table, write: impl FnOnce(&Insert<'_>) -> R) -> R {
-    let columns: Vec<&str> = table
-        .columns
-        .iter()
-        .filter(|column| !column.generated)
-        .map(|column| column.name)
-        .collect();
+    let columns: Vec<&str> = table.inserted_columns().map(|column| column.name).collect();
     let generated = table.columns.iter().find(|column| column.generated);
     write(&Insert {
         table: table.name,

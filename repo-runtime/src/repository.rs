@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use repo_core::Faulty;
 
-use crate::domain::{AsRecord, Mapping};
+use crate::domain::{AsRecord, Mapping, found};
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::executor::Executor;
@@ -101,10 +101,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         &self,
         id: <R::Entity as Entity>::Id,
     ) -> Result<Option<<R::Mapping as Mapping<R::Entity>>::Value>, RepoError> {
-        operations::find::<R::Entity>(self.executor(), &id)
-            .await?
-            .map(R::Mapping::value)
-            .transpose()
+        found::<R::Entity, R::Mapping>(operations::find(self.executor(), &id).await?)
     }
 
     async fn get_many(

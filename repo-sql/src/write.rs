@@ -64,16 +64,7 @@ impl Insert<'_> {
     /// One row. Only PostgreSQL returns the generated key: SQLite and MySQL report it as the
     /// last insert id.
     pub fn one_row(&self, dialect: Dialect) -> String {
-        let returning = if dialect == Dialect::Postgres {
-            self.returning_key(dialect)
-        } else {
-            String::new()
-        };
-        format!(
-            "{}{}{returning}",
-            self.head(dialect),
-            one_row_of_values(dialect, self.columns.len())
-        )
+        self.batch(dialect, 1, dialect == Dialect::Postgres)
     }
 
     /// A batch of `rows` rows as `VALUES` lists, returning the generated keys when

@@ -212,16 +212,14 @@ struct ReadFields {
     single_index: Vec<usize>,
 }
 
-/// Reads every field of the struct; `embeds` holds the columns of each embedded field, in
-/// declaration order, as their `Embeddable` derives reported them.
+/// Reads every field of the struct's `data`; `embeds` holds the columns of each embedded
+/// field, in declaration order, as their `Embeddable` derives reported them.
 fn read_fields(
-    attrs: EntityAttrs,
+    data: darling::ast::Data<darling::util::Ignored, crate::attr::FieldAttrs>,
+    has_domain: bool,
     embeds: &[Vec<LeafDef>],
     errors: &mut darling::error::Accumulator,
-) -> (EntityAttrs, ReadFields) {
-    let has_domain = attrs.domain.is_some();
-    let mut attrs = attrs;
-    let data = std::mem::replace(&mut attrs.data, darling::ast::Data::Enum(Vec::new()));
+) -> ReadFields {
     let field_attrs = data
         .take_struct()
         .map(|fields| fields.fields)
@@ -256,7 +254,15 @@ fn read_fields(
             None => {}
         }
     }
-    (attrs, read)
+    read
+}
+
+/// The path generated code names the runtime by: `crate = path`, or `::repo_runtime`.
+fn runtime_path(attrs: &EntityAttrs) -> syn::Path {
+    attrs
+        .krate
+        .clone()
+        .unwrap_or_else(|| syn::parse_quote!(::repo_runtime))
 }
 
 /// Reads and validates an embeddable value. `embeds` holds the columns of each nested
@@ -269,16 +275,11 @@ pub(crate) fn parse_embeddable(
     let attrs = EntityAttrs::from_derive_input(input)?;
     let mut errors = darling::Error::accumulator();
     check_embeddable_attributes(&attrs, &mut errors);
-    let krate = attrs
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
-    let (
-        attrs,
-        ReadFields {
-            fields, skipped, ..
-        },
-    ) = read_fields(attrs, embeds, &mut errors);
+    let krate = runtime_path(&attrs);
+    let has_domain = attrs.domain.is_some();
+    let ReadFields {
+        fields, skipped, ..
+    } = read_fields(attrs.data, has_domain, embeds, &mut errors);
     check::distinct_columns(&fields, &mut errors);
     check::has_fields(&attrs.ident, &fields, "an embeddable value", &mut errors);
     errors.finish()?;
@@ -301,10 +302,7 @@ pub(crate) fn parse(
     let attrs = EntityAttrs::from_derive_input(input)?;
     let mut errors = darling::Error::accumulator();
 
-    let krate = attrs
-        .krate
-        .clone()
-        .unwrap_or_else(|| syn::parse_quote!(::repo_runtime));
+    let krate = runtime_path(&attrs);
     let (table, table_span) = match &attrs.table {
         Some(table) => (table.as_str().to_owned(), table.span()),
         None => (default_table_name(&attrs.ident), attrs.ident.span()),
@@ -312,15 +310,13 @@ pub(crate) fn parse(
     // Names derived from an invalid table name would only repeat its error.
     let names_valid = check_identifier(&table, "table name", table_span, &mut errors);
 
-    let (
-        attrs,
-        ReadFields {
-            fields,
-            skipped,
-            single_unique,
-            single_index,
-        },
-    ) = read_fields(attrs, embeds, &mut errors);
+    let has_domain = attrs.domain.is_some();
+    let ReadFields {
+        fields,
+        skipped,
+        single_unique,
+        single_index,
+    } = read_fields(attrs.data, has_domain, embeds, &mut errors);
     check::distinct_columns(&fields, &mut errors);
     let key: Vec<usize> = fields
         .iter()

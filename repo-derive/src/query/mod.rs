@@ -433,12 +433,7 @@ fn run(entity: &Entity, fetch: Fetch, build: &TokenStream) -> TokenStream {
     let to_domain = |rows: TokenStream, many: bool| match (domain, many) {
         (false, _) => rows,
         (true, true) => quote! {
-            #rows.and_then(|__repo_rows| {
-                __repo_rows
-                    .into_iter()
-                    .map(#krate::DomainMapping::into_domain)
-                    .collect::<::core::result::Result<::std::vec::Vec<_>, _>>()
-            })
+            #rows.and_then(<#krate::AsDomain as #krate::Mapping<#record>>::values)
         },
         (true, false) => {
             quote! { #rows.and_then(#krate::__private::domain::found::<#record, #krate::AsDomain>) }

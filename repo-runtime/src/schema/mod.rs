@@ -261,6 +261,11 @@ pub struct Table {
 }
 
 impl Table {
+    /// The columns an insert writes: every one the database does not generate, in order.
+    pub fn inserted_columns(&self) -> impl Iterator<Item = &Column> {
+        self.columns.iter().filter(|column| !column.generated)
+    }
+
     /// The column called `name`.
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|column| column.name == name)
