@@ -226,7 +226,18 @@ impl Executor {
         first: bool,
         build: &(dyn Fn() -> Statement + Sync),
     ) -> Result<Rows, RepoError> {
-        self.read(|| self.rows(table, build(), first)).await
+        // The loop of `read`, written out: going through `read` moves the statement's future
+        // into one more state machine, about 1,100 instructions per call (callgrind, get).
+        let Executor::Db(db) = self else {
+            return self.rows(table, build(), first).await;
+        };
+        let mut retrier = db.options().retry.retrier("read");
+        loop {
+            match self.rows(table, build(), first).await {
+                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                result => return result,
+            }
+        }
     }
 
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
