@@ -232,10 +232,18 @@ async fn kill_the_transaction_session(db: &Db) {
             let sql = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
                        WHERE datname = current_database() AND pid <> pg_backend_pid() \
                        AND state LIKE 'idle in transaction%'";
-            let killed: Vec<bool> = sqlx::query_scalar(sql)
-                .fetch_all(db.as_postgres().unwrap())
-                .await
-                .unwrap();
+            // As on MariaDB below: the session may be marked idle a moment after it answers.
+            let mut killed: Vec<bool> = Vec::new();
+            for _ in 0..250 {
+                killed = sqlx::query_scalar(sql)
+                    .fetch_all(db.as_postgres().unwrap())
+                    .await
+                    .unwrap();
+                if !killed.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
             assert_eq!(killed, [true]);
         }
         repo_runtime::Dialect::MySql => {
@@ -244,8 +252,17 @@ async fn kill_the_transaction_session(db: &Db) {
             let pool = db.as_mysql().unwrap();
             let sql = "SELECT ID FROM information_schema.PROCESSLIST \
                        WHERE DB = DATABASE() AND ID <> CONNECTION_ID() AND COMMAND = 'Sleep'";
-            let ids: Vec<i64> = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
-            assert!(!ids.is_empty());
+            // The server marks a session idle just after it answers, so the listing may
+            // come a moment too early: look again for up to five seconds.
+            let mut ids: Vec<i64> = Vec::new();
+            for _ in 0..250 {
+                ids = sqlx::query_scalar(sql).fetch_all(pool).await.unwrap();
+                if !ids.is_empty() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            assert!(!ids.is_empty(), "no idle session to end");
             for id in ids {
                 let kill = sqlx::AssertSqlSafe(format!("KILL {id}"));
                 // A session may end by itself between the listing and the kill.
