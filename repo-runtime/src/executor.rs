@@ -2,6 +2,7 @@
 //! [`Tx`]. Generated repositories hold an [`Executor`] and never see which.
 
 use std::future::Future;
+use std::pin::Pin;
 use std::time::Instant;
 
 use repo_sql::{Dialect, Plan, Sql};
@@ -55,6 +56,11 @@ impl From<&Executor> for Executor {
         executor.clone()
     }
 }
+
+/// A statement running, boxed. Generic repository code awaits these rather than this crate's
+/// `async fn`s: rustc compiles a non-generic async body again in every crate that awaits it,
+/// so each user crate would rebuild the executor and sqlx's pool on every change.
+pub(crate) type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
 /// What a statement without rows reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -220,24 +226,26 @@ impl Executor {
     /// Runs a read of `table` that `build` states (again after transient failures, on a `Db`:
     /// reads are idempotent) and returns its rows undecoded, only the first when `first`: the
     /// part of a repository read that does not depend on the entity, compiled once.
-    pub(crate) async fn read_rows(
-        &self,
+    pub(crate) fn read_rows<'a>(
+        &'a self,
         table: &'static Table,
         first: bool,
-        build: &(dyn Fn() -> Statement + Sync),
-    ) -> Result<Rows, RepoError> {
-        // The loop of `read`, written out: going through `read` moves the statement's future
-        // into one more state machine, about 1,100 instructions per call (callgrind, get).
-        let Executor::Db(db) = self else {
-            return self.rows(table, build(), first).await;
-        };
-        let mut retrier = db.options().retry.retrier("read");
-        loop {
-            match self.rows(table, build(), first).await {
-                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
-                result => return result,
+        build: &'a (dyn Fn() -> Statement + Sync),
+    ) -> Running<'a, Rows> {
+        Box::pin(async move {
+            // The loop of `read`, written out: going through `read` moves the statement's
+            // future into one more state machine, about 1,100 instructions per call (get).
+            let Executor::Db(db) = self else {
+                return self.rows(table, build(), first).await;
+            };
+            let mut retrier = db.options().retry.retrier("read");
+            loop {
+                match self.rows(table, build(), first).await {
+                    Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                    result => return result,
+                }
             }
-        }
+        })
     }
 
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
@@ -310,7 +318,16 @@ impl Executor {
     /// Runs a statement that returns rows, keeping them as the backend returned them: the part
     /// of a read that does not depend on the entity, compiled once here rather than in every
     /// user crate for every entity. `optional` stops after the first row.
-    pub(crate) async fn rows(
+    pub(crate) fn rows(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        optional: bool,
+    ) -> Running<'_, Rows> {
+        Box::pin(self.run_rows(table, statement, optional))
+    }
+
+    async fn run_rows(
         &self,
         table: &'static Table,
         statement: Statement,
@@ -391,19 +408,21 @@ impl Executor {
     }
 
     /// Runs a statement whose first row holds one `BIGINT` in its first column.
-    pub(crate) async fn integer(
+    pub(crate) fn integer(
         &self,
         table: &'static Table,
         statement: Statement,
         column: &'static str,
-    ) -> Result<i64, RepoError> {
-        let rows = self.rows(table, statement, true).await?;
-        match rows.integers(column)?.first() {
-            Some(value) => Ok(*value),
-            // What sqlx's `fetch_one` reports for a statement that returned no row.
-            None => Err(RepoError::from_sqlx(sqlx::Error::RowNotFound, Some(table))),
-        }
-        .map_err(|error: RepoError| error.in_entity(table.entity))
+    ) -> Running<'_, i64> {
+        Box::pin(async move {
+            let rows = self.run_rows(table, statement, true).await?;
+            match rows.integers(column)?.first() {
+                Some(value) => Ok(*value),
+                // What sqlx's `fetch_one` reports for a statement that returned no row.
+                None => Err(RepoError::from_sqlx(sqlx::Error::RowNotFound, Some(table))),
+            }
+            .map_err(|error: RepoError| error.in_entity(table.entity))
+        })
     }
 
     /// Runs a statement that returns no rows.
@@ -416,7 +435,15 @@ impl Executor {
     }
 
     /// [`Executor::execute`] on `table`, compiled once.
-    pub(crate) async fn execute_in(
+    pub(crate) fn execute_in(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> Running<'_, Outcome> {
+        Box::pin(self.run_execute(table, statement))
+    }
+
+    async fn run_execute(
         &self,
         table: &'static Table,
         statement: Statement,

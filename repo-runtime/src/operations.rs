@@ -1,16 +1,20 @@
-//! The repository methods that do not depend on an entity's fields, written once and called by
-//! the generated SQL repositories through their [`Entity`] impl.
+//! The repository operations, written once for every generated SQL repository: what each
+//! states through its entity's [`Entity`] impl and how its rows come back.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, Plan, PlanAction, PlanLimit};
+use repo_sql::{Dialect, Plan, PlanAction, PlanLimit, Sql};
 
 use crate::db::MySqlBatchKeys;
+use crate::domain::{Mapping, found};
 use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::list::{ListOptions, Order};
+use crate::repository::SqlRepository;
+use crate::statement::Statement;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
 /// statements stop paying off and strain MySQL's packet limit.
@@ -21,215 +25,6 @@ const UNNEST_ROWS_PER_STATEMENT: usize = 10_000;
 
 fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
     (dialect.bind_limit() / width.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
-}
-
-/// The row with key `id`, or `None`.
-pub(crate) async fn find<E: Entity>(
-    executor: &Executor,
-    id: &E::Id,
-) -> Result<Option<E>, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::find::<E>(&memory, id).await;
-    }
-    let build = || {
-        let mut statement = executor.statement("find", &E::SQL.select_by_id);
-        E::bind_id(id, &mut statement);
-        statement
-    };
-    executor
-        .read_rows(E::TABLE, true, &build)
-        .await?
-        .first::<E>()
-}
-
-/// The row with key `id`, or [`RepoError::NotFound`].
-pub(crate) async fn get<E: Entity>(executor: &Executor, id: &E::Id) -> Result<E, RepoError> {
-    find::<E>(executor, id)
-        .await?
-        .ok_or(RepoError::NotFound { entity: E::NAME })
-}
-
-/// Whether a row with key `id` exists.
-pub(crate) async fn exists<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::exists::<E>(&memory, id).await;
-    }
-    let build = || {
-        let mut statement = executor.statement("exists", &E::SQL.exists_by_id);
-        E::bind_id(id, &mut statement);
-        statement
-    };
-    Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
-}
-
-/// The number of rows.
-pub(crate) async fn count<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::count::<E>(&memory).await;
-    }
-    let build = || executor.statement("count", &E::SQL.count);
-    let rows = executor.read_rows(E::TABLE, true, &build).await?;
-    let count = rows
-        .integers("count")
-        .map_err(|error| error.in_entity(E::NAME))?;
-    Ok(count
-        .first()
-        .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
-}
-
-/// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
-/// repeated key yields its row once. One statement per chunk under the bind limit.
-pub(crate) async fn get_many<E: Entity>(
-    executor: &Executor,
-    ids: &[E::Id],
-) -> Result<Vec<E>, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::get_many::<E>(&memory, ids).await;
-    }
-    let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
-    for id in ids {
-        let next = position.len();
-        position.entry(id.clone()).or_insert(next);
-    }
-    let unique: Vec<&E::Id> = {
-        let mut by_position: Vec<(&E::Id, &usize)> = position.iter().collect();
-        by_position.sort_by_key(|(_, index)| **index);
-        by_position.into_iter().map(|(id, _)| id).collect()
-    };
-    let dialect = executor.dialect();
-    let width = E::KEY_COLUMNS.len();
-    let mut found = Vec::with_capacity(unique.len());
-    for chunk in unique.chunks(rows_per_statement(dialect, width)) {
-        let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
-        let build = || {
-            let mut statement = executor.assembled("get_many", Arc::clone(&sql));
-            for id in chunk {
-                E::bind_id(id, &mut statement);
-            }
-            statement
-        };
-        let rows = executor
-            .read_rows(E::TABLE, false, &build)
-            .await?
-            .decode::<E>()?;
-        found.extend(rows);
-    }
-    found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
-    Ok(found)
-}
-
-/// Rows in the requested order and page: one plan, rendered as SQL (once per shape) or
-/// evaluated by the in-memory store.
-pub(crate) async fn list<E: Entity>(
-    executor: &Executor,
-    options: &ListOptions<E::Column>,
-) -> Result<Vec<E>, RepoError> {
-    // The requested order, then the key's columns, so that pages never overlap.
-    let mut order: Vec<(&'static str, bool)> = options
-        .get_order()
-        .iter()
-        .map(|(column, order)| (column.name(), *order == Order::Desc))
-        .collect();
-    for key in E::TABLE.primary_key.columns {
-        if !order.iter().any(|(column, _)| column == key) {
-            order.push((key, false));
-        }
-    }
-    let page = repo_core::Page {
-        limit: options.get_limit(),
-        offset: options.get_offset(),
-    };
-    let paged = page.limit.is_some() || page.offset > 0;
-    let (limit, offset) = crate::ports::page_bounds(page);
-    let plan = Plan {
-        action: PlanAction::Select,
-        any_of: &[],
-        order: &order,
-        limit: if paged {
-            PlanLimit::Page
-        } else {
-            PlanLimit::All
-        },
-    };
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        use crate::memory::Value;
-        let page = if paged {
-            vec![Value::Int(limit), Value::Int(offset)]
-        } else {
-            Vec::new()
-        };
-        return crate::memory::select_rows::<E>(&memory, "list", &plan, page, &[]).await;
-    }
-    let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
-    let build = || {
-        let mut statement = executor.assembled("list", Arc::clone(&sql));
-        if paged {
-            statement.bind(limit);
-            statement.bind(offset);
-        }
-        statement
-    };
-    executor
-        .read_rows(E::TABLE, false, &build)
-        .await?
-        .decode::<E>()
-}
-
-/// Inserts one row and returns it as stored, with its generated key.
-pub(crate) async fn insert<E: Entity>(executor: &Executor, new: E::New) -> Result<E, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::insert::<E>(&memory, new).await;
-    }
-    let mut statement = executor.statement("insert", &E::SQL.insert);
-    E::bind_new(&new, &mut statement);
-    let key = match executor.dialect() {
-        Dialect::Postgres if E::SQL.has_generated_key => {
-            executor
-                .integer(E::TABLE, statement, "generated key")
-                .await?
-        }
-        // SQLite and MySQL report the generated key as the last insert id.
-        _ => {
-            executor
-                .execute_in(E::TABLE, statement)
-                .await?
-                .last_insert_id
-        }
-    };
-    E::from_new(new, key)
-}
-
-/// Inserts every row in one transaction (a savepoint inside an open one), chunked under the
-/// bind limit, and returns them as stored in input order. An empty input runs no statement.
-pub(crate) async fn insert_many<E: Entity>(
-    executor: &Executor,
-    news: Vec<E::New>,
-) -> Result<Vec<E>, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::insert_many::<E>(&memory, news).await;
-    }
-    if news.is_empty() {
-        return Ok(Vec::new());
-    }
-    match executor {
-        Executor::Db(db) => {
-            db.transaction_once(async |tx| insert_chunks::<E>(&Executor::Tx(tx), news).await)
-                .await
-        }
-        Executor::Tx(tx) => {
-            tx.transaction(async |savepoint| {
-                insert_chunks::<E>(&Executor::Tx(savepoint), news).await
-            })
-            .await
-        }
-    }
 }
 
 /// How a batch learns the keys the database generated for it.
@@ -246,194 +41,507 @@ enum BatchKeys {
     StartingAtLastInsertId { increment: i64 },
 }
 
-async fn insert_chunks<E: Entity>(
-    executor: &Executor,
-    news: Vec<E::New>,
-) -> Result<Vec<E>, RepoError> {
-    let dialect = executor.dialect();
-    let keys = match (E::SQL.has_generated_key, dialect) {
-        (false, _) => Some(BatchKeys::None),
-        (true, Dialect::Sqlite) => Some(BatchKeys::EndingAtLastInsertId),
-        (true, Dialect::Postgres) => Some(BatchKeys::Returning),
-        (true, Dialect::MySql) => match executor.db().mysql_batch_keys() {
-            Some(MySqlBatchKeys::Consecutive) => {
-                let statement = executor.static_statement(
-                    "auto_increment_increment",
-                    "SELECT CAST(@@auto_increment_increment AS SIGNED)",
-                );
-                let increment = executor
+/// The operations every generated SQL repository has, written once, in the values of its
+/// mapping. [`Repository`](crate::Repository) boxes these futures and nothing else.
+///
+/// They are associated functions of the repository type rather than free generic functions,
+/// so that rustc's incremental partitioning compiles their non-async parts with the user's
+/// repository type instead of in one unit shared by every entity.
+pub(crate) trait Operations: SqlRepository {
+    fn find(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<Option<Value<Self>>, RepoError>> + Send;
+
+    fn get(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn exists(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    fn count(executor: &Executor) -> impl Future<Output = Result<u64, RepoError>> + Send;
+
+    fn get_many(
+        executor: &Executor,
+        ids: &[Id<Self>],
+    ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    fn list(
+        executor: &Executor,
+        options: ListOptions<<Self::Entity as Entity>::Column>,
+    ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    fn insert(
+        executor: &Executor,
+        new: NewValue<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn insert_many(
+        executor: &Executor,
+        news: Vec<NewValue<Self>>,
+    ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    /// [`Operations::insert_many`] inside its transaction, on records.
+    fn insert_chunks(
+        executor: &Executor,
+        news: Vec<New<Self>>,
+    ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
+
+    /// The statement inserting one record.
+    fn insert_statement(executor: &Executor, new: &New<Self>) -> Statement;
+
+    fn update(
+        executor: &Executor,
+        value: &Value<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn delete(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    fn upsert(
+        executor: &Executor,
+        value: &Value<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+}
+
+/// The key of a repository's entity.
+type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;
+/// The insert input of a repository's entity, as a record.
+type New<R> = <<R as SqlRepository>::Entity as Entity>::New;
+/// What a repository's reads return.
+type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::Value;
+/// What a repository's `insert` takes.
+type NewValue<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::New;
+
+impl<E, M, R> Operations for R
+where
+    E: Entity,
+    M: Mapping<E>,
+    R: SqlRepository<Entity = E, Mapping = M>,
+{
+    /// The row with key `id`, or `None`.
+    async fn find(executor: &Executor, id: E::Id) -> Result<Option<M::Value>, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return found::<E, M>(crate::memory::find::<E>(&memory, &id).await?);
+        }
+        let build = || by_key::<E>(executor, "find", &E::SQL.select_by_id, &id);
+        let rows = executor.read_rows(E::TABLE, true, &build).await?;
+        found::<E, M>(rows.first::<E>()?)
+    }
+
+    /// The row with key `id`, or [`RepoError::NotFound`].
+    async fn get(executor: &Executor, id: E::Id) -> Result<M::Value, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            let record = crate::memory::find::<E>(&memory, &id).await?;
+            return M::value(record.ok_or(RepoError::NotFound { entity: E::NAME })?);
+        }
+        let build = || by_key::<E>(executor, "get", &E::SQL.select_by_id, &id);
+        let rows = executor.read_rows(E::TABLE, true, &build).await?;
+        M::value(
+            rows.first::<E>()?
+                .ok_or(RepoError::NotFound { entity: E::NAME })?,
+        )
+    }
+
+    /// Whether a row with key `id` exists.
+    async fn exists(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return crate::memory::exists::<E>(&memory, &id).await;
+        }
+        let build = || by_key::<E>(executor, "exists", &E::SQL.exists_by_id, &id);
+        Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
+    }
+
+    /// The number of rows.
+    async fn count(executor: &Executor) -> Result<u64, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return crate::memory::count::<E>(&memory).await;
+        }
+        let build = || executor.statement("count", &E::SQL.count);
+        let rows = executor.read_rows(E::TABLE, true, &build).await?;
+        let count = rows
+            .integers("count")
+            .map_err(|error| error.in_entity(E::NAME))?;
+        Ok(count
+            .first()
+            .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
+    }
+
+    /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
+    /// repeated key yields its row once. One statement per chunk under the bind limit.
+    async fn get_many(executor: &Executor, ids: &[E::Id]) -> Result<Vec<M::Value>, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return M::values(crate::memory::get_many::<E>(&memory, ids).await?);
+        }
+        let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
+        for id in ids {
+            let next = position.len();
+            position.entry(id.clone()).or_insert(next);
+        }
+        let unique: Vec<&E::Id> = {
+            let mut by_position: Vec<(&E::Id, &usize)> = position.iter().collect();
+            by_position.sort_by_key(|(_, index)| **index);
+            by_position.into_iter().map(|(id, _)| id).collect()
+        };
+        let dialect = executor.dialect();
+        let width = E::KEY_COLUMNS.len();
+        let mut found = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(rows_per_statement(dialect, width)) {
+            let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
+            let build = || {
+                let mut statement = executor.assembled("get_many", Arc::clone(&sql));
+                for id in chunk {
+                    E::bind_id(id, &mut statement);
+                }
+                statement
+            };
+            let rows = executor
+                .read_rows(E::TABLE, false, &build)
+                .await?
+                .decode::<E>()?;
+            found.extend(rows);
+        }
+        found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
+        M::values(found)
+    }
+
+    /// Rows in the requested order and page: one plan, rendered as SQL (once per shape) or
+    /// evaluated by the in-memory store.
+    async fn list(
+        executor: &Executor,
+        options: ListOptions<E::Column>,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        // The requested order, then the key's columns, so that pages never overlap.
+        let mut order: Vec<(&'static str, bool)> = options
+            .get_order()
+            .iter()
+            .map(|(column, order)| (column.name(), *order == Order::Desc))
+            .collect();
+        for key in E::TABLE.primary_key.columns {
+            if !order.iter().any(|(column, _)| column == key) {
+                order.push((key, false));
+            }
+        }
+        let page = repo_core::Page {
+            limit: options.get_limit(),
+            offset: options.get_offset(),
+        };
+        let paged = page.limit.is_some() || page.offset > 0;
+        let (limit, offset) = crate::ports::page_bounds(page);
+        let plan = Plan {
+            action: PlanAction::Select,
+            any_of: &[],
+            order: &order,
+            limit: if paged {
+                PlanLimit::Page
+            } else {
+                PlanLimit::All
+            },
+        };
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            use crate::memory::Value;
+            let page = if paged {
+                vec![Value::Int(limit), Value::Int(offset)]
+            } else {
+                Vec::new()
+            };
+            let records =
+                crate::memory::select_rows::<E>(&memory, "list", &plan, page, &[]).await?;
+            return M::values(records);
+        }
+        let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
+        let build = || {
+            let mut statement = executor.assembled("list", Arc::clone(&sql));
+            if paged {
+                statement.bind(limit);
+                statement.bind(offset);
+            }
+            statement
+        };
+        let rows = executor.read_rows(E::TABLE, false, &build).await?;
+        M::values(rows.decode::<E>()?)
+    }
+
+    /// Inserts one row and returns it as stored, with its generated key.
+    async fn insert(executor: &Executor, new: M::New) -> Result<M::Value, RepoError> {
+        let new = M::new_record(new)?;
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return M::value(crate::memory::insert::<E>(&memory, new).await?);
+        }
+        let statement = Self::insert_statement(executor, &new);
+        let key = match executor.dialect() {
+            Dialect::Postgres if E::SQL.has_generated_key => {
+                executor
                     .integer(E::TABLE, statement, "generated key")
-                    .await?;
-                Some(BatchKeys::StartingAtLastInsertId { increment })
+                    .await?
             }
-            Some(MySqlBatchKeys::Returning) => Some(BatchKeys::Returning),
-            // Interleaved keys without RETURNING: row by row, still inside the transaction.
-            Some(MySqlBatchKeys::RowByRow) | None => None,
-        },
-    };
-    let mut stored = Vec::with_capacity(news.len());
-    let Some(keys) = keys else {
-        for new in news {
-            stored.push(insert::<E>(executor, new).await?);
+            // SQLite and MySQL report the generated key as the last insert id.
+            _ => {
+                executor
+                    .execute_in(E::TABLE, statement)
+                    .await?
+                    .last_insert_id
+            }
+        };
+        M::value(E::from_new(new, key)?)
+    }
+
+    fn insert_statement(executor: &Executor, new: &E::New) -> Statement {
+        let mut statement = executor.statement("insert", &E::SQL.insert);
+        E::bind_new(new, &mut statement);
+        statement
+    }
+
+    /// Inserts every row in one transaction (a savepoint inside an open one), chunked under the
+    /// bind limit, and returns them as stored in input order. An empty input runs no statement.
+    async fn insert_many(
+        executor: &Executor,
+        news: Vec<M::New>,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        let news = news
+            .into_iter()
+            .map(M::new_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return M::values(crate::memory::insert_many::<E>(&memory, news).await?);
         }
-        return Ok(stored);
-    };
-    let width = E::TABLE.inserted_columns().count();
-    // Entities with embedded values bind no arrays: VALUES lists there too.
-    let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
-    let per_statement = if unnest {
-        UNNEST_ROWS_PER_STATEMENT
-    } else {
-        rows_per_statement(dialect, width)
-    };
-    let returning = matches!(keys, BatchKeys::Returning);
-    let mut rest = news.into_iter().peekable();
-    while rest.peek().is_some() {
-        let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
-        let statement = if unnest {
-            // One array per column: the statement's text and plan do not grow with the batch.
-            let mut statement =
-                executor.assembled("insert_many", crate::rendered::unnest(E::TABLE));
-            E::bind_new_columns(&chunk, &mut statement);
-            statement
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stored = match executor {
+            Executor::Db(db) => {
+                db.transaction_once(async |tx| Self::insert_chunks(&Executor::Tx(tx), news).await)
+                    .await
+            }
+            Executor::Tx(tx) => {
+                tx.transaction(async |savepoint| {
+                    Self::insert_chunks(&Executor::Tx(savepoint), news).await
+                })
+                .await
+            }
+        };
+        M::values(stored?)
+    }
+
+    async fn insert_chunks(executor: &Executor, news: Vec<E::New>) -> Result<Vec<E>, RepoError> {
+        let dialect = executor.dialect();
+        let keys = match (E::SQL.has_generated_key, dialect) {
+            (false, _) => Some(BatchKeys::None),
+            (true, Dialect::Sqlite) => Some(BatchKeys::EndingAtLastInsertId),
+            (true, Dialect::Postgres) => Some(BatchKeys::Returning),
+            (true, Dialect::MySql) => match executor.db().mysql_batch_keys() {
+                Some(MySqlBatchKeys::Consecutive) => {
+                    let statement = executor.static_statement(
+                        "auto_increment_increment",
+                        "SELECT CAST(@@auto_increment_increment AS SIGNED)",
+                    );
+                    let increment = executor
+                        .integer(E::TABLE, statement, "generated key")
+                        .await?;
+                    Some(BatchKeys::StartingAtLastInsertId { increment })
+                }
+                Some(MySqlBatchKeys::Returning) => Some(BatchKeys::Returning),
+                // Interleaved keys without RETURNING: row by row, still inside the transaction.
+                Some(MySqlBatchKeys::RowByRow) | None => None,
+            },
+        };
+        let mut stored = Vec::with_capacity(news.len());
+        let Some(keys) = keys else {
+            for new in news {
+                let statement = Self::insert_statement(executor, &new);
+                let key = executor
+                    .execute_in(E::TABLE, statement)
+                    .await?
+                    .last_insert_id;
+                stored.push(E::from_new(new, key)?);
+            }
+            return Ok(stored);
+        };
+        let width = E::TABLE.inserted_columns().count();
+        // Entities with embedded values bind no arrays: VALUES lists there too.
+        let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
+        let per_statement = if unnest {
+            UNNEST_ROWS_PER_STATEMENT
         } else {
-            let sql = crate::rendered::batch(E::TABLE, dialect, chunk.len(), returning);
-            let mut statement = executor.assembled("insert_many", sql);
-            for new in &chunk {
-                E::bind_new(new, &mut statement);
-            }
-            statement
+            rows_per_statement(dialect, width)
         };
-        let generated: Vec<i64> = match keys {
-            BatchKeys::None => {
-                executor.execute_in(E::TABLE, statement).await?;
-                vec![0; chunk.len()]
+        let returning = matches!(keys, BatchKeys::Returning);
+        let mut rest = news.into_iter().peekable();
+        while rest.peek().is_some() {
+            let chunk: Vec<E::New> = rest.by_ref().take(per_statement).collect();
+            let statement = if unnest {
+                // One array per column: the statement's text and plan do not grow with the batch.
+                let mut statement =
+                    executor.assembled("insert_many", crate::rendered::unnest(E::TABLE));
+                E::bind_new_columns(&chunk, &mut statement);
+                statement
+            } else {
+                let sql = crate::rendered::batch(E::TABLE, dialect, chunk.len(), returning);
+                let mut statement = executor.assembled("insert_many", sql);
+                for new in &chunk {
+                    E::bind_new(new, &mut statement);
+                }
+                statement
+            };
+            let generated: Vec<i64> = match keys {
+                BatchKeys::None => {
+                    executor.execute_in(E::TABLE, statement).await?;
+                    vec![0; chunk.len()]
+                }
+                BatchKeys::Returning => {
+                    let mut keys = executor.fetch_keys::<E>(statement).await?;
+                    // RETURNING does not promise row order; generated keys grow in VALUES order.
+                    keys.sort_unstable();
+                    keys
+                }
+                BatchKeys::EndingAtLastInsertId => {
+                    let last = executor
+                        .execute_in(E::TABLE, statement)
+                        .await?
+                        .last_insert_id;
+                    let first = last - i64::try_from(chunk.len()).unwrap_or(i64::MAX) + 1;
+                    (first..=last).collect()
+                }
+                BatchKeys::StartingAtLastInsertId { increment } => {
+                    let first = executor
+                        .execute_in(E::TABLE, statement)
+                        .await?
+                        .last_insert_id;
+                    (0..chunk.len())
+                        .scan(first, |key, _| {
+                            let this = *key;
+                            *key = key.saturating_add(increment);
+                            Some(this)
+                        })
+                        .collect()
+                }
+            };
+            if generated.len() != chunk.len() {
+                return Err(RepoError::invalid_input(
+                    E::NAME,
+                    format!(
+                        "a batch of {} rows reported {} keys",
+                        chunk.len(),
+                        generated.len()
+                    ),
+                ));
             }
-            BatchKeys::Returning => {
-                let mut keys = executor.fetch_keys::<E>(statement).await?;
-                // RETURNING does not promise row order; generated keys grow in VALUES order.
-                keys.sort_unstable();
-                keys
+            for (new, key) in chunk.into_iter().zip(generated) {
+                stored.push(E::from_new(new, key)?);
             }
-            BatchKeys::EndingAtLastInsertId => {
-                let last = executor
-                    .execute_in(E::TABLE, statement)
-                    .await?
-                    .last_insert_id;
-                let first = last - i64::try_from(chunk.len()).unwrap_or(i64::MAX) + 1;
-                (first..=last).collect()
-            }
-            BatchKeys::StartingAtLastInsertId { increment } => {
-                let first = executor
-                    .execute_in(E::TABLE, statement)
-                    .await?
-                    .last_insert_id;
-                (0..chunk.len())
-                    .scan(first, |key, _| {
-                        let this = *key;
-                        *key = key.saturating_add(increment);
-                        Some(this)
-                    })
-                    .collect()
-            }
-        };
-        if generated.len() != chunk.len() {
-            return Err(RepoError::invalid_input(
-                E::NAME,
-                format!(
-                    "a batch of {} rows reported {} keys",
-                    chunk.len(),
-                    generated.len()
-                ),
-            ));
         }
-        for (new, key) in chunk.into_iter().zip(generated) {
-            stored.push(E::from_new(new, key)?);
+        Ok(stored)
+    }
+
+    /// Updates every non-key column of the row with the entity's key and returns it as stored;
+    /// [`RepoError::NotFound`] when no row has that key.
+    async fn update(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
+        let entity = M::record(value)?;
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return M::value(crate::memory::update::<E>(&memory, &entity).await?);
         }
-    }
-    Ok(stored)
-}
-
-/// Updates every non-key column of the row with the entity's key and returns it as stored;
-/// [`RepoError::NotFound`] when no row has that key.
-pub(crate) async fn update<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::update::<E>(&memory, entity).await;
-    }
-    let mut statement = executor.statement("update", &E::SQL.update);
-    entity.bind_update(&mut statement);
-    if executor.dialect() == Dialect::MySql {
-        // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
-        let outcome = executor.execute_in(E::TABLE, statement).await?;
-        if outcome.rows_affected == 0 {
-            return Err(RepoError::NotFound { entity: E::NAME });
+        let mut statement = executor.statement("update", &E::SQL.update);
+        entity.bind_update(&mut statement);
+        if executor.dialect() == Dialect::MySql {
+            // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
+            let outcome = executor.execute_in(E::TABLE, statement).await?;
+            if outcome.rows_affected == 0 {
+                return Err(RepoError::NotFound { entity: E::NAME });
+            }
+            return Self::get(executor, entity.id()).await;
         }
-        return get::<E>(executor, &entity.id()).await;
+        let rows = executor.rows(E::TABLE, statement, true).await?;
+        M::value(
+            rows.first::<E>()?
+                .ok_or(RepoError::NotFound { entity: E::NAME })?,
+        )
     }
-    executor
-        .rows(E::TABLE, statement, true)
-        .await?
-        .first::<E>()?
-        .ok_or(RepoError::NotFound { entity: E::NAME })
-}
 
-/// Deletes the row with key `id`; `false` when there was none.
-pub(crate) async fn delete<E: Entity>(executor: &Executor, id: &E::Id) -> Result<bool, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::delete::<E>(&memory, id).await;
-    }
-    let mut statement = executor.statement("delete", &E::SQL.delete_by_id);
-    E::bind_id(id, &mut statement);
-    Ok(executor
-        .execute_in(E::TABLE, statement)
-        .await?
-        .rows_affected
-        > 0)
-}
-
-/// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
-/// another unique key is [`RepoError::Conflict`], never an update of that other row.
-pub(crate) async fn upsert<E: Entity>(executor: &Executor, entity: &E) -> Result<E, RepoError> {
-    #[cfg(feature = "memory")]
-    if let Some(memory) = crate::memory::Handle::of(executor) {
-        return crate::memory::upsert::<E>(&memory, entity).await;
-    }
-    if executor.dialect() != Dialect::MySql {
-        let mut statement = executor.statement("upsert", &E::SQL.upsert);
-        entity.bind_all(&mut statement);
-        return executor
-            .rows(E::TABLE, statement, true)
+    /// Deletes the row with key `id`; `false` when there was none.
+    async fn delete(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return crate::memory::delete::<E>(&memory, &id).await;
+        }
+        let statement = by_key::<E>(executor, "delete", &E::SQL.delete_by_id, &id);
+        Ok(executor
+            .execute_in(E::TABLE, statement)
             .await?
-            .first::<E>()?
-            .ok_or(RepoError::NotFound { entity: E::NAME });
+            .rows_affected
+            > 0)
     }
-    if E::TABLE.unique.is_empty() {
-        let mut statement = executor.statement("upsert", &E::SQL.upsert);
-        entity.bind_all(&mut statement);
-        executor.execute_in(E::TABLE, statement).await?;
-        return get::<E>(executor, &entity.id()).await;
+
+    /// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
+    /// another unique key is [`RepoError::Conflict`], never an update of that other row.
+    async fn upsert(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
+        let entity = M::record(value)?;
+        let entity = &*entity;
+        #[cfg(feature = "memory")]
+        if let Some(memory) = crate::memory::Handle::of(executor) {
+            return M::value(crate::memory::upsert::<E>(&memory, entity).await?);
+        }
+        if executor.dialect() != Dialect::MySql {
+            let mut statement = executor.statement("upsert", &E::SQL.upsert);
+            entity.bind_all(&mut statement);
+            let rows = executor.rows(E::TABLE, statement, true).await?;
+            return M::value(
+                rows.first::<E>()?
+                    .ok_or(RepoError::NotFound { entity: E::NAME })?,
+            );
+        }
+        if E::TABLE.unique.is_empty() {
+            let mut statement = executor.statement("upsert", &E::SQL.upsert);
+            entity.bind_all(&mut statement);
+            executor.execute_in(E::TABLE, statement).await?;
+            return Self::get(executor, entity.id()).await;
+        }
+        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
+        let write = async |executor: &Executor| {
+            let mut update = executor.statement("upsert", &E::SQL.update);
+            entity.bind_update(&mut update);
+            if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
+                let mut insert = executor.statement("upsert", &E::SQL.insert_all);
+                entity.bind_all(&mut insert);
+                executor.execute_in(E::TABLE, insert).await?;
+            }
+            Self::get(executor, entity.id()).await
+        };
+        match executor {
+            Executor::Db(db) => {
+                db.transaction_once(async |tx| write(&Executor::Tx(tx)).await)
+                    .await
+            }
+            Executor::Tx(tx) => {
+                tx.transaction(async |savepoint| write(&Executor::Tx(savepoint)).await)
+                    .await
+            }
+        }
     }
-    // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
-    let write = async |executor: &Executor| {
-        let mut update = executor.statement("upsert", &E::SQL.update);
-        entity.bind_update(&mut update);
-        if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
-            let mut insert = executor.statement("upsert", &E::SQL.insert_all);
-            entity.bind_all(&mut insert);
-            executor.execute_in(E::TABLE, insert).await?;
-        }
-        get::<E>(executor, &entity.id()).await
-    };
-    match executor {
-        Executor::Db(db) => {
-            db.transaction_once(async |tx| write(&Executor::Tx(tx)).await)
-                .await
-        }
-        Executor::Tx(tx) => {
-            tx.transaction(async |savepoint| write(&Executor::Tx(savepoint)).await)
-                .await
-        }
-    }
+}
+
+/// A statement on one row, by its key.
+fn by_key<E: Entity>(
+    executor: &Executor,
+    operation: &'static str,
+    sql: &Sql,
+    id: &E::Id,
+) -> Statement {
+    let mut statement = executor.statement(operation, sql);
+    E::bind_id(id, &mut statement);
+    statement
 }

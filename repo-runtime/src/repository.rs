@@ -3,15 +3,18 @@
 //! every generated `Sql{Entity}Repository` ([`SqlRepository`]); and fault injection through
 //! [`Faulty`]. The derive emits none of this per entity.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use async_trait::async_trait;
 use repo_core::Faulty;
 
-use crate::domain::{AsRecord, Mapping, found};
+use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::list::ListOptions;
-use crate::operations;
+use crate::operations::Operations;
 
 /// The operations every repository of `E` has, in the values `M` maps to (the record itself by
 /// default, or its domain type). Object-safe: the generated `{Entity}Repository` trait extends
@@ -69,83 +72,125 @@ pub trait SqlRepository: Send + Sync {
     fn executor(&self) -> &Executor;
 }
 
-#[async_trait]
+/// The future of a [`Repository`] method, as `async_trait` declares it.
+type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
+
+/// Each method boxes the future of its [`Operations`] function, one state machine per call
+/// (what `#[async_trait]` would write wraps it in a second one).
 impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
-    async fn insert(
-        &self,
-        new: <R::Mapping as Mapping<R::Entity>>::New,
-    ) -> Result<<R::Mapping as Mapping<R::Entity>>::Value, RepoError> {
-        let new = R::Mapping::new_record(new)?;
-        R::Mapping::value(operations::insert::<R::Entity>(self.executor(), new).await?)
+    fn insert<'life0, 'async_trait>(&'life0 self, new: NewValue<R>) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::insert(self.executor(), new))
     }
 
-    async fn insert_many(
-        &self,
-        new: Vec<<R::Mapping as Mapping<R::Entity>>::New>,
-    ) -> Result<Vec<<R::Mapping as Mapping<R::Entity>>::Value>, RepoError> {
-        let news = new
-            .into_iter()
-            .map(R::Mapping::new_record)
-            .collect::<Result<Vec<_>, _>>()?;
-        R::Mapping::values(operations::insert_many::<R::Entity>(self.executor(), news).await?)
+    fn insert_many<'life0, 'async_trait>(
+        &'life0 self,
+        new: Vec<NewValue<R>>,
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::insert_many(self.executor(), new))
     }
 
-    async fn get(
-        &self,
-        id: <R::Entity as Entity>::Id,
-    ) -> Result<<R::Mapping as Mapping<R::Entity>>::Value, RepoError> {
-        R::Mapping::value(operations::get::<R::Entity>(self.executor(), &id).await?)
+    fn get<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::get(self.executor(), id))
     }
 
-    async fn find(
-        &self,
-        id: <R::Entity as Entity>::Id,
-    ) -> Result<Option<<R::Mapping as Mapping<R::Entity>>::Value>, RepoError> {
-        found::<R::Entity, R::Mapping>(operations::find(self.executor(), &id).await?)
+    fn find<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, Option<Value<R>>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::find(self.executor(), id))
     }
 
-    async fn get_many(
-        &self,
-        ids: &[<R::Entity as Entity>::Id],
-    ) -> Result<Vec<<R::Mapping as Mapping<R::Entity>>::Value>, RepoError> {
-        R::Mapping::values(operations::get_many::<R::Entity>(self.executor(), ids).await?)
+    fn get_many<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        ids: &'life1 [Id<R>],
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::get_many(self.executor(), ids))
     }
 
-    async fn list(
-        &self,
+    fn list<'life0, 'async_trait>(
+        &'life0 self,
         options: ListOptions<<R::Entity as Entity>::Column>,
-    ) -> Result<Vec<<R::Mapping as Mapping<R::Entity>>::Value>, RepoError> {
-        R::Mapping::values(operations::list::<R::Entity>(self.executor(), &options).await?)
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::list(self.executor(), options))
     }
 
-    async fn count(&self) -> Result<u64, RepoError> {
-        operations::count::<R::Entity>(self.executor()).await
+    fn count<'life0, 'async_trait>(&'life0 self) -> Boxed<'async_trait, u64>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::count(self.executor()))
     }
 
-    async fn exists(&self, id: <R::Entity as Entity>::Id) -> Result<bool, RepoError> {
-        operations::exists::<R::Entity>(self.executor(), &id).await
+    fn exists<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::exists(self.executor(), id))
     }
 
-    async fn update(
-        &self,
-        entity: &<R::Mapping as Mapping<R::Entity>>::Value,
-    ) -> Result<<R::Mapping as Mapping<R::Entity>>::Value, RepoError> {
-        let record = R::Mapping::record(entity)?;
-        R::Mapping::value(operations::update::<R::Entity>(self.executor(), &*record).await?)
+    fn update<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        entity: &'life1 Value<R>,
+    ) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::update(self.executor(), entity))
     }
 
-    async fn delete(&self, id: <R::Entity as Entity>::Id) -> Result<bool, RepoError> {
-        operations::delete::<R::Entity>(self.executor(), &id).await
+    fn delete<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::delete(self.executor(), id))
     }
 
-    async fn upsert(
-        &self,
-        entity: &<R::Mapping as Mapping<R::Entity>>::Value,
-    ) -> Result<<R::Mapping as Mapping<R::Entity>>::Value, RepoError> {
-        let record = R::Mapping::record(entity)?;
-        R::Mapping::value(operations::upsert::<R::Entity>(self.executor(), &*record).await?)
+    fn upsert<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        entity: &'life1 Value<R>,
+    ) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::upsert(self.executor(), entity))
     }
 }
+
+/// The key of a repository's entity.
+type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;
+/// What a repository's reads return.
+type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::Value;
+/// What a repository's `insert` takes.
+type NewValue<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::New;
 
 /// Each call first passes through the faults, named by the method.
 #[async_trait]
