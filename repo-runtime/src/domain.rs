@@ -43,6 +43,7 @@ pub enum RecordOf<'a, E> {
 impl<E> Deref for RecordOf<'_, E> {
     type Target = E;
 
+    #[inline(always)]
     fn deref(&self) -> &E {
         match self {
             RecordOf::Borrowed(record) => record,
@@ -59,22 +60,22 @@ impl<E: Entity> Mapping<E> for AsRecord {
     type Value = E;
     type New = E::New;
 
-    #[inline]
+    #[inline(always)]
     fn value(record: E) -> Result<E, RepoError> {
         Ok(record)
     }
 
-    #[inline]
+    #[inline(always)]
     fn values(records: Vec<E>) -> Result<Vec<E>, RepoError> {
         Ok(records)
     }
 
-    #[inline]
+    #[inline(always)]
     fn record(value: &E) -> Result<RecordOf<'_, E>, RepoError> {
         Ok(RecordOf::Borrowed(value))
     }
 
-    #[inline]
+    #[inline(always)]
     fn new_record(new: E::New) -> Result<E::New, RepoError> {
         Ok(new)
     }

@@ -514,20 +514,28 @@ impl Rows {
 
     /// Every row decoded as an `E`.
     pub(crate) fn decode<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
-        each_backend!(self, |rows| rows
-            .iter()
-            .map(|row| E::decode(row))
-            .collect::<Result<Vec<E>, RepoError>>())
-        .map_err(|error| error.in_entity(E::NAME))
+        // Loops rather than iterator adapters: each adapter is one more copy per entity for
+        // the user crate to compile.
+        let mut decoded = Vec::with_capacity(self.len());
+        each_backend!(self, |rows| for row in rows {
+            match E::decode(row) {
+                Ok(entity) => decoded.push(entity),
+                Err(error) => return Err(error.in_entity(E::NAME)),
+            }
+        });
+        Ok(decoded)
     }
 
     /// The first row decoded as an `E`, if there is one.
     pub(crate) fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
-        each_backend!(self, |rows| rows
-            .first()
-            .map(|row| E::decode(row))
-            .transpose())
-        .map_err(|error| error.in_entity(E::NAME))
+        let decoded = each_backend!(self, |rows| match rows.first() {
+            Some(row) => E::decode(row),
+            None => return Ok(None),
+        });
+        match decoded {
+            Ok(entity) => Ok(Some(entity)),
+            Err(error) => Err(error.in_entity(E::NAME)),
+        }
     }
 
     /// The first column of every row, as `BIGINT`.

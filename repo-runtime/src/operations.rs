@@ -11,7 +11,7 @@ use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
 use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
-use crate::executor::Executor;
+use crate::executor::{Executor, Rows};
 use crate::list::{ListOptions, Order};
 use crate::repository::SqlRepository;
 use crate::statement::Statement;
@@ -99,6 +99,9 @@ pub(crate) trait Operations: SqlRepository {
         value: &Value<Self>,
     ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
 
+    /// The one row a write returned, or [`RepoError::NotFound`].
+    fn stored(rows: &Rows) -> Result<Value<Self>, RepoError>;
+
     fn delete(
         executor: &Executor,
         id: Id<Self>,
@@ -144,11 +147,7 @@ where
             return M::value(record.ok_or(RepoError::NotFound { entity: E::NAME })?);
         }
         let build = || by_key::<E>(executor, "get", &E::SQL.select_by_id, &id);
-        let rows = executor.read_rows(E::TABLE, true, &build).await?;
-        M::value(
-            rows.first::<E>()?
-                .ok_or(RepoError::NotFound { entity: E::NAME })?,
-        )
+        Self::stored(&executor.read_rows(E::TABLE, true, &build).await?)
     }
 
     /// Whether a row with key `id` exists.
@@ -457,19 +456,26 @@ where
         }
         let mut statement = executor.statement("update", &E::SQL.update);
         entity.bind_update(&mut statement);
-        if executor.dialect() == Dialect::MySql {
+        let rows = if executor.dialect() == Dialect::MySql {
             // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
             let outcome = executor.execute_in(E::TABLE, statement).await?;
             if outcome.rows_affected == 0 {
                 return Err(RepoError::NotFound { entity: E::NAME });
             }
-            return Self::get(executor, entity.id()).await;
+            let id = entity.id();
+            let build = || by_key::<E>(executor, "update", &E::SQL.select_by_id, &id);
+            executor.read_rows(E::TABLE, true, &build).await?
+        } else {
+            executor.rows(E::TABLE, statement, true).await?
+        };
+        Self::stored(&rows)
+    }
+
+    fn stored(rows: &Rows) -> Result<M::Value, RepoError> {
+        match rows.first::<E>()? {
+            Some(record) => M::value(record),
+            None => Err(RepoError::NotFound { entity: E::NAME }),
         }
-        let rows = executor.rows(E::TABLE, statement, true).await?;
-        M::value(
-            rows.first::<E>()?
-                .ok_or(RepoError::NotFound { entity: E::NAME })?,
-        )
     }
 
     /// Deletes the row with key `id`; `false` when there was none.
@@ -498,11 +504,7 @@ where
         if executor.dialect() != Dialect::MySql {
             let mut statement = executor.statement("upsert", &E::SQL.upsert);
             entity.bind_all(&mut statement);
-            let rows = executor.rows(E::TABLE, statement, true).await?;
-            return M::value(
-                rows.first::<E>()?
-                    .ok_or(RepoError::NotFound { entity: E::NAME })?,
-            );
+            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
         }
         if E::TABLE.unique.is_empty() {
             let mut statement = executor.statement("upsert", &E::SQL.upsert);

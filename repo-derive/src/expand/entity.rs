@@ -121,6 +121,7 @@ pub(super) fn column_impl(entity: &Entity) -> TokenStream {
     quote! {
         #[automatically_derived]
         impl #krate::ColumnName for #ident {
+            #[inline]
             fn name(self) -> &'static str {
                 match self {
                     #(#arms)*
@@ -200,6 +201,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let reference_checks = super::schema::reference_checks(entity);
     let table_name = &entity.table;
     let key_column_names = entity.key_fields().map(|field| &field.column);
+    // The methods are `#[inline]` so that the user's crate compiles each only if an operation
+    // it calls uses it (a batch's column arrays, say), not for every entity regardless.
     quote! {
         #field_checks
         #reference_checks
@@ -227,6 +230,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 delete_by_id: #delete_by_id,
             };
 
+            #[inline]
             fn id(&self) -> Self::Id {
                 #id_value
             }
@@ -237,26 +241,32 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
                 #decode
             }
 
+            #[inline]
             fn bind_id(id: &Self::Id, statement: &mut #krate::Statement) {
                 #bind_id
             }
 
+            #[inline]
             fn bind_new(new: &Self::New, statement: &mut #krate::Statement) {
                 #bind_new
             }
 
+            #[inline]
             fn bind_new_columns(news: &[Self::New], statement: &mut #krate::Statement) {
                 #bind_new_columns
             }
 
+            #[inline]
             fn bind_update(&self, statement: &mut #krate::Statement) {
                 #bind_update
             }
 
+            #[inline]
             fn bind_all(&self, statement: &mut #krate::Statement) {
                 #bind_all
             }
 
+            #[inline]
             fn from_new(
                 new: Self::New,
                 generated: i64,

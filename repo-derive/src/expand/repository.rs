@@ -136,7 +136,9 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
         type_name(&quote!(#krate)),
         api.sql_ident
     );
-    let finders = finders(entity).into_iter().map(|finder| {
+    let finders = finders(entity);
+    let async_trait = async_trait_if_any(&finders, krate);
+    let finders = finders.into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
         let names: Vec<String> = finder
             .fields
@@ -148,7 +150,7 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
     });
     quote! {
         #[doc = #doc]
-        #[#krate::__private::async_trait]
+        #async_trait
         #vis trait #repository: #krate::Repository<#record #mapping> {
             #(#finders)*
         }
@@ -258,7 +260,9 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
         TokenStream::new()
     };
     let statements = Statements::new(entity);
-    let finders = finders(entity).into_iter().map(|finder| {
+    let finders = finders(entity);
+    let async_trait = async_trait_if_any(&finders, krate);
+    let finders = finders.into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
         let conditions = equal_each(&finder.fields);
         let plan = Plan {
@@ -302,10 +306,20 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
         }
 
         #[automatically_derived]
-        #[#krate::__private::async_trait]
+        #async_trait
         impl<B: #krate::Backing> #repository for #sql_repository<B> {
             #(#finders)*
         }
+    }
+}
+
+/// `#[async_trait]` for a trait or impl with finders; none without, which spares the user's
+/// build one macro call per item for nothing.
+fn async_trait_if_any<T>(finders: &[T], krate: &syn::Path) -> TokenStream {
+    if finders.is_empty() {
+        TokenStream::new()
+    } else {
+        quote!(#[#krate::__private::async_trait])
     }
 }
 
@@ -319,7 +333,9 @@ fn type_name(ty: &TokenStream) -> String {
 pub(super) fn faulty_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let repository = &api(entity).trait_ident;
-    let finders = finders(entity).into_iter().map(|finder| {
+    let finders = finders(entity);
+    let async_trait = async_trait_if_any(&finders, krate);
+    let finders = finders.into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
         let method = &finder.method;
         let label = method.to_string();
@@ -333,7 +349,7 @@ pub(super) fn faulty_impl(entity: &Entity) -> TokenStream {
     });
     quote! {
         #[automatically_derived]
-        #[#krate::__private::async_trait]
+        #async_trait
         impl<R: #repository> #repository for #krate::Faulty<R> {
             #(#finders)*
         }
