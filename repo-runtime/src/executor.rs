@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::schema::Table;
-use crate::statement::{Query, Statement};
+use crate::statement::{Outcome, Query, Statement};
 use crate::transaction::{Tx, TxState};
 
 /// Where a repository runs its statements: a database handle or an open transaction.
@@ -61,15 +61,6 @@ impl From<&Executor> for Executor {
 /// `async fn`s: rustc compiles a non-generic async body again in every crate that awaits it,
 /// so each user crate would rebuild the executor and sqlx's pool on every change.
 pub(crate) type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
-
-/// What a statement without rows reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Outcome {
-    /// Rows inserted, updated or deleted (on MySQL: rows matched).
-    pub rows_affected: u64,
-    /// The auto-increment value of the last inserted row (MySQL and SQLite), else 0.
-    pub last_insert_id: i64,
-}
 
 /// Where a statement runs: the handle's pool, or the connection of its transaction.
 enum Target<'a> {
@@ -186,6 +177,10 @@ impl Executor {
 
     /// Starts a statement from compile-time text already chosen for this executor's dialect.
     pub(crate) fn static_statement(&self, operation: &'static str, sql: &'static str) -> Statement {
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            return Statement::memory(operation);
+        }
         Statement::new(self.dialect(), operation, sqlx::SqlStr::from_static(sql))
     }
 
@@ -197,6 +192,10 @@ impl Executor {
         sqlx::AssertSqlSafe<S>: sqlx::SqlSafeStr,
     {
         use sqlx::SqlSafeStr;
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            return Statement::memory(operation);
+        }
         Statement::new(
             self.dialect(),
             operation,
@@ -333,6 +332,14 @@ impl Executor {
         statement: Statement,
         optional: bool,
     ) -> Result<Rows, RepoError> {
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            let (mut rows, _) = self.in_memory(table, statement).await?;
+            if optional {
+                rows.truncate(1);
+            }
+            return Ok(Rows::Memory(rows));
+        }
         let operation = statement.operation;
         let run = async {
             dispatch!(self, statement, table, |query, target| {
@@ -353,43 +360,56 @@ impl Executor {
             .await
     }
 
+    /// Runs a statement on the in-memory store: outside a transaction on the committed tables,
+    /// inside one on its copy.
+    #[cfg(feature = "memory")]
+    async fn in_memory(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> Result<crate::memory::Ran, RepoError> {
+        let operation = statement.operation;
+        let run = async {
+            match self {
+                Executor::Db(db) => match db.memory_store() {
+                    Some(store) => {
+                        let wait = db.options().sqlite_busy_timeout;
+                        store.run(table, statement, wait).await
+                    }
+                    None => Err(mismatch()),
+                },
+                Executor::Tx(tx) => match &mut *tx.lock().await {
+                    TxState::Memory(session) => session.run(table, statement),
+                    TxState::Finished => Err(RepoError::TransactionFinished),
+                    _ => Err(mismatch()),
+                },
+            }
+        };
+        let count =
+            |(rows, outcome): &crate::memory::Ran| (rows.len() as u64).max(outcome.rows_affected);
+        self.observe(table, operation, run, count).await
+    }
+
     /// Runs a statement that returns at most one row of `E`.
     pub async fn fetch_optional<E: Entity>(
         &self,
         statement: Statement,
     ) -> Result<Option<E>, RepoError> {
-        #[cfg(feature = "memory")]
-        if statement.is_memory() {
-            let rows = crate::memory::fetch_rows::<E>(self, statement).await?;
-            return Ok(rows.into_iter().next());
-        }
         self.rows(E::TABLE, statement, true).await?.first::<E>()
     }
 
     /// Runs a statement that returns rows of `E`.
     pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
-        #[cfg(feature = "memory")]
-        if statement.is_memory() {
-            return crate::memory::fetch_rows::<E>(self, statement).await;
-        }
         self.rows(E::TABLE, statement, false).await?.decode::<E>()
     }
 
     /// Runs a statement and reports whether it returned any row.
     pub async fn fetch_exists<E: Entity>(&self, statement: Statement) -> Result<bool, RepoError> {
-        #[cfg(feature = "memory")]
-        if statement.is_memory() {
-            return crate::memory::fetch_exists::<E>(self, statement).await;
-        }
         Ok(self.rows(E::TABLE, statement, true).await?.len() > 0)
     }
 
     /// Runs a statement whose one row holds one `BIGINT` (a count).
     pub async fn fetch_count<E: Entity>(&self, statement: Statement) -> Result<u64, RepoError> {
-        #[cfg(feature = "memory")]
-        if statement.is_memory() {
-            return crate::memory::fetch_count::<E>(self, statement).await;
-        }
         let count = self.integer(E::TABLE, statement, "count").await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
@@ -427,10 +447,6 @@ impl Executor {
 
     /// Runs a statement that returns no rows.
     pub async fn execute<E: Entity>(&self, statement: Statement) -> Result<Outcome, RepoError> {
-        #[cfg(feature = "memory")]
-        if statement.is_memory() {
-            return crate::memory::execute_plan::<E>(self, statement).await;
-        }
         self.execute_in(E::TABLE, statement).await
     }
 
@@ -448,6 +464,10 @@ impl Executor {
         table: &'static Table,
         statement: Statement,
     ) -> Result<Outcome, RepoError> {
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            return Ok(self.in_memory(table, statement).await?.1);
+        }
         let operation = statement.operation;
         let run = async {
             dispatch!(self, statement, table, |query, target| {
@@ -470,6 +490,8 @@ pub(crate) enum Rows {
     Postgres(Vec<sqlx::postgres::PgRow>),
     #[cfg(feature = "mysql")]
     MySql(Vec<sqlx::mysql::MySqlRow>),
+    #[cfg(feature = "memory")]
+    Memory(Vec<crate::memory::MemoryRecord>),
 }
 
 #[cfg(feature = "sqlite")]
@@ -503,6 +525,8 @@ macro_rules! each_backend {
             Rows::Postgres($bound) => $body,
             #[cfg(feature = "mysql")]
             Rows::MySql($bound) => $body,
+            #[cfg(feature = "memory")]
+            Rows::Memory($bound) => $body,
         }
     };
 }
@@ -579,5 +603,23 @@ impl QueryOutcome for sqlx::mysql::MySqlQueryResult {
             rows_affected: self.rows_affected(),
             last_insert_id: i64::try_from(self.last_insert_id()).unwrap_or(i64::MAX),
         }
+    }
+}
+
+/// The executor of an in-memory repository: `handle` when its database is in memory, else
+/// `Config` naming the repository.
+#[cfg(feature = "memory")]
+pub fn memory_executor(
+    handle: impl Into<Executor>,
+    repository: &'static str,
+) -> Result<Executor, RepoError> {
+    let executor = handle.into();
+    if executor.is_memory() {
+        Ok(executor)
+    } else {
+        Err(RepoError::config(format!(
+            "{repository} runs on an in-memory database (`Db::memory()`), not on {}",
+            executor.db().backend_name()
+        )))
     }
 }

@@ -97,6 +97,8 @@ mod executor;
 mod list;
 #[cfg(feature = "memory")]
 mod memory;
+#[cfg(feature = "memory")]
+mod memory_value;
 mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
@@ -108,6 +110,7 @@ mod repository;
 mod retry;
 mod schema;
 mod statement;
+pub use statement::Outcome;
 mod transaction;
 mod tx_connection;
 mod tx_options;
@@ -127,16 +130,17 @@ pub use entity::{ColumnName, Entity, RowSource};
 pub use error::{
     BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
 };
-pub use executor::{Executor, Outcome};
+pub use executor::Executor;
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
+pub use operations::SqlRepository;
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
 pub use repo_sql::{Dialect, Sql};
 #[cfg(feature = "memory")]
 pub use repository::MemoryDb;
-pub use repository::{AnyDb, Backing, Repository, SqlRepository};
+pub use repository::{AnyDb, Backing, Repository};
 pub use retry::RetryPolicy;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
@@ -201,7 +205,9 @@ pub mod __private {
     }
     pub use crate::entity::EntitySql;
     #[cfg(feature = "memory")]
-    pub use crate::memory::{Value as MemoryValue, memory_executor};
+    pub use crate::executor::memory_executor;
+    #[cfg(feature = "memory")]
+    pub use crate::memory_value::Value as MemoryValue;
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, Plan, PlanAction, PlanLimit, Sql};
+use repo_sql::{Dialect, PlanAction, PlanLimit, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
@@ -13,8 +13,7 @@ use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
 use crate::executor::{Executor, Rows};
 use crate::list::{ListOptions, Order};
-use crate::repository::SqlRepository;
-use crate::statement::Statement;
+use crate::statement::{Shape, Statement};
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
 /// statements stop paying off and strain MySQL's packet limit.
@@ -39,6 +38,18 @@ enum BatchKeys {
     /// The rows of one statement are numbered from the last insert id in steps of `increment`:
     /// MySQL reports a multi-row insert's first key, consecutive under lock modes 0 and 1.
     StartingAtLastInsertId { increment: i64 },
+}
+
+/// A generated `Sql{Entity}Repository`: which entity, in which values, and where its statements
+/// run. Every such repository is a [`Repository`] through this trait.
+pub trait SqlRepository: Send + Sync {
+    /// The record.
+    type Entity: Entity;
+    /// What the repository's values are: the record, or its domain type.
+    type Mapping: Mapping<Self::Entity>;
+
+    /// Where this repository runs its statements: a database, or a transaction on one.
+    fn executor(&self) -> &Executor;
 }
 
 /// The operations every generated SQL repository has, written once, in the values of its
@@ -130,43 +141,54 @@ where
 {
     /// The row with key `id`, or `None`.
     async fn find(executor: &Executor, id: E::Id) -> Result<Option<M::Value>, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return found::<E, M>(crate::memory::find::<E>(&memory, &id).await?);
-        }
-        let build = || by_key::<E>(executor, "find", &E::SQL.select_by_id, &id);
+        let build = || {
+            by_key::<E>(
+                executor,
+                "find",
+                &E::SQL.select_by_id,
+                &id,
+                PlanAction::Select,
+            )
+        };
         let rows = executor.read_rows(E::TABLE, true, &build).await?;
         found::<E, M>(rows.first::<E>()?)
     }
 
     /// The row with key `id`, or [`RepoError::NotFound`].
     async fn get(executor: &Executor, id: E::Id) -> Result<M::Value, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            let record = crate::memory::find::<E>(&memory, &id).await?;
-            return M::value(record.ok_or(RepoError::NotFound { entity: E::NAME })?);
-        }
-        let build = || by_key::<E>(executor, "get", &E::SQL.select_by_id, &id);
+        let build = || {
+            by_key::<E>(
+                executor,
+                "get",
+                &E::SQL.select_by_id,
+                &id,
+                PlanAction::Select,
+            )
+        };
         Self::stored(&executor.read_rows(E::TABLE, true, &build).await?)
     }
 
     /// Whether a row with key `id` exists.
     async fn exists(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return crate::memory::exists::<E>(&memory, &id).await;
-        }
-        let build = || by_key::<E>(executor, "exists", &E::SQL.exists_by_id, &id);
+        let build = || {
+            by_key::<E>(
+                executor,
+                "exists",
+                &E::SQL.exists_by_id,
+                &id,
+                PlanAction::Exists,
+            )
+        };
         Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
     }
 
     /// The number of rows.
     async fn count(executor: &Executor) -> Result<u64, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return crate::memory::count::<E>(&memory).await;
-        }
-        let build = || executor.statement("count", &E::SQL.count);
+        let build = || {
+            executor
+                .statement("count", &E::SQL.count)
+                .shaped(Shape::Count)
+        };
         let rows = executor.read_rows(E::TABLE, true, &build).await?;
         let count = rows
             .integers("count")
@@ -179,10 +201,6 @@ where
     /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
     /// repeated key yields its row once. One statement per chunk under the bind limit.
     async fn get_many(executor: &Executor, ids: &[E::Id]) -> Result<Vec<M::Value>, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return M::values(crate::memory::get_many::<E>(&memory, ids).await?);
-        }
         let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
         for id in ids {
             let next = position.len();
@@ -199,7 +217,9 @@ where
         for chunk in unique.chunks(rows_per_statement(dialect, width)) {
             let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
             let build = || {
-                let mut statement = executor.assembled("get_many", Arc::clone(&sql));
+                let mut statement = executor
+                    .assembled("get_many", Arc::clone(&sql))
+                    .shaped(Shape::ByKeys);
                 for id in chunk {
                     E::bind_id(id, &mut statement);
                 }
@@ -215,8 +235,7 @@ where
         M::values(found)
     }
 
-    /// Rows in the requested order and page: one plan, rendered as SQL (once per shape) or
-    /// evaluated by the in-memory store.
+    /// Rows in the requested order and page, rendered as SQL once per shape.
     async fn list(
         executor: &Executor,
         options: ListOptions<E::Column>,
@@ -238,31 +257,21 @@ where
         };
         let paged = page.limit.is_some() || page.offset > 0;
         let (limit, offset) = crate::ports::page_bounds(page);
-        let plan = Plan {
-            action: PlanAction::Select,
-            any_of: &[],
-            order: &order,
-            limit: if paged {
-                PlanLimit::Page
-            } else {
-                PlanLimit::All
-            },
+        let limit_by = if paged {
+            PlanLimit::Page
+        } else {
+            PlanLimit::All
         };
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            use crate::memory::Value;
-            let page = if paged {
-                vec![Value::Int(limit), Value::Int(offset)]
-            } else {
-                Vec::new()
-            };
-            let records =
-                crate::memory::select_rows::<E>(&memory, "list", &plan, page, &[]).await?;
-            return M::values(records);
-        }
-        let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, plan.limit);
+        let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, limit_by);
+        let order: Arc<[(&'static str, bool)]> = order.into();
         let build = || {
-            let mut statement = executor.assembled("list", Arc::clone(&sql));
+            let mut statement =
+                executor
+                    .assembled("list", Arc::clone(&sql))
+                    .shaped(Shape::Ordered {
+                        order: Arc::clone(&order),
+                        limit: limit_by,
+                    });
             if paged {
                 statement.bind(limit);
                 statement.bind(offset);
@@ -276,10 +285,6 @@ where
     /// Inserts one row and returns it as stored, with its generated key.
     async fn insert(executor: &Executor, new: M::New) -> Result<M::Value, RepoError> {
         let new = M::new_record(new)?;
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return M::value(crate::memory::insert::<E>(&memory, new).await?);
-        }
         let statement = Self::insert_statement(executor, &new);
         let key = match executor.dialect() {
             Dialect::Postgres if E::SQL.has_generated_key => {
@@ -299,7 +304,9 @@ where
     }
 
     fn insert_statement(executor: &Executor, new: &E::New) -> Statement {
-        let mut statement = executor.statement("insert", &E::SQL.insert);
+        let mut statement = executor
+            .statement("insert", &E::SQL.insert)
+            .shaped(Shape::Insert { rows: 1 });
         E::bind_new(new, &mut statement);
         statement
     }
@@ -314,10 +321,6 @@ where
             .into_iter()
             .map(M::new_record)
             .collect::<Result<Vec<_>, _>>()?;
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return M::values(crate::memory::insert_many::<E>(&memory, news).await?);
-        }
         if news.is_empty() {
             return Ok(Vec::new());
         }
@@ -390,7 +393,9 @@ where
                 statement
             } else {
                 let sql = crate::rendered::batch(E::TABLE, dialect, chunk.len(), returning);
-                let mut statement = executor.assembled("insert_many", sql);
+                let mut statement = executor
+                    .assembled("insert_many", sql)
+                    .shaped(Shape::Insert { rows: chunk.len() });
                 for new in &chunk {
                     E::bind_new(new, &mut statement);
                 }
@@ -450,11 +455,9 @@ where
     /// [`RepoError::NotFound`] when no row has that key.
     async fn update(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
         let entity = M::record(value)?;
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return M::value(crate::memory::update::<E>(&memory, &entity).await?);
-        }
-        let mut statement = executor.statement("update", &E::SQL.update);
+        let mut statement = executor
+            .statement("update", &E::SQL.update)
+            .shaped(Shape::Update);
         entity.bind_update(&mut statement);
         let rows = if executor.dialect() == Dialect::MySql {
             // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
@@ -463,7 +466,15 @@ where
                 return Err(RepoError::NotFound { entity: E::NAME });
             }
             let id = entity.id();
-            let build = || by_key::<E>(executor, "update", &E::SQL.select_by_id, &id);
+            let build = || {
+                by_key::<E>(
+                    executor,
+                    "update",
+                    &E::SQL.select_by_id,
+                    &id,
+                    PlanAction::Select,
+                )
+            };
             executor.read_rows(E::TABLE, true, &build).await?
         } else {
             executor.rows(E::TABLE, statement, true).await?
@@ -480,11 +491,13 @@ where
 
     /// Deletes the row with key `id`; `false` when there was none.
     async fn delete(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return crate::memory::delete::<E>(&memory, &id).await;
-        }
-        let statement = by_key::<E>(executor, "delete", &E::SQL.delete_by_id, &id);
+        let statement = by_key::<E>(
+            executor,
+            "delete",
+            &E::SQL.delete_by_id,
+            &id,
+            PlanAction::Delete,
+        );
         Ok(executor
             .execute_in(E::TABLE, statement)
             .await?
@@ -497,27 +510,31 @@ where
     async fn upsert(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
         let entity = M::record(value)?;
         let entity = &*entity;
-        #[cfg(feature = "memory")]
-        if let Some(memory) = crate::memory::Handle::of(executor) {
-            return M::value(crate::memory::upsert::<E>(&memory, entity).await?);
-        }
         if executor.dialect() != Dialect::MySql {
-            let mut statement = executor.statement("upsert", &E::SQL.upsert);
+            let mut statement = executor
+                .statement("upsert", &E::SQL.upsert)
+                .shaped(Shape::Upsert);
             entity.bind_all(&mut statement);
             return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
         }
         if E::TABLE.unique.is_empty() {
-            let mut statement = executor.statement("upsert", &E::SQL.upsert);
+            let mut statement = executor
+                .statement("upsert", &E::SQL.upsert)
+                .shaped(Shape::Upsert);
             entity.bind_all(&mut statement);
             executor.execute_in(E::TABLE, statement).await?;
             return Self::get(executor, entity.id()).await;
         }
         // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
         let write = async |executor: &Executor| {
-            let mut update = executor.statement("upsert", &E::SQL.update);
+            let mut update = executor
+                .statement("upsert", &E::SQL.update)
+                .shaped(Shape::Update);
             entity.bind_update(&mut update);
             if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
-                let mut insert = executor.statement("upsert", &E::SQL.insert_all);
+                let mut insert = executor
+                    .statement("upsert", &E::SQL.insert_all)
+                    .shaped(Shape::InsertAll);
                 entity.bind_all(&mut insert);
                 executor.execute_in(E::TABLE, insert).await?;
             }
@@ -542,8 +559,11 @@ fn by_key<E: Entity>(
     operation: &'static str,
     sql: &Sql,
     id: &E::Id,
+    action: PlanAction,
 ) -> Statement {
-    let mut statement = executor.statement(operation, sql);
+    let mut statement = executor
+        .statement(operation, sql)
+        .shaped(Shape::ByKey(action));
     E::bind_id(id, &mut statement);
     statement
 }

@@ -12,9 +12,8 @@ use repo_core::Faulty;
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
-use crate::executor::Executor;
 use crate::list::ListOptions;
-use crate::operations::Operations;
+use crate::operations::{Operations, SqlRepository};
 
 /// The operations every repository of `E` has, in the values `M` maps to (the record itself by
 /// default, or its domain type). Object-safe: the generated `{Entity}Repository` trait extends
@@ -58,18 +57,6 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 
     /// Inserts the entity, or updates the row with its key; returns it as stored.
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
-}
-
-/// A generated `Sql{Entity}Repository`: which entity, in which values, and where its statements
-/// run. Every such repository is a [`Repository`] through this trait.
-pub trait SqlRepository: Send + Sync {
-    /// The record.
-    type Entity: Entity;
-    /// What the repository's values are: the record, or its domain type.
-    type Mapping: Mapping<Self::Entity>;
-
-    /// Where this repository runs its statements: a database, or a transaction on one.
-    fn executor(&self) -> &Executor;
 }
 
 /// The future of a [`Repository`] method, as `async_trait` declares it.

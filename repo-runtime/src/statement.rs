@@ -1,11 +1,20 @@
 //! [`Statement`]: a statement's text for one dialect and its values, bound as generated code
 //! asks; a value that cannot be encoded or converted fails the statement before it is sent.
 
-use repo_sql::{Dialect, Plan};
+use repo_sql::{Dialect, Plan, PlanAction, PlanLimit};
 
 use crate::error::{NO_ENTITY, RepoError};
 use crate::schema::Table;
 use crate::value::{Encodable, PgArrayElement, ServerEncode};
+
+/// What a statement without rows reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    /// Rows inserted, updated or deleted (on MySQL: rows matched).
+    pub rows_affected: u64,
+    /// The auto-increment value of the last inserted row (MySQL and SQLite), else 0.
+    pub last_insert_id: i64,
+}
 
 /// A statement being built: its text for the executor's dialect and the values bound so far.
 pub struct Statement {
@@ -16,17 +25,49 @@ pub struct Statement {
     encode_error: Option<String>,
     /// The first field whose conversion to its column failed; reported when the statement runs.
     conversion_error: Option<RepoError>,
-    /// The statement as data, for the in-memory store: finders and derived queries.
-    plan: Option<&'static Plan<'static>>,
+    /// What the statement does, as the in-memory store runs it.
+    pub(crate) shape: Shape,
     /// The lengths of the `IN` lists the statement was started with, in order.
     lists: Vec<usize>,
 }
 
-/// What the in-memory store runs of a statement: its plan and the values bound.
+/// What a statement does, stated as data: the in-memory store runs this with the values bound
+/// in the order the statement's SQL takes them. The SQL backends run the text and ignore it.
+#[derive(Debug, Clone, Default)]
+#[cfg_attr(not(feature = "memory"), allow(dead_code))] // Read by the in-memory store only.
+pub(crate) enum Shape {
+    /// Text only (a `#[query]` method's): the in-memory store cannot run it.
+    #[default]
+    Sql,
+    /// What a finder or a derived query selects, counts, tests or deletes.
+    Plan(&'static Plan<'static>),
+    /// Every row in this order, paged when the plan limit says so (`list`).
+    Ordered {
+        order: std::sync::Arc<[(&'static str, bool)]>,
+        limit: PlanLimit,
+    },
+    /// The row whose key columns are bound.
+    ByKey(PlanAction),
+    /// The rows whose keys are bound one after another (`get_many`).
+    ByKeys,
+    /// The number of rows.
+    Count,
+    /// `rows` new rows of every column but a generated key, which the store assigns.
+    Insert { rows: usize },
+    /// One new row of every column.
+    InsertAll,
+    /// The columns outside the key, then the key of the row they overwrite; returns the row.
+    Update,
+    /// Every column: a new row, or the one with that key overwritten; returns the row.
+    Upsert,
+}
+
+/// What the in-memory store runs of a statement: its shape and the values bound.
 #[cfg(feature = "memory")]
 pub(crate) struct MemoryStatement {
-    pub(crate) plan: Option<&'static Plan<'static>>,
-    pub(crate) values: Vec<crate::memory::Value>,
+    pub(crate) operation: &'static str,
+    pub(crate) shape: Shape,
+    pub(crate) values: Vec<crate::memory_value::Value>,
     pub(crate) lists: Vec<usize>,
 }
 
@@ -39,7 +80,7 @@ pub(crate) enum Query {
     MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
     /// The in-memory store: the values bound, run through the statement's plan.
     #[cfg(feature = "memory")]
-    Memory(Vec<crate::memory::Value>),
+    Memory(Vec<crate::memory_value::Value>),
     /// The dialect's backend is not compiled in; running the statement reports it.
     #[allow(dead_code)]
     Unavailable(Dialect),
@@ -62,7 +103,7 @@ impl Statement {
             inner,
             encode_error: None,
             conversion_error: None,
-            plan: None,
+            shape: Shape::Sql,
             lists: Vec::new(),
         }
     }
@@ -75,15 +116,22 @@ impl Statement {
             inner: Query::Memory(Vec::new()),
             encode_error: None,
             conversion_error: None,
-            plan: None,
+            shape: Shape::Sql,
             lists: Vec::new(),
         }
     }
 
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
     pub(crate) fn with_plan(mut self, plan: &'static Plan<'static>, lists: &[usize]) -> Statement {
-        self.plan = Some(plan);
+        self.shape = Shape::Plan(plan);
         self.lists = lists.to_vec();
+        self
+    }
+
+    /// States what the statement does, for the in-memory store.
+    #[inline]
+    pub(crate) fn shaped(mut self, shape: Shape) -> Statement {
+        self.shape = shape;
         self
     }
 
@@ -105,7 +153,8 @@ impl Statement {
         self.check(table)?;
         match self.inner {
             Query::Memory(values) => Ok(MemoryStatement {
-                plan: self.plan,
+                operation: self.operation,
+                shape: self.shape,
                 values,
                 lists: self.lists,
             }),
@@ -183,7 +232,7 @@ impl Statement {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(None::<String>),
             #[cfg(feature = "memory")]
-            Query::Memory(values) => values.push(crate::memory::Value::Null),
+            Query::Memory(values) => values.push(crate::memory_value::Value::Null),
             _ => self.bind_on_server(None::<T>),
         }
     }

@@ -133,7 +133,7 @@ impl Db {
         #[cfg(feature = "memory")]
         if let Some(store) = self.memory_store() {
             let session = store
-                .begin(self, options.read_only)
+                .begin(self.options().sqlite_busy_timeout, options.read_only)
                 .await
                 .map_err(|e| self.observe_error(e))?;
             return Ok(self.open(options, TxState::Memory(Box::new(session))));

@@ -42,26 +42,15 @@ backend_bound!("sqlite", SqliteEncode, SqliteDecode, Sqlite);
 backend_bound!("postgres", PostgresEncode, PostgresDecode, Postgres);
 backend_bound!("mysql", MySqlEncode, MySqlDecode, MySql);
 
-/// How a bound value is kept by the in-memory store.
 #[cfg(feature = "memory")]
-#[doc(hidden)]
-pub trait MemoryEncode {
-    /// The stored value.
-    fn to_memory(&self) -> Result<crate::memory::Value, crate::error::BoxError>;
-}
+pub(crate) use crate::memory_value::{MemoryDecode, MemoryEncode};
+/// How a bound value is kept by the in-memory store (nothing without the `memory` feature).
 #[cfg(not(feature = "memory"))]
 #[doc(hidden)]
 pub trait MemoryEncode {}
 #[cfg(not(feature = "memory"))]
 impl<T: ?Sized> MemoryEncode for T {}
-
-/// How a column is read back from the in-memory store.
-#[cfg(feature = "memory")]
-#[doc(hidden)]
-pub trait MemoryDecode: Sized {
-    /// The Rust value of a stored value.
-    fn from_memory(value: &crate::memory::Value) -> Result<Self, crate::error::BoxError>;
-}
+/// How a column is read back from the in-memory store (nothing without the `memory` feature).
 #[cfg(not(feature = "memory"))]
 #[doc(hidden)]
 pub trait MemoryDecode {}

@@ -8,26 +8,21 @@
 //! own copy of the tables, which becomes the committed state when it commits. Reads outside a
 //! transaction see the last committed state.
 
-mod ops;
+mod exec;
 mod plan;
-mod rich;
 mod table;
-mod value;
 
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::OwnedMutexGuard;
 
-pub(crate) use ops::*;
-pub(crate) use plan::{execute_plan, fetch_count, fetch_exists, fetch_rows, select_rows};
-pub(crate) use table::State;
-pub use value::Value;
+pub(crate) use exec::{MemoryRecord, Ran};
+use table::State;
 
-use crate::db::Db;
 use crate::error::{BoxError, RepoError};
-use crate::executor::Executor;
 use crate::schema::Table;
-use crate::transaction::TxState;
+use crate::statement::Statement;
 
 /// The store behind one `Db::memory()`: the committed tables and the write lock.
 #[derive(Clone, Default)]
@@ -46,9 +41,9 @@ impl Store {
         )
     }
 
-    /// Takes the write lock, waiting at most the busy timeout, as SQLite waits for its own.
-    async fn lock_writer(&self, db: &Db) -> Result<OwnedMutexGuard<()>, RepoError> {
-        let wait = db.options().sqlite_busy_timeout;
+    /// Takes the write lock, waiting at most `wait` (the busy timeout), as SQLite waits for
+    /// its own.
+    async fn lock_writer(&self, wait: Duration) -> Result<OwnedMutexGuard<()>, RepoError> {
         match tokio::time::timeout(wait, Arc::clone(&self.writer).lock_owned()).await {
             Ok(guard) => Ok(guard),
             Err(_) => Err(RepoError::Transient {
@@ -79,11 +74,15 @@ impl Store {
     }
 
     /// Opens a transaction: with the write lock unless it only reads.
-    pub(crate) async fn begin(&self, db: &Db, read_only: bool) -> Result<Session, RepoError> {
+    pub(crate) async fn begin(
+        &self,
+        wait: Duration,
+        read_only: bool,
+    ) -> Result<Session, RepoError> {
         let writer = if read_only {
             None
         } else {
-            Some(self.lock_writer(db).await?)
+            Some(self.lock_writer(wait).await?)
         };
         Ok(Session {
             store: self.clone(),
@@ -138,69 +137,43 @@ impl Session {
     }
 }
 
-/// A repository's way into the store: on the committed tables, or a transaction's copy.
-pub(crate) struct Handle<'a> {
-    executor: &'a Executor,
-    store: &'a Store,
+impl Store {
+    /// Runs a statement outside a transaction: a read on the committed tables, a write on
+    /// them under the write lock, waiting at most `wait` for it.
+    pub(crate) async fn run(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        wait: Duration,
+    ) -> Result<Ran, RepoError> {
+        let statement = statement.into_memory(table)?;
+        if !exec::writes(&statement.shape) {
+            return exec::read(&self.snapshot(), table, statement);
+        }
+        let _writer = self.lock_writer(wait).await?;
+        let mut committed = self
+            .committed
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        exec::write(Arc::make_mut(&mut committed), table, statement)
+    }
 }
 
-impl<'a> Handle<'a> {
-    /// The handle of `executor` when its database is in memory.
-    pub(crate) fn of(executor: &'a Executor) -> Option<Handle<'a>> {
-        executor
-            .db()
-            .memory_store()
-            .map(|store| Handle { executor, store })
-    }
-
-    /// Runs `read` on the tables this executor sees, traced and counted like a statement.
-    pub(crate) async fn read<T>(
-        &self,
+impl Session {
+    /// Runs a statement inside the transaction, on its copy of the tables.
+    pub(crate) fn run(
+        &mut self,
         table: &'static Table,
-        operation: &'static str,
-        read: impl FnOnce(&State) -> Result<T, RepoError>,
-        rows: impl FnOnce(&T) -> u64,
-    ) -> Result<T, RepoError> {
-        let run = async {
-            match self.executor {
-                Executor::Db(_) => read(&self.store.snapshot()),
-                Executor::Tx(tx) => match &*tx.lock().await {
-                    TxState::Memory(session) => read(&session.working),
-                    _ => Err(RepoError::TransactionFinished),
-                },
-            }
-        };
-        self.executor.observe(table, operation, run, rows).await
-    }
-
-    /// Runs `write` on the tables, under the write lock outside a transaction. `write` must
-    /// check everything before it changes anything: a failed write leaves no trace.
-    pub(crate) async fn write<T>(
-        &self,
-        table: &'static Table,
-        operation: &'static str,
-        write: impl FnOnce(&mut State) -> Result<T, RepoError>,
-        rows: impl FnOnce(&T) -> u64,
-    ) -> Result<T, RepoError> {
-        let run = async {
-            match self.executor {
-                Executor::Db(db) => {
-                    let _writer = self.store.lock_writer(db).await?;
-                    let mut committed = self
-                        .store
-                        .committed
-                        .lock()
-                        .unwrap_or_else(PoisonError::into_inner);
-                    write(Arc::make_mut(&mut committed))
-                }
-                Executor::Tx(tx) => match &mut *tx.lock().await {
-                    TxState::Memory(session) if session.writer.is_none() => Err(read_only(table)),
-                    TxState::Memory(session) => write(&mut session.working),
-                    _ => Err(RepoError::TransactionFinished),
-                },
-            }
-        };
-        self.executor.observe(table, operation, run, rows).await
+        statement: Statement,
+    ) -> Result<Ran, RepoError> {
+        let statement = statement.into_memory(table)?;
+        if !exec::writes(&statement.shape) {
+            return exec::read(&self.working, table, statement);
+        }
+        if self.writer.is_none() {
+            return Err(read_only(table));
+        }
+        exec::write(&mut self.working, table, statement)
     }
 }
 
@@ -215,21 +188,4 @@ fn read_only(table: &'static Table) -> RepoError {
 /// An error of the store itself, kept as a `RepoError`'s source as a driver's would be.
 pub(crate) fn violation(message: impl Into<String>) -> BoxError {
     message.into().into()
-}
-
-/// The executor of an in-memory repository: `handle` when its database is in memory, else
-/// `Config` naming the repository.
-pub fn memory_executor(
-    handle: impl Into<Executor>,
-    repository: &'static str,
-) -> Result<Executor, RepoError> {
-    let executor = handle.into();
-    if executor.is_memory() {
-        Ok(executor)
-    } else {
-        Err(RepoError::config(format!(
-            "{repository} runs on an in-memory database (`Db::memory()`), not on {}",
-            executor.db().backend_name()
-        )))
-    }
 }

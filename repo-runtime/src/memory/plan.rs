@@ -1,17 +1,13 @@
-//! Finders and derived queries on the in-memory store: the statement's [`Plan`] evaluated
-//! over the rows with the values the statement bound, as its SQL would select them.
+//! A [`Plan`] evaluated over a table's rows with the values its statement bound, as its SQL
+//! would select them: finders, derived queries and `list` on the in-memory store.
 
 use std::cmp::Ordering;
 
-use repo_sql::{Operator, Plan, PlanAction, PlanLimit};
+use repo_sql::{Operator, Plan, PlanLimit};
 
-use super::table::{Row, State, TableData};
-use super::value::Value;
-use super::{Handle, ops};
-use crate::entity::Entity;
+use super::table::{Row, TableData};
 use crate::error::RepoError;
-use crate::executor::{Executor, Outcome};
-use crate::statement::Statement;
+use crate::memory_value::Value;
 
 /// One condition with its column's position and its parameters.
 struct Resolved {
@@ -21,7 +17,7 @@ struct Resolved {
 }
 
 /// A statement's plan with its parameters resolved against a table.
-struct Query {
+pub(super) struct Query {
     any_of: Vec<Vec<Resolved>>,
     order: Vec<(usize, bool)>,
     /// Rows skipped, then most rows kept.
@@ -36,7 +32,7 @@ fn unknown_column(entity: &'static str, column: &str) -> RepoError {
     }
 }
 
-fn resolve(
+pub(super) fn resolve(
     entity: &'static str,
     plan: &Plan<'_>,
     table: &TableData,
@@ -132,7 +128,7 @@ fn holds(condition: &Resolved, row: &Row) -> bool {
 }
 
 /// The rows the query selects, in its order and page, as (key, row).
-fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t Row)> {
+pub(super) fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t Row)> {
     // Equality on a whole key (a finder, mostly) is one lookup in its index.
     if let [all] = query.any_of.as_slice()
         && all
@@ -183,119 +179,4 @@ fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t R
     });
     let (offset, limit) = query.page;
     rows.into_iter().skip(offset).take(limit).collect()
-}
-
-/// The statement's plan and parameters, or the error of a statement memory cannot run.
-fn planned<E: Entity>(
-    statement: Statement,
-) -> Result<(&'static Plan<'static>, Vec<Value>, Vec<usize>), RepoError> {
-    let operation = statement.operation;
-    let memory = statement.into_memory(E::TABLE)?;
-    match memory.plan {
-        Some(plan) => Ok((plan, memory.values, memory.lists)),
-        None => Err(RepoError::config(format!(
-            "`{operation}` of {} is written in SQL and cannot run on the in-memory store",
-            E::NAME
-        ))),
-    }
-}
-
-fn unavailable() -> RepoError {
-    RepoError::config("the statement was built for the in-memory store but its database is not")
-}
-
-/// Runs a planned statement that returns rows of `E`.
-pub(crate) async fn fetch_rows<E: Entity>(
-    executor: &Executor,
-    statement: Statement,
-) -> Result<Vec<E>, RepoError> {
-    let memory = Handle::of(executor).ok_or_else(unavailable)?;
-    let operation = statement.operation;
-    let (plan, values, lists) = planned::<E>(statement)?;
-    select_rows::<E>(&memory, operation, plan, values, &lists).await
-}
-
-/// The rows of `E` that `plan` selects with these parameters: what a finder, a derived query
-/// and `list` run on the in-memory store, the same plan their SQL is rendered from.
-pub(crate) async fn select_rows<E: Entity>(
-    memory: &Handle<'_>,
-    operation: &'static str,
-    plan: &Plan<'_>,
-    values: Vec<Value>,
-    lists: &[usize],
-) -> Result<Vec<E>, RepoError> {
-    let read = |state: &State| {
-        let Some(table) = state.table(E::TABLE_NAME) else {
-            return Ok(Vec::new());
-        };
-        let columns = ops::projection::<E>(table)?;
-        let query = resolve(E::NAME, plan, table, values, lists)?;
-        select(&query, table)
-            .into_iter()
-            .map(|(_, row)| ops::decode::<E>(row, &columns))
-            .collect()
-    };
-    memory
-        .read(E::TABLE, operation, read, |rows| rows.len() as u64)
-        .await
-}
-
-/// Runs a planned statement and counts the rows it selects.
-pub(crate) async fn fetch_count<E: Entity>(
-    executor: &Executor,
-    statement: Statement,
-) -> Result<u64, RepoError> {
-    let memory = Handle::of(executor).ok_or_else(unavailable)?;
-    let operation = statement.operation;
-    let (plan, values, lists) = planned::<E>(statement)?;
-    let read = |state: &State| {
-        let Some(table) = state.table(E::TABLE_NAME) else {
-            return Ok(0);
-        };
-        let query = resolve(E::NAME, plan, table, values, &lists)?;
-        Ok(select(&query, table).len() as u64)
-    };
-    memory.read(E::TABLE, operation, read, |_| 1).await
-}
-
-/// Runs a planned statement and reports whether it selects any row.
-pub(crate) async fn fetch_exists<E: Entity>(
-    executor: &Executor,
-    statement: Statement,
-) -> Result<bool, RepoError> {
-    fetch_count::<E>(executor, statement).await.map(|n| n > 0)
-}
-
-/// Runs a planned `Delete`: the selected rows go, with what their foreign keys say.
-pub(crate) async fn execute_plan<E: Entity>(
-    executor: &Executor,
-    statement: Statement,
-) -> Result<Outcome, RepoError> {
-    let memory = Handle::of(executor).ok_or_else(unavailable)?;
-    let operation = statement.operation;
-    let (plan, values, lists) = planned::<E>(statement)?;
-    if plan.action != PlanAction::Delete {
-        return Err(RepoError::config(format!(
-            "`{operation}` of {} selects rows and returns none",
-            E::NAME
-        )));
-    }
-    let write = |state: &mut State| {
-        let Some(table) = state.table(E::TABLE_NAME) else {
-            return Ok(0);
-        };
-        let query = resolve(E::NAME, plan, table, values, &lists)?;
-        let keys = select(&query, table)
-            .into_iter()
-            .map(|(key, _)| key.clone())
-            .collect();
-        state.delete(E::NAME, E::TABLE_NAME, keys)
-    };
-    let rows_affected = memory
-        .write(E::TABLE, operation, write, |deleted| *deleted)
-        .await?;
-    Ok(Outcome {
-        rows_affected,
-        last_insert_id: 0,
-    })
 }

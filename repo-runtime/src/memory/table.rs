@@ -4,9 +4,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use super::value::Value;
 use super::violation;
 use crate::error::RepoError;
+use crate::memory_value::Value;
 use crate::schema::{Constraint, OnDelete, Table};
 
 /// Every table of one store, or of one transaction's copy of it. Cloning is cheap: tables are

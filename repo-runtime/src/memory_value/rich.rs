@@ -9,9 +9,9 @@
     feature = "json"
 ))]
 
-use super::value::{Value, mismatch};
+use super::{MemoryDecode, MemoryEncode};
+use super::{Value, mismatch};
 use crate::error::BoxError;
-use crate::value::{MemoryDecode, MemoryEncode};
 
 #[cfg(any(feature = "chrono", feature = "time"))]
 const MICROS_PER_DAY: i64 = 86_400_000_000;

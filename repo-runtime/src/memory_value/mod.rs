@@ -1,10 +1,27 @@
 //! [`Value`]: one column's value as the in-memory store keeps it, and the conversions of the
-//! built-in column types (those behind cargo features are in `rich.rs`).
+//! built-in column types to and from it (those behind cargo features are in `rich.rs`).
+//! Apart from the store so that statements and column types, which bind such values, do not
+//! depend on the store.
 
 use std::cmp::Ordering;
 
 use crate::error::BoxError;
-use crate::value::{MemoryDecode, MemoryEncode};
+
+mod rich;
+
+/// How a bound value is kept by the in-memory store.
+#[doc(hidden)]
+pub trait MemoryEncode {
+    /// The stored value.
+    fn to_memory(&self) -> Result<Value, BoxError>;
+}
+
+/// How a column is read back from the in-memory store.
+#[doc(hidden)]
+pub trait MemoryDecode: Sized {
+    /// The Rust value of a stored value.
+    fn from_memory(value: &Value) -> Result<Self, BoxError>;
+}
 
 /// A stored value. Every variant but `Null` is one column type's representation.
 #[derive(Debug, Clone)]

@@ -1,0 +1,364 @@
+//! The in-memory store as a backend: the executor sends it every statement of a
+//! `Db::memory()` (through `Store::run`, or `Session::run` in a transaction), and it runs the
+//! statement's [`Shape`] over the tables with the values the statement bound, as the
+//! statement's SQL would run on SQLite. Nothing here knows an
+//! entity's type: rows come back as values, which the entity decodes as it decodes a
+//! driver's rows.
+
+use std::collections::BTreeSet;
+
+use repo_sql::{Plan, PlanAction};
+
+use super::plan::{resolve, select};
+use super::table::{Row, State, TableData};
+use super::violation;
+use crate::entity::RowSource;
+use crate::error::RepoError;
+use crate::memory_value::{MemoryDecode, Value};
+use crate::schema::Table;
+use crate::statement::{MemoryStatement, Outcome, Shape};
+use crate::value::{Decodable, ServerDecode};
+
+/// A row as the store returns it: the values of the statement's table's columns, in order.
+pub(crate) struct MemoryRecord(Vec<Value>);
+
+impl MemoryRecord {
+    fn value(&self, index: usize) -> &Value {
+        self.0.get(index).unwrap_or(&Value::Null)
+    }
+
+    fn decode<T: MemoryDecode>(&self, index: usize, column: &'static str) -> Result<T, RepoError> {
+        T::from_memory(self.value(index)).map_err(|source| RepoError::Decode {
+            entity: crate::error::NO_ENTITY,
+            column,
+            rust_type: std::any::type_name::<T>(),
+            source,
+        })
+    }
+}
+
+impl RowSource for MemoryRecord {
+    fn get<T: Decodable>(&self, index: usize, column: &'static str) -> Result<T, RepoError> {
+        self.decode(index, column)
+    }
+
+    fn is_null(&self, index: usize, _column: &'static str) -> Result<bool, RepoError> {
+        Ok(self.value(index).is_null())
+    }
+
+    fn get_text_on_sqlite<T>(&self, index: usize, column: &'static str) -> Result<T, RepoError>
+    where
+        T: ServerDecode + std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        self.decode(index, column)
+    }
+}
+
+/// What running a statement gave: its rows and its outcome.
+pub(crate) type Ran = (Vec<MemoryRecord>, Outcome);
+
+fn affected(rows_affected: u64) -> Outcome {
+    Outcome {
+        rows_affected,
+        last_insert_id: 0,
+    }
+}
+
+/// Whether the statement writes: it runs under the write lock.
+pub(super) fn writes(shape: &Shape) -> bool {
+    match shape {
+        Shape::Plan(plan) => plan.action == PlanAction::Delete,
+        Shape::ByKey(action) => *action == PlanAction::Delete,
+        Shape::Insert { .. } | Shape::InsertAll | Shape::Update | Shape::Upsert => true,
+        Shape::Sql | Shape::Ordered { .. } | Shape::ByKeys | Shape::Count => false,
+    }
+}
+
+/// For each column of `table`, its position in the stored table.
+fn projection(table: &'static Table, data: &TableData) -> Result<Vec<usize>, RepoError> {
+    table
+        .columns
+        .iter()
+        .map(|column| {
+            data.position(column.name)
+                .ok_or_else(|| no_such(table, "column", column.name))
+        })
+        .collect()
+}
+
+fn no_such(table: &'static Table, what: &str, name: &str) -> RepoError {
+    RepoError::Database {
+        entity: table.entity,
+        code: None,
+        source: violation(format!("no such {what}: {name}")),
+    }
+}
+
+fn project(row: &[Value], columns: &[usize]) -> MemoryRecord {
+    MemoryRecord(columns.iter().map(|&i| row[i].clone()).collect())
+}
+
+fn number(n: usize) -> MemoryRecord {
+    MemoryRecord(vec![Value::Int(i64::try_from(n).unwrap_or(i64::MAX))])
+}
+
+/// The stored key of the row whose key columns take `values`, in the primary key's order.
+fn stored_key(data: &TableData, table: &'static Table, values: &[Value]) -> Vec<Value> {
+    let mut row = vec![Value::Null; data.def.columns.len()];
+    for (value, name) in values.iter().zip(table.primary_key.columns) {
+        if let Some(position) = data.position(name) {
+            row[position] = value.clone();
+        }
+    }
+    data.key_of(&row)
+}
+
+fn sql_only(table: &'static Table, operation: &'static str) -> RepoError {
+    RepoError::config(format!(
+        "`{operation}` of {} is written in SQL and cannot run on the in-memory store",
+        table.entity
+    ))
+}
+
+pub(super) fn read(
+    state: &State,
+    table: &'static Table,
+    statement: MemoryStatement,
+) -> Result<Ran, RepoError> {
+    let MemoryStatement {
+        operation,
+        shape,
+        values,
+        lists,
+    } = statement;
+    let Some(data) = state.table(table.name) else {
+        // What a read of a table nobody wrote to finds.
+        let rows = match shape {
+            Shape::Count => vec![number(0)],
+            Shape::Plan(plan) if plan.action == PlanAction::Count => vec![number(0)],
+            Shape::Sql => return Err(sql_only(table, operation)),
+            _ => Vec::new(),
+        };
+        return Ok((rows, affected(0)));
+    };
+    let columns = projection(table, data)?;
+    let rows = match shape {
+        Shape::Sql => return Err(sql_only(table, operation)),
+        Shape::Plan(plan) => planned(table, data, plan, values, &lists, &columns)?,
+        Shape::Ordered { order, limit } => {
+            let plan = Plan {
+                action: PlanAction::Select,
+                any_of: &[],
+                order: &order,
+                limit,
+            };
+            planned(table, data, &plan, values, &[], &columns)?
+        }
+        Shape::ByKey(_) => data
+            .rows
+            .get(&stored_key(data, table, &values))
+            .map(|row| project(row, &columns))
+            .into_iter()
+            .collect(),
+        Shape::ByKeys => {
+            let width = table.primary_key.columns.len().max(1);
+            let mut seen = BTreeSet::new();
+            let mut found = Vec::new();
+            for key in values.chunks(width) {
+                let key = stored_key(data, table, key);
+                if let Some(row) = data.rows.get(&key)
+                    && seen.insert(key)
+                {
+                    found.push(project(row, &columns));
+                }
+            }
+            found
+        }
+        Shape::Count => vec![number(data.rows.len())],
+        Shape::Insert { .. } | Shape::InsertAll | Shape::Update | Shape::Upsert => {
+            return Err(RepoError::config(format!(
+                "`{operation}` of {} writes and was run as a read",
+                table.entity
+            )));
+        }
+    };
+    Ok((rows, affected(0)))
+}
+
+/// What `plan` selects, counts or tests, as rows.
+fn planned(
+    table: &'static Table,
+    data: &TableData,
+    plan: &Plan<'_>,
+    values: Vec<Value>,
+    lists: &[usize],
+    columns: &[usize],
+) -> Result<Vec<MemoryRecord>, RepoError> {
+    let query = resolve(table.entity, plan, data, values, lists)?;
+    let selected = select(&query, data);
+    Ok(match plan.action {
+        PlanAction::Select => selected
+            .into_iter()
+            .map(|(_, row)| project(row, columns))
+            .collect(),
+        PlanAction::Count => vec![number(selected.len())],
+        PlanAction::Exists => selected.first().map(|_| number(1)).into_iter().collect(),
+        PlanAction::Delete => Vec::new(),
+    })
+}
+
+/// Runs a write. Everything is checked before anything changes: a failed write leaves the
+/// tables as they were.
+pub(super) fn write(
+    state: &mut State,
+    table: &'static Table,
+    statement: MemoryStatement,
+) -> Result<Ran, RepoError> {
+    let MemoryStatement {
+        operation,
+        shape,
+        values,
+        lists,
+    } = statement;
+    state.table_mut(table);
+    let data = state
+        .table(table.name)
+        .ok_or_else(|| no_such(table, "table", table.name))?;
+    let columns = projection(table, data)?;
+    match shape {
+        Shape::Plan(plan) => {
+            let query = resolve(table.entity, plan, data, values, &lists)?;
+            let keys = select(&query, data)
+                .into_iter()
+                .map(|(key, _)| key.clone())
+                .collect();
+            let deleted = state.delete(table.entity, table.name, keys)?;
+            Ok((Vec::new(), affected(deleted)))
+        }
+        Shape::ByKey(_) => {
+            let key = stored_key(data, table, &values);
+            let deleted = state.delete(table.entity, table.name, vec![key])?;
+            Ok((Vec::new(), affected(deleted)))
+        }
+        Shape::Insert { rows } => insert(state, table, &columns, values, rows),
+        Shape::InsertAll => {
+            let row = scatter(data, &columns, None, values.into_iter().map(Some));
+            store(state, table, row, None)?;
+            Ok((Vec::new(), affected(1)))
+        }
+        Shape::Update => {
+            let width = table.primary_key.columns.len();
+            let key = stored_key(data, table, &values[values.len().saturating_sub(width)..]);
+            let Some(existing) = data.rows.get(&key).cloned() else {
+                return Ok((Vec::new(), affected(0)));
+            };
+            // The bound values are the columns outside the key, in order.
+            let mut outside = values.into_iter();
+            let written = table.columns.iter().map(|column| {
+                if table.primary_key.columns.contains(&column.name) {
+                    None
+                } else {
+                    outside.next()
+                }
+            });
+            let row = scatter(data, &columns, Some(existing), written.collect::<Vec<_>>());
+            let row = store(state, table, row, Some(key))?;
+            Ok((vec![project(&row, &columns)], affected(1)))
+        }
+        Shape::Upsert => {
+            let row = scatter(data, &columns, None, values.into_iter().map(Some));
+            let key = data.key_of(&row);
+            let replacing = data.rows.contains_key(&key).then_some(key);
+            let row = store(state, table, row, replacing)?;
+            Ok((vec![project(&row, &columns)], affected(1)))
+        }
+        Shape::Sql => Err(sql_only(table, operation)),
+        Shape::Ordered { .. } | Shape::ByKeys | Shape::Count => Err(RepoError::config(format!(
+            "`{operation}` of {} reads and was run as a write",
+            table.entity
+        ))),
+    }
+}
+
+/// `rows` new rows, each of `table`'s columns but a generated key, whose value the store
+/// assigns; the last one assigned is the outcome's last insert id. All rows or none.
+fn insert(
+    state: &mut State,
+    table: &'static Table,
+    columns: &[usize],
+    values: Vec<Value>,
+    rows: usize,
+) -> Result<Ran, RepoError> {
+    let width = table.inserted_columns().count();
+    if values.len() != width * rows {
+        return Err(RepoError::invalid_input(
+            table.entity,
+            format!(
+                "{} values bound for {rows} rows of {width} columns",
+                values.len()
+            ),
+        ));
+    }
+    let mut scratch = state.clone();
+    let mut last_insert_id = 0;
+    let mut values = values.into_iter();
+    for _ in 0..rows {
+        let data = scratch
+            .table(table.name)
+            .ok_or_else(|| no_such(table, "table", table.name))?;
+        let key = data.next_key();
+        let written = table.columns.iter().map(|column| {
+            if column.generated {
+                last_insert_id = key;
+                Some(Value::Int(key))
+            } else {
+                values.next()
+            }
+        });
+        let row = scatter(data, columns, None, written.collect::<Vec<_>>());
+        store(&mut scratch, table, row, None)?;
+    }
+    *state = scratch;
+    Ok((
+        Vec::new(),
+        Outcome {
+            rows_affected: rows as u64,
+            last_insert_id,
+        },
+    ))
+}
+
+/// A stored row with `written` (one entry per column of `table`, `None` to keep) over `base`,
+/// or over a row of `NULL`s.
+fn scatter(
+    data: &TableData,
+    columns: &[usize],
+    base: Option<Row>,
+    written: impl IntoIterator<Item = Option<Value>>,
+) -> Row {
+    let mut row = base.unwrap_or_else(|| vec![Value::Null; data.def.columns.len()]);
+    for (value, &position) in written.into_iter().zip(columns) {
+        if let Some(value) = value {
+            row[position] = value;
+        }
+    }
+    row
+}
+
+/// Stores `row`, replacing the one with key `replacing`, once its constraints and foreign
+/// keys hold.
+fn store(
+    state: &mut State,
+    table: &'static Table,
+    row: Row,
+    replacing: Option<Vec<Value>>,
+) -> Result<Row, RepoError> {
+    let data = state
+        .table(table.name)
+        .ok_or_else(|| no_such(table, "table", table.name))?;
+    data.check(table.entity, &row, replacing.as_deref())?;
+    state.check_references(table.entity, data, &row)?;
+    state.table_mut(table).put(row.clone());
+    Ok(row)
+}
