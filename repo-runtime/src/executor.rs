@@ -235,11 +235,11 @@ impl Executor {
             // The loop of `read`, written out: going through `read` moves the statement's
             // future into one more state machine, about 1,100 instructions per call (get).
             let Executor::Db(db) = self else {
-                return self.rows(table, build(), first).await;
+                return self.run_rows(table, build(), first).await;
             };
             let mut retrier = db.options().retry.retrier("read");
             loop {
-                match self.rows(table, build(), first).await {
+                match self.run_rows(table, build(), first).await {
                     Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
                     result => return result,
                 }
@@ -361,33 +361,36 @@ impl Executor {
     }
 
     /// Runs a statement on the in-memory store: outside a transaction on the committed tables,
-    /// inside one on its copy.
+    /// inside one on its copy. Boxed, so that the SQL runners' futures do not grow by it.
     #[cfg(feature = "memory")]
-    async fn in_memory(
+    fn in_memory(
         &self,
         table: &'static Table,
         statement: Statement,
-    ) -> Result<crate::memory::Ran, RepoError> {
-        let operation = statement.operation;
-        let run = async {
-            match self {
-                Executor::Db(db) => match db.memory_store() {
-                    Some(store) => {
-                        let wait = db.options().sqlite_busy_timeout;
-                        store.run(table, statement, wait).await
-                    }
-                    None => Err(mismatch()),
-                },
-                Executor::Tx(tx) => match &mut *tx.lock().await {
-                    TxState::Memory(session) => session.run(table, statement),
-                    TxState::Finished => Err(RepoError::TransactionFinished),
-                    _ => Err(mismatch()),
-                },
-            }
-        };
-        let count =
-            |(rows, outcome): &crate::memory::Ran| (rows.len() as u64).max(outcome.rows_affected);
-        self.observe(table, operation, run, count).await
+    ) -> Running<'_, crate::memory::Ran> {
+        Box::pin(async move {
+            let operation = statement.operation;
+            let run = async {
+                match self {
+                    Executor::Db(db) => match db.memory_store() {
+                        Some(store) => {
+                            let wait = db.options().sqlite_busy_timeout;
+                            store.run(table, statement, wait).await
+                        }
+                        None => Err(mismatch()),
+                    },
+                    Executor::Tx(tx) => match &mut *tx.lock().await {
+                        TxState::Memory(session) => session.run(table, statement),
+                        TxState::Finished => Err(RepoError::TransactionFinished),
+                        _ => Err(mismatch()),
+                    },
+                }
+            };
+            let count = |(rows, outcome): &crate::memory::Ran| {
+                (rows.len() as u64).max(outcome.rows_affected)
+            };
+            self.observe(table, operation, run, count).await
+        })
     }
 
     /// Runs a statement that returns at most one row of `E`.

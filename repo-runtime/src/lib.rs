@@ -94,6 +94,7 @@ mod embed;
 mod entity;
 mod error;
 mod executor;
+mod filter;
 mod list;
 #[cfg(feature = "memory")]
 mod memory;
@@ -131,6 +132,7 @@ pub use error::{
     BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
 };
 pub use executor::Executor;
+pub use filter::{Field, Filter, IntoValue};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
@@ -183,8 +185,8 @@ macro_rules! with_memory {
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Isolation, ListOptions, Order, Page,
-        RepoError, Repository, RetryPolicy, TransactionError, Tx, TxOptions, port,
+        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Filter, Isolation, ListOptions,
+        Order, Page, RepoError, Repository, RetryPolicy, TransactionError, Tx, TxOptions, port,
     };
 }
 

@@ -5,13 +5,14 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, PlanAction, PlanLimit, Sql};
+use repo_sql::{Dialect, PlanAction, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
 use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
 use crate::executor::{Executor, Rows};
+use crate::filter::{Filter, Selection};
 use crate::list::{ListOptions, Order};
 use crate::statement::{Shape, Statement};
 
@@ -81,10 +82,29 @@ pub(crate) trait Operations: SqlRepository {
         ids: &[Id<Self>],
     ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
 
-    fn list(
+    /// The rows `filter` selects (every row without one), in the order and page `options`
+    /// ask for; `operation` names the statement in traces.
+    fn select(
         executor: &Executor,
+        filter: Option<&Filter<Self::Entity>>,
         options: ListOptions<<Self::Entity as Entity>::Column>,
+        operation: &'static str,
     ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    fn count_where(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
+
+    fn exists_where(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    fn delete_where(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send;
 
     fn insert(
         executor: &Executor,
@@ -235,51 +255,45 @@ where
         M::values(found)
     }
 
-    /// Rows in the requested order and page, rendered as SQL once per shape.
-    async fn list(
+    async fn select(
         executor: &Executor,
+        filter: Option<&Filter<E>>,
         options: ListOptions<E::Column>,
+        operation: &'static str,
     ) -> Result<Vec<M::Value>, RepoError> {
-        // The requested order, then the key's columns, so that pages never overlap.
-        let mut order: Vec<(&'static str, bool)> = options
-            .get_order()
-            .iter()
-            .map(|(column, order)| (column.name(), *order == Order::Desc))
-            .collect();
-        for key in E::TABLE.primary_key.columns {
-            if !order.iter().any(|(column, _)| column == key) {
-                order.push((key, false));
-            }
-        }
-        let page = repo_core::Page {
-            limit: options.get_limit(),
-            offset: options.get_offset(),
-        };
-        let paged = page.limit.is_some() || page.offset > 0;
-        let (limit, offset) = crate::ports::page_bounds(page);
-        let limit_by = if paged {
-            PlanLimit::Page
-        } else {
-            PlanLimit::All
-        };
-        let sql = crate::rendered::list(E::TABLE, executor.dialect(), &order, limit_by);
-        let order: Arc<[(&'static str, bool)]> = order.into();
-        let build = || {
-            let mut statement =
-                executor
-                    .assembled("list", Arc::clone(&sql))
-                    .shaped(Shape::Ordered {
-                        order: Arc::clone(&order),
-                        limit: limit_by,
-                    });
-            if paged {
-                statement.bind(limit);
-                statement.bind(offset);
-            }
-            statement
-        };
+        let selection = select_in_order::<E>(&options);
+        let every = Filter::all();
+        let filter = filter.unwrap_or(&every);
+        let build = || filter.statement(executor, E::TABLE, operation, &selection);
         let rows = executor.read_rows(E::TABLE, false, &build).await?;
         M::values(rows.decode::<E>()?)
+    }
+
+    async fn count_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {
+        let selection = Selection::of(PlanAction::Count);
+        let build = || filter.statement(executor, E::TABLE, "count_where", &selection);
+        let rows = executor.read_rows(E::TABLE, true, &build).await?;
+        let count = rows
+            .integers("count")
+            .map_err(|error| error.in_entity(E::NAME))?;
+        Ok(count
+            .first()
+            .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
+    }
+
+    async fn exists_where(executor: &Executor, filter: &Filter<E>) -> Result<bool, RepoError> {
+        let selection = Selection::of(PlanAction::Exists);
+        let build = || filter.statement(executor, E::TABLE, "exists_where", &selection);
+        Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
+    }
+
+    async fn delete_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {
+        let selection = Selection::of(PlanAction::Delete);
+        let statement = filter.statement(executor, E::TABLE, "delete_where", &selection);
+        Ok(executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected)
     }
 
     /// Inserts one row and returns it as stored, with its generated key.
@@ -566,4 +580,29 @@ fn by_key<E: Entity>(
         .shaped(Shape::ByKey(action));
     E::bind_id(id, &mut statement);
     statement
+}
+
+/// A select in the order `options` ask for, then the key's columns, so that pages never
+/// overlap; paged when `options` limit or skip rows.
+fn select_in_order<E: Entity>(options: &ListOptions<E::Column>) -> Selection {
+    let mut order: Vec<(&'static str, bool)> = options
+        .get_order()
+        .iter()
+        .map(|(column, order)| (column.name(), *order == Order::Desc))
+        .collect();
+    for key in E::TABLE.primary_key.columns {
+        if !order.iter().any(|(column, _)| column == key) {
+            order.push((key, false));
+        }
+    }
+    let page = repo_core::Page {
+        limit: options.get_limit(),
+        offset: options.get_offset(),
+    };
+    let paged = page.limit.is_some() || page.offset > 0;
+    Selection {
+        action: PlanAction::Select,
+        order: order.into(),
+        page: paged.then(|| crate::ports::page_bounds(page)),
+    }
 }

@@ -1,12 +1,13 @@
 //! Statement text that only the call decides (the lengths of a derived query's `IN` lists, the
-//! order and paging of a `list`, the rows of a batch or of `get_many`), rendered from its
-//! description in `repo-sql` on first use and cached per shape, so a repeated call renders
-//! nothing.
+//! order and paging of a `list`, the rows of a batch or of `get_many`, a filter built at run
+//! time), rendered from its description in `repo-sql` on first use and cached per shape, so a
+//! repeated call renders nothing.
 
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use repo_sql::{Dialect, Insert, Plan, PlanAction, PlanLimit, PlanTable};
+use repo_sql::{Condition, Dialect, Filtered, Insert, Plan, PlanAction, PlanLimit, PlanTable};
 
 use crate::schema::Table;
 
@@ -23,13 +24,6 @@ enum Shape {
         dialect: Dialect,
         plan: &'static Plan<'static>,
         lists: Box<[usize]>,
-    },
-    /// A `list` in this order, paged or not.
-    List {
-        table: &'static str,
-        dialect: Dialect,
-        order: Box<[(&'static str, bool)]>,
-        limit: PlanLimit,
     },
     /// A batch insert of this many rows as `VALUES` lists.
     Batch {
@@ -157,29 +151,85 @@ pub(crate) fn with_lists(
     cached(shape, || render(table, dialect, plan, Some(lists)))
 }
 
-/// `list` on `table`: every row in `order` (column, descending), limited by `limit`
-/// (`Page`: a limit and an offset as the two parameters).
-pub(crate) fn list(
+/// What decides a filtered statement's text: a filter's condition is compared by shape (what
+/// it renders, not the values it binds), without cloning it to look it up.
+struct FilteredShape {
+    table: &'static str,
+    dialect: Dialect,
+    action: PlanAction,
+    condition: Arc<Condition>,
+    order: Box<[(&'static str, bool)]>,
+    limit: PlanLimit,
+}
+
+/// Filtered statements by the hash of their shape; equal hashes are told apart by comparing.
+type FilteredCache = RwLock<HashMap<u64, Vec<(FilteredShape, Arc<str>)>>>;
+
+fn filtered_cache() -> &'static FilteredCache {
+    static CACHE: OnceLock<FilteredCache> = OnceLock::new();
+    CACHE.get_or_init(FilteredCache::default)
+}
+
+/// A statement on the rows of `table` that `condition` selects (`action`, in `order`,
+/// limited by `limit`), in `dialect`: rendered on the first call of its shape, then shared.
+pub(crate) fn filtered(
     table: &'static Table,
     dialect: Dialect,
+    action: PlanAction,
+    condition: &Arc<Condition>,
     order: &[(&'static str, bool)],
     limit: PlanLimit,
 ) -> Arc<str> {
-    let shape = Shape::List {
-        table: table.name,
-        dialect,
-        order: order.into(),
-        limit,
+    let hash = {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        (table.name, dialect, action, order, limit).hash(&mut hasher);
+        condition.hash_shape(dialect, &mut hasher);
+        hasher.finish()
     };
-    cached(shape, || {
-        let plan = Plan {
-            action: PlanAction::Select,
-            any_of: &[],
+    let same = |shape: &FilteredShape| {
+        shape.table == table.name
+            && shape.dialect == dialect
+            && shape.action == action
+            && *shape.order == *order
+            && shape.limit == limit
+            && shape.condition.same_shape(condition, dialect)
+    };
+    if let Some(entries) = filtered_cache()
+        .read()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .get(&hash)
+        && let Some((_, text)) = entries.iter().find(|(shape, _)| same(shape))
+    {
+        return Arc::clone(text);
+    }
+    let text: Arc<str> = with_plan_table(table, |plan_table| {
+        let statement = Filtered {
+            action,
+            condition,
             order,
             limit,
         };
-        render(table, dialect, &plan, None)
+        statement.render(dialect, plan_table)
     })
+    .into();
+    let mut cache = filtered_cache()
+        .write()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if cache.len() < CAPACITY {
+        let shape = FilteredShape {
+            table: table.name,
+            dialect,
+            action,
+            condition: Arc::clone(condition),
+            order: order.into(),
+            limit,
+        };
+        cache
+            .entry(hash)
+            .or_default()
+            .push((shape, Arc::clone(&text)));
+    }
+    text
 }
 
 #[cfg(test)]
@@ -244,9 +294,12 @@ mod tests {
             &*other,
             "SELECT `id`, `score` FROM `rendered_cache_probe` WHERE 1 = 0"
         );
-        let page = list(
+        let every = Arc::new(Condition::always());
+        let page = filtered(
             &TABLE,
             Dialect::Postgres,
+            PlanAction::Select,
+            &every,
             &[("score", true), ("id", false)],
             PlanLimit::Page,
         );
@@ -255,12 +308,46 @@ mod tests {
             "SELECT \"id\", \"score\" FROM \"rendered_cache_probe\" ORDER BY \"score\" DESC, \"id\" \
              LIMIT $1 OFFSET $2"
         );
-        let same = list(
+        let same = filtered(
             &TABLE,
             Dialect::Postgres,
+            PlanAction::Select,
+            &Arc::new(Condition::always()),
             &[("score", true), ("id", false)],
             PlanLimit::Page,
         );
         assert!(Arc::ptr_eq(&page, &same));
+        let scores = |n| {
+            Arc::new(Condition::Compare {
+                column: "score",
+                operator: Operator::In,
+                values: n,
+            })
+        };
+        let count = |condition: &Arc<Condition>, dialect| {
+            filtered(
+                &TABLE,
+                dialect,
+                PlanAction::Count,
+                condition,
+                &[],
+                PlanLimit::All,
+            )
+        };
+        assert_eq!(
+            &*count(&scores(2), Dialect::Sqlite),
+            "SELECT COUNT(*) FROM \"rendered_cache_probe\" WHERE \"score\" IN (?, ?)"
+        );
+        assert!(!Arc::ptr_eq(
+            &count(&scores(2), Dialect::Sqlite),
+            &count(&scores(3), Dialect::Sqlite)
+        ));
+        assert!(
+            Arc::ptr_eq(
+                &count(&scores(2), Dialect::Postgres),
+                &count(&scores(3), Dialect::Postgres)
+            ),
+            "one array whatever the list's length"
+        );
     }
 }

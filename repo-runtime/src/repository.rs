@@ -12,6 +12,7 @@ use repo_core::Faulty;
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
+use crate::filter::Filter;
 use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
 
@@ -41,6 +42,29 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 
     /// Rows in the requested order (the key by default) and page.
     async fn list(&self, options: ListOptions<E::Column>) -> Result<Vec<M::Value>, RepoError>;
+
+    /// The rows `filter` selects, in the requested order (the key by default) and page.
+    async fn find_where(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> Result<Vec<M::Value>, RepoError>;
+
+    /// The first row `filter` selects in the requested order (the key by default), if any.
+    async fn first_where(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> Result<Option<M::Value>, RepoError>;
+
+    /// How many rows `filter` selects.
+    async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError>;
+
+    /// Whether `filter` selects any row.
+    async fn exists_where(&self, filter: &Filter<E>) -> Result<bool, RepoError>;
+
+    /// Deletes the rows `filter` selects, and returns how many there were.
+    async fn delete_where(&self, filter: &Filter<E>) -> Result<u64, RepoError>;
 
     /// The number of rows.
     async fn count(&self) -> Result<u64, RepoError>;
@@ -120,7 +144,79 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        Box::pin(<R as Operations>::list(self.executor(), options))
+        Box::pin(<R as Operations>::select(
+            self.executor(),
+            None,
+            options,
+            "list",
+        ))
+    }
+
+    fn find_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+        options: ListOptions<<R::Entity as Entity>::Column>,
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        let select =
+            <R as Operations>::select(self.executor(), Some(filter), options, "find_where");
+        Box::pin(select)
+    }
+
+    fn first_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+        options: ListOptions<<R::Entity as Entity>::Column>,
+    ) -> Boxed<'async_trait, Option<Value<R>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        let options = options.limit(1);
+        let select =
+            <R as Operations>::select(self.executor(), Some(filter), options, "first_where");
+        Box::pin(async move { Ok(select.await?.into_iter().next()) })
+    }
+
+    fn count_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+    ) -> Boxed<'async_trait, u64>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::count_where(self.executor(), filter))
+    }
+
+    fn exists_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+    ) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::exists_where(self.executor(), filter))
+    }
+
+    fn delete_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+    ) -> Boxed<'async_trait, u64>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::delete_where(self.executor(), filter))
     }
 
     fn count<'life0, 'async_trait>(&'life0 self) -> Boxed<'async_trait, u64>
@@ -215,6 +311,39 @@ where
     async fn list(&self, options: ListOptions<E::Column>) -> Result<Vec<M::Value>, RepoError> {
         self.faults().check("list")?;
         self.inner().list(options).await
+    }
+
+    async fn find_where(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        self.faults().check("find_where")?;
+        self.inner().find_where(filter, options).await
+    }
+
+    async fn first_where(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> Result<Option<M::Value>, RepoError> {
+        self.faults().check("first_where")?;
+        self.inner().first_where(filter, options).await
+    }
+
+    async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError> {
+        self.faults().check("count_where")?;
+        self.inner().count_where(filter).await
+    }
+
+    async fn exists_where(&self, filter: &Filter<E>) -> Result<bool, RepoError> {
+        self.faults().check("exists_where")?;
+        self.inner().exists_where(filter).await
+    }
+
+    async fn delete_where(&self, filter: &Filter<E>) -> Result<u64, RepoError> {
+        self.faults().check("delete_where")?;
+        self.inner().delete_where(filter).await
     }
 
     async fn count(&self) -> Result<u64, RepoError> {

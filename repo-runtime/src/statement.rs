@@ -41,11 +41,9 @@ pub(crate) enum Shape {
     Sql,
     /// What a finder or a derived query selects, counts, tests or deletes.
     Plan(&'static Plan<'static>),
-    /// Every row in this order, paged when the plan limit says so (`list`).
-    Ordered {
-        order: std::sync::Arc<[(&'static str, bool)]>,
-        limit: PlanLimit,
-    },
+    /// What a filter built at run time selects, counts, tests or deletes: `list`,
+    /// `find_where`, `count_where`, ... (boxed: every statement carries a shape).
+    Filtered(Box<FilteredShape>),
     /// The row whose key columns are bound.
     ByKey(PlanAction),
     /// The rows whose keys are bound one after another (`get_many`).
@@ -60,6 +58,18 @@ pub(crate) enum Shape {
     Update,
     /// Every column: a new row, or the one with that key overwritten; returns the row.
     Upsert,
+}
+
+/// A filter's statement, as [`Shape::Filtered`] states it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "memory"), allow(dead_code))] // Read by the in-memory store only.
+pub(crate) struct FilteredShape {
+    pub(crate) action: PlanAction,
+    pub(crate) condition: std::sync::Arc<repo_sql::Condition>,
+    /// Sort keys of a `Select`.
+    pub(crate) order: std::sync::Arc<[(&'static str, bool)]>,
+    /// How many rows a `Select` returns; a page binds its limit and offset last.
+    pub(crate) limit: PlanLimit,
 }
 
 /// What the in-memory store runs of a statement: its shape and the values bound.

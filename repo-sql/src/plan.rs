@@ -93,6 +93,72 @@ impl PlanTable<'_> {
     }
 }
 
+/// What a statement on `table` starts with, for `action`: its select list, or `DELETE FROM`.
+pub(crate) fn statement_head(
+    action: PlanAction,
+    dialect: Dialect,
+    table: &PlanTable<'_>,
+) -> String {
+    let name = dialect.quote(table.name);
+    match action {
+        PlanAction::Select => format!(
+            "SELECT {} FROM {name}",
+            dialect.quote_list(table.columns.iter().copied())
+        ),
+        PlanAction::Count => format!("SELECT COUNT(*) FROM {name}"),
+        PlanAction::Exists => format!("SELECT 1 FROM {name}"),
+        PlanAction::Delete => format!("DELETE FROM {name}"),
+    }
+}
+
+/// What a statement on `table` ends with, after its conditions: a `Select`'s order (the key
+/// when a page or a top-N would otherwise be arbitrary) and limit, an `Exists`'s `LIMIT 1`.
+pub(crate) fn push_order_and_limit(
+    sql: &mut String,
+    action: PlanAction,
+    order: &[(&str, bool)],
+    limit: PlanLimit,
+    dialect: Dialect,
+    table: &PlanTable<'_>,
+    placeholder: &mut impl FnMut() -> String,
+) {
+    match action {
+        PlanAction::Select => {}
+        PlanAction::Exists => {
+            sql.push_str(" LIMIT 1");
+            return;
+        }
+        PlanAction::Count | PlanAction::Delete => return,
+    }
+    let mut order: Vec<String> = order
+        .iter()
+        .map(|(column, descending)| {
+            let direction = if *descending { " DESC" } else { "" };
+            format!("{}{direction}", dialect.quote(column))
+        })
+        .collect();
+    let ordered_limit = matches!(limit, PlanLimit::Page | PlanLimit::Fixed(2..));
+    if order.is_empty() && ordered_limit {
+        order = table
+            .key
+            .iter()
+            .map(|column| dialect.quote(column))
+            .collect();
+    }
+    if !order.is_empty() {
+        sql.push_str(" ORDER BY ");
+        sql.push_str(&order.join(", "));
+    }
+    match limit {
+        PlanLimit::All => {}
+        PlanLimit::Fixed(limit) => sql.push_str(&format!(" LIMIT {limit}")),
+        PlanLimit::Page => {
+            let (limit, offset) = (placeholder(), placeholder());
+            sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+        }
+    }
+}
+
 impl Plan<'_> {
     /// The statement's SQL for `dialect`, reading `table`. Identifiers are quoted; every value
     /// is a placeholder, numbered in the order the conditions take them, then the page's
@@ -116,57 +182,20 @@ impl Plan<'_> {
             next += 1;
             dialect.placeholder(next)
         };
-        let name = dialect.quote(table.name);
-        let mut sql = match self.action {
-            PlanAction::Select => format!(
-                "SELECT {} FROM {name}",
-                dialect.quote_list(table.columns.iter().copied())
-            ),
-            PlanAction::Count => format!("SELECT COUNT(*) FROM {name}"),
-            PlanAction::Exists => format!("SELECT 1 FROM {name}"),
-            PlanAction::Delete => format!("DELETE FROM {name}"),
-        };
+        let mut sql = statement_head(self.action, dialect, table);
         if !self.any_of.is_empty() {
             sql.push_str(" WHERE ");
             sql.push_str(&self.where_clause(dialect, lists, &mut placeholder));
         }
-        match self.action {
-            PlanAction::Select => {}
-            PlanAction::Exists => {
-                sql.push_str(" LIMIT 1");
-                return sql;
-            }
-            PlanAction::Count | PlanAction::Delete => return sql,
-        }
-        let mut order: Vec<String> = self
-            .order
-            .iter()
-            .map(|(column, descending)| {
-                let direction = if *descending { " DESC" } else { "" };
-                format!("{}{direction}", dialect.quote(column))
-            })
-            .collect();
-        // A page of an unordered query would be arbitrary: the key orders it.
-        let ordered_limit = matches!(self.limit, PlanLimit::Page | PlanLimit::Fixed(2..));
-        if order.is_empty() && ordered_limit {
-            order = table
-                .key
-                .iter()
-                .map(|column| dialect.quote(column))
-                .collect();
-        }
-        if !order.is_empty() {
-            sql.push_str(" ORDER BY ");
-            sql.push_str(&order.join(", "));
-        }
-        match self.limit {
-            PlanLimit::All => {}
-            PlanLimit::Fixed(limit) => sql.push_str(&format!(" LIMIT {limit}")),
-            PlanLimit::Page => {
-                let (limit, offset) = (placeholder(), placeholder());
-                sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
-            }
-        }
+        push_order_and_limit(
+            &mut sql,
+            self.action,
+            self.order,
+            self.limit,
+            dialect,
+            table,
+            &mut placeholder,
+        );
         sql
     }
 

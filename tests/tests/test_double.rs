@@ -29,6 +29,17 @@ impl Directory {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+
+    /// The people `filter` selects, decided as a database would (`Filter::matches`).
+    fn matching(&self, filter: &Filter<Person>) -> Result<Vec<Person>, RepoError> {
+        let mut matching = Vec::new();
+        for person in self.people().iter() {
+            if filter.matches(person)? {
+                matching.push(person.clone());
+            }
+        }
+        Ok(matching)
+    }
 }
 
 #[repo_runtime::async_trait]
@@ -89,6 +100,41 @@ impl Repository<Person> for Directory {
             .take(limit)
             .cloned()
             .collect())
+    }
+
+    async fn find_where(
+        &self,
+        filter: &Filter<Person>,
+        options: ListOptions<PersonColumn>,
+    ) -> Result<Vec<Person>, RepoError> {
+        let matching = self.matching(filter)?;
+        let offset = usize::try_from(options.get_offset()).unwrap_or(usize::MAX);
+        let limit = options.get_limit().map_or(usize::MAX, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        });
+        Ok(matching.into_iter().skip(offset).take(limit).collect())
+    }
+
+    async fn first_where(
+        &self,
+        filter: &Filter<Person>,
+        options: ListOptions<PersonColumn>,
+    ) -> Result<Option<Person>, RepoError> {
+        Ok(self.find_where(filter, options.limit(1)).await?.pop())
+    }
+
+    async fn count_where(&self, filter: &Filter<Person>) -> Result<u64, RepoError> {
+        Ok(self.matching(filter)?.len() as u64)
+    }
+
+    async fn exists_where(&self, filter: &Filter<Person>) -> Result<bool, RepoError> {
+        Ok(!self.matching(filter)?.is_empty())
+    }
+
+    async fn delete_where(&self, filter: &Filter<Person>) -> Result<u64, RepoError> {
+        let doomed: Vec<i64> = self.matching(filter)?.iter().map(|p| p.id).collect();
+        self.people().retain(|person| !doomed.contains(&person.id));
+        Ok(doomed.len() as u64)
     }
 
     async fn count(&self) -> Result<u64, RepoError> {
@@ -185,6 +231,16 @@ async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>)
         .unwrap_err();
     assert!(taken.is_conflict(), "{taken:?}");
     assert_eq!(people.count().await.unwrap(), 1);
+    // Filters mean the same on the double, which decides them with `Filter::matches`.
+    let lovelaces = Person::NAME.ends_with("Lovelace");
+    let found = people
+        .find_where(&lovelaces, ListOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(found, [renamed]);
+    assert_eq!(people.count_where(&!lovelaces.clone()).await.unwrap(), 0);
+    assert_eq!(people.delete_where(&lovelaces).await.unwrap(), 1);
+    assert!(!people.exists_where(&Filter::all()).await.unwrap());
 }
 
 #[tokio::test]

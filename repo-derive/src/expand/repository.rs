@@ -197,9 +197,12 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
         " The SQL repository of [`{ident}`] on `handle`: a `&Db`, or a `&Tx` to run every \
          statement inside that transaction."
     );
+    let fields = field_constants(entity);
     quote! {
         #[automatically_derived]
         impl #ident {
+            #(#fields)*
+
             #[doc = #doc]
             #vis fn repository(handle: impl ::core::convert::Into<#krate::Executor>) -> #sql_repository {
                 #sql_repository {
@@ -321,6 +324,31 @@ fn async_trait_if_any<T>(finders: &[T], krate: &syn::Path) -> TokenStream {
     } else {
         quote!(#[#krate::__private::async_trait])
     }
+}
+
+/// `pub const EMAIL: Field<User, String>` for each column a filter can compare: the plain
+/// fields bound through their own `ColumnValue` (a nullable one compares with the value inside
+/// its `Option`). JSON columns, `with` conversions and embedded values have none: their Rust
+/// type is not their column's.
+fn field_constants(entity: &Entity) -> Vec<TokenStream> {
+    let krate = &entity.krate;
+    let vis = &entity.vis;
+    let ident = &entity.ident;
+    entity
+        .fields
+        .iter()
+        .filter(|field| field.embed.is_none() && matches!(field.mapping, Mapping::Value))
+        .map(|field| {
+            let name = format_ident!("{}", field.name.to_uppercase(), span = field.ident.span());
+            let ty = crate::types::option_inner(&field.ty).unwrap_or(&field.ty);
+            let column = &field.column;
+            let doc = format!(" The `{column}` column, for filters: `{ident}::{name}.eq(..)`.");
+            quote! {
+                #[doc = #doc]
+                #vis const #name: #krate::Field<#ident, #ty> = #krate::Field::new(#column);
+            }
+        })
+        .collect()
 }
 
 /// `User` for `User` or `crate::domain::User`, for docs.

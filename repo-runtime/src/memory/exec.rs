@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use repo_sql::{Plan, PlanAction};
 
-use super::plan::{resolve, select};
+use super::plan::{Query, resolve, resolve_filtered, select};
 use super::table::{Row, State, TableData};
 use super::violation;
 use crate::entity::RowSource;
@@ -70,8 +70,9 @@ pub(super) fn writes(shape: &Shape) -> bool {
     match shape {
         Shape::Plan(plan) => plan.action == PlanAction::Delete,
         Shape::ByKey(action) => *action == PlanAction::Delete,
+        Shape::Filtered(filtered) => filtered.action == PlanAction::Delete,
         Shape::Insert { .. } | Shape::InsertAll | Shape::Update | Shape::Upsert => true,
-        Shape::Sql | Shape::Ordered { .. } | Shape::ByKeys | Shape::Count => false,
+        Shape::Sql | Shape::ByKeys | Shape::Count => false,
     }
 }
 
@@ -136,7 +137,11 @@ pub(super) fn read(
         // What a read of a table nobody wrote to finds.
         let rows = match shape {
             Shape::Count => vec![number(0)],
-            Shape::Plan(plan) if plan.action == PlanAction::Count => vec![number(0)],
+            Shape::Plan(Plan {
+                action: PlanAction::Count,
+                ..
+            }) => vec![number(0)],
+            Shape::Filtered(filtered) if filtered.action == PlanAction::Count => vec![number(0)],
             Shape::Sql => return Err(sql_only(table, operation)),
             _ => Vec::new(),
         };
@@ -145,15 +150,13 @@ pub(super) fn read(
     let columns = projection(table, data)?;
     let rows = match shape {
         Shape::Sql => return Err(sql_only(table, operation)),
-        Shape::Plan(plan) => planned(table, data, plan, values, &lists, &columns)?,
-        Shape::Ordered { order, limit } => {
-            let plan = Plan {
-                action: PlanAction::Select,
-                any_of: &[],
-                order: &order,
-                limit,
-            };
-            planned(table, data, &plan, values, &[], &columns)?
+        Shape::Plan(plan) => {
+            let query = resolve(table.entity, plan, data, values, &lists)?;
+            selected(plan.action, select(&query, data), &columns)
+        }
+        Shape::Filtered(filtered) => {
+            let query = resolve_filtered(table.entity, &filtered, data, values)?;
+            selected(filtered.action, select(&query, data), &columns)
         }
         Shape::ByKey(_) => data
             .rows
@@ -186,18 +189,13 @@ pub(super) fn read(
     Ok((rows, affected(0)))
 }
 
-/// What `plan` selects, counts or tests, as rows.
-fn planned(
-    table: &'static Table,
-    data: &TableData,
-    plan: &Plan<'_>,
-    values: Vec<Value>,
-    lists: &[usize],
+/// The selected rows as `action` returns them: projected, counted, or one when there is any.
+fn selected(
+    action: PlanAction,
+    selected: Vec<(&Vec<Value>, &Row)>,
     columns: &[usize],
-) -> Result<Vec<MemoryRecord>, RepoError> {
-    let query = resolve(table.entity, plan, data, values, lists)?;
-    let selected = select(&query, data);
-    Ok(match plan.action {
+) -> Vec<MemoryRecord> {
+    match action {
         PlanAction::Select => selected
             .into_iter()
             .map(|(_, row)| project(row, columns))
@@ -205,7 +203,7 @@ fn planned(
         PlanAction::Count => vec![number(selected.len())],
         PlanAction::Exists => selected.first().map(|_| number(1)).into_iter().collect(),
         PlanAction::Delete => Vec::new(),
-    })
+    }
 }
 
 /// Runs a write. Everything is checked before anything changes: a failed write leaves the
@@ -229,12 +227,11 @@ pub(super) fn write(
     match shape {
         Shape::Plan(plan) => {
             let query = resolve(table.entity, plan, data, values, &lists)?;
-            let keys = select(&query, data)
-                .into_iter()
-                .map(|(key, _)| key.clone())
-                .collect();
-            let deleted = state.delete(table.entity, table.name, keys)?;
-            Ok((Vec::new(), affected(deleted)))
+            delete_selected(state, table, &query)
+        }
+        Shape::Filtered(filtered) => {
+            let query = resolve_filtered(table.entity, &filtered, data, values)?;
+            delete_selected(state, table, &query)
         }
         Shape::ByKey(_) => {
             let key = stored_key(data, table, &values);
@@ -274,11 +271,28 @@ pub(super) fn write(
             Ok((vec![project(&row, &columns)], affected(1)))
         }
         Shape::Sql => Err(sql_only(table, operation)),
-        Shape::Ordered { .. } | Shape::ByKeys | Shape::Count => Err(RepoError::config(format!(
+        Shape::ByKeys | Shape::Count => Err(RepoError::config(format!(
             "`{operation}` of {} reads and was run as a write",
             table.entity
         ))),
     }
+}
+
+/// Deletes the rows `query` selects, with what their foreign keys say.
+fn delete_selected(
+    state: &mut State,
+    table: &'static Table,
+    query: &Query,
+) -> Result<Ran, RepoError> {
+    let data = state
+        .table(table.name)
+        .ok_or_else(|| no_such(table, "table", table.name))?;
+    let keys = select(query, data)
+        .into_iter()
+        .map(|(key, _)| key.clone())
+        .collect();
+    let deleted = state.delete(table.entity, table.name, keys)?;
+    Ok((Vec::new(), affected(deleted)))
 }
 
 /// `rows` new rows, each of `table`'s columns but a generated key, whose value the store

@@ -18,6 +18,7 @@ use std::time::Duration;
 use tokio::sync::OwnedMutexGuard;
 
 pub(crate) use exec::{MemoryRecord, Ran};
+pub(crate) use plan::matches;
 use table::State;
 
 use crate::error::{BoxError, RepoError};

@@ -1,24 +1,32 @@
-//! A [`Plan`] evaluated over a table's rows with the values its statement bound, as its SQL
-//! would select them: finders, derived queries and `list` on the in-memory store.
+//! A condition evaluated over a table's rows with the values its statement bound, as its SQL
+//! would select them: a [`Plan`]'s (finders, derived queries) or a run-time
+//! [`Condition`]'s (filters, `list`), in SQL's three-valued logic, in order, paged.
 
 use std::cmp::Ordering;
 
-use repo_sql::{Operator, Plan, PlanLimit};
+use repo_sql::{Condition, Operator, Plan, PlanLimit};
 
 use super::table::{Row, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
+use crate::schema::Table;
+use crate::statement::FilteredShape;
 
-/// One condition with its column's position and its parameters.
-struct Resolved {
-    position: usize,
-    operator: Operator,
-    arguments: Vec<Value>,
+/// A condition with its columns' positions and its parameters.
+enum Resolved {
+    Compare {
+        position: usize,
+        operator: Operator,
+        arguments: Vec<Value>,
+    },
+    All(Vec<Resolved>),
+    Any(Vec<Resolved>),
+    Not(Box<Resolved>),
 }
 
-/// A statement's plan with its parameters resolved against a table.
+/// A statement's condition, order and page resolved against a table.
 pub(super) struct Query {
-    any_of: Vec<Vec<Resolved>>,
+    condition: Resolved,
     order: Vec<(usize, bool)>,
     /// Rows skipped, then most rows kept.
     page: (usize, usize),
@@ -32,6 +40,107 @@ fn unknown_column(entity: &'static str, column: &str) -> RepoError {
     }
 }
 
+/// Resolves conditions against one table, taking the bound values in order.
+struct Resolver<'a> {
+    entity: &'static str,
+    /// The stored table's columns.
+    def: &'a Table,
+    values: std::vec::IntoIter<Value>,
+}
+
+impl Resolver<'_> {
+    fn position(&self, column: &str) -> Result<usize, RepoError> {
+        self.def
+            .columns
+            .iter()
+            .position(|c| c.name == column)
+            .ok_or_else(|| unknown_column(self.entity, column))
+    }
+
+    fn compare(
+        &mut self,
+        column: &str,
+        operator: Operator,
+        arity: usize,
+    ) -> Result<Resolved, RepoError> {
+        Ok(Resolved::Compare {
+            position: self.position(column)?,
+            operator,
+            arguments: self.values.by_ref().take(arity).collect(),
+        })
+    }
+
+    fn condition(&mut self, condition: &Condition) -> Result<Resolved, RepoError> {
+        Ok(match condition {
+            Condition::Compare {
+                column,
+                operator,
+                values,
+            } => self.compare(column, *operator, *values)?,
+            Condition::All(conditions) => Resolved::All(self.conditions(conditions)?),
+            Condition::Any(conditions) => Resolved::Any(self.conditions(conditions)?),
+            Condition::Not(condition) => Resolved::Not(Box::new(self.condition(condition)?)),
+        })
+    }
+
+    fn conditions(&mut self, conditions: &[Condition]) -> Result<Vec<Resolved>, RepoError> {
+        conditions.iter().map(|c| self.condition(c)).collect()
+    }
+
+    /// A plan's groups of conditions: any group, each all of its conditions; no group, every
+    /// row.
+    fn plan(&mut self, plan: &Plan<'_>, lists: &[usize]) -> Result<Resolved, RepoError> {
+        if plan.any_of.is_empty() {
+            return Ok(Resolved::All(Vec::new()));
+        }
+        let mut lists = lists.iter();
+        let mut groups = Vec::with_capacity(plan.any_of.len());
+        for all in plan.any_of {
+            let mut group = Vec::with_capacity(all.len());
+            for condition in *all {
+                let arity = if condition.operator.takes_list() {
+                    lists.next().copied().unwrap_or(0)
+                } else {
+                    condition.operator.arity()
+                };
+                group.push(self.compare(condition.column, condition.operator, arity)?);
+            }
+            groups.push(Resolved::All(group));
+        }
+        Ok(Resolved::Any(groups))
+    }
+
+    fn finish(
+        mut self,
+        condition: Resolved,
+        order: &[(&str, bool)],
+        limit: PlanLimit,
+    ) -> Result<Query, RepoError> {
+        let order = order
+            .iter()
+            .map(|(column, descending)| Ok((self.position(column)?, *descending)))
+            .collect::<Result<_, RepoError>>()?;
+        let count = |value: Option<Value>| match value {
+            Some(Value::Int(n)) => usize::try_from(n).unwrap_or(if n < 0 { 0 } else { usize::MAX }),
+            _ => 0,
+        };
+        let page = match limit {
+            PlanLimit::All => (0, usize::MAX),
+            PlanLimit::Fixed(limit) => (0, usize::try_from(limit).unwrap_or(usize::MAX)),
+            PlanLimit::Page => {
+                let limit = count(self.values.next());
+                (count(self.values.next()), limit)
+            }
+        };
+        Ok(Query {
+            condition,
+            order,
+            page,
+        })
+    }
+}
+
+/// A compile-time plan with its parameters, against `table`.
 pub(super) fn resolve(
     entity: &'static str,
     plan: &Plan<'_>,
@@ -39,127 +148,164 @@ pub(super) fn resolve(
     values: Vec<Value>,
     lists: &[usize],
 ) -> Result<Query, RepoError> {
-    let mut values = values.into_iter();
-    let mut lists = lists.iter();
-    let mut any_of = Vec::with_capacity(plan.any_of.len());
-    for all in plan.any_of {
-        let mut resolved = Vec::with_capacity(all.len());
-        for condition in *all {
-            let position = table
-                .position(condition.column)
-                .ok_or_else(|| unknown_column(entity, condition.column))?;
-            let arity = if condition.operator.takes_list() {
-                lists.next().copied().unwrap_or(0)
-            } else {
-                condition.operator.arity()
-            };
-            resolved.push(Resolved {
-                position,
-                operator: condition.operator,
-                arguments: values.by_ref().take(arity).collect(),
-            });
+    let mut resolver = Resolver {
+        entity,
+        def: table.def,
+        values: values.into_iter(),
+    };
+    let condition = resolver.plan(plan, lists)?;
+    resolver.finish(condition, plan.order, plan.limit)
+}
+
+/// A run-time condition, order and limit with its parameters, against `table`.
+pub(super) fn resolve_filtered(
+    entity: &'static str,
+    filtered: &FilteredShape,
+    table: &TableData,
+    values: Vec<Value>,
+) -> Result<Query, RepoError> {
+    let mut resolver = Resolver {
+        entity,
+        def: table.def,
+        values: values.into_iter(),
+    };
+    let condition = resolver.condition(&filtered.condition)?;
+    resolver.finish(condition, &filtered.order, filtered.limit)
+}
+
+/// Whether `row`, the values of `def`'s columns in order, meets `condition` with its bound
+/// `values`: what the store would select.
+pub(crate) fn matches(
+    def: &Table,
+    condition: &Condition,
+    row: &Row,
+    values: Vec<Value>,
+) -> Result<bool, RepoError> {
+    let mut resolver = Resolver {
+        entity: def.entity,
+        def,
+        values: values.into_iter(),
+    };
+    Ok(truth(&resolver.condition(condition)?, row) == Some(true))
+}
+
+/// SQL's `AND` of three-valued truths: false wins, then unknown.
+fn all(truths: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut result = Some(true);
+    for truth in truths {
+        match truth {
+            Some(false) => return Some(false),
+            None => result = None,
+            Some(true) => {}
         }
-        any_of.push(resolved);
     }
-    let order = plan
-        .order
-        .iter()
-        .map(|(column, descending)| {
-            table
-                .position(column)
-                .map(|position| (position, *descending))
-                .ok_or_else(|| unknown_column(entity, column))
-        })
-        .collect::<Result<_, _>>()?;
-    let count = |value: Option<Value>| match value {
-        Some(Value::Int(n)) => usize::try_from(n).unwrap_or(if n < 0 { 0 } else { usize::MAX }),
-        _ => 0,
-    };
-    let page = match plan.limit {
-        PlanLimit::All => (0, usize::MAX),
-        PlanLimit::Fixed(limit) => (0, usize::try_from(limit).unwrap_or(usize::MAX)),
-        PlanLimit::Page => {
-            let limit = count(values.next());
-            (count(values.next()), limit)
+    result
+}
+
+/// SQL's `OR` of three-valued truths: true wins, then unknown.
+fn any(truths: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+    let mut result = Some(false);
+    for truth in truths {
+        match truth {
+            Some(true) => return Some(true),
+            None => result = None,
+            Some(false) => {}
         }
+    }
+    result
+}
+
+/// Whether `row` meets the condition: `None` when SQL would find it unknown (a `NULL`
+/// compared), which selects the row no more than false does, but stays unknown under `NOT`.
+fn truth(condition: &Resolved, row: &Row) -> Option<bool> {
+    let (position, operator, arguments) = match condition {
+        Resolved::All(conditions) => return all(conditions.iter().map(|c| truth(c, row))),
+        Resolved::Any(conditions) => return any(conditions.iter().map(|c| truth(c, row))),
+        Resolved::Not(condition) => return truth(condition, row).map(|truth| !truth),
+        Resolved::Compare {
+            position,
+            operator,
+            arguments,
+        } => (*position, *operator, arguments),
     };
-    Ok(Query {
-        any_of,
-        order,
-        page,
-    })
-}
-
-fn equal(a: &Value, b: &Value) -> bool {
-    a.compare(b) == Some(Ordering::Equal)
-}
-
-fn holds(condition: &Resolved, row: &Row) -> bool {
-    let value = &row[condition.position];
-    let arguments = &condition.arguments;
+    let value = &row[position];
     let first = arguments.first().unwrap_or(&Value::Null);
-    let ordered = |accept: fn(Ordering) -> bool| value.compare(first).is_some_and(accept);
+    let ordered =
+        |argument: &Value, accept: fn(Ordering) -> bool| value.compare(argument).map(accept);
     let text = |test: fn(&str, &str) -> bool| match (value.as_text(), first.as_text()) {
-        (Some(value), Some(part)) => test(value, part),
-        _ => false,
+        (Some(value), Some(part)) => Some(test(value, part)),
+        _ => None,
     };
-    match condition.operator {
-        Operator::Equal => equal(value, first),
-        Operator::NotEqual => ordered(Ordering::is_ne),
-        Operator::IsNull => value.is_null(),
-        Operator::IsNotNull => !value.is_null(),
-        Operator::In => arguments.iter().any(|argument| equal(value, argument)),
-        // Unknown, hence false, when the value or any listed value is NULL.
-        Operator::NotIn => arguments
+    let within = || {
+        any(arguments
             .iter()
-            .all(|argument| value.compare(argument).is_some_and(Ordering::is_ne)),
+            .map(|argument| ordered(argument, Ordering::is_eq)))
+    };
+    match operator {
+        Operator::Equal => ordered(first, Ordering::is_eq),
+        Operator::NotEqual => ordered(first, Ordering::is_ne),
+        Operator::IsNull => Some(value.is_null()),
+        Operator::IsNotNull => Some(!value.is_null()),
+        Operator::In => within(),
+        Operator::NotIn => within().map(|found| !found),
         Operator::Containing => text(|value, part| value.contains(part)),
         Operator::StartingWith => text(|value, part| value.starts_with(part)),
         Operator::EndingWith => text(|value, part| value.ends_with(part)),
-        Operator::GreaterThan => ordered(Ordering::is_gt),
-        Operator::GreaterThanEqual => ordered(Ordering::is_ge),
-        Operator::LessThan => ordered(Ordering::is_lt),
-        Operator::LessThanEqual => ordered(Ordering::is_le),
+        Operator::GreaterThan => ordered(first, Ordering::is_gt),
+        Operator::GreaterThanEqual => ordered(first, Ordering::is_ge),
+        Operator::LessThan => ordered(first, Ordering::is_lt),
+        Operator::LessThanEqual => ordered(first, Ordering::is_le),
         Operator::Between => {
             let high = arguments.get(1).unwrap_or(&Value::Null);
-            ordered(Ordering::is_ge) && value.compare(high).is_some_and(Ordering::is_le)
+            all([
+                ordered(first, Ordering::is_ge),
+                ordered(high, Ordering::is_le),
+            ]
+            .into_iter())
         }
     }
+}
+
+/// The equalities of a condition that is only equalities (a finder, mostly): column position
+/// and value.
+fn equalities(condition: &Resolved) -> Option<Vec<(usize, &Value)>> {
+    let conditions = match condition {
+        Resolved::All(conditions) if !conditions.is_empty() => conditions,
+        Resolved::Any(groups) if groups.len() == 1 => return equalities(&groups[0]),
+        Resolved::Compare { .. } => std::slice::from_ref(condition),
+        _ => return None,
+    };
+    conditions
+        .iter()
+        .map(|condition| match condition {
+            Resolved::Compare {
+                position,
+                operator: Operator::Equal,
+                arguments,
+            } => Some((*position, arguments.first()?)),
+            _ => None,
+        })
+        .collect()
 }
 
 /// The rows the query selects, in its order and page, as (key, row).
 pub(super) fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Value>, &'t Row)> {
+    let (offset, limit) = query.page;
     // Equality on a whole key (a finder, mostly) is one lookup in its index.
-    if let [all] = query.any_of.as_slice()
-        && all
-            .iter()
-            .all(|condition| condition.operator == Operator::Equal)
+    if let Some(equal) = equalities(&query.condition)
+        && let Some(found) = table.find_unique(&equal)
     {
-        let equal: Vec<(usize, &Value)> = all
-            .iter()
-            .filter_map(|condition| Some((condition.position, condition.arguments.first()?)))
+        return found
+            .into_iter()
+            .filter(|(_, row)| truth(&query.condition, row) == Some(true))
+            .skip(offset)
+            .take(limit)
             .collect();
-        if let Some(found) = table.find_unique(&equal) {
-            let (offset, limit) = query.page;
-            return found
-                .into_iter()
-                .filter(|(_, row)| all.iter().all(|condition| holds(condition, row)))
-                .skip(offset)
-                .take(limit)
-                .collect();
-        }
     }
     let mut rows: Vec<(&Vec<Value>, &Row)> = table
         .rows
         .iter()
-        // No group of conditions is no `WHERE`: every row.
-        .filter(|(_, row)| {
-            query.any_of.is_empty()
-                || query
-                    .any_of
-                    .iter()
-                    .any(|all| all.iter().all(|condition| holds(condition, row)))
-        })
+        .filter(|(_, row)| truth(&query.condition, row) == Some(true))
         .collect();
     // Rows come by key; a stable sort keeps the key as the last sort key.
     rows.sort_by(|(_, a), (_, b)| {
@@ -177,6 +323,5 @@ pub(super) fn select<'t>(query: &Query, table: &'t TableData) -> Vec<(&'t Vec<Va
             .find(|ordering| ordering.is_ne())
             .unwrap_or(Ordering::Equal)
     });
-    let (offset, limit) = query.page;
     rows.into_iter().skip(offset).take(limit).collect()
 }

@@ -10,6 +10,7 @@ mod domain;
 mod embed;
 mod entities;
 mod errors;
+mod filters;
 mod leaks;
 mod mapping;
 mod migrations;
@@ -76,6 +77,10 @@ conformance!(
         crud::entity_with_only_key_columns_supports_every_method,
         crud::narrow_generated_key_is_returned_in_its_own_type,
         crud::repository_works_as_a_trait_object,
+        filters::a_search_form_of_optional_fields_is_one_filter_for_a_page_and_its_total,
+        filters::every_operator_selects_what_sql_selects,
+        filters::text_matches_are_literal_and_a_null_meets_neither_a_filter_nor_its_negation,
+        filters::delete_where_deletes_what_the_filter_selects_and_first_where_takes_the_order,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,

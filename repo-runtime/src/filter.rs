@@ -1,0 +1,513 @@
+//! [`Filter`]: which rows of an entity, decided at run time. The derive gives each column a
+//! typed [`Field`] (`User::EMAIL`), whose comparisons make filters; filters combine with
+//! [`Filter::and`], [`Filter::or`] and `!`, and a `None` given to `and` / `or` drops out, so a
+//! search form's optional fields make one expression. A filter is a `repo_sql::Condition`
+//! (the statement's shape, whose SQL is rendered once per shape) and the values it binds.
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use repo_sql::{Condition, Operator, PlanAction, PlanLimit};
+
+use crate::column::ColumnValue;
+#[cfg(feature = "memory")]
+use crate::error::RepoError;
+use crate::executor::Executor;
+use crate::schema::Table;
+use crate::statement::{FilteredShape, Shape, Statement};
+
+/// A value given for a column of type `T`: `T` itself, a reference to one, or `&str` for a
+/// `String` column and `&[u8]` for a `Vec<u8>` one.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` value cannot be compared with a `{T}` column",
+    label = "expected `{T}` or `&{T}`"
+)]
+pub trait IntoValue<T> {
+    /// The value, owned: a filter outlives the call that built it.
+    fn into_value(self) -> T;
+}
+
+impl<T> IntoValue<T> for T {
+    fn into_value(self) -> T {
+        self
+    }
+}
+
+impl<T: Clone> IntoValue<T> for &T {
+    fn into_value(self) -> T {
+        self.clone()
+    }
+}
+
+impl IntoValue<String> for &str {
+    fn into_value(self) -> String {
+        self.to_owned()
+    }
+}
+
+impl IntoValue<Vec<u8>> for &[u8] {
+    fn into_value(self) -> Vec<u8> {
+        self.to_vec()
+    }
+}
+
+/// A column of `E` whose values are `T` (for a nullable column, `T` is the value inside the
+/// `Option`; `is_null` tests for `NULL`). The derive writes one per column, as an associated
+/// constant of the entity: `User::EMAIL: Field<User, String>`.
+pub struct Field<E, T> {
+    column: &'static str,
+    types: PhantomData<fn() -> (E, T)>,
+}
+
+impl<E, T> Clone for Field<E, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E, T> Copy for Field<E, T> {}
+
+impl<E, T> fmt::Debug for Field<E, T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Field").field(&self.column).finish()
+    }
+}
+
+impl<E, T> Field<E, T> {
+    /// The field of the column called `column`. Written by the derive, whose column names
+    /// are validated: never call it with a name of your own.
+    #[doc(hidden)]
+    pub const fn new(column: &'static str) -> Self {
+        Field {
+            column,
+            types: PhantomData,
+        }
+    }
+
+    /// The column's name.
+    pub const fn column(self) -> &'static str {
+        self.column
+    }
+
+    fn compare(self, operator: Operator, values: Vec<Arc<dyn Bound>>) -> Filter<E> {
+        let count = if operator.takes_list() {
+            values.first().map_or(0, |list| list.len())
+        } else {
+            values.len()
+        };
+        Filter::new(
+            Condition::Compare {
+                column: self.column,
+                operator,
+                values: count,
+            },
+            values,
+        )
+    }
+
+    /// The column is `NULL`.
+    pub fn is_null(self) -> Filter<E> {
+        self.compare(Operator::IsNull, Vec::new())
+    }
+
+    /// The column is not `NULL`.
+    pub fn is_not_null(self) -> Filter<E> {
+        self.compare(Operator::IsNotNull, Vec::new())
+    }
+}
+
+impl<E, T: ColumnValue> Field<E, T> {
+    fn scalar(self, operator: Operator, value: impl IntoValue<T>) -> Filter<E> {
+        self.compare(operator, vec![Arc::new(Scalar(value.into_value()))])
+    }
+
+    /// The column equals `value` (a `NULL` column equals nothing: use [`Field::is_null`]).
+    pub fn eq(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::Equal, value)
+    }
+
+    /// The column is not `NULL` and differs from `value`.
+    pub fn ne(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::NotEqual, value)
+    }
+
+    /// The column is greater than `value`.
+    pub fn gt(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::GreaterThan, value)
+    }
+
+    /// The column is greater than or equal to `value`.
+    pub fn ge(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::GreaterThanEqual, value)
+    }
+
+    /// The column is less than `value`.
+    pub fn lt(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::LessThan, value)
+    }
+
+    /// The column is less than or equal to `value`.
+    pub fn le(self, value: impl IntoValue<T>) -> Filter<E> {
+        self.scalar(Operator::LessThanEqual, value)
+    }
+
+    /// The column lies between `low` and `high`, both included.
+    pub fn between(self, low: impl IntoValue<T>, high: impl IntoValue<T>) -> Filter<E> {
+        let bounds: Vec<Arc<dyn Bound>> = vec![
+            Arc::new(Scalar(low.into_value())),
+            Arc::new(Scalar(high.into_value())),
+        ];
+        self.compare(Operator::Between, bounds)
+    }
+
+    /// The column is one of `values`; nothing is in an empty list.
+    pub fn is_in<V: IntoValue<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<E> {
+        let list = List(values.into_iter().map(IntoValue::into_value).collect());
+        self.compare(Operator::In, vec![Arc::new(list)])
+    }
+
+    /// The column is not `NULL` and none of `values`; everything is outside an empty list.
+    pub fn not_in<V: IntoValue<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<E> {
+        let list = List(values.into_iter().map(IntoValue::into_value).collect());
+        self.compare(Operator::NotIn, vec![Arc::new(list)])
+    }
+}
+
+impl<E> Field<E, String> {
+    fn text(self, operator: Operator, text: impl Into<String>) -> Filter<E> {
+        let text = Text {
+            operator,
+            text: text.into(),
+        };
+        self.compare(operator, vec![Arc::new(text)])
+    }
+
+    /// The text contains `text`, literally (`%` and `_` match themselves) and case-sensitively.
+    pub fn contains(self, text: impl Into<String>) -> Filter<E> {
+        self.text(Operator::Containing, text)
+    }
+
+    /// The text starts with `text`, literally and case-sensitively.
+    pub fn starts_with(self, text: impl Into<String>) -> Filter<E> {
+        self.text(Operator::StartingWith, text)
+    }
+
+    /// The text ends with `text`, literally and case-sensitively.
+    pub fn ends_with(self, text: impl Into<String>) -> Filter<E> {
+        self.text(Operator::EndingWith, text)
+    }
+}
+
+/// Which rows of `E`: a condition built from [`Field`]s, and the values it binds. Cheap to
+/// clone, so one filter serves a page and its total.
+pub struct Filter<E> {
+    condition: Arc<Condition>,
+    values: Vec<Arc<dyn Bound>>,
+    entity: PhantomData<fn() -> E>,
+}
+
+impl<E> Clone for Filter<E> {
+    fn clone(&self) -> Self {
+        Filter {
+            condition: Arc::clone(&self.condition),
+            values: self.values.clone(),
+            entity: PhantomData,
+        }
+    }
+}
+
+/// The condition only: a filter's values may be anything the user searched for.
+impl<E> fmt::Debug for Filter<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Filter")
+            .field("condition", &self.condition)
+            .field("values", &self.values.len())
+            .finish()
+    }
+}
+
+impl<E> Default for Filter<E> {
+    fn default() -> Self {
+        Filter::all()
+    }
+}
+
+impl<E> Filter<E> {
+    fn new(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
+        Filter {
+            condition: Arc::new(condition),
+            values,
+            entity: PhantomData,
+        }
+    }
+
+    /// Every row: the start of a filter built condition by condition.
+    pub fn all() -> Self {
+        Filter::new(Condition::always(), Vec::new())
+    }
+
+    /// No row.
+    pub fn none() -> Self {
+        Filter::new(Condition::Any(Vec::new()), Vec::new())
+    }
+
+    /// Rows that meet every one of `filters` (every row when there is none).
+    pub fn all_of(filters: impl IntoIterator<Item = Filter<E>>) -> Self {
+        filters.into_iter().fold(Filter::all(), Filter::and)
+    }
+
+    /// Rows that meet any of `filters` (no row when there is none).
+    pub fn any_of(filters: impl IntoIterator<Item = Filter<E>>) -> Self {
+        filters.into_iter().fold(Filter::none(), Filter::or)
+    }
+
+    /// Rows that meet this filter and `other`; a `None` leaves this filter as it is.
+    pub fn and(self, other: impl Into<Option<Filter<E>>>) -> Self {
+        match other.into() {
+            None => self,
+            Some(other) => self.join(other, true),
+        }
+    }
+
+    /// Rows that meet this filter or `other`; a `None` leaves this filter as it is.
+    pub fn or(self, other: impl Into<Option<Filter<E>>>) -> Self {
+        match other.into() {
+            None => self,
+            Some(other) => self.join(other, false),
+        }
+    }
+
+    fn join(mut self, mut other: Filter<E>, all: bool) -> Self {
+        let identity = |condition: &Condition| match condition {
+            Condition::All(items) => all && items.is_empty(),
+            Condition::Any(items) => !all && items.is_empty(),
+            _ => false,
+        };
+        if identity(&self.condition) {
+            return other;
+        }
+        if identity(&other.condition) {
+            return self;
+        }
+        // Values stay in the order the condition takes them: this filter's, then the other's.
+        self.values.append(&mut other.values);
+        let other = Arc::unwrap_or_clone(other.condition);
+        let condition = Arc::make_mut(&mut self.condition);
+        match (condition, all) {
+            (Condition::All(items), true) | (Condition::Any(items), false) => match other {
+                Condition::All(more) if all => items.extend(more),
+                Condition::Any(more) if !all => items.extend(more),
+                other => items.push(other),
+            },
+            (condition, _) => {
+                let first = std::mem::replace(condition, Condition::always());
+                *condition = if all {
+                    Condition::All(vec![first, other])
+                } else {
+                    Condition::Any(vec![first, other])
+                };
+            }
+        }
+        self
+    }
+
+    /// The condition, without its values.
+    pub fn condition(&self) -> &Condition {
+        &self.condition
+    }
+
+    /// The statement that does `action` with the rows this filter selects on `table`, in
+    /// `order`, limited to a page (limit, offset) when one is given.
+    pub(crate) fn statement(
+        &self,
+        executor: &Executor,
+        table: &'static Table,
+        operation: &'static str,
+        selection: &Selection,
+    ) -> Statement {
+        selection.statement(executor, table, operation, &self.condition, &self.values)
+    }
+}
+
+impl<E: crate::entity::Entity> Filter<E> {
+    /// Whether `record` meets the filter, as a database would decide it (a `NULL` compared
+    /// meets neither the filter nor its negation): for a hand-written repository or a check
+    /// in memory. A value that fails to convert to its column is `InvalidInput`.
+    #[cfg(feature = "memory")]
+    pub fn matches(&self, record: &E) -> Result<bool, RepoError> {
+        let mut row = Statement::memory("matches");
+        record.bind_all(&mut row);
+        let row = row.into_memory(E::TABLE)?.values;
+        let mut values = Statement::memory("matches");
+        for value in &self.values {
+            value.bind(&mut values);
+        }
+        let values = values.into_memory(E::TABLE)?.values;
+        crate::memory::matches(E::TABLE, &self.condition, &row, values)
+    }
+}
+
+/// What a statement does with the rows a filter selects: the part of it that does not depend
+/// on the entity, so that it is compiled once.
+pub(crate) struct Selection {
+    pub(crate) action: PlanAction,
+    /// Sort keys of a `Select`, the key's columns last.
+    pub(crate) order: Arc<[(&'static str, bool)]>,
+    /// A page's limit and offset.
+    pub(crate) page: Option<(i64, i64)>,
+}
+
+impl Selection {
+    /// Counts, tests or deletes the rows, in no order.
+    pub(crate) fn of(action: PlanAction) -> Selection {
+        Selection {
+            action,
+            order: Arc::new([]),
+            page: None,
+        }
+    }
+
+    fn statement(
+        &self,
+        executor: &Executor,
+        table: &'static Table,
+        operation: &'static str,
+        condition: &Arc<Condition>,
+        values: &[Arc<dyn Bound>],
+    ) -> Statement {
+        let limit = match self.page {
+            Some(_) => PlanLimit::Page,
+            None => PlanLimit::All,
+        };
+        let dialect = executor.dialect();
+        let sql =
+            crate::rendered::filtered(table, dialect, self.action, condition, &self.order, limit);
+        let shape = FilteredShape {
+            action: self.action,
+            condition: Arc::clone(condition),
+            order: Arc::clone(&self.order),
+            limit,
+        };
+        let mut statement = executor
+            .assembled(operation, sql)
+            .shaped(Shape::Filtered(Box::new(shape)));
+        for value in values {
+            value.bind(&mut statement);
+        }
+        if let Some((limit, offset)) = self.page {
+            statement.bind(limit);
+            statement.bind(offset);
+        }
+        statement
+    }
+}
+
+/// Rows that do not meet the filter; a row whose column is `NULL` where the filter compares it
+/// meets neither the filter nor its negation, as in SQL.
+impl<E> std::ops::Not for Filter<E> {
+    type Output = Filter<E>;
+
+    fn not(mut self) -> Filter<E> {
+        let condition = Arc::unwrap_or_clone(self.condition);
+        self.condition = Arc::new(match condition {
+            Condition::Not(inner) => *inner,
+            condition => Condition::Not(Box::new(condition)),
+        });
+        self
+    }
+}
+
+/// One value of a filter, bound as its column binds it.
+trait Bound: Send + Sync {
+    fn bind(&self, statement: &mut Statement);
+
+    /// How many values a list holds; 1 for anything else.
+    fn len(&self) -> usize {
+        1
+    }
+}
+
+struct Scalar<T>(T);
+
+impl<T: ColumnValue> Bound for Scalar<T> {
+    fn bind(&self, statement: &mut Statement) {
+        self.0.bind(statement);
+    }
+}
+
+struct List<T>(Vec<T>);
+
+impl<T: ColumnValue> Bound for List<T> {
+    fn bind(&self, statement: &mut Statement) {
+        crate::ports::bind_list(statement, &self.0);
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+struct Text {
+    operator: Operator,
+    text: String,
+}
+
+impl Bound for Text {
+    fn bind(&self, statement: &mut Statement) {
+        crate::ports::bind_text(statement, self.operator, &self.text);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Article;
+    const TITLE: Field<Article, String> = Field::new("title");
+    const AUTHOR: Field<Article, i64> = Field::new("author_id");
+
+    fn compare(column: &'static str, operator: Operator, values: usize) -> Condition {
+        Condition::Compare {
+            column,
+            operator,
+            values,
+        }
+    }
+
+    #[test]
+    fn optional_conditions_drop_out_and_groups_flatten() {
+        let tag: Option<&str> = None;
+        let filter = Filter::all()
+            .and(AUTHOR.is_in([1, 2, 3]))
+            .and(tag.map(|tag| TITLE.contains(tag)))
+            .and(TITLE.is_not_null());
+        assert_eq!(
+            *filter.condition(),
+            Condition::All(vec![
+                compare("author_id", Operator::In, 3),
+                compare("title", Operator::IsNotNull, 0),
+            ])
+        );
+        assert_eq!(filter.values.len(), 1);
+        let either = AUTHOR.eq(1).or(AUTHOR.eq(2)).or(None).or(AUTHOR.eq(3));
+        assert!(matches!(either.condition(), Condition::Any(items) if items.len() == 3));
+        assert_eq!(either.values.len(), 3);
+    }
+
+    #[test]
+    fn not_wraps_and_unwraps() {
+        let filter = !TITLE.starts_with("a");
+        assert!(matches!(filter.condition(), Condition::Not(_)));
+        let twice = !filter;
+        assert_eq!(
+            *twice.condition(),
+            compare("title", Operator::StartingWith, 1)
+        );
+        assert!(Filter::<Article>::all().condition().is_always());
+        assert_eq!(
+            *Filter::<Article>::any_of([]).condition(),
+            Condition::Any(Vec::new())
+        );
+    }
+}
