@@ -11,7 +11,6 @@ use std::sync::Arc;
 use repo_sql::{Condition, Operator, PlanAction, PlanLimit};
 
 use crate::column::ColumnValue;
-#[cfg(feature = "memory")]
 use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::schema::Table;
@@ -199,6 +198,30 @@ impl<E> Field<E, String> {
     }
 }
 
+/// What [`Filter::and`] and [`Filter::or`] take: a filter on the same entity, or an optional
+/// one (a search form's empty field is `None` and drops out).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be combined with a `Filter<{E}>`",
+    label = "expected a `Filter<{E}>` or an `Option<Filter<{E}>>`",
+    note = "filters combine only on the rows of one entity"
+)]
+pub trait OptionalFilter<E> {
+    /// The filter, if there is one.
+    fn into_filter(self) -> Option<Filter<E>>;
+}
+
+impl<E> OptionalFilter<E> for Filter<E> {
+    fn into_filter(self) -> Option<Filter<E>> {
+        Some(self)
+    }
+}
+
+impl<E> OptionalFilter<E> for Option<Filter<E>> {
+    fn into_filter(self) -> Option<Filter<E>> {
+        self
+    }
+}
+
 /// Which rows of `E`: a condition built from [`Field`]s, and the values it binds. Cheap to
 /// clone, so one filter serves a page and its total.
 pub struct Filter<E> {
@@ -263,16 +286,16 @@ impl<E> Filter<E> {
     }
 
     /// Rows that meet this filter and `other`; a `None` leaves this filter as it is.
-    pub fn and(self, other: impl Into<Option<Filter<E>>>) -> Self {
-        match other.into() {
+    pub fn and(self, other: impl OptionalFilter<E>) -> Self {
+        match other.into_filter() {
             None => self,
             Some(other) => self.join(other, true),
         }
     }
 
     /// Rows that meet this filter or `other`; a `None` leaves this filter as it is.
-    pub fn or(self, other: impl Into<Option<Filter<E>>>) -> Self {
-        match other.into() {
+    pub fn or(self, other: impl OptionalFilter<E>) -> Self {
+        match other.into_filter() {
             None => self,
             Some(other) => self.join(other, false),
         }
@@ -428,11 +451,33 @@ trait Bound: Send + Sync {
     }
 }
 
+/// Text with a NUL character fails the statement on every backend: PostgreSQL can neither
+/// store nor take one, and a filter must mean the same everywhere.
+fn refuse_nul(value: &dyn std::any::Any, statement: &mut Statement) -> bool {
+    let text = value
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| value.downcast_ref::<&str>().copied());
+    let Some(text) = text else {
+        return false;
+    };
+    if !text.contains('\0') {
+        return false;
+    }
+    statement.fail(RepoError::invalid_input(
+        crate::error::NO_ENTITY,
+        "a filter's text holds a NUL character, which no column can hold on every backend",
+    ));
+    true
+}
+
 struct Scalar<T>(T);
 
 impl<T: ColumnValue> Bound for Scalar<T> {
     fn bind(&self, statement: &mut Statement) {
-        self.0.bind(statement);
+        if !refuse_nul(&self.0, statement) {
+            self.0.bind(statement);
+        }
     }
 }
 
@@ -440,7 +485,13 @@ struct List<T>(Vec<T>);
 
 impl<T: ColumnValue> Bound for List<T> {
     fn bind(&self, statement: &mut Statement) {
-        crate::ports::bind_list(statement, &self.0);
+        let mut refused = false;
+        for value in &self.0 {
+            refused |= refuse_nul(value, statement);
+        }
+        if !refused {
+            crate::ports::bind_list(statement, &self.0);
+        }
     }
 
     fn len(&self) -> usize {
@@ -455,7 +506,9 @@ struct Text {
 
 impl Bound for Text {
     fn bind(&self, statement: &mut Statement) {
-        crate::ports::bind_text(statement, self.operator, &self.text);
+        if !refuse_nul(&self.text, statement) {
+            crate::ports::bind_text(statement, self.operator, &self.text);
+        }
     }
 }
 

@@ -132,7 +132,7 @@ pub use error::{
     BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
 };
 pub use executor::Executor;
-pub use filter::{Field, Filter, IntoValue};
+pub use filter::{Field, Filter, IntoValue, OptionalFilter};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
