@@ -21,10 +21,6 @@ fn column_names<'a>(fields: impl Iterator<Item = &'a Field>) -> impl Iterator<It
     fields.flat_map(|field| field.columns.iter().map(|column| column.name.as_str()))
 }
 
-pub(crate) fn column_list<'a>(d: Dialect, fields: impl Iterator<Item = &'a Field>) -> String {
-    d.quote_list(column_names(fields))
-}
-
 /// Equality of each of `fields` with a parameter: a finder's conditions.
 pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
     fields

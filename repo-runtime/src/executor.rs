@@ -10,7 +10,7 @@ use tracing::Instrument;
 
 use crate::backend::{SqlConnection, SqlPool};
 use crate::db::Db;
-use crate::entity::Entity;
+use crate::entity::{Entity, RowSource};
 use crate::error::{FromSqlx, RepoError};
 use crate::schema::Table;
 use crate::statement::{Outcome, Query, Statement};
@@ -401,6 +401,30 @@ impl Executor {
         self.rows(E::TABLE, statement, true).await?.first::<E>()
     }
 
+    /// Runs a hand-written statement whose rows hold `E`'s columns by name, in any order and
+    /// among others.
+    pub async fn fetch_all_by_name<E: Entity>(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<E>, RepoError> {
+        self.rows(E::TABLE, statement, false)
+            .await?
+            .decode_by_name::<E>()
+    }
+
+    /// Runs a hand-written statement that returns at most one row holding `E`'s columns by
+    /// name.
+    pub async fn fetch_optional_by_name<E: Entity>(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<E>, RepoError> {
+        let mut rows = self
+            .rows(E::TABLE, statement, true)
+            .await?
+            .decode_by_name::<E>()?;
+        Ok(rows.pop())
+    }
+
     /// Runs a statement that returns rows of `E`.
     pub async fn fetch_all<E: Entity>(&self, statement: Statement) -> Result<Vec<E>, RepoError> {
         self.rows(E::TABLE, statement, false).await?.decode::<E>()
@@ -565,6 +589,43 @@ impl Rows {
         }
     }
 
+    /// Every row decoded as an `E` whose columns are found by name: a hand-written query's.
+    pub(crate) fn decode_by_name<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
+        macro_rules! by_name {
+            ($rows:expr) => {{
+                let Some(first) = $rows.first() else {
+                    return Ok(Vec::new());
+                };
+                let names: Vec<&str> = sqlx::Row::columns(first)
+                    .iter()
+                    .map(sqlx::Column::name)
+                    .collect();
+                let positions = positions_by_name(E::TABLE, &names)?;
+                $rows
+                    .iter()
+                    .map(|row| {
+                        E::decode(&ByName {
+                            row,
+                            positions: &positions,
+                        })
+                    })
+                    .collect::<Result<Vec<E>, RepoError>>()
+            }};
+        }
+        let decoded = match self {
+            #[cfg(feature = "sqlite")]
+            Rows::Sqlite(rows) => by_name!(rows),
+            #[cfg(feature = "postgres")]
+            Rows::Postgres(rows) => by_name!(rows),
+            #[cfg(feature = "mysql")]
+            Rows::MySql(rows) => by_name!(rows),
+            // The in-memory store runs no hand-written SQL; its rows are the table's own.
+            #[cfg(feature = "memory")]
+            Rows::Memory(_) => return self.decode::<E>(),
+        };
+        decoded.map_err(|error| error.in_entity(E::NAME))
+    }
+
     /// The first column of every row, as `BIGINT`.
     pub(crate) fn integers(&self, column: &'static str) -> Result<Vec<i64>, RepoError> {
         use crate::entity::RowSource;
@@ -572,6 +633,60 @@ impl Rows {
             .iter()
             .map(|row| row.get::<i64>(0, column))
             .collect())
+    }
+}
+
+/// For each column of `table`, its position among `names`, the columns of a hand-written
+/// query's rows.
+fn positions_by_name(table: &'static Table, names: &[&str]) -> Result<Vec<usize>, RepoError> {
+    table
+        .columns
+        .iter()
+        .map(|column| {
+            names
+                .iter()
+                .position(|name| *name == column.name)
+                .ok_or_else(|| RepoError::Decode {
+                    entity: table.entity,
+                    column: column.name,
+                    rust_type: "a column of the query's rows",
+                    source: format!("the query returns no column `{}`", column.name).into(),
+                })
+        })
+        .collect()
+}
+
+/// A row of a hand-written query, read through the positions of the entity's columns in it.
+struct ByName<'a, R> {
+    row: &'a R,
+    positions: &'a [usize],
+}
+
+impl<R: RowSource> ByName<'_, R> {
+    fn position(&self, index: usize) -> usize {
+        self.positions.get(index).copied().unwrap_or(usize::MAX)
+    }
+}
+
+impl<R: RowSource> RowSource for ByName<'_, R> {
+    fn get<T: crate::value::Decodable>(
+        &self,
+        index: usize,
+        column: &'static str,
+    ) -> Result<T, RepoError> {
+        self.row.get(self.position(index), column)
+    }
+
+    fn is_null(&self, index: usize, column: &'static str) -> Result<bool, RepoError> {
+        self.row.is_null(self.position(index), column)
+    }
+
+    fn get_text_on_sqlite<T>(&self, index: usize, column: &'static str) -> Result<T, RepoError>
+    where
+        T: crate::value::ServerDecode + std::str::FromStr,
+        T::Err: std::error::Error + Send + Sync + 'static,
+    {
+        self.row.get_text_on_sqlite(self.position(index), column)
     }
 }
 

@@ -8,11 +8,11 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Fetch, parameters, returns, run};
+use super::{Columns, Fetch, parameters, returns, run};
 use crate::expand::sql_literal;
 use crate::model::Entity;
 use crate::names::closest;
-use crate::sql::{DIALECTS, Dialect, column_list};
+use crate::sql::{DIALECTS, Dialect};
 
 /// The SQL split at its named parameters: text, then `(name, text)` pairs.
 struct Template {
@@ -123,19 +123,8 @@ pub(super) fn body(
     let scalar = output
         .and_then(super::last_segment_ident)
         .map(ToString::to_string);
-    let reads_rows = !matches!(scalar.as_deref(), Some("u64" | "bool"));
-    let text = DIALECTS.map(|d| {
-        let sql = render(&template, d);
-        if reads_rows {
-            let columns = column_list(d, entity.fields.iter());
-            format!(
-                "SELECT {columns} FROM ({sql}) AS {}",
-                d.quote("__repo_query")
-            )
-        } else {
-            sql
-        }
-    });
+    // The statement as written, its own `ORDER BY` kept: its rows are read by column name.
+    let text = DIALECTS.map(|d| render(&template, d));
     let sql = sql_literal(krate, &text);
     let binds = template.parts.iter().filter_map(|(name, _)| {
         let (ident, ty) = parameters
@@ -159,7 +148,7 @@ pub(super) fn body(
         Some("u64") => Fetch::Execute,
         _ => Fetch::Rows(shape),
     };
-    let run = run(entity, fetch, &build);
+    let run = run(entity, fetch, Columns::ByName, &build);
     Ok(quote! {
         const __REPO_SQL: #krate::Sql = #sql;
         #run

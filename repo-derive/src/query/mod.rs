@@ -412,10 +412,19 @@ enum Fetch {
     Rows(Returns),
 }
 
+/// How the rows of a query hold the entity's columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Columns {
+    /// In the table's order: the statement is the derive's.
+    InOrder,
+    /// By name, in any order and among others: the statement is the user's (`#[query]`).
+    ByName,
+}
+
 /// Runs the statement `build` makes (reads again after transient failures, on a `Db`) and
 /// maps its rows to what the method returns: domain values in domain mode, `NotFound` for a
 /// single row that is absent.
-fn run(entity: &Entity, fetch: Fetch, build: &TokenStream) -> TokenStream {
+fn run(entity: &Entity, fetch: Fetch, columns: Columns, build: &TokenStream) -> TokenStream {
     let krate = &entity.krate;
     let record = &entity.ident;
     let name = record.to_string();
@@ -451,14 +460,22 @@ fn run(entity: &Entity, fetch: Fetch, build: &TokenStream) -> TokenStream {
                     .map(|__repo_outcome| __repo_outcome.rows_affected)
             }
         },
-        Fetch::Rows(Returns::Vec) => to_domain(read(quote!(fetch_all)), true),
-        Fetch::Rows(Returns::Option) => to_domain(read(quote!(fetch_optional)), false),
-        Fetch::Rows(Returns::One) => {
-            let found = to_domain(read(quote!(fetch_optional)), false);
-            quote! {
-                #found.and_then(|__repo_row| {
-                    __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
-                })
+        Fetch::Rows(returns) => {
+            let (all, optional) = match columns {
+                Columns::InOrder => (quote!(fetch_all), quote!(fetch_optional)),
+                Columns::ByName => (quote!(fetch_all_by_name), quote!(fetch_optional_by_name)),
+            };
+            match returns {
+                Returns::Vec => to_domain(read(all), true),
+                Returns::Option => to_domain(read(optional), false),
+                Returns::One => {
+                    let found = to_domain(read(optional), false);
+                    quote! {
+                        #found.and_then(|__repo_row| {
+                            __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
+                        })
+                    }
+                }
             }
         }
     }

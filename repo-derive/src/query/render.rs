@@ -10,7 +10,7 @@ use syn::spanned::Spanned;
 use repo_sql::{Plan, PlanAction, PlanCondition, PlanLimit};
 
 use super::grammar::{Action, Operator};
-use super::{Fetch, Query, Returns, run, value_ident};
+use super::{Columns, Fetch, Query, Returns, run, value_ident};
 use crate::expand::sql_literal;
 use crate::model::{Entity, option_inner};
 use crate::sql::Statements;
@@ -180,7 +180,7 @@ pub(super) fn body(
         (Action::FindAll, _) => Fetch::Rows(Returns::Vec),
         (_, shape) => Fetch::Rows(shape),
     };
-    let run = run(entity, fetch, &build);
+    let run = run(entity, fetch, Columns::InOrder, &build);
     quote! {
         const __REPO_SQL: #krate::Sql = #sql;
         const __REPO_PLAN: #krate::__private::Plan = #plan;

@@ -82,6 +82,9 @@ mod domain {
         async fn young_or_unknown(&self, status: &str, age: i32) -> Result<Vec<Member>, RepoError>;
         #[query("SELECT COUNT(*) FROM port_members WHERE email LIKE '%.org'")]
         async fn count_org(&self) -> Result<u64, RepoError>;
+        /// Its own order, kept: the rows are read by column name, not re-selected.
+        #[query("SELECT age, email, id, status FROM port_members ORDER BY email DESC")]
+        async fn by_email_descending(&self) -> Result<Vec<Member>, RepoError>;
         #[query("DELETE FROM port_members WHERE age > :age OR age = :age")]
         async fn purge_from_age(&self, age: i32) -> Result<u64, RepoError>;
     }
@@ -386,6 +389,12 @@ pub async fn hand_written_queries_bind_named_parameters_and_map_rows(db: &Db) {
         ["a%b@example.com", "bob@example.com"]
     );
     assert_eq!(members.count_org().await.expect("count query"), 1);
+    let rows = members.by_email_descending().await.expect("ordered query");
+    let descending: Vec<&str> = rows.iter().map(|m| m.email.as_str()).collect();
+    let mut sorted = descending.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(descending, sorted);
+    assert_eq!(descending.len(), 6);
     assert_eq!(members.purge_from_age(36).await.expect("delete query"), 2);
     assert_eq!(
         members
