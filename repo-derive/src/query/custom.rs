@@ -89,7 +89,16 @@ pub(super) fn body(
     let method = &signature.ident;
     let krate = &entity.krate;
     let template = split(&literal.value());
-    let parameters = parameters(signature)?;
+    let mut parameters = parameters(signature)?;
+    // A trailing `Page` is not named in the SQL: it becomes its `LIMIT` and `OFFSET`.
+    let page = match parameters.last() {
+        Some((ident, ty)) if super::last_segment_ident(ty).is_some_and(|i| i == "Page") => {
+            let page = *ident;
+            parameters.pop();
+            Some(page)
+        }
+        _ => None,
+    };
     let names: Vec<String> = parameters
         .iter()
         .map(|(ident, _)| ident.to_string())
@@ -124,7 +133,15 @@ pub(super) fn body(
         .and_then(super::last_segment_ident)
         .map(ToString::to_string);
     // The statement as written, its own `ORDER BY` kept: its rows are read by column name.
-    let text = DIALECTS.map(|d| render(&template, d));
+    let text = DIALECTS.map(|d| {
+        let mut sql = render(&template, d);
+        if page.is_some() {
+            let next = template.parts.len();
+            let (limit, offset) = (d.placeholder(next + 1), d.placeholder(next + 2));
+            sql.push_str(&format!(" LIMIT {limit} OFFSET {offset}"));
+        }
+        sql
+    });
     let sql = sql_literal(krate, &text);
     let binds = template.parts.iter().filter_map(|(name, _)| {
         let (ident, ty) = parameters
@@ -133,9 +150,13 @@ pub(super) fn body(
         Some(quote_spanned! {ty.span()=> __repo_statement.bind(#ident); })
     });
     let operation = method.to_string();
+    let page = page.map(|page| {
+        quote! { #krate::__private::ports::bind_page(&mut __repo_statement, #page); }
+    });
     let build = quote! {
         let mut __repo_statement = self.executor.statement(#operation, &__REPO_SQL);
         #(#binds)*
+        #page
     };
     let is_select = literal
         .value()

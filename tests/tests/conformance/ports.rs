@@ -85,6 +85,10 @@ mod domain {
         /// Its own order, kept: the rows are read by column name, not re-selected.
         #[query("SELECT age, email, id, status FROM port_members ORDER BY email DESC")]
         async fn by_email_descending(&self) -> Result<Vec<Member>, RepoError>;
+        /// A trailing page becomes the statement's `LIMIT` and `OFFSET`.
+        #[query("SELECT * FROM port_members WHERE status = :status ORDER BY email")]
+        async fn by_status_paged(&self, status: &str, page: Page)
+        -> Result<Vec<Member>, RepoError>;
         #[query("DELETE FROM port_members WHERE age > :age OR age = :age")]
         async fn purge_from_age(&self, age: i32) -> Result<u64, RepoError>;
     }
@@ -395,6 +399,16 @@ pub async fn hand_written_queries_bind_named_parameters_and_map_rows(db: &Db) {
     sorted.sort_by(|a, b| b.cmp(a));
     assert_eq!(descending, sorted);
     assert_eq!(descending.len(), 6);
+    let page = Page {
+        limit: Some(2),
+        offset: 1,
+    };
+    let paged = members
+        .by_status_paged("active", page)
+        .await
+        .expect("paged query");
+    let paged: Vec<&str> = paged.iter().map(|m| m.email.as_str()).collect();
+    assert_eq!(paged, ["ada@example.com", "bob@example.com"]);
     assert_eq!(members.purge_from_age(36).await.expect("delete query"), 2);
     assert_eq!(
         members
