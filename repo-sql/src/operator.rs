@@ -146,7 +146,11 @@ impl Operator {
                 match self {
                     Operator::Containing => format!("instr({column}, ?) > 0"),
                     Operator::StartingWith => format!("substr({column}, 1, length(?)) = ?"),
-                    _ => format!("(length(?) = 0 OR substr({column}, -length(?)) = ?)"),
+                    // `substr(x, -0)` is all of `x`: the empty suffix needs its own test, which
+                    // stays unknown on a NULL column (`x = x`), as every other match does.
+                    _ => format!(
+                        "(substr({column}, -length(?)) = ? OR (length(?) = 0 AND {column} = {column}))"
+                    ),
                 }
             }
         }

@@ -200,6 +200,12 @@ pub async fn text_matches_are_literal_and_a_null_meets_neither_a_filter_nor_its_
     let not_plain = found(!User::BIO.eq("plain")).await;
     assert_eq!(not_plain, ["a_b", "it's", "C:\\dir", "x!y"]);
     assert_eq!(found(User::BIO.not_in(["plain"])).await, not_plain);
+    // An empty text is at the start and the end of any text, but not of a NULL.
+    let with_bio = ["a_b", "it's", "C:\\dir", "x!y", "plain"];
+    assert_eq!(found(User::BIO.ends_with("")).await, with_bio);
+    assert_eq!(found(User::BIO.starts_with("")).await, with_bio);
+    assert_eq!(found(User::BIO.contains("")).await, with_bio);
+    assert!(found(!User::BIO.ends_with("")).await.is_empty());
 }
 
 pub async fn delete_where_deletes_what_the_filter_selects_and_first_where_takes_the_order(db: &Db) {
