@@ -151,16 +151,25 @@ impl Executor {
     /// Starts a statement from compile-time text; `operation` names it in traces.
     #[inline]
     pub fn statement(&self, operation: &'static str, sql: &Sql) -> Statement {
+        self.start(operation, |dialect| {
+            sqlx::SqlStr::from_static(sql.get(dialect))
+        })
+    }
+
+    /// Starts a statement with the text `sql` gives for the executor's dialect; the in-memory
+    /// store takes none.
+    #[inline]
+    fn start(
+        &self,
+        operation: &'static str,
+        sql: impl FnOnce(Dialect) -> sqlx::SqlStr,
+    ) -> Statement {
         #[cfg(feature = "memory")]
         if self.is_memory() {
             return Statement::memory(operation);
         }
         let dialect = self.dialect();
-        Statement::new(
-            dialect,
-            operation,
-            sqlx::SqlStr::from_static(sql.get(dialect)),
-        )
+        Statement::new(dialect, operation, sql(dialect))
     }
 
     /// Starts a finder's or derived query's statement: its SQL, and its plan for the
@@ -177,11 +186,7 @@ impl Executor {
 
     /// Starts a statement from compile-time text already chosen for this executor's dialect.
     pub(crate) fn static_statement(&self, operation: &'static str, sql: &'static str) -> Statement {
-        #[cfg(feature = "memory")]
-        if self.is_memory() {
-            return Statement::memory(operation);
-        }
-        Statement::new(self.dialect(), operation, sqlx::SqlStr::from_static(sql))
+        self.start(operation, |_| sqlx::SqlStr::from_static(sql))
     }
 
     /// Starts a statement assembled at run time from derive-validated identifiers and
@@ -192,15 +197,7 @@ impl Executor {
         sqlx::AssertSqlSafe<S>: sqlx::SqlSafeStr,
     {
         use sqlx::SqlSafeStr;
-        #[cfg(feature = "memory")]
-        if self.is_memory() {
-            return Statement::memory(operation);
-        }
-        Statement::new(
-            self.dialect(),
-            operation,
-            sqlx::AssertSqlSafe(sql).into_sql_str(),
-        )
+        self.start(operation, |_| sqlx::AssertSqlSafe(sql).into_sql_str())
     }
 
     /// Runs a read: once inside a transaction; on a `Db`, again after transient failures
@@ -624,6 +621,16 @@ impl Rows {
             Rows::Memory(_) => return self.decode::<E>(),
         };
         decoded.map_err(|error| error.in_entity(E::NAME))
+    }
+
+    /// What a `SELECT COUNT(*)` on `table` returned; 0 for no row.
+    pub(crate) fn count(&self, table: &'static Table) -> Result<u64, RepoError> {
+        let counts = self
+            .integers("count")
+            .map_err(|error| error.in_entity(table.entity))?;
+        Ok(counts
+            .first()
+            .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
     }
 
     /// The first column of every row, as `BIGINT`.

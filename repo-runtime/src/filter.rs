@@ -454,11 +454,7 @@ trait Bound: Send + Sync {
 /// Text with a NUL character fails the statement on every backend: PostgreSQL can neither
 /// store nor take one, and a filter must mean the same everywhere.
 fn refuse_nul(value: &dyn std::any::Any, statement: &mut Statement) -> bool {
-    let text = value
-        .downcast_ref::<String>()
-        .map(String::as_str)
-        .or_else(|| value.downcast_ref::<&str>().copied());
-    let Some(text) = text else {
+    let Some(text) = value.downcast_ref::<String>() else {
         return false;
     };
     if !text.contains('\0') {

@@ -209,13 +209,10 @@ where
                 .statement("count", &E::SQL.count)
                 .shaped(Shape::Count)
         };
-        let rows = executor.read_rows(E::TABLE, true, &build).await?;
-        let count = rows
-            .integers("count")
-            .map_err(|error| error.in_entity(E::NAME))?;
-        Ok(count
-            .first()
-            .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
+        executor
+            .read_rows(E::TABLE, true, &build)
+            .await?
+            .count(E::TABLE)
     }
 
     /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
@@ -272,13 +269,10 @@ where
     async fn count_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {
         let selection = Selection::of(PlanAction::Count);
         let build = || filter.statement(executor, E::TABLE, "count_where", &selection);
-        let rows = executor.read_rows(E::TABLE, true, &build).await?;
-        let count = rows
-            .integers("count")
-            .map_err(|error| error.in_entity(E::NAME))?;
-        Ok(count
-            .first()
-            .map_or(0, |count| u64::try_from(*count).unwrap_or(0)))
+        executor
+            .read_rows(E::TABLE, true, &build)
+            .await?
+            .count(E::TABLE)
     }
 
     async fn exists_where(executor: &Executor, filter: &Filter<E>) -> Result<bool, RepoError> {

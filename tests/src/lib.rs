@@ -253,6 +253,14 @@ impl Drop for TestDb {
     }
 }
 
+/// Cases per property test: 200, or `PROPTEST_CASES` for a longer one-off run.
+pub fn proptest_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|cases| cases.parse().ok())
+        .unwrap_or(200)
+}
+
 /// Runs one conformance case on one backend, skipping it when the backend is not configured.
 pub async fn run_case<F>(backend: Backend, test: &str, case: F)
 where

@@ -228,13 +228,8 @@ fn every_backend_selects_what_sqlite_selects_for_any_filter() {
         }
         databases
     });
-    // 200 cases per run; `PROPTEST_CASES=1000` for a longer one-off run.
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(200);
     let mut runner = TestRunner::new(Config {
-        cases,
+        cases: repo_tests::proptest_cases(),
         ..Config::default()
     });
     let differences = runner.run(&tree(), |tree| {

@@ -313,13 +313,8 @@ fn the_in_memory_store_answers_every_sequence_of_operations_as_sqlite_does() {
         .enable_all()
         .build()
         .expect("runtime");
-    // 200 cases per run; `PROPTEST_CASES=1000` for a longer one-off run.
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|cases| cases.parse().ok())
-        .unwrap_or(200);
     let mut runner = TestRunner::new(Config {
-        cases,
+        cases: repo_tests::proptest_cases(),
         ..Config::default()
     });
     let steps = proptest::collection::vec(step(), 1..25);
