@@ -27,6 +27,10 @@ pub(crate) fn memory_repository_ident(entity: &syn::Ident) -> syn::Ident {
     )
 }
 
+pub(crate) fn patch_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("{}Patch", entity.unraw()), entity.span())
+}
+
 pub(crate) fn column_enum_ident(entity: &syn::Ident) -> syn::Ident {
     syn::Ident::new(&format!("{}Column", entity.unraw()), entity.span())
 }

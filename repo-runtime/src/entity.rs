@@ -17,6 +17,9 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     type New: Send + Sync + 'static;
     /// The generated enum of this entity's columns, used for ordering.
     type Column: ColumnName;
+    /// What `patch` and `patch_where` take: `{Entity}Patch`, the fields outside the key,
+    /// each optional.
+    type Patch: Send + Sync + 'static;
 
     /// The Rust name of the entity, used in error messages.
     const NAME: &'static str;
@@ -53,6 +56,12 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds every column in `TABLE` order.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
+    /// Appends the columns `patch` writes, in the order [`Entity::bind_patch`] binds them.
+    #[doc(hidden)]
+    fn patch_columns(patch: &Self::Patch, columns: &mut Vec<&'static str>);
+    /// Binds the values `patch` writes.
+    #[doc(hidden)]
+    fn bind_patch(patch: &Self::Patch, statement: &mut Statement);
     /// Builds the entity from its insert input and the key the database generated. Entities
     /// without a generated key ignore `generated`.
     #[doc(hidden)]

@@ -8,13 +8,13 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use repo_sql::{Condition, Operator, PlanAction, PlanLimit};
+use repo_sql::{Condition, Dialect, Operator, PlanAction, PlanLimit};
 
 use crate::column::ColumnValue;
 use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::schema::Table;
-use crate::statement::{FilteredShape, Shape, Statement};
+use crate::statement::{FilteredShape, PatchShape, Shape, Statement};
 
 /// A value given for a column of type `T`: `T` itself, a reference to one, or `&str` for a
 /// `String` column and `&[u8]` for a `Vec<u8>` one.
@@ -351,6 +351,51 @@ impl<E> Filter<E> {
     ) -> Statement {
         selection.statement(executor, table, operation, &self.condition, &self.values)
     }
+
+    /// The statement that writes the `set` columns of the rows this filter selects on `table`,
+    /// their values bound by `bind_set`, returning the rows when `returning`.
+    pub(crate) fn patch_statement(
+        &self,
+        executor: &Executor,
+        table: &'static Table,
+        set: Vec<&'static str>,
+        returning: bool,
+        bind_set: impl FnOnce(&mut Statement),
+    ) -> Statement {
+        let mut statement = patch_statement(
+            executor,
+            table,
+            "patch_where",
+            set,
+            &self.condition,
+            returning,
+        );
+        bind_set(&mut statement);
+        for value in &self.values {
+            value.bind(&mut statement);
+        }
+        statement
+    }
+}
+
+/// The statement that writes the `set` columns of the rows `condition` selects on `table`, yet
+/// to bind their values and then the condition's.
+pub(crate) fn patch_statement(
+    executor: &Executor,
+    table: &'static Table,
+    operation: &'static str,
+    set: Vec<&'static str>,
+    condition: &Arc<Condition>,
+    returning: bool,
+) -> Statement {
+    let sql = crate::rendered::patched(table, executor.dialect(), &set, condition, returning);
+    let shape = PatchShape {
+        set,
+        condition: Arc::clone(condition),
+    };
+    executor
+        .assembled(operation, sql)
+        .shaped(Shape::Patch(Box::new(shape)))
 }
 
 impl<E: crate::entity::Entity> Filter<E> {
@@ -379,6 +424,8 @@ pub(crate) struct Selection {
     pub(crate) order: Arc<[(&'static str, bool)]>,
     /// A page's limit and offset.
     pub(crate) page: Option<(i64, i64)>,
+    /// Whether a `Select` locks the rows it reads until the transaction ends (`FOR UPDATE`).
+    pub(crate) locking: bool,
 }
 
 impl Selection {
@@ -388,6 +435,7 @@ impl Selection {
             action,
             order: Arc::new([]),
             page: None,
+            locking: false,
         }
     }
 
@@ -406,6 +454,13 @@ impl Selection {
         let dialect = executor.dialect();
         let sql =
             crate::rendered::filtered(table, dialect, self.action, condition, &self.order, limit);
+        // The in-memory store locks by its write lock; SQLite by its own.
+        let sql: Arc<str> = if self.locking && matches!(dialect, Dialect::Postgres | Dialect::MySql)
+        {
+            format!("{sql} FOR UPDATE").into()
+        } else {
+            sql
+        };
         let shape = FilteredShape {
             action: self.action,
             condition: Arc::clone(condition),

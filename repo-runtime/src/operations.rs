@@ -82,6 +82,12 @@ pub(crate) trait Operations: SqlRepository {
         ids: &[Id<Self>],
     ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
 
+    /// The records with these keys, in the order of `ids`; absent keys are skipped.
+    fn records_by_keys(
+        executor: &Executor,
+        ids: &[Id<Self>],
+    ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
+
     /// The rows `filter` selects (every row without one), in the order and page `options`
     /// ask for; `operation` names the statement in traces.
     fn select(
@@ -142,12 +148,35 @@ pub(crate) trait Operations: SqlRepository {
         executor: &Executor,
         value: &Value<Self>,
     ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn patch(
+        executor: &Executor,
+        id: Id<Self>,
+        patch: Patch<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn patch_where(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+        patch: Patch<Self>,
+    ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    /// [`Operations::patch_where`] on MySQL, which has no `UPDATE ... RETURNING`: the rows are
+    /// locked, written, then read back, in one transaction.
+    fn patch_where_then_read(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+        patch: &Patch<Self>,
+        set: Vec<&'static str>,
+    ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
 }
 
 /// The key of a repository's entity.
 type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;
 /// The insert input of a repository's entity, as a record.
 type New<R> = <<R as SqlRepository>::Entity as Entity>::New;
+/// A repository's patch type.
+type Patch<R> = <<R as SqlRepository>::Entity as Entity>::Patch;
 /// What a repository's reads return.
 type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::Value;
 /// What a repository's `insert` takes.
@@ -218,6 +247,10 @@ where
     /// The rows whose keys are in `ids`, in the order of `ids`; absent keys are skipped and a
     /// repeated key yields its row once. One statement per chunk under the bind limit.
     async fn get_many(executor: &Executor, ids: &[E::Id]) -> Result<Vec<M::Value>, RepoError> {
+        M::values(Self::records_by_keys(executor, ids).await?)
+    }
+
+    async fn records_by_keys(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
         let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
         for id in ids {
             let next = position.len();
@@ -249,7 +282,7 @@ where
             found.extend(rows);
         }
         found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
-        M::values(found)
+        Ok(found)
     }
 
     async fn select(
@@ -559,6 +592,116 @@ where
             }
         }
     }
+
+    /// Writes the fields `patch` gives to the row with key `id` and returns it as stored;
+    /// [`RepoError::NotFound`] when no row has that key. An empty patch writes nothing.
+    async fn patch(executor: &Executor, id: E::Id, patch: E::Patch) -> Result<M::Value, RepoError> {
+        let mut set = Vec::new();
+        E::patch_columns(&patch, &mut set);
+        if set.is_empty() {
+            return Self::get(executor, id).await;
+        }
+        let condition = Arc::new(key_condition(E::KEY_COLUMNS));
+        let returning = executor.dialect() != Dialect::MySql;
+        let mut statement =
+            crate::filter::patch_statement(executor, E::TABLE, "patch", set, &condition, returning);
+        E::bind_patch(&patch, &mut statement);
+        E::bind_id(&id, &mut statement);
+        if returning {
+            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+        }
+        // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
+        if executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected
+            == 0
+        {
+            return Err(RepoError::NotFound { entity: E::NAME });
+        }
+        Self::get(executor, id).await
+    }
+
+    /// Writes the fields `patch` gives to every row `filter` selects and returns them as
+    /// stored, in key order. An empty patch writes nothing.
+    async fn patch_where(
+        executor: &Executor,
+        filter: &Filter<E>,
+        patch: E::Patch,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        let mut set = Vec::new();
+        E::patch_columns(&patch, &mut set);
+        if set.is_empty() {
+            return Self::select(executor, Some(filter), ListOptions::new(), "patch_where").await;
+        }
+        if executor.dialect() == Dialect::MySql {
+            let written = match executor {
+                Executor::Db(db) => {
+                    db.transaction_once(async |tx| {
+                        Self::patch_where_then_read(&Executor::Tx(tx), filter, &patch, set).await
+                    })
+                    .await
+                }
+                Executor::Tx(tx) => {
+                    tx.transaction(async |savepoint| {
+                        Self::patch_where_then_read(&Executor::Tx(savepoint), filter, &patch, set)
+                            .await
+                    })
+                    .await
+                }
+            };
+            return M::values(written?);
+        }
+        let statement = filter.patch_statement(executor, E::TABLE, set, true, |statement| {
+            E::bind_patch(&patch, statement)
+        });
+        let mut written = executor
+            .rows(E::TABLE, statement, false)
+            .await?
+            .decode::<E>()?;
+        // RETURNING promises no order.
+        written.sort_by_key(|record| record.id());
+        M::values(written)
+    }
+
+    async fn patch_where_then_read(
+        executor: &Executor,
+        filter: &Filter<E>,
+        patch: &E::Patch,
+        set: Vec<&'static str>,
+    ) -> Result<Vec<E>, RepoError> {
+        let mut selection = select_in_order::<E>(&ListOptions::new());
+        selection.locking = true;
+        let select = filter.statement(executor, E::TABLE, "patch_where", &selection);
+        let ids: Vec<E::Id> = executor
+            .rows(E::TABLE, select, false)
+            .await?
+            .decode::<E>()?
+            .iter()
+            .map(Entity::id)
+            .collect();
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let update = filter.patch_statement(executor, E::TABLE, set, false, |statement| {
+            E::bind_patch(patch, statement)
+        });
+        executor.execute_in(E::TABLE, update).await?;
+        Self::records_by_keys(executor, &ids).await
+    }
+}
+
+/// The condition that selects the row whose `key` columns take the bound values, in order.
+fn key_condition(key: &'static [&'static str]) -> repo_sql::Condition {
+    repo_sql::Condition::All(
+        key.iter()
+            .map(|column| repo_sql::Condition::Compare {
+                column,
+                operator: repo_sql::Operator::Equal,
+                values: 1,
+            })
+            .collect(),
+    )
 }
 
 /// A statement on one row, by its key.
@@ -598,5 +741,6 @@ fn select_in_order<E: Entity>(options: &ListOptions<E::Column>) -> Selection {
         action: PlanAction::Select,
         order: order.into(),
         page: paged.then(|| crate::ports::page_bounds(page)),
+        locking: false,
     }
 }

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
 
-use repo_sql::{Condition, Dialect, Filtered, Insert, Plan, PlanAction, PlanLimit, PlanTable};
+use repo_sql::{
+    Condition, Dialect, Filtered, Insert, Patched, Plan, PlanAction, PlanLimit, PlanTable,
+};
 
 use crate::schema::Table;
 
@@ -151,8 +153,57 @@ pub(crate) fn with_lists(
     cached(shape, || render(table, dialect, plan, Some(lists)))
 }
 
+/// Statements whose condition is built at run time, by the hash of their shape; equal hashes
+/// are told apart by comparing. `K` is what decides the text besides the table.
+struct ShapeCache<K> {
+    entries: RwLock<HashMap<u64, Vec<Rendered<K>>>>,
+}
+
+/// A shape and its text.
+type Rendered<K> = (K, Arc<str>);
+
+impl<K> ShapeCache<K> {
+    fn new() -> Self {
+        ShapeCache {
+            entries: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The text of the shape that hashes to `hash` and is `same`, else `render`ed and kept
+    /// under the key `keep` makes: a lookup clones nothing.
+    fn get(
+        &self,
+        hash: u64,
+        same: impl Fn(&K) -> bool,
+        render: impl FnOnce() -> String,
+        keep: impl FnOnce() -> K,
+    ) -> Arc<str> {
+        if let Some(entries) = self
+            .entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .get(&hash)
+            && let Some((_, text)) = entries.iter().find(|(shape, _)| same(shape))
+        {
+            return Arc::clone(text);
+        }
+        let text: Arc<str> = render().into();
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() < CAPACITY {
+            entries
+                .entry(hash)
+                .or_default()
+                .push((keep(), Arc::clone(&text)));
+        }
+        text
+    }
+}
+
 /// What decides a filtered statement's text: a filter's condition is compared by shape (what
-/// it renders, not the values it binds), without cloning it to look it up.
+/// it renders, not the values it binds).
 struct FilteredShape {
     table: &'static str,
     dialect: Dialect,
@@ -162,12 +213,16 @@ struct FilteredShape {
     limit: PlanLimit,
 }
 
-/// Filtered statements by the hash of their shape; equal hashes are told apart by comparing.
-type FilteredCache = RwLock<HashMap<u64, Vec<(FilteredShape, Arc<str>)>>>;
-
-fn filtered_cache() -> &'static FilteredCache {
-    static CACHE: OnceLock<FilteredCache> = OnceLock::new();
-    CACHE.get_or_init(FilteredCache::default)
+fn shape_hash(
+    table: &'static Table,
+    dialect: Dialect,
+    condition: &Condition,
+    rest: impl Hash,
+) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    (table.name, dialect, rest).hash(&mut hasher);
+    condition.hash_shape(dialect, &mut hasher);
+    hasher.finish()
 }
 
 /// A statement on the rows of `table` that `condition` selects (`action`, in `order`,
@@ -180,12 +235,8 @@ pub(crate) fn filtered(
     order: &[(&'static str, bool)],
     limit: PlanLimit,
 ) -> Arc<str> {
-    let hash = {
-        let mut hasher = std::collections::hash_map::DefaultHasher::new();
-        (table.name, dialect, action, order, limit).hash(&mut hasher);
-        condition.hash_shape(dialect, &mut hasher);
-        hasher.finish()
-    };
+    static CACHE: OnceLock<ShapeCache<FilteredShape>> = OnceLock::new();
+    let hash = shape_hash(table, dialect, condition, (action, order, limit));
     let same = |shape: &FilteredShape| {
         shape.table == table.name
             && shape.dialect == dialect
@@ -194,42 +245,77 @@ pub(crate) fn filtered(
             && shape.limit == limit
             && shape.condition.same_shape(condition, dialect)
     };
-    if let Some(entries) = filtered_cache()
-        .read()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-        .get(&hash)
-        && let Some((_, text)) = entries.iter().find(|(shape, _)| same(shape))
-    {
-        return Arc::clone(text);
-    }
-    let text: Arc<str> = with_plan_table(table, |plan_table| {
-        let statement = Filtered {
-            action,
-            condition,
-            order,
-            limit,
-        };
-        statement.render(dialect, plan_table)
-    })
-    .into();
-    let mut cache = filtered_cache()
-        .write()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if cache.len() < CAPACITY {
-        let shape = FilteredShape {
-            table: table.name,
-            dialect,
-            action,
-            condition: Arc::clone(condition),
-            order: order.into(),
-            limit,
-        };
-        cache
-            .entry(hash)
-            .or_default()
-            .push((shape, Arc::clone(&text)));
-    }
-    text
+    let render = || {
+        with_plan_table(table, |plan_table| {
+            let statement = Filtered {
+                action,
+                condition,
+                order,
+                limit,
+            };
+            statement.render(dialect, plan_table)
+        })
+    };
+    let keep = || FilteredShape {
+        table: table.name,
+        dialect,
+        action,
+        condition: Arc::clone(condition),
+        order: order.into(),
+        limit,
+    };
+    CACHE
+        .get_or_init(ShapeCache::new)
+        .get(hash, same, render, keep)
+}
+
+/// What decides a patch's text: the columns it sets and its condition's shape.
+struct PatchedShape {
+    table: &'static str,
+    dialect: Dialect,
+    set: Box<[&'static str]>,
+    condition: Arc<Condition>,
+    returning: bool,
+}
+
+/// An update of the `set` columns of the rows of `table` that `condition` selects, returning
+/// them when `returning`, in `dialect`: rendered on the first call of its shape.
+pub(crate) fn patched(
+    table: &'static Table,
+    dialect: Dialect,
+    set: &[&'static str],
+    condition: &Arc<Condition>,
+    returning: bool,
+) -> Arc<str> {
+    static CACHE: OnceLock<ShapeCache<PatchedShape>> = OnceLock::new();
+    let hash = shape_hash(table, dialect, condition, (set, returning));
+    let same = |shape: &PatchedShape| {
+        shape.table == table.name
+            && shape.dialect == dialect
+            && *shape.set == *set
+            && shape.returning == returning
+            && shape.condition.same_shape(condition, dialect)
+    };
+    let render = || {
+        with_plan_table(table, |plan_table| {
+            let statement = Patched {
+                set,
+                condition,
+                returning,
+            };
+            statement.render(dialect, plan_table)
+        })
+    };
+    let keep = || PatchedShape {
+        table: table.name,
+        dialect,
+        set: set.into(),
+        condition: Arc::clone(condition),
+        returning,
+    };
+    CACHE
+        .get_or_init(ShapeCache::new)
+        .get(hash, same, render, keep)
 }
 
 #[cfg(test)]

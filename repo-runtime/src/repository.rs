@@ -81,6 +81,18 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 
     /// Inserts the entity, or updates the row with its key; returns it as stored.
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
+
+    /// Writes the fields `patch` gives to the row with this key and returns it as stored, or
+    /// [`RepoError::NotFound`]. The other fields keep their stored values.
+    async fn patch(&self, id: E::Id, patch: E::Patch) -> Result<M::Value, RepoError>;
+
+    /// Writes the fields `patch` gives to every row `filter` selects, in one statement (one
+    /// transaction on MySQL), and returns them as stored, in key order.
+    async fn patch_where(
+        &self,
+        filter: &Filter<E>,
+        patch: E::Patch,
+    ) -> Result<Vec<M::Value>, RepoError>;
 }
 
 /// The future of a [`Repository`] method, as `async_trait` declares it.
@@ -266,12 +278,43 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
     {
         Box::pin(<R as Operations>::upsert(self.executor(), entity))
     }
+
+    fn patch<'life0, 'async_trait>(
+        &'life0 self,
+        id: Id<R>,
+        patch: Patch<R>,
+    ) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::patch(self.executor(), id, patch))
+    }
+
+    fn patch_where<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+        patch: Patch<R>,
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::patch_where(
+            self.executor(),
+            filter,
+            patch,
+        ))
+    }
 }
 
 /// The key of a repository's entity.
 type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;
 /// What a repository's reads return.
 type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::Value;
+/// A repository's patch type.
+type Patch<R> = <<R as SqlRepository>::Entity as Entity>::Patch;
 /// What a repository's `insert` takes.
 type NewValue<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::New;
 
@@ -369,6 +412,20 @@ where
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError> {
         self.faults().check("upsert")?;
         self.inner().upsert(entity).await
+    }
+
+    async fn patch(&self, id: E::Id, patch: E::Patch) -> Result<M::Value, RepoError> {
+        self.faults().check("patch")?;
+        self.inner().patch(id, patch).await
+    }
+
+    async fn patch_where(
+        &self,
+        filter: &Filter<E>,
+        patch: E::Patch,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        self.faults().check("patch_where")?;
+        self.inner().patch_where(filter, patch).await
     }
 }
 

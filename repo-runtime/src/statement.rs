@@ -48,6 +48,9 @@ pub(crate) enum Shape {
     ByKey(PlanAction),
     /// The rows whose keys are bound one after another (`get_many`).
     ByKeys,
+    /// The values of some columns, then a condition's: those columns of the rows it selects
+    /// are overwritten (a patch); returns the rows.
+    Patch(Box<PatchShape>),
     /// The number of rows.
     Count,
     /// `rows` new rows of every column but a generated key, which the store assigns.
@@ -70,6 +73,15 @@ pub(crate) struct FilteredShape {
     pub(crate) order: std::sync::Arc<[(&'static str, bool)]>,
     /// How many rows a `Select` returns; a page binds its limit and offset last.
     pub(crate) limit: PlanLimit,
+}
+
+/// A patch's statement, as [`Shape::Patch`] states it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "memory"), allow(dead_code))] // Read by the in-memory store only.
+pub(crate) struct PatchShape {
+    /// The columns written, bound first.
+    pub(crate) set: Vec<&'static str>,
+    pub(crate) condition: std::sync::Arc<repo_sql::Condition>,
 }
 
 /// What the in-memory store runs of a statement: its shape and the values bound.

@@ -196,6 +196,51 @@ impl Filtered<'_> {
     }
 }
 
+/// An `UPDATE` of the rows a [`Condition`] selects (a patch): the `set` columns take the first
+/// bound values, in order, then the condition takes its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Patched<'a> {
+    /// The columns written, at least one.
+    pub set: &'a [&'a str],
+    /// Which rows.
+    pub condition: &'a Condition,
+    /// Whether the statement returns the updated rows (`RETURNING`; MySQL has none on an
+    /// update).
+    pub returning: bool,
+}
+
+impl Patched<'_> {
+    /// The statement's SQL for `dialect` on `table`: identifiers quoted, every value a
+    /// placeholder.
+    pub fn render(&self, dialect: Dialect, table: &PlanTable<'_>) -> String {
+        let mut next = 0;
+        let mut placeholder = || {
+            next += 1;
+            dialect.placeholder(next)
+        };
+        let mut sql = String::from("UPDATE ");
+        dialect.push_ident(&mut sql, table.name);
+        sql.push_str(" SET ");
+        for (index, column) in self.set.iter().enumerate() {
+            if index > 0 {
+                sql.push_str(", ");
+            }
+            dialect.push_ident(&mut sql, column);
+            sql.push_str(" = ");
+            sql.push_str(&placeholder());
+        }
+        if !self.condition.is_always() {
+            sql.push_str(" WHERE ");
+            self.condition.push(dialect, &mut sql, &mut placeholder);
+        }
+        if self.returning {
+            sql.push_str(" RETURNING ");
+            sql.push_str(&dialect.quote_list(table.columns.iter().copied()));
+        }
+        sql
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +333,30 @@ mod tests {
             hash(&three, Dialect::Postgres)
         );
         assert_ne!(hash(&two, Dialect::Sqlite), hash(&three, Dialect::Sqlite));
+    }
+
+    #[test]
+    fn a_patch_sets_its_columns_before_the_condition_takes_its_values() {
+        let condition = Condition::All(vec![compare("author_id", Operator::In, 2)]);
+        let patch = Patched {
+            set: &["title"],
+            condition: &condition,
+            returning: true,
+        };
+        assert_eq!(
+            patch.render(Dialect::Postgres, &TABLE),
+            "UPDATE \"articles\" SET \"title\" = $1 WHERE \"author_id\" = ANY($2) RETURNING \
+             \"id\", \"title\", \"author_id\""
+        );
+        let everywhere = Condition::always();
+        let patch = Patched {
+            set: &["title", "author_id"],
+            condition: &everywhere,
+            returning: false,
+        };
+        assert_eq!(
+            patch.render(Dialect::MySql, &TABLE),
+            "UPDATE `articles` SET `title` = ?, `author_id` = ?"
+        );
     }
 }

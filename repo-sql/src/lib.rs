@@ -16,7 +16,7 @@ mod plan;
 mod write;
 
 pub use dialect::{Dialect, Sql};
-pub use filter::{Condition, Filtered};
+pub use filter::{Condition, Filtered, Patched};
 pub use operator::Operator;
 pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
 pub use write::{Insert, RowWrite};

@@ -171,6 +171,42 @@ impl Repository<Person> for Directory {
         people.sort_by_key(|person| person.id);
         Ok(entity.clone())
     }
+
+    async fn patch(&self, id: i64, patch: PersonPatch) -> Result<Person, RepoError> {
+        let mut people = self.people();
+        let person = people
+            .iter_mut()
+            .find(|person| person.id == id)
+            .ok_or(RepoError::not_found("Person"))?;
+        patch.apply_to(person);
+        Ok(person.clone())
+    }
+
+    async fn patch_where(
+        &self,
+        filter: &Filter<Person>,
+        patch: PersonPatch,
+    ) -> Result<Vec<Person>, RepoError> {
+        let mut people = self.people();
+        let mut selected = Vec::new();
+        for (index, person) in people.iter().enumerate() {
+            if filter.matches(person)? {
+                selected.push(index);
+            }
+        }
+        // One patch, several rows: each takes what the patch gives (a name, here).
+        let mut written = Vec::new();
+        for index in selected {
+            let person = &mut people[index];
+            PersonPatch {
+                email: patch.email.clone(),
+                name: patch.name.clone(),
+            }
+            .apply_to(person);
+            written.push(person.clone());
+        }
+        Ok(written)
+    }
 }
 
 #[repo_runtime::async_trait]
@@ -231,6 +267,30 @@ async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>)
         .unwrap_err();
     assert!(taken.is_conflict(), "{taken:?}");
     assert_eq!(people.count().await.unwrap(), 1);
+    // A patch writes only what it gives, by key or by filter, on the double as in the database.
+    let king = PersonPatch {
+        name: Some("Ada King".into()),
+        ..PersonPatch::default()
+    };
+    let patched = people.patch(ada.id, king).await.unwrap();
+    assert_eq!(
+        (patched.email.as_str(), patched.name.as_str()),
+        ("ada@x.io", "Ada King")
+    );
+    let back = PersonPatch {
+        name: Some("Ada Lovelace".into()),
+        ..PersonPatch::default()
+    };
+    let written = people
+        .patch_where(&Person::EMAIL.eq("ada@x.io"), back)
+        .await
+        .unwrap();
+    assert_eq!(written, std::slice::from_ref(&renamed));
+    let missing = people
+        .patch(ada.id + 1, PersonPatch::default())
+        .await
+        .unwrap_err();
+    assert!(missing.is_not_found(), "{missing:?}");
     // Filters mean the same on the double, which decides them with `Filter::matches`.
     let lovelaces = Person::NAME.ends_with("Lovelace");
     let found = people

@@ -34,6 +34,81 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
     }
 }
 
+/// `{Entity}Patch`: each field outside the key as an `Option`, `None` to leave it as it is.
+pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
+    let vis = &entity.vis;
+    let ident = &entity.ident;
+    let patch = model::patch_ident(ident);
+    let doc = format!(
+        " The fields of a [`{ident}`] to change: each `Some` is written, each `None` left as \
+         it is (a nullable field takes `Some(None)` to become `NULL`). Start from \
+         `{patch}::default()`."
+    );
+    let fields = entity.non_key_fields().map(|field| {
+        let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
+        quote! { #(#docs)* #vis #ident: ::core::option::Option<#ty>, }
+    });
+    let mut applied = entity
+        .non_key_fields()
+        .map(|field| {
+            let ident = &field.ident;
+            quote! {
+                if let ::core::option::Option::Some(value) = self.#ident {
+                    record.#ident = value;
+                }
+            }
+        })
+        .peekable();
+    let applied = match applied.peek() {
+        Some(_) => quote! { #(#applied)* },
+        None => quote! { let _ = record; },
+    };
+    let given: Vec<TokenStream> = entity
+        .non_key_fields()
+        .map(|field| {
+            let (ident, name) = (&field.ident, &field.name);
+            quote! {
+                if self.#ident.is_some() {
+                    given.entry(&#name);
+                }
+            }
+        })
+        .collect();
+    let debug = if given.is_empty() {
+        quote! { f.debug_set().finish() }
+    } else {
+        quote! {
+            let mut given = f.debug_set();
+            #(#given)*
+            given.finish()
+        }
+    };
+    quote! {
+        #[doc = #doc]
+        #[derive(::core::default::Default)]
+        #vis struct #patch {
+            #(#fields)*
+        }
+
+        /// The fields the patch gives, by name: never their values, which may be sensitive.
+        #[automatically_derived]
+        impl ::core::fmt::Debug for #patch {
+            fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                #debug
+            }
+        }
+
+        #[automatically_derived]
+        impl #patch {
+            /// Writes the fields this patch gives into `record`, as the repository's `patch`
+            /// writes them into the stored row (for a hand-written repository).
+            #vis fn apply_to(self, record: &mut #ident) {
+                #applied
+            }
+        }
+    }
+}
+
 /// With a `sensitive` field: `Debug` for the entity and `New{Entity}` that prints
 /// `<redacted>` in its place. Without one the user derives `Debug` as usual.
 pub(super) fn debug_impls(entity: &Entity) -> TokenStream {
@@ -158,6 +233,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let id_type = id_type(entity);
     let new_type = new_type(entity);
     let column = model::column_enum_ident(ident);
+    let patch = model::patch_ident(ident);
     let table = schema::table_definition(entity);
     let statements = Statements::new(entity);
     let sql = |text| sql_literal(krate, &text);
@@ -197,6 +273,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     );
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
+    let (patch_columns, bind_patch) = row::patch_bodies(entity);
     let field_checks = row::field_checks(entity);
     let reference_checks = super::schema::reference_checks(entity);
     let table_name = &entity.table;
@@ -212,6 +289,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             type Id = #id_type;
             type New = #new_type;
             type Column = #column;
+            type Patch = #patch;
 
             const NAME: &'static str = #name;
             const TABLE_NAME: &'static str = #table_name;
@@ -264,6 +342,19 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             #[inline]
             fn bind_all(&self, statement: &mut #krate::Statement) {
                 #bind_all
+            }
+
+            #[inline]
+            fn patch_columns(
+                patch: &Self::Patch,
+                columns: &mut ::std::vec::Vec<&'static str>,
+            ) {
+                #patch_columns
+            }
+
+            #[inline]
+            fn bind_patch(patch: &Self::Patch, statement: &mut #krate::Statement) {
+                #bind_patch
             }
 
             #[inline]

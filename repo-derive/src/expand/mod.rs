@@ -16,6 +16,7 @@ use crate::sql::PerDialect;
 pub(crate) fn expand(entity: &Entity) -> TokenStream {
     let declarations = [
         entity::new_struct(entity),
+        entity::patch_struct(entity),
         entity::column_enum(entity),
         repository::repository_trait(entity),
         repository::sql_repository_struct(entity),
@@ -45,6 +46,7 @@ pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream
     let sql_repository = model::sql_repository_ident(&input.ident);
     let memory_repository = model::memory_repository_ident(&input.ident);
     let column = model::column_enum_ident(&input.ident);
+    let patch = model::patch_ident(&input.ident);
     let new = has_generated.then(|| {
         let new = model::new_ident(&input.ident);
         quote! { #vis struct #new {} }
@@ -54,6 +56,7 @@ pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream
         #vis struct #sql_repository {}
         #vis struct #memory_repository {}
         #vis enum #column {}
+        #vis struct #patch {}
         #new
     }
 }

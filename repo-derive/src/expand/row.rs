@@ -175,6 +175,42 @@ pub(super) fn bind_fields_body<'a>(
     quote! { #(#binds)* }
 }
 
+/// The bodies of `patch_columns` and `bind_patch`: each field the patch gives, its columns
+/// and then its values, in the same order.
+pub(super) fn patch_bodies(entity: &Entity) -> (TokenStream, TokenStream) {
+    let statement = quote!(statement);
+    let fields: Vec<&Field> = entity.non_key_fields().collect();
+    if fields.is_empty() {
+        return (
+            quote! { let _ = (patch, columns); },
+            quote! { let _ = (patch, statement); },
+        );
+    }
+    let columns = fields.iter().map(|field| {
+        let ident = &field.ident;
+        let names: Vec<&String> = field.columns.iter().map(|column| &column.name).collect();
+        let push = match names.as_slice() {
+            [name] => quote! { columns.push(#name); },
+            names => quote! { columns.extend_from_slice(&[#(#names),*]); },
+        };
+        quote! {
+            if patch.#ident.is_some() {
+                #push
+            }
+        }
+    });
+    let binds = fields.iter().map(|field| {
+        let ident = &field.ident;
+        let bind = bind_value(entity, field, quote!(value), &statement);
+        quote! {
+            if let ::core::option::Option::Some(value) = &patch.#ident {
+                #bind
+            }
+        }
+    });
+    (quote! { #(#columns)* }, quote! { #(#binds)* })
+}
+
 /// Binds each insert column of `news` as one array, in column order. An entity with embedded
 /// values batches as `VALUES` lists instead (its `binds_arrays` is false), so this
 /// binds nothing for it.

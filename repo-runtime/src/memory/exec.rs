@@ -9,14 +9,14 @@ use std::collections::BTreeSet;
 
 use repo_sql::{Plan, PlanAction};
 
-use super::plan::{Query, resolve, resolve_filtered, select};
+use super::plan::{Query, resolve, resolve_condition, resolve_filtered, select};
 use super::table::{Row, State, TableData};
 use super::violation;
 use crate::entity::RowSource;
 use crate::error::RepoError;
 use crate::memory_value::{MemoryDecode, Value};
 use crate::schema::Table;
-use crate::statement::{MemoryStatement, Outcome, Shape};
+use crate::statement::{MemoryStatement, Outcome, PatchShape, Shape};
 use crate::value::{Decodable, ServerDecode};
 
 /// A row as the store returns it: the values of the statement's table's columns, in order.
@@ -71,7 +71,11 @@ pub(super) fn writes(shape: &Shape) -> bool {
         Shape::Plan(plan) => plan.action == PlanAction::Delete,
         Shape::ByKey(action) => *action == PlanAction::Delete,
         Shape::Filtered(filtered) => filtered.action == PlanAction::Delete,
-        Shape::Insert { .. } | Shape::InsertAll | Shape::Update | Shape::Upsert => true,
+        Shape::Insert { .. }
+        | Shape::InsertAll
+        | Shape::Update
+        | Shape::Upsert
+        | Shape::Patch(_) => true,
         Shape::Sql | Shape::ByKeys | Shape::Count => false,
     }
 }
@@ -179,7 +183,11 @@ pub(super) fn read(
             found
         }
         Shape::Count => vec![number(data.rows.len())],
-        Shape::Insert { .. } | Shape::InsertAll | Shape::Update | Shape::Upsert => {
+        Shape::Insert { .. }
+        | Shape::InsertAll
+        | Shape::Update
+        | Shape::Upsert
+        | Shape::Patch(_) => {
             return Err(RepoError::config(format!(
                 "`{operation}` of {} writes and was run as a read",
                 table.entity
@@ -269,6 +277,36 @@ pub(super) fn write(
             let replacing = data.rows.contains_key(&key).then_some(key);
             let row = store(state, table, row, replacing)?;
             Ok((vec![project(&row, &columns)], affected(1)))
+        }
+        Shape::Patch(patch) => {
+            let PatchShape { set, condition } = *patch;
+            let mut values = values;
+            let condition_values = values.split_off(set.len().min(values.len()));
+            let query = resolve_condition(table.entity, &condition, data, condition_values)?;
+            let positions = set
+                .iter()
+                .map(|column| {
+                    data.position(column)
+                        .ok_or_else(|| no_such(table, "column", column))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let selected: Vec<(Vec<Value>, Row)> = select(&query, data)
+                .into_iter()
+                .map(|(key, row)| (key.clone(), row.clone()))
+                .collect();
+            // Every row written or none: on a copy, kept once all are.
+            let mut scratch = state.clone();
+            let mut written = Vec::with_capacity(selected.len());
+            for (key, mut row) in selected {
+                for (&position, value) in positions.iter().zip(&values) {
+                    row[position] = value.clone();
+                }
+                let row = store(&mut scratch, table, row, Some(key))?;
+                written.push(project(&row, &columns));
+            }
+            *state = scratch;
+            let count = written.len() as u64;
+            Ok((written, affected(count)))
         }
         Shape::Sql => Err(sql_only(table, operation)),
         Shape::ByKeys | Shape::Count => Err(RepoError::config(format!(

@@ -173,6 +173,22 @@ pub(super) fn resolve_filtered(
     resolver.finish(condition, &filtered.order, filtered.limit)
 }
 
+/// A run-time condition with its parameters, against `table`: every row it selects, by key.
+pub(super) fn resolve_condition(
+    entity: &'static str,
+    condition: &Condition,
+    table: &TableData,
+    values: Vec<Value>,
+) -> Result<Query, RepoError> {
+    let mut resolver = Resolver {
+        entity,
+        def: table.def,
+        values: values.into_iter(),
+    };
+    let condition = resolver.condition(condition)?;
+    resolver.finish(condition, &[], PlanLimit::All)
+}
+
 /// Whether `row`, the values of `def`'s columns in order, meets `condition` with its bound
 /// `values`: what the store would select.
 pub(crate) fn matches(

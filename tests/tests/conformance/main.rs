@@ -14,6 +14,7 @@ mod filters;
 mod leaks;
 mod mapping;
 mod migrations;
+mod patches;
 mod ports;
 mod references;
 mod sensitive;
@@ -81,6 +82,9 @@ conformance!(
         filters::every_operator_selects_what_sql_selects,
         filters::text_matches_are_literal_and_a_null_meets_neither_a_filter_nor_its_negation,
         filters::delete_where_deletes_what_the_filter_selects_and_first_where_takes_the_order,
+        patches::a_patch_writes_only_the_fields_it_gives_and_returns_the_stored_row,
+        patches::a_patch_of_a_missing_row_is_not_found_and_a_conflict_writes_nothing,
+        patches::patch_where_writes_every_selected_row_and_returns_them_in_key_order,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,
