@@ -56,6 +56,10 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds every column in `TABLE` order.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
+    /// Binds the columns of a unique key of `new`: the primary key's when `key` is `None`
+    /// (nothing when the database generates it), else those of `TABLE.unique[key]`.
+    #[doc(hidden)]
+    fn bind_new_key(new: &Self::New, key: Option<usize>, statement: &mut Statement);
     /// Appends the columns `patch` writes, in the order [`Entity::bind_patch`] binds them.
     #[doc(hidden)]
     fn patch_columns(patch: &Self::Patch, columns: &mut Vec<&'static str>);

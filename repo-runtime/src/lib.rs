@@ -115,6 +115,7 @@ pub use statement::Outcome;
 mod transaction;
 mod tx_connection;
 mod tx_options;
+mod unique;
 mod value;
 
 /// The attribute the repository traits are written with: put it on a hand-written
@@ -160,6 +161,7 @@ pub use statement::Statement;
 pub use time;
 pub use transaction::{Isolation, Tx, TxOptions};
 pub use tx_connection::TxConnection;
+pub use unique::UniqueKey;
 #[cfg(feature = "uuid")]
 pub use uuid;
 pub use value::{Decodable, Encodable, PgArrayElement};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, PlanAction, Sql};
+use repo_sql::{Dialect, OnConflict, PlanAction, PlanLimit, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
@@ -15,6 +15,7 @@ use crate::executor::{Executor, Rows};
 use crate::filter::{Filter, Selection};
 use crate::list::{ListOptions, Order};
 use crate::statement::{Shape, Statement};
+use crate::unique::UniqueKey;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
 /// statements stop paying off and strain MySQL's packet limit.
@@ -25,6 +26,13 @@ const UNNEST_ROWS_PER_STATEMENT: usize = 10_000;
 
 fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
     (dialect.bind_limit() / width.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
+}
+
+/// The rows a conditional insert wrote: returned by the database, or, on MySQL, the positions
+/// in the input of those inserted with the key each was given.
+pub(crate) enum Inserted<E> {
+    Returned(Vec<E>),
+    Numbered(Vec<(usize, i64)>),
 }
 
 /// How a batch learns the keys the database generated for it.
@@ -148,6 +156,34 @@ pub(crate) trait Operations: SqlRepository {
         executor: &Executor,
         value: &Value<Self>,
     ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    fn insert_or_ignore(
+        executor: &Executor,
+        news: Vec<NewValue<Self>>,
+        key: UniqueKey<Self::Entity>,
+    ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    /// [`Operations::insert_or_ignore`] inside its transaction, on records; borrowed, so that
+    /// a deadlocked attempt can run again.
+    fn insert_or_ignore_chunks(
+        executor: &Executor,
+        news: &[New<Self>],
+        key: UniqueKey<Self::Entity>,
+    ) -> impl Future<Output = Result<Inserted<Self::Entity>, RepoError>> + Send;
+
+    fn upsert_on(
+        executor: &Executor,
+        new: NewValue<Self>,
+        key: UniqueKey<Self::Entity>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
+    /// [`Operations::upsert_on`] on MySQL, inside its transaction: `ON DUPLICATE KEY UPDATE`
+    /// fires on any unique key, so it runs only once a plain insert conflicted on `key`.
+    fn upsert_on_then_read(
+        executor: &Executor,
+        new: &New<Self>,
+        key: UniqueKey<Self::Entity>,
+    ) -> impl Future<Output = Result<Self::Entity, RepoError>> + Send;
 
     fn patch(
         executor: &Executor,
@@ -688,6 +724,202 @@ where
         });
         executor.execute_in(E::TABLE, update).await?;
         Self::records_by_keys(executor, &ids).await
+    }
+
+    /// Inserts the rows whose `key` values no stored row (nor an earlier row) holds, in one
+    /// transaction, and returns those it inserted, in key order.
+    async fn insert_or_ignore(
+        executor: &Executor,
+        news: Vec<M::New>,
+        key: UniqueKey<E>,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        let news = news
+            .into_iter()
+            .map(M::new_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Writers whose batches share keys can deadlock (on MySQL, even in the same order,
+        // through the gap locks of the rows they skip): the whole unit is retried.
+        let inserted = match executor {
+            Executor::Db(db) => {
+                db.transaction(async |tx| {
+                    Self::insert_or_ignore_chunks(&Executor::Tx(tx), &news, key).await
+                })
+                .await
+            }
+            Executor::Tx(tx) => {
+                tx.transaction(async |savepoint| {
+                    Self::insert_or_ignore_chunks(&Executor::Tx(savepoint), &news, key).await
+                })
+                .await
+            }
+        };
+        let mut inserted = match inserted? {
+            Inserted::Returned(records) => records,
+            Inserted::Numbered(numbered) => {
+                let mut news: Vec<Option<E::New>> = news.into_iter().map(Some).collect();
+                let mut records = Vec::with_capacity(numbered.len());
+                for (index, generated) in numbered {
+                    if let Some(new) = news.get_mut(index).and_then(Option::take) {
+                        records.push(E::from_new(new, generated)?);
+                    }
+                }
+                records
+            }
+        };
+        // RETURNING promises no order.
+        inserted.sort_by_key(|record| record.id());
+        M::values(inserted)
+    }
+
+    async fn insert_or_ignore_chunks(
+        executor: &Executor,
+        news: &[E::New],
+        key: UniqueKey<E>,
+    ) -> Result<Inserted<E>, RepoError> {
+        let dialect = executor.dialect();
+        if dialect == Dialect::MySql {
+            // No `ON CONFLICT` there, and `INSERT IGNORE` would ignore every error: row by
+            // row, a conflict on this key skips the row (InnoDB undoes only that statement).
+            let mut numbered = Vec::new();
+            for (index, new) in news.iter().enumerate() {
+                let statement = Self::insert_statement(executor, new);
+                match executor.execute_in(E::TABLE, statement).await {
+                    Ok(outcome) => numbered.push((index, outcome.last_insert_id)),
+                    Err(error) if key.refused(&error) => {}
+                    Err(error) => return Err(error),
+                }
+            }
+            return Ok(Inserted::Numbered(numbered));
+        }
+        let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
+        let per_statement = if unnest {
+            UNNEST_ROWS_PER_STATEMENT
+        } else {
+            rows_per_statement(dialect, E::TABLE.inserted_columns().count())
+        };
+        let mut inserted = Vec::new();
+        for chunk in news.chunks(per_statement) {
+            let sql = crate::rendered::conditional(
+                E::TABLE,
+                dialect,
+                chunk.len(),
+                unnest,
+                key.index(),
+                OnConflict::Ignore,
+            );
+            let mut statement =
+                executor
+                    .assembled("insert_or_ignore", sql)
+                    .shaped(Shape::Conditional {
+                        rows: chunk.len(),
+                        key: key.index(),
+                        action: OnConflict::Ignore,
+                    });
+            if unnest {
+                E::bind_new_columns(chunk, &mut statement);
+            } else {
+                for new in chunk {
+                    E::bind_new(new, &mut statement);
+                }
+            }
+            let rows = executor.rows(E::TABLE, statement, false).await?;
+            inserted.extend(rows.decode::<E>()?);
+        }
+        Ok(Inserted::Returned(inserted))
+    }
+
+    /// Inserts `new`, or writes it into the row holding its `key` values (outside the primary
+    /// key); returns the row as stored.
+    async fn upsert_on(
+        executor: &Executor,
+        new: M::New,
+        key: UniqueKey<E>,
+    ) -> Result<M::Value, RepoError> {
+        let new = M::new_record(new)?;
+        let dialect = executor.dialect();
+        if dialect != Dialect::MySql {
+            let sql = crate::rendered::conditional(
+                E::TABLE,
+                dialect,
+                1,
+                false,
+                key.index(),
+                OnConflict::Update,
+            );
+            let mut statement = executor
+                .assembled("upsert_on", sql)
+                .shaped(Shape::Conditional {
+                    rows: 1,
+                    key: key.index(),
+                    action: OnConflict::Update,
+                });
+            E::bind_new(&new, &mut statement);
+            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+        }
+        // Writers racing on one key can deadlock on MySQL (each holds a shared lock on the
+        // row its insert found): the whole unit is retried, as `Db::transaction` does.
+        let stored = match executor {
+            Executor::Db(db) => {
+                db.transaction(async |tx| {
+                    Self::upsert_on_then_read(&Executor::Tx(tx), &new, key).await
+                })
+                .await
+            }
+            Executor::Tx(tx) => {
+                tx.transaction(async |savepoint| {
+                    Self::upsert_on_then_read(&Executor::Tx(savepoint), &new, key).await
+                })
+                .await
+            }
+        };
+        M::value(stored?)
+    }
+
+    async fn upsert_on_then_read(
+        executor: &Executor,
+        new: &E::New,
+        key: UniqueKey<E>,
+    ) -> Result<E, RepoError> {
+        let insert = Self::insert_statement(executor, new);
+        let inserted = match executor.execute_in(E::TABLE, insert).await {
+            Ok(outcome) => Some(outcome.last_insert_id),
+            Err(error) if key.refused(&error) => None,
+            Err(error) => return Err(error),
+        };
+        if inserted.is_none() {
+            let sql = crate::rendered::duplicate_key_update(E::TABLE, key.index());
+            let mut update = executor.assembled("upsert_on", sql);
+            E::bind_new(new, &mut update);
+            executor.execute_in(E::TABLE, update).await?;
+        }
+        // The row as stored: by the key the database generated for an insert, else by `key`,
+        // whose values the input holds.
+        let generated = E::TABLE.columns.iter().find(|column| column.generated);
+        let (columns, by_generated): (&'static [&'static str], _) = match (generated, inserted) {
+            (Some(column), Some(id)) => (std::slice::from_ref(&column.name), Some(id)),
+            _ => (key.constraint().columns, None),
+        };
+        let condition = Arc::new(key_condition(columns));
+        let sql = crate::rendered::filtered(
+            E::TABLE,
+            Dialect::MySql,
+            PlanAction::Select,
+            &condition,
+            &[],
+            PlanLimit::All,
+        );
+        let mut read = executor.assembled("upsert_on", sql);
+        match by_generated {
+            Some(id) => read.bind(id),
+            None => E::bind_new_key(new, key.index(), &mut read),
+        }
+        match executor.rows(E::TABLE, read, true).await?.first::<E>()? {
+            Some(record) => Ok(record),
+            None => Err(RepoError::NotFound { entity: E::NAME }),
+        }
     }
 }
 

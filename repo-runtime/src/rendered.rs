@@ -8,7 +8,8 @@ use std::hash::{Hash, Hasher};
 use std::sync::{Arc, OnceLock, RwLock};
 
 use repo_sql::{
-    Condition, Dialect, Filtered, Insert, Patched, Plan, PlanAction, PlanLimit, PlanTable,
+    Condition, ConflictTarget, Dialect, Filtered, Insert, OnConflict, Patched, Plan, PlanAction,
+    PlanLimit, PlanTable,
 };
 
 use crate::schema::Table;
@@ -41,6 +42,20 @@ enum Shape {
         table: &'static str,
         dialect: Dialect,
         keys: usize,
+    },
+    /// A conditional insert of this many rows on a unique key (`None`: the primary key).
+    Conditional {
+        table: &'static str,
+        dialect: Dialect,
+        rows: usize,
+        unnest: bool,
+        key: Option<usize>,
+        action: OnConflict,
+    },
+    /// MySQL's update of the row a one-row insert conflicted with on a unique key.
+    DuplicateKeyUpdate {
+        table: &'static str,
+        key: Option<usize>,
     },
 }
 
@@ -134,6 +149,62 @@ pub(crate) fn by_keys(table: &'static Table, dialect: Dialect, keys: usize) -> A
     };
     cached(shape, || {
         with_plan_table(table, |plan_table| plan_table.select_by_keys(dialect, keys))
+    })
+}
+
+/// `read` of the unique key `key` of `table` (`None`: the primary key) as a conditional insert
+/// tests it.
+fn with_conflict_target<R>(
+    table: &Table,
+    key: Option<usize>,
+    read: impl FnOnce(&ConflictTarget<'_>) -> R,
+) -> R {
+    let columns: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
+    let constraint = key.map_or(&table.primary_key, |index| &table.unique[index]);
+    read(&ConflictTarget {
+        key: constraint.columns,
+        primary: table.primary_key.columns,
+        returning: &columns,
+    })
+}
+
+/// An insert of `rows` rows into `table` that skips or updates (`action`) a row conflicting on
+/// its unique key `key`, returning the rows written (SQLite, PostgreSQL).
+pub(crate) fn conditional(
+    table: &'static Table,
+    dialect: Dialect,
+    rows: usize,
+    unnest: bool,
+    key: Option<usize>,
+    action: OnConflict,
+) -> Arc<str> {
+    let shape = Shape::Conditional {
+        table: table.name,
+        dialect,
+        rows,
+        unnest,
+        key,
+        action,
+    };
+    cached(shape, || {
+        with_insert(table, |insert| {
+            with_conflict_target(table, key, |target| {
+                insert.on_conflict(dialect, rows, unnest, target, action)
+            })
+        })
+    })
+}
+
+/// MySQL's insert of one row into `table` that updates the row it conflicts with instead.
+pub(crate) fn duplicate_key_update(table: &'static Table, key: Option<usize>) -> Arc<str> {
+    let shape = Shape::DuplicateKeyUpdate {
+        table: table.name,
+        key,
+    };
+    cached(shape, || {
+        with_insert(table, |insert| {
+            with_conflict_target(table, key, |target| insert.on_duplicate_key_update(target))
+        })
     })
 }
 

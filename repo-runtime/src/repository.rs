@@ -15,6 +15,7 @@ use crate::error::RepoError;
 use crate::filter::Filter;
 use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
+use crate::unique::UniqueKey;
 
 /// The operations every repository of `E` has, in the values `M` maps to (the record itself by
 /// default, or its domain type). Object-safe: the generated `{Entity}Repository` trait extends
@@ -81,6 +82,22 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 
     /// Inserts the entity, or updates the row with its key; returns it as stored.
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
+
+    /// Inserts the rows whose `key` values no stored row holds (nor an earlier row of `new`),
+    /// skipping the others, in one statement per chunk (row by row on MySQL) and one
+    /// transaction; returns the rows it inserted, in key order. Race-free: a row another
+    /// writer inserts first is skipped too. A conflict on another unique key is
+    /// [`RepoError::Conflict`] and writes nothing.
+    async fn insert_or_ignore(
+        &self,
+        new: Vec<M::New>,
+        key: UniqueKey<E>,
+    ) -> Result<Vec<M::Value>, RepoError>;
+
+    /// Inserts `new`, or when a stored row holds its `key` values, writes its other fields
+    /// (outside the primary key, which the stored row keeps) into that row; returns the row as
+    /// stored. A conflict on another unique key is [`RepoError::Conflict`] and writes nothing.
+    async fn upsert_on(&self, new: M::New, key: UniqueKey<E>) -> Result<M::Value, RepoError>;
 
     /// Writes the fields `patch` gives to the row with this key and returns it as stored, or
     /// [`RepoError::NotFound`]. The other fields keep their stored values.
@@ -279,6 +296,34 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         Box::pin(<R as Operations>::upsert(self.executor(), entity))
     }
 
+    fn insert_or_ignore<'life0, 'async_trait>(
+        &'life0 self,
+        new: Vec<NewValue<R>>,
+        key: UniqueKey<R::Entity>,
+    ) -> Boxed<'async_trait, Vec<Value<R>>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::insert_or_ignore(
+            self.executor(),
+            new,
+            key,
+        ))
+    }
+
+    fn upsert_on<'life0, 'async_trait>(
+        &'life0 self,
+        new: NewValue<R>,
+        key: UniqueKey<R::Entity>,
+    ) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::upsert_on(self.executor(), new, key))
+    }
+
     fn patch<'life0, 'async_trait>(
         &'life0 self,
         id: Id<R>,
@@ -412,6 +457,20 @@ where
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError> {
         self.faults().check("upsert")?;
         self.inner().upsert(entity).await
+    }
+
+    async fn insert_or_ignore(
+        &self,
+        new: Vec<M::New>,
+        key: UniqueKey<E>,
+    ) -> Result<Vec<M::Value>, RepoError> {
+        self.faults().check("insert_or_ignore")?;
+        self.inner().insert_or_ignore(new, key).await
+    }
+
+    async fn upsert_on(&self, new: M::New, key: UniqueKey<E>) -> Result<M::Value, RepoError> {
+        self.faults().check("upsert_on")?;
+        self.inner().upsert_on(new, key).await
     }
 
     async fn patch(&self, id: E::Id, patch: E::Patch) -> Result<M::Value, RepoError> {

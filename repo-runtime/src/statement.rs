@@ -61,6 +61,14 @@ pub(crate) enum Shape {
     Update,
     /// Every column: a new row, or the one with that key overwritten; returns the row.
     Upsert,
+    /// `rows` new rows as [`Shape::Insert`] binds them; a row whose unique key `key` (`None`:
+    /// the primary key) holds a stored row's values is skipped or written into that row, as
+    /// `action` says. Returns the rows written.
+    Conditional {
+        rows: usize,
+        key: Option<usize>,
+        action: repo_sql::OnConflict,
+    },
 }
 
 /// A filter's statement, as [`Shape::Filtered`] states it.

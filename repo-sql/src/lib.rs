@@ -19,4 +19,4 @@ pub use dialect::{Dialect, Sql};
 pub use filter::{Condition, Filtered, Patched};
 pub use operator::Operator;
 pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
-pub use write::{Insert, RowWrite};
+pub use write::{ConflictTarget, Insert, OnConflict, RowWrite};

@@ -27,6 +27,16 @@ fn key_condition(dialect: Dialect, key: &[&str], first: usize) -> String {
         .join(" AND ")
 }
 
+/// What an insert does with a row whose conflict key holds the values of a stored row (or of
+/// an earlier row of the same statement).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum OnConflict {
+    /// Leaves the stored row alone and skips the new one.
+    Ignore,
+    /// Writes the new row's other columns, outside the primary key, into the stored row.
+    Update,
+}
+
 /// An `INSERT` of `columns` into `table`; `generated` is the key the database assigns, if any.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Insert<'a> {
@@ -93,6 +103,105 @@ impl Insert<'_> {
             self.returning_key(dialect)
         )
     }
+
+    /// A conditional insert of `rows` rows (PostgreSQL's arrays when `unnest`, else `VALUES`
+    /// lists) on SQLite or PostgreSQL: a row whose `key` columns hold a stored row's values is
+    /// skipped or written into that row (every inserted column outside `key` and `primary`),
+    /// as `action` says; the rows written come back, every column of `returning`.
+    pub fn on_conflict(
+        &self,
+        dialect: Dialect,
+        rows: usize,
+        unnest: bool,
+        conflict: &ConflictTarget<'_>,
+        action: OnConflict,
+    ) -> String {
+        let mut sql = if unnest {
+            let arrays = (1..=self.columns.len())
+                .map(|index| dialect.placeholder(index))
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!(
+                "INSERT INTO {} ({}) SELECT * FROM UNNEST({arrays})",
+                dialect.quote(self.table),
+                dialect.quote_list(self.columns.iter().copied()),
+            )
+        } else {
+            let mut sql = self.head(dialect);
+            dialect.push_placeholder_groups(&mut sql, rows, self.columns.len(), 1, false);
+            sql
+        };
+        sql.push_str(" ON CONFLICT (");
+        sql.push_str(&dialect.quote_list(conflict.key.iter().copied()));
+        sql.push_str(") DO ");
+        match action {
+            OnConflict::Ignore => sql.push_str("NOTHING"),
+            OnConflict::Update => {
+                sql.push_str("UPDATE SET ");
+                let assigned = self.assigned_on_conflict(conflict);
+                let assignments = assigned
+                    .iter()
+                    .map(|column| {
+                        let column = dialect.quote(column);
+                        format!("{column} = excluded.{column}")
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                sql.push_str(&assignments);
+            }
+        }
+        sql.push_str(" RETURNING ");
+        sql.push_str(&dialect.quote_list(conflict.returning.iter().copied()));
+        sql
+    }
+
+    /// MySQL's update of a stored row from an inserted one: `ON DUPLICATE KEY UPDATE` of the
+    /// same columns as [`Insert::on_conflict`]. It fires on whichever unique key the row
+    /// conflicts on first: the runtime runs it only once a plain insert conflicted on `key`.
+    pub fn on_duplicate_key_update(&self, conflict: &ConflictTarget<'_>) -> String {
+        let dialect = Dialect::MySql;
+        let assignments = self
+            .assigned_on_conflict(conflict)
+            .iter()
+            .map(|column| {
+                let column = dialect.quote(column);
+                format!("{column} = VALUES({column})")
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        format!(
+            "{} ON DUPLICATE KEY UPDATE {assignments}",
+            self.batch(dialect, 1, false)
+        )
+    }
+
+    /// The columns a conflicting row writes into the stored one: those outside the conflict
+    /// key and the primary key, or the conflict key itself when there are none, so that the
+    /// statement still reports the row.
+    fn assigned_on_conflict<'a>(&'a self, conflict: &ConflictTarget<'a>) -> Vec<&'a str> {
+        let assigned: Vec<&str> = self
+            .columns
+            .iter()
+            .copied()
+            .filter(|column| !conflict.key.contains(column) && !conflict.primary.contains(column))
+            .collect();
+        if assigned.is_empty() {
+            conflict.key.to_vec()
+        } else {
+            assigned
+        }
+    }
+}
+
+/// The unique key a conditional insert tests, and what it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConflictTarget<'a> {
+    /// The unique key's columns: the primary key's, or a unique constraint's.
+    pub key: &'a [&'a str],
+    /// The primary key's columns, which an update on conflict never writes.
+    pub primary: &'a [&'a str],
+    /// Every column of the table, in row order: what the statement returns.
+    pub returning: &'a [&'a str],
 }
 
 /// A write of one whole row found by its key: an `UPDATE`, or an insert that updates the row
@@ -259,6 +368,45 @@ mod tests {
             row.upsert(Dialect::Sqlite),
             "INSERT INTO \"users\" (\"id\", \"name\") VALUES (?, ?) ON CONFLICT (\"id\") DO UPDATE \
              SET \"name\" = excluded.\"name\" RETURNING \"id\", \"name\""
+        );
+    }
+
+    #[test]
+    fn conditional_inserts_skip_or_update_on_the_key_they_name() {
+        let insert = Insert {
+            table: "tags",
+            columns: &["name", "hits"],
+            generated: Some("id"),
+        };
+        let by_name = ConflictTarget {
+            key: &["name"],
+            primary: &["id"],
+            returning: &["id", "name", "hits"],
+        };
+        assert_eq!(
+            insert.on_conflict(Dialect::Sqlite, 2, false, &by_name, OnConflict::Ignore),
+            "INSERT INTO \"tags\" (\"name\", \"hits\") VALUES (?, ?), (?, ?) ON CONFLICT \
+             (\"name\") DO NOTHING RETURNING \"id\", \"name\", \"hits\""
+        );
+        assert_eq!(
+            insert.on_conflict(Dialect::Postgres, 3, true, &by_name, OnConflict::Update),
+            "INSERT INTO \"tags\" (\"name\", \"hits\") SELECT * FROM UNNEST($1, $2) ON \
+             CONFLICT (\"name\") DO UPDATE SET \"hits\" = excluded.\"hits\" RETURNING \"id\", \
+             \"name\", \"hits\""
+        );
+        assert_eq!(
+            insert.on_duplicate_key_update(&by_name),
+            "INSERT INTO `tags` (`name`, `hits`) VALUES (?, ?) ON DUPLICATE KEY UPDATE `hits` = \
+             VALUES(`hits`)"
+        );
+        let names_only = Insert {
+            table: "tags",
+            columns: &["name"],
+            generated: Some("id"),
+        };
+        assert_eq!(
+            names_only.on_duplicate_key_update(&by_name),
+            "INSERT INTO `tags` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)"
         );
     }
 }

@@ -172,6 +172,40 @@ impl Repository<Person> for Directory {
         Ok(entity.clone())
     }
 
+    async fn insert_or_ignore(
+        &self,
+        new: Vec<NewPerson>,
+        key: repo_runtime::UniqueKey<Person>,
+    ) -> Result<Vec<Person>, RepoError> {
+        // Keys are generated: only the address can already be held.
+        let mut inserted = Vec::new();
+        for person in new {
+            if key == Person::BY_EMAIL && self.find_by_email(&person.email).await?.is_some() {
+                continue;
+            }
+            inserted.push(self.insert(person).await?);
+        }
+        Ok(inserted)
+    }
+
+    async fn upsert_on(
+        &self,
+        new: NewPerson,
+        key: repo_runtime::UniqueKey<Person>,
+    ) -> Result<Person, RepoError> {
+        match self.find_by_email(&new.email).await? {
+            Some(held) if key == Person::BY_EMAIL => {
+                let person = Person {
+                    id: held.id,
+                    email: new.email,
+                    name: new.name,
+                };
+                self.update(&person).await
+            }
+            _ => self.insert(new).await,
+        }
+    }
+
     async fn patch(&self, id: i64, patch: PersonPatch) -> Result<Person, RepoError> {
         let mut people = self.people();
         let person = people
@@ -291,6 +325,37 @@ async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>)
         .await
         .unwrap_err();
     assert!(missing.is_not_found(), "{missing:?}");
+    // Conditional writes: the address decides.
+    let created = people
+        .insert_or_ignore(
+            vec![
+                NewPerson {
+                    email: "ada@x.io".into(),
+                    name: "Twin".into(),
+                },
+                NewPerson {
+                    email: "bob@x.io".into(),
+                    name: "Bob".into(),
+                },
+            ],
+            Person::BY_EMAIL,
+        )
+        .await
+        .unwrap();
+    assert_eq!(created.len(), 1);
+    assert_eq!(created[0].name, "Bob");
+    let bob = people
+        .upsert_on(
+            NewPerson {
+                email: "bob@x.io".into(),
+                name: "Robert".into(),
+            },
+            Person::BY_EMAIL,
+        )
+        .await
+        .unwrap();
+    assert_eq!((bob.id, bob.name.as_str()), (created[0].id, "Robert"));
+    assert!(people.delete(bob.id).await.unwrap());
     // Filters mean the same on the double, which decides them with `Filter::matches`.
     let lovelaces = Person::NAME.ends_with("Lovelace");
     let found = people

@@ -274,6 +274,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
     let (patch_columns, bind_patch) = row::patch_bodies(entity);
+    let bind_new_key = row::bind_new_key_body(entity);
     let field_checks = row::field_checks(entity);
     let reference_checks = super::schema::reference_checks(entity);
     let table_name = &entity.table;
@@ -342,6 +343,15 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             #[inline]
             fn bind_all(&self, statement: &mut #krate::Statement) {
                 #bind_all
+            }
+
+            #[inline]
+            fn bind_new_key(
+                new: &Self::New,
+                key: ::core::option::Option<usize>,
+                statement: &mut #krate::Statement,
+            ) {
+                #bind_new_key
             }
 
             #[inline]

@@ -198,10 +198,12 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
          statement inside that transaction."
     );
     let fields = field_constants(entity);
+    let keys = unique_key_constants(entity);
     quote! {
         #[automatically_derived]
         impl #ident {
             #(#fields)*
+            #(#keys)*
 
             #[doc = #doc]
             #vis fn repository(handle: impl ::core::convert::Into<#krate::Executor>) -> #sql_repository {
@@ -349,6 +351,42 @@ fn field_constants(entity: &Entity) -> Vec<TokenStream> {
             }
         })
         .collect()
+}
+
+/// `pub const BY_EMAIL: UniqueKey<User>` for the primary key and each unique key, named after
+/// their fields as the finders are: what `insert_or_ignore` and `upsert_on` test.
+fn unique_key_constants(entity: &Entity) -> Vec<TokenStream> {
+    let krate = &entity.krate;
+    let vis = &entity.vis;
+    let ident = &entity.ident;
+    let name = |fields: &[usize]| {
+        let names: Vec<String> = fields
+            .iter()
+            .map(|&index| entity.fields[index].name.to_uppercase())
+            .collect();
+        format_ident!("BY_{}", names.join("_AND_"), span = ident.span())
+    };
+    let primary = {
+        let constant = name(&entity.key);
+        let doc = format!(" The primary key of [`{ident}`], for conditional writes.");
+        quote! {
+            #[doc = #doc]
+            #vis const #constant: #krate::UniqueKey<#ident> = #krate::UniqueKey::primary();
+        }
+    };
+    let unique = entity.unique.iter().enumerate().map(|(position, key)| {
+        let constant = name(&key.fields);
+        let position = proc_macro2::Literal::usize_unsuffixed(position);
+        let doc = format!(
+            " The unique key `{}` of [`{ident}`], for conditional writes.",
+            key.name
+        );
+        quote! {
+            #[doc = #doc]
+            #vis const #constant: #krate::UniqueKey<#ident> = #krate::UniqueKey::unique(#position);
+        }
+    });
+    std::iter::once(primary).chain(unique).collect()
 }
 
 /// `User` for `User` or `crate::domain::User`, for docs.

@@ -175,6 +175,38 @@ pub(super) fn bind_fields_body<'a>(
     quote! { #(#binds)* }
 }
 
+/// The body of `bind_new_key`: the fields of the primary key (when `New` holds them) or of one
+/// unique key, from `new`.
+pub(super) fn bind_new_key_body(entity: &Entity) -> TokenStream {
+    let statement = quote!(statement);
+    let bind = |fields: &[usize]| {
+        let binds = fields.iter().map(|&index| {
+            let field = &entity.fields[index];
+            let ident = &field.ident;
+            let value = quote_spanned! {field.ty.span()=> &new.#ident };
+            bind_value(entity, field, value, &statement)
+        });
+        quote! { #(#binds)* }
+    };
+    let primary = if entity.generated().is_some() {
+        quote! { let _ = (new, statement); }
+    } else {
+        bind(&entity.key)
+    };
+    let unique = entity.unique.iter().enumerate().map(|(position, key)| {
+        let binds = bind(&key.fields);
+        let position = proc_macro2::Literal::usize_unsuffixed(position);
+        quote! { ::core::option::Option::Some(#position) => { #binds } }
+    });
+    quote! {
+        match key {
+            ::core::option::Option::None => { #primary }
+            #(#unique)*
+            ::core::option::Option::Some(_) => {}
+        }
+    }
+}
+
 /// The bodies of `patch_columns` and `bind_patch`: each field the patch gives, its columns
 /// and then its values, in the same order.
 pub(super) fn patch_bodies(entity: &Entity) -> (TokenStream, TokenStream) {

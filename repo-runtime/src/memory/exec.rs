@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use repo_sql::{Plan, PlanAction};
+use repo_sql::{OnConflict, Plan, PlanAction};
 
 use super::plan::{Query, resolve, resolve_condition, resolve_filtered, select};
 use super::table::{Row, State, TableData};
@@ -75,6 +75,7 @@ pub(super) fn writes(shape: &Shape) -> bool {
         | Shape::InsertAll
         | Shape::Update
         | Shape::Upsert
+        | Shape::Conditional { .. }
         | Shape::Patch(_) => true,
         Shape::Sql | Shape::ByKeys | Shape::Count => false,
     }
@@ -187,6 +188,7 @@ pub(super) fn read(
         | Shape::InsertAll
         | Shape::Update
         | Shape::Upsert
+        | Shape::Conditional { .. }
         | Shape::Patch(_) => {
             return Err(RepoError::config(format!(
                 "`{operation}` of {} writes and was run as a read",
@@ -246,7 +248,10 @@ pub(super) fn write(
             let deleted = state.delete(table.entity, table.name, vec![key])?;
             Ok((Vec::new(), affected(deleted)))
         }
-        Shape::Insert { rows } => insert(state, table, &columns, values, rows),
+        Shape::Insert { rows } => insert(state, table, &columns, values, rows, None),
+        Shape::Conditional { rows, key, action } => {
+            insert(state, table, &columns, values, rows, Some((key, action)))
+        }
         Shape::InsertAll => {
             let row = scatter(data, &columns, None, values.into_iter().map(Some));
             store(state, table, row, None)?;
@@ -333,14 +338,20 @@ fn delete_selected(
     Ok((Vec::new(), affected(deleted)))
 }
 
+/// What an insert does with a row conflicting on a unique key (`None`: the primary key).
+type Conflict = Option<(Option<usize>, OnConflict)>;
+
 /// `rows` new rows, each of `table`'s columns but a generated key, whose value the store
-/// assigns; the last one assigned is the outcome's last insert id. All rows or none.
+/// assigns; the last one assigned is the outcome's last insert id. With a `conflict`, a row
+/// whose unique key holds a stored row's values is skipped or written into that row, and the
+/// rows written are returned. All rows or none.
 fn insert(
     state: &mut State,
     table: &'static Table,
     columns: &[usize],
     values: Vec<Value>,
     rows: usize,
+    conflict: Conflict,
 ) -> Result<Ran, RepoError> {
     let width = table.inserted_columns().count();
     if values.len() != width * rows {
@@ -355,30 +366,76 @@ fn insert(
     let mut scratch = state.clone();
     let mut last_insert_id = 0;
     let mut values = values.into_iter();
+    let mut written = Vec::new();
     for _ in 0..rows {
         let data = scratch
             .table(table.name)
             .ok_or_else(|| no_such(table, "table", table.name))?;
         let key = data.next_key();
-        let written = table.columns.iter().map(|column| {
+        let mut generated = false;
+        let row_values = table.columns.iter().map(|column| {
             if column.generated {
-                last_insert_id = key;
+                generated = true;
                 Some(Value::Int(key))
             } else {
                 values.next()
             }
         });
-        let row = scatter(data, columns, None, written.collect::<Vec<_>>());
-        store(&mut scratch, table, row, None)?;
+        let row = scatter(data, columns, None, row_values.collect::<Vec<_>>());
+        let held = conflict.and_then(|(unique, action)| {
+            let (stored_key, stored) = data.holder(&row, unique)?;
+            Some((stored_key.clone(), stored.clone(), action))
+        });
+        let stored = match held {
+            Some((_, _, OnConflict::Ignore)) => continue,
+            Some((stored_key, stored, OnConflict::Update)) => {
+                let assigned = assigned_on_conflict(table, conflict.and_then(|(key, _)| key));
+                let mut updated = stored;
+                for name in assigned {
+                    if let Some(position) = data.position(name) {
+                        updated[position] = row[position].clone();
+                    }
+                }
+                store(&mut scratch, table, updated, Some(stored_key))?
+            }
+            None => {
+                if generated {
+                    last_insert_id = key;
+                }
+                store(&mut scratch, table, row, None)?
+            }
+        };
+        if conflict.is_some() {
+            written.push(project(&stored, columns));
+        }
     }
     *state = scratch;
+    let rows_affected = if conflict.is_some() {
+        written.len() as u64
+    } else {
+        rows as u64
+    };
     Ok((
-        Vec::new(),
+        written,
         Outcome {
-            rows_affected: rows as u64,
+            rows_affected,
             last_insert_id,
         },
     ))
+}
+
+/// The columns a row conflicting on the unique key `unique` writes into the stored one, as
+/// `repo_sql::Insert::on_conflict` has them: the inserted ones outside that key and the primary
+/// key (none when every column is in them).
+fn assigned_on_conflict(table: &'static Table, unique: Option<usize>) -> Vec<&'static str> {
+    let constraint = unique.map_or(&table.primary_key, |index| &table.unique[index]);
+    table
+        .inserted_columns()
+        .map(|column| column.name)
+        .filter(|name| {
+            !constraint.columns.contains(name) && !table.primary_key.columns.contains(name)
+        })
+        .collect()
 }
 
 /// A stored row with `written` (one entry per column of `table`, `None` to keep) over `base`,

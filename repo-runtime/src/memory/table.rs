@@ -107,6 +107,26 @@ impl TableData {
         None
     }
 
+    /// The stored row holding `row`'s values of the unique key `unique` (`None`: the primary
+    /// key), if any: a key with a `NULL` is held by none, as SQL has it.
+    pub(crate) fn holder(
+        &self,
+        row: &[Value],
+        unique: Option<usize>,
+    ) -> Option<(&Vec<Value>, &Row)> {
+        match unique {
+            None => self.rows.get_key_value(&self.key_of(row)),
+            Some(index) => {
+                let values = project(row, self.unique_columns.get(index)?);
+                if values.iter().any(Value::is_null) {
+                    return None;
+                }
+                let key = self.unique.get(index)?.get(&values)?;
+                self.rows.get_key_value(key)
+            }
+        }
+    }
+
     /// Refuses `row` where it breaks `NOT NULL`, the primary key or a unique constraint; a row
     /// replacing the one with key `replacing` does not conflict with it.
     pub(crate) fn check(

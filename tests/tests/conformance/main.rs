@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod batch;
+mod conditional;
 mod crud;
 mod domain;
 mod embed;
@@ -85,6 +86,10 @@ conformance!(
         patches::a_patch_writes_only_the_fields_it_gives_and_returns_the_stored_row,
         patches::a_patch_of_a_missing_row_is_not_found_and_a_conflict_writes_nothing,
         patches::patch_where_writes_every_selected_row_and_returns_them_in_key_order,
+        conditional::insert_or_ignore_inserts_only_the_rows_whose_key_is_free,
+        conditional::a_conflict_on_another_unique_key_is_refused_and_writes_nothing,
+        conditional::upsert_on_a_unique_key_updates_the_row_holding_it_and_keeps_its_key,
+        conditional::racing_conditional_writers_leave_one_row_per_key,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,
