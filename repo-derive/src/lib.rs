@@ -8,6 +8,7 @@ mod expand;
 mod model;
 mod names;
 mod port;
+mod projection;
 mod query;
 mod sql;
 #[cfg(test)]
@@ -23,6 +24,16 @@ use proc_macro::TokenStream;
 pub fn derive_repository(input: TokenStream) -> TokenStream {
     let input = syn::parse_macro_input!(input as syn::DeriveInput);
     derive(&input).into()
+}
+
+/// A read-only row type: some columns of an entity (`#[repo(entity = Article)]`), each field
+/// named as the entity's (or `#[repo(field = name)]`), or aggregates of its rows grouped by
+/// those columns: `#[repo(count)]`, `#[repo(sum = field)]`, `avg`, `min`, `max`. No table,
+/// key or repository of its own; read with `RepositoryExt::project`.
+#[proc_macro_derive(Projection, attributes(repo))]
+pub fn derive_projection(input: TokenStream) -> TokenStream {
+    let input = syn::parse_macro_input!(input as syn::DeriveInput);
+    projection::derive(&input).into()
 }
 
 /// Stores an enum of unit variants as text: `#[db_enum(rename_all = "...")]` on the enum

@@ -574,6 +574,15 @@ impl Rows {
         Ok(decoded)
     }
 
+    /// Every row decoded as a `T` (a projection's row).
+    pub(crate) fn decode_rows<T: crate::projection::RowDecode>(&self) -> Result<Vec<T>, RepoError> {
+        let mut decoded = Vec::with_capacity(self.len());
+        each_backend!(self, |rows| for row in rows {
+            decoded.push(T::decode_row(row)?);
+        });
+        Ok(decoded)
+    }
+
     /// The first row decoded as an `E`, if there is one.
     pub(crate) fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
         let decoded = each_backend!(self, |rows| match rows.first() {

@@ -340,6 +340,18 @@ impl<E> Filter<E> {
         &self.condition
     }
 
+    /// The condition, shared: what a statement's shape keeps.
+    pub(crate) fn shared_condition(&self) -> &Arc<Condition> {
+        &self.condition
+    }
+
+    /// Binds the filter's values, in the order its condition takes them.
+    pub(crate) fn bind_values(&self, statement: &mut Statement) {
+        for value in &self.values {
+            value.bind(statement);
+        }
+    }
+
     /// The statement that does `action` with the rows this filter selects on `table`, in
     /// `order`, limited to a page (limit, offset) when one is given.
     pub(crate) fn statement(

@@ -105,6 +105,7 @@ mod metrics;
 pub mod migrate;
 mod operations;
 mod ports;
+mod projection;
 mod redacted;
 mod rendered;
 mod repository;
@@ -137,9 +138,10 @@ pub use filter::{Field, Filter, IntoValue, OptionalFilter};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
+pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
-pub use repo_derive::{DbEnum, DbValue, Embeddable, Repository};
+pub use repo_derive::{DbEnum, DbValue, Embeddable, Projection, Repository};
 pub use repo_sql::{Dialect, Sql};
 #[cfg(feature = "memory")]
 pub use repository::MemoryDb;
@@ -188,7 +190,8 @@ macro_rules! with_memory {
 pub mod prelude {
     pub use crate::{
         ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Filter, Isolation, ListOptions,
-        Order, Page, RepoError, Repository, RetryPolicy, TransactionError, Tx, TxOptions, port,
+        Order, Page, Projection, RepoError, Repository, RepositoryExt, RetryPolicy,
+        TransactionError, Tx, TxOptions, port,
     };
 }
 
@@ -207,6 +210,10 @@ pub mod __private {
     pub mod ports {
         pub use crate::ports::*;
     }
+    pub mod projection {
+        pub use crate::projection::RowDecode;
+        pub use crate::projection::items::*;
+    }
     pub use crate::entity::EntitySql;
     #[cfg(feature = "memory")]
     pub use crate::executor::memory_executor;
@@ -218,7 +225,7 @@ pub mod __private {
         __embeddable_with_embeds as embeddable_with_embeds, __implement_port as implement_port,
         __repository_with_embeds as repository_with_embeds,
     };
-    pub use repo_sql::{Operator, Plan, PlanAction, PlanCondition, PlanLimit};
+    pub use repo_sql::{Operator, Plan, PlanAction, PlanCondition, PlanLimit, Selected};
     #[cfg(feature = "json")]
     pub use serde;
 }

@@ -9,7 +9,7 @@ use std::sync::{Arc, OnceLock, RwLock};
 
 use repo_sql::{
     Condition, ConflictTarget, Dialect, Filtered, Insert, OnConflict, Patched, Plan, PlanAction,
-    PlanLimit, PlanTable,
+    PlanLimit, PlanTable, Projected, Selected,
 };
 
 use crate::schema::Table;
@@ -383,6 +383,60 @@ pub(crate) fn patched(
         set: set.into(),
         condition: Arc::clone(condition),
         returning,
+    };
+    CACHE
+        .get_or_init(ShapeCache::new)
+        .get(hash, same, render, keep)
+}
+
+/// What decides a projection's text: its items, its condition's shape, its order and limit.
+struct ProjectedKey {
+    table: &'static str,
+    dialect: Dialect,
+    items: Arc<[Selected<'static>]>,
+    condition: Arc<Condition>,
+    order: Arc<[(&'static str, bool)]>,
+    limit: PlanLimit,
+}
+
+/// A select of `items` (columns, or aggregates grouped by columns) from the rows of `table`
+/// that `condition` selects, in `order`, limited, in `dialect`: rendered once per shape.
+pub(crate) fn projected(
+    table: &'static Table,
+    dialect: Dialect,
+    items: &Arc<[Selected<'static>]>,
+    condition: &Arc<Condition>,
+    order: &Arc<[(&'static str, bool)]>,
+    limit: PlanLimit,
+) -> Arc<str> {
+    static CACHE: OnceLock<ShapeCache<ProjectedKey>> = OnceLock::new();
+    let hash = shape_hash(table, dialect, condition, (&**items, &**order, limit));
+    let same = |shape: &ProjectedKey| {
+        shape.table == table.name
+            && shape.dialect == dialect
+            && *shape.items == **items
+            && *shape.order == **order
+            && shape.limit == limit
+            && shape.condition.same_shape(condition, dialect)
+    };
+    let render = || {
+        with_plan_table(table, |plan_table| {
+            let statement = Projected {
+                items,
+                condition,
+                order,
+                limit,
+            };
+            statement.render(dialect, plan_table)
+        })
+    };
+    let keep = || ProjectedKey {
+        table: table.name,
+        dialect,
+        items: Arc::clone(items),
+        condition: Arc::clone(condition),
+        order: Arc::clone(order),
+        limit,
     };
     CACHE
         .get_or_init(ShapeCache::new)

@@ -48,6 +48,8 @@ pub(crate) enum Shape {
     ByKey(PlanAction),
     /// The rows whose keys are bound one after another (`get_many`).
     ByKeys,
+    /// Some columns, or aggregates grouped by some, of the rows a condition selects.
+    Projected(Box<ProjectedShape>),
     /// The values of some columns, then a condition's: those columns of the rows it selects
     /// are overwritten (a patch); returns the rows.
     Patch(Box<PatchShape>),
@@ -90,6 +92,18 @@ pub(crate) struct PatchShape {
     /// The columns written, bound first.
     pub(crate) set: Vec<&'static str>,
     pub(crate) condition: std::sync::Arc<repo_sql::Condition>,
+}
+
+/// A projection's statement, as [`Shape::Projected`] states it.
+#[derive(Debug, Clone)]
+#[cfg_attr(not(feature = "memory"), allow(dead_code))] // Read by the in-memory store only.
+pub(crate) struct ProjectedShape {
+    pub(crate) items: std::sync::Arc<[repo_sql::Selected<'static>]>,
+    pub(crate) condition: std::sync::Arc<repo_sql::Condition>,
+    /// Sort keys; with aggregates, grouped columns only.
+    pub(crate) order: std::sync::Arc<[(&'static str, bool)]>,
+    /// How many rows (groups, with aggregates); a page binds its limit and offset last.
+    pub(crate) limit: PlanLimit,
 }
 
 /// What the in-memory store runs of a statement: its shape and the values bound.

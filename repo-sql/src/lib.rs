@@ -13,10 +13,12 @@ mod dialect;
 mod filter;
 mod operator;
 mod plan;
+mod projection;
 mod write;
 
 pub use dialect::{Dialect, Sql};
 pub use filter::{Condition, Filtered, Patched};
 pub use operator::Operator;
 pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
+pub use projection::{Numeric, Projected, Selected};
 pub use write::{ConflictTarget, Insert, OnConflict, RowWrite};

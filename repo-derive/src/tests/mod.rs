@@ -416,3 +416,28 @@ fn port_implementation_with_every_operator() {
     unwrap_with_memory(&mut file.items);
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
+
+/// A projection: columns (one renamed) and aggregates, each checked against the entity's
+/// typed fields.
+#[test]
+fn projection_with_columns_and_aggregates() {
+    let input: syn::DeriveInput = syn::parse2(quote! {
+        #[derive(Projection)]
+        #[repo(entity = Article)]
+        pub struct AuthorStats {
+            pub author: i64,
+            #[repo(field = title)]
+            pub headline: Option<String>,
+            #[repo(count)]
+            pub articles: i64,
+            #[repo(sum = views)]
+            pub views: Option<i64>,
+            #[repo(avg = rating)]
+            pub rating: Option<f64>,
+        }
+    })
+    .expect("test input parses");
+    let tokens = crate::projection::derive(&input);
+    let file: syn::File = syn::parse2(tokens).expect("the expansion parses");
+    insta::assert_snapshot!(prettyplease::unparse(&file));
+}

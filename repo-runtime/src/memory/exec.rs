@@ -23,6 +23,10 @@ use crate::value::{Decodable, ServerDecode};
 pub(crate) struct MemoryRecord(Vec<Value>);
 
 impl MemoryRecord {
+    pub(super) fn new(values: Vec<Value>) -> MemoryRecord {
+        MemoryRecord(values)
+    }
+
     fn value(&self, index: usize) -> &Value {
         self.0.get(index).unwrap_or(&Value::Null)
     }
@@ -77,7 +81,7 @@ pub(super) fn writes(shape: &Shape) -> bool {
         | Shape::Upsert
         | Shape::Conditional { .. }
         | Shape::Patch(_) => true,
-        Shape::Sql | Shape::ByKeys | Shape::Count => false,
+        Shape::Sql | Shape::ByKeys | Shape::Count | Shape::Projected(_) => false,
     }
 }
 
@@ -147,6 +151,9 @@ pub(super) fn read(
                 ..
             }) => vec![number(0)],
             Shape::Filtered(filtered) if filtered.action == PlanAction::Count => vec![number(0)],
+            Shape::Projected(projected) => {
+                super::aggregate::projected(table.entity, &projected, None, values)?
+            }
             Shape::Sql => return Err(sql_only(table, operation)),
             _ => Vec::new(),
         };
@@ -162,6 +169,9 @@ pub(super) fn read(
         Shape::Filtered(filtered) => {
             let query = resolve_filtered(table.entity, &filtered, data, values)?;
             selected(filtered.action, select(&query, data), &columns)
+        }
+        Shape::Projected(projected) => {
+            super::aggregate::projected(table.entity, &projected, Some(data), values)?
         }
         Shape::ByKey(_) => data
             .rows
@@ -314,7 +324,7 @@ pub(super) fn write(
             Ok((written, affected(count)))
         }
         Shape::Sql => Err(sql_only(table, operation)),
-        Shape::ByKeys | Shape::Count => Err(RepoError::config(format!(
+        Shape::ByKeys | Shape::Count | Shape::Projected(_) => Err(RepoError::config(format!(
             "`{operation}` of {} reads and was run as a write",
             table.entity
         ))),

@@ -8,6 +8,7 @@
 //! own copy of the tables, which becomes the committed state when it commits. Reads outside a
 //! transaction see the last committed state.
 
+mod aggregate;
 mod exec;
 mod plan;
 mod table;

@@ -10,7 +10,7 @@ use super::table::{Row, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
 use crate::schema::Table;
-use crate::statement::FilteredShape;
+use crate::statement::{FilteredShape, ProjectedShape};
 
 /// A condition with its columns' positions and its parameters.
 enum Resolved {
@@ -187,6 +187,31 @@ pub(super) fn resolve_condition(
     };
     let condition = resolver.condition(condition)?;
     resolver.finish(condition, &[], PlanLimit::All)
+}
+
+/// A projection's condition, order and limit with its parameters, against `table`. Grouped,
+/// the page applies to the groups: the query selects every row, unordered, and the page
+/// (rows skipped, most rows kept) comes apart.
+pub(super) fn resolve_projected(
+    entity: &'static str,
+    shape: &ProjectedShape,
+    table: &TableData,
+    values: Vec<Value>,
+    grouped: bool,
+) -> Result<(Query, (usize, usize)), RepoError> {
+    let mut resolver = Resolver {
+        entity,
+        def: table.def,
+        values: values.into_iter(),
+    };
+    let condition = resolver.condition(&shape.condition)?;
+    let order: &[(&str, bool)] = if grouped { &[] } else { &shape.order };
+    let mut query = resolver.finish(condition, order, shape.limit)?;
+    let page = query.page;
+    if grouped {
+        query.page = (0, usize::MAX);
+    }
+    Ok((query, page))
 }
 
 /// Whether `row`, the values of `def`'s columns in order, meets `condition` with its bound

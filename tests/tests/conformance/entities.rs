@@ -64,6 +64,19 @@ pub struct Note {
     pub body: String,
 }
 
+/// Rows to project, count, sum and group.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "posts")]
+pub struct Post {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(index)]
+    pub author: i64,
+    pub title: String,
+    pub views: i32,
+    pub rating: Option<f64>,
+}
+
 pub fn new_user(n: usize) -> NewUser {
     NewUser {
         email: format!("user{n}@example.com"),
@@ -108,6 +121,7 @@ pub async fn create_all(db: &Db) {
         .expect("create measurements");
     db.create_schema::<Follow>().await.expect("create follows");
     db.create_schema::<Note>().await.expect("create notes");
+    db.create_schema::<Post>().await.expect("create posts");
 }
 
 /// Two views of one table, to provoke decode and NOT NULL errors.

@@ -17,6 +17,7 @@ mod mapping;
 mod migrations;
 mod patches;
 mod ports;
+mod projections;
 mod references;
 mod sensitive;
 mod transactions;
@@ -90,6 +91,10 @@ conformance!(
         conditional::a_conflict_on_another_unique_key_is_refused_and_writes_nothing,
         conditional::upsert_on_a_unique_key_updates_the_row_holding_it_and_keeps_its_key,
         conditional::racing_conditional_writers_leave_one_row_per_key,
+        projections::a_projection_reads_some_columns_in_order_and_pages,
+        projections::aggregates_group_by_columns_in_one_statement,
+        projections::aggregates_without_groups_are_one_row_even_over_no_rows,
+        projections::count_by_returns_a_map_keyed_by_the_group,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,

@@ -1,0 +1,361 @@
+//! Reads of less than whole rows: [`Projection`]s (some columns of an entity, or aggregates
+//! grouped by some, from `#[derive(Projection)]`) and grouped counts, through
+//! [`RepositoryExt`]. Each is a `repo_sql::Projected` statement on the rows a [`Filter`]
+//! selects, rendered once per shape; the in-memory store evaluates the same description.
+
+use std::future::Future;
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use repo_sql::{Numeric, PlanLimit, Selected};
+
+use crate::column::ColumnValue;
+use crate::entity::{ColumnName, Entity, RowSource};
+use crate::error::RepoError;
+use crate::executor::Executor;
+use crate::filter::{Field, Filter};
+use crate::list::{ListOptions, Order};
+use crate::operations::SqlRepository;
+use crate::statement::{ProjectedShape, Shape, Statement};
+
+/// A row type read by position, as a projection's statement returns it. Implemented by
+/// `#[derive(Projection)]`.
+#[doc(hidden)]
+pub trait RowDecode: Sized + Send + 'static {
+    /// Reads the row whose columns are the projection's items, in order.
+    fn decode_row<R: RowSource>(row: &R) -> Result<Self, RepoError>;
+}
+
+/// A read-only row type: some columns of [`Projection::Entity`], or aggregates of its rows
+/// grouped by some columns. It has no table, key or repository of its own. Implemented by
+/// `#[derive(Projection)]`:
+///
+/// ```
+/// # use repo_runtime::prelude::*;
+/// # #[derive(Debug, Clone, PartialEq, Repository)]
+/// # pub struct Article { #[repo(id, generated)] pub id: i64, pub author: i64,
+/// #     pub title: String, pub views: i64 }
+/// /// Per author: how many articles, how many views in all.
+/// #[derive(Debug, PartialEq, Projection)]
+/// #[repo(entity = Article)]
+/// pub struct AuthorStats {
+///     pub author: i64,
+///     #[repo(count)]
+///     pub articles: i64,
+///     #[repo(sum = views)]
+///     pub views: Option<i64>,
+/// }
+/// ```
+pub trait Projection: RowDecode {
+    /// The entity whose rows it reads.
+    type Entity: Entity;
+    /// What each column of its rows is: a column, or an aggregate.
+    const ITEMS: &'static [Selected<'static>];
+}
+
+/// Column types whose values add up on every backend, and the type of their sum: `i64` for
+/// integers, `f64` for floats (decimals are text on SQLite, so they have no sum).
+#[diagnostic::on_unimplemented(message = "a `{Self}` column has no sum on every backend")]
+pub trait Summable: ColumnValue {
+    /// The sum's type.
+    type Sum: ColumnValue;
+    /// How the backends compute it.
+    const NUMERIC: Numeric;
+}
+
+/// Column types with a mean (an `f64`) on every backend.
+#[diagnostic::on_unimplemented(message = "a `{Self}` column has no mean on every backend")]
+pub trait Averaged: ColumnValue {}
+
+/// Column types with a least and a greatest value on every backend.
+#[diagnostic::on_unimplemented(
+    message = "a `{Self}` column has no least or greatest value on every backend"
+)]
+pub trait Ordered: ColumnValue {}
+
+macro_rules! summable {
+    ($($ty:ty => $sum:ty, $numeric:ident);* $(;)?) => {$(
+        impl Summable for $ty {
+            type Sum = $sum;
+            const NUMERIC: Numeric = Numeric::$numeric;
+        }
+        impl Averaged for $ty {}
+        impl Ordered for $ty {}
+    )*};
+}
+
+summable! {
+    i16 => i64, Integer;
+    i32 => i64, Integer;
+    i64 => i64, Integer;
+    f32 => f64, Float;
+    f64 => f64, Float;
+}
+
+macro_rules! ordered {
+    ($($(#[$cfg:meta])* $ty:ty),* $(,)?) => {$(
+        $(#[$cfg])*
+        impl Ordered for $ty {}
+    )*};
+}
+
+ordered! {
+    String,
+    #[cfg(feature = "chrono")]
+    chrono::NaiveDateTime,
+    #[cfg(feature = "chrono")]
+    chrono::DateTime<chrono::Utc>,
+    #[cfg(feature = "chrono")]
+    chrono::NaiveDate,
+    #[cfg(feature = "chrono")]
+    chrono::NaiveTime,
+    #[cfg(feature = "time")]
+    time::PrimitiveDateTime,
+    #[cfg(feature = "time")]
+    time::OffsetDateTime,
+    #[cfg(feature = "time")]
+    time::Date,
+    #[cfg(feature = "time")]
+    time::Time,
+}
+
+/// What `#[derive(Projection)]` calls: each item of a projection from the entity's typed
+/// fields, and the Rust type each item reads as, so that a field of the wrong type fails to
+/// compile naming both.
+#[doc(hidden)]
+pub(crate) mod items {
+    use super::*;
+
+    pub const fn column<E, T>(field: Field<E, T>) -> Selected<'static> {
+        Selected::Column(field.column())
+    }
+
+    pub const fn sum<E, T: Summable>(field: Field<E, T>) -> Selected<'static> {
+        Selected::Sum(field.column(), T::NUMERIC)
+    }
+
+    pub const fn avg<E, T: Averaged>(field: Field<E, T>) -> Selected<'static> {
+        Selected::Avg(field.column())
+    }
+
+    pub const fn min<E, T: Ordered>(field: Field<E, T>) -> Selected<'static> {
+        Selected::Min(field.column())
+    }
+
+    pub const fn max<E, T: Ordered>(field: Field<E, T>) -> Selected<'static> {
+        Selected::Max(field.column())
+    }
+
+    /// A column read as `T`, or as `Option<T>`.
+    pub fn column_type<E, T, F: OptionOf<T>>(_: Field<E, T>, _: PhantomData<F>) {}
+
+    /// A sum read as `Option<T::Sum>`.
+    pub fn sum_type<E, T: Summable>(_: Field<E, T>) -> PhantomData<Option<T::Sum>> {
+        PhantomData
+    }
+
+    /// A mean read as `Option<f64>`.
+    pub fn avg_type<E, T: Averaged>(_: Field<E, T>) -> PhantomData<Option<f64>> {
+        PhantomData
+    }
+
+    /// A least or greatest value read as `Option<T>`.
+    pub fn extreme_type<E, T: Ordered>(_: Field<E, T>) -> PhantomData<Option<T>> {
+        PhantomData
+    }
+
+    /// A count read as `i64`.
+    pub fn count_type() -> PhantomData<i64> {
+        PhantomData
+    }
+
+    /// `T` or `Option<T>`: how a projection's field reads a column of `T`.
+    #[diagnostic::on_unimplemented(
+        message = "a `{T}` column cannot be read as `{Self}`",
+        label = "expected `{T}` or `Option<{T}>`"
+    )]
+    pub trait OptionOf<T> {}
+
+    impl<T> OptionOf<T> for T {}
+    impl<T> OptionOf<T> for Option<T> {}
+}
+
+/// The generic reads of every generated SQL repository: projections and grouped counts. They
+/// are generic over the row type, so not part of the object-safe [`Repository`]
+/// (crate::Repository): call them on the concrete repository (`User::repository(&db)`).
+pub trait RepositoryExt<E: Entity>: Send + Sync {
+    /// The rows `filter` selects, read as the projection `P`, in the order `options` ask (the
+    /// key by default; with aggregates, the grouped columns) and page.
+    fn project<P: Projection<Entity = E>>(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> impl Future<Output = Result<Vec<P>, RepoError>> + Send;
+
+    /// How many rows `filter` selects per value of `group`, in one statement, collected into
+    /// `C`: a `HashMap<K, i64>`, a `BTreeMap`, or a `Vec<(K, i64)>` in ascending order of the
+    /// group. Rows whose `group` column is `NULL` count in no group.
+    fn count_by<K, C>(
+        &self,
+        group: Field<E, K>,
+        filter: &Filter<E>,
+    ) -> impl Future<Output = Result<C, RepoError>> + Send
+    where
+        K: ColumnValue,
+        C: FromIterator<(K, i64)>;
+}
+
+impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
+    async fn project<P: Projection<Entity = R::Entity>>(
+        &self,
+        filter: &Filter<R::Entity>,
+        options: ListOptions<<R::Entity as Entity>::Column>,
+    ) -> Result<Vec<P>, RepoError> {
+        let order = options
+            .get_order()
+            .iter()
+            .map(|(column, order)| (column.name(), *order == Order::Desc))
+            .collect::<Vec<_>>();
+        let page = repo_core::Page {
+            limit: options.get_limit(),
+            offset: options.get_offset(),
+        };
+        let request = Request::new::<R::Entity>(P::ITEMS.into(), &order, page)?;
+        read::<R::Entity, P>(self.executor(), filter, &request, "project").await
+    }
+
+    async fn count_by<K, C>(
+        &self,
+        group: Field<R::Entity, K>,
+        filter: &Filter<R::Entity>,
+    ) -> Result<C, RepoError>
+    where
+        K: ColumnValue,
+        C: FromIterator<(K, i64)>,
+    {
+        let items: Arc<[Selected<'static>]> =
+            Arc::new([Selected::Column(group.column()), Selected::Count]);
+        let request = Request::new::<R::Entity>(items, &[], repo_core::Page::default())?;
+        let filter = filter.clone().and(group.is_not_null());
+        let counted =
+            read::<R::Entity, Counted<K>>(self.executor(), &filter, &request, "count_by").await?;
+        Ok(counted
+            .into_iter()
+            .map(|Counted(key, count)| (key, count))
+            .collect())
+    }
+}
+
+/// A group's value and its count, as `count_by` reads them.
+struct Counted<K>(K, i64);
+
+impl<K: ColumnValue> RowDecode for Counted<K> {
+    fn decode_row<R: RowSource>(row: &R) -> Result<Self, RepoError> {
+        Ok(Counted(
+            K::decode(row, 0, "group")?,
+            i64::decode(row, 1, "count")?,
+        ))
+    }
+}
+
+/// What a projection's statement reads, in which order, which page: the part that does not
+/// depend on the entity.
+pub(crate) struct Request {
+    items: Arc<[Selected<'static>]>,
+    /// Sort keys: with aggregates the grouped columns (those asked first), else those asked
+    /// and then the key's columns, so that pages never overlap.
+    order: Arc<[(&'static str, bool)]>,
+    page: Option<(i64, i64)>,
+}
+
+impl Request {
+    fn new<E: Entity>(
+        items: Arc<[Selected<'static>]>,
+        asked: &[(&'static str, bool)],
+        page: repo_core::Page,
+    ) -> Result<Request, RepoError> {
+        let grouped = items.iter().any(Selected::is_aggregate);
+        let mut order: Vec<(&'static str, bool)> = asked.to_vec();
+        let then: Vec<&'static str> = if grouped {
+            let group: Vec<&'static str> = items
+                .iter()
+                .filter_map(|item| match item {
+                    Selected::Column(column) => Some(*column),
+                    _ => None,
+                })
+                .collect();
+            if let Some((column, _)) = order.iter().find(|(column, _)| !group.contains(column)) {
+                return Err(RepoError::invalid_input(
+                    E::NAME,
+                    format!("aggregates are ordered by their grouped columns only, not `{column}`"),
+                ));
+            }
+            group
+        } else {
+            E::TABLE.primary_key.columns.to_vec()
+        };
+        for column in then {
+            if !order.iter().any(|(ordered, _)| *ordered == column) {
+                order.push((column, false));
+            }
+        }
+        let paged = page.limit.is_some() || page.offset > 0;
+        Ok(Request {
+            items,
+            order: order.into(),
+            page: paged.then(|| crate::ports::page_bounds(page)),
+        })
+    }
+
+    fn statement(
+        &self,
+        executor: &Executor,
+        operation: &'static str,
+        table: &'static crate::Table,
+        filter_condition: &Arc<repo_sql::Condition>,
+    ) -> Statement {
+        let limit = match self.page {
+            Some(_) => PlanLimit::Page,
+            None => PlanLimit::All,
+        };
+        let sql = crate::rendered::projected(
+            table,
+            executor.dialect(),
+            &self.items,
+            filter_condition,
+            &self.order,
+            limit,
+        );
+        let shape = ProjectedShape {
+            items: Arc::clone(&self.items),
+            condition: Arc::clone(filter_condition),
+            order: Arc::clone(&self.order),
+            limit,
+        };
+        executor
+            .assembled(operation, sql)
+            .shaped(Shape::Projected(Box::new(shape)))
+    }
+}
+
+/// The rows of `E` that `filter` selects, as `request` reads them, decoded as `T`.
+async fn read<E: Entity, T: RowDecode>(
+    executor: &Executor,
+    filter: &Filter<E>,
+    request: &Request,
+    operation: &'static str,
+) -> Result<Vec<T>, RepoError> {
+    let build = || {
+        let mut statement =
+            request.statement(executor, operation, E::TABLE, filter.shared_condition());
+        filter.bind_values(&mut statement);
+        if let Some((limit, offset)) = request.page {
+            statement.bind(limit);
+            statement.bind(offset);
+        }
+        statement
+    };
+    let rows = executor.read_rows(E::TABLE, false, &build).await?;
+    rows.decode_rows::<T>()
+        .map_err(|error| error.in_entity(E::NAME))
+}

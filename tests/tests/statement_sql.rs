@@ -1,0 +1,142 @@
+//! Snapshots of the SQL of every statement built at run time, per dialect: filters with their
+//! order and page, patches, conditional inserts and projections. A changed snapshot is
+//! reviewed like code.
+
+use repo_runtime::__private::{PlanAction, PlanLimit, Selected};
+use repo_runtime::Dialect;
+use repo_sql::{
+    Condition, ConflictTarget, Filtered, Insert, Numeric, OnConflict, Operator, Patched, PlanTable,
+    Projected,
+};
+
+const TABLE: PlanTable<'static> = PlanTable {
+    name: "articles",
+    columns: &["id", "author_id", "title", "views", "rating"],
+    key: &["id"],
+};
+
+fn compare(column: &'static str, operator: Operator, values: usize) -> Condition {
+    Condition::Compare {
+        column,
+        operator,
+        values,
+    }
+}
+
+/// A search form's filter: a list, a negated text match, a null test, a range.
+fn search() -> Condition {
+    Condition::All(vec![
+        compare("author_id", Operator::In, 3),
+        Condition::Any(vec![
+            Condition::Not(Box::new(compare("title", Operator::Containing, 1))),
+            compare("rating", Operator::IsNull, 0),
+        ]),
+        compare("views", Operator::Between, 2),
+    ])
+}
+
+fn statements(dialect: Dialect) -> String {
+    let condition = search();
+    let mut out = Vec::new();
+    for (name, action, order, limit) in [
+        (
+            "page",
+            PlanAction::Select,
+            &[("views", true), ("id", false)][..],
+            PlanLimit::Page,
+        ),
+        ("count", PlanAction::Count, &[][..], PlanLimit::All),
+        ("exists", PlanAction::Exists, &[][..], PlanLimit::All),
+        ("delete", PlanAction::Delete, &[][..], PlanLimit::All),
+    ] {
+        let filtered = Filtered {
+            action,
+            condition: &condition,
+            order,
+            limit,
+        };
+        out.push(format!(
+            "-- filter: {name}\n{}",
+            filtered.render(dialect, &TABLE)
+        ));
+    }
+    let patch = Patched {
+        set: &["title", "rating"],
+        condition: &condition,
+        returning: dialect != Dialect::MySql,
+    };
+    out.push(format!("-- patch_where\n{}", patch.render(dialect, &TABLE)));
+    let insert = Insert {
+        table: "articles",
+        columns: &["author_id", "title", "views", "rating"],
+        generated: Some("id"),
+    };
+    let by_title = ConflictTarget {
+        key: &["author_id", "title"],
+        primary: &["id"],
+        returning: TABLE.columns,
+    };
+    match dialect {
+        Dialect::MySql => out.push(format!(
+            "-- upsert_on, after a plain insert conflicted on the key\n{}",
+            insert.on_duplicate_key_update(&by_title)
+        )),
+        _ => {
+            out.push(format!(
+                "-- insert_or_ignore of 2 rows\n{}",
+                insert.on_conflict(dialect, 2, false, &by_title, OnConflict::Ignore)
+            ));
+            out.push(format!(
+                "-- upsert_on\n{}",
+                insert.on_conflict(dialect, 1, false, &by_title, OnConflict::Update)
+            ));
+        }
+    }
+    let grouped = [
+        Selected::Column("author_id"),
+        Selected::Count,
+        Selected::Sum("views", Numeric::Integer),
+        Selected::Sum("rating", Numeric::Float),
+        Selected::Avg("rating"),
+        Selected::Min("title"),
+        Selected::Max("views"),
+    ];
+    let projected = Projected {
+        items: &grouped,
+        condition: &condition,
+        order: &[("author_id", true)],
+        limit: PlanLimit::Page,
+    };
+    out.push(format!(
+        "-- aggregates by author, paged\n{}",
+        projected.render(dialect, &TABLE)
+    ));
+    let columns = [Selected::Column("id"), Selected::Column("title")];
+    let always = Condition::always();
+    let projected = Projected {
+        items: &columns,
+        condition: &always,
+        order: &[("title", false), ("id", false)],
+        limit: PlanLimit::All,
+    };
+    out.push(format!(
+        "-- projection\n{}",
+        projected.render(dialect, &TABLE)
+    ));
+    out.join("\n\n")
+}
+
+#[test]
+fn sqlite() {
+    insta::assert_snapshot!(statements(Dialect::Sqlite));
+}
+
+#[test]
+fn postgres() {
+    insta::assert_snapshot!(statements(Dialect::Postgres));
+}
+
+#[test]
+fn mysql() {
+    insta::assert_snapshot!(statements(Dialect::MySql));
+}
