@@ -110,8 +110,7 @@ macro_rules! dispatch {
                 let $target = &mut **connection;
                 $body
             }
-            #[cfg(feature = "memory")]
-            (Query::Memory(_), _) => Err(RepoError::config(
+            (Query::Memory(..), _) => Err(RepoError::config(
                 "a statement for the in-memory store reached an SQL executor",
             )),
             (Query::Unavailable(dialect), _) => Err(crate::db::not_compiled(dialect)),

@@ -265,6 +265,11 @@ impl<E> Filter<E> {
         }
     }
 
+    /// A filter of `condition`, taking `values` in order.
+    pub(crate) fn from_parts(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
+        Filter::new(condition, values)
+    }
+
     /// Every row: the start of a filter built condition by condition.
     pub fn all() -> Self {
         Filter::new(Condition::always(), Vec::new())
@@ -509,7 +514,7 @@ impl<E> std::ops::Not for Filter<E> {
 }
 
 /// One value of a filter, bound as its column binds it.
-trait Bound: Send + Sync {
+pub(crate) trait Bound: Send + Sync {
     fn bind(&self, statement: &mut Statement);
 
     /// How many values a list holds; 1 for anything else.

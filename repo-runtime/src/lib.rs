@@ -95,10 +95,10 @@ mod entity;
 mod error;
 mod executor;
 mod filter;
+mod keyset;
 mod list;
 #[cfg(feature = "memory")]
 mod memory;
-#[cfg(feature = "memory")]
 mod memory_value;
 mod metrics;
 #[cfg(feature = "migrate")]
@@ -135,6 +135,7 @@ pub use error::{
 };
 pub use executor::Executor;
 pub use filter::{Field, Filter, IntoValue, OptionalFilter};
+pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;

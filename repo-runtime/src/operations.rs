@@ -13,6 +13,7 @@ use crate::entity::{ColumnName, Entity};
 use crate::error::RepoError;
 use crate::executor::{Executor, Rows};
 use crate::filter::{Filter, Selection};
+use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::{ListOptions, Order};
 use crate::statement::{Shape, Statement};
 use crate::unique::UniqueKey;
@@ -104,6 +105,21 @@ pub(crate) trait Operations: SqlRepository {
         options: ListOptions<<Self::Entity as Entity>::Column>,
         operation: &'static str,
     ) -> impl Future<Output = Result<Vec<Value<Self>>, RepoError>> + Send;
+
+    /// [`Operations::select`] on records.
+    fn select_records(
+        executor: &Executor,
+        filter: Option<&Filter<Self::Entity>>,
+        options: ListOptions<<Self::Entity as Entity>::Column>,
+        operation: &'static str,
+    ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
+
+    fn find_page(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+        options: ListOptions<<Self::Entity as Entity>::Column>,
+        after: Option<&Cursor>,
+    ) -> impl Future<Output = Result<KeysetPage<Value<Self>>, RepoError>> + Send;
 
     fn count_where(
         executor: &Executor,
@@ -327,12 +343,58 @@ where
         options: ListOptions<E::Column>,
         operation: &'static str,
     ) -> Result<Vec<M::Value>, RepoError> {
+        M::values(Self::select_records(executor, filter, options, operation).await?)
+    }
+
+    async fn select_records(
+        executor: &Executor,
+        filter: Option<&Filter<E>>,
+        options: ListOptions<E::Column>,
+        operation: &'static str,
+    ) -> Result<Vec<E>, RepoError> {
         let selection = select_in_order::<E>(&options);
         let every = Filter::all();
         let filter = filter.unwrap_or(&every);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
-        let rows = executor.read_rows(E::TABLE, false, &build).await?;
-        M::values(rows.decode::<E>()?)
+        executor
+            .read_rows(E::TABLE, false, &build)
+            .await?
+            .decode::<E>()
+    }
+
+    /// A page of the rows `filter` selects in the order `options` ask for, after `after`.
+    async fn find_page(
+        executor: &Executor,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+        after: Option<&Cursor>,
+    ) -> Result<KeysetPage<M::Value>, RepoError> {
+        let keyset = Keyset::new::<E>(&options)?;
+        let filter = match after {
+            Some(cursor) => filter.clone().and(keyset.after::<E>(cursor)?),
+            None => filter.clone(),
+        };
+        // One row more than the page tells whether another page follows.
+        let limit = options.get_limit();
+        let options = match limit {
+            Some(limit) => options.limit(limit.saturating_add(1)),
+            None => options,
+        };
+        let mut rows = Self::select_records(executor, Some(&filter), options, "find_page").await?;
+        let next = match limit {
+            Some(limit) if rows.len() as u64 > limit => {
+                rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+                match rows.last() {
+                    Some(last) => Some(keyset.cursor(last)?),
+                    None => None,
+                }
+            }
+            _ => None,
+        };
+        Ok(KeysetPage {
+            rows: M::values(rows)?,
+            next,
+        })
     }
 
     async fn count_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {

@@ -13,6 +13,7 @@ use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::filter::Filter;
+use crate::keyset::{Cursor, KeysetPage};
 use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
 use crate::unique::UniqueKey;
@@ -57,6 +58,17 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
         filter: &Filter<E>,
         options: ListOptions<E::Column>,
     ) -> Result<Option<M::Value>, RepoError>;
+
+    /// A keyset page: the first rows `filter` selects in the order `options` ask for (the key
+    /// last, breaking ties), at most `options`' limit, after the row `after` was taken from
+    /// (from the first row without one). The page's `next` cursor continues it; `None` when
+    /// no row follows. No offset: a deep page costs what the first does.
+    async fn find_page(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+        after: Option<&Cursor>,
+    ) -> Result<KeysetPage<M::Value>, RepoError>;
 
     /// How many rows `filter` selects.
     async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError>;
@@ -210,6 +222,26 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         let select =
             <R as Operations>::select(self.executor(), Some(filter), options, "first_where");
         Box::pin(async move { Ok(select.await?.into_iter().next()) })
+    }
+
+    fn find_page<'life0, 'life1, 'life2, 'async_trait>(
+        &'life0 self,
+        filter: &'life1 Filter<R::Entity>,
+        options: ListOptions<<R::Entity as Entity>::Column>,
+        after: Option<&'life2 Cursor>,
+    ) -> Boxed<'async_trait, KeysetPage<Value<R>>>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        'life2: 'async_trait,
+        Self: 'async_trait,
+    {
+        Box::pin(<R as Operations>::find_page(
+            self.executor(),
+            filter,
+            options,
+            after,
+        ))
     }
 
     fn count_where<'life0, 'life1, 'async_trait>(
@@ -417,6 +449,16 @@ where
     ) -> Result<Option<M::Value>, RepoError> {
         self.faults().check("first_where")?;
         self.inner().first_where(filter, options).await
+    }
+
+    async fn find_page(
+        &self,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+        after: Option<&Cursor>,
+    ) -> Result<KeysetPage<M::Value>, RepoError> {
+        self.faults().check("find_page")?;
+        self.inner().find_page(filter, options, after).await
     }
 
     async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError> {

@@ -122,9 +122,10 @@ pub(crate) enum Query {
     Postgres(sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
-    /// The in-memory store: the values bound, run through the statement's plan.
-    #[cfg(feature = "memory")]
-    Memory(Vec<crate::memory_value::Value>),
+    /// The in-memory store's values (those a cursor captures, too), run through the
+    /// statement's plan.
+    /// The positions of the values the `time` crate's types bound, for a cursor.
+    Memory(Vec<crate::memory_value::Value>, Vec<usize>),
     /// The dialect's backend is not compiled in; running the statement reports it.
     #[allow(dead_code)]
     Unavailable(Dialect),
@@ -153,11 +154,10 @@ impl Statement {
     }
 
     /// A statement for the in-memory store, which runs its plan instead of SQL text.
-    #[cfg(feature = "memory")]
     pub(crate) fn memory(operation: &'static str) -> Statement {
         Statement {
             operation,
-            inner: Query::Memory(Vec::new()),
+            inner: Query::Memory(Vec::new(), Vec::new()),
             encode_error: None,
             conversion_error: None,
             shape: Shape::Sql,
@@ -181,8 +181,7 @@ impl Statement {
 
     /// Whether the statement is for the in-memory store.
     pub fn is_memory(&self) -> bool {
-        #[cfg(feature = "memory")]
-        if let Query::Memory(_) = self.inner {
+        if let Query::Memory(..) = self.inner {
             return true;
         }
         false
@@ -196,7 +195,7 @@ impl Statement {
     ) -> Result<MemoryStatement, RepoError> {
         self.check(table)?;
         match self.inner {
-            Query::Memory(values) => Ok(MemoryStatement {
+            Query::Memory(values, _) => Ok(MemoryStatement {
                 operation: self.operation,
                 shape: self.shape,
                 values,
@@ -208,15 +207,40 @@ impl Statement {
         }
     }
 
-    #[cfg(feature = "memory")]
     fn push_memory<T: crate::value::MemoryEncode + ?Sized>(&mut self, value: &T) {
         let converted = value.to_memory();
         match (&mut self.inner, converted) {
-            (Query::Memory(values), Ok(value)) => values.push(value),
+            (Query::Memory(values, time_crate), Ok(value)) => {
+                if T::TIME_CRATE {
+                    time_crate.push(values.len());
+                }
+                values.push(value);
+            }
             (_, Ok(_)) => {}
             (_, Err(error)) => {
                 self.encode_error.get_or_insert_with(|| error.to_string());
             }
+        }
+    }
+
+    /// Appends a value as the in-memory store keeps it (a cursor's, for that store).
+    pub(crate) fn push_value(&mut self, value: crate::memory_value::Value) {
+        if let Query::Memory(values, _) = &mut self.inner {
+            values.push(value);
+        }
+    }
+
+    /// The values a statement for the in-memory store captured, once checked: a record's
+    /// columns, bound by `bind_all`, for a cursor.
+    /// With them, the positions of those the `time` crate's types bound.
+    pub(crate) fn into_values(
+        mut self,
+        table: &'static Table,
+    ) -> Result<(Vec<crate::memory_value::Value>, Vec<usize>), RepoError> {
+        self.check(table)?;
+        match self.inner {
+            Query::Memory(values, time_crate) => Ok((values, time_crate)),
+            _ => Err(RepoError::config("values captured from an SQL statement")),
         }
     }
 
@@ -230,8 +254,7 @@ impl Statement {
             Query::Postgres(query) => query.try_bind(value),
             #[cfg(feature = "mysql")]
             Query::MySql(query) => query.try_bind(value),
-            #[cfg(feature = "memory")]
-            Query::Memory(_) => {
+            Query::Memory(..) => {
                 self.push_memory(&value);
                 Ok(())
             }
@@ -263,8 +286,7 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(value.to_string()),
-            #[cfg(feature = "memory")]
-            Query::Memory(_) => self.push_memory(&value),
+            Query::Memory(..) => self.push_memory(&value),
             _ => self.bind_on_server(value),
         }
     }
@@ -275,8 +297,7 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(None::<String>),
-            #[cfg(feature = "memory")]
-            Query::Memory(values) => values.push(crate::memory_value::Value::Null),
+            Query::Memory(values, _) => values.push(crate::memory_value::Value::Null),
             _ => self.bind_on_server(None::<T>),
         }
     }
@@ -300,8 +321,7 @@ impl Statement {
     /// semantics it follows).
     pub fn dialect(&self) -> Dialect {
         match &self.inner {
-            #[cfg(feature = "memory")]
-            Query::Memory(_) => Dialect::Sqlite,
+            Query::Memory(..) => Dialect::Sqlite,
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]

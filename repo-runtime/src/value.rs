@@ -42,20 +42,7 @@ backend_bound!("sqlite", SqliteEncode, SqliteDecode, Sqlite);
 backend_bound!("postgres", PostgresEncode, PostgresDecode, Postgres);
 backend_bound!("mysql", MySqlEncode, MySqlDecode, MySql);
 
-#[cfg(feature = "memory")]
 pub(crate) use crate::memory_value::{MemoryDecode, MemoryEncode};
-/// How a bound value is kept by the in-memory store (nothing without the `memory` feature).
-#[cfg(not(feature = "memory"))]
-#[doc(hidden)]
-pub trait MemoryEncode {}
-#[cfg(not(feature = "memory"))]
-impl<T: ?Sized> MemoryEncode for T {}
-/// How a column is read back from the in-memory store (nothing without the `memory` feature).
-#[cfg(not(feature = "memory"))]
-#[doc(hidden)]
-pub trait MemoryDecode {}
-#[cfg(not(feature = "memory"))]
-impl<T> MemoryDecode for T {}
 
 /// A value that can be bound as a statement parameter on every enabled backend.
 #[diagnostic::on_unimplemented(

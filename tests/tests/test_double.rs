@@ -123,6 +123,31 @@ impl Repository<Person> for Directory {
         Ok(self.find_where(filter, options.limit(1)).await?.pop())
     }
 
+    async fn find_page(
+        &self,
+        filter: &Filter<Person>,
+        options: ListOptions<PersonColumn>,
+        after: Option<&repo_runtime::Cursor>,
+    ) -> Result<repo_runtime::KeysetPage<Person>, RepoError> {
+        // People are kept in key order, the only order this double lists in.
+        let filter = match after {
+            Some(cursor) => filter.clone().and(Filter::after(cursor, &options)?),
+            None => filter.clone(),
+        };
+        let mut rows = self.matching(&filter)?;
+        let limit = options.get_limit().map_or(usize::MAX, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        });
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            let last = rows.last().ok_or(RepoError::not_found("Person"))?;
+            Some(repo_runtime::Cursor::after_record(last, &options)?)
+        } else {
+            None
+        };
+        Ok(repo_runtime::KeysetPage { rows, next })
+    }
+
     async fn count_where(&self, filter: &Filter<Person>) -> Result<u64, RepoError> {
         Ok(self.matching(filter)?.len() as u64)
     }
@@ -325,6 +350,13 @@ async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>)
         .await
         .unwrap_err();
     assert!(missing.is_not_found(), "{missing:?}");
+    // A keyset page continues after the row its cursor was taken from.
+    let first = people
+        .find_page(&Filter::all(), ListOptions::new().limit(1), None)
+        .await
+        .unwrap();
+    assert_eq!(first.rows, std::slice::from_ref(&renamed));
+    assert!(first.next.is_none(), "one person, one page");
     // Conditional writes: the address decides.
     let created = people
         .insert_or_ignore(

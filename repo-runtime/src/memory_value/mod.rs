@@ -12,6 +12,10 @@ mod rich;
 /// How a bound value is kept by the in-memory store.
 #[doc(hidden)]
 pub trait MemoryEncode {
+    /// Whether the value is one of the `time` crate's, whose values are the same as `chrono`'s
+    /// here but bind differently on SQLite: a cursor rebinds them through the same crate.
+    const TIME_CRATE: bool = false;
+
     /// The stored value.
     fn to_memory(&self) -> Result<Value, BoxError>;
 }
@@ -163,12 +167,16 @@ pub(super) fn mismatch(expected: &str, found: &Value) -> BoxError {
 }
 
 impl<T: MemoryEncode + ?Sized> MemoryEncode for &T {
+    const TIME_CRATE: bool = T::TIME_CRATE;
+
     fn to_memory(&self) -> Result<Value, BoxError> {
         (**self).to_memory()
     }
 }
 
 impl<T: MemoryEncode> MemoryEncode for Option<T> {
+    const TIME_CRATE: bool = T::TIME_CRATE;
+
     fn to_memory(&self) -> Result<Value, BoxError> {
         match self {
             Some(value) => value.to_memory(),

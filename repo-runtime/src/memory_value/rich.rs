@@ -127,6 +127,8 @@ mod time_values {
     }
 
     impl MemoryEncode for PrimitiveDateTime {
+        const TIME_CRATE: bool = true;
+
         fn to_memory(&self) -> Result<Value, BoxError> {
             micros_of(self.assume_utc()).map(Value::Timestamp)
         }
@@ -145,6 +147,8 @@ mod time_values {
     }
 
     impl MemoryEncode for OffsetDateTime {
+        const TIME_CRATE: bool = true;
+
         fn to_memory(&self) -> Result<Value, BoxError> {
             micros_of(*self).map(Value::Instant)
         }
@@ -160,6 +164,8 @@ mod time_values {
     }
 
     impl MemoryEncode for Date {
+        const TIME_CRATE: bool = true;
+
         fn to_memory(&self) -> Result<Value, BoxError> {
             Ok(Value::Date(
                 i64::from(self.to_julian_day()) - EPOCH_JULIAN_DAY,
@@ -181,6 +187,8 @@ mod time_values {
     }
 
     impl MemoryEncode for Time {
+        const TIME_CRATE: bool = true;
+
         fn to_memory(&self) -> Result<Value, BoxError> {
             let (hour, minute, second, micro) = self.as_hms_micro();
             Ok(Value::Time(

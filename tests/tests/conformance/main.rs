@@ -12,6 +12,7 @@ mod embed;
 mod entities;
 mod errors;
 mod filters;
+mod keyset;
 mod leaks;
 mod mapping;
 mod migrations;
@@ -95,6 +96,10 @@ conformance!(
         projections::aggregates_group_by_columns_in_one_statement,
         projections::aggregates_without_groups_are_one_row_even_over_no_rows,
         projections::count_by_returns_a_map_keyed_by_the_group,
+        keyset::keyset_pages_walk_every_row_once_in_any_order,
+        keyset::a_keyset_page_neither_repeats_nor_skips_rows_written_before_it,
+        keyset::keyset_pages_refuse_what_they_cannot_continue,
+        keyset::keyset_pages_continue_after_rich_values,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,
