@@ -203,11 +203,27 @@ fn expansion(
                 #name: <#ty as #krate::ColumnValue>::decode(row, #index, #column)?,
             }
         });
+    let names = fields.iter().zip(reads).map(|(field, read)| match read {
+        Read::Column(column) => {
+            let constant = field_constant(entity, column);
+            quote! { #constant.column() }
+        }
+        _ => {
+            let name = field
+                .ident
+                .as_ref()
+                .expect("named fields only")
+                .unraw()
+                .to_string();
+            quote! { #name }
+        }
+    });
     quote! {
         #[automatically_derived]
         impl #krate::Projection for #ident {
             type Entity = #entity;
             const ITEMS: &'static [#krate::__private::Selected<'static>] = &[#(#items),*];
+            const NAMES: &'static [&'static str] = &[#(#names),*];
         }
 
         #[automatically_derived]

@@ -356,6 +356,79 @@ impl Executor {
             .await
     }
 
+    /// Runs a statement whose rows a task sends through `sender` as the driver reads them:
+    /// the rows held at once stay within the channel's bound, whatever the count. Not
+    /// retried: the consumer may have used some rows already.
+    pub(crate) fn stream_rows(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> tokio::sync::mpsc::Receiver<Result<crate::stream::RawRow, RepoError>> {
+        let (sender, receiver) = crate::stream::channel();
+        let executor = self.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            let refused = RepoError::config("a stream of rows is read on a Tokio runtime");
+            // Unbounded by one: the receiver is returned with the error already in it.
+            let _ = sender.try_send(Err(refused));
+            return receiver;
+        };
+        runtime.spawn(async move {
+            if let Err(error) = executor.send_rows(table, statement, &sender).await {
+                // The consumer may be gone: then nobody needs the error either.
+                let _ = sender.send(Err(error)).await;
+            }
+        });
+        receiver
+    }
+
+    async fn send_rows(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        sender: &crate::stream::Sender,
+    ) -> Result<u64, RepoError> {
+        use crate::stream::RawRow;
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            let (rows, _) = self.in_memory(table, statement).await?;
+            let mut sent = 0;
+            for row in rows {
+                if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
+                    break;
+                }
+                sent += 1;
+            }
+            return Ok(sent);
+        }
+        let operation = statement.operation;
+        let run = async {
+            dispatch!(self, statement, table, |query, target| {
+                let mut rows = query.fetch(target);
+                let mut sent = 0;
+                loop {
+                    let next = std::future::poll_fn(|cx| {
+                        futures_core::Stream::poll_next(rows.as_mut(), cx)
+                    })
+                    .await;
+                    match next {
+                        Some(Ok(row)) => {
+                            if sender.send(Ok(RawRow::from(row))).await.is_err() {
+                                break;
+                            }
+                            sent += 1;
+                        }
+                        Some(Err(error)) => {
+                            return Err(RepoError::from_sqlx(error, Some(table)));
+                        }
+                        None => break,
+                    }
+                }
+                Ok(sent)
+            })
+        };
+        self.observe(table, operation, run, |sent| *sent).await
+    }
+
     /// Runs a statement on the in-memory store: outside a transaction on the committed tables,
     /// inside one on its copy. Boxed, so that the SQL runners' futures do not grow by it.
     #[cfg(feature = "memory")]
@@ -403,9 +476,42 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Vec<E>, RepoError> {
-        self.rows(E::TABLE, statement, false)
-            .await?
-            .decode_by_name::<E>()
+        let rows = self.rows(E::TABLE, statement, false).await?;
+        Ok(rows
+            .decode_by_name::<Record<E>>()?
+            .into_iter()
+            .map(|Record(record)| record)
+            .collect())
+    }
+
+    /// Runs a hand-written statement whose rows hold the columns of projection `P` by name:
+    /// its columns by their names, its aggregates by its fields' names.
+    pub async fn fetch_projections_by_name<P: crate::projection::Projection>(
+        &self,
+        statement: Statement,
+    ) -> Result<Vec<P>, RepoError> {
+        let rows = self
+            .rows(<P::Entity as Entity>::TABLE, statement, false)
+            .await?;
+        Ok(rows
+            .decode_by_name::<Projected<P>>()?
+            .into_iter()
+            .map(|Projected(row)| row)
+            .collect())
+    }
+
+    /// Runs a hand-written statement that returns at most one row of projection `P`, by name.
+    pub async fn fetch_projection_by_name<P: crate::projection::Projection>(
+        &self,
+        statement: Statement,
+    ) -> Result<Option<P>, RepoError> {
+        let rows = self
+            .rows(<P::Entity as Entity>::TABLE, statement, true)
+            .await?;
+        Ok(rows
+            .decode_by_name::<Projected<P>>()?
+            .pop()
+            .map(|Projected(row)| row))
     }
 
     /// Runs a hand-written statement that returns at most one row holding `E`'s columns by
@@ -417,8 +523,8 @@ impl Executor {
         let mut rows = self
             .rows(E::TABLE, statement, true)
             .await?
-            .decode_by_name::<E>()?;
-        Ok(rows.pop())
+            .decode_by_name::<Record<E>>()?;
+        Ok(rows.pop().map(|Record(record)| record))
     }
 
     /// Runs a statement that returns rows of `E`.
@@ -595,7 +701,7 @@ impl Rows {
     }
 
     /// Every row decoded as an `E` whose columns are found by name: a hand-written query's.
-    pub(crate) fn decode_by_name<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
+    pub(crate) fn decode_by_name<T: ReadByName>(&self) -> Result<Vec<T>, RepoError> {
         macro_rules! by_name {
             ($rows:expr) => {{
                 let Some(first) = $rows.first() else {
@@ -605,16 +711,16 @@ impl Rows {
                     .iter()
                     .map(sqlx::Column::name)
                     .collect();
-                let positions = positions_by_name(E::TABLE, &names)?;
+                let positions = positions_by_name::<T>(&names)?;
                 $rows
                     .iter()
                     .map(|row| {
-                        E::decode(&ByName {
+                        T::read(&ByName {
                             row,
                             positions: &positions,
                         })
                     })
-                    .collect::<Result<Vec<E>, RepoError>>()
+                    .collect::<Result<Vec<T>, RepoError>>()
             }};
         }
         let decoded = match self {
@@ -624,11 +730,11 @@ impl Rows {
             Rows::Postgres(rows) => by_name!(rows),
             #[cfg(feature = "mysql")]
             Rows::MySql(rows) => by_name!(rows),
-            // The in-memory store runs no hand-written SQL; its rows are the table's own.
+            // The in-memory store runs no hand-written SQL; its rows are in the wanted order.
             #[cfg(feature = "memory")]
-            Rows::Memory(_) => return self.decode::<E>(),
+            Rows::Memory(rows) => rows.iter().map(T::read).collect(),
         };
-        decoded.map_err(|error| error.in_entity(E::NAME))
+        decoded.map_err(|error| error.in_entity(T::entity()))
     }
 
     /// What a `SELECT COUNT(*)` on `table` returned; 0 for no row.
@@ -653,22 +759,64 @@ impl Rows {
 
 /// For each column of `table`, its position among `names`, the columns of a hand-written
 /// query's rows.
-fn positions_by_name(table: &'static Table, names: &[&str]) -> Result<Vec<usize>, RepoError> {
-    table
-        .columns
-        .iter()
-        .map(|column| {
+fn positions_by_name<T: ReadByName>(names: &[&str]) -> Result<Vec<usize>, RepoError> {
+    T::names()
+        .map(|wanted| {
             names
                 .iter()
-                .position(|name| *name == column.name)
+                .position(|name| *name == wanted)
                 .ok_or_else(|| RepoError::Decode {
-                    entity: table.entity,
-                    column: column.name,
+                    entity: T::entity(),
+                    column: wanted,
                     rust_type: "a column of the query's rows",
-                    source: format!("the query returns no column `{}`", column.name).into(),
+                    source: format!("the query returns no column `{wanted}`").into(),
                 })
         })
         .collect()
+}
+
+/// What a hand-written query's rows are read as, by column name: a record, or a projection.
+pub(crate) trait ReadByName: Sized {
+    /// The names of the columns read, in the order `read` reads them.
+    fn names() -> impl Iterator<Item = &'static str>;
+    /// The entity, for errors.
+    fn entity() -> &'static str;
+    /// Reads one row whose columns are in the order of `names`.
+    fn read<R: RowSource>(row: &R) -> Result<Self, RepoError>;
+}
+
+/// A record read by name.
+pub(crate) struct Record<E>(pub(crate) E);
+
+impl<E: Entity> ReadByName for Record<E> {
+    fn names() -> impl Iterator<Item = &'static str> {
+        E::TABLE.columns.iter().map(|column| column.name)
+    }
+
+    fn entity() -> &'static str {
+        E::NAME
+    }
+
+    fn read<R: RowSource>(row: &R) -> Result<Self, RepoError> {
+        E::decode(row).map(Record)
+    }
+}
+
+/// A projection read by name.
+pub(crate) struct Projected<P>(pub(crate) P);
+
+impl<P: crate::projection::Projection> ReadByName for Projected<P> {
+    fn names() -> impl Iterator<Item = &'static str> {
+        P::NAMES.iter().copied()
+    }
+
+    fn entity() -> &'static str {
+        <P::Entity as Entity>::NAME
+    }
+
+    fn read<R: RowSource>(row: &R) -> Result<Self, RepoError> {
+        P::decode_row(row).map(Projected)
+    }
 }
 
 /// A row of a hand-written query, read through the positions of the entity's columns in it.

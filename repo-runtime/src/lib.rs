@@ -112,6 +112,7 @@ mod repository;
 mod retry;
 mod schema;
 mod statement;
+mod stream;
 pub use statement::Outcome;
 mod transaction;
 mod tx_connection;
@@ -160,6 +161,7 @@ pub use serde_json;
 /// its siblings.
 pub use sqlx;
 pub use statement::Statement;
+pub use stream::RowStream;
 #[cfg(feature = "time")]
 pub use time;
 pub use transaction::{Isolation, Tx, TxOptions};

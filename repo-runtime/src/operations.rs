@@ -16,6 +16,7 @@ use crate::filter::{Filter, Selection};
 use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::{ListOptions, Order};
 use crate::statement::{Shape, Statement};
+use crate::stream::RowStream;
 use crate::unique::UniqueKey;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
@@ -120,6 +121,13 @@ pub(crate) trait Operations: SqlRepository {
         options: ListOptions<<Self::Entity as Entity>::Column>,
         after: Option<&Cursor>,
     ) -> impl Future<Output = Result<KeysetPage<Value<Self>>, RepoError>> + Send;
+
+    /// The rows `filter` selects in the order `options` ask for, as a stream.
+    fn stream(
+        executor: &Executor,
+        filter: &Filter<Self::Entity>,
+        options: ListOptions<<Self::Entity as Entity>::Column>,
+    ) -> RowStream<Value<Self>>;
 
     fn count_where(
         executor: &Executor,
@@ -360,6 +368,17 @@ where
             .read_rows(E::TABLE, false, &build)
             .await?
             .decode::<E>()
+    }
+
+    fn stream(
+        executor: &Executor,
+        filter: &Filter<E>,
+        options: ListOptions<E::Column>,
+    ) -> RowStream<M::Value> {
+        let selection = select_in_order::<E>(&options);
+        let statement = filter.statement(executor, E::TABLE, "stream", &selection);
+        let rows = executor.stream_rows(E::TABLE, statement);
+        Box::pin(crate::stream::Decoded::<E, M>::new(rows))
     }
 
     /// A page of the rows `filter` selects in the order `options` ask for, after `after`.

@@ -51,6 +51,9 @@ pub trait Projection: RowDecode {
     type Entity: Entity;
     /// What each column of its rows is: a column, or an aggregate.
     const ITEMS: &'static [Selected<'static>];
+    /// The names a hand-written query's rows give them: a column's own name, an aggregate's
+    /// field's (`COUNT(*) AS articles`).
+    const NAMES: &'static [&'static str];
 }
 
 /// Column types whose values add up on every backend, and the type of their sum: `i64` for

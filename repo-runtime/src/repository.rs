@@ -16,6 +16,7 @@ use crate::filter::Filter;
 use crate::keyset::{Cursor, KeysetPage};
 use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
+use crate::stream::RowStream;
 use crate::unique::UniqueKey;
 
 /// The operations every repository of `E` has, in the values `M` maps to (the record itself by
@@ -69,6 +70,11 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
         options: ListOptions<E::Column>,
         after: Option<&Cursor>,
     ) -> Result<KeysetPage<M::Value>, RepoError>;
+
+    /// The rows `filter` selects, in the requested order (the key by default) and page, as a
+    /// stream read as it is consumed: for result sets that do not fit in memory. Inside a
+    /// transaction, its other statements wait until the stream ends or is dropped.
+    fn stream(&self, filter: &Filter<E>, options: ListOptions<E::Column>) -> RowStream<M::Value>;
 
     /// How many rows `filter` selects.
     async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError>;
@@ -242,6 +248,14 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
             options,
             after,
         ))
+    }
+
+    fn stream(
+        &self,
+        filter: &Filter<R::Entity>,
+        options: ListOptions<<R::Entity as Entity>::Column>,
+    ) -> RowStream<Value<R>> {
+        <R as Operations>::stream(self.executor(), filter, options)
     }
 
     fn count_where<'life0, 'life1, 'async_trait>(
@@ -459,6 +473,13 @@ where
     ) -> Result<KeysetPage<M::Value>, RepoError> {
         self.faults().check("find_page")?;
         self.inner().find_page(filter, options, after).await
+    }
+
+    fn stream(&self, filter: &Filter<E>, options: ListOptions<E::Column>) -> RowStream<M::Value> {
+        match self.faults().check("stream") {
+            Ok(()) => self.inner().stream(filter, options),
+            Err(error) => crate::stream::failed(error),
+        }
     }
 
     async fn count_where(&self, filter: &Filter<E>) -> Result<u64, RepoError> {

@@ -148,6 +148,22 @@ impl Repository<Person> for Directory {
         Ok(repo_runtime::KeysetPage { rows, next })
     }
 
+    fn stream(
+        &self,
+        filter: &Filter<Person>,
+        options: ListOptions<PersonColumn>,
+    ) -> repo_runtime::RowStream<Person> {
+        let rows = match self.matching(filter) {
+            Ok(rows) => rows.into_iter().map(Ok).collect(),
+            Err(error) => vec![Err(error)],
+        };
+        let limit = options.get_limit().map_or(usize::MAX, |limit| {
+            usize::try_from(limit).unwrap_or(usize::MAX)
+        });
+        let rows: Vec<_> = rows.into_iter().take(limit).collect();
+        Box::pin(futures_util::stream::iter(rows))
+    }
+
     async fn count_where(&self, filter: &Filter<Person>) -> Result<u64, RepoError> {
         Ok(self.matching(filter)?.len() as u64)
     }
@@ -350,6 +366,12 @@ async fn renames_the_person_with_that_address(people: Arc<dyn PersonRepository>)
         .await
         .unwrap_err();
     assert!(missing.is_not_found(), "{missing:?}");
+    // A stream yields what a listing returns.
+    let streamed: Vec<Person> =
+        futures_util::TryStreamExt::try_collect(people.stream(&Filter::all(), ListOptions::new()))
+            .await
+            .unwrap();
+    assert_eq!(streamed, std::slice::from_ref(&renamed));
     // A keyset page continues after the row its cursor was taken from.
     let first = people
         .find_page(&Filter::all(), ListOptions::new().limit(1), None)

@@ -8,7 +8,7 @@ use proc_macro2::TokenStream;
 use quote::{quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use super::{Columns, Fetch, parameters, returns, run};
+use super::{Columns, Fetch, Returns, parameters, returns, run};
 use crate::expand::sql_literal;
 use crate::model::Entity;
 use crate::names::closest;
@@ -163,10 +163,27 @@ pub(super) fn body(
         .trim_start()
         .to_ascii_uppercase()
         .starts_with("SELECT");
-    let fetch = match scalar.as_deref() {
-        Some("bool") => Fetch::Exists,
-        Some("u64") if is_select => Fetch::Count,
-        Some("u64") => Fetch::Execute,
+    // Rows of neither the record nor its domain type are a projection's.
+    let element = match shape {
+        Returns::Vec | Returns::Option => output.and_then(super::last_generic),
+        Returns::One => output,
+    };
+    let projection = element.filter(|ty| {
+        let Some(name) = super::last_segment_ident(ty) else {
+            return false;
+        };
+        let domain = entity
+            .domain
+            .as_ref()
+            .and_then(|path| path.segments.last())
+            .map(|segment| &segment.ident);
+        *name != entity.ident && Some(name) != domain
+    });
+    let fetch = match (scalar.as_deref(), projection) {
+        (Some("bool"), _) => Fetch::Exists,
+        (Some("u64"), _) if is_select => Fetch::Count,
+        (Some("u64"), _) => Fetch::Execute,
+        (_, Some(projection)) => Fetch::Projections(shape, projection),
         _ => Fetch::Rows(shape),
     };
     let run = run(entity, fetch, Columns::ByName, &build);

@@ -401,7 +401,7 @@ pub(crate) fn value_ident(parameter: &syn::Ident) -> syn::Ident {
 
 /// What a query method does with its statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fetch {
+enum Fetch<'a> {
     /// One `BIGINT`: `u64`.
     Count,
     /// Whether a row came back: `bool`.
@@ -410,6 +410,8 @@ enum Fetch {
     Execute,
     /// Rows of the entity, as the method returns them.
     Rows(Returns),
+    /// Rows of a projection type (`#[derive(Projection)]`), read by name: a `#[query]`'s.
+    Projections(Returns, &'a syn::Type),
 }
 
 /// How the rows of a query hold the entity's columns.
@@ -424,7 +426,7 @@ enum Columns {
 /// Runs the statement `build` makes (reads again after transient failures, on a `Db`) and
 /// maps its rows to what the method returns: domain values in domain mode, `NotFound` for a
 /// single row that is absent.
-fn run(entity: &Entity, fetch: Fetch, columns: Columns, build: &TokenStream) -> TokenStream {
+fn run(entity: &Entity, fetch: Fetch<'_>, columns: Columns, build: &TokenStream) -> TokenStream {
     let krate = &entity.krate;
     let record = &entity.ident;
     let name = record.to_string();
@@ -460,6 +462,30 @@ fn run(entity: &Entity, fetch: Fetch, columns: Columns, build: &TokenStream) -> 
                     .map(|__repo_outcome| __repo_outcome.rows_affected)
             }
         },
+        Fetch::Projections(returns, projection) => {
+            let read = |method: TokenStream| {
+                quote! {
+                    self.executor
+                        .read(|| {
+                            #build
+                            self.executor.#method::<#projection>(__repo_statement)
+                        })
+                        .await
+                }
+            };
+            match returns {
+                Returns::Vec => read(quote!(fetch_projections_by_name)),
+                Returns::Option => read(quote!(fetch_projection_by_name)),
+                Returns::One => {
+                    let found = read(quote!(fetch_projection_by_name));
+                    quote! {
+                        #found.and_then(|__repo_row| {
+                            __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
+                        })
+                    }
+                }
+            }
+        }
         Fetch::Rows(returns) => {
             let (all, optional) = match columns {
                 Columns::InOrder => (quote!(fetch_all), quote!(fetch_optional)),

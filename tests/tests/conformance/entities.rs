@@ -66,7 +66,7 @@ pub struct Note {
 
 /// Rows to project, count, sum and group.
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "posts")]
+#[repo(table = "posts", port = PostQueries)]
 pub struct Post {
     #[repo(id, generated)]
     pub id: i64,
@@ -75,6 +75,42 @@ pub struct Post {
     pub title: String,
     pub views: i32,
     pub rating: Option<f64>,
+}
+
+/// A post's card: two columns, one renamed.
+#[derive(Debug, PartialEq, Projection)]
+#[repo(entity = Post)]
+pub struct Card {
+    pub id: i64,
+    #[repo(field = title)]
+    pub headline: String,
+    pub rating: Option<f64>,
+}
+
+/// Per author, from SQL written by hand.
+#[derive(Debug, PartialEq, Projection)]
+#[repo(entity = Post)]
+pub struct AuthorBest {
+    pub author: i64,
+    #[repo(count)]
+    pub posts: i64,
+    #[repo(max = views)]
+    pub best: Option<i32>,
+}
+
+/// Hand-written queries returning projections: rows read by the projection's column names
+/// (an aggregate's by its field's), in the statement's own order.
+#[repo_runtime::port]
+pub trait PostQueries: Send + Sync {
+    #[query(
+        "SELECT author, COUNT(*) AS posts, MAX(views) AS best FROM posts WHERE views >= :least \
+         GROUP BY author ORDER BY author DESC"
+    )]
+    async fn authors_from(&self, least: i32) -> Result<Vec<AuthorBest>, RepoError>;
+    #[query("SELECT rating, title, id FROM posts WHERE id = :id")]
+    async fn card(&self, id: i64) -> Result<Option<Card>, RepoError>;
+    #[query("SELECT rating, title, id FROM posts WHERE id = :id")]
+    async fn card_or_not_found(&self, id: i64) -> Result<Card, RepoError>;
 }
 
 pub fn new_user(n: usize) -> NewUser {

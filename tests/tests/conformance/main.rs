@@ -21,6 +21,7 @@ mod ports;
 mod projections;
 mod references;
 mod sensitive;
+mod streams;
 mod transactions;
 mod values;
 
@@ -100,6 +101,9 @@ conformance!(
         keyset::a_keyset_page_neither_repeats_nor_skips_rows_written_before_it,
         keyset::keyset_pages_refuse_what_they_cannot_continue,
         keyset::keyset_pages_continue_after_rich_values,
+        streams::a_stream_yields_the_rows_a_listing_returns,
+        streams::a_dropped_stream_gives_its_connection_back,
+        streams::a_stream_inside_a_transaction_sees_its_writes,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,
@@ -136,6 +140,7 @@ conformance!(
     ],
     sql_only: [
         ports::hand_written_queries_bind_named_parameters_and_map_rows,
+        projections::hand_written_queries_return_projections,
         migrations::generated_migrations_build_the_schema_the_repositories_use_with_no_drift,
         migrations::a_changed_entity_migrates_with_rows_preserved_and_down_restores_it,
         migrations::an_enum_gains_a_value_after_renames_without_unsafe_changes,

@@ -5,17 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use repo_runtime::prelude::*;
 
-use crate::entities::{NewPost, Post, PostColumn, create_all};
-
-/// A post's card: two columns, one renamed.
-#[derive(Debug, PartialEq, Projection)]
-#[repo(entity = Post)]
-pub struct Card {
-    pub id: i64,
-    #[repo(field = title)]
-    pub headline: String,
-    pub rating: Option<f64>,
-}
+use crate::entities::{AuthorBest, Card, NewPost, Post, PostColumn, PostQueries, create_all};
 
 /// Per author: how many posts, their views, the best and the mean rating.
 #[derive(Debug, PartialEq, Projection)]
@@ -215,4 +205,42 @@ pub async fn count_by_returns_a_map_keyed_by_the_group(db: &Db) {
     );
     let ratings: Vec<(f64, i64)> = repo.count_by(Post::RATING, &Filter::all()).await.unwrap();
     assert_eq!(ratings, [(2.5, 1), (3.5, 1), (4.0, 1), (5.0, 1)]);
+}
+
+pub async fn hand_written_queries_return_projections(db: &Db) {
+    create_all(db).await;
+    let stored = posts(db).await;
+    let repo = Post::repository(db);
+    let authors = repo.authors_from(1).await.unwrap();
+    assert_eq!(
+        authors,
+        [
+            AuthorBest {
+                author: 3,
+                posts: 2,
+                best: Some(7)
+            },
+            AuthorBest {
+                author: 2,
+                posts: 1,
+                best: Some(5)
+            },
+            AuthorBest {
+                author: 1,
+                posts: 2,
+                best: Some(30)
+            },
+        ]
+    );
+    let card = repo.card(stored[0].id).await.unwrap();
+    assert_eq!(
+        card,
+        Some(Card {
+            id: stored[0].id,
+            headline: "b-intro".into(),
+            rating: Some(4.0)
+        })
+    );
+    assert_eq!(repo.card(-1).await.unwrap(), None);
+    assert!(repo.card_or_not_found(-1).await.unwrap_err().is_not_found());
 }

@@ -1,0 +1,120 @@
+//! Rows as a [`Stream`]: for result sets that do not fit in memory. A task runs the statement
+//! and sends each row through a bounded channel as the driver reads it, so the rows held at
+//! once do not grow with the row count; the consumer decodes them.
+
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use tokio::sync::mpsc;
+
+use crate::domain::Mapping;
+use crate::entity::Entity;
+use crate::error::RepoError;
+
+/// Rows of a repository as a stream, each decoded when polled. Dropping it stops the read and
+/// gives its connection back.
+pub type RowStream<T> = Pin<Box<dyn Stream<Item = Result<T, RepoError>> + Send>>;
+
+/// Rows the stream's task buffers ahead of the consumer.
+pub(crate) const BUFFER: usize = 256;
+
+/// One row of any backend, before an entity decodes it.
+pub(crate) enum RawRow {
+    #[cfg(feature = "sqlite")]
+    Sqlite(sqlx::sqlite::SqliteRow),
+    #[cfg(feature = "postgres")]
+    Postgres(sqlx::postgres::PgRow),
+    #[cfg(feature = "mysql")]
+    MySql(sqlx::mysql::MySqlRow),
+    #[cfg(feature = "memory")]
+    Memory(crate::memory::MemoryRecord),
+}
+
+#[cfg(feature = "sqlite")]
+impl From<sqlx::sqlite::SqliteRow> for RawRow {
+    fn from(row: sqlx::sqlite::SqliteRow) -> Self {
+        RawRow::Sqlite(row)
+    }
+}
+
+#[cfg(feature = "postgres")]
+impl From<sqlx::postgres::PgRow> for RawRow {
+    fn from(row: sqlx::postgres::PgRow) -> Self {
+        RawRow::Postgres(row)
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl From<sqlx::mysql::MySqlRow> for RawRow {
+    fn from(row: sqlx::mysql::MySqlRow) -> Self {
+        RawRow::MySql(row)
+    }
+}
+
+impl RawRow {
+    fn decode<E: Entity>(&self) -> Result<E, RepoError> {
+        let decoded = match self {
+            #[cfg(feature = "sqlite")]
+            RawRow::Sqlite(row) => E::decode(row),
+            #[cfg(feature = "postgres")]
+            RawRow::Postgres(row) => E::decode(row),
+            #[cfg(feature = "mysql")]
+            RawRow::MySql(row) => E::decode(row),
+            #[cfg(feature = "memory")]
+            RawRow::Memory(row) => E::decode(row),
+        };
+        decoded.map_err(|error| error.in_entity(E::NAME))
+    }
+}
+
+/// The rows the stream's task sends.
+pub(crate) type Sender = mpsc::Sender<Result<RawRow, RepoError>>;
+
+/// The channel a stream's task sends its rows through.
+pub(crate) fn channel() -> (Sender, mpsc::Receiver<Result<RawRow, RepoError>>) {
+    mpsc::channel(BUFFER)
+}
+
+/// The rows of `E` a task sends, as `M`'s values.
+pub(crate) struct Decoded<E, M> {
+    rows: mpsc::Receiver<Result<RawRow, RepoError>>,
+    types: PhantomData<fn() -> (E, M)>,
+}
+
+impl<E, M> Decoded<E, M> {
+    pub(crate) fn new(rows: mpsc::Receiver<Result<RawRow, RepoError>>) -> Self {
+        Decoded {
+            rows,
+            types: PhantomData,
+        }
+    }
+}
+
+impl<E: Entity, M: Mapping<E>> Stream for Decoded<E, M> {
+    type Item = Result<M::Value, RepoError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.rows
+            .poll_recv(cx)
+            .map(|row| row.map(|row| row.and_then(|row| row.decode::<E>()).and_then(M::value)))
+    }
+}
+
+/// A stream of one error: a call refused before any row was read.
+pub(crate) fn failed<T: Send + 'static>(error: RepoError) -> RowStream<T> {
+    Box::pin(Once(Some(error), PhantomData))
+}
+
+struct Once<T>(Option<RepoError>, PhantomData<fn() -> T>);
+
+impl<T> Unpin for Once<T> {}
+
+impl<T> Stream for Once<T> {
+    type Item = Result<T, RepoError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        Poll::Ready(self.0.take().map(Err))
+    }
+}
