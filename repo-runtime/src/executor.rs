@@ -390,15 +390,7 @@ impl Executor {
         use crate::stream::RawRow;
         #[cfg(feature = "memory")]
         if self.is_memory() {
-            let (rows, _) = self.in_memory(table, statement).await?;
-            let mut sent = 0;
-            for row in rows {
-                if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
-                    break;
-                }
-                sent += 1;
-            }
-            return Ok(sent);
+            return self.send_memory_rows(table, statement, sender).await;
         }
         let operation = statement.operation;
         let run = async {
@@ -427,6 +419,51 @@ impl Executor {
             })
         };
         self.observe(table, operation, run, |sent| *sent).await
+    }
+
+    /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows is read one
+    /// row at a time from a snapshot of the tables, anything else whole.
+    #[cfg(feature = "memory")]
+    async fn send_memory_rows(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        sender: &crate::stream::Sender,
+    ) -> Result<u64, RepoError> {
+        use crate::stream::RawRow;
+        let streamed = match self {
+            Executor::Db(db) => match db.memory_store() {
+                Some(store) => store.stream(table, statement)?,
+                None => return Err(mismatch()),
+            },
+            Executor::Tx(tx) => match &*tx.lock().await {
+                TxState::Memory(session) => session.stream(table, statement)?,
+                TxState::Finished => return Err(RepoError::TransactionFinished),
+                _ => return Err(mismatch()),
+            },
+        };
+        let mut sent = 0;
+        match streamed {
+            Ok(None) => {}
+            Ok(Some(mut rows)) => {
+                while let Some(row) = rows.next_row() {
+                    if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+            }
+            Err(statement) => {
+                let (rows, _) = self.in_memory(table, statement).await?;
+                for row in rows {
+                    if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
+                        break;
+                    }
+                    sent += 1;
+                }
+            }
+        }
+        Ok(sent)
     }
 
     /// Runs a statement on the in-memory store: outside a transaction on the committed tables,

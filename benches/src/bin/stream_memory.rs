@@ -2,8 +2,8 @@
 //! (`find_where`), on each backend. Linux only: it resets and reads the process's peak
 //! resident set (`/proc/self/clear_refs`, `VmHWM`) around each read.
 //!
-//! Usage: `stream_memory [rows]` (default 1,000,000), with `DATABASE_URL_POSTGRES` and
-//! `DATABASE_URL_MYSQL` set for the servers.
+//! Usage: `stream_memory [rows] [backend]` (default 1,000,000 rows, every backend), with
+//! `DATABASE_URL_POSTGRES` and `DATABASE_URL_MYSQL` set for the servers.
 
 use futures_core::Stream;
 use repo_benches::{Target, User, fresh_database, new_user, targets};
@@ -81,6 +81,7 @@ fn main() {
         .nth(1)
         .map(|n| n.parse().expect("a row count"))
         .unwrap_or(1_000_000);
+    let only = std::env::args().nth(2);
     let runtime = repo_benches::runtime();
     runtime.block_on(async {
         let mut all: Vec<(String, Db)> = Vec::new();
@@ -92,7 +93,9 @@ fn main() {
         memory.create_schema::<User>().await.expect("schema");
         all.push(("memory".to_owned(), memory));
         for (name, db) in &all {
-            measure(db, name, rows).await;
+            if only.as_deref().is_none_or(|only| only == name) {
+                measure(db, name, rows).await;
+            }
         }
     });
 }

@@ -209,6 +209,106 @@ pub(super) fn read(
     Ok((rows, affected(0)))
 }
 
+/// The rows a stream reads: a select of a filter's rows, one at a time from a snapshot of the
+/// tables. In key order (a listing's default) nothing is gathered; in another order the
+/// selected keys are, to sort them, not the rows.
+pub(crate) struct Streamed {
+    state: std::sync::Arc<State>,
+    table: &'static Table,
+    columns: Vec<usize>,
+    query: Query,
+    /// The keys in the query's order, when it is not the key's.
+    sorted: Option<std::vec::IntoIter<Vec<Value>>>,
+    /// The last key read in key order.
+    after: Option<Vec<Value>>,
+    skip: usize,
+    left: usize,
+}
+
+impl Streamed {
+    /// The rows of a select of a filter's rows from `state`; `None` when nobody wrote to the
+    /// table.
+    pub(crate) fn start(
+        state: std::sync::Arc<State>,
+        table: &'static Table,
+        statement: MemoryStatement,
+    ) -> Result<Option<Streamed>, RepoError> {
+        let filtered = match &statement.shape {
+            Shape::Filtered(filtered) if filtered.action == PlanAction::Select => filtered,
+            _ => {
+                return Err(RepoError::config(format!(
+                    "`{}` of {} is not a select of a filter's rows",
+                    statement.operation, table.entity
+                )));
+            }
+        };
+        let Some(data) = state.table(table.name) else {
+            return Ok(None);
+        };
+        let columns = projection(table, data)?;
+        let query = resolve_filtered(table.entity, filtered, data, statement.values)?;
+        let (skip, left) = query.page();
+        let sorted = if query.in_key_order(data) {
+            None
+        } else {
+            let keys: Vec<Vec<Value>> = select(&query, data)
+                .into_iter()
+                .map(|(key, _)| key.clone())
+                .collect();
+            Some(keys.into_iter())
+        };
+        // Sorted keys come paged already (`select` applies the page).
+        let (skip, left) = if sorted.is_some() {
+            (0, usize::MAX)
+        } else {
+            (skip, left)
+        };
+        Ok(Some(Streamed {
+            state: std::sync::Arc::clone(&state),
+            table,
+            columns,
+            query,
+            sorted,
+            after: None,
+            skip,
+            left,
+        }))
+    }
+
+    /// The next row, if any.
+    pub(crate) fn next_row(&mut self) -> Option<MemoryRecord> {
+        let data = self.state.table(self.table.name)?;
+        if let Some(keys) = &mut self.sorted {
+            let key = keys.next()?;
+            return data.rows.get(&key).map(|row| project(row, &self.columns));
+        }
+        while self.left > 0 {
+            let next = match &self.after {
+                None => data.rows.iter().next(),
+                Some(after) => data
+                    .rows
+                    .range::<Vec<Value>, _>((
+                        std::ops::Bound::Excluded(after),
+                        std::ops::Bound::Unbounded,
+                    ))
+                    .next(),
+            };
+            let (key, row) = next?;
+            self.after = Some(key.clone());
+            if !self.query.selects(row) {
+                continue;
+            }
+            if self.skip > 0 {
+                self.skip -= 1;
+                continue;
+            }
+            self.left -= 1;
+            return Some(project(row, &self.columns));
+        }
+        None
+    }
+}
+
 /// The selected rows as `action` returns them: projected, counted, or one when there is any.
 fn selected(
     action: PlanAction,
@@ -373,12 +473,31 @@ fn insert(
             ),
         ));
     }
-    let mut scratch = state.clone();
+    // Written in place, undone on failure: a copy of the table per statement would make a
+    // large batch cost the square of the table's size.
+    let mut undo = Undo::new(state, table)?;
+    let result = insert_rows(state, table, columns, values, rows, conflict, &mut undo);
+    if result.is_err() {
+        undo.apply(state, table);
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+fn insert_rows(
+    state: &mut State,
+    table: &'static Table,
+    columns: &[usize],
+    values: Vec<Value>,
+    rows: usize,
+    conflict: Conflict,
+    undo: &mut Undo,
+) -> Result<Ran, RepoError> {
     let mut last_insert_id = 0;
     let mut values = values.into_iter();
     let mut written = Vec::new();
     for _ in 0..rows {
-        let data = scratch
+        let data = state
             .table(table.name)
             .ok_or_else(|| no_such(table, "table", table.name))?;
         let key = data.next_key();
@@ -400,26 +519,29 @@ fn insert(
             Some((_, _, OnConflict::Ignore)) => continue,
             Some((stored_key, stored, OnConflict::Update)) => {
                 let assigned = assigned_on_conflict(table, conflict.and_then(|(key, _)| key));
-                let mut updated = stored;
+                let mut updated = stored.clone();
                 for name in assigned {
                     if let Some(position) = data.position(name) {
                         updated[position] = row[position].clone();
                     }
                 }
-                store(&mut scratch, table, updated, Some(stored_key))?
+                let written = store(state, table, updated, Some(stored_key.clone()))?;
+                undo.replaced(stored_key, stored);
+                written
             }
             None => {
                 if generated {
                     last_insert_id = key;
                 }
-                store(&mut scratch, table, row, None)?
+                let written = store(state, table, row, None)?;
+                undo.inserted(data_key(state, table, &written));
+                written
             }
         };
         if conflict.is_some() {
             written.push(project(&stored, columns));
         }
     }
-    *state = scratch;
     let rows_affected = if conflict.is_some() {
         written.len() as u64
     } else {
@@ -432,6 +554,56 @@ fn insert(
             last_insert_id,
         },
     ))
+}
+
+/// The key of a row stored in `table`.
+fn data_key(state: &State, table: &'static Table, row: &[Value]) -> Vec<Value> {
+    state
+        .table(table.name)
+        .map(|data| data.key_of(row))
+        .unwrap_or_default()
+}
+
+/// What undoes a statement's writes to one table: the rows it inserted, those it replaced,
+/// and the next generated key as it was.
+struct Undo {
+    next_key: i64,
+    inserted: Vec<Vec<Value>>,
+    replaced: Vec<(Vec<Value>, Row)>,
+}
+
+impl Undo {
+    fn new(state: &State, table: &'static Table) -> Result<Undo, RepoError> {
+        let data = state
+            .table(table.name)
+            .ok_or_else(|| no_such(table, "table", table.name))?;
+        Ok(Undo {
+            next_key: data.next_key(),
+            inserted: Vec::new(),
+            replaced: Vec::new(),
+        })
+    }
+
+    fn inserted(&mut self, key: Vec<Value>) {
+        self.inserted.push(key);
+    }
+
+    fn replaced(&mut self, key: Vec<Value>, row: Row) {
+        self.replaced.push((key, row));
+    }
+
+    /// Puts the table back as it was, latest write first.
+    fn apply(self, state: &mut State, table: &'static Table) {
+        let data = state.table_mut(table);
+        for key in self.inserted.iter().rev() {
+            data.remove(key);
+        }
+        for (key, row) in self.replaced.into_iter().rev() {
+            data.remove(&key);
+            data.put(row);
+        }
+        data.restore_next_key(self.next_key);
+    }
 }
 
 /// The columns a row conflicting on the unique key `unique` writes into the stored one, as

@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use tokio::sync::OwnedMutexGuard;
 
-pub(crate) use exec::{MemoryRecord, Ran};
+pub(crate) use exec::{MemoryRecord, Ran, Streamed};
 pub(crate) use plan::matches;
 use table::State;
 
@@ -177,6 +177,42 @@ impl Session {
         }
         exec::write(&mut self.working, table, statement)
     }
+}
+
+impl Store {
+    /// A statement's rows read one at a time from the committed tables as they are now
+    /// (`None`: no row), or `Err` with the statement when it is not a select of a filter's
+    /// rows.
+    pub(crate) fn stream(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
+        streamed(self.snapshot(), table, statement)
+    }
+}
+
+impl Session {
+    /// [`Store::stream`] on the transaction's tables as they are now.
+    pub(crate) fn stream(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+    ) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
+        streamed(Arc::new(self.working.clone()), table, statement)
+    }
+}
+
+fn streamed(
+    state: Arc<State>,
+    table: &'static Table,
+    statement: Statement,
+) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
+    if !statement.is_filtered_select() {
+        return Ok(Err(statement));
+    }
+    let statement = statement.into_memory(table)?;
+    Streamed::start(state, table, statement).map(Ok)
 }
 
 fn read_only(table: &'static Table) -> RepoError {

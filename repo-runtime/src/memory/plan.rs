@@ -307,6 +307,29 @@ fn truth(condition: &Resolved, row: &Row) -> Option<bool> {
     }
 }
 
+impl Query {
+    /// Whether the query selects `row`.
+    pub(super) fn selects(&self, row: &Row) -> bool {
+        truth(&self.condition, row) == Some(true)
+    }
+
+    /// Whether its order is the stored order of `table`'s rows (its key, ascending): then its
+    /// rows can be read one by one, without sorting them all first.
+    pub(super) fn in_key_order(&self, table: &TableData) -> bool {
+        self.order.iter().all(|&(_, descending)| !descending)
+            && self
+                .order
+                .iter()
+                .map(|&(position, _)| position)
+                .eq(table.key_positions().iter().copied())
+    }
+
+    /// Rows skipped, then most rows kept.
+    pub(super) fn page(&self) -> (usize, usize) {
+        self.page
+    }
+}
+
 /// The equalities of a condition that is only equalities (a finder, mostly): column position
 /// and value.
 fn equalities(condition: &Resolved) -> Option<Vec<(usize, &Value)>> {

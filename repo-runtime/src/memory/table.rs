@@ -70,6 +70,16 @@ impl TableData {
         self.next_key
     }
 
+    /// The positions of the primary key's columns.
+    pub(crate) fn key_positions(&self) -> &[usize] {
+        &self.key_columns
+    }
+
+    /// Sets the next generated key back, undoing a failed statement's inserts.
+    pub(crate) fn restore_next_key(&mut self, next_key: i64) {
+        self.next_key = next_key;
+    }
+
     /// The position of column `name` in this table's rows.
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
         self.def.columns.iter().position(|c| c.name == name)
