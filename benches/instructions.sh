@@ -20,7 +20,7 @@ backends="sqlite"
 [ -n "${DATABASE_URL_POSTGRES:-}" ] && backends="$backends postgres"
 [ -n "${DATABASE_URL_MYSQL:-}" ] && backends="$backends mysql"
 for backend in $backends; do
-  for op in get insert update derived_query list; do
+  for op in ${OPS:-get insert update derived_query list filtered_page}; do
     calls=$n; [ "$op" = list ] && calls=$((n / 20))
     g1=$(count "$backend" generated "$op" "$calls"); g2=$(count "$backend" generated "$op" $((calls * 2)))
     h1=$(count "$backend" handwritten "$op" "$calls"); h2=$(count "$backend" handwritten "$op" $((calls * 2)))

@@ -85,6 +85,23 @@ fn benchmarks(c: &mut Criterion) {
         });
         group.finish();
 
+        // A search page built at run time: a filter of optional conditions, 20 rows.
+        let mut group = c.benchmark_group(format!("{name}/filtered_page"));
+        let mut low = 0;
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                low = (low + 37) % 500;
+                repo_benches::filtered_page(&repository, Some(low), Some(low + 500), Some(true))
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                low = (low + 37) % 500;
+                handwritten::filtered_page(&db, Some(low), Some(low + 500), Some(true))
+            })
+        });
+        group.finish();
+
         let mut group = c.benchmark_group(format!("{name}/update"));
         let mut k = 0;
         group.bench_function("generated", |b| {

@@ -79,6 +79,57 @@ pub async fn score_between(db: &Db, low: i64, high: i64) -> Result<Vec<User>, sq
     }
 }
 
+/// A search form's page, built at run time with `QueryBuilder` as a sqlx user would: the
+/// conditions given (a score range, whether there is a bio), 20 rows by score descending.
+pub async fn filtered_page(
+    db: &Db,
+    low: Option<i64>,
+    high: Option<i64>,
+    with_bio: Option<bool>,
+) -> Result<Vec<User>, sqlx::Error> {
+    macro_rules! page {
+        ($database:ty, $pool:expr) => {{
+            let mut query: QueryBuilder<$database> =
+                QueryBuilder::new("SELECT id, email, name, bio, score FROM bench_users");
+            let mut joint = " WHERE ";
+            if let Some(low) = low {
+                query.push(joint).push("score >= ").push_bind(low);
+                joint = " AND ";
+            }
+            if let Some(high) = high {
+                query.push(joint).push("score < ").push_bind(high);
+                joint = " AND ";
+            }
+            match with_bio {
+                Some(true) => {
+                    query.push(joint).push("bio IS NOT NULL");
+                }
+                Some(false) => {
+                    query.push(joint).push("bio IS NULL");
+                }
+                None => {}
+            }
+            query
+                .push(" ORDER BY score DESC, id LIMIT ")
+                .push_bind(20_i64)
+                .push(" OFFSET ")
+                .push_bind(0_i64);
+            query
+                .build()
+                .fetch_all($pool)
+                .await?
+                .iter()
+                .map(decode)
+                .collect()
+        }};
+    }
+    match db.dialect() {
+        Dialect::Sqlite => page!(sqlx::Sqlite, db.as_sqlite().expect("pool")),
+        Dialect::Postgres => page!(sqlx::Postgres, db.as_postgres().expect("pool")),
+        Dialect::MySql => page!(sqlx::MySql, db.as_mysql().expect("pool")),
+    }
+}
+
 /// `get` by key.
 pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     match db.dialect() {

@@ -47,6 +47,25 @@ pub fn runtime() -> tokio::runtime::Runtime {
         .expect("tokio runtime")
 }
 
+/// The same search page through the repository: a filter built at run time from the same
+/// optional conditions as `handwritten::filtered_page`.
+pub async fn filtered_page(
+    users: &SqlUserRepository,
+    low: Option<i64>,
+    high: Option<i64>,
+    with_bio: Option<bool>,
+) -> Result<Vec<User>, RepoError> {
+    let filter = Filter::all()
+        .and(low.map(|low| User::SCORE.ge(low)))
+        .and(high.map(|high| User::SCORE.lt(high)))
+        .and(with_bio.map(|with| match with {
+            true => User::BIO.is_not_null(),
+            false => User::BIO.is_null(),
+        }));
+    let page = ListOptions::new().desc(UserColumn::Score).limit(20);
+    users.find_where(&filter, page).await
+}
+
 /// The `n`-th insert input, distinct in its unique field within one `tag`.
 pub fn new_user(tag: &str, n: usize) -> NewUser {
     NewUser {

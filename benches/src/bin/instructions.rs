@@ -2,7 +2,7 @@
 //! counting instructions under `valgrind --tool=callgrind` (stable on a shared machine, unlike
 //! wall-clock time). `benches/instructions.sh` runs it and reports the per-call difference.
 //!
-//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query> <N>`
+//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query|filtered_page> <N>`
 
 use repo_benches::{User, Users, clear, fresh_database, handwritten, new_user, settle, targets};
 use repo_runtime::prelude::*;
@@ -61,6 +61,16 @@ fn main() {
                     handwritten::score_between(&db, low, low + 19)
                         .await
                         .expect("derived query"),
+                ),
+                "filtered_page" if generated => drop(
+                    repo_benches::filtered_page(&users, Some(low), Some(low + 500), Some(true))
+                        .await
+                        .expect("filtered page"),
+                ),
+                "filtered_page" => drop(
+                    handwritten::filtered_page(&db, Some(low), Some(low + 500), Some(true))
+                        .await
+                        .expect("filtered page"),
                 ),
                 other => panic!("unknown operation {other}"),
             }
