@@ -1,8 +1,8 @@
 //! Filters built at run time against every backend at once: random trees of every operator
 //! (and / or / not, empty and 10,000-value lists, text with SQL's metacharacters, a NUL)
-//! select, count, test and delete on SQLite, PostgreSQL, MariaDB and the in-memory store, and
-//! every backend must answer as SQLite does: the same rows in the same order, or an error of
-//! the same kind.
+//! select, count, test, group, walk in keyset pages, patch (rolled back) and delete on SQLite,
+//! PostgreSQL, MariaDB and the in-memory store, and every backend must answer as SQLite does:
+//! the same rows in the same order, or an error of the same kind.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -55,6 +55,18 @@ fn rows() -> Vec<NewItem> {
             score: i64::try_from(i % 7).unwrap_or(0) - 3,
         })
         .collect()
+}
+
+/// The scores of a filter's rows, aggregated.
+#[derive(Debug, PartialEq, Projection)]
+#[repo(entity = Item)]
+struct Scores {
+    #[repo(count)]
+    rows: i64,
+    #[repo(sum = score)]
+    total: Option<i64>,
+    #[repo(max = score)]
+    best: Option<i64>,
 }
 
 /// A filter as data, so that a failing case prints what it was.
@@ -202,6 +214,53 @@ async fn answer(db: &Db, filter: &Filter<Item>) -> String {
     }
 }
 
+/// What a backend answered beyond whole rows: counts per score, aggregates, every keyset
+/// page by score, and the rows a patch wrote (rolled back), or the error's kind.
+async fn derived_answer(db: &Db, filter: &Filter<Item>) -> String {
+    let items = Item::repository(db);
+    let per_score: Result<std::collections::BTreeMap<i64, i64>, _> =
+        items.count_by(Item::SCORE, filter).await;
+    let scores: Result<Vec<Scores>, _> = items.project(filter, ListOptions::new()).await;
+    let mut walked = Vec::new();
+    let mut after: Option<repo_runtime::Cursor> = None;
+    let order = ListOptions::new().desc(ItemColumn::Score).limit(3);
+    let walk = loop {
+        match items.find_page(filter, order.clone(), after.as_ref()).await {
+            Ok(page) => {
+                walked.extend(page.rows.into_iter().map(|item| item.name));
+                match page.next {
+                    Some(next) => after = Some(next),
+                    None => break Ok(walked),
+                }
+            }
+            Err(error) => break Err(error),
+        }
+    };
+    // Patched inside a transaction rolled back: the next case sees the rows as they were.
+    let patched = async {
+        let tx = db.begin().await?;
+        let patch = ItemPatch {
+            note: Some(Some("patched".into())),
+            ..ItemPatch::default()
+        };
+        let written = Item::repository(&tx).patch_where(filter, patch).await;
+        tx.rollback().await?;
+        let written: Vec<(String, Option<String>)> = written?
+            .into_iter()
+            .map(|item| (item.name, item.note))
+            .collect();
+        Ok::<_, RepoError>(written)
+    }
+    .await;
+    format!(
+        "{:?}\n{:?}\n{:?}\n{:?}",
+        per_score.map_err(|e| e.kind()),
+        scores.map_err(|e| e.kind()),
+        walk.map_err(|e| e.kind()),
+        patched.map_err(|e| e.kind())
+    )
+}
+
 #[test]
 fn every_backend_selects_what_sqlite_selects_for_any_filter() {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -236,9 +295,17 @@ fn every_backend_selects_what_sqlite_selects_for_any_filter() {
         runtime.block_on(async {
             let filter = filter(&tree);
             let (_, reference) = &databases[0];
-            let expected = answer(&reference.db, &filter).await;
+            let expected = format!(
+                "{}\n{}",
+                answer(&reference.db, &filter).await,
+                derived_answer(&reference.db, &filter).await
+            );
             for (backend, test) in &databases[1..] {
-                let actual = answer(&test.db, &filter).await;
+                let actual = format!(
+                    "{}\n{}",
+                    answer(&test.db, &filter).await,
+                    derived_answer(&test.db, &filter).await
+                );
                 if actual != expected {
                     return Err(TestCaseError::fail(format!(
                         "{backend:?} differs from SQLite:\n  sqlite: {expected}\n  \

@@ -93,6 +93,7 @@ pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
         /// The fields the patch gives, by name: never their values, which may be sensitive.
         #[automatically_derived]
         impl ::core::fmt::Debug for #patch {
+            #[inline]
             fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
                 #debug
             }
@@ -102,6 +103,7 @@ pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
         impl #patch {
             /// Writes the fields this patch gives into `record`, as the repository's `patch`
             /// writes them into the stored row (for a hand-written repository).
+            #[inline]
             #vis fn apply_to(self, record: &mut #ident) {
                 #applied
             }
