@@ -10,10 +10,10 @@ use std::sync::Arc;
 use repo_sql::{Condition, Operator};
 
 use crate::column::ColumnValue;
-use crate::entity::{ColumnName, Entity};
+use crate::entity::Entity;
 use crate::error::{NO_ENTITY, RepoError};
 use crate::filter::{Bound, Filter};
-use crate::list::{ListOptions, Order};
+use crate::list::ListOptions;
 use crate::memory_value::Value;
 use crate::statement::Statement;
 
@@ -98,16 +98,7 @@ impl Keyset {
         if options.get_limit() == Some(0) {
             return Err(refused(E::NAME, "a keyset page holds at least one row"));
         }
-        let mut order: Vec<(&'static str, bool)> = options
-            .get_order()
-            .iter()
-            .map(|(column, order)| (column.name(), *order == Order::Desc))
-            .collect();
-        for key in E::TABLE.primary_key.columns {
-            if !order.iter().any(|(column, _)| column == key) {
-                order.push((key, false));
-            }
-        }
+        let order = crate::list::order_then_key::<E>(options);
         let mut fingerprint = Fnv::new();
         fingerprint.write(E::TABLE.name.as_bytes());
         let mut located = Vec::with_capacity(order.len());

@@ -9,12 +9,12 @@ use repo_sql::{Dialect, OnConflict, PlanAction, PlanLimit, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
-use crate::entity::{ColumnName, Entity};
+use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::executor::{Executor, Rows};
 use crate::filter::{Filter, Selection};
 use crate::keyset::{Cursor, Keyset, KeysetPage};
-use crate::list::{ListOptions, Order};
+use crate::list::ListOptions;
 use crate::statement::{Shape, Statement};
 use crate::stream::RowStream;
 use crate::unique::UniqueKey;
@@ -475,10 +475,7 @@ where
         executor: &Executor,
         news: Vec<M::New>,
     ) -> Result<Vec<M::Value>, RepoError> {
-        let news = news
-            .into_iter()
-            .map(M::new_record)
-            .collect::<Result<Vec<_>, _>>()?;
+        let news = new_records::<E, M>(news)?;
         if news.is_empty() {
             return Ok(Vec::new());
         }
@@ -814,10 +811,7 @@ where
         news: Vec<M::New>,
         key: UniqueKey<E>,
     ) -> Result<Vec<M::Value>, RepoError> {
-        let news = news
-            .into_iter()
-            .map(M::new_record)
-            .collect::<Result<Vec<_>, _>>()?;
+        let news = new_records::<E, M>(news)?;
         if news.is_empty() {
             return Ok(Vec::new());
         }
@@ -1004,6 +998,11 @@ where
     }
 }
 
+/// The insert inputs of `news`, as records.
+fn new_records<E: Entity, M: Mapping<E>>(news: Vec<M::New>) -> Result<Vec<E::New>, RepoError> {
+    news.into_iter().map(M::new_record).collect()
+}
+
 /// The condition that selects the row whose `key` columns take the bound values, in order.
 fn key_condition(key: &'static [&'static str]) -> repo_sql::Condition {
     repo_sql::Condition::All(
@@ -1035,16 +1034,7 @@ fn by_key<E: Entity>(
 /// A select in the order `options` ask for, then the key's columns, so that pages never
 /// overlap; paged when `options` limit or skip rows.
 fn select_in_order<E: Entity>(options: &ListOptions<E::Column>) -> Selection {
-    let mut order: Vec<(&'static str, bool)> = options
-        .get_order()
-        .iter()
-        .map(|(column, order)| (column.name(), *order == Order::Desc))
-        .collect();
-    for key in E::TABLE.primary_key.columns {
-        if !order.iter().any(|(column, _)| column == key) {
-            order.push((key, false));
-        }
-    }
+    let order = crate::list::order_then_key::<E>(options);
     let page = repo_core::Page {
         limit: options.get_limit(),
         offset: options.get_offset(),

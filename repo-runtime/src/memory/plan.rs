@@ -164,13 +164,14 @@ pub(super) fn resolve_filtered(
     table: &TableData,
     values: Vec<Value>,
 ) -> Result<Query, RepoError> {
-    let mut resolver = Resolver {
+    resolve_where(
         entity,
-        def: table.def,
-        values: values.into_iter(),
-    };
-    let condition = resolver.condition(&filtered.condition)?;
-    resolver.finish(condition, &filtered.order, filtered.limit)
+        &filtered.condition,
+        table,
+        values,
+        &filtered.order,
+        filtered.limit,
+    )
 }
 
 /// A run-time condition with its parameters, against `table`: every row it selects, by key.
@@ -180,13 +181,26 @@ pub(super) fn resolve_condition(
     table: &TableData,
     values: Vec<Value>,
 ) -> Result<Query, RepoError> {
+    resolve_where(entity, condition, table, values, &[], PlanLimit::All)
+}
+
+/// `condition` in `order`, limited by `limit`, with its parameters (the page's last),
+/// against `table`.
+fn resolve_where(
+    entity: &'static str,
+    condition: &Condition,
+    table: &TableData,
+    values: Vec<Value>,
+    order: &[(&str, bool)],
+    limit: PlanLimit,
+) -> Result<Query, RepoError> {
     let mut resolver = Resolver {
         entity,
         def: table.def,
         values: values.into_iter(),
     };
     let condition = resolver.condition(condition)?;
-    resolver.finish(condition, &[], PlanLimit::All)
+    resolver.finish(condition, order, limit)
 }
 
 /// A projection's condition, order and limit with its parameters, against `table`. Grouped,
@@ -199,14 +213,8 @@ pub(super) fn resolve_projected(
     values: Vec<Value>,
     grouped: bool,
 ) -> Result<(Query, (usize, usize)), RepoError> {
-    let mut resolver = Resolver {
-        entity,
-        def: table.def,
-        values: values.into_iter(),
-    };
-    let condition = resolver.condition(&shape.condition)?;
     let order: &[(&str, bool)] = if grouped { &[] } else { &shape.order };
-    let mut query = resolver.finish(condition, order, shape.limit)?;
+    let mut query = resolve_where(entity, &shape.condition, table, values, order, shape.limit)?;
     let page = query.page;
     if grouped {
         query.page = (0, usize::MAX);
