@@ -5,6 +5,7 @@
 #![allow(unreachable_pub)]
 
 mod batch;
+mod blog;
 mod conditional;
 mod crud;
 mod domain;
@@ -104,6 +105,7 @@ conformance!(
         streams::a_stream_yields_the_rows_a_listing_returns,
         streams::a_dropped_stream_gives_its_connection_back,
         streams::a_stream_inside_a_transaction_sees_its_writes,
+        blog::the_blog_scenario_needs_no_hand_written_sql,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,

@@ -1,0 +1,251 @@
+//! The blog scenario the dynamic queries were built for, with no SQL written by hand: tags
+//! created on first use, a search of optional fields (tag, author, favourited by) with its
+//! page and total, favourites counts for the page in one statement, a profile updated with
+//! only the fields sent.
+
+use std::collections::HashMap;
+
+use repo_runtime::prelude::*;
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "blog_authors")]
+pub struct Author {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(unique)]
+    pub username: String,
+    pub bio: Option<String>,
+    pub image: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "blog_articles")]
+pub struct Article {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(unique)]
+    pub slug: String,
+    #[repo(references = Author, index)]
+    pub author_id: i64,
+    pub title: String,
+    pub created: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "blog_tags")]
+pub struct Tag {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(unique)]
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "blog_article_tags")]
+pub struct ArticleTag {
+    #[repo(id, references = Article, on_delete = "cascade")]
+    pub article_id: i64,
+    #[repo(id, references = Tag)]
+    pub tag_id: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "blog_favorites")]
+pub struct Favorite {
+    #[repo(id, references = Author)]
+    pub author_id: i64,
+    #[repo(id, references = Article, on_delete = "cascade")]
+    pub article_id: i64,
+}
+
+/// The search form: every field optional.
+#[derive(Default)]
+struct Search<'a> {
+    tag: Option<&'a str>,
+    author: Option<&'a str>,
+    favorited_by: Option<&'a str>,
+}
+
+/// The articles a search selects: each field given narrows it, through the rows that link
+/// articles to tags, authors and favourites.
+async fn search(db: &Db, search: &Search<'_>) -> Result<Filter<Article>, RepoError> {
+    let mut filter = Filter::all();
+    if let Some(name) = search.tag {
+        let tag = Tag::repository(db).find_by_name(name).await?;
+        let tagged = match tag {
+            Some(tag) => {
+                ArticleTag::repository(db)
+                    .find_where(&ArticleTag::TAG_ID.eq(tag.id), ListOptions::new())
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        filter = filter.and(Article::ID.is_in(tagged.iter().map(|link| link.article_id)));
+    }
+    if let Some(username) = search.author {
+        let author = Author::repository(db).find_by_username(username).await?;
+        filter = filter.and(match author {
+            Some(author) => Article::AUTHOR_ID.eq(author.id),
+            None => Filter::none(),
+        });
+    }
+    if let Some(username) = search.favorited_by {
+        let favorites = match Author::repository(db).find_by_username(username).await? {
+            Some(author) => {
+                Favorite::repository(db)
+                    .find_where(&Favorite::AUTHOR_ID.eq(author.id), ListOptions::new())
+                    .await?
+            }
+            None => Vec::new(),
+        };
+        filter = filter.and(Article::ID.is_in(favorites.iter().map(|f| f.article_id)));
+    }
+    Ok(filter)
+}
+
+pub async fn the_blog_scenario_needs_no_hand_written_sql(db: &Db) {
+    for create in [
+        db.create_schema::<Author>().await,
+        db.create_schema::<Article>().await,
+        db.create_schema::<Tag>().await,
+        db.create_schema::<ArticleTag>().await,
+        db.create_schema::<Favorite>().await,
+    ] {
+        create.unwrap();
+    }
+    let authors = Author::repository(db);
+    let jake = authors
+        .insert(NewAuthor {
+            username: "jake".into(),
+            bio: Some("I work at statefarm".into()),
+            image: None,
+        })
+        .await
+        .unwrap();
+    let ann = authors
+        .insert(NewAuthor {
+            username: "ann".into(),
+            bio: None,
+            image: None,
+        })
+        .await
+        .unwrap();
+
+    // Articles, their tags created on first use: one statement per article's tag list.
+    let articles = Article::repository(db);
+    let tags = Tag::repository(db);
+    let mut stored = Vec::new();
+    for (i, (author, names)) in [
+        (&jake, vec!["rust", "sql"]),
+        (&jake, vec!["rust"]),
+        (&ann, vec!["sql", "orm"]),
+        (&ann, vec!["rust", "orm"]),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let article = articles
+            .insert(NewArticle {
+                slug: format!("article-{i}"),
+                author_id: author.id,
+                title: format!("Article {i}"),
+                created: i as i64,
+            })
+            .await
+            .unwrap();
+        let news = names
+            .iter()
+            .map(|name| NewTag {
+                name: (*name).into(),
+            })
+            .collect();
+        tags.insert_or_ignore(news, Tag::BY_NAME).await.unwrap();
+        let named = tags
+            .find_where(&Tag::NAME.is_in(names.iter().copied()), ListOptions::new())
+            .await
+            .unwrap();
+        let links = named
+            .iter()
+            .map(|tag| ArticleTag {
+                article_id: article.id,
+                tag_id: tag.id,
+            })
+            .collect();
+        ArticleTag::repository(db).insert_many(links).await.unwrap();
+        stored.push(article);
+    }
+    assert_eq!(tags.count().await.unwrap(), 3, "each tag created once");
+    Favorite::repository(db)
+        .insert_many(vec![
+            Favorite {
+                author_id: ann.id,
+                article_id: stored[0].id,
+            },
+            Favorite {
+                author_id: ann.id,
+                article_id: stored[1].id,
+            },
+            Favorite {
+                author_id: jake.id,
+                article_id: stored[1].id,
+            },
+        ])
+        .await
+        .unwrap();
+
+    // The search: one filter of the fields given, for a page and its total.
+    let newest = ListOptions::new().desc(ArticleColumn::Created).limit(20);
+    let titles = |page: &[Article]| -> Vec<String> {
+        page.iter().map(|article| article.title.clone()).collect()
+    };
+    let rust = search(
+        db,
+        &Search {
+            tag: Some("rust"),
+            ..Search::default()
+        },
+    )
+    .await
+    .unwrap();
+    let page = articles.find_where(&rust, newest.clone()).await.unwrap();
+    assert_eq!(titles(&page), ["Article 3", "Article 1", "Article 0"]);
+    assert_eq!(articles.count_where(&rust).await.unwrap(), 3);
+    let narrow = Search {
+        tag: Some("rust"),
+        author: Some("jake"),
+        favorited_by: Some("ann"),
+    };
+    let filter = search(db, &narrow).await.unwrap();
+    let page = articles.find_where(&filter, newest.clone()).await.unwrap();
+    assert_eq!(titles(&page), ["Article 1", "Article 0"]);
+    let nobody = Search {
+        author: Some("nobody"),
+        ..Search::default()
+    };
+    let filter = search(db, &nobody).await.unwrap();
+    assert_eq!(articles.count_where(&filter).await.unwrap(), 0);
+
+    // The page's favourites counts in one statement, whatever the page's size.
+    let everything = articles.find_where(&Filter::all(), newest).await.unwrap();
+    let before = db.metrics().statements;
+    let counts: HashMap<i64, i64> = Favorite::repository(db)
+        .count_by(
+            Favorite::ARTICLE_ID,
+            &Favorite::ARTICLE_ID.is_in(everything.iter().map(|article| article.id)),
+        )
+        .await
+        .unwrap();
+    assert_eq!(db.metrics().statements - before, 1);
+    assert_eq!(counts.get(&stored[1].id), Some(&2));
+    assert_eq!(counts.get(&stored[0].id), Some(&1));
+    assert_eq!(counts.get(&stored[2].id), None);
+
+    // The profile update: only the fields sent are written.
+    let sent = AuthorPatch {
+        image: Some(Some("https://i.example/jake.png".into())),
+        ..AuthorPatch::default()
+    };
+    let updated = authors.patch(jake.id, sent).await.unwrap();
+    assert_eq!(updated.bio, jake.bio);
+    assert_eq!(updated.image.as_deref(), Some("https://i.example/jake.png"));
+}
