@@ -213,6 +213,9 @@ impl Statement {
         }
     }
 
+    /// Out of line: `bind` is inlined into every entity's binders, and SQL statements never
+    /// come here.
+    #[inline(never)]
     fn push_memory<T: crate::value::MemoryEncode + ?Sized>(&mut self, value: &T) {
         let converted = value.to_memory();
         match (&mut self.inner, converted) {
