@@ -72,6 +72,14 @@ impl<C> ListOptions<C> {
         self
     }
 
+    /// The rows of `page` (its limit and offset), as a port's derived query takes them:
+    /// `ListOptions::new().desc(UserColumn::Name).page(Page::number(2, 20))`.
+    pub fn page(mut self, page: repo_core::Page) -> Self {
+        self.limit = page.limit;
+        self.offset = page.offset;
+        self
+    }
+
     /// The sort keys, in order.
     pub fn get_order(&self) -> &[(C, Order)] {
         &self.order

@@ -72,6 +72,13 @@ pub async fn a_search_form_of_optional_fields_is_one_filter_for_a_page_and_its_t
     assert_eq!(names(first), ["alice"]);
     let second = users.find_where(&filter, page.offset(1)).await.unwrap();
     assert_eq!(names(second), ["anna"]);
+    let by_page = ListOptions::new()
+        .asc(UserColumn::Name)
+        .page(Page::number(1, 1));
+    assert_eq!(
+        names(users.find_where(&filter, by_page).await.unwrap()),
+        ["anna"]
+    );
     assert_eq!(users.count_where(&filter).await.unwrap(), 2);
 
     let narrower = Search {
