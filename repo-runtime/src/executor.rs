@@ -716,6 +716,22 @@ impl Rows {
         Ok(decoded)
     }
 
+    /// Every row decoded as an `E` with the value of its column at `position` (named
+    /// `column`, for errors) as a `K`: a child with the key of its parent.
+    pub(crate) fn decode_keyed<E: Entity, K: crate::column::ColumnValue>(
+        &self,
+        position: usize,
+        column: &'static str,
+    ) -> Result<Vec<(K, E)>, RepoError> {
+        let mut decoded = Vec::with_capacity(self.len());
+        each_backend!(self, |rows| for row in rows {
+            let key = K::decode(row, position, column).map_err(|e| e.in_entity(E::NAME))?;
+            let record = E::decode(row).map_err(|e| e.in_entity(E::NAME))?;
+            decoded.push((key, record));
+        });
+        Ok(decoded)
+    }
+
     /// Every row decoded as a `T` (a projection's row).
     pub(crate) fn decode_rows<T: crate::projection::RowDecode>(&self) -> Result<Vec<T>, RepoError> {
         let mut decoded = Vec::with_capacity(self.len());

@@ -1033,7 +1033,7 @@ fn by_key<E: Entity>(
 
 /// A select in the order `options` ask for, then the key's columns, so that pages never
 /// overlap; paged when `options` limit or skip rows.
-fn select_in_order<E: Entity>(options: &ListOptions<E::Column>) -> Selection {
+pub(crate) fn select_in_order<E: Entity>(options: &ListOptions<E::Column>) -> Selection {
     let order = crate::list::order_then_key::<E>(options);
     let page = repo_core::Page {
         limit: options.get_limit(),

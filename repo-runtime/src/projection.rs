@@ -10,6 +10,7 @@ use std::sync::Arc;
 use repo_sql::{Numeric, PlanLimit, Selected};
 
 use crate::column::ColumnValue;
+use crate::domain::Mapping;
 use crate::entity::{ColumnName, Entity, RowSource};
 use crate::error::RepoError;
 use crate::executor::Executor;
@@ -187,6 +188,9 @@ pub(crate) mod items {
 /// are generic over the row type, so not part of the object-safe [`Repository`]
 /// (crate::Repository): call them on the concrete repository (`User::repository(&db)`).
 pub trait RepositoryExt<E: Entity>: Send + Sync {
+    /// What the repository's reads return: its records, or their domain type.
+    type Mapping: Mapping<E>;
+
     /// The rows `filter` selects, read as the projection `P`, in the order `options` ask (the
     /// key by default; with aggregates, the grouped columns) and page.
     fn project<P: Projection<Entity = E>>(
@@ -194,6 +198,22 @@ pub trait RepositoryExt<E: Entity>: Send + Sync {
         filter: &Filter<E>,
         options: ListOptions<E::Column>,
     ) -> impl Future<Output = Result<Vec<P>, RepoError>> + Send;
+
+    /// For each of `keys`, the rows whose `field` holds it (a parent's children, by their
+    /// foreign key), in the order `options` ask for, in one statement whatever the number of
+    /// keys (one per 10,000 keys on SQLite and MySQL, whose placeholders are bounded; one
+    /// array on PostgreSQL). The groups come in the order of `keys`; a key given twice gets
+    /// its rows twice. Limits and offsets of `options` are refused: they would apply to all
+    /// groups at once.
+    fn load_grouped<K>(
+        &self,
+        field: Field<E, K>,
+        keys: &[K],
+        options: ListOptions<E::Column>,
+    ) -> impl Future<Output = Result<Groups<E, Self::Mapping>, RepoError>> + Send
+    where
+        K: ColumnValue + Ord + Clone,
+        ValueOf<E, Self::Mapping>: Clone;
 
     /// How many rows `filter` selects per value of `group`, in one statement, collected into
     /// `C`: a `HashMap<K, i64>`, a `BTreeMap`, or a `Vec<(K, i64)>` in ascending order of the
@@ -209,6 +229,60 @@ pub trait RepositoryExt<E: Entity>: Send + Sync {
 }
 
 impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
+    type Mapping = R::Mapping;
+
+    async fn load_grouped<K>(
+        &self,
+        field: Field<R::Entity, K>,
+        keys: &[K],
+        options: ListOptions<<R::Entity as Entity>::Column>,
+    ) -> Result<Groups<R::Entity, R::Mapping>, RepoError>
+    where
+        K: ColumnValue + Ord + Clone,
+        ValueOf<R::Entity, R::Mapping>: Clone,
+    {
+        type Record<R> = <R as SqlRepository>::Entity;
+        if options.get_limit().is_some() || options.get_offset() > 0 {
+            return Err(RepoError::invalid_input(
+                Record::<R>::NAME,
+                "a grouped load has no page: a limit would apply to every group at once",
+            ));
+        }
+        let executor = self.executor();
+        let position = Record::<R>::TABLE
+            .columns
+            .iter()
+            .position(|column| column.name == field.column())
+            .ok_or_else(|| RepoError::config(format!("no column `{}`", field.column())))?;
+        let mut unique: Vec<K> = keys.to_vec();
+        unique.sort();
+        unique.dedup();
+        let per_statement = match executor.dialect() {
+            repo_sql::Dialect::Postgres => usize::MAX,
+            _ => LOADED_KEYS_PER_STATEMENT,
+        };
+        let selection = crate::operations::select_in_order::<Record<R>>(&options);
+        let mut groups: ByKey<K, ValueOf<R::Entity, R::Mapping>> = ByKey::new();
+        for chunk in unique.chunks(per_statement.min(unique.len()).max(1)) {
+            let filter = field.is_in(chunk.iter().cloned());
+            let build =
+                || filter.statement(executor, Record::<R>::TABLE, "load_grouped", &selection);
+            let rows = executor
+                .read_rows(Record::<R>::TABLE, false, &build)
+                .await?;
+            for (key, record) in rows.decode_keyed::<Record<R>, K>(position, field.column())? {
+                groups
+                    .entry(key)
+                    .or_default()
+                    .push(<R::Mapping as Mapping<R::Entity>>::value(record)?);
+            }
+        }
+        Ok(keys
+            .iter()
+            .map(|key| groups.get(key).cloned().unwrap_or_default())
+            .collect())
+    }
+
     async fn project<P: Projection<Entity = R::Entity>>(
         &self,
         filter: &Filter<R::Entity>,
@@ -248,6 +322,18 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
             .collect())
     }
 }
+
+/// What a repository of `E` in mapping `M` reads: a record, or its domain type.
+type ValueOf<E, M> = <M as Mapping<E>>::Value;
+
+/// The rows of each parent, in the parents' order.
+type Groups<E, M> = Vec<Vec<ValueOf<E, M>>>;
+
+/// The rows of each key.
+type ByKey<K, V> = std::collections::BTreeMap<K, Vec<V>>;
+
+/// Keys a grouped load binds in one statement where each is a placeholder (SQLite, MySQL).
+const LOADED_KEYS_PER_STATEMENT: usize = 10_000;
 
 /// A group's value and its count, as `count_by` reads them.
 struct Counted<K>(K, i64);

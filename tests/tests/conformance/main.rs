@@ -98,6 +98,7 @@ conformance!(
         projections::aggregates_group_by_columns_in_one_statement,
         projections::aggregates_without_groups_are_one_row_even_over_no_rows,
         projections::count_by_returns_a_map_keyed_by_the_group,
+        projections::children_load_grouped_per_parent_in_one_statement,
         keyset::keyset_pages_walk_every_row_once_in_any_order,
         keyset::a_keyset_page_neither_repeats_nor_skips_rows_written_before_it,
         keyset::keyset_pages_refuse_what_they_cannot_continue,

@@ -244,3 +244,61 @@ pub async fn hand_written_queries_return_projections(db: &Db) {
     assert_eq!(repo.card(-1).await.unwrap(), None);
     assert!(repo.card_or_not_found(-1).await.unwrap_err().is_not_found());
 }
+
+pub async fn children_load_grouped_per_parent_in_one_statement(db: &Db) {
+    create_all(db).await;
+    let stored = posts(db).await;
+    let repo = Post::repository(db);
+    let titles = |groups: &[Vec<Post>]| -> Vec<Vec<String>> {
+        groups
+            .iter()
+            .map(|group| group.iter().map(|post| post.title.clone()).collect())
+            .collect()
+    };
+    let before = db.metrics().statements;
+    let groups = repo
+        .load_grouped(
+            Post::AUTHOR,
+            &[3, 1, 42, 1],
+            ListOptions::new().asc(PostColumn::Title),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        db.metrics().statements - before,
+        1,
+        "one statement for every parent"
+    );
+    assert_eq!(
+        titles(&groups),
+        [
+            vec!["d-one", "e-two", "f-three"],
+            vec!["a-deep", "b-intro"],
+            vec![],
+            vec!["a-deep", "b-intro"],
+        ]
+    );
+    assert_eq!(groups[1][1], stored[0]);
+    // Many parents: statements grow with chunks of keys, not with parents.
+    let many: Vec<i64> = (0..25_000).collect();
+    let before = db.metrics().statements;
+    let groups = repo
+        .load_grouped(Post::AUTHOR, &many, ListOptions::new())
+        .await
+        .unwrap();
+    let statements = db.metrics().statements - before;
+    assert!(
+        statements <= 3,
+        "{statements} statements for 25,000 parents"
+    );
+    assert_eq!(groups.len(), 25_000);
+    assert_eq!(groups[3].len(), 3);
+    let refused = repo
+        .load_grouped(Post::AUTHOR, &[1], ListOptions::new().limit(1))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RepoError::InvalidInput { .. }),
+        "{refused:?}"
+    );
+}
