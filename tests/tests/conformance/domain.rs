@@ -208,7 +208,7 @@ pub async fn domain_value_objects_map_to_embedded_records(db: &Db) {
     );
 }
 
-fn customer(n: i64, tier: Tier) -> Customer {
+pub fn customer(n: i64, tier: Tier) -> Customer {
     Customer {
         id: 0,
         email: Email::parse(&format!("c{n}@example.com")).unwrap(),

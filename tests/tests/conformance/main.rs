@@ -9,6 +9,7 @@ mod blog;
 mod conditional;
 mod crud;
 mod domain;
+mod dynamic_edges;
 mod embed;
 mod entities;
 mod errors;
@@ -107,6 +108,9 @@ conformance!(
         streams::a_dropped_stream_gives_its_connection_back,
         streams::a_stream_inside_a_transaction_sees_its_writes,
         blog::the_blog_scenario_needs_no_hand_written_sql,
+        dynamic_edges::dynamic_operations_write_and_read_embedded_values,
+        dynamic_edges::dynamic_operations_speak_the_domain_type,
+        dynamic_edges::keyset_pages_and_patches_on_a_composite_key_of_text,
         batch::insert_many_returns_rows_in_input_order_with_keys,
         batch::insert_many_of_nothing_runs_no_statement,
         batch::insert_many_writes_nothing_when_one_row_conflicts,
