@@ -199,6 +199,24 @@ impl Executor {
         self.start(operation, |_| sqlx::AssertSqlSafe(sql).into_sql_str())
     }
 
+    /// Runs `work` as one unit, once: in a transaction of its own on a `Db`, in a savepoint
+    /// inside an open `Tx` (a failure undoes the unit's writes and leaves the rest usable).
+    pub(crate) async fn unit_once<T>(
+        &self,
+        work: impl AsyncFnOnce(&Executor) -> Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        match self {
+            Executor::Db(db) => {
+                db.transaction_once(async |tx| work(&Executor::Tx(tx)).await)
+                    .await
+            }
+            Executor::Tx(tx) => {
+                tx.transaction(async |savepoint| work(&Executor::Tx(savepoint)).await)
+                    .await
+            }
+        }
+    }
+
     /// Runs a read: once inside a transaction; on a `Db`, again after transient failures
     /// under its retry policy (reads are idempotent). `attempt` builds the statement anew.
     pub async fn read<T, F, Fut>(&self, mut attempt: F) -> Result<T, RepoError>

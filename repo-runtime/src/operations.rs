@@ -479,18 +479,9 @@ where
         if news.is_empty() {
             return Ok(Vec::new());
         }
-        let stored = match executor {
-            Executor::Db(db) => {
-                db.transaction_once(async |tx| Self::insert_chunks(&Executor::Tx(tx), news).await)
-                    .await
-            }
-            Executor::Tx(tx) => {
-                tx.transaction(async |savepoint| {
-                    Self::insert_chunks(&Executor::Tx(savepoint), news).await
-                })
-                .await
-            }
-        };
+        let stored = executor
+            .unit_once(async |unit| Self::insert_chunks(unit, news).await)
+            .await;
         M::values(stored?)
     }
 
@@ -695,16 +686,7 @@ where
             }
             Self::get(executor, entity.id()).await
         };
-        match executor {
-            Executor::Db(db) => {
-                db.transaction_once(async |tx| write(&Executor::Tx(tx)).await)
-                    .await
-            }
-            Executor::Tx(tx) => {
-                tx.transaction(async |savepoint| write(&Executor::Tx(savepoint)).await)
-                    .await
-            }
-        }
+        executor.unit_once(write).await
     }
 
     /// Writes the fields `patch` gives to the row with key `id` and returns it as stored;
@@ -749,21 +731,11 @@ where
             return Self::select(executor, Some(filter), ListOptions::new(), "patch_where").await;
         }
         if executor.dialect() == Dialect::MySql {
-            let written = match executor {
-                Executor::Db(db) => {
-                    db.transaction_once(async |tx| {
-                        Self::patch_where_then_read(&Executor::Tx(tx), filter, &patch, set).await
-                    })
-                    .await
-                }
-                Executor::Tx(tx) => {
-                    tx.transaction(async |savepoint| {
-                        Self::patch_where_then_read(&Executor::Tx(savepoint), filter, &patch, set)
-                            .await
-                    })
-                    .await
-                }
-            };
+            let written = executor
+                .unit_once(async |unit| {
+                    Self::patch_where_then_read(unit, filter, &patch, set).await
+                })
+                .await;
             return M::values(written?);
         }
         let statement = filter.patch_statement(executor, E::TABLE, set, true, |statement| {
@@ -824,11 +796,10 @@ where
                 })
                 .await
             }
-            Executor::Tx(tx) => {
-                tx.transaction(async |savepoint| {
-                    Self::insert_or_ignore_chunks(&Executor::Tx(savepoint), &news, key).await
-                })
-                .await
+            Executor::Tx(_) => {
+                executor
+                    .unit_once(async |unit| Self::insert_or_ignore_chunks(unit, &news, key).await)
+                    .await
             }
         };
         let mut inserted = match inserted? {
@@ -943,11 +914,10 @@ where
                 })
                 .await
             }
-            Executor::Tx(tx) => {
-                tx.transaction(async |savepoint| {
-                    Self::upsert_on_then_read(&Executor::Tx(savepoint), &new, key).await
-                })
-                .await
+            Executor::Tx(_) => {
+                executor
+                    .unit_once(async |unit| Self::upsert_on_then_read(unit, &new, key).await)
+                    .await
             }
         };
         M::value(stored?)
