@@ -16,7 +16,7 @@ use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::filter::{Field, Filter};
 use crate::list::{ListOptions, Order};
-use crate::operations::SqlRepository;
+use crate::operations::{Operations, SqlRepository};
 use crate::statement::{ProjectedShape, Shape, Statement};
 
 /// A row type read by position, as a projection's statement returns it. Implemented by
@@ -215,6 +215,49 @@ pub trait RepositoryExt<E: Entity>: Send + Sync {
         K: ColumnValue + Ord + Clone,
         ValueOf<E, Self::Mapping>: Clone;
 
+    /// Links `parent` to each of `children` with rows of this link entity (`parent_field` and
+    /// `child_field` its two keys, under one unique key), built by `row`; links already there
+    /// are kept. Returns how many rows it inserted. Idempotent, race-free as
+    /// [`Repository::insert_or_ignore`](crate::Repository::insert_or_ignore) is.
+    fn link<P, C>(
+        &self,
+        parent_field: Field<E, P>,
+        parent: P,
+        child_field: Field<E, C>,
+        children: &[C],
+        row: impl Fn(P, C) -> NewOf<E, Self::Mapping> + Send + Sync,
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone;
+
+    /// Removes the links of `parent` to `children`; returns how many there were.
+    fn unlink<P, C>(
+        &self,
+        parent_field: Field<E, P>,
+        parent: P,
+        child_field: Field<E, C>,
+        children: &[C],
+    ) -> impl Future<Output = Result<u64, RepoError>> + Send
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone;
+
+    /// Makes `children` exactly the children linked to `parent`, in one unit of work: the
+    /// other links are removed, the missing ones inserted (built by `row`). Returns how many
+    /// rows it inserted and how many it removed.
+    fn set_links<P, C>(
+        &self,
+        parent_field: Field<E, P>,
+        parent: P,
+        child_field: Field<E, C>,
+        children: &[C],
+        row: impl Fn(P, C) -> NewOf<E, Self::Mapping> + Send + Sync,
+    ) -> impl Future<Output = Result<(u64, u64), RepoError>> + Send
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone;
+
     /// How many rows `filter` selects per value of `group`, in one statement, collected into
     /// `C`: a `HashMap<K, i64>`, a `BTreeMap`, or a `Vec<(K, i64)>` in ascending order of the
     /// group. Rows whose `group` column is `NULL` count in no group.
@@ -301,6 +344,73 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         read::<R::Entity, P>(self.executor(), filter, &request, "project").await
     }
 
+    async fn link<P, C>(
+        &self,
+        parent_field: Field<R::Entity, P>,
+        parent: P,
+        child_field: Field<R::Entity, C>,
+        children: &[C],
+        row: impl Fn(P, C) -> NewOf<R::Entity, R::Mapping> + Send + Sync,
+    ) -> Result<u64, RepoError>
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone,
+    {
+        let key = link_key::<R::Entity, P, C>(parent_field, child_field)?;
+        let rows = children
+            .iter()
+            .map(|child| row(parent.clone(), child.clone()))
+            .collect();
+        let inserted = <R as Operations>::insert_or_ignore(self.executor(), rows, key).await?;
+        Ok(inserted.len() as u64)
+    }
+
+    async fn unlink<P, C>(
+        &self,
+        parent_field: Field<R::Entity, P>,
+        parent: P,
+        child_field: Field<R::Entity, C>,
+        children: &[C],
+    ) -> Result<u64, RepoError>
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone,
+    {
+        let links = parent_field
+            .eq(parent)
+            .and(child_field.is_in(children.iter().cloned()));
+        <R as Operations>::delete_where(self.executor(), &links).await
+    }
+
+    async fn set_links<P, C>(
+        &self,
+        parent_field: Field<R::Entity, P>,
+        parent: P,
+        child_field: Field<R::Entity, C>,
+        children: &[C],
+        row: impl Fn(P, C) -> NewOf<R::Entity, R::Mapping> + Send + Sync,
+    ) -> Result<(u64, u64), RepoError>
+    where
+        P: ColumnValue + Clone,
+        C: ColumnValue + Clone,
+    {
+        let key = link_key::<R::Entity, P, C>(parent_field, child_field)?;
+        let others = parent_field
+            .eq(parent.clone())
+            .and(child_field.not_in(children.iter().cloned()));
+        let rows: Vec<_> = children
+            .iter()
+            .map(|child| row(parent.clone(), child.clone()))
+            .collect();
+        self.executor()
+            .unit_once(async |unit| {
+                let removed = <R as Operations>::delete_where(unit, &others).await?;
+                let inserted = <R as Operations>::insert_or_ignore(unit, rows, key).await?;
+                Ok((inserted.len() as u64, removed))
+            })
+            .await
+    }
+
     async fn count_by<K, C>(
         &self,
         group: Field<R::Entity, K>,
@@ -322,6 +432,36 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
             .collect())
     }
 }
+
+/// The unique key over exactly a link entity's two keys, which its links are told apart by.
+fn link_key<E: Entity, P, C>(
+    parent: Field<E, P>,
+    child: Field<E, C>,
+) -> Result<crate::unique::UniqueKey<E>, RepoError> {
+    let columns = [parent.column(), child.column()];
+    let constraint = E::TABLE.constraint_on(&columns).ok_or_else(|| {
+        RepoError::invalid_input(
+            E::NAME,
+            format!(
+                "no unique key over exactly `{}` and `{}` tells its links apart: declare one",
+                columns[0], columns[1]
+            ),
+        )
+    })?;
+    Ok(
+        match E::TABLE
+            .unique
+            .iter()
+            .position(|unique| unique.name == constraint.name)
+        {
+            Some(index) => crate::unique::UniqueKey::unique(index),
+            None => crate::unique::UniqueKey::primary(),
+        },
+    )
+}
+
+/// What a repository of `E` in mapping `M` inserts: a record's insert input, or a domain value.
+type NewOf<E, M> = <M as Mapping<E>>::New;
 
 /// What a repository of `E` in mapping `M` reads: a record, or its domain type.
 type ValueOf<E, M> = <M as Mapping<E>>::Value;

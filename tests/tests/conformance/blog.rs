@@ -249,3 +249,130 @@ pub async fn the_blog_scenario_needs_no_hand_written_sql(db: &Db) {
     assert_eq!(updated.bio, jake.bio);
     assert_eq!(updated.image.as_deref(), Some("https://i.example/jake.png"));
 }
+
+pub async fn links_are_added_removed_and_set_exactly_idempotently(db: &Db) {
+    for create in [
+        db.create_schema::<Author>().await,
+        db.create_schema::<Article>().await,
+        db.create_schema::<Favorite>().await,
+    ] {
+        create.unwrap();
+    }
+    let ann = Author::repository(db)
+        .insert(NewAuthor {
+            username: "ann".into(),
+            bio: None,
+            image: None,
+        })
+        .await
+        .unwrap();
+    let news = (0..5)
+        .map(|i| NewArticle {
+            slug: format!("s{i}"),
+            author_id: ann.id,
+            title: format!("T{i}"),
+            created: i,
+        })
+        .collect();
+    let ids: Vec<i64> = Article::repository(db)
+        .insert_many(news)
+        .await
+        .unwrap()
+        .iter()
+        .map(|article| article.id)
+        .collect();
+    let favorites = Favorite::repository(db);
+    let favorite = |author_id, article_id| Favorite {
+        author_id,
+        article_id,
+    };
+    let liked =
+        |favorites: Vec<Favorite>| -> Vec<i64> { favorites.iter().map(|f| f.article_id).collect() };
+    let of_ann = Favorite::AUTHOR_ID.eq(ann.id);
+    let by_article = || ListOptions::new().asc(FavoriteColumn::ArticleId);
+
+    let linked = favorites
+        .link(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &ids[..3],
+            favorite,
+        )
+        .await
+        .unwrap();
+    assert_eq!(linked, 3);
+    // Again: nothing new.
+    let again = favorites
+        .link(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &ids[..3],
+            favorite,
+        )
+        .await
+        .unwrap();
+    assert_eq!(again, 0);
+    let removed = favorites
+        .unlink(Favorite::AUTHOR_ID, ann.id, Favorite::ARTICLE_ID, &ids[..1])
+        .await
+        .unwrap();
+    assert_eq!(removed, 1);
+    // Exactly these: one kept, one removed, two added.
+    let exactly = [ids[1], ids[3], ids[4]];
+    let (inserted, removed) = favorites
+        .set_links(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &exactly,
+            favorite,
+        )
+        .await
+        .unwrap();
+    assert_eq!((inserted, removed), (2, 1));
+    let now = favorites.find_where(&of_ann, by_article()).await.unwrap();
+    assert_eq!(liked(now), exactly);
+    let (inserted, removed) = favorites
+        .set_links(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &exactly,
+            favorite,
+        )
+        .await
+        .unwrap();
+    assert_eq!((inserted, removed), (0, 0), "set twice, changed once");
+    // A link to no article: refused, and the set as it was.
+    let refused = favorites
+        .set_links(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &[ids[1], -1],
+            favorite,
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, RepoError::ForeignKey { .. }),
+        "{refused:?}"
+    );
+    let now = favorites.find_where(&of_ann, by_article()).await.unwrap();
+    assert_eq!(liked(now), exactly);
+    // Nothing at all.
+    let (_, removed) = favorites
+        .set_links(
+            Favorite::AUTHOR_ID,
+            ann.id,
+            Favorite::ARTICLE_ID,
+            &[],
+            favorite,
+        )
+        .await
+        .unwrap();
+    assert_eq!(removed, 3);
+    assert_eq!(favorites.count_where(&of_ann).await.unwrap(), 0);
+}

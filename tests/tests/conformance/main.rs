@@ -108,6 +108,7 @@ conformance!(
         streams::a_dropped_stream_gives_its_connection_back,
         streams::a_stream_inside_a_transaction_sees_its_writes,
         blog::the_blog_scenario_needs_no_hand_written_sql,
+        blog::links_are_added_removed_and_set_exactly_idempotently,
         dynamic_edges::dynamic_operations_write_and_read_embedded_values,
         dynamic_edges::dynamic_operations_speak_the_domain_type,
         dynamic_edges::keyset_pages_and_patches_on_a_composite_key_of_text,
