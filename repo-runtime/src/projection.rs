@@ -215,6 +215,16 @@ pub trait RepositoryExt<E: Entity>: Send + Sync {
         K: ColumnValue + Ord + Clone,
         ValueOf<E, Self::Mapping>: Clone;
 
+    /// For each of `keys` (children's foreign keys, say), the row with that key if any, in the
+    /// order of `keys`: a belongs-to relation of many rows in one statement per chunk of keys,
+    /// as [`Repository::get_many`](crate::Repository::get_many) reads them.
+    fn load_by_keys(
+        &self,
+        keys: &[E::Id],
+    ) -> impl Future<Output = Result<Found<E, Self::Mapping>, RepoError>> + Send
+    where
+        ValueOf<E, Self::Mapping>: Clone;
+
     /// Links `parent` to each of `children` with rows of this link entity (`parent_field` and
     /// `child_field` its two keys, under one unique key), built by `row`; links already there
     /// are kept. Returns how many rows it inserted. Idempotent, race-free as
@@ -344,6 +354,22 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         read::<R::Entity, P>(self.executor(), filter, &request, "project").await
     }
 
+    async fn load_by_keys(
+        &self,
+        keys: &[<R::Entity as Entity>::Id],
+    ) -> Result<Found<R::Entity, R::Mapping>, RepoError>
+    where
+        ValueOf<R::Entity, R::Mapping>: Clone,
+    {
+        let records = <R as Operations>::records_by_keys(self.executor(), keys).await?;
+        let mut found = std::collections::BTreeMap::new();
+        for record in records {
+            let id = record.id();
+            found.insert(id, <R::Mapping as Mapping<R::Entity>>::value(record)?);
+        }
+        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+    }
+
     async fn link<P, C>(
         &self,
         parent_field: Field<R::Entity, P>,
@@ -465,6 +491,9 @@ type NewOf<E, M> = <M as Mapping<E>>::New;
 
 /// What a repository of `E` in mapping `M` reads: a record, or its domain type.
 type ValueOf<E, M> = <M as Mapping<E>>::Value;
+
+/// The row of each key asked, if any, in the keys' order.
+type Found<E, M> = Vec<Option<ValueOf<E, M>>>;
 
 /// The rows of each parent, in the parents' order.
 type Groups<E, M> = Vec<Vec<ValueOf<E, M>>>;

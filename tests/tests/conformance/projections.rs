@@ -293,6 +293,22 @@ pub async fn children_load_grouped_per_parent_in_one_statement(db: &Db) {
     );
     assert_eq!(groups.len(), 25_000);
     assert_eq!(groups[3].len(), 3);
+    // The other way: each post's row by key, aligned with the keys asked, absent ones `None`.
+    let before = db.metrics().statements;
+    let parents = repo
+        .load_by_keys(&[stored[2].id, -1, stored[0].id, stored[2].id])
+        .await
+        .unwrap();
+    assert_eq!(db.metrics().statements - before, 1);
+    assert_eq!(
+        parents,
+        [
+            Some(stored[2].clone()),
+            None,
+            Some(stored[0].clone()),
+            Some(stored[2].clone())
+        ]
+    );
     let refused = repo
         .load_grouped(Post::AUTHOR, &[1], ListOptions::new().limit(1))
         .await
