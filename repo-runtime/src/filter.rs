@@ -114,6 +114,27 @@ impl<E, T> Field<E, T> {
     pub fn is_not_null(self) -> Filter<E> {
         self.compare(Operator::IsNotNull, Vec::new())
     }
+
+    /// Some row of `C` holds this column's value in its `link` column and meets `filter`:
+    /// a filter through a relation, in one statement (`EXISTS`). The articles Ann favourited:
+    /// `Article::ID.exists_in(Favorite::ARTICLE_ID, Favorite::AUTHOR_ID.eq(ann))`; the
+    /// articles by an author named Jake: `Article::AUTHOR_ID.exists_in(Author::ID,
+    /// Author::USERNAME.eq("jake"))`. Never unknown: a row no row links to meets its negation.
+    pub fn exists_in<C: crate::entity::Entity>(
+        self,
+        link: Field<C, T>,
+        filter: Filter<C>,
+    ) -> Filter<E> {
+        Filter::new(
+            Condition::Exists {
+                table: C::TABLE_NAME,
+                link: link.column,
+                column: self.column,
+                condition: Box::new(Arc::unwrap_or_clone(filter.condition)),
+            },
+            filter.values,
+        )
+    }
 }
 
 impl<E, T: ColumnValue> Field<E, T> {

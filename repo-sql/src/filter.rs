@@ -29,6 +29,19 @@ pub enum Condition {
     Any(Vec<Condition>),
     /// The condition does not hold (and is not unknown, as SQL's three-valued logic has it).
     Not(Box<Condition>),
+    /// Some row of `table` holds this row's `column` in its `link` column and meets
+    /// `condition` (whose columns are `table`'s): `EXISTS (SELECT 1 FROM table WHERE
+    /// table.link = outer.column AND condition)`. Never unknown.
+    Exists {
+        /// The other table, from the derive.
+        table: &'static str,
+        /// Its column that holds this row's `column`.
+        link: &'static str,
+        /// This row's column.
+        column: &'static str,
+        /// What its linked rows must meet.
+        condition: Box<Condition>,
+    },
 }
 
 impl Condition {
@@ -42,15 +55,29 @@ impl Condition {
         matches!(self, Condition::All(conditions) if conditions.is_empty())
     }
 
-    /// The condition in `dialect`, taking its placeholders from `placeholder` in order. `In` /
-    /// `NotIn` render for their list's length ([`Operator::render_list`]).
-    pub fn render(&self, dialect: Dialect, placeholder: &mut impl FnMut() -> String) -> String {
+    /// The condition on the rows of `table` in `dialect`, taking its placeholders from
+    /// `placeholder` in order. `In` / `NotIn` render for their list's length
+    /// ([`Operator::render_list`]).
+    pub fn render(
+        &self,
+        dialect: Dialect,
+        table: &str,
+        placeholder: &mut impl FnMut() -> String,
+    ) -> String {
         let mut sql = String::new();
-        self.push(dialect, &mut sql, placeholder);
+        self.push(dialect, table, &mut sql, placeholder);
         sql
     }
 
-    fn push(&self, dialect: Dialect, sql: &mut String, placeholder: &mut impl FnMut() -> String) {
+    /// `table` names the rows the condition is on: the statement's table, or an `EXISTS`'s
+    /// alias (`e1`, `e2`, ... by depth, so that a table linked to itself is told apart).
+    fn push(
+        &self,
+        dialect: Dialect,
+        table: &str,
+        sql: &mut String,
+        placeholder: &mut impl FnMut() -> String,
+    ) {
         match self {
             Condition::Compare {
                 column,
@@ -72,12 +99,41 @@ impl Condition {
                     if index > 0 {
                         sql.push_str(joint);
                     }
-                    condition.push_nested(dialect, sql, placeholder);
+                    condition.push_nested(dialect, table, sql, placeholder);
                 }
             }
             Condition::Not(condition) => {
                 sql.push_str("NOT (");
-                condition.push(dialect, sql, placeholder);
+                condition.push(dialect, table, sql, placeholder);
+                sql.push(')');
+            }
+            Condition::Exists {
+                table: other,
+                link,
+                column,
+                condition,
+            } => {
+                let depth = table
+                    .strip_prefix('e')
+                    .and_then(|depth| depth.parse::<usize>().ok())
+                    .unwrap_or(0);
+                let alias = format!("e{}", depth + 1);
+                sql.push_str("EXISTS (SELECT 1 FROM ");
+                dialect.push_ident(sql, other);
+                sql.push(' ');
+                dialect.push_ident(sql, &alias);
+                sql.push_str(" WHERE ");
+                dialect.push_ident(sql, &alias);
+                sql.push('.');
+                dialect.push_ident(sql, link);
+                sql.push_str(" = ");
+                dialect.push_ident(sql, table);
+                sql.push('.');
+                dialect.push_ident(sql, column);
+                if !condition.is_always() {
+                    sql.push_str(" AND ");
+                    condition.push_nested(dialect, &alias, sql, placeholder);
+                }
                 sql.push(')');
             }
         }
@@ -88,14 +144,15 @@ impl Condition {
     fn push_nested(
         &self,
         dialect: Dialect,
+        table: &str,
         sql: &mut String,
         placeholder: &mut impl FnMut() -> String,
     ) {
-        if let Condition::Compare { .. } | Condition::Not(_) = self {
-            return self.push(dialect, sql, placeholder);
+        if let Condition::Compare { .. } | Condition::Not(_) | Condition::Exists { .. } = self {
+            return self.push(dialect, table, sql, placeholder);
         }
         sql.push('(');
-        self.push(dialect, sql, placeholder);
+        self.push(dialect, table, sql, placeholder);
         sql.push(')');
     }
 
@@ -122,6 +179,15 @@ impl Condition {
                 }
             }
             Condition::Not(condition) => condition.hash_shape(dialect, state),
+            Condition::Exists {
+                table,
+                link,
+                column,
+                condition,
+            } => {
+                (table, link, column).hash(state);
+                condition.hash_shape(dialect, state);
+            }
         }
     }
 
@@ -150,6 +216,25 @@ impl Condition {
                 a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.same_shape(b, dialect))
             }
             (Condition::Not(a), Condition::Not(b)) => a.same_shape(b, dialect),
+            (
+                Condition::Exists {
+                    table,
+                    link,
+                    column,
+                    condition,
+                },
+                Condition::Exists {
+                    table: other_table,
+                    link: other_link,
+                    column: other_column,
+                    condition: other_condition,
+                },
+            ) => {
+                table == other_table
+                    && link == other_link
+                    && column == other_column
+                    && condition.same_shape(other_condition, dialect)
+            }
             _ => false,
         }
     }
@@ -181,7 +266,8 @@ impl Filtered<'_> {
         let mut sql = statement_head(self.action, dialect, table);
         if !self.condition.is_always() {
             sql.push_str(" WHERE ");
-            self.condition.push(dialect, &mut sql, &mut placeholder);
+            self.condition
+                .push(dialect, table.name, &mut sql, &mut placeholder);
         }
         push_order_and_limit(
             &mut sql,
@@ -231,7 +317,8 @@ impl Patched<'_> {
         }
         if !self.condition.is_always() {
             sql.push_str(" WHERE ");
-            self.condition.push(dialect, &mut sql, &mut placeholder);
+            self.condition
+                .push(dialect, table.name, &mut sql, &mut placeholder);
         }
         if self.returning {
             sql.push_str(" RETURNING ");

@@ -132,7 +132,7 @@ impl Projected<'_> {
         dialect.push_ident(&mut sql, table.name);
         if !self.condition.is_always() {
             sql.push_str(" WHERE ");
-            sql.push_str(&self.condition.render(dialect, &mut placeholder));
+            sql.push_str(&self.condition.render(dialect, table.name, &mut placeholder));
         }
         let group: Vec<&str> = self.group_columns().collect();
         if !group.is_empty() {

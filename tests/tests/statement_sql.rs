@@ -1,6 +1,6 @@
 //! Snapshots of the SQL of every statement built at run time, per dialect: filters with their
-//! order and page, patches, conditional inserts and projections. A changed snapshot is
-//! reviewed like code.
+//! order and page, patches, conditional inserts, projections, filters through relations. A
+//! changed snapshot is reviewed like code.
 
 use repo_runtime::__private::{PlanAction, PlanLimit, Selected};
 use repo_runtime::Dialect;
@@ -122,6 +122,36 @@ fn statements(dialect: Dialect) -> String {
     out.push(format!(
         "-- projection\n{}",
         projected.render(dialect, &TABLE)
+    ));
+    // Through relations: articles tagged "rust" (two links away), none of whose comments is
+    // flagged.
+    let tagged = Condition::Exists {
+        table: "article_tags",
+        link: "article_id",
+        column: "id",
+        condition: Box::new(Condition::Exists {
+            table: "tags",
+            link: "id",
+            column: "tag_id",
+            condition: Box::new(compare("name", Operator::Equal, 1)),
+        }),
+    };
+    let unflagged = Condition::Not(Box::new(Condition::Exists {
+        table: "comments",
+        link: "article_id",
+        column: "id",
+        condition: Box::new(compare("flagged", Operator::Equal, 1)),
+    }));
+    let through = Condition::All(vec![tagged, unflagged]);
+    let counted = Filtered {
+        action: PlanAction::Count,
+        condition: &through,
+        order: &[],
+        limit: PlanLimit::All,
+    };
+    out.push(format!(
+        "-- count through relations\n{}",
+        counted.render(dialect, &TABLE)
     ));
     out.join("\n\n")
 }

@@ -9,7 +9,7 @@ use repo_sql::{Numeric, Selected};
 
 use super::exec::MemoryRecord;
 use super::plan::{resolve_projected, select};
-use super::table::{Row, TableData};
+use super::table::{Row, State, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
 use crate::statement::ProjectedShape;
@@ -18,6 +18,7 @@ use crate::statement::ProjectedShape;
 pub(super) fn projected(
     entity: &'static str,
     shape: &ProjectedShape,
+    tables: &State,
     data: Option<&TableData>,
     values: Vec<Value>,
 ) -> Result<Vec<MemoryRecord>, RepoError> {
@@ -48,7 +49,7 @@ pub(super) fn projected(
         })
     };
     if !grouped {
-        let query = resolve_projected(entity, shape, data, values, false)?.0;
+        let query = resolve_projected(entity, shape, tables, data, values, false)?.0;
         let positions = shape
             .items
             .iter()
@@ -62,7 +63,7 @@ pub(super) fn projected(
             .map(|(_, row)| MemoryRecord::new(positions.iter().map(|&i| row[i].clone()).collect()))
             .collect());
     }
-    let (query, (offset, limit)) = resolve_projected(entity, shape, data, values, true)?;
+    let (query, (offset, limit)) = resolve_projected(entity, shape, tables, data, values, true)?;
     let group_positions = group
         .iter()
         .map(|column| position(column))

@@ -152,7 +152,7 @@ pub(super) fn read(
             }) => vec![number(0)],
             Shape::Filtered(filtered) if filtered.action == PlanAction::Count => vec![number(0)],
             Shape::Projected(projected) => {
-                super::aggregate::projected(table.entity, &projected, None, values)?
+                super::aggregate::projected(table.entity, &projected, state, None, values)?
             }
             Shape::Sql => return Err(sql_only(table, operation)),
             _ => Vec::new(),
@@ -167,11 +167,11 @@ pub(super) fn read(
             selected(plan.action, select(&query, data), &columns)
         }
         Shape::Filtered(filtered) => {
-            let query = resolve_filtered(table.entity, &filtered, data, values)?;
+            let query = resolve_filtered(table.entity, &filtered, state, data, values)?;
             selected(filtered.action, select(&query, data), &columns)
         }
         Shape::Projected(projected) => {
-            super::aggregate::projected(table.entity, &projected, Some(data), values)?
+            super::aggregate::projected(table.entity, &projected, state, Some(data), values)?
         }
         Shape::ByKey(_) => data
             .rows
@@ -246,7 +246,7 @@ impl Streamed {
             return Ok(None);
         };
         let columns = projection(table, data)?;
-        let query = resolve_filtered(table.entity, filtered, data, statement.values)?;
+        let query = resolve_filtered(table.entity, filtered, &state, data, statement.values)?;
         let (skip, left) = query.page();
         let sorted = if query.in_key_order(data) {
             None
@@ -350,7 +350,7 @@ pub(super) fn write(
             delete_selected(state, table, &query)
         }
         Shape::Filtered(filtered) => {
-            let query = resolve_filtered(table.entity, &filtered, data, values)?;
+            let query = resolve_filtered(table.entity, &filtered, state, data, values)?;
             delete_selected(state, table, &query)
         }
         Shape::ByKey(_) => {
@@ -397,7 +397,7 @@ pub(super) fn write(
             let PatchShape { set, condition } = *patch;
             let mut values = values;
             let condition_values = values.split_off(set.len().min(values.len()));
-            let query = resolve_condition(table.entity, &condition, data, condition_values)?;
+            let query = resolve_condition(table.entity, &condition, state, data, condition_values)?;
             let positions = set
                 .iter()
                 .map(|column| {

@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 
 use repo_sql::{Condition, Operator, Plan, PlanLimit};
 
-use super::table::{Row, TableData};
+use super::table::{Row, State, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
 use crate::schema::Table;
@@ -22,6 +22,12 @@ enum Resolved {
     All(Vec<Resolved>),
     Any(Vec<Resolved>),
     Not(Box<Resolved>),
+    /// The column's value is among those another table's linked rows hold (an `EXISTS`,
+    /// evaluated once for every row).
+    Within {
+        position: usize,
+        values: std::collections::BTreeSet<Value>,
+    },
 }
 
 /// A statement's condition, order and page resolved against a table.
@@ -46,6 +52,8 @@ struct Resolver<'a> {
     /// The stored table's columns.
     def: &'a Table,
     values: std::vec::IntoIter<Value>,
+    /// Every table, for the rows an `EXISTS` links to; `None` where there are none to read.
+    tables: Option<&'a State>,
 }
 
 impl Resolver<'_> {
@@ -80,6 +88,66 @@ impl Resolver<'_> {
             Condition::All(conditions) => Resolved::All(self.conditions(conditions)?),
             Condition::Any(conditions) => Resolved::Any(self.conditions(conditions)?),
             Condition::Not(condition) => Resolved::Not(Box::new(self.condition(condition)?)),
+            Condition::Exists {
+                table,
+                link,
+                column,
+                condition,
+            } => self.exists(table, link, column, condition)?,
+        })
+    }
+
+    /// The values of `link` in the rows of `table` that meet `condition`, against which this
+    /// table's `column` is tested. The condition takes its values here, in order.
+    fn exists(
+        &mut self,
+        table: &str,
+        link: &str,
+        column: &str,
+        condition: &Condition,
+    ) -> Result<Resolved, RepoError> {
+        let position = self.position(column)?;
+        let Some(tables) = self.tables else {
+            return Err(RepoError::config(
+                "a filter through another table's rows is decided by the store that holds them",
+            ));
+        };
+        let values = std::mem::take(&mut self.values);
+        let mut linked = std::collections::BTreeSet::new();
+        let Some(other) = tables.table(table) else {
+            // Nobody wrote to it: no row links to this one. Its values are still taken.
+            let mut skip = Resolver {
+                entity: self.entity,
+                def: self.def,
+                values,
+                tables: None,
+            };
+            skip_values(condition, &mut skip.values);
+            self.values = skip.values;
+            return Ok(Resolved::Within {
+                position,
+                values: linked,
+            });
+        };
+        let mut inner = Resolver {
+            entity: self.entity,
+            def: other.def,
+            values,
+            tables: self.tables,
+        };
+        let resolved = inner.condition(condition)?;
+        self.values = inner.values;
+        let link_position = other
+            .position(link)
+            .ok_or_else(|| unknown_column(self.entity, link))?;
+        for row in other.rows.values() {
+            if truth(&resolved, row) == Some(true) && !row[link_position].is_null() {
+                linked.insert(row[link_position].clone());
+            }
+        }
+        Ok(Resolved::Within {
+            position,
+            values: linked,
         })
     }
 
@@ -152,6 +220,7 @@ pub(super) fn resolve(
         entity,
         def: table.def,
         values: values.into_iter(),
+        tables: None,
     };
     let condition = resolver.plan(plan, lists)?;
     resolver.finish(condition, plan.order, plan.limit)
@@ -161,12 +230,14 @@ pub(super) fn resolve(
 pub(super) fn resolve_filtered(
     entity: &'static str,
     filtered: &FilteredShape,
+    tables: &State,
     table: &TableData,
     values: Vec<Value>,
 ) -> Result<Query, RepoError> {
     resolve_where(
         entity,
         &filtered.condition,
+        tables,
         table,
         values,
         &filtered.order,
@@ -178,10 +249,19 @@ pub(super) fn resolve_filtered(
 pub(super) fn resolve_condition(
     entity: &'static str,
     condition: &Condition,
+    tables: &State,
     table: &TableData,
     values: Vec<Value>,
 ) -> Result<Query, RepoError> {
-    resolve_where(entity, condition, table, values, &[], PlanLimit::All)
+    resolve_where(
+        entity,
+        condition,
+        tables,
+        table,
+        values,
+        &[],
+        PlanLimit::All,
+    )
 }
 
 /// `condition` in `order`, limited by `limit`, with its parameters (the page's last),
@@ -189,6 +269,7 @@ pub(super) fn resolve_condition(
 fn resolve_where(
     entity: &'static str,
     condition: &Condition,
+    tables: &State,
     table: &TableData,
     values: Vec<Value>,
     order: &[(&str, bool)],
@@ -198,6 +279,7 @@ fn resolve_where(
         entity,
         def: table.def,
         values: values.into_iter(),
+        tables: Some(tables),
     };
     let condition = resolver.condition(condition)?;
     resolver.finish(condition, order, limit)
@@ -209,17 +291,44 @@ fn resolve_where(
 pub(super) fn resolve_projected(
     entity: &'static str,
     shape: &ProjectedShape,
+    tables: &State,
     table: &TableData,
     values: Vec<Value>,
     grouped: bool,
 ) -> Result<(Query, (usize, usize)), RepoError> {
     let order: &[(&str, bool)] = if grouped { &[] } else { &shape.order };
-    let mut query = resolve_where(entity, &shape.condition, table, values, order, shape.limit)?;
+    let mut query = resolve_where(
+        entity,
+        &shape.condition,
+        tables,
+        table,
+        values,
+        order,
+        shape.limit,
+    )?;
     let page = query.page;
     if grouped {
         query.page = (0, usize::MAX);
     }
     Ok((query, page))
+}
+
+/// Takes the values `condition` binds from `values`, unread: an `EXISTS` on a table nobody
+/// wrote to.
+fn skip_values(condition: &Condition, values: &mut std::vec::IntoIter<Value>) {
+    match condition {
+        Condition::Compare { values: count, .. } => {
+            values.by_ref().take(*count).for_each(drop);
+        }
+        Condition::All(conditions) | Condition::Any(conditions) => {
+            for condition in conditions {
+                skip_values(condition, values);
+            }
+        }
+        Condition::Not(condition) | Condition::Exists { condition, .. } => {
+            skip_values(condition, values);
+        }
+    }
 }
 
 /// Whether `row`, the values of `def`'s columns in order, meets `condition` with its bound
@@ -234,6 +343,7 @@ pub(crate) fn matches(
         entity: def.entity,
         def,
         values: values.into_iter(),
+        tables: None,
     };
     Ok(truth(&resolver.condition(condition)?, row) == Some(true))
 }
@@ -271,6 +381,10 @@ fn truth(condition: &Resolved, row: &Row) -> Option<bool> {
         Resolved::All(conditions) => return all(conditions.iter().map(|c| truth(c, row))),
         Resolved::Any(conditions) => return any(conditions.iter().map(|c| truth(c, row))),
         Resolved::Not(condition) => return truth(condition, row).map(|truth| !truth),
+        Resolved::Within { position, values } => {
+            let value = &row[*position];
+            return Some(!value.is_null() && values.contains(value));
+        }
         Resolved::Compare {
             position,
             operator,
