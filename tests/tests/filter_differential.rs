@@ -1,5 +1,6 @@
 //! Filters built at run time against every backend at once: random trees of every operator
 //! (and / or / not, empty and 10,000-value lists, text with SQL's metacharacters, a NUL)
+//! and through a relation (`EXISTS` on rows that link to them, or to nothing)
 //! select, count, test, group, walk in keyset pages, patch (rolled back) and delete on SQLite,
 //! PostgreSQL, MariaDB and the in-memory store, and every backend must answer as SQLite does:
 //! the same rows in the same order, or an error of the same kind.
@@ -19,6 +20,17 @@ pub(crate) struct Item {
     pub(crate) name: String,
     pub(crate) note: Option<String>,
     pub(crate) score: i64,
+}
+
+/// Rows that point at items, or at none (`NULL`, or an id no item has): what filters through a
+/// relation follow.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "filter_marks")]
+pub(crate) struct Mark {
+    #[repo(id, generated)]
+    pub(crate) id: i64,
+    pub(crate) item_id: Option<i64>,
+    pub(crate) label: String,
 }
 
 /// Texts that SQL and `LIKE` treat specially, and near-duplicates that only case or accents
@@ -69,9 +81,27 @@ struct Scores {
     best: Option<i64>,
 }
 
+/// The marks every backend holds: the items' keys are 1 to 13 on every backend.
+fn marks() -> Vec<NewMark> {
+    (0..20)
+        .map(|i: i64| NewMark {
+            item_id: match i % 5 {
+                0 => None,
+                4 => Some(100 + i),
+                _ => Some(1 + (i * 3) % 13),
+            },
+            label: TEXTS[(i as usize * 7) % TEXTS.len()].to_owned(),
+        })
+        .collect()
+}
+
 /// A filter as data, so that a failing case prints what it was.
 #[derive(Debug, Clone)]
 enum Tree {
+    /// Items some mark links to by `item_id`, among the marks whose label meets the test.
+    Marked(Op, String),
+    /// Items whose score some mark holds in `item_id`: a link by a non-key column.
+    ScoreMarked(Op, String),
     Name(Op, String),
     Note(Op, String),
     Score(Op, i64),
@@ -140,6 +170,8 @@ fn leaf() -> impl Strategy<Value = Tree> {
         1 => Just(Tree::NoteIsNull),
         1 => Just(Tree::NoteIsNotNull),
         1 => (-4i64..5).prop_map(Tree::ScoreInMany),
+        2 => (text_op(), text()).prop_map(|(op, text)| Tree::Marked(op, text)),
+        1 => (text_op(), text()).prop_map(|(op, text)| Tree::ScoreMarked(op, text)),
     ]
 }
 
@@ -153,7 +185,7 @@ fn tree() -> impl Strategy<Value = Tree> {
     })
 }
 
-fn text_filter(field: Field<Item, String>, op: Op, text: &str) -> Filter<Item> {
+fn text_filter<E>(field: Field<E, String>, op: Op, text: &str) -> Filter<E> {
     match op {
         Op::Eq => field.eq(text),
         Op::Ne => field.ne(text),
@@ -184,6 +216,12 @@ fn filter(tree: &Tree) -> Filter<Item> {
         Tree::NameNotIn(names) => Item::NAME.not_in(names),
         Tree::ScoreIn(scores) => Item::SCORE.is_in(scores),
         Tree::ScoreInMany(score) => Item::SCORE.is_in((100..10_099).chain([*score])),
+        Tree::Marked(op, text) => {
+            Item::ID.exists_in(Mark::ITEM_ID, text_filter(Mark::LABEL, *op, text))
+        }
+        Tree::ScoreMarked(op, text) => {
+            Item::SCORE.exists_in(Mark::ITEM_ID, text_filter(Mark::LABEL, *op, text))
+        }
         Tree::NoteIsNull => Item::NOTE.is_null(),
         Tree::NoteIsNotNull => Item::NOTE.is_not_null(),
         Tree::All(trees) => Filter::all_of(trees.iter().map(filter)),
@@ -279,10 +317,15 @@ fn every_backend_selects_what_sqlite_selects_for_any_filter() {
                 continue;
             };
             test.db.create_schema::<Item>().await.expect("schema");
+            test.db.create_schema::<Mark>().await.expect("schema");
             Item::repository(&test.db)
                 .insert_many(rows())
                 .await
                 .expect("rows");
+            Mark::repository(&test.db)
+                .insert_many(marks())
+                .await
+                .expect("marks");
             databases.push((backend, test));
         }
         databases
