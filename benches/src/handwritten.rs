@@ -130,6 +130,107 @@ pub async fn filtered_page(
     }
 }
 
+/// A page of 100 users with the posts of each, in the same two statements as the batch loader:
+/// the page, then the posts of its users (`= ANY($1)` on PostgreSQL, an `IN` list elsewhere),
+/// grouped per user.
+pub async fn users_with_posts(db: &Db) -> Result<Vec<(User, Vec<crate::Post>)>, sqlx::Error> {
+    fn post<R: Row>(row: &R) -> Result<crate::Post, sqlx::Error>
+    where
+        usize: sqlx::ColumnIndex<R>,
+        i64: sqlx::Type<R::Database> + for<'r> sqlx::Decode<'r, R::Database>,
+        String: sqlx::Type<R::Database> + for<'r> sqlx::Decode<'r, R::Database>,
+    {
+        Ok(crate::Post {
+            id: row.try_get(0)?,
+            user_id: row.try_get(1)?,
+            title: row.try_get(2)?,
+        })
+    }
+    const PAGE: &str = "SELECT id, email, name, bio, score FROM bench_users ORDER BY id LIMIT 100";
+    let (users, posts): (Vec<User>, Vec<crate::Post>) = match db.dialect() {
+        Dialect::Postgres => {
+            let pool = db.as_postgres().expect("pool");
+            let users: Vec<User> = sqlx::query(PAGE)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(decode)
+                .collect::<Result<_, _>>()?;
+            let ids: Vec<i64> = users.iter().map(|user| user.id).collect();
+            let posts = sqlx::query(
+                "SELECT id, user_id, title FROM bench_posts WHERE user_id = ANY($1) ORDER BY id",
+            )
+            .bind(ids)
+            .fetch_all(pool)
+            .await?
+            .iter()
+            .map(post)
+            .collect::<Result<_, _>>()?;
+            (users, posts)
+        }
+        Dialect::Sqlite => {
+            let pool = db.as_sqlite().expect("pool");
+            let users: Vec<User> = sqlx::query(PAGE)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(decode)
+                .collect::<Result<_, _>>()?;
+            let mut query: QueryBuilder<sqlx::Sqlite> =
+                QueryBuilder::new("SELECT id, user_id, title FROM bench_posts WHERE user_id IN (");
+            let mut ids = query.separated(", ");
+            for user in &users {
+                ids.push_bind(user.id);
+            }
+            query.push(") ORDER BY id");
+            let posts = query
+                .build()
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(post)
+                .collect::<Result<_, _>>()?;
+            (users, posts)
+        }
+        Dialect::MySql => {
+            let pool = db.as_mysql().expect("pool");
+            let users: Vec<User> = sqlx::query(PAGE)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(decode)
+                .collect::<Result<_, _>>()?;
+            let mut query: QueryBuilder<sqlx::MySql> =
+                QueryBuilder::new("SELECT id, user_id, title FROM bench_posts WHERE user_id IN (");
+            let mut ids = query.separated(", ");
+            for user in &users {
+                ids.push_bind(user.id);
+            }
+            query.push(") ORDER BY id");
+            let posts = query
+                .build()
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(post)
+                .collect::<Result<_, _>>()?;
+            (users, posts)
+        }
+    };
+    let mut grouped: std::collections::HashMap<i64, Vec<crate::Post>> =
+        std::collections::HashMap::new();
+    for post in posts {
+        grouped.entry(post.user_id).or_default().push(post);
+    }
+    Ok(users
+        .into_iter()
+        .map(|user| {
+            let theirs = grouped.remove(&user.id).unwrap_or_default();
+            (user, theirs)
+        })
+        .collect())
+}
+
 /// `get` by key.
 pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     match db.dialect() {

@@ -35,6 +35,54 @@ pub struct User {
     pub score: i64,
 }
 
+/// A user's post: the children a relation load reads.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "bench_posts")]
+pub struct Post {
+    /// Generated key.
+    #[repo(id, generated)]
+    pub id: i64,
+    /// Its user.
+    #[repo(index, references = User)]
+    pub user_id: i64,
+    /// Some text.
+    pub title: String,
+}
+
+/// A page of users with the posts of each: the page, then every user's posts in one
+/// statement, grouped per user (`load_grouped`).
+pub async fn users_with_posts(
+    users: &SqlUserRepository,
+    posts: &SqlPostRepository,
+) -> Result<Vec<(User, Vec<Post>)>, RepoError> {
+    let page = users
+        .find_where(&Filter::all(), ListOptions::new().limit(100))
+        .await?;
+    let ids: Vec<i64> = page.iter().map(|user| user.id).collect();
+    let grouped = posts
+        .load_grouped(Post::USER_ID, &ids, ListOptions::new())
+        .await?;
+    Ok(page.into_iter().zip(grouped).collect())
+}
+
+/// The same page loaded as users often write it first: one statement per user (N+1).
+pub async fn users_with_posts_one_by_one(
+    users: &SqlUserRepository,
+    posts: &SqlPostRepository,
+) -> Result<Vec<(User, Vec<Post>)>, RepoError> {
+    let page = users
+        .find_where(&Filter::all(), ListOptions::new().limit(100))
+        .await?;
+    let mut loaded = Vec::with_capacity(page.len());
+    for user in page {
+        let theirs = posts
+            .find_where(&Post::USER_ID.eq(user.id), ListOptions::new())
+            .await?;
+        loaded.push((user, theirs));
+    }
+    Ok(loaded)
+}
+
 /// The runtime every benchmark runs on: one worker thread, the same for every comparison.
 ///
 /// # Panics
@@ -167,6 +215,9 @@ pub async fn fresh_database(target: &Target) -> Db {
     db.create_schema::<User>()
         .await
         .expect("create the benchmark table");
+    db.create_schema::<Post>()
+        .await
+        .expect("create the benchmark's child table");
     db
 }
 

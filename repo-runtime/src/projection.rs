@@ -330,9 +330,22 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
                     .push(<R::Mapping as Mapping<R::Entity>>::value(record)?);
             }
         }
+        // A key's rows move to its last place among `keys`; only a key given twice is cloned.
+        let mut left: std::collections::BTreeMap<&K, usize> = std::collections::BTreeMap::new();
+        for key in keys {
+            *left.entry(key).or_default() += 1;
+        }
         Ok(keys
             .iter()
-            .map(|key| groups.get(key).cloned().unwrap_or_default())
+            .map(|key| {
+                let count = left.entry(key).or_default();
+                *count -= 1;
+                if *count == 0 {
+                    groups.remove(key).unwrap_or_default()
+                } else {
+                    groups.get(key).cloned().unwrap_or_default()
+                }
+            })
             .collect())
     }
 

@@ -2,7 +2,7 @@
 //! counting instructions under `valgrind --tool=callgrind` (stable on a shared machine, unlike
 //! wall-clock time). `benches/instructions.sh` runs it and reports the per-call difference.
 //!
-//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query|filtered_page> <N>`
+//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query|filtered_page|load_children|load_children_one_by_one> <N>`
 
 use repo_benches::{User, Users, clear, fresh_database, handwritten, new_user, settle, targets};
 use repo_runtime::prelude::*;
@@ -31,6 +31,19 @@ fn main() {
             .insert_many((0..rows).map(|n| new_user("seed", n)).collect())
             .await
             .expect("seed");
+        let posts = repo_benches::Post::repository(&db);
+        if operation.starts_with("load_children") {
+            let children = seeded
+                .iter()
+                .flat_map(|user| {
+                    (0..10).map(|n| repo_benches::NewPost {
+                        user_id: user.id,
+                        title: format!("post {n} of {}", user.id),
+                    })
+                })
+                .collect();
+            posts.insert_many(children).await.expect("seed posts");
+        }
         settle(&db).await;
         let generated = side == "generated";
         for i in 0..count {
@@ -71,6 +84,22 @@ fn main() {
                     handwritten::filtered_page(&db, Some(low), Some(low + 500), Some(true))
                         .await
                         .expect("filtered page"),
+                ),
+                "load_children" if generated => drop(
+                    repo_benches::users_with_posts(&users, &posts)
+                        .await
+                        .expect("load children"),
+                ),
+                "load_children" => drop(
+                    handwritten::users_with_posts(&db)
+                        .await
+                        .expect("load children"),
+                ),
+                // One statement per parent, through the repository: the N+1.
+                "load_children_one_by_one" => drop(
+                    repo_benches::users_with_posts_one_by_one(&users, &posts)
+                        .await
+                        .expect("load children"),
                 ),
                 other => panic!("unknown operation {other}"),
             }
