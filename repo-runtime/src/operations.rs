@@ -52,7 +52,7 @@ enum BatchKeys {
 }
 
 /// A generated `Sql{Entity}Repository`: which entity, in which values, and where its statements
-/// run. Every such repository is a [`Repository`] through this trait.
+/// run. Every such repository is a [`Repository`](crate::Repository) through this trait.
 pub trait SqlRepository: Send + Sync {
     /// The record.
     type Entity: Entity;

@@ -184,9 +184,10 @@ pub(crate) mod items {
     impl<T> OptionOf<T> for Option<T> {}
 }
 
-/// The generic reads of every generated SQL repository: projections and grouped counts. They
-/// are generic over the row type, so not part of the object-safe [`Repository`]
-/// (crate::Repository): call them on the concrete repository (`User::repository(&db)`).
+/// The generic operations of every generated SQL repository: projections, grouped counts,
+/// grouped loads of children and links of a many-to-many relation. They are generic over a
+/// row or key type, so not part of the object-safe [`Repository`](crate::Repository): call
+/// them on the concrete repository (`User::repository(&db)`).
 pub trait RepositoryExt<E: Entity>: Send + Sync {
     /// What the repository's reads return: its records, or their domain type.
     type Mapping: Mapping<E>;

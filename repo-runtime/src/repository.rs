@@ -133,7 +133,7 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 /// The future of a [`Repository`] method, as `async_trait` declares it.
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
-/// Each method boxes the future of its [`Operations`] function, one state machine per call
+/// Each method boxes the future of its `Operations` function, one state machine per call
 /// (what `#[async_trait]` would write wraps it in a second one).
 impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
     fn insert<'life0, 'async_trait>(&'life0 self, new: NewValue<R>) -> Boxed<'async_trait, Value<R>>
