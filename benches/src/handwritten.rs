@@ -147,6 +147,33 @@ pub async fn users_with_posts(db: &Db) -> Result<Vec<(User, Vec<crate::Post>)>, 
         })
     }
     const PAGE: &str = "SELECT id, email, name, bio, score FROM bench_users ORDER BY id LIMIT 100";
+    // The page, then its users' posts by an `IN` list of one placeholder per user.
+    macro_rules! in_list {
+        ($database:ty, $pool:expr) => {{
+            let pool = $pool;
+            let users: Vec<User> = sqlx::query(PAGE)
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(decode)
+                .collect::<Result<_, _>>()?;
+            let mut query: QueryBuilder<$database> =
+                QueryBuilder::new("SELECT id, user_id, title FROM bench_posts WHERE user_id IN (");
+            let mut ids = query.separated(", ");
+            for user in &users {
+                ids.push_bind(user.id);
+            }
+            query.push(") ORDER BY id");
+            let posts = query
+                .build()
+                .fetch_all(pool)
+                .await?
+                .iter()
+                .map(post)
+                .collect::<Result<_, _>>()?;
+            (users, posts)
+        }};
+    }
     let (users, posts): (Vec<User>, Vec<crate::Post>) = match db.dialect() {
         Dialect::Postgres => {
             let pool = db.as_postgres().expect("pool");
@@ -168,54 +195,8 @@ pub async fn users_with_posts(db: &Db) -> Result<Vec<(User, Vec<crate::Post>)>, 
             .collect::<Result<_, _>>()?;
             (users, posts)
         }
-        Dialect::Sqlite => {
-            let pool = db.as_sqlite().expect("pool");
-            let users: Vec<User> = sqlx::query(PAGE)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(decode)
-                .collect::<Result<_, _>>()?;
-            let mut query: QueryBuilder<sqlx::Sqlite> =
-                QueryBuilder::new("SELECT id, user_id, title FROM bench_posts WHERE user_id IN (");
-            let mut ids = query.separated(", ");
-            for user in &users {
-                ids.push_bind(user.id);
-            }
-            query.push(") ORDER BY id");
-            let posts = query
-                .build()
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(post)
-                .collect::<Result<_, _>>()?;
-            (users, posts)
-        }
-        Dialect::MySql => {
-            let pool = db.as_mysql().expect("pool");
-            let users: Vec<User> = sqlx::query(PAGE)
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(decode)
-                .collect::<Result<_, _>>()?;
-            let mut query: QueryBuilder<sqlx::MySql> =
-                QueryBuilder::new("SELECT id, user_id, title FROM bench_posts WHERE user_id IN (");
-            let mut ids = query.separated(", ");
-            for user in &users {
-                ids.push_bind(user.id);
-            }
-            query.push(") ORDER BY id");
-            let posts = query
-                .build()
-                .fetch_all(pool)
-                .await?
-                .iter()
-                .map(post)
-                .collect::<Result<_, _>>()?;
-            (users, posts)
-        }
+        Dialect::Sqlite => in_list!(sqlx::Sqlite, db.as_sqlite().expect("pool")),
+        Dialect::MySql => in_list!(sqlx::MySql, db.as_mysql().expect("pool")),
     };
     let mut grouped: std::collections::HashMap<i64, Vec<crate::Post>> =
         std::collections::HashMap::new();

@@ -55,9 +55,7 @@ pub async fn users_with_posts(
     users: &SqlUserRepository,
     posts: &SqlPostRepository,
 ) -> Result<Vec<(User, Vec<Post>)>, RepoError> {
-    let page = users
-        .find_where(&Filter::all(), ListOptions::new().limit(100))
-        .await?;
+    let page = page_of_users(users).await?;
     let ids: Vec<i64> = page.iter().map(|user| user.id).collect();
     let grouped = posts
         .load_grouped(Post::USER_ID, &ids, ListOptions::new())
@@ -65,14 +63,19 @@ pub async fn users_with_posts(
     Ok(page.into_iter().zip(grouped).collect())
 }
 
+/// The first 100 users, by key: the parents of a relation load.
+async fn page_of_users(users: &SqlUserRepository) -> Result<Vec<User>, RepoError> {
+    users
+        .find_where(&Filter::all(), ListOptions::new().limit(100))
+        .await
+}
+
 /// The same page loaded as users often write it first: one statement per user (N+1).
 pub async fn users_with_posts_one_by_one(
     users: &SqlUserRepository,
     posts: &SqlPostRepository,
 ) -> Result<Vec<(User, Vec<Post>)>, RepoError> {
-    let page = users
-        .find_where(&Filter::all(), ListOptions::new().limit(100))
-        .await?;
+    let page = page_of_users(users).await?;
     let mut loaded = Vec::with_capacity(page.len());
     for user in page {
         let theirs = posts

@@ -439,8 +439,8 @@ impl Executor {
         self.observe(table, operation, run, |sent| *sent).await
     }
 
-    /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows is read one
-    /// row at a time from a snapshot of the tables, anything else whole.
+    /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows (what
+    /// `stream` runs), read one row at a time from a snapshot of the tables.
     #[cfg(feature = "memory")]
     async fn send_memory_rows(
         &self,
@@ -448,7 +448,6 @@ impl Executor {
         statement: Statement,
         sender: &crate::stream::Sender,
     ) -> Result<u64, RepoError> {
-        use crate::stream::RawRow;
         let streamed = match self {
             Executor::Db(db) => match db.memory_store() {
                 Some(store) => store.stream(table, statement)?,
@@ -461,25 +460,15 @@ impl Executor {
             },
         };
         let mut sent = 0;
-        match streamed {
-            Ok(None) => {}
-            Ok(Some(mut rows)) => {
-                while let Some(row) = rows.next_row() {
-                    if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
-                        break;
-                    }
-                    sent += 1;
-                }
+        for row in streamed.into_iter().flatten() {
+            if sender
+                .send(Ok(crate::stream::RawRow::Memory(row)))
+                .await
+                .is_err()
+            {
+                break;
             }
-            Err(statement) => {
-                let (rows, _) = self.in_memory(table, statement).await?;
-                for row in rows {
-                    if sender.send(Ok(RawRow::Memory(row))).await.is_err() {
-                        break;
-                    }
-                    sent += 1;
-                }
-            }
+            sent += 1;
         }
         Ok(sent)
     }
@@ -531,12 +520,8 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Vec<E>, RepoError> {
-        let rows = self.rows(E::TABLE, statement, false).await?;
-        Ok(rows
-            .decode_by_name::<Record<E>>()?
-            .into_iter()
-            .map(|Record(record)| record)
-            .collect())
+        let rows = self.by_name::<Record<E>>(statement, false).await?;
+        Ok(rows.into_iter().map(|Record(record)| record).collect())
     }
 
     /// Runs a hand-written statement whose rows hold the columns of projection `P` by name:
@@ -545,14 +530,8 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Vec<P>, RepoError> {
-        let rows = self
-            .rows(<P::Entity as Entity>::TABLE, statement, false)
-            .await?;
-        Ok(rows
-            .decode_by_name::<Projected<P>>()?
-            .into_iter()
-            .map(|Projected(row)| row)
-            .collect())
+        let rows = self.by_name::<Projected<P>>(statement, false).await?;
+        Ok(rows.into_iter().map(|Projected(row)| row).collect())
     }
 
     /// Runs a hand-written statement that returns at most one row of projection `P`, by name.
@@ -560,13 +539,8 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Option<P>, RepoError> {
-        let rows = self
-            .rows(<P::Entity as Entity>::TABLE, statement, true)
-            .await?;
-        Ok(rows
-            .decode_by_name::<Projected<P>>()?
-            .pop()
-            .map(|Projected(row)| row))
+        let mut rows = self.by_name::<Projected<P>>(statement, true).await?;
+        Ok(rows.pop().map(|Projected(row)| row))
     }
 
     /// Runs a hand-written statement that returns at most one row holding `E`'s columns by
@@ -575,11 +549,20 @@ impl Executor {
         &self,
         statement: Statement,
     ) -> Result<Option<E>, RepoError> {
-        let mut rows = self
-            .rows(E::TABLE, statement, true)
-            .await?
-            .decode_by_name::<Record<E>>()?;
+        let mut rows = self.by_name::<Record<E>>(statement, true).await?;
         Ok(rows.pop().map(|Record(record)| record))
+    }
+
+    /// The rows of a hand-written statement read by column name as `T`; only the first when
+    /// `optional`.
+    async fn by_name<T: ReadByName>(
+        &self,
+        statement: Statement,
+        optional: bool,
+    ) -> Result<Vec<T>, RepoError> {
+        self.rows(T::table(), statement, optional)
+            .await?
+            .decode_by_name::<T>()
     }
 
     /// Runs a statement that returns rows of `E`.
@@ -805,7 +788,7 @@ impl Rows {
             #[cfg(feature = "memory")]
             Rows::Memory(rows) => rows.iter().map(T::read).collect(),
         };
-        decoded.map_err(|error| error.in_entity(T::entity()))
+        decoded.map_err(|error| error.in_entity(T::table().entity))
     }
 
     /// What a `SELECT COUNT(*)` on `table` returned; 0 for no row.
@@ -837,7 +820,7 @@ fn positions_by_name<T: ReadByName>(names: &[&str]) -> Result<Vec<usize>, RepoEr
                 .iter()
                 .position(|name| *name == wanted)
                 .ok_or_else(|| RepoError::Decode {
-                    entity: T::entity(),
+                    entity: T::table().entity,
                     column: wanted,
                     rust_type: "a column of the query's rows",
                     source: format!("the query returns no column `{wanted}`").into(),
@@ -850,8 +833,8 @@ fn positions_by_name<T: ReadByName>(names: &[&str]) -> Result<Vec<usize>, RepoEr
 pub(crate) trait ReadByName: Sized {
     /// The names of the columns read, in the order `read` reads them.
     fn names() -> impl Iterator<Item = &'static str>;
-    /// The entity, for errors.
-    fn entity() -> &'static str;
+    /// The table the statement reads (its entity names errors).
+    fn table() -> &'static Table;
     /// Reads one row whose columns are in the order of `names`.
     fn read<R: RowSource>(row: &R) -> Result<Self, RepoError>;
 }
@@ -864,8 +847,8 @@ impl<E: Entity> ReadByName for Record<E> {
         E::TABLE.columns.iter().map(|column| column.name)
     }
 
-    fn entity() -> &'static str {
-        E::NAME
+    fn table() -> &'static Table {
+        E::TABLE
     }
 
     fn read<R: RowSource>(row: &R) -> Result<Self, RepoError> {
@@ -881,8 +864,8 @@ impl<P: crate::projection::Projection> ReadByName for Projected<P> {
         P::NAMES.iter().copied()
     }
 
-    fn entity() -> &'static str {
-        <P::Entity as Entity>::NAME
+    fn table() -> &'static Table {
+        <P::Entity as Entity>::TABLE
     }
 
     fn read<R: RowSource>(row: &R) -> Result<Self, RepoError> {

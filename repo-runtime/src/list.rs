@@ -96,17 +96,24 @@ impl<C> ListOptions<C> {
     }
 }
 
+/// The sort keys `options` ask for: column, and whether descending.
+pub(crate) fn asked_order<E: crate::entity::Entity>(
+    options: &ListOptions<E::Column>,
+) -> Vec<(&'static str, bool)> {
+    use crate::entity::ColumnName;
+    options
+        .get_order()
+        .iter()
+        .map(|(column, order)| (column.name(), *order == Order::Desc))
+        .collect()
+}
+
 /// The sort keys of `options` (column, descending), then the key's columns not among them: an
 /// order in which no two rows tie, so pages neither overlap nor skip rows.
 pub(crate) fn order_then_key<E: crate::entity::Entity>(
     options: &ListOptions<E::Column>,
 ) -> Vec<(&'static str, bool)> {
-    use crate::entity::ColumnName;
-    let mut order: Vec<(&'static str, bool)> = options
-        .get_order()
-        .iter()
-        .map(|(column, order)| (column.name(), *order == Order::Desc))
-        .collect();
+    let mut order = asked_order::<E>(options);
     for key in E::TABLE.primary_key.columns {
         if !order.iter().any(|(column, _)| column == key) {
             order.push((key, false));

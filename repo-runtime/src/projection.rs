@@ -11,11 +11,11 @@ use repo_sql::{Numeric, PlanLimit, Selected};
 
 use crate::column::ColumnValue;
 use crate::domain::Mapping;
-use crate::entity::{ColumnName, Entity, RowSource};
+use crate::entity::{Entity, RowSource};
 use crate::error::RepoError;
 use crate::executor::Executor;
 use crate::filter::{Field, Filter};
-use crate::list::{ListOptions, Order};
+use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
 use crate::statement::{ProjectedShape, Shape, Statement};
 
@@ -331,22 +331,9 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
                     .push(<R::Mapping as Mapping<R::Entity>>::value(record)?);
             }
         }
-        // A key's rows move to its last place among `keys`; only a key given twice is cloned.
-        let mut left: std::collections::BTreeMap<&K, usize> = std::collections::BTreeMap::new();
-        for key in keys {
-            *left.entry(key).or_default() += 1;
-        }
-        Ok(keys
-            .iter()
-            .map(|key| {
-                let count = left.entry(key).or_default();
-                *count -= 1;
-                if *count == 0 {
-                    groups.remove(key).unwrap_or_default()
-                } else {
-                    groups.get(key).cloned().unwrap_or_default()
-                }
-            })
+        Ok(in_order_of(keys, groups)
+            .into_iter()
+            .map(Option::unwrap_or_default)
             .collect())
     }
 
@@ -355,11 +342,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         filter: &Filter<R::Entity>,
         options: ListOptions<<R::Entity as Entity>::Column>,
     ) -> Result<Vec<P>, RepoError> {
-        let order = options
-            .get_order()
-            .iter()
-            .map(|(column, order)| (column.name(), *order == Order::Desc))
-            .collect::<Vec<_>>();
+        let order = crate::list::asked_order::<R::Entity>(&options);
         let page = repo_core::Page {
             limit: options.get_limit(),
             offset: options.get_offset(),
@@ -381,7 +364,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
             let id = record.id();
             found.insert(id, <R::Mapping as Mapping<R::Entity>>::value(record)?);
         }
-        Ok(keys.iter().map(|key| found.get(key).cloned()).collect())
+        Ok(in_order_of(keys, found))
     }
 
     async fn link<P, C>(
@@ -397,10 +380,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         C: ColumnValue + Clone,
     {
         let key = link_key::<R::Entity, P, C>(parent_field, child_field)?;
-        let rows = children
-            .iter()
-            .map(|child| row(parent.clone(), child.clone()))
-            .collect();
+        let rows = link_rows(&parent, children, row);
         let inserted = <R as Operations>::insert_or_ignore(self.executor(), rows, key).await?;
         Ok(inserted.len() as u64)
     }
@@ -438,10 +418,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         let others = parent_field
             .eq(parent.clone())
             .and(child_field.not_in(children.iter().cloned()));
-        let rows: Vec<_> = children
-            .iter()
-            .map(|child| row(parent.clone(), child.clone()))
-            .collect();
+        let rows = link_rows(&parent, children, row);
         self.executor()
             .unit_once(async |unit| {
                 let removed = <R as Operations>::delete_where(unit, &others).await?;
@@ -471,6 +448,37 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
             .map(|Counted(key, count)| (key, count))
             .collect())
     }
+}
+
+/// The value of each of `keys` in `found`, in the order of `keys`: a value moves to its key's
+/// last place among them, and only a key given twice is cloned.
+fn in_order_of<K: Ord, V: Clone>(
+    keys: &[K],
+    mut found: std::collections::BTreeMap<K, V>,
+) -> Vec<Option<V>> {
+    let mut left: std::collections::BTreeMap<&K, usize> = std::collections::BTreeMap::new();
+    for key in keys {
+        *left.entry(key).or_default() += 1;
+    }
+    keys.iter()
+        .map(|key| {
+            let count = left.entry(key).or_default();
+            *count -= 1;
+            if *count == 0 {
+                found.remove(key)
+            } else {
+                found.get(key).cloned()
+            }
+        })
+        .collect()
+}
+
+/// The link rows of `parent` to each of `children`, built by `row`.
+fn link_rows<P: Clone, C: Clone, N>(parent: &P, children: &[C], row: impl Fn(P, C) -> N) -> Vec<N> {
+    children
+        .iter()
+        .map(|child| row(parent.clone(), child.clone()))
+        .collect()
 }
 
 /// The unique key over exactly a link entity's two keys, which its links are told apart by.

@@ -179,12 +179,6 @@ impl Statement {
         self
     }
 
-    /// Whether the statement selects a filter's rows (what the in-memory store can stream).
-    #[cfg(feature = "memory")]
-    pub(crate) fn is_filtered_select(&self) -> bool {
-        matches!(&self.shape, Shape::Filtered(filtered) if filtered.action == repo_sql::PlanAction::Select)
-    }
-
     /// Whether the statement is for the in-memory store.
     pub fn is_memory(&self) -> bool {
         if let Query::Memory(..) = self.inner {

@@ -431,14 +431,23 @@ fn run(entity: &Entity, fetch: Fetch<'_>, columns: Columns, build: &TokenStream)
     let record = &entity.ident;
     let name = record.to_string();
     let domain = api(entity).domain;
-    let read = |method: TokenStream| {
+    // What the statement's rows are read as: the record, or a projection.
+    let read_as = |method: TokenStream, rows: &dyn quote::ToTokens| {
         quote! {
             self.executor
                 .read(|| {
                     #build
-                    self.executor.#method::<#record>(__repo_statement)
+                    self.executor.#method::<#rows>(__repo_statement)
                 })
                 .await
+        }
+    };
+    let read = |method: TokenStream| read_as(method, record);
+    let one = |found: TokenStream| {
+        quote! {
+            #found.and_then(|__repo_row| {
+                __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
+            })
         }
     };
     let to_domain = |rows: TokenStream, many: bool| match (domain, many) {
@@ -462,30 +471,11 @@ fn run(entity: &Entity, fetch: Fetch<'_>, columns: Columns, build: &TokenStream)
                     .map(|__repo_outcome| __repo_outcome.rows_affected)
             }
         },
-        Fetch::Projections(returns, projection) => {
-            let read = |method: TokenStream| {
-                quote! {
-                    self.executor
-                        .read(|| {
-                            #build
-                            self.executor.#method::<#projection>(__repo_statement)
-                        })
-                        .await
-                }
-            };
-            match returns {
-                Returns::Vec => read(quote!(fetch_projections_by_name)),
-                Returns::Option => read(quote!(fetch_projection_by_name)),
-                Returns::One => {
-                    let found = read(quote!(fetch_projection_by_name));
-                    quote! {
-                        #found.and_then(|__repo_row| {
-                            __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
-                        })
-                    }
-                }
-            }
-        }
+        Fetch::Projections(returns, projection) => match returns {
+            Returns::Vec => read_as(quote!(fetch_projections_by_name), projection),
+            Returns::Option => read_as(quote!(fetch_projection_by_name), projection),
+            Returns::One => one(read_as(quote!(fetch_projection_by_name), projection)),
+        },
         Fetch::Rows(returns) => {
             let (all, optional) = match columns {
                 Columns::InOrder => (quote!(fetch_all), quote!(fetch_optional)),
@@ -494,14 +484,7 @@ fn run(entity: &Entity, fetch: Fetch<'_>, columns: Columns, build: &TokenStream)
             match returns {
                 Returns::Vec => to_domain(read(all), true),
                 Returns::Option => to_domain(read(optional), false),
-                Returns::One => {
-                    let found = to_domain(read(optional), false);
-                    quote! {
-                        #found.and_then(|__repo_row| {
-                            __repo_row.ok_or(#krate::RepoError::NotFound { entity: #name })
-                        })
-                    }
-                }
+                Returns::One => one(to_domain(read(optional), false)),
             }
         }
     }

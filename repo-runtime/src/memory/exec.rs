@@ -274,9 +274,12 @@ impl Streamed {
             left,
         }))
     }
+}
 
-    /// The next row, if any.
-    pub(crate) fn next_row(&mut self) -> Option<MemoryRecord> {
+impl Iterator for Streamed {
+    type Item = MemoryRecord;
+
+    fn next(&mut self) -> Option<MemoryRecord> {
         let data = self.state.table(self.table.name)?;
         if let Some(keys) = &mut self.sorted {
             let key = keys.next()?;
@@ -409,17 +412,23 @@ pub(super) fn write(
                 .into_iter()
                 .map(|(key, row)| (key.clone(), row.clone()))
                 .collect();
-            // Every row written or none: on a copy, kept once all are.
-            let mut scratch = state.clone();
+            // Every row written or none: in place, undone on failure, as an insert is.
+            let mut undo = Undo::new(state, table)?;
             let mut written = Vec::with_capacity(selected.len());
-            for (key, mut row) in selected {
+            for (key, stored) in selected {
+                let mut row = stored.clone();
                 for (&position, value) in positions.iter().zip(&values) {
                     row[position] = value.clone();
                 }
-                let row = store(&mut scratch, table, row, Some(key))?;
-                written.push(project(&row, &columns));
+                match store(state, table, row, Some(key.clone())) {
+                    Ok(row) => written.push(project(&row, &columns)),
+                    Err(error) => {
+                        undo.apply(state, table);
+                        return Err(error);
+                    }
+                }
+                undo.replaced(key, stored);
             }
-            *state = scratch;
             let count = written.len() as u64;
             Ok((written, affected(count)))
         }

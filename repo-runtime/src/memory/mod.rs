@@ -180,15 +180,14 @@ impl Session {
 }
 
 impl Store {
-    /// A statement's rows read one at a time from the committed tables as they are now
-    /// (`None`: no row), or `Err` with the statement when it is not a select of a filter's
-    /// rows.
+    /// The rows of a select of a filter's rows, read one at a time from the committed tables
+    /// as they are now; `None` when nobody wrote to the table.
     pub(crate) fn stream(
         &self,
         table: &'static Table,
         statement: Statement,
-    ) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
-        streamed(self.snapshot(), table, statement)
+    ) -> Result<Option<Streamed>, RepoError> {
+        Streamed::start(self.snapshot(), table, statement.into_memory(table)?)
     }
 }
 
@@ -198,21 +197,13 @@ impl Session {
         &self,
         table: &'static Table,
         statement: Statement,
-    ) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
-        streamed(Arc::new(self.working.clone()), table, statement)
+    ) -> Result<Option<Streamed>, RepoError> {
+        Streamed::start(
+            Arc::new(self.working.clone()),
+            table,
+            statement.into_memory(table)?,
+        )
     }
-}
-
-fn streamed(
-    state: Arc<State>,
-    table: &'static Table,
-    statement: Statement,
-) -> Result<Result<Option<Streamed>, Statement>, RepoError> {
-    if !statement.is_filtered_select() {
-        return Ok(Err(statement));
-    }
-    let statement = statement.into_memory(table)?;
-    Streamed::start(state, table, statement).map(Ok)
 }
 
 fn read_only(table: &'static Table) -> RepoError {
