@@ -27,6 +27,76 @@ pub(crate) struct EntityAttrs {
     pub renamed_from: Option<SpannedValue<String>>,
     /// `port = path::to::Trait`: a `#[port]` trait the repository implements.
     pub port: Option<syn::Path>,
+    /// `has_many(articles = Article::author_id)`: repeatable.
+    #[darling(multiple)]
+    pub has_many: Vec<SpannedValue<RelationAttr>>,
+    /// `has_one(profile = Profile::user_id)`: repeatable.
+    #[darling(multiple)]
+    pub has_one: Vec<SpannedValue<RelationAttr>>,
+    /// `many_to_many(tags = ArticleTag::article_id, to = tag_id)`: repeatable.
+    #[darling(multiple)]
+    pub many_to_many: Vec<SpannedValue<RelationAttr>>,
+}
+
+/// A relation declared on the entity it starts from: its name, the foreign key it follows
+/// (`Entity::field`, a field declared `references = ` this entity), and for a many-to-many
+/// relation the link entity's foreign key to the target (`to = field`).
+pub(crate) struct RelationAttr {
+    pub name: syn::Ident,
+    pub foreign_key: syn::Path,
+    pub to: Option<syn::Ident>,
+}
+
+impl FromMeta for RelationAttr {
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        const EXPECTED: &str = "expected `name = Entity::field`: the relation's name and the \
+                                foreign key it follows";
+        let mut errors = darling::Error::accumulator();
+        let mut relation: Option<(syn::Ident, syn::Path)> = None;
+        let mut to: Option<syn::Ident> = None;
+        for item in items {
+            let darling::ast::NestedMeta::Meta(syn::Meta::NameValue(pair)) = item else {
+                errors.push(darling::Error::custom(EXPECTED).with_span(item));
+                continue;
+            };
+            let (Some(key), syn::Expr::Path(value)) = (pair.path.get_ident(), &pair.value) else {
+                errors.push(darling::Error::custom(EXPECTED).with_span(pair));
+                continue;
+            };
+            if key == "to" {
+                match value.path.get_ident() {
+                    Some(field) if to.is_none() => to = Some(field.clone()),
+                    Some(_) => errors.push(
+                        darling::Error::custom("`to` is given twice").with_span(pair),
+                    ),
+                    None => errors.push(
+                        darling::Error::custom(
+                            "expected the link entity's field that refers to the target: `to = field`",
+                        )
+                        .with_span(&value.path),
+                    ),
+                }
+            } else if relation.is_some() {
+                errors.push(
+                    darling::Error::custom(
+                        "one relation per attribute: repeat the attribute for another",
+                    )
+                    .with_span(pair),
+                );
+            } else {
+                relation = Some((key.clone(), value.path.clone()));
+            }
+        }
+        let relation = relation.ok_or_else(|| darling::Error::custom(EXPECTED));
+        let relation = errors.handle(relation);
+        errors.finish()?;
+        let (name, foreign_key) = relation.ok_or_else(|| darling::Error::custom(EXPECTED))?;
+        Ok(RelationAttr {
+            name,
+            foreign_key,
+            to,
+        })
+    }
 }
 
 /// `#[repo(...)]` on a field.
@@ -69,6 +139,9 @@ pub(crate) struct FieldAttrs {
     pub renamed_from: Option<SpannedValue<String>>,
     /// `references = Entity`: a foreign key to that entity's primary key.
     pub references: Option<syn::Path>,
+    /// `relation = author`: the name of the belongs-to relation of a `references` field;
+    /// by default the field's name without `_id`.
+    pub relation: Option<syn::Ident>,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

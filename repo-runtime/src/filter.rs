@@ -89,6 +89,13 @@ impl<E, T> Field<E, T> {
         self.column
     }
 
+    /// The column's name hashed (FNV-1a): what tells an entity's foreign key fields apart in
+    /// [`ForeignKeyField`](crate::ForeignKeyField), which a relation names it by.
+    #[doc(hidden)]
+    pub const fn key(self) -> u64 {
+        column_key(self.column)
+    }
+
     fn compare(self, operator: Operator, values: Vec<Arc<dyn Bound>>) -> Filter<E> {
         let count = if operator.takes_list() {
             values.first().map_or(0, |list| list.len())
@@ -532,6 +539,21 @@ impl<E> std::ops::Not for Filter<E> {
         });
         self
     }
+}
+
+/// The FNV-1a hash of a column's name: [`Field::key`], and what the derive names a foreign key
+/// field's [`ForeignKeyField`](crate::ForeignKeyField) by.
+#[doc(hidden)]
+pub const fn column_key(name: &str) -> u64 {
+    let bytes = name.as_bytes();
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut index = 0;
+    while index < bytes.len() {
+        hash ^= bytes[index] as u64;
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+        index += 1;
+    }
+    hash
 }
 
 /// One value of a filter, bound as its column binds it.

@@ -107,6 +107,7 @@ mod operations;
 mod ports;
 mod projection;
 mod redacted;
+mod relation;
 mod rendered;
 mod repository;
 mod retry;
@@ -141,6 +142,9 @@ pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
+pub use relation::{
+    BelongsTo, ForeignKeyField, Group, HasMany, HasOne, Load, ManyToMany, Related, With,
+};
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Projection, Repository};
@@ -192,8 +196,8 @@ macro_rules! with_memory {
 /// The names most users need: `use repo_runtime::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Filter, Isolation, ListOptions,
-        Order, Page, Projection, RepoError, Repository, RepositoryExt, RetryPolicy,
+        ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Filter, Isolation, ListOptions, Load,
+        Order, Page, Projection, Related, RepoError, Repository, RepositoryExt, RetryPolicy,
         TransactionError, Tx, TxOptions, port,
     };
 }
@@ -220,6 +224,7 @@ pub mod __private {
     pub use crate::entity::EntitySql;
     #[cfg(feature = "memory")]
     pub use crate::executor::memory_executor;
+    pub use crate::filter::column_key;
     #[cfg(feature = "memory")]
     pub use crate::memory_value::Value as MemoryValue;
     pub use crate::with_memory;

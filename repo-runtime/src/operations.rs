@@ -311,38 +311,7 @@ where
     }
 
     async fn records_by_keys(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
-        let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
-        for id in ids {
-            let next = position.len();
-            position.entry(id.clone()).or_insert(next);
-        }
-        let unique: Vec<&E::Id> = {
-            let mut by_position: Vec<(&E::Id, &usize)> = position.iter().collect();
-            by_position.sort_by_key(|(_, index)| **index);
-            by_position.into_iter().map(|(id, _)| id).collect()
-        };
-        let dialect = executor.dialect();
-        let width = E::KEY_COLUMNS.len();
-        let mut found = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(rows_per_statement(dialect, width)) {
-            let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
-            let build = || {
-                let mut statement = executor
-                    .assembled("get_many", Arc::clone(&sql))
-                    .shaped(Shape::ByKeys);
-                for id in chunk {
-                    E::bind_id(id, &mut statement);
-                }
-                statement
-            };
-            let rows = executor
-                .read_rows(E::TABLE, false, &build)
-                .await?
-                .decode::<E>()?;
-            found.extend(rows);
-        }
-        found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
-        Ok(found)
+        records_by_keys::<E>(executor, ids, "get_many").await
     }
 
     async fn select(
@@ -999,6 +968,47 @@ fn by_key<E: Entity>(
         .shaped(Shape::ByKey(action));
     E::bind_id(id, &mut statement);
     statement
+}
+
+/// The rows of `E` whose keys are in `ids`, in the order of `ids`; absent keys are skipped and
+/// a repeated key yields its row once. One statement per chunk under the bind limit.
+pub(crate) async fn records_by_keys<E: Entity>(
+    executor: &Executor,
+    ids: &[E::Id],
+    operation: &'static str,
+) -> Result<Vec<E>, RepoError> {
+    let mut position: BTreeMap<E::Id, usize> = BTreeMap::new();
+    for id in ids {
+        let next = position.len();
+        position.entry(id.clone()).or_insert(next);
+    }
+    let unique: Vec<&E::Id> = {
+        let mut by_position: Vec<(&E::Id, &usize)> = position.iter().collect();
+        by_position.sort_by_key(|(_, index)| **index);
+        by_position.into_iter().map(|(id, _)| id).collect()
+    };
+    let dialect = executor.dialect();
+    let width = E::KEY_COLUMNS.len();
+    let mut found = Vec::with_capacity(unique.len());
+    for chunk in unique.chunks(rows_per_statement(dialect, width)) {
+        let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
+        let build = || {
+            let mut statement = executor
+                .assembled(operation, Arc::clone(&sql))
+                .shaped(Shape::ByKeys);
+            for id in chunk {
+                E::bind_id(id, &mut statement);
+            }
+            statement
+        };
+        let rows = executor
+            .read_rows(E::TABLE, false, &build)
+            .await?
+            .decode::<E>()?;
+        found.extend(rows);
+    }
+    found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
+    Ok(found)
 }
 
 /// A select in the order `options` ask for, then the key's columns, so that pages never

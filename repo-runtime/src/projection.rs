@@ -17,6 +17,7 @@ use crate::executor::Executor;
 use crate::filter::{Field, Filter};
 use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
+use crate::relation::in_order_of;
 use crate::statement::{ProjectedShape, Shape, Statement};
 
 /// A row type read by position, as a projection's statement returns it. Implemented by
@@ -302,36 +303,14 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
                 "a grouped load has no page: a limit would apply to every group at once",
             ));
         }
-        let executor = self.executor();
-        let position = Record::<R>::TABLE
-            .columns
-            .iter()
-            .position(|column| column.name == field.column())
-            .ok_or_else(|| RepoError::config(format!("no column `{}`", field.column())))?;
-        let mut unique: Vec<K> = keys.to_vec();
-        unique.sort();
-        unique.dedup();
-        let per_statement = match executor.dialect() {
-            repo_sql::Dialect::Postgres => usize::MAX,
-            _ => LOADED_KEYS_PER_STATEMENT,
-        };
-        let selection = crate::operations::select_in_order::<Record<R>>(&options);
-        let mut groups: ByKey<K, ValueOf<R::Entity, R::Mapping>> = ByKey::new();
-        for chunk in unique.chunks(per_statement.min(unique.len()).max(1)) {
-            let filter = field.is_in(chunk.iter().cloned());
-            let build =
-                || filter.statement(executor, Record::<R>::TABLE, "load_grouped", &selection);
-            let rows = executor
-                .read_rows(Record::<R>::TABLE, false, &build)
+        let groups =
+            crate::relation::grouped(self.executor(), field, keys, &options, "load_grouped")
                 .await?;
-            for (key, record) in rows.decode_keyed::<Record<R>, K>(position, field.column())? {
-                groups
-                    .entry(key)
-                    .or_default()
-                    .push(<R::Mapping as Mapping<R::Entity>>::value(record)?);
-            }
+        let mut values = ByKey::new();
+        for (key, records) in groups {
+            values.insert(key, <R::Mapping as Mapping<R::Entity>>::values(records)?);
         }
-        Ok(in_order_of(keys, groups)
+        Ok(in_order_of(keys, values)
             .into_iter()
             .map(Option::unwrap_or_default)
             .collect())
@@ -437,40 +416,28 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         K: ColumnValue,
         C: FromIterator<(K, i64)>,
     {
-        let items: Arc<[Selected<'static>]> =
-            Arc::new([Selected::Column(group.column()), Selected::Count]);
-        let request = Request::new::<R::Entity>(items, &[], repo_core::Page::default())?;
         let filter = filter.clone().and(group.is_not_null());
-        let counted =
-            read::<R::Entity, Counted<K>>(self.executor(), &filter, &request, "count_by").await?;
-        Ok(counted
-            .into_iter()
-            .map(|Counted(key, count)| (key, count))
-            .collect())
+        let counted = count_groups(self.executor(), group, &filter, "count_by").await?;
+        Ok(counted.into_iter().collect())
     }
 }
 
-/// The value of each of `keys` in `found`, in the order of `keys`: a value moves to its key's
-/// last place among them, and only a key given twice is cloned.
-fn in_order_of<K: Ord, V: Clone>(
-    keys: &[K],
-    mut found: std::collections::BTreeMap<K, V>,
-) -> Vec<Option<V>> {
-    let mut left: std::collections::BTreeMap<&K, usize> = std::collections::BTreeMap::new();
-    for key in keys {
-        *left.entry(key).or_default() += 1;
-    }
-    keys.iter()
-        .map(|key| {
-            let count = left.entry(key).or_default();
-            *count -= 1;
-            if *count == 0 {
-                found.remove(key)
-            } else {
-                found.get(key).cloned()
-            }
-        })
-        .collect()
+/// How many rows `filter` selects per value of `group` (which the filter keeps non-null), in
+/// one statement.
+pub(crate) async fn count_groups<E: Entity, K: ColumnValue>(
+    executor: &Executor,
+    group: Field<E, K>,
+    filter: &Filter<E>,
+    operation: &'static str,
+) -> Result<Vec<(K, i64)>, RepoError> {
+    let items: Arc<[Selected<'static>]> =
+        Arc::new([Selected::Column(group.column()), Selected::Count]);
+    let request = Request::new::<E>(items, &[], repo_core::Page::default())?;
+    let counted = read::<E, Counted<K>>(executor, filter, &request, operation).await?;
+    Ok(counted
+        .into_iter()
+        .map(|Counted(key, count)| (key, count))
+        .collect())
 }
 
 /// The link rows of `parent` to each of `children`, built by `row`.
@@ -522,9 +489,6 @@ type Groups<E, M> = Vec<Vec<ValueOf<E, M>>>;
 
 /// The rows of each key.
 type ByKey<K, V> = std::collections::BTreeMap<K, Vec<V>>;
-
-/// Keys a grouped load binds in one statement where each is a placeholder (SQLite, MySQL).
-const LOADED_KEYS_PER_STATEMENT: usize = 10_000;
 
 /// A group's value and its count, as `count_by` reads them.
 struct Counted<K>(K, i64);

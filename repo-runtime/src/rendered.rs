@@ -57,6 +57,15 @@ enum Shape {
         table: &'static str,
         key: Option<usize>,
     },
+    /// The rows of a table linked to this many parents (one array on PostgreSQL).
+    Linked {
+        table: &'static str,
+        dialect: Dialect,
+        link: &'static str,
+        from: &'static str,
+        to: &'static str,
+        keys: usize,
+    },
 }
 
 type Cache = RwLock<HashMap<Shape, Arc<str>>>;
@@ -205,6 +214,31 @@ pub(crate) fn duplicate_key_update(table: &'static Table, key: Option<usize>) ->
         with_insert(table, |insert| {
             with_conflict_target(table, key, |target| insert.on_duplicate_key_update(target))
         })
+    })
+}
+
+/// The rows of `table` linked to `keys` parents through the `link` table's `from` and `to`
+/// columns, each with its parent's key.
+pub(crate) fn linked(
+    table: &'static Table,
+    dialect: Dialect,
+    linked: repo_sql::Linked<'static>,
+) -> Arc<str> {
+    let keys = if dialect == Dialect::Postgres {
+        1
+    } else {
+        linked.keys
+    };
+    let shape = Shape::Linked {
+        table: table.name,
+        dialect,
+        link: linked.link,
+        from: linked.from,
+        to: linked.to,
+        keys,
+    };
+    cached(shape, || {
+        with_plan_table(table, |plan_table| linked.render(dialect, plan_table))
     })
 }
 

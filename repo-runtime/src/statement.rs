@@ -53,6 +53,9 @@ pub(crate) enum Shape {
     /// The values of some columns, then a condition's: those columns of the rows it selects
     /// are overwritten (a patch); returns the rows.
     Patch(Box<PatchShape>),
+    /// The rows of the statement's table a link table ties to the parents whose keys are
+    /// bound, each with its parent's key (a many-to-many relation's load).
+    Linked(repo_sql::Linked<'static>),
     /// The number of rows.
     Count,
     /// `rows` new rows of every column but a generated key, which the store assigns.

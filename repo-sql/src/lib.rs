@@ -3,14 +3,15 @@
 //! limits, the [`Sql`] text of a statement per dialect), [`Operator`], the one list of
 //! comparisons a condition can make, with its rendering per dialect and its arity, [`Plan`],
 //! the one description of a read or delete by conditions fixed at compile time, [`Condition`]
-//! and [`Filtered`], the same built at run time (a tree of and / or / not), and [`Insert`] and
-//! [`RowWrite`], the writes of one row.
+//! and [`Filtered`], the same built at run time (a tree of and / or / not), [`Linked`], the rows
+//! a many-to-many relation reaches, and [`Insert`] and [`RowWrite`], the writes of one row.
 //!
 //! No proc-macro, no driver: `repo-derive` and `repo-runtime` both depend on it. With the
 //! `tokens` feature (the derive's), the model also writes itself as Rust tokens.
 
 mod dialect;
 mod filter;
+mod linked;
 mod operator;
 mod plan;
 mod projection;
@@ -18,6 +19,7 @@ mod write;
 
 pub use dialect::{Dialect, Sql};
 pub use filter::{Condition, Filtered, Patched};
+pub use linked::Linked;
 pub use operator::Operator;
 pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
 pub use projection::{Numeric, Projected, Selected};

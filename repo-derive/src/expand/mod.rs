@@ -2,6 +2,7 @@
 
 mod domain;
 mod entity;
+mod relation;
 pub(crate) mod repository;
 pub(crate) mod row;
 mod schema;
@@ -29,6 +30,8 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         repository::faulty_impl(entity),
         domain::domain_impls(entity),
         entity::debug_impls(entity),
+        relation::foreign_key_impls(entity),
+        relation::relation_constants(entity),
     ];
     quote! {
         #(#declarations)*

@@ -56,12 +56,14 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         renamed_from,
         references,
         on_delete,
+        relation,
     } = field;
     let schema_attrs = SchemaAttrs {
         default,
         renamed_from,
         references,
         on_delete,
+        relation,
     };
     if !ctx.has_domain {
         let stray = domain_field

@@ -3,9 +3,11 @@
 
 mod check;
 mod field;
+mod relations;
 mod schema_attrs;
 mod shape;
 
+pub(crate) use relations::{Followed, Relation};
 pub(crate) use schema_attrs::{DefaultLit, Reference};
 pub(crate) use shape::Kind;
 use shape::{check_embeddable_attributes, check_shape};
@@ -166,6 +168,8 @@ pub(crate) struct Entity {
     pub foreign_keys: Vec<(String, usize)>,
     /// `port = path`: a `#[port]` trait to implement.
     pub port: Option<syn::Path>,
+    /// The belongs-to of each `references` field, then the relations declared on the struct.
+    pub relations: Vec<Relation>,
 }
 
 impl Entity {
@@ -482,6 +486,17 @@ pub(crate) fn parse(
         );
     }
 
+    let relations = relations::relations(
+        relations::Declared {
+            has_many: &attrs.has_many,
+            has_one: &attrs.has_one,
+            many_to_many: &attrs.many_to_many,
+        },
+        &fields,
+        &unique,
+        &mut errors,
+    );
+
     errors.finish()?;
     Ok(Entity {
         ident: attrs.ident,
@@ -498,5 +513,6 @@ pub(crate) fn parse(
         renamed_from,
         foreign_keys,
         port: attrs.port,
+        relations,
     })
 }

@@ -20,6 +20,8 @@ pub(crate) enum DefaultLit {
 pub(crate) struct Reference {
     pub entity: syn::Path,
     pub on_delete: OnDelete,
+    /// `relation = name`: the belongs-to relation's name, when not the field's without `_id`.
+    pub relation: Option<syn::Ident>,
 }
 
 /// The schema attributes of one field, as written.
@@ -28,6 +30,7 @@ pub(super) struct SchemaAttrs {
     pub renamed_from: Option<SpannedValue<String>>,
     pub references: Option<syn::Path>,
     pub on_delete: Option<SpannedValue<String>>,
+    pub relation: Option<syn::Ident>,
 }
 
 /// A field that is not a plain column value: what the schema attributes may not apply to.
@@ -79,13 +82,18 @@ pub(super) fn check(
         renamed_from,
         references,
         on_delete,
+        relation,
     } = attrs;
     let on_delete = check_on_delete(on_delete, references.is_some(), field, errors);
+    if let (Some(relation), None) = (&relation, &references) {
+        let message = "`relation` names the relation of a foreign key: add `references = Entity`";
+        error(errors, relation.span(), message.to_owned());
+    }
     Checked {
         default: default.and_then(|lit| check_default(lit, field, errors)),
         renamed_from: renamed_from.and_then(|old| check_renamed_from(&old, field, errors)),
         references: references
-            .and_then(|entity| check_references(entity, on_delete, field, errors)),
+            .and_then(|entity| check_references(entity, on_delete, relation, field, errors)),
     }
 }
 
@@ -166,6 +174,7 @@ fn check_on_delete(
 fn check_references(
     entity: syn::Path,
     on_delete: OnDelete,
+    relation: Option<syn::Ident>,
     field: &FieldShape<'_>,
     errors: &mut darling::error::Accumulator,
 ) -> Option<Reference> {
@@ -179,7 +188,11 @@ fn check_references(
         error(errors, entity.span(), message);
         return None;
     }
-    Some(Reference { entity, on_delete })
+    Some(Reference {
+        entity,
+        on_delete,
+        relation,
+    })
 }
 
 fn error(errors: &mut darling::error::Accumulator, span: proc_macro2::Span, message: String) {

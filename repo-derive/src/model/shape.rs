@@ -50,6 +50,14 @@ pub(super) fn check_embeddable_attributes(
     if let Some(port) = &attrs.port {
         refuse(port.span(), "port");
     }
+    for relation in attrs
+        .has_many
+        .iter()
+        .chain(&attrs.has_one)
+        .chain(&attrs.many_to_many)
+    {
+        refuse(relation.span(), "has_many`, `has_one` or `many_to_many");
+    }
     if let darling::ast::Data::Struct(fields) = &attrs.data {
         for field in &fields.fields {
             for (flag, word) in [

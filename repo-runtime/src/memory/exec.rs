@@ -81,7 +81,7 @@ pub(super) fn writes(shape: &Shape) -> bool {
         | Shape::Upsert
         | Shape::Conditional { .. }
         | Shape::Patch(_) => true,
-        Shape::Sql | Shape::ByKeys | Shape::Count | Shape::Projected(_) => false,
+        Shape::Sql | Shape::ByKeys | Shape::Count | Shape::Projected(_) | Shape::Linked(_) => false,
     }
 }
 
@@ -192,6 +192,9 @@ pub(super) fn read(
                 }
             }
             found
+        }
+        Shape::Linked(linked) => {
+            super::linked::linked_rows(table, &linked, state, data, &values, &columns)?
         }
         Shape::Count => vec![number(data.rows.len())],
         Shape::Insert { .. }
@@ -433,10 +436,12 @@ pub(super) fn write(
             Ok((written, affected(count)))
         }
         Shape::Sql => Err(sql_only(table, operation)),
-        Shape::ByKeys | Shape::Count | Shape::Projected(_) => Err(RepoError::config(format!(
-            "`{operation}` of {} reads and was run as a write",
-            table.entity
-        ))),
+        Shape::ByKeys | Shape::Count | Shape::Projected(_) | Shape::Linked(_) => {
+            Err(RepoError::config(format!(
+                "`{operation}` of {} reads and was run as a write",
+                table.entity
+            )))
+        }
     }
 }
 

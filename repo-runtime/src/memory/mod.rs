@@ -10,6 +10,7 @@
 
 mod aggregate;
 mod exec;
+mod linked;
 mod plan;
 mod table;
 

@@ -22,6 +22,7 @@ mod patches;
 mod ports;
 mod projections;
 mod references;
+mod relations;
 mod sensitive;
 mod streams;
 mod transactions;
@@ -109,6 +110,10 @@ conformance!(
         streams::a_stream_inside_a_transaction_sees_its_writes,
         blog::the_blog_scenario_needs_no_hand_written_sql,
         blog::links_are_added_removed_and_set_exactly_idempotently,
+        relations::each_kind_of_relation_loads_per_row_in_the_rows_order,
+        relations::nested_loads_take_one_statement_per_relation_whatever_the_rows,
+        relations::relations_filter_and_count_in_one_statement,
+        relations::relations_load_inside_a_transaction_what_it_wrote,
         dynamic_edges::dynamic_operations_write_and_read_embedded_values,
         dynamic_edges::dynamic_operations_speak_the_domain_type,
         dynamic_edges::keyset_pages_and_patches_on_a_composite_key_of_text,

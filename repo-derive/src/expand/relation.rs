@@ -1,0 +1,126 @@
+//! An entity's relations: the `ForeignKeyField` impl of each `references` field (what a
+//! relation declared on the other entity follows, and what checks it), and a constant per
+//! relation (`Article::AUTHOR`, `Author::ARTICLES`, `Article::TAGS`).
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use crate::model::{Entity, Followed, Relation};
+
+/// `impl ForeignKeyField<{ column_key("author_id") }> for Article` for each foreign key.
+pub(super) fn foreign_key_impls(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let ident = &entity.ident;
+    let impls = entity.fields.iter().filter_map(|field| {
+        let reference = field.references.as_ref()?;
+        let target = &reference.entity;
+        let column = &field.column;
+        let name = &field.ident;
+        let key = if field.nullable {
+            quote! { self.#name.as_ref() }
+        } else {
+            quote! { ::core::option::Option::Some(&self.#name) }
+        };
+        Some(quote! {
+            #[automatically_derived]
+            impl #krate::ForeignKeyField<{ #krate::__private::column_key(#column) }> for #ident {
+                type Target = #target;
+                const FIELD: #krate::Field<Self, <#target as #krate::Entity>::Id> =
+                    #krate::Field::new(#column);
+
+                #[inline]
+                fn key(&self) -> ::core::option::Option<&<#target as #krate::Entity>::Id> {
+                    #key
+                }
+            }
+        })
+    });
+    quote! { #(#impls)* }
+}
+
+/// `impl Article { pub const AUTHOR: BelongsTo<..> = ..; pub const TAGS: ManyToMany<..> = ..; }`.
+pub(super) fn relation_constants(entity: &Entity) -> TokenStream {
+    if entity.relations.is_empty() {
+        return TokenStream::new();
+    }
+    let krate = &entity.krate;
+    let ident = &entity.ident;
+    let vis = &entity.vis;
+    let constants = entity.relations.iter().map(|relation| {
+        let name = relation.name().unraw().to_string();
+        let constant = format_ident!("{}", name.to_uppercase(), span = relation.name().span());
+        match relation {
+            Relation::BelongsTo { field, .. } => {
+                let field = &entity.fields[*field];
+                let column = &field.column;
+                let doc = format!(
+                    " The row `{}` refers to: a belongs-to relation, for loads (`{ident}::{constant}.load(..)`) and filters (`{ident}::{constant}.has(..)`).",
+                    field.name
+                );
+                quote! {
+                    #[doc = #doc]
+                    #vis const #constant: #krate::BelongsTo<#ident, { #krate::__private::column_key(#column) }> =
+                        #krate::BelongsTo::new(#name);
+                }
+            }
+            Relation::HasMany(followed) | Relation::HasOne(followed) => {
+                let (kind, doc) = match relation {
+                    Relation::HasMany(_) => (quote!(HasMany), "The rows"),
+                    _ => (quote!(HasOne), "The row"),
+                };
+                let other = &followed.entity;
+                let key = field_key(followed, &followed.field);
+                let doc = format!(
+                    " {doc} of `{}` whose `{}` refers to this `{ident}`.",
+                    path_text(other),
+                    followed.field
+                );
+                quote_spanned! {followed.entity.span()=>
+                    #[doc = #doc]
+                    #vis const #constant: #krate::#kind<#ident, #other, #key> =
+                        #krate::#kind::new(#name);
+                }
+            }
+            Relation::ManyToMany { followed, to } => {
+                let link = &followed.entity;
+                let from_key = field_key(followed, &followed.field);
+                let to_key = field_key(followed, to);
+                let doc = format!(
+                    " The rows that rows of `{link}` tie to this `{ident}`: through `{from}` to this one, `{to}` to them.",
+                    link = path_text(link),
+                    from = followed.field,
+                );
+                quote_spanned! {followed.entity.span()=>
+                    #[doc = #doc]
+                    #vis const #constant: #krate::ManyToMany<#ident, #link, #from_key, #to_key> =
+                        #krate::ManyToMany::new(#name);
+                }
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #ident {
+            #(#constants)*
+        }
+    }
+}
+
+/// `{ Article::AUTHOR_ID.key() }`: the key of the other entity's field, spanned where the
+/// user named it, so that an unknown field is reported there with the closest name.
+fn field_key(followed: &Followed, field: &syn::Ident) -> TokenStream {
+    let entity = &followed.entity;
+    let constant = format_ident!(
+        "{}",
+        field.unraw().to_string().to_uppercase(),
+        span = field.span()
+    );
+    quote_spanned! {field.span()=> { #entity::#constant.key() } }
+}
+
+/// `Article` for `Article` or `crate::blog::Article`, for docs.
+fn path_text(path: &syn::Path) -> String {
+    quote!(#path).to_string().replace(' ', "")
+}

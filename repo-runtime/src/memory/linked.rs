@@ -1,0 +1,56 @@
+//! A many-to-many relation's load in the in-memory store, as `repo_sql::Linked` renders it:
+//! the target rows each link row with a bound parent key reaches, each with that key, in the
+//! order of the target's key, then the parent's.
+
+use std::collections::BTreeSet;
+
+use repo_sql::Linked;
+
+use super::exec::MemoryRecord;
+use super::table::{State, TableData};
+use crate::error::RepoError;
+use crate::memory_value::Value;
+use crate::schema::Table;
+
+/// The rows of `data` (the target, `table`) that `linked`'s link table ties to `keys`, with
+/// the target's `columns` then the parent's key.
+pub(super) fn linked_rows(
+    table: &'static Table,
+    linked: &Linked<'static>,
+    state: &State,
+    data: &TableData,
+    keys: &[Value],
+    columns: &[usize],
+) -> Result<Vec<MemoryRecord>, RepoError> {
+    let Some(link) = state.table(linked.link) else {
+        return Ok(Vec::new());
+    };
+    let column = |name: &str| {
+        link.position(name).ok_or_else(|| RepoError::Database {
+            entity: table.entity,
+            code: None,
+            source: super::violation(format!("no such column: {}.{name}", linked.link)),
+        })
+    };
+    let (from, to) = (column(linked.from)?, column(linked.to)?);
+    let keys: BTreeSet<&Value> = keys.iter().filter(|key| !key.is_null()).collect();
+    let mut found: Vec<(&Vec<Value>, &Value, &Vec<Value>)> = Vec::new();
+    for row in link.rows.values() {
+        if !keys.contains(&row[from]) {
+            continue;
+        }
+        let target_key = vec![row[to].clone()];
+        if let Some((stored, target)) = data.rows.get_key_value(&target_key) {
+            found.push((stored, &row[from], target));
+        }
+    }
+    found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    Ok(found
+        .into_iter()
+        .map(|(_, parent, target)| {
+            let mut values: Vec<Value> = columns.iter().map(|&i| target[i].clone()).collect();
+            values.push(parent.clone());
+            MemoryRecord::new(values)
+        })
+        .collect())
+}

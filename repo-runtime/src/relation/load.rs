@@ -1,0 +1,493 @@
+//! Loading relations for many rows at once: [`Load`] for each relation kind, nested with
+//! [`Related::with`] and side by side in tuples. One statement per relation and chunk of keys
+//! (an `IN` list under the bind limit, one array on PostgreSQL), never one per row; results
+//! come back per row, in the rows' order.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use repo_sql::Linked;
+
+use super::{BelongsTo, ForeignKeyField, HasMany, HasOne, IdOf, ManyToMany, TargetOf};
+use crate::column::ColumnValue;
+use crate::entity::Entity;
+use crate::error::RepoError;
+use crate::executor::{Executor, Running};
+use crate::filter::{Field, Filter};
+use crate::list::ListOptions;
+use crate::statement::Shape;
+
+/// Keys a load binds in one statement where each is a placeholder (SQLite, MySQL).
+pub(crate) const LOADED_KEYS_PER_STATEMENT: usize = 10_000;
+
+/// A relation, or several, loaded for many rows of `P` at once.
+pub trait Load<P: Entity>: Send + Sync {
+    /// What each row gets: `Option<T>` (belongs-to, has-one), `Vec<T>` (has-many,
+    /// many-to-many), with what is nested inside.
+    type Output: Send;
+
+    /// The related rows of each of `parents`, in their order. Called by [`Load::load`].
+    #[doc(hidden)]
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a P],
+    ) -> Running<'a, Vec<Self::Output>>;
+
+    /// The related rows of each of `parents`, in their order, on a `Db` or in a transaction:
+    /// `Article::AUTHOR.load(&db, &articles)`.
+    fn load<'a>(
+        &'a self,
+        handle: impl Into<Executor>,
+        parents: &'a [P],
+    ) -> impl Future<Output = Result<Vec<Self::Output>, RepoError>> + Send + 'a
+    where
+        Self: Sized,
+    {
+        let executor = handle.into();
+        async move {
+            let parents: Vec<&P> = parents.iter().collect();
+            self.load_for(&executor, &parents).await
+        }
+    }
+}
+
+/// One relation (not a nesting or a tuple): each row gets a [`Group`] of its rows of
+/// [`Related::Target`], which a nested load continues from.
+pub trait Related<P: Entity>: Load<P, Output: Group<Item = Self::Target>> + Sized {
+    /// The entity it reaches.
+    type Target: Entity;
+
+    /// This relation, and for each row it reaches, `inner` (a relation of the target, a
+    /// nesting, or a tuple of them): `Article::AUTHOR.with(Author::PROFILE)` gives each
+    /// article `Option<(Author, Option<Profile>)>`. One more statement per relation nested.
+    fn with<I: Load<Self::Target>>(self, inner: I) -> With<Self, I> {
+        With {
+            relation: self,
+            inner,
+        }
+    }
+}
+
+/// What one row gets from a relation: `Option<T>` or `Vec<T>`.
+pub trait Group: Send {
+    /// The related row's type.
+    type Item;
+    /// The same with something beside each row.
+    type Zipped<Y: Send>: Send;
+
+    /// The rows, in order.
+    fn items(&self) -> impl Iterator<Item = &Self::Item>;
+
+    /// Each row with the next of `beside`; `None` if `beside` runs out.
+    fn zip<Y: Send>(self, beside: &mut impl Iterator<Item = Y>) -> Option<Self::Zipped<Y>>;
+}
+
+impl<X: Send> Group for Option<X> {
+    type Item = X;
+    type Zipped<Y: Send> = Option<(X, Y)>;
+
+    fn items(&self) -> impl Iterator<Item = &X> {
+        self.iter()
+    }
+
+    fn zip<Y: Send>(self, beside: &mut impl Iterator<Item = Y>) -> Option<Option<(X, Y)>> {
+        match self {
+            Some(item) => Some(Some((item, beside.next()?))),
+            None => Some(None),
+        }
+    }
+}
+
+impl<X: Send> Group for Vec<X> {
+    type Item = X;
+    type Zipped<Y: Send> = Vec<(X, Y)>;
+
+    fn items(&self) -> impl Iterator<Item = &X> {
+        self.iter()
+    }
+
+    fn zip<Y: Send>(self, beside: &mut impl Iterator<Item = Y>) -> Option<Vec<(X, Y)>> {
+        self.into_iter()
+            .map(|item| Some((item, beside.next()?)))
+            .collect()
+    }
+}
+
+/// A relation with another loaded for each row it reaches: see [`Related::with`].
+#[derive(Debug, Clone, Copy)]
+pub struct With<R, I> {
+    relation: R,
+    inner: I,
+}
+
+/// A nested or side-by-side load that came back with fewer rows than it was asked for.
+fn misaligned() -> RepoError {
+    RepoError::config("a relation load returned fewer results than rows")
+}
+
+impl<P, R, I> Load<P> for With<R, I>
+where
+    P: Entity,
+    R: Related<P>,
+    I: Load<R::Target>,
+{
+    type Output = <R::Output as Group>::Zipped<I::Output>;
+
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a P],
+    ) -> Running<'a, Vec<Self::Output>> {
+        Box::pin(async move {
+            let groups = self.relation.load_for(executor, parents).await?;
+            let inner = {
+                let reached: Vec<&R::Target> = groups.iter().flat_map(Group::items).collect();
+                self.inner.load_for(executor, &reached).await?
+            };
+            let mut inner = inner.into_iter();
+            groups
+                .into_iter()
+                .map(|group| group.zip(&mut inner).ok_or_else(misaligned))
+                .collect()
+        })
+    }
+}
+
+macro_rules! load_tuple {
+    ($($load:ident $value:ident $index:tt),+) => {
+        /// Each relation of the tuple, one after the other; each row gets a tuple of theirs.
+        impl<P: Entity, $($load: Load<P>),+> Load<P> for ($($load,)+) {
+            type Output = ($($load::Output,)+);
+
+            fn load_for<'a>(
+                &'a self,
+                executor: &'a Executor,
+                parents: &'a [&'a P],
+            ) -> Running<'a, Vec<Self::Output>> {
+                Box::pin(async move {
+                    $(let mut $value = self.$index.load_for(executor, parents).await?.into_iter();)+
+                    (0..parents.len())
+                        .map(|_| Some(($($value.next()?,)+)))
+                        .collect::<Option<Vec<_>>>()
+                        .ok_or_else(misaligned)
+                })
+            }
+        }
+    };
+}
+
+load_tuple!(A a 0, B b 1);
+load_tuple!(A a 0, B b 1, C c 2);
+load_tuple!(A a 0, B b 1, C c 2, D d 3);
+load_tuple!(A a 0, B b 1, C c 2, D d 3, E e 4);
+
+impl<C, const F: u64> Load<C> for BelongsTo<C, F>
+where
+    C: ForeignKeyField<F>,
+    TargetOf<C, F>: Clone,
+{
+    type Output = Option<TargetOf<C, F>>;
+
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a C],
+    ) -> Running<'a, Vec<Self::Output>> {
+        Box::pin(async move {
+            let keys: Vec<Option<IdOf<TargetOf<C, F>>>> =
+                parents.iter().map(|row| row.key().cloned()).collect();
+            let present: Vec<IdOf<TargetOf<C, F>>> = keys.iter().flatten().cloned().collect();
+            let found =
+                crate::operations::records_by_keys::<TargetOf<C, F>>(executor, &present, self.name)
+                    .await?
+                    .into_iter()
+                    .map(|row| (Some(row.id()), row))
+                    .collect();
+            Ok(in_order_of(&keys, found))
+        })
+    }
+}
+
+impl<C, const F: u64> Related<C> for BelongsTo<C, F>
+where
+    C: ForeignKeyField<F>,
+    TargetOf<C, F>: Clone,
+{
+    type Target = TargetOf<C, F>;
+}
+
+/// The keys of `parents`, and their rows of `C` through `C`'s foreign key `F`.
+async fn children<P, C, const F: u64>(
+    executor: &Executor,
+    parents: &[&P],
+    relation: &'static str,
+) -> Result<Vec<Option<Vec<C>>>, RepoError>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P> + Clone,
+{
+    let keys: Vec<P::Id> = parents.iter().map(|row| row.id()).collect();
+    let groups = grouped(executor, C::FIELD, &keys, &ListOptions::new(), relation).await?;
+    Ok(in_order_of(&keys, groups))
+}
+
+impl<P, C, const F: u64> Load<P> for HasMany<P, C, F>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P> + Clone,
+{
+    type Output = Vec<C>;
+
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a P],
+    ) -> Running<'a, Vec<Vec<C>>> {
+        Box::pin(async move {
+            let groups = children::<P, C, F>(executor, parents, self.name).await?;
+            Ok(groups.into_iter().map(Option::unwrap_or_default).collect())
+        })
+    }
+}
+
+impl<P, C, const F: u64> Related<P> for HasMany<P, C, F>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P> + Clone,
+{
+    type Target = C;
+}
+
+impl<P, C, const F: u64> Load<P> for HasOne<P, C, F>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P> + Clone,
+{
+    type Output = Option<C>;
+
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a P],
+    ) -> Running<'a, Vec<Option<C>>> {
+        Box::pin(async move {
+            let groups = children::<P, C, F>(executor, parents, self.name).await?;
+            Ok(groups
+                .into_iter()
+                .map(|group| group.and_then(|rows| rows.into_iter().next()))
+                .collect())
+        })
+    }
+}
+
+impl<P, C, const F: u64> Related<P> for HasOne<P, C, F>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P> + Clone,
+{
+    type Target = C;
+}
+
+impl<P, L, const FROM: u64, const TO: u64> Load<P> for ManyToMany<P, L, FROM, TO>
+where
+    P: Entity<Id: ColumnValue>,
+    L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
+    TargetOf<L, TO>: Clone,
+{
+    type Output = Vec<TargetOf<L, TO>>;
+
+    fn load_for<'a>(
+        &'a self,
+        executor: &'a Executor,
+        parents: &'a [&'a P],
+    ) -> Running<'a, Vec<Self::Output>> {
+        Box::pin(async move {
+            let keys: Vec<P::Id> = parents.iter().map(|row| row.id()).collect();
+            let link = Linked {
+                link: L::TABLE_NAME,
+                from: <L as ForeignKeyField<FROM>>::FIELD.column(),
+                to: <L as ForeignKeyField<TO>>::FIELD.column(),
+                keys: 0,
+            };
+            let groups = linked::<TargetOf<L, TO>, P::Id>(executor, link, &keys, self.name).await?;
+            Ok(in_order_of(&keys, groups)
+                .into_iter()
+                .map(Option::unwrap_or_default)
+                .collect())
+        })
+    }
+}
+
+impl<P, L, const FROM: u64, const TO: u64> Related<P> for ManyToMany<P, L, FROM, TO>
+where
+    P: Entity<Id: ColumnValue>,
+    L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
+    TargetOf<L, TO>: Clone,
+{
+    type Target = TargetOf<L, TO>;
+}
+
+impl<P, C, const F: u64> HasMany<P, C, F>
+where
+    P: Entity<Id: ColumnValue>,
+    C: ForeignKeyField<F, Target = P>,
+{
+    /// For each of `parents`, how many of its rows meet `filter` (`Filter::all()`: all of
+    /// them), in one statement (per chunk of keys): a `GROUP BY` of the foreign key.
+    pub async fn count(
+        self,
+        handle: impl Into<Executor>,
+        parents: &[P],
+        filter: Filter<C>,
+    ) -> Result<Vec<u64>, RepoError> {
+        let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
+        let counts = counted(&handle.into(), C::FIELD, &keys, &filter, self.name).await?;
+        Ok(keys
+            .iter()
+            .map(|key| counts.get(key).copied().unwrap_or(0))
+            .collect())
+    }
+}
+
+impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO>
+where
+    P: Entity<Id: ColumnValue>,
+    L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
+{
+    /// For each of `parents`, how many targets it is linked to that meet `filter`
+    /// (`Filter::all()`: all of them), in one statement (per chunk of keys): a `GROUP BY` of
+    /// the link table.
+    pub async fn count(
+        self,
+        handle: impl Into<Executor>,
+        parents: &[P],
+        filter: Filter<TargetOf<L, TO>>,
+    ) -> Result<Vec<u64>, RepoError> {
+        let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
+        let links = Self::links_to(filter);
+        let field = <L as ForeignKeyField<FROM>>::FIELD;
+        let counts = counted(&handle.into(), field, &keys, &links, self.name).await?;
+        Ok(keys
+            .iter()
+            .map(|key| counts.get(key).copied().unwrap_or(0))
+            .collect())
+    }
+}
+
+/// `keys` without repeats, in chunks a statement binds.
+fn key_chunks<K: Ord + Clone>(executor: &Executor, keys: &[K]) -> Vec<Vec<K>> {
+    let mut unique: Vec<K> = keys.to_vec();
+    unique.sort();
+    unique.dedup();
+    let per_statement = match executor.dialect() {
+        repo_sql::Dialect::Postgres => usize::MAX,
+        _ => LOADED_KEYS_PER_STATEMENT,
+    };
+    unique
+        .chunks(per_statement.min(unique.len()).max(1))
+        .map(<[K]>::to_vec)
+        .collect()
+}
+
+/// The rows of `E` whose `field` holds each of `keys`, in key order, by key: one statement per
+/// chunk of keys.
+pub(crate) async fn grouped<E: Entity, K: ColumnValue + Ord + Clone>(
+    executor: &Executor,
+    field: Field<E, K>,
+    keys: &[K],
+    options: &ListOptions<E::Column>,
+    operation: &'static str,
+) -> Result<BTreeMap<K, Vec<E>>, RepoError> {
+    let position = E::TABLE
+        .columns
+        .iter()
+        .position(|column| column.name == field.column())
+        .ok_or_else(|| RepoError::config(format!("no column `{}`", field.column())))?;
+    let selection = crate::operations::select_in_order::<E>(options);
+    let mut groups: BTreeMap<K, Vec<E>> = BTreeMap::new();
+    for chunk in key_chunks(executor, keys) {
+        let filter = field.is_in(chunk);
+        let build = || filter.statement(executor, E::TABLE, operation, &selection);
+        let rows = executor.read_rows(E::TABLE, false, &build).await?;
+        for (key, row) in rows.decode_keyed::<E, K>(position, field.column())? {
+            groups.entry(key).or_default().push(row);
+        }
+    }
+    Ok(groups)
+}
+
+/// The rows of `T` that `link` ties to each of `keys`, in `T`'s key order, by key: one
+/// statement per chunk of keys.
+async fn linked<T: Entity, K: ColumnValue + Ord + Clone>(
+    executor: &Executor,
+    link: Linked<'static>,
+    keys: &[K],
+    operation: &'static str,
+) -> Result<BTreeMap<K, Vec<T>>, RepoError> {
+    let position = T::TABLE.columns.len();
+    let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
+    for chunk in key_chunks(executor, keys) {
+        let link = Linked {
+            keys: chunk.len(),
+            ..link
+        };
+        let build = || {
+            let sql = crate::rendered::linked(T::TABLE, executor.dialect(), link);
+            let mut statement = executor
+                .assembled(operation, sql)
+                .shaped(Shape::Linked(link));
+            crate::ports::bind_list(&mut statement, &chunk);
+            statement
+        };
+        let rows = executor.read_rows(T::TABLE, false, &build).await?;
+        for (key, row) in rows.decode_keyed::<T, K>(position, link.from)? {
+            groups.entry(key).or_default().push(row);
+        }
+    }
+    Ok(groups)
+}
+
+/// How many rows of `E` that meet `filter` hold each of `keys` in `field`: one grouped count
+/// per chunk of keys.
+async fn counted<E: Entity, K: ColumnValue + Ord + Clone>(
+    executor: &Executor,
+    field: Field<E, K>,
+    keys: &[K],
+    filter: &Filter<E>,
+    operation: &'static str,
+) -> Result<BTreeMap<K, u64>, RepoError> {
+    let mut counts = BTreeMap::new();
+    for chunk in key_chunks(executor, keys) {
+        let filter = filter.clone().and(field.is_in(chunk));
+        let counted: Vec<(K, i64)> =
+            crate::projection::count_groups(executor, field, &filter, operation).await?;
+        for (key, count) in counted {
+            counts.insert(key, u64::try_from(count).unwrap_or(0));
+        }
+    }
+    Ok(counts)
+}
+
+/// The value of each of `keys` in `found`, in the order of `keys`: a value moves to its key's
+/// last place among them, and only a key given twice is cloned.
+pub(crate) fn in_order_of<K: Ord, V: Clone>(
+    keys: &[K],
+    mut found: BTreeMap<K, V>,
+) -> Vec<Option<V>> {
+    let mut left: BTreeMap<&K, usize> = BTreeMap::new();
+    for key in keys {
+        *left.entry(key).or_default() += 1;
+    }
+    keys.iter()
+        .map(|key| {
+            let count = left.entry(key).or_default();
+            *count -= 1;
+            if *count == 0 {
+                found.remove(key)
+            } else {
+                found.get(key).cloned()
+            }
+        })
+        .collect()
+}
