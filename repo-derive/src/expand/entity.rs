@@ -278,14 +278,12 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let (patch_columns, bind_patch) = row::patch_bodies(entity);
     let bind_new_key = row::bind_new_key_body(entity);
     let field_checks = row::field_checks(entity);
-    let reference_checks = super::schema::reference_checks(entity);
     let table_name = &entity.table;
     let key_column_names = entity.key_fields().map(|field| &field.column);
     // The methods are `#[inline]` so that the user's crate compiles each only if an operation
     // it calls uses it (a batch's column arrays, say), not for every entity regardless.
     quote! {
         #field_checks
-        #reference_checks
 
         #[automatically_derived]
         impl #krate::Entity for #ident {

@@ -18,20 +18,23 @@ pub(super) fn foreign_key_impls(entity: &Entity) -> TokenStream {
         let target = &reference.entity;
         let column = &field.column;
         let name = &field.ident;
+        let ty = crate::types::option_inner(&field.ty).unwrap_or(&field.ty);
         let key = if field.nullable {
             quote! { self.#name.as_ref() }
         } else {
             quote! { ::core::option::Option::Some(&self.#name) }
         };
+        // `Target`'s key must be `Key`: a field of another type is reported at `references`.
+        let target_item = quote_spanned! {target.span()=> type Target = #target; };
         Some(quote! {
             #[automatically_derived]
             impl #krate::ForeignKeyField<{ #krate::__private::column_key(#column) }> for #ident {
-                type Target = #target;
-                const FIELD: #krate::Field<Self, <#target as #krate::Entity>::Id> =
-                    #krate::Field::new(#column);
+                #target_item
+                type Key = #ty;
+                const FIELD: #krate::Field<Self, #ty> = #krate::Field::new(#column);
 
                 #[inline]
-                fn key(&self) -> ::core::option::Option<&<#target as #krate::Entity>::Id> {
+                fn key(&self) -> ::core::option::Option<&#ty> {
                     #key
                 }
             }
@@ -77,10 +80,11 @@ pub(super) fn relation_constants(entity: &Entity) -> TokenStream {
                     path_text(other),
                     followed.field
                 );
-                quote_spanned! {followed.entity.span()=>
+                let span = followed.field.span();
+                let new = spanned(quote! { #krate::#kind::new(#name) }, span);
+                quote! {
                     #[doc = #doc]
-                    #vis const #constant: #krate::#kind<#ident, #other, #key> =
-                        #krate::#kind::new(#name);
+                    #vis const #constant: #krate::#kind<#ident, #other, #key> = #new;
                 }
             }
             Relation::ManyToMany { followed, to } => {
@@ -92,10 +96,12 @@ pub(super) fn relation_constants(entity: &Entity) -> TokenStream {
                     link = path_text(link),
                     from = followed.field,
                 );
-                quote_spanned! {followed.entity.span()=>
+                let span = followed.field.span();
+                let ty = quote! { #krate::ManyToMany<#ident, #link, #from_key, #to_key> };
+                let new = spanned(quote! { #krate::ManyToMany::new(#name) }, span);
+                quote! {
                     #[doc = #doc]
-                    #vis const #constant: #krate::ManyToMany<#ident, #link, #from_key, #to_key> =
-                        #krate::ManyToMany::new(#name);
+                    #vis const #constant: #ty = #new;
                 }
             }
         }
@@ -118,6 +124,25 @@ fn field_key(followed: &Followed, field: &syn::Ident) -> TokenStream {
         span = field.span()
     );
     quote_spanned! {field.span()=> { #entity::#constant.key() } }
+}
+
+/// `tokens` (a call) at `span`: a bound the call misses is reported where the user declared
+/// the relation, with the runtime's message.
+fn spanned(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut token| {
+            if let proc_macro2::TokenTree::Group(group) = &token {
+                let inner = spanned(group.stream(), span);
+                token = proc_macro2::TokenTree::Group(proc_macro2::Group::new(
+                    group.delimiter(),
+                    inner,
+                ));
+            }
+            token.set_span(span);
+            token
+        })
+        .collect()
 }
 
 /// `Article` for `Article` or `crate::blog::Article`, for docs.

@@ -1,11 +1,10 @@
 //! The table definition constant: columns, types, primary key, unique keys, indexes.
 
 use proc_macro2::TokenStream;
-use quote::{quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::quote;
 
 use crate::attr::OnDelete;
-use crate::model::{DefaultLit, Entity, KeyDef, Mapping, option_inner};
+use crate::model::{DefaultLit, Entity, KeyDef, Mapping};
 
 pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
@@ -138,19 +137,4 @@ fn optional_str(value: Option<&str>) -> TokenStream {
         Some(value) => quote! { ::core::option::Option::Some(#value) },
         None => quote! { ::core::option::Option::None },
     }
-}
-
-/// For each foreign key, a check that the field holds the referenced entity's key type; the
-/// compiler's type mismatch points at `references = ...`.
-pub(super) fn reference_checks(entity: &Entity) -> TokenStream {
-    let krate = &entity.krate;
-    let checks = entity.fields.iter().filter_map(|field| {
-        let reference = field.references.as_ref()?;
-        let target = &reference.entity;
-        let ty = option_inner(&field.ty).unwrap_or(&field.ty);
-        Some(quote_spanned! {target.span()=>
-            const _: fn(<#target as #krate::Entity>::Id) -> #ty = |__repo_key| __repo_key;
-        })
-    });
-    quote! { #(#checks)* }
 }

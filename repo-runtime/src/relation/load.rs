@@ -224,7 +224,7 @@ async fn children<P, C, const F: u64>(
     relation: &'static str,
 ) -> Result<Vec<Option<Vec<C>>>, RepoError>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
     let keys: Vec<P::Id> = parents.iter().map(|row| row.id()).collect();
@@ -234,7 +234,7 @@ where
 
 impl<P, C, const F: u64> Load<P> for HasMany<P, C, F>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
     type Output = Vec<C>;
@@ -253,7 +253,7 @@ where
 
 impl<P, C, const F: u64> Related<P> for HasMany<P, C, F>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
     type Target = C;
@@ -261,7 +261,7 @@ where
 
 impl<P, C, const F: u64> Load<P> for HasOne<P, C, F>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
     type Output = Option<C>;
@@ -283,7 +283,7 @@ where
 
 impl<P, C, const F: u64> Related<P> for HasOne<P, C, F>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
     type Target = C;
@@ -291,7 +291,7 @@ where
 
 impl<P, L, const FROM: u64, const TO: u64> Load<P> for ManyToMany<P, L, FROM, TO>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <L as ForeignKeyField<FROM>>::Key>,
     L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
     TargetOf<L, TO>: Clone,
 {
@@ -321,7 +321,7 @@ where
 
 impl<P, L, const FROM: u64, const TO: u64> Related<P> for ManyToMany<P, L, FROM, TO>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <L as ForeignKeyField<FROM>>::Key>,
     L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
     TargetOf<L, TO>: Clone,
 {
@@ -330,7 +330,7 @@ where
 
 impl<P, C, const F: u64> HasMany<P, C, F>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P>,
 {
     /// For each of `parents`, how many of its rows meet `filter` (`Filter::all()`: all of
@@ -352,7 +352,7 @@ where
 
 impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO>
 where
-    P: Entity<Id: ColumnValue>,
+    P: Entity<Id = <L as ForeignKeyField<FROM>>::Key>,
     L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
 {
     /// For each of `parents`, how many targets it is linked to that meet `filter`

@@ -29,13 +29,16 @@ use crate::filter::{Field, Filter};
     label = "a relation follows a field declared `#[repo(references = ...)]`"
 )]
 pub trait ForeignKeyField<const FIELD: u64>: Entity {
-    /// The entity it refers to.
-    type Target: Entity<Id: ColumnValue>;
+    /// The entity it refers to, whose key is the field's type: the one check that a foreign
+    /// key holds its target's key type, reported at `references = ...`.
+    type Target: Entity<Id = Self::Key>;
+    /// The field's type (inside its `Option`, for a nullable one).
+    type Key: ColumnValue + Ord + Clone + std::fmt::Debug + Send + Sync + 'static;
     /// The field, for filters; a nullable one compares with the key inside its `Option`.
-    const FIELD: Field<Self, <Self::Target as Entity>::Id>;
+    const FIELD: Field<Self, Self::Key>;
 
     /// The key it holds, `None` when it is `NULL`.
-    fn key(&self) -> Option<&<Self::Target as Entity>::Id>;
+    fn key(&self) -> Option<&Self::Key>;
 }
 
 /// The entity a foreign key field refers to.
@@ -77,16 +80,21 @@ pub struct BelongsTo<C, const F: u64> {
 
 copy_relation!(BelongsTo<C; F>);
 
-impl<C: ForeignKeyField<F>, const F: u64> BelongsTo<C, F> {
+impl<C, const F: u64> BelongsTo<C, F> {
     /// The relation called `name`. Written by the derive.
     #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
+    pub const fn new(name: &'static str) -> Self
+    where
+        C: ForeignKeyField<F>,
+    {
         BelongsTo {
             name,
             types: PhantomData,
         }
     }
+}
 
+impl<C: ForeignKeyField<F>, const F: u64> BelongsTo<C, F> {
     /// The rows whose related row meets `filter`: `EXISTS` on the target's key.
     pub fn has(self, filter: Filter<TargetOf<C, F>>) -> Filter<C> {
         C::FIELD.exists_in(key_field::<TargetOf<C, F>>(), filter)
@@ -102,20 +110,26 @@ pub struct HasMany<P, C, const F: u64> {
 
 copy_relation!(HasMany<P, C; F>);
 
-impl<P, C, const F: u64> HasMany<P, C, F>
-where
-    P: Entity<Id: ColumnValue>,
-    C: ForeignKeyField<F, Target = P>,
-{
+impl<P, C, const F: u64> HasMany<P, C, F> {
     /// The relation called `name`. Written by the derive.
     #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
+    pub const fn new(name: &'static str) -> Self
+    where
+        P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
+        C: ForeignKeyField<F, Target = P>,
+    {
         HasMany {
             name,
             types: PhantomData,
         }
     }
+}
 
+impl<P, C, const F: u64> HasMany<P, C, F>
+where
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
+    C: ForeignKeyField<F, Target = P>,
+{
     /// The rows with at least one related row that meets `filter`: `EXISTS`.
     pub fn has(self, filter: Filter<C>) -> Filter<P> {
         key_field::<P>().exists_in(C::FIELD, filter)
@@ -132,20 +146,26 @@ pub struct HasOne<P, C, const F: u64> {
 
 copy_relation!(HasOne<P, C; F>);
 
-impl<P, C, const F: u64> HasOne<P, C, F>
-where
-    P: Entity<Id: ColumnValue>,
-    C: ForeignKeyField<F, Target = P>,
-{
+impl<P, C, const F: u64> HasOne<P, C, F> {
     /// The relation called `name`. Written by the derive.
     #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
+    pub const fn new(name: &'static str) -> Self
+    where
+        P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
+        C: ForeignKeyField<F, Target = P>,
+    {
         HasOne {
             name,
             types: PhantomData,
         }
     }
+}
 
+impl<P, C, const F: u64> HasOne<P, C, F>
+where
+    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
+    C: ForeignKeyField<F, Target = P>,
+{
     /// The rows whose related row meets `filter`: `EXISTS`.
     pub fn has(self, filter: Filter<C>) -> Filter<P> {
         key_field::<P>().exists_in(C::FIELD, filter)
@@ -162,20 +182,26 @@ pub struct ManyToMany<P, L, const FROM: u64, const TO: u64> {
 
 copy_relation!(ManyToMany<P, L; FROM, TO>);
 
-impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO>
-where
-    P: Entity<Id: ColumnValue>,
-    L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
-{
+impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO> {
     /// The relation called `name`. Written by the derive.
     #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self {
+    pub const fn new(name: &'static str) -> Self
+    where
+        P: Entity<Id = <L as ForeignKeyField<FROM>>::Key>,
+        L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
+    {
         ManyToMany {
             name,
             types: PhantomData,
         }
     }
+}
 
+impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO>
+where
+    P: Entity<Id = <L as ForeignKeyField<FROM>>::Key>,
+    L: ForeignKeyField<FROM, Target = P> + ForeignKeyField<TO>,
+{
     /// The rows linked to at least one target that meets `filter`: `EXISTS` on the link
     /// table, and on the target's unless `filter` selects every row.
     pub fn has(self, filter: Filter<TargetOf<L, TO>>) -> Filter<P> {
