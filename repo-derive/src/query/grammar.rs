@@ -11,7 +11,11 @@
 //! ```
 //!
 //! Properties are matched against the entity's field names, longest first, so a field may
-//! contain `_and_` or end in an operator word. `and` binds tighter than `or`.
+//! contain `_and_` or end in an operator word. `and` binds tighter than `or`. A property that
+//! is no field may follow one of the entity's relations: `author_username` is the `username`
+//! of the row the relation `author` reaches (one relation deep; the related entity's fields
+//! are checked by the compiler, so there the operator is the longest operator word at the
+//! end).
 
 /// What the method does with the matching rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,8 +59,10 @@ const OPERATORS: &[(&str, Operator)] = &[
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Condition {
-    /// The field compared.
+    /// The field compared: this entity's, or with `through`, the related entity's.
     pub property: String,
+    /// The relation the property is reached through.
+    pub through: Option<String>,
     pub operator: Operator,
 }
 
@@ -83,8 +89,12 @@ pub(crate) enum NameError {
     Malformed(String),
 }
 
-/// Parses `name` against `fields`.
-pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameError> {
+/// Parses `name` against `fields` and `relations` (the entity's relation names).
+pub(crate) fn parse(
+    name: &str,
+    fields: &[String],
+    relations: &[String],
+) -> Result<QueryName, NameError> {
     let words: Vec<&str> = name.split('_').collect();
     let (action, mut at) = match words.as_slice() {
         ["find", "all", ..] => (Action::FindAll, 2),
@@ -127,7 +137,13 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
     }
     let mut any_of = vec![Vec::new()];
     loop {
-        let (property, next) = property_at(&words, at, fields)?;
+        let (through, property, next) = match property_at(&words, at, fields) {
+            Ok((property, next)) => (None, property, next),
+            Err(unknown) => match related_at(&words, at, relations) {
+                Some((relation, property, next)) => (Some(relation), property, next),
+                None => return Err(unknown),
+            },
+        };
         at = next;
         let mut operator = Operator::Equal;
         for (word, op) in OPERATORS {
@@ -139,7 +155,11 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
             }
         }
         if let Some(all) = any_of.last_mut() {
-            all.push(Condition { property, operator });
+            all.push(Condition {
+                property,
+                through,
+                operator,
+            });
         }
         match words.get(at) {
             None => break,
@@ -204,6 +224,32 @@ pub(crate) fn parse(name: &str, fields: &[String]) -> Result<QueryName, NameErro
     })
 }
 
+/// A relation's name made of the words from `at` (the longest), then the related entity's
+/// property: the words up to the next keyword or the operator that ends the condition.
+/// Returns the relation, the property and the position after it.
+fn related_at(words: &[&str], at: usize, relations: &[String]) -> Option<(String, String, usize)> {
+    let (relation, start) = (at + 1..words.len()).rev().find_map(|end| {
+        let candidate = words[at..end].join("_");
+        relations.contains(&candidate).then_some((candidate, end))
+    })?;
+    let ends_condition = |i: usize| {
+        matches!(words[i], "and" | "or")
+            || (words[i] == "order" && words.get(i + 1) == Some(&"by"))
+            || OPERATORS.iter().any(|(word, _)| {
+                let parts: Vec<&str> = word.split('_').collect();
+                words[i..].starts_with(&parts)
+                    && matches!(
+                        words.get(i + parts.len()),
+                        None | Some(&"and") | Some(&"or") | Some(&"order")
+                    )
+            })
+    };
+    let end = (start..words.len())
+        .find(|&i| i > start && ends_condition(i))
+        .unwrap_or(words.len());
+    (end > start).then(|| (relation, words[start..end].join("_"), end))
+}
+
 /// The longest field name made of the words from `at`, and the position after it.
 fn property_at(words: &[&str], at: usize, fields: &[String]) -> Result<(String, usize), NameError> {
     for end in (at + 1..=words.len()).rev() {
@@ -246,6 +292,7 @@ mod tests {
     fn condition(property: &str, operator: Operator) -> Condition {
         Condition {
             property: property.into(),
+            through: None,
             operator,
         }
     }
@@ -255,6 +302,7 @@ mod tests {
         let parsed = parse(
             "find_by_status_and_created_at_after_or_email_is_null",
             &fields(),
+            &[],
         )
         .unwrap();
         assert_eq!(parsed.action, Action::Find);
@@ -275,6 +323,7 @@ mod tests {
         let parsed = parse(
             "find_top_10_by_status_order_by_created_at_desc_name",
             &fields(),
+            &[],
         )
         .unwrap();
         assert_eq!(parsed.limit, Some(10));
@@ -283,7 +332,7 @@ mod tests {
             vec![("created_at".into(), true), ("name".into(), false)]
         );
         assert_eq!(
-            parse("find_first_by_age_greater_than_equal", &fields())
+            parse("find_first_by_age_greater_than_equal", &fields(), &[])
                 .unwrap()
                 .limit,
             Some(1)
@@ -295,11 +344,13 @@ mod tests {
         let repeated = parse(
             "find_all_by_status_order_by_created_at_desc_order_by_name_asc",
             &fields(),
+            &[],
         )
         .unwrap();
         let once = parse(
             "find_all_by_status_order_by_created_at_desc_name_asc",
             &fields(),
+            &[],
         )
         .unwrap();
         assert_eq!(repeated, once);
@@ -308,14 +359,14 @@ mod tests {
             vec![("created_at".into(), true), ("name".into(), false)]
         );
         assert!(matches!(
-            parse("find_all_by_status_order_by_name_order_by", &fields()),
+            parse("find_all_by_status_order_by_name_order_by", &fields(), &[]),
             Err(NameError::Malformed(_))
         ));
     }
 
     #[test]
     fn field_names_may_contain_keywords() {
-        let parsed = parse("count_by_terms_and_conditions_not", &fields()).unwrap();
+        let parsed = parse("count_by_terms_and_conditions_not", &fields(), &[]).unwrap();
         assert_eq!(parsed.action, Action::Count);
         assert_eq!(
             parsed.any_of,
@@ -326,14 +377,57 @@ mod tests {
     #[test]
     fn unknown_properties_and_non_queries() {
         assert_eq!(
-            parse("find_by_emial_and_status", &fields()),
+            parse("find_by_emial_and_status", &fields(), &[]),
             Err(NameError::UnknownProperty("emial".into()))
         );
-        assert_eq!(parse("insert", &fields()), Err(NameError::NotAQuery));
-        assert_eq!(parse("find_all", &fields()), Err(NameError::NotAQuery));
+        assert_eq!(parse("insert", &fields(), &[]), Err(NameError::NotAQuery));
+        assert_eq!(parse("find_all", &fields(), &[]), Err(NameError::NotAQuery));
         assert!(matches!(
-            parse("count_top_3_by_age", &fields()),
+            parse("count_top_3_by_age", &fields(), &[]),
             Err(NameError::Malformed(_))
         ));
+    }
+
+    #[test]
+    fn a_property_may_follow_a_relation_to_the_related_entitys_field() {
+        let relations = vec!["author".to_owned(), "tags".to_owned()];
+        let name = parse(
+            "find_all_by_author_username_and_tags_name_in_or_tags_name_starting_with",
+            &fields(),
+            &relations,
+        )
+        .unwrap();
+        let related = |relation: &str, property: &str, operator| Condition {
+            property: property.into(),
+            through: Some(relation.into()),
+            operator,
+        };
+        assert_eq!(
+            name.any_of,
+            vec![
+                vec![
+                    related("author", "username", Operator::Equal),
+                    related("tags", "name", Operator::In),
+                ],
+                vec![related("tags", "name", Operator::StartingWith)],
+            ]
+        );
+        // A field wins over a relation of the same prefix; a relation alone is no property.
+        let name = parse(
+            "find_all_by_name_and_author_created_at_after",
+            &fields(),
+            &relations,
+        );
+        assert_eq!(
+            name.unwrap().any_of,
+            vec![vec![
+                condition("name", Operator::Equal),
+                related("author", "created_at", Operator::GreaterThan),
+            ]]
+        );
+        assert_eq!(
+            parse("find_all_by_author", &fields(), &relations),
+            Err(NameError::UnknownProperty("author".into()))
+        );
     }
 }

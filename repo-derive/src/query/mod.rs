@@ -4,10 +4,12 @@
 
 mod custom;
 pub(crate) mod grammar;
+mod related;
 mod render;
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
+use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
 
@@ -184,11 +186,31 @@ fn last_generic(ty: &syn::Type) -> Option<&syn::Type> {
     })
 }
 
-/// A condition with its field and parameters.
+/// What a condition compares: a field of the entity, or one of the row a relation reaches.
+pub(crate) enum Subject<'a> {
+    Field(&'a Field),
+    Related {
+        relation: &'a model::Relation,
+        /// The related entity's field, as the method's name spells it.
+        property: String,
+    },
+}
+
+/// A condition with its subject and parameters.
 pub(crate) struct Bound<'a> {
-    pub field: &'a Field,
+    pub subject: Subject<'a>,
     pub operator: Operator,
     pub parameters: Vec<(&'a syn::Ident, &'a syn::Type)>,
+}
+
+impl<'a> Bound<'a> {
+    /// The entity's field it compares, unless it compares a related row's.
+    pub(crate) fn field(&self) -> Option<&'a Field> {
+        match self.subject {
+            Subject::Field(field) => Some(field),
+            Subject::Related { .. } => None,
+        }
+    }
 }
 
 /// A derived query, resolved against the entity and the method's parameters.
@@ -212,7 +234,12 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
                 .to_owned()
         })
         .collect();
-    let name = match grammar::parse(&method.to_string(), &properties) {
+    let relations: Vec<String> = entity
+        .relations
+        .iter()
+        .map(|relation| relation.name().unraw().to_string())
+        .collect();
+    let name = match grammar::parse(&method.to_string(), &properties, &relations) {
         Ok(name) => name,
         Err(NameError::NotAQuery) => {
             return Err(syn::Error::new(
@@ -224,7 +251,11 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
             ));
         }
         Err(NameError::UnknownProperty(unknown)) => {
-            let message = match closest(&unknown, properties.iter().map(String::as_str)) {
+            let known = properties.iter().chain(&relations).map(String::as_str);
+            let suggestion = closest(&unknown, known)
+                .map(str::to_owned)
+                .or_else(|| closest_path(&unknown, &relations));
+            let message = match suggestion.as_deref() {
                 Some(close) => format!("`{method}`: no field `{unknown}`; did you mean `{close}`?"),
                 None => format!(
                     "`{method}`: no field `{unknown}`; the fields are {}",
@@ -253,10 +284,28 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
     for all in &name.any_of {
         let mut bound = Vec::new();
         for condition in all {
-            let Some(field) = field_of(&condition.property) else {
-                continue;
+            let subject = match &condition.through {
+                Some(through) => {
+                    let Some(relation) = entity
+                        .relations
+                        .iter()
+                        .find(|relation| relation.name().unraw() == through.as_str())
+                    else {
+                        continue;
+                    };
+                    Subject::Related {
+                        relation,
+                        property: condition.property.clone(),
+                    }
+                }
+                None => match field_of(&condition.property) {
+                    Some(field) => Subject::Field(field),
+                    None => continue,
+                },
             };
-            if field.embed.is_some() || !matches!(field.mapping, Mapping::Value) {
+            if let Subject::Field(field) = subject
+                && (field.embed.is_some() || !matches!(field.mapping, Mapping::Value))
+            {
                 return Err(syn::Error::new(
                     method.span(),
                     format!(
@@ -280,7 +329,7 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
                 ));
             }
             bound.push(Bound {
-                field,
+                subject,
                 operator: condition.operator,
                 parameters: taken,
             });
@@ -332,7 +381,28 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
     };
     let shape = returns(signature);
     check_uniqueness(entity, &query, shape, signature)?;
-    Ok(render::body(entity, &query, shape, method))
+    let through_relations = query
+        .any_of
+        .iter()
+        .flatten()
+        .any(|bound| bound.field().is_none());
+    Ok(if through_relations {
+        related::body(entity, &query, shape, method)
+    } else {
+        render::body(entity, &query, shape, method)
+    })
+}
+
+/// `author_username` for `autor_username`: a misspelt relation before the related property.
+fn closest_path(unknown: &str, relations: &[String]) -> Option<String> {
+    let words: Vec<&str> = unknown.split('_').collect();
+    (1..words.len()).find_map(|split| {
+        let relation = closest(
+            &words[..split].join("_"),
+            relations.iter().map(String::as_str),
+        )?;
+        Some(format!("{relation}_{}", words[split..].join("_")))
+    })
 }
 
 /// A `find_by` / `get_by` returning one row must compare a whole key for equality (or say
@@ -362,10 +432,8 @@ fn check_uniqueness(
             .iter()
             .filter(|bound| bound.operator == Operator::Equal)
             .filter_map(|bound| {
-                entity
-                    .fields
-                    .iter()
-                    .position(|f| std::ptr::eq(f, bound.field))
+                let field = bound.field()?;
+                entity.fields.iter().position(|f| std::ptr::eq(f, field))
             })
             .collect(),
         _ => Vec::new(),

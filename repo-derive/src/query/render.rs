@@ -29,9 +29,11 @@ fn with_plan<R>(query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
         .iter()
         .map(|all| {
             all.iter()
-                .map(|bound| PlanCondition {
-                    column: &bound.field.column,
-                    operator: bound.operator,
+                .filter_map(|bound| {
+                    Some(PlanCondition {
+                        column: &bound.field()?.column,
+                        operator: bound.operator,
+                    })
                 })
                 .collect()
         })
@@ -57,13 +59,14 @@ fn with_plan<R>(query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
 
 /// Converts parameters of fields mapped with `domain_with` to the record's column type,
 /// before the statement is built (once, outside the retry loop).
-fn conversions(entity: &Entity, query: &Query<'_>) -> TokenStream {
+pub(super) fn conversions(entity: &Entity, query: &Query<'_>) -> TokenStream {
     let krate = &entity.krate;
     let name = entity.ident.to_string();
     let name = &name;
     let steps = query.any_of.iter().flatten().flat_map(|bound| {
-        let field = bound.field;
+        let field = bound.field();
         bound.parameters.iter().filter_map(move |(parameter, _)| {
+            let field = field?;
             let path = field.domain_with.as_ref()?;
             let value = value_ident(parameter);
             let (field_name, sensitive) = (&field.name, field.sensitive);
@@ -93,7 +96,9 @@ fn binds(entity: &Entity, query: &Query<'_>, operation: &str) -> (TokenStream, V
     let mut lengths = Vec::new();
     let mut statements = Vec::new();
     for bound in query.any_of.iter().flatten() {
-        let field = bound.field;
+        let Some(field) = bound.field() else {
+            continue;
+        };
         let inner = option_inner(&field.ty).unwrap_or(&field.ty);
         for (parameter, ty) in &bound.parameters {
             let value = if field.domain_with.is_some() {

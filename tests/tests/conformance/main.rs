@@ -114,6 +114,7 @@ conformance!(
         relations::nested_loads_take_one_statement_per_relation_whatever_the_rows,
         relations::relations_filter_and_count_in_one_statement,
         relations::relations_load_inside_a_transaction_what_it_wrote,
+        relations::derived_queries_follow_relations_through_their_names,
         dynamic_edges::dynamic_operations_write_and_read_embedded_values,
         dynamic_edges::dynamic_operations_speak_the_domain_type,
         dynamic_edges::keyset_pages_and_patches_on_a_composite_key_of_text,

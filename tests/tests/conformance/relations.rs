@@ -27,10 +27,52 @@ pub struct Profile {
     pub bio: String,
 }
 
+/// A port whose derived queries follow the relations: the conditions on the author, the
+/// editor and the tags are `EXISTS` filters built at run time.
+mod store {
+    use repo_core::{Page, RepoError, port};
+
+    use super::Article;
+
+    #[port]
+    pub trait Articles: Send + Sync {
+        async fn find_all_by_author_username(
+            &self,
+            username: &str,
+        ) -> Result<Vec<Article>, RepoError>;
+        async fn find_all_by_tags_name_in(
+            &self,
+            names: &[String],
+        ) -> Result<Vec<Article>, RepoError>;
+        async fn find_all_by_title_or_tags_name_order_by_title_desc(
+            &self,
+            title: &str,
+            tag: &str,
+        ) -> Result<Vec<Article>, RepoError>;
+        async fn find_first_by_author_username_order_by_title_desc(
+            &self,
+            username: &str,
+        ) -> Result<Option<Article>, RepoError>;
+        async fn find_all_by_editor_username_starting_with(
+            &self,
+            prefix: &str,
+            page: Page,
+        ) -> Result<Vec<Article>, RepoError>;
+        async fn count_by_editor_id_is_not_null(&self) -> Result<u64, RepoError>;
+        async fn exists_by_tags_name(&self, name: &str) -> Result<bool, RepoError>;
+        async fn delete_by_author_username_and_tags_name(
+            &self,
+            username: &str,
+            tag: &str,
+        ) -> Result<u64, RepoError>;
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Repository)]
 #[repo(
     table = "rel_articles",
-    many_to_many(tags = ArticleTag::article_id, to = tag_id)
+    many_to_many(tags = ArticleTag::article_id, to = tag_id),
+    port = store::Articles
 )]
 pub struct Article {
     #[repo(id, generated)]
@@ -352,4 +394,56 @@ pub async fn relations_load_inside_a_transaction_what_it_wrote(db: &Db) {
         .await
         .unwrap();
     assert_eq!(written, [vec![articles[1].clone()]]);
+}
+
+pub async fn derived_queries_follow_relations_through_their_names(db: &Db) {
+    let Blog { articles, .. } = blog(db).await;
+    let port: std::sync::Arc<dyn store::Articles> = std::sync::Arc::new(Article::repository(db));
+    let titles =
+        |rows: Vec<Article>| -> Vec<String> { rows.into_iter().map(|a| a.title).collect() };
+
+    assert_eq!(
+        titles(port.find_all_by_author_username("jake").await.unwrap()),
+        ["A", "C"]
+    );
+    let names = vec!["orm".to_owned(), "rust".to_owned()];
+    assert_eq!(
+        titles(port.find_all_by_tags_name_in(&names).await.unwrap()),
+        ["A", "B"]
+    );
+    let either = port
+        .find_all_by_title_or_tags_name_order_by_title_desc("C", "orm")
+        .await
+        .unwrap();
+    assert_eq!(titles(either), ["C", "B"]);
+    let last = port
+        .find_first_by_author_username_order_by_title_desc("jake")
+        .await
+        .unwrap();
+    assert_eq!(last.map(|a| a.title), Some("C".to_owned()));
+    let page = Page {
+        limit: Some(1),
+        offset: 1,
+    };
+    let edited = port
+        .find_all_by_editor_username_starting_with("an", page)
+        .await
+        .unwrap();
+    assert_eq!(titles(edited), ["C"]);
+    assert_eq!(port.count_by_editor_id_is_not_null().await.unwrap(), 2);
+    assert!(port.exists_by_tags_name("sql").await.unwrap());
+    assert!(!port.exists_by_tags_name("go").await.unwrap());
+
+    let before = db.metrics().statements;
+    let deleted = port
+        .delete_by_author_username_and_tags_name("jake", "rust")
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1, "A, by jake and tagged rust");
+    assert_eq!(db.metrics().statements - before, 1);
+    let left = Article::repository(db)
+        .list(ListOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(left, articles[1..]);
 }
