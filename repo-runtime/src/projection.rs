@@ -327,7 +327,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
             offset: options.get_offset(),
         };
         let request = Request::new::<R::Entity>(P::ITEMS.into(), &order, page)?;
-        read::<R::Entity, P>(self.executor(), filter, &request, "project").await
+        read::<R::Entity, P>(self.executor(), filter, &request, "project", None).await
     }
 
     async fn load_by_keys(
@@ -433,10 +433,34 @@ pub(crate) async fn count_groups<E: Entity, K: ColumnValue>(
     let items: Arc<[Selected<'static>]> =
         Arc::new([Selected::Column(group.column()), Selected::Count]);
     let request = Request::new::<E>(items, &[], repo_core::Page::default())?;
-    let counted = read::<E, Counted<K>>(executor, filter, &request, operation).await?;
+    let counted = read::<E, Counted<K>>(executor, filter, &request, operation, None).await?;
     Ok(counted
         .into_iter()
         .map(|Counted(key, count)| (key, count))
+        .collect())
+}
+
+/// How many rows `filter` selects per value of `group` (which the filter keeps non-null), and
+/// how many of them meet `matching`, in one statement.
+pub(crate) async fn count_matching_groups<E: Entity, K: ColumnValue>(
+    executor: &Executor,
+    group: Field<E, K>,
+    filter: &Filter<E>,
+    matching: &Filter<E>,
+    operation: &'static str,
+) -> Result<Vec<(K, i64, i64)>, RepoError> {
+    let items: Arc<[Selected<'static>]> = Arc::new([
+        Selected::Column(group.column()),
+        Selected::Count,
+        Selected::CountMatching,
+    ]);
+    let request = Request::new::<E>(items, &[], repo_core::Page::default())?;
+    let counted =
+        read::<E, CountedMatching<K>>(executor, filter, &request, operation, Some(matching))
+            .await?;
+    Ok(counted
+        .into_iter()
+        .map(|CountedMatching(key, all, matching)| (key, all, matching))
         .collect())
 }
 
@@ -502,6 +526,20 @@ impl<K: ColumnValue> RowDecode for Counted<K> {
     }
 }
 
+/// A group's value, its count and how many of its rows match, as `count_matching_groups`
+/// reads them.
+struct CountedMatching<K>(K, i64, i64);
+
+impl<K: ColumnValue> RowDecode for CountedMatching<K> {
+    fn decode_row<R: RowSource>(row: &R) -> Result<Self, RepoError> {
+        Ok(CountedMatching(
+            K::decode(row, 0, "group")?,
+            i64::decode(row, 1, "count")?,
+            i64::decode(row, 2, "matching")?,
+        ))
+    }
+}
+
 /// What a projection's statement reads, in which order, which page: the part that does not
 /// depend on the entity.
 pub(crate) struct Request {
@@ -557,6 +595,7 @@ impl Request {
         operation: &'static str,
         table: &'static crate::Table,
         filter_condition: &Arc<repo_sql::Condition>,
+        matching: Option<&Arc<repo_sql::Condition>>,
     ) -> Statement {
         let limit = match self.page {
             Some(_) => PlanLimit::Page,
@@ -569,12 +608,14 @@ impl Request {
             filter_condition,
             &self.order,
             limit,
+            matching,
         );
         let shape = ProjectedShape {
             items: Arc::clone(&self.items),
             condition: Arc::clone(filter_condition),
             order: Arc::clone(&self.order),
             limit,
+            matching: matching.cloned(),
         };
         executor
             .assembled(operation, sql)
@@ -582,16 +623,26 @@ impl Request {
     }
 }
 
-/// The rows of `E` that `filter` selects, as `request` reads them, decoded as `T`.
+/// The rows of `E` that `filter` selects, as `request` reads them, decoded as `T`;
+/// `matching` is what a `Selected::CountMatching` counts.
 async fn read<E: Entity, T: RowDecode>(
     executor: &Executor,
     filter: &Filter<E>,
     request: &Request,
     operation: &'static str,
+    matching: Option<&Filter<E>>,
 ) -> Result<Vec<T>, RepoError> {
     let build = || {
-        let mut statement =
-            request.statement(executor, operation, E::TABLE, filter.shared_condition());
+        let mut statement = request.statement(
+            executor,
+            operation,
+            E::TABLE,
+            filter.shared_condition(),
+            matching.map(Filter::shared_condition),
+        );
+        if let Some(matching) = matching {
+            matching.bind_values(&mut statement);
+        }
         filter.bind_values(&mut statement);
         if let Some((limit, offset)) = request.page {
             statement.bind(limit);

@@ -431,6 +431,7 @@ struct ProjectedKey {
     condition: Arc<Condition>,
     order: Arc<[(&'static str, bool)]>,
     limit: PlanLimit,
+    matching: Option<Arc<Condition>>,
 }
 
 /// A select of `items` (columns, or aggregates grouped by columns) from the rows of `table`
@@ -442,9 +443,16 @@ pub(crate) fn projected(
     condition: &Arc<Condition>,
     order: &Arc<[(&'static str, bool)]>,
     limit: PlanLimit,
+    matching: Option<&Arc<Condition>>,
 ) -> Arc<str> {
     static CACHE: OnceLock<ShapeCache<ProjectedKey>> = OnceLock::new();
-    let hash = shape_hash(table, dialect, condition, (&**items, &**order, limit));
+    let mut hash = shape_hash(table, dialect, condition, (&**items, &**order, limit));
+    if let Some(matching) = matching {
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        hash.hash(&mut hasher);
+        matching.hash_shape(dialect, &mut hasher);
+        hash = hasher.finish();
+    }
     let same = |shape: &ProjectedKey| {
         shape.table == table.name
             && shape.dialect == dialect
@@ -452,6 +460,11 @@ pub(crate) fn projected(
             && *shape.order == **order
             && shape.limit == limit
             && shape.condition.same_shape(condition, dialect)
+            && match (&shape.matching, matching) {
+                (None, None) => true,
+                (Some(kept), Some(matching)) => kept.same_shape(matching, dialect),
+                _ => false,
+            }
     };
     let render = || {
         with_plan_table(table, |plan_table| {
@@ -460,6 +473,7 @@ pub(crate) fn projected(
                 condition,
                 order,
                 limit,
+                matching: matching.map(|matching| &**matching),
             };
             statement.render(dialect, plan_table)
         })
@@ -471,6 +485,7 @@ pub(crate) fn projected(
         condition: Arc::clone(condition),
         order: Arc::clone(order),
         limit,
+        matching: matching.cloned(),
     };
     CACHE
         .get_or_init(ShapeCache::new)

@@ -107,6 +107,8 @@ pub(crate) struct ProjectedShape {
     pub(crate) order: std::sync::Arc<[(&'static str, bool)]>,
     /// How many rows (groups, with aggregates); a page binds its limit and offset last.
     pub(crate) limit: PlanLimit,
+    /// What `Selected::CountMatching` counts; its values are bound first.
+    pub(crate) matching: Option<std::sync::Arc<repo_sql::Condition>>,
 }
 
 /// What the in-memory store runs of a statement: its shape and the values bound.

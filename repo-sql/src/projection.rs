@@ -30,6 +30,9 @@ pub enum Selected<'a> {
     Min(&'a str),
     /// The greatest of a column's values, `NULL` when there are none.
     Max(&'a str),
+    /// How many rows meet the statement's [`Projected::matching`] condition:
+    /// `COUNT(CASE WHEN ... THEN 1 END)`, never `NULL`.
+    CountMatching,
 }
 
 impl Selected<'_> {
@@ -42,6 +45,8 @@ impl Selected<'_> {
         let (function, column) = match self {
             Selected::Column(column) => return dialect.push_ident(sql, column),
             Selected::Count => return sql.push_str("COUNT(*)"),
+            // Rendered by `Projected::render`, which holds the condition.
+            Selected::CountMatching => return,
             Selected::Sum(column, numeric) => {
                 let cast = match (numeric, dialect) {
                     (Numeric::Integer, Dialect::Postgres) => Some("BIGINT"),
@@ -96,6 +101,9 @@ pub struct Projected<'a> {
     pub order: &'a [(&'a str, bool)],
     /// How many rows; a page binds its limit and offset last.
     pub limit: PlanLimit,
+    /// What [`Selected::CountMatching`] counts; its values are bound first, before the
+    /// condition's.
+    pub matching: Option<&'a Condition>,
 }
 
 impl Projected<'_> {
@@ -126,7 +134,15 @@ impl Projected<'_> {
             if index > 0 {
                 sql.push_str(", ");
             }
-            item.push(dialect, &mut sql);
+            match (item, self.matching) {
+                (Selected::CountMatching, Some(matching)) => {
+                    sql.push_str("COUNT(CASE WHEN ");
+                    sql.push_str(&matching.render(dialect, table.name, &mut placeholder));
+                    sql.push_str(" THEN 1 END)");
+                }
+                (Selected::CountMatching, None) => sql.push_str("COUNT(*)"),
+                _ => item.push(dialect, &mut sql),
+            }
         }
         sql.push_str(" FROM ");
         dialect.push_ident(&mut sql, table.name);
@@ -182,6 +198,7 @@ mod tests {
             condition: &condition,
             order: &[("customer", false)],
             limit: PlanLimit::All,
+            matching: None,
         };
         assert_eq!(
             projected.render(Dialect::Postgres, &TABLE),
@@ -211,12 +228,49 @@ mod tests {
             condition: &always,
             order: &[("total", true), ("id", false)],
             limit: PlanLimit::Page,
+            matching: None,
         };
         assert!(!projected.grouped());
         assert_eq!(
             projected.render(Dialect::Sqlite, &TABLE),
             "SELECT \"id\", \"total\" FROM \"orders\" ORDER BY \"total\" DESC, \"id\" LIMIT ? \
              OFFSET ?"
+        );
+    }
+
+    #[test]
+    fn a_count_of_matching_rows_takes_its_values_before_the_condition() {
+        let condition = Condition::Compare {
+            column: "customer",
+            operator: Operator::In,
+            values: 2,
+        };
+        let matching = Condition::Compare {
+            column: "rating",
+            operator: Operator::GreaterThan,
+            values: 1,
+        };
+        let items = [
+            Selected::Column("customer"),
+            Selected::Count,
+            Selected::CountMatching,
+        ];
+        let projected = Projected {
+            items: &items,
+            condition: &condition,
+            order: &[],
+            limit: PlanLimit::All,
+            matching: Some(&matching),
+        };
+        assert_eq!(
+            projected.render(Dialect::Postgres, &TABLE),
+            "SELECT \"customer\", COUNT(*), COUNT(CASE WHEN \"rating\" > $1 THEN 1 END) FROM \
+             \"orders\" WHERE \"customer\" = ANY($2) GROUP BY \"customer\""
+        );
+        assert_eq!(
+            projected.render(Dialect::MySql, &TABLE),
+            "SELECT `customer`, COUNT(*), COUNT(CASE WHEN `rating` > ? THEN 1 END) FROM `orders` \
+             WHERE `customer` IN (?, ?) GROUP BY `customer`"
         );
     }
 }

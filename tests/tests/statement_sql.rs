@@ -106,6 +106,7 @@ fn statements(dialect: Dialect) -> String {
         condition: &condition,
         order: &[("author_id", true)],
         limit: PlanLimit::Page,
+        matching: None,
     };
     out.push(format!(
         "-- aggregates by author, paged\n{}",
@@ -118,6 +119,7 @@ fn statements(dialect: Dialect) -> String {
         condition: &always,
         order: &[("title", false), ("id", false)],
         limit: PlanLimit::All,
+        matching: None,
     };
     out.push(format!(
         "-- projection\n{}",

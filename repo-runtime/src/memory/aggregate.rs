@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use repo_sql::{Numeric, Selected};
 
 use super::exec::MemoryRecord;
-use super::plan::{resolve_projected, select};
+use super::plan::{Resolved, resolve_matching, resolve_projected, select, truth};
 use super::table::{Row, State, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
@@ -34,9 +34,15 @@ pub(super) fn projected(
     let Some(data) = data else {
         // No rows: one row of empty aggregates when nothing is grouped, else none.
         return Ok(if grouped && group.is_empty() {
-            vec![aggregate_row(entity, &shape.items, &[], &[], &[], &|_| {
-                Ok(0)
-            })?]
+            vec![aggregate_row(
+                entity,
+                &shape.items,
+                &[],
+                &[],
+                &[],
+                None,
+                &|_| Ok(0),
+            )?]
         } else {
             Vec::new()
         });
@@ -63,6 +69,13 @@ pub(super) fn projected(
             .map(|(_, row)| MemoryRecord::new(positions.iter().map(|&i| row[i].clone()).collect()))
             .collect());
     }
+    let (matching, values) = match &shape.matching {
+        Some(matching) => {
+            let (matching, rest) = resolve_matching(entity, matching, tables, data, values)?;
+            (Some(matching), rest)
+        }
+        None => (None, values),
+    };
     let (query, (offset, limit)) = resolve_projected(entity, shape, tables, data, values, true)?;
     let group_positions = group
         .iter()
@@ -78,9 +91,15 @@ pub(super) fn projected(
     }
     let mut keyed = Vec::with_capacity(groups.len());
     for (key, rows) in &groups {
-        let row = aggregate_row(entity, &shape.items, &group, key, rows, &|column| {
-            position(column)
-        })?;
+        let row = aggregate_row(
+            entity,
+            &shape.items,
+            &group,
+            key,
+            rows,
+            matching.as_ref(),
+            &|column| position(column),
+        )?;
         keyed.push((key, row));
     }
     // The order names grouped columns only (the runtime checks it).
@@ -129,6 +148,7 @@ fn aggregate_row(
     group: &[&str],
     key: &[Value],
     rows: &[&Row],
+    matching: Option<&Resolved>,
     position: &dyn Fn(&str) -> Result<usize, RepoError>,
 ) -> Result<MemoryRecord, RepoError> {
     let mut values = Vec::with_capacity(items.len());
@@ -148,6 +168,15 @@ fn aggregate_row(
                 .and_then(|index| key.get(index).cloned())
                 .unwrap_or(Value::Null),
             Selected::Count => Value::Int(i64::try_from(rows.len()).unwrap_or(i64::MAX)),
+            Selected::CountMatching => {
+                let count = rows
+                    .iter()
+                    .filter(|row| {
+                        matching.is_none_or(|matching| truth(matching, row) == Some(true))
+                    })
+                    .count();
+                Value::Int(i64::try_from(count).unwrap_or(i64::MAX))
+            }
             Selected::Sum(column, numeric) => sum(entity, &column_values(column)?, *numeric)?,
             Selected::Avg(column) => {
                 let present = column_values(column)?;

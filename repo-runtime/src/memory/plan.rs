@@ -13,7 +13,7 @@ use crate::schema::Table;
 use crate::statement::{FilteredShape, ProjectedShape};
 
 /// A condition with its columns' positions and its parameters.
-enum Resolved {
+pub(super) enum Resolved {
     Compare {
         position: usize,
         operator: Operator,
@@ -313,6 +313,25 @@ pub(super) fn resolve_projected(
     Ok((query, page))
 }
 
+/// `condition` against `table`, taking its values first from `values`: what a
+/// `Selected::CountMatching` counts. Returns it with the values left.
+pub(super) fn resolve_matching(
+    entity: &'static str,
+    condition: &Condition,
+    tables: &State,
+    table: &TableData,
+    values: Vec<Value>,
+) -> Result<(Resolved, Vec<Value>), RepoError> {
+    let mut resolver = Resolver {
+        entity,
+        def: table.def,
+        values: values.into_iter(),
+        tables: Some(tables),
+    };
+    let matching = resolver.condition(condition)?;
+    Ok((matching, resolver.values.collect()))
+}
+
 /// Takes the values `condition` binds from `values`, unread: an `EXISTS` on a table nobody
 /// wrote to.
 fn skip_values(condition: &Condition, values: &mut std::vec::IntoIter<Value>) {
@@ -376,7 +395,7 @@ fn any(truths: impl Iterator<Item = Option<bool>>) -> Option<bool> {
 
 /// Whether `row` meets the condition: `None` when SQL would find it unknown (a `NULL`
 /// compared), which selects the row no more than false does, but stays unknown under `NOT`.
-fn truth(condition: &Resolved, row: &Row) -> Option<bool> {
+pub(super) fn truth(condition: &Resolved, row: &Row) -> Option<bool> {
     let (position, operator, arguments) = match condition {
         Resolved::All(conditions) => return all(conditions.iter().map(|c| truth(c, row))),
         Resolved::Any(conditions) => return any(conditions.iter().map(|c| truth(c, row))),

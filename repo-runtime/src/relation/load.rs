@@ -348,6 +348,20 @@ where
             .map(|key| counts.get(key).copied().unwrap_or(0))
             .collect())
     }
+
+    /// For each of `parents`, how many rows it has and how many of them meet `matching`
+    /// (an article's comments, and those the viewer wrote), in one statement (per chunk of
+    /// keys).
+    pub async fn count_matching(
+        self,
+        handle: impl Into<Executor>,
+        parents: &[P],
+        matching: Filter<C>,
+    ) -> Result<Vec<Counts>, RepoError> {
+        let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
+        let executor = handle.into();
+        counted_matching(&executor, C::FIELD, &keys, &matching, self.name).await
+    }
 }
 
 impl<P, L, const FROM: u64, const TO: u64> ManyToMany<P, L, FROM, TO>
@@ -373,6 +387,63 @@ where
             .map(|key| counts.get(key).copied().unwrap_or(0))
             .collect())
     }
+
+    /// For each of `parents`, how many targets it is linked to and how many of them meet
+    /// `matching` (an article's favourites, and whether the viewer is among them), in one
+    /// statement (per chunk of keys).
+    pub async fn count_matching(
+        self,
+        handle: impl Into<Executor>,
+        parents: &[P],
+        matching: Filter<TargetOf<L, TO>>,
+    ) -> Result<Vec<Counts>, RepoError> {
+        let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
+        let links = Self::links_to(matching);
+        let field = <L as ForeignKeyField<FROM>>::FIELD;
+        counted_matching(&handle.into(), field, &keys, &links, self.name).await
+    }
+}
+
+/// How many related rows a row has, and how many of them meet a condition: what
+/// `count_matching` returns for each row.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Counts {
+    /// Every related row.
+    pub all: u64,
+    /// Those that meet the condition.
+    pub matching: u64,
+}
+
+/// For each of `keys` in its order, how many rows of `E` hold it in `field` and how many of
+/// those meet `matching`: one grouped count per chunk of keys.
+async fn counted_matching<E: Entity, K: ColumnValue + Ord + Clone>(
+    executor: &Executor,
+    field: Field<E, K>,
+    keys: &[K],
+    matching: &Filter<E>,
+    operation: &'static str,
+) -> Result<Vec<Counts>, RepoError> {
+    let mut counts = BTreeMap::new();
+    for chunk in key_chunks(executor, keys) {
+        let filter = field.is_in(chunk);
+        let counted =
+            crate::projection::count_matching_groups(executor, field, &filter, matching, operation)
+                .await?;
+        for (key, all, matched) in counted {
+            let count = |n: i64| u64::try_from(n).unwrap_or(0);
+            counts.insert(
+                key,
+                Counts {
+                    all: count(all),
+                    matching: count(matched),
+                },
+            );
+        }
+    }
+    Ok(keys
+        .iter()
+        .map(|key| counts.get(key).copied().unwrap_or_default())
+        .collect())
 }
 
 /// `keys` without repeats, in chunks a statement binds.

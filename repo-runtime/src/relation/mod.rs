@@ -13,7 +13,7 @@ mod load;
 
 use std::marker::PhantomData;
 
-pub use load::{Group, Load, Related, With};
+pub use load::{Counts, Group, Load, Related, With};
 pub(crate) use load::{grouped, in_order_of};
 
 use crate::column::ColumnValue;

@@ -2,6 +2,7 @@
 //! `has_one` and `many_to_many` from the other side, loaded for many rows in one statement
 //! per relation (nested, side by side), followed by filters and counted per row.
 
+use repo_runtime::Counts;
 use repo_runtime::prelude::*;
 
 #[derive(Debug, Clone, PartialEq, Repository)]
@@ -364,12 +365,24 @@ pub async fn relations_filter_and_count_in_one_statement(db: &Db) {
         .await
         .unwrap();
     assert_eq!(orm, [0, 1, 0]);
+    let parents = [bob, jake, ann];
     let written = Author::ARTICLES
-        .count(db, &[bob, jake, ann], Filter::all())
+        .count(db, &parents, Filter::all())
         .await
         .unwrap();
     assert_eq!(written, [0, 2, 1]);
-    assert_eq!(db.metrics().statements - before, 3);
+    let counts = |all, matching| Counts { all, matching };
+    let sql = Article::TAGS
+        .count_matching(db, &articles, Tag::NAME.eq("sql"))
+        .await
+        .unwrap();
+    assert_eq!(sql, [counts(2, 1), counts(2, 1), counts(0, 0)]);
+    let titled_c = Author::ARTICLES
+        .count_matching(db, &parents, Article::TITLE.eq("C"))
+        .await
+        .unwrap();
+    assert_eq!(titled_c, [counts(0, 0), counts(2, 1), counts(1, 0)]);
+    assert_eq!(db.metrics().statements - before, 5);
 }
 
 pub async fn relations_load_inside_a_transaction_what_it_wrote(db: &Db) {
