@@ -5,8 +5,8 @@
 use repo_runtime::__private::{PlanAction, PlanLimit, Selected};
 use repo_runtime::Dialect;
 use repo_sql::{
-    Condition, ConflictTarget, Filtered, Insert, Numeric, OnConflict, Operator, Patched, PlanTable,
-    Projected,
+    Condition, ConflictTarget, Filtered, Insert, Linked, Numeric, OnConflict, Operator, Patched,
+    PlanTable, Projected,
 };
 
 const TABLE: PlanTable<'static> = PlanTable {
@@ -155,7 +155,85 @@ fn statements(dialect: Dialect) -> String {
         "-- count through relations\n{}",
         counted.render(dialect, &TABLE)
     ));
+    out.extend(relation_loads(dialect));
     out.join("\n\n")
+}
+
+/// The statements a page of three articles' relations load with: each relation one
+/// statement, whatever the page's size.
+fn relation_loads(dialect: Dialect) -> Vec<String> {
+    let authors = PlanTable {
+        name: "authors",
+        columns: &["id", "username"],
+        key: &["id"],
+    };
+    let tags = PlanTable {
+        name: "tags",
+        columns: &["id", "name"],
+        key: &["id"],
+    };
+    let favorites = PlanTable {
+        name: "favorites",
+        columns: &["author_id", "article_id"],
+        key: &["author_id", "article_id"],
+    };
+    let by_key = compare("id", Operator::In, 3);
+    let parents = Filtered {
+        action: PlanAction::Select,
+        condition: &by_key,
+        order: &[("id", false)],
+        limit: PlanLimit::All,
+    };
+    let by_author = compare("author_id", Operator::In, 3);
+    let children = Filtered {
+        action: PlanAction::Select,
+        condition: &by_author,
+        order: &[("id", false)],
+        limit: PlanLimit::All,
+    };
+    let linked = Linked {
+        link: "article_tags",
+        from: "article_id",
+        to: "tag_id",
+        keys: 3,
+    };
+    let of_page = compare("article_id", Operator::In, 3);
+    let viewers = Condition::Exists {
+        table: "authors",
+        link: "id",
+        column: "author_id",
+        condition: Box::new(compare("id", Operator::Equal, 1)),
+    };
+    let items = [
+        Selected::Column("article_id"),
+        Selected::Count,
+        Selected::CountMatching,
+    ];
+    let counted = Projected {
+        items: &items,
+        condition: &of_page,
+        order: &[("article_id", false)],
+        limit: PlanLimit::All,
+        matching: Some(&viewers),
+    };
+    vec![
+        format!(
+            "-- belongs-to: Article::AUTHOR\n{}",
+            parents.render(dialect, &authors)
+        ),
+        format!(
+            "-- has-many: Author::ARTICLES\n{}",
+            children.render(dialect, &TABLE)
+        ),
+        format!(
+            "-- many-to-many: Article::TAGS\n{}",
+            linked.render(dialect, &tags)
+        ),
+        format!(
+            "-- counts per row: Article::FAVORITED_BY.count_matching(.., Author::ID.eq(viewer))\n{}",
+            counted.render(dialect, &favorites)
+        ),
+    ]
 }
 
 #[test]

@@ -198,12 +198,12 @@ where
             let keys: Vec<Option<IdOf<TargetOf<C, F>>>> =
                 parents.iter().map(|row| row.key().cloned()).collect();
             let present: Vec<IdOf<TargetOf<C, F>>> = keys.iter().flatten().cloned().collect();
-            let found =
-                crate::operations::records_by_keys::<TargetOf<C, F>>(executor, &present, self.name)
-                    .await?
-                    .into_iter()
-                    .map(|row| (Some(row.id()), row))
-                    .collect();
+            let by_key = super::key_field::<TargetOf<C, F>>();
+            let found = grouped(executor, by_key, &present, &ListOptions::new(), self.name)
+                .await?
+                .into_iter()
+                .filter_map(|(key, rows)| Some((Some(key), rows.into_iter().next()?)))
+                .collect();
             Ok(in_order_of(&keys, found))
         })
     }
