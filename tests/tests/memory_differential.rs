@@ -1,6 +1,7 @@
 //! The in-memory store against SQLite, by random sequences of operations: every repository
 //! method, a port's derived queries, a composite natural key, a foreign key with `ON DELETE
-//! CASCADE` and transactions that commit or roll back, run on `Db::memory()` and on an SQLite
+//! CASCADE`, relation loads, filters and counts, link changes of a many-to-many relation and
+//! transactions that commit or roll back, run on `Db::memory()` and on an SQLite
 //! database side by side. Each step must give the same result on both (values, or the same
 //! error), so the in-memory store cannot drift from the semantics it claims in cases no example
 //! test thought of.
@@ -28,7 +29,12 @@ pub(crate) trait Members: Send + Sync {
 }
 
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "members", port = Members)]
+#[repo(
+    table = "members",
+    port = Members,
+    has_many(badges = Badge::member_id),
+    many_to_many(following = Follow::follower_id, to = followee_id)
+)]
 pub(crate) struct Member {
     #[repo(id, generated)]
     pub(crate) id: i64,
@@ -48,6 +54,16 @@ pub(crate) struct Badge {
     #[repo(references = Member, on_delete = "cascade")]
     pub(crate) member_id: i64,
     pub(crate) label: String,
+}
+
+/// A member following another: the link of a many-to-many relation of members to members.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "follows")]
+pub(crate) struct Follow {
+    #[repo(id, references = Member, on_delete = "cascade")]
+    pub(crate) follower_id: i64,
+    #[repo(id, references = Member, on_delete = "cascade")]
+    pub(crate) followee_id: i64,
 }
 
 /// A natural composite key, inserted as given.
@@ -109,6 +125,14 @@ enum Op {
     UpsertRole(Role),
     DeleteRole(&'static str, i64),
     ListRoles(bool),
+    /// Every member with their badges (each with its member) and whom they follow.
+    LoadRelations,
+    /// Per member: how many they follow, and how many of those have a positive score.
+    CountFollowing,
+    MembersWithBadge(&'static str),
+    Follow(i64, Vec<i64>),
+    Unfollow(i64, Vec<i64>),
+    SetFollowing(i64, Vec<i64>),
 }
 
 fn role() -> impl Strategy<Value = Role> {
@@ -164,6 +188,15 @@ fn op() -> impl Strategy<Value = Op> {
         1 => (proptest::sample::select(vec!["core", "docs"]), 0i64..3)
             .prop_map(|(team, member)| Op::DeleteRole(team, member)),
         1 => any::<bool>().prop_map(Op::ListRoles),
+        1 => Just(Op::LoadRelations),
+        1 => Just(Op::CountFollowing),
+        1 => proptest::sample::select(vec!["gold", "silver"]).prop_map(Op::MembersWithBadge),
+        1 => (id(), proptest::collection::vec(id(), 0..3))
+            .prop_map(|(member, others)| Op::Follow(member, others)),
+        1 => (id(), proptest::collection::vec(id(), 0..3))
+            .prop_map(|(member, others)| Op::Unfollow(member, others)),
+        1 => (id(), proptest::collection::vec(id(), 0..3))
+            .prop_map(|(member, others)| Op::SetFollowing(member, others)),
     ]
 }
 
@@ -264,6 +297,67 @@ async fn run(handle: impl Into<Executor>, op: &Op) -> String {
                 .list(ListOptions::new().asc(BadgeColumn::Id))
                 .await,
         ),
+        Op::LoadRelations => {
+            let all = match members.list(ListOptions::new()).await {
+                Ok(all) => all,
+                Err(error) => return shown::<()>(Err(error)),
+            };
+            let relations = (Member::BADGES.with(Badge::MEMBER), Member::FOLLOWING);
+            shown(relations.load(executor, &all).await)
+        }
+        Op::CountFollowing => {
+            let all = match members.list(ListOptions::new()).await {
+                Ok(all) => all,
+                Err(error) => return shown::<()>(Err(error)),
+            };
+            shown(
+                Member::FOLLOWING
+                    .count_matching(executor, &all, Member::SCORE.gt(0))
+                    .await,
+            )
+        }
+        Op::MembersWithBadge(label) => shown(
+            members
+                .find_where(
+                    &Member::BADGES.has(Badge::LABEL.eq(label)),
+                    ListOptions::new(),
+                )
+                .await,
+        ),
+        Op::Follow(member, others) => shown(
+            Follow::repository(executor)
+                .link(
+                    Follow::FOLLOWER_ID,
+                    member,
+                    Follow::FOLLOWEE_ID,
+                    &others,
+                    follow,
+                )
+                .await,
+        ),
+        Op::Unfollow(member, others) => shown(
+            Follow::repository(executor)
+                .unlink(Follow::FOLLOWER_ID, member, Follow::FOLLOWEE_ID, &others)
+                .await,
+        ),
+        Op::SetFollowing(member, others) => shown(
+            Follow::repository(executor)
+                .set_links(
+                    Follow::FOLLOWER_ID,
+                    member,
+                    Follow::FOLLOWEE_ID,
+                    &others,
+                    follow,
+                )
+                .await,
+        ),
+    }
+}
+
+fn follow(follower_id: i64, followee_id: i64) -> Follow {
+    Follow {
+        follower_id,
+        followee_id,
     }
 }
 
@@ -282,6 +376,7 @@ async fn replay(db: &Db, steps: &[Step]) -> Vec<String> {
     db.create_schema::<Member>().await.expect("members table");
     db.create_schema::<Badge>().await.expect("badges table");
     db.create_schema::<Role>().await.expect("roles table");
+    db.create_schema::<Follow>().await.expect("follows table");
     let mut results = Vec::new();
     for step in steps {
         match step {
