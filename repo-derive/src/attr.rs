@@ -36,6 +36,10 @@ pub(crate) struct EntityAttrs {
     /// `many_to_many(tags = ArticleTag::article_id, to = tag_id)`: repeatable.
     #[darling(multiple)]
     pub many_to_many: Vec<SpannedValue<RelationAttr>>,
+    /// `owns(lines = OrderLine::order_id)`: owned children, held in the skipped field
+    /// `lines: Vec<OrderLine>`; repeatable.
+    #[darling(multiple)]
+    pub owns: Vec<SpannedValue<RelationAttr>>,
 }
 
 /// A relation declared on the entity it starts from: its name, the foreign key it follows
@@ -133,6 +137,9 @@ pub(crate) struct FieldAttrs {
     pub domain_field: Option<syn::Ident>,
     /// `domain_with = module`: converted through `module::to_domain` / `module::from_domain`.
     pub domain_with: Option<syn::Path>,
+    /// `domain_skip`: no counterpart in the domain type (an owned child's key to its root,
+    /// which saving the root sets): `Default::default()` from a domain value.
+    pub domain_skip: Flag,
     /// `default = literal`: the column's `DEFAULT`.
     pub default: Option<syn::Lit>,
     /// `renamed_from = "old"`: the column's previous name, for migrations.

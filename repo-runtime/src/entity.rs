@@ -4,6 +4,8 @@
 use repo_sql::Sql;
 
 use crate::error::{NO_ENTITY, RepoError};
+use crate::executor::{Executor, Running};
+use crate::filter::Filter;
 use crate::schema::Table;
 use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
@@ -70,6 +72,44 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// without a generated key ignore `generated`.
     #[doc(hidden)]
     fn from_new(new: Self::New, generated: i64) -> Result<Self, RepoError>;
+    /// The entity's insert input: itself, or without the key the database generates (an
+    /// owned child new to its aggregate).
+    #[doc(hidden)]
+    fn into_new(self) -> Self::New;
+
+    /// Whether the entity is an aggregate root (`owns(..)`): its reads load its owned
+    /// children, its writes write them, its deletes delete them, in one unit of work.
+    #[doc(hidden)]
+    const OWNS: bool = false;
+    /// Loads the owned children of `rows` into them: one statement per collection.
+    #[doc(hidden)]
+    fn load_owned<'a>(executor: &'a Executor, rows: &'a mut [Self]) -> Running<'a, ()> {
+        let _ = (executor, rows);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Writes the owned children `rows` hold, after the rows themselves (just `inserted`, or
+    /// written over): new ones inserted, changed ones updated, the others deleted; each row
+    /// then holds its children as stored.
+    #[doc(hidden)]
+    fn save_owned<'a>(
+        executor: &'a Executor,
+        rows: &'a mut [Self],
+        inserted: bool,
+    ) -> Running<'a, ()> {
+        let _ = (executor, rows, inserted);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Deletes the owned children of the rows `roots` selects.
+    #[doc(hidden)]
+    fn delete_owned<'a>(executor: &'a Executor, roots: &'a Filter<Self>) -> Running<'a, ()> {
+        let _ = (executor, roots);
+        Box::pin(std::future::ready(Ok(())))
+    }
+    /// Copies the owned children `from` holds into `into` (a row as written, as stored).
+    #[doc(hidden)]
+    fn copy_owned(from: &Self, into: &mut Self) {
+        let _ = (from, into);
+    }
 }
 
 /// The generated column enum of an entity.

@@ -60,7 +60,9 @@ impl From<&Executor> for Executor {
 /// A statement running, boxed. Generic repository code awaits these rather than this crate's
 /// `async fn`s: rustc compiles a non-generic async body again in every crate that awaits it,
 /// so each user crate would rebuild the executor and sqlx's pool on every change.
-pub(crate) type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
+/// A boxed future of the executor's work, or of a generated hook's.
+#[doc(hidden)]
+pub type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
 /// Where a statement runs: the handle's pool, or the connection of its transaction.
 enum Target<'a> {

@@ -556,6 +556,35 @@ pub const fn column_key(name: &str) -> u64 {
     hash
 }
 
+/// The rows of `E` whose keys are among `ids`: for each key, its columns equal to its values,
+/// bound as the entity binds a key (a composite key too).
+pub(crate) fn keys_filter<E: crate::entity::Entity>(ids: &[E::Id]) -> Filter<E> {
+    let one = Condition::All(
+        E::KEY_COLUMNS
+            .iter()
+            .map(|column| Condition::Compare {
+                column,
+                operator: Operator::Equal,
+                values: 1,
+            })
+            .collect(),
+    );
+    let values = ids
+        .iter()
+        .map(|id| Arc::new(Key::<E>(id.clone())) as Arc<dyn Bound>)
+        .collect();
+    Filter::new(Condition::Any(vec![one; ids.len()]), values)
+}
+
+/// A key of `E`, bound column by column as the entity binds it.
+struct Key<E: crate::entity::Entity>(E::Id);
+
+impl<E: crate::entity::Entity> Bound for Key<E> {
+    fn bind(&self, statement: &mut Statement) {
+        E::bind_id(&self.0, statement);
+    }
+}
+
 /// One value of a filter, bound as its column binds it.
 pub(crate) trait Bound: Send + Sync {
     fn bind(&self, statement: &mut Statement);

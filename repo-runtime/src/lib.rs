@@ -83,6 +83,7 @@ compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `post
 #[cfg(doctest)]
 struct ReadmeDoctests;
 
+mod aggregate;
 mod backend;
 #[cfg(feature = "cli")]
 pub mod cli;
@@ -221,7 +222,13 @@ pub mod __private {
         pub use crate::projection::RowDecode;
         pub use crate::projection::items::*;
     }
+    pub mod aggregate {
+        pub use crate::aggregate::{
+            Holder, delete_children, load_children, load_one, loaded, save_children,
+        };
+    }
     pub use crate::entity::EntitySql;
+    pub use crate::executor::Running;
     #[cfg(feature = "memory")]
     pub use crate::executor::memory_executor;
     pub use crate::filter::column_key;

@@ -338,6 +338,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         ValueOf<R::Entity, R::Mapping>: Clone,
     {
         let records = <R as Operations>::records_by_keys(self.executor(), keys).await?;
+        let records = crate::aggregate::loaded(self.executor(), records).await?;
         let mut found = std::collections::BTreeMap::new();
         for record in records {
             let id = record.id();

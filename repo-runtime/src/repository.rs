@@ -9,6 +9,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use repo_core::Faulty;
 
+use crate::aggregate;
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
@@ -134,13 +135,17 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
 /// Each method boxes the future of its `Operations` function, one state machine per call
-/// (what `#[async_trait]` would write wraps it in a second one).
+/// (what `#[async_trait]` would write wraps it in a second one); an aggregate root's, its
+/// `aggregate` function's (a branch on a constant, gone from every other entity's code).
 impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
     fn insert<'life0, 'async_trait>(&'life0 self, new: NewValue<R>) -> Boxed<'async_trait, Value<R>>
     where
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::insert::<R>(self.executor(), new));
+        }
         Box::pin(<R as Operations>::insert(self.executor(), new))
     }
 
@@ -152,6 +157,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::insert_many::<R>(self.executor(), new));
+        }
         Box::pin(<R as Operations>::insert_many(self.executor(), new))
     }
 
@@ -160,6 +168,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::get::<R>(self.executor(), id));
+        }
         Box::pin(<R as Operations>::get(self.executor(), id))
     }
 
@@ -168,6 +179,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::find::<R>(self.executor(), id));
+        }
         Box::pin(<R as Operations>::find(self.executor(), id))
     }
 
@@ -180,6 +194,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::get_many::<R>(self.executor(), ids));
+        }
         Box::pin(<R as Operations>::get_many(self.executor(), ids))
     }
 
@@ -191,6 +208,14 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::select::<R>(
+                self.executor(),
+                None,
+                options,
+                "list",
+            ));
+        }
         Box::pin(<R as Operations>::select(
             self.executor(),
             None,
@@ -209,6 +234,11 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            let select =
+                aggregate::select::<R>(self.executor(), Some(filter), options, "find_where");
+            return Box::pin(select);
+        }
         let select =
             <R as Operations>::select(self.executor(), Some(filter), options, "find_where");
         Box::pin(select)
@@ -225,6 +255,11 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         Self: 'async_trait,
     {
         let options = options.limit(1);
+        if owns::<R>() {
+            let select =
+                aggregate::select::<R>(self.executor(), Some(filter), options, "first_where");
+            return Box::pin(async move { Ok(select.await?.into_iter().next()) });
+        }
         let select =
             <R as Operations>::select(self.executor(), Some(filter), options, "first_where");
         Box::pin(async move { Ok(select.await?.into_iter().next()) })
@@ -242,6 +277,14 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life2: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::find_page::<R>(
+                self.executor(),
+                filter,
+                options,
+                after,
+            ));
+        }
         Box::pin(<R as Operations>::find_page(
             self.executor(),
             filter,
@@ -255,6 +298,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         filter: &Filter<R::Entity>,
         options: ListOptions<<R::Entity as Entity>::Column>,
     ) -> RowStream<Value<R>> {
+        if owns::<R>() {
+            return aggregate::stream::<R>();
+        }
         <R as Operations>::stream(self.executor(), filter, options)
     }
 
@@ -291,6 +337,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::delete_where::<R>(self.executor(), filter));
+        }
         Box::pin(<R as Operations>::delete_where(self.executor(), filter))
     }
 
@@ -319,6 +368,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::update::<R>(self.executor(), entity));
+        }
         Box::pin(<R as Operations>::update(self.executor(), entity))
     }
 
@@ -327,6 +379,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::delete::<R>(self.executor(), id));
+        }
         Box::pin(<R as Operations>::delete(self.executor(), id))
     }
 
@@ -339,6 +394,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::upsert::<R>(self.executor(), entity));
+        }
         Box::pin(<R as Operations>::upsert(self.executor(), entity))
     }
 
@@ -351,6 +409,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::insert_or_ignore::<R>());
+        }
         Box::pin(<R as Operations>::insert_or_ignore(
             self.executor(),
             new,
@@ -367,6 +428,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::upsert_on::<R>());
+        }
         Box::pin(<R as Operations>::upsert_on(self.executor(), new, key))
     }
 
@@ -379,6 +443,9 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::patch::<R>(self.executor(), id, patch));
+        }
         Box::pin(<R as Operations>::patch(self.executor(), id, patch))
     }
 
@@ -392,12 +459,21 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
+        if owns::<R>() {
+            return Box::pin(aggregate::patch_where::<R>(self.executor(), filter, patch));
+        }
         Box::pin(<R as Operations>::patch_where(
             self.executor(),
             filter,
             patch,
         ))
     }
+}
+
+/// Whether the repository's entity is an aggregate root.
+#[inline(always)]
+const fn owns<R: SqlRepository>() -> bool {
+    <R::Entity as Entity>::OWNS
 }
 
 /// The key of a repository's entity.

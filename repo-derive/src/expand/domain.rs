@@ -17,12 +17,19 @@ enum Source {
     Owned,
 }
 
-/// Whether every field converts infallibly (no `domain_with`).
+/// Whether every field converts infallibly (no `domain_with`, no owned children, whose own
+/// mappings may fail).
 fn infallible(entity: &Entity) -> bool {
     entity
         .fields
         .iter()
         .all(|field| field.domain_with.is_none())
+        && !entity.is_aggregate_root()
+}
+
+/// The local an owned collection's domain value is bound to.
+fn owned_binding(holder: &syn::Ident) -> syn::Ident {
+    format_ident!("__repo_{}", holder.to_string().trim_start_matches("r#"))
 }
 
 /// The local a domain field is bound to when the domain value is destructured.
@@ -36,11 +43,19 @@ fn binding(field: &Field) -> syn::Ident {
 /// `let Domain { email: __repo_email, .. } = domain;`, naming every domain field, so that a
 /// domain field without a counterpart in the record is a compile error.
 fn destructure(entity: &Entity, domain: &syn::Path, value: TokenStream) -> TokenStream {
-    let fields = entity.fields.iter().map(|field| {
-        let (name, local) = (&field.domain_field, binding(field));
+    let fields = entity
+        .fields
+        .iter()
+        .filter(|field| field.in_domain)
+        .map(|field| {
+            let (name, local) = (&field.domain_field, binding(field));
+            quote! { #name: #local }
+        });
+    let owned = entity.owned().map(|(_, holder)| {
+        let (name, local) = (&holder.ident, owned_binding(&holder.ident));
         quote! { #name: #local }
     });
-    quote! { let #domain { #(#fields),* } = #value; }
+    quote! { let #domain { #(#fields,)* #(#owned),* } = #value; }
 }
 
 /// The record's value of `field` from its domain binding.
@@ -48,6 +63,9 @@ fn to_record(entity: &Entity, field: &Field, source: &Source) -> TokenStream {
     let krate = &entity.krate;
     let local = binding(field);
     let ty = &field.ty;
+    if !field.in_domain {
+        return quote_spanned! {ty.span()=> <#ty as ::core::default::Default>::default() };
+    }
     match (&field.domain_with, source) {
         (Some(path), _) => {
             let (name, field_name, sensitive) = (entity_name(entity), &field.name, field.sensitive);
@@ -87,9 +105,44 @@ fn to_domain(entity: &Entity, field: &Field, record: &TokenStream) -> TokenStrea
 }
 
 fn skipped_defaults(entity: &Entity) -> TokenStream {
-    let fields = entity.skipped.iter().map(|skipped| {
-        let (ident, ty) = (&skipped.ident, &skipped.ty);
-        quote_spanned! {ty.span()=> #ident: <#ty as ::core::default::Default>::default(), }
+    let fields = entity
+        .skipped
+        .iter()
+        .filter(|skipped| !entity.holds_owned(&skipped.ident))
+        .map(|skipped| {
+            let (ident, ty) = (&skipped.ident, &skipped.ty);
+            quote_spanned! {ty.span()=> #ident: <#ty as ::core::default::Default>::default(), }
+        });
+    quote! { #(#fields)* }
+}
+
+/// Each owned collection of the record from its domain binding, child by child through the
+/// child's own mapping: `lines: Vec<OrderLine>` from the domain's `lines`.
+fn owned_to_record(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let fields = entity.owned().map(|(followed, holder)| {
+        let (ident, child) = (&holder.ident, &followed.entity);
+        let local = owned_binding(ident);
+        quote_spanned! {child.span()=>
+            #ident: #local.iter()
+                .map(<#child as #krate::DomainMapping>::from_domain)
+                .collect::<::core::result::Result<::std::vec::Vec<_>, #krate::RepoError>>()?,
+        }
+    });
+    quote! { #(#fields)* }
+}
+
+/// Each owned collection of the domain value from `record`'s, child by child.
+fn owned_to_domain(entity: &Entity, record: &TokenStream) -> TokenStream {
+    let krate = &entity.krate;
+    let fields = entity.owned().map(|(followed, holder)| {
+        let (ident, child) = (&holder.ident, &followed.entity);
+        quote_spanned! {child.span()=>
+            #ident: #record.#ident
+                .into_iter()
+                .map(<#child as #krate::DomainMapping>::into_domain)
+                .collect::<::core::result::Result<::std::vec::Vec<_>, #krate::RepoError>>()?,
+        }
     });
     quote! { #(#fields)* }
 }
@@ -103,17 +156,23 @@ fn record_literal(entity: &Entity, source: &Source) -> TokenStream {
         quote! { #name: #value, }
     });
     let skipped = skipped_defaults(entity);
-    quote! { #ident { #(#fields)* #skipped } }
+    let owned = owned_to_record(entity);
+    quote! { #ident { #(#fields)* #owned #skipped } }
 }
 
 /// `Domain { field: <value>, ... }` from `record`.
 fn domain_literal(entity: &Entity, domain: &syn::Path, record: &TokenStream) -> TokenStream {
-    let fields = entity.fields.iter().map(|field| {
-        let name = &field.domain_field;
-        let value = to_domain(entity, field, record);
-        quote! { #name: #value, }
-    });
-    quote! { #domain { #(#fields)* } }
+    let fields = entity
+        .fields
+        .iter()
+        .filter(|field| field.in_domain)
+        .map(|field| {
+            let name = &field.domain_field;
+            let value = to_domain(entity, field, record);
+            quote! { #name: #value, }
+        });
+    let owned = owned_to_domain(entity, record);
+    quote! { #domain { #(#fields)* #owned } }
 }
 
 /// `New{Record} { ... }` from the destructured, owned domain value: every field but the
@@ -129,10 +188,11 @@ fn new_literal(entity: &Entity) -> TokenStream {
         let value = to_record(entity, field, &Source::Owned);
         quote! { #name: #value, }
     });
+    let owned = owned_to_record(entity);
     quote! {
         {
             let _ = #ignored;
-            #new { #(#fields)* }
+            #new { #(#fields)* #owned }
         }
     }
 }

@@ -23,6 +23,12 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
         let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
         quote! { #(#docs)* #vis #ident: #ty, }
     });
+    // An aggregate root's new value holds its owned children, inserted with it.
+    let owned = entity.owned().map(|(followed, holder)| {
+        let (ident, ty) = (&holder.ident, &holder.ty);
+        let doc = format!(" The owned `{}`, inserted with the row.", followed.name);
+        quote! { #[doc = #doc] #vis #ident: #ty, }
+    });
     // With a sensitive field, `Debug` is written by `debug_impls`, redacting it.
     let debug = (!entity.has_sensitive()).then(|| quote! { ::core::fmt::Debug, });
     quote! {
@@ -30,6 +36,7 @@ pub(super) fn new_struct(entity: &Entity) -> TokenStream {
         #[derive(#debug ::core::clone::Clone, ::core::cmp::PartialEq)]
         #vis struct #new {
             #(#fields)*
+            #(#owned)*
         }
     }
 }
@@ -275,6 +282,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     );
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
+    let into_new = row::into_new_body(entity);
+    let aggregate = super::relation::aggregate_items(entity);
     let (patch_columns, bind_patch) = row::patch_bodies(entity);
     let bind_new_key = row::bind_new_key_body(entity);
     let field_checks = row::field_checks(entity);
@@ -374,6 +383,13 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             ) -> ::core::result::Result<Self, #krate::RepoError> {
                 #from_new
             }
+
+            #[inline]
+            fn into_new(self) -> Self::New {
+                #into_new
+            }
+
+            #aggregate
         }
     }
 }

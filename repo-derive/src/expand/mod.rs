@@ -2,7 +2,7 @@
 
 mod domain;
 mod entity;
-mod relation;
+pub(crate) mod relation;
 pub(crate) mod repository;
 pub(crate) mod row;
 mod schema;

@@ -19,10 +19,16 @@ pub(super) fn foreign_key_impls(entity: &Entity) -> TokenStream {
         let column = &field.column;
         let name = &field.ident;
         let ty = crate::types::option_inner(&field.ty).unwrap_or(&field.ty);
-        let key = if field.nullable {
-            quote! { self.#name.as_ref() }
+        let (key, set_key) = if field.nullable {
+            (
+                quote! { self.#name.as_ref() },
+                quote! { ::core::option::Option::Some(key) },
+            )
         } else {
-            quote! { ::core::option::Option::Some(&self.#name) }
+            (
+                quote! { ::core::option::Option::Some(&self.#name) },
+                quote! { key },
+            )
         };
         // `Target`'s key must be `Key`: a field of another type is reported at `references`.
         let target_item = quote_spanned! {target.span()=> type Target = #target; };
@@ -36,6 +42,11 @@ pub(super) fn foreign_key_impls(entity: &Entity) -> TokenStream {
                 #[inline]
                 fn key(&self) -> ::core::option::Option<&#ty> {
                     #key
+                }
+
+                #[inline]
+                fn set_key(&mut self, key: #ty) {
+                    self.#name = #set_key;
                 }
             }
         })
@@ -68,9 +79,12 @@ pub(super) fn relation_constants(entity: &Entity) -> TokenStream {
                         #krate::BelongsTo::new(#name);
                 }
             }
-            Relation::HasMany(followed) | Relation::HasOne(followed) => {
+            Relation::HasMany(followed)
+            | Relation::HasOne(followed)
+            | Relation::Owns { followed, .. } => {
                 let (kind, doc) = match relation {
                     Relation::HasMany(_) => (quote!(HasMany), "The rows"),
+                    Relation::Owns { .. } => (quote!(HasMany), "The owned rows"),
                     _ => (quote!(HasOne), "The row"),
                 };
                 let other = &followed.entity;
@@ -148,4 +162,79 @@ fn spanned(tokens: TokenStream, span: proc_macro2::Span) -> TokenStream {
 /// `Article` for `Article` or `crate::blog::Article`, for docs.
 fn path_text(path: &syn::Path) -> String {
     quote!(#path).to_string().replace(' ', "")
+}
+
+/// For an aggregate root (`owns(..)`): the `Entity` items that load, write and delete its
+/// owned children with its rows, one call per collection.
+pub(super) fn aggregate_items(entity: &Entity) -> TokenStream {
+    if !entity.is_aggregate_root() {
+        return TokenStream::new();
+    }
+    let krate = &entity.krate;
+    let aggregate = quote! { #krate::__private::aggregate };
+    let collections: Vec<(syn::Ident, &syn::Ident)> = entity
+        .owned()
+        .map(|(followed, holder)| {
+            let constant = format_ident!("{}", followed.name.unraw().to_string().to_uppercase());
+            (constant, &holder.ident)
+        })
+        .collect();
+    let load = collections.iter().map(|(constant, holder)| {
+        quote! {
+            #aggregate::load_children(executor, Self::#constant, rows, |__repo_row| &mut __repo_row.#holder).await?;
+        }
+    });
+    let save = collections.iter().map(|(constant, holder)| {
+        quote! {
+            #aggregate::save_children(executor, Self::#constant, rows, |__repo_row| &mut __repo_row.#holder, inserted).await?;
+        }
+    });
+    let delete = collections.iter().map(|(constant, _)| {
+        quote! {
+            #aggregate::delete_children(executor, Self::#constant, roots).await?;
+        }
+    });
+    let copy = collections.iter().map(|(_, holder)| {
+        quote! {
+            into.#holder = ::core::clone::Clone::clone(&from.#holder);
+        }
+    });
+    quote! {
+        const OWNS: bool = true;
+
+        fn load_owned<'a>(
+            executor: &'a #krate::Executor,
+            rows: &'a mut [Self],
+        ) -> #krate::__private::Running<'a, ()> {
+            ::std::boxed::Box::pin(async move {
+                #(#load)*
+                ::core::result::Result::Ok(())
+            })
+        }
+
+        fn save_owned<'a>(
+            executor: &'a #krate::Executor,
+            rows: &'a mut [Self],
+            inserted: bool,
+        ) -> #krate::__private::Running<'a, ()> {
+            ::std::boxed::Box::pin(async move {
+                #(#save)*
+                ::core::result::Result::Ok(())
+            })
+        }
+
+        fn delete_owned<'a>(
+            executor: &'a #krate::Executor,
+            roots: &'a #krate::Filter<Self>,
+        ) -> #krate::__private::Running<'a, ()> {
+            ::std::boxed::Box::pin(async move {
+                #(#delete)*
+                ::core::result::Result::Ok(())
+            })
+        }
+
+        fn copy_owned(from: &Self, into: &mut Self) {
+            #(#copy)*
+        }
+    }
 }

@@ -283,18 +283,29 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
             .iter()
             .map(|field| bind_parameter(entity, field));
         let operation = finder.method.to_string();
+        let read = quote! {
+            self.executor
+                .read(|| {
+                    let mut __repo_statement =
+                        self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN);
+                    #(#binds)*
+                    self.executor.fetch_optional::<#ident>(__repo_statement)
+                })
+                .await
+        };
+        // An aggregate root comes with its owned children.
+        let read = if entity.is_aggregate_root() {
+            quote! {
+                #krate::__private::aggregate::load_one(&self.executor, #read?).await
+            }
+        } else {
+            read
+        };
         quote! {
             #signature {
                 const __REPO_SQL: #krate::Sql = #sql;
                 const __REPO_PLAN: #krate::__private::Plan = #plan;
-                self.executor
-                    .read(|| {
-                        let mut __repo_statement =
-                            self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN);
-                        #(#binds)*
-                        self.executor.fetch_optional::<#ident>(__repo_statement)
-                    })
-                    .await
+                #read
                     #found
             }
         }

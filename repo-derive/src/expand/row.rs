@@ -350,14 +350,52 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
         let ident = &field.ident;
         quote! { #ident: new.#ident, }
     });
-    let skipped = skipped_defaults(entity);
+    let skipped = skipped_except_owned(entity);
+    let owned = entity.owned().map(|(_, holder)| {
+        let ident = &holder.ident;
+        quote! { #ident: new.#ident, }
+    });
     quote! {
         ::core::result::Result::Ok(#ident {
             #key_ident: #key,
             #(#fields)*
+            #(#owned)*
             #skipped
         })
     }
+}
+
+/// The entity's insert input from the entity: itself, or all but the generated key (the owned
+/// children included).
+pub(super) fn into_new_body(entity: &Entity) -> TokenStream {
+    if entity.generated().is_none() {
+        return quote! { self };
+    }
+    let new = crate::model::new_ident(&entity.ident);
+    let fields = entity
+        .insert_fields()
+        .map(|field| &field.ident)
+        .chain(entity.owned().map(|(_, holder)| &holder.ident));
+    quote! {
+        #new {
+            #(#fields: self.#fields,)*
+        }
+    }
+}
+
+/// The skipped fields' defaults, but for those holding owned children (the input gives them).
+fn skipped_except_owned(entity: &Entity) -> TokenStream {
+    let fields = entity
+        .skipped
+        .iter()
+        .filter(|skipped| !entity.holds_owned(&skipped.ident))
+        .map(|skipped| {
+            let (ident, ty) = (&skipped.ident, &skipped.ty);
+            let default =
+                quote_spanned! {ty.span()=> <#ty as ::core::default::Default>::default() };
+            quote! { #ident: #default, }
+        });
+    quote! { #(#fields)* }
 }
 
 /// Checks that name the field when a `with` module or a `json` type does not fit it, before

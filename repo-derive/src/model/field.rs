@@ -52,6 +52,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         with,
         domain_field,
         domain_with,
+        domain_skip,
         default,
         renamed_from,
         references,
@@ -69,11 +70,12 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         let stray = domain_field
             .as_ref()
             .map(Spanned::span)
-            .or(domain_with.as_ref().map(Spanned::span));
+            .or(domain_with.as_ref().map(Spanned::span))
+            .or(domain_skip.is_present().then(|| domain_skip.span()));
         if let Some(span) = stray {
             ctx.errors.push(
                 darling::Error::custom(
-                    "`domain_field` and `domain_with` need #[repo(domain = path::to::Type)] on the struct",
+                    "`domain_field`, `domain_with` and `domain_skip` need #[repo(domain = path::to::Type)] on the struct",
                 )
                 .with_span(&span),
             );
@@ -297,6 +299,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             sensitive: sensitive.is_present(),
             domain_field,
             domain_with,
+            in_domain: !domain_skip.is_present(),
             id: id.is_present(),
             generated: generated.is_present()
                 && id.is_present()

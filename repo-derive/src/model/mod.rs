@@ -86,6 +86,8 @@ pub(crate) struct Field {
     pub domain_field: syn::Ident,
     /// `domain_with = module`: a fallible conversion to and from the domain field.
     pub domain_with: Option<syn::Path>,
+    /// Whether the domain type has it (not `domain_skip`).
+    pub in_domain: bool,
     pub id: bool,
     /// A valid `generated` key (the flag is kept for error spans).
     pub generated: bool,
@@ -186,6 +188,24 @@ impl Entity {
     /// Whether any field is `sensitive`: the derive then writes the `Debug` impls itself.
     pub(crate) fn has_sensitive(&self) -> bool {
         self.fields.iter().any(|field| field.sensitive)
+    }
+
+    /// The owned collections (`owns`): the relation and the skipped field holding it.
+    pub(crate) fn owned(&self) -> impl Iterator<Item = (&Followed, &Skipped)> {
+        self.relations.iter().filter_map(|relation| match relation {
+            Relation::Owns { followed, holder } => Some((followed, &self.skipped[*holder])),
+            _ => None,
+        })
+    }
+
+    /// Whether the entity owns children: an aggregate root.
+    pub(crate) fn is_aggregate_root(&self) -> bool {
+        self.owned().next().is_some()
+    }
+
+    /// Whether the skipped field `ident` holds owned children.
+    pub(crate) fn holds_owned(&self, ident: &syn::Ident) -> bool {
+        self.owned().any(|(_, holder)| holder.ident == *ident)
     }
 
     pub(crate) fn generated(&self) -> Option<&Field> {
@@ -491,8 +511,10 @@ pub(crate) fn parse(
             has_many: &attrs.has_many,
             has_one: &attrs.has_one,
             many_to_many: &attrs.many_to_many,
+            owns: &attrs.owns,
         },
         &fields,
+        &skipped,
         &unique,
         &mut errors,
     );

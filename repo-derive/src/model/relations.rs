@@ -7,7 +7,7 @@ use darling::util::SpannedValue;
 use proc_macro2::Span;
 use syn::ext::IdentExt;
 
-use super::{Field, KeyDef};
+use super::{Field, KeyDef, Skipped};
 use crate::attr::RelationAttr;
 
 /// One relation, named for its constant (`author` is `Entity::AUTHOR`).
@@ -21,6 +21,9 @@ pub(crate) enum Relation {
     /// Rows of the link entity refer to this one through `field` and to the target through
     /// `to`.
     ManyToMany { followed: Followed, to: syn::Ident },
+    /// Rows of `entity` owned by this one (an aggregate's children), held in the skipped field
+    /// at `holder`.
+    Owns { followed: Followed, holder: usize },
 }
 
 /// A relation declared on the struct: its name and the other entity's foreign key field.
@@ -38,7 +41,8 @@ impl Relation {
             Relation::BelongsTo { name, .. } => name,
             Relation::HasMany(followed)
             | Relation::HasOne(followed)
-            | Relation::ManyToMany { followed, .. } => &followed.name,
+            | Relation::ManyToMany { followed, .. }
+            | Relation::Owns { followed, .. } => &followed.name,
         }
     }
 }
@@ -48,6 +52,7 @@ pub(super) struct Declared<'a> {
     pub has_many: &'a [SpannedValue<RelationAttr>],
     pub has_one: &'a [SpannedValue<RelationAttr>],
     pub many_to_many: &'a [SpannedValue<RelationAttr>],
+    pub owns: &'a [SpannedValue<RelationAttr>],
 }
 
 /// Every relation of the entity, each with a constant name no other constant of the entity
@@ -55,6 +60,7 @@ pub(super) struct Declared<'a> {
 pub(super) fn relations(
     declared: Declared<'_>,
     fields: &[Field],
+    skipped: &[Skipped],
     unique: &[KeyDef],
     errors: &mut darling::error::Accumulator,
 ) -> Vec<Relation> {
@@ -78,14 +84,15 @@ pub(super) fn relations(
             });
         }
     }
-    let kinds: [(&[SpannedValue<RelationAttr>], &str); 3] = [
+    let kinds: [(&[SpannedValue<RelationAttr>], &str); 4] = [
         (declared.has_many, "has_many"),
         (declared.has_one, "has_one"),
         (declared.many_to_many, "many_to_many"),
+        (declared.owns, "owns"),
     ];
     for (list, word) in kinds {
         for attr in list {
-            if let Some(relation) = declared_relation(attr, word, errors) {
+            if let Some(relation) = declared_relation(attr, word, skipped, errors) {
                 relations.push(relation);
             }
         }
@@ -98,6 +105,7 @@ pub(super) fn relations(
 fn declared_relation(
     attr: &SpannedValue<RelationAttr>,
     word: &str,
+    skipped: &[Skipped],
     errors: &mut darling::error::Accumulator,
 ) -> Option<Relation> {
     let RelationAttr {
@@ -155,6 +163,23 @@ fn declared_relation(
             None
         }
         ("has_one", None) => Some(Relation::HasOne(followed)),
+        ("owns", None) => {
+            let holder = skipped
+                .iter()
+                .position(|field| field.ident.unraw() == followed.name.unraw());
+            let Some(holder) = holder else {
+                let entity = &followed.entity;
+                let entity = quote::quote!(#entity).to_string().replace(' ', "");
+                errors.push(
+                    darling::Error::custom(format!(
+                        "owned children are held by the root: add the field `#[repo(skip)] {name}: Vec<{entity}>`"
+                    ))
+                    .with_span(name),
+                );
+                return None;
+            };
+            Some(Relation::Owns { followed, holder })
+        }
         _ => Some(Relation::HasMany(followed)),
     }
 }

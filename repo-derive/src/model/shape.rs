@@ -56,7 +56,10 @@ pub(super) fn check_embeddable_attributes(
         .chain(&attrs.has_one)
         .chain(&attrs.many_to_many)
     {
-        refuse(relation.span(), "has_many`, `has_one` or `many_to_many");
+        refuse(
+            relation.span(),
+            "has_many`, `has_one`, `many_to_many` or `owns",
+        );
     }
     if let darling::ast::Data::Struct(fields) = &attrs.data {
         for field in &fields.fields {

@@ -386,7 +386,9 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
         .iter()
         .flatten()
         .any(|bound| bound.field().is_none());
-    Ok(if through_relations {
+    // An aggregate root's children go first: its deletes are the repository's.
+    let deletes_aggregates = entity.is_aggregate_root() && query.name.action == Action::Delete;
+    Ok(if through_relations || deletes_aggregates {
         related::body(entity, &query, shape, method)
     } else {
         render::body(entity, &query, shape, method)
@@ -549,10 +551,20 @@ fn run(entity: &Entity, fetch: Fetch<'_>, columns: Columns, build: &TokenStream)
                 Columns::InOrder => (quote!(fetch_all), quote!(fetch_optional)),
                 Columns::ByName => (quote!(fetch_all_by_name), quote!(fetch_optional_by_name)),
             };
+            // An aggregate root comes with its owned children.
+            let owned = |rows: TokenStream, many: bool| match (entity.is_aggregate_root(), many) {
+                (false, _) => rows,
+                (true, true) => quote! {
+                    #krate::__private::aggregate::loaded(&self.executor, #rows?).await
+                },
+                (true, false) => quote! {
+                    #krate::__private::aggregate::load_one(&self.executor, #rows?).await
+                },
+            };
             match returns {
-                Returns::Vec => to_domain(read(all), true),
-                Returns::Option => to_domain(read(optional), false),
-                Returns::One => one(to_domain(read(optional), false)),
+                Returns::Vec => to_domain(owned(read(all), true), true),
+                Returns::Option => to_domain(owned(read(optional), false), false),
+                Returns::One => one(to_domain(owned(read(optional), false), false)),
             }
         }
     }

@@ -130,7 +130,9 @@ fn target(krate: &syn::Path, entity: &Entity, relation: &Relation) -> TokenStrea
                 .map(|reference| &reference.entity);
             quote! { #target }
         }
-        Relation::HasMany(followed) | Relation::HasOne(followed) => {
+        Relation::HasMany(followed)
+        | Relation::HasOne(followed)
+        | Relation::Owns { followed, .. } => {
             let other = &followed.entity;
             quote! { #other }
         }

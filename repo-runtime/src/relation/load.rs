@@ -462,7 +462,7 @@ fn key_chunks<K: Ord + Clone>(executor: &Executor, keys: &[K]) -> Vec<Vec<K>> {
 }
 
 /// The rows of `E` whose `field` holds each of `keys`, in key order, by key: one statement per
-/// chunk of keys.
+/// chunk of keys (and per owned collection of an aggregate root).
 pub(crate) async fn grouped<E: Entity, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     field: Field<E, K>,
@@ -485,7 +485,28 @@ pub(crate) async fn grouped<E: Entity, K: ColumnValue + Ord + Clone>(
             groups.entry(key).or_default().push(row);
         }
     }
-    Ok(groups)
+    with_owned(executor, groups).await
+}
+
+/// `groups` with the owned children of their rows, when they are aggregate roots.
+async fn with_owned<K: Ord, E: Entity>(
+    executor: &Executor,
+    groups: BTreeMap<K, Vec<E>>,
+) -> Result<BTreeMap<K, Vec<E>>, RepoError> {
+    if !E::OWNS {
+        return Ok(groups);
+    }
+    let (keys, rows): (Vec<(K, usize)>, Vec<Vec<E>>) = groups
+        .into_iter()
+        .map(|(key, rows)| ((key, rows.len()), rows))
+        .unzip();
+    let mut rows = crate::aggregate::loaded(executor, rows.into_iter().flatten().collect())
+        .await?
+        .into_iter();
+    Ok(keys
+        .into_iter()
+        .map(|(key, size)| (key, rows.by_ref().take(size).collect()))
+        .collect())
 }
 
 /// The rows of `T` that `link` ties to each of `keys`, in `T`'s key order, by key: one
@@ -516,7 +537,7 @@ async fn linked<T: Entity, K: ColumnValue + Ord + Clone>(
             groups.entry(key).or_default().push(row);
         }
     }
-    Ok(groups)
+    with_owned(executor, groups).await
 }
 
 /// How many rows of `E` that meet `filter` hold each of `keys` in `field`: one grouped count

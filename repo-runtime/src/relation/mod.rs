@@ -39,6 +39,9 @@ pub trait ForeignKeyField<const FIELD: u64>: Entity {
 
     /// The key it holds, `None` when it is `NULL`.
     fn key(&self) -> Option<&Self::Key>;
+
+    /// Makes it refer to the row with `key` (an owned child, to its root).
+    fn set_key(&mut self, key: Self::Key);
 }
 
 /// The entity a foreign key field refers to.
@@ -49,7 +52,7 @@ type IdOf<E> = <E as Entity>::Id;
 
 /// The field of `E`'s key, which relations reach it by (one column: only such a key is
 /// referred to).
-fn key_field<E: Entity>() -> Field<E, E::Id> {
+pub(crate) fn key_field<E: Entity>() -> Field<E, E::Id> {
     Field::new(E::KEY_COLUMNS.first().copied().unwrap_or_default())
 }
 
@@ -111,6 +114,11 @@ pub struct HasMany<P, C, const F: u64> {
 copy_relation!(HasMany<P, C; F>);
 
 impl<P, C, const F: u64> HasMany<P, C, F> {
+    /// The relation's name, as declared.
+    pub const fn name(self) -> &'static str {
+        self.name
+    }
+
     /// The relation called `name`. Written by the derive.
     #[doc(hidden)]
     pub const fn new(name: &'static str) -> Self

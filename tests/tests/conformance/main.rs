@@ -4,6 +4,7 @@
 // Cases are `pub` for the instantiating macro; nothing here is an API.
 #![allow(unreachable_pub)]
 
+mod aggregates;
 mod batch;
 mod blog;
 mod conditional;
@@ -115,6 +116,9 @@ conformance!(
         relations::relations_filter_and_count_in_one_statement,
         relations::relations_load_inside_a_transaction_what_it_wrote,
         relations::derived_queries_follow_relations_through_their_names,
+        aggregates::an_aggregate_is_saved_loaded_and_deleted_as_one_unit,
+        aggregates::a_failed_save_of_an_aggregate_writes_nothing,
+        aggregates::an_aggregate_speaks_its_domain_type,
         dynamic_edges::dynamic_operations_write_and_read_embedded_values,
         dynamic_edges::dynamic_operations_speak_the_domain_type,
         dynamic_edges::keyset_pages_and_patches_on_a_composite_key_of_text,
