@@ -5,8 +5,29 @@
 use futures_util::StreamExt;
 use repo_runtime::prelude::*;
 
+/// A port whose queries return whole orders and delete them with their lines.
+mod store {
+    use repo_core::{RepoError, port};
+
+    use super::Order;
+
+    #[port]
+    pub trait Orders: Send + Sync {
+        async fn find_all_by_customer_order_by_id(
+            &self,
+            customer: &str,
+        ) -> Result<Vec<Order>, RepoError>;
+        async fn find_first_by_customer(&self, customer: &str) -> Result<Option<Order>, RepoError>;
+        async fn delete_by_customer(&self, customer: &str) -> Result<u64, RepoError>;
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "agg_orders", owns(lines = OrderLine::order_id))]
+#[repo(
+    table = "agg_orders",
+    owns(lines = OrderLine::order_id),
+    port = store::Orders
+)]
 pub struct Order {
     #[repo(id, generated)]
     pub id: i64,
@@ -121,18 +142,30 @@ pub async fn an_aggregate_is_saved_loaded_and_deleted_as_one_unit(db: &Db) {
         [other.clone(), saved.clone()]
     );
 
+    // Finders and derived queries return whole orders too, and delete them with their lines.
+    let port: &dyn store::Orders = &orders;
+    assert_eq!(
+        port.find_all_by_customer_order_by_id("bob").await.unwrap(),
+        [other.clone()]
+    );
+    assert_eq!(
+        port.find_first_by_customer("ann").await.unwrap(),
+        Some(saved.clone())
+    );
+    // A relation's load of roots brings their lines: the order of each line, with its lines.
+    let of_lines = OrderLine::ORDER.load(db, &saved.lines).await.unwrap();
+    assert_eq!(of_lines, [Some(saved.clone()), Some(saved.clone())]);
+
     // Deleting the root deletes its lines first.
     assert!(orders.delete(saved.id).await.unwrap());
     assert_eq!(lines.count().await.unwrap(), 1);
-    assert_eq!(
-        orders
-            .delete_where(&Order::CUSTOMER.eq("bob"))
-            .await
-            .unwrap(),
-        1
-    );
+    assert_eq!(port.delete_by_customer("bob").await.unwrap(), 1);
     assert_eq!(lines.count().await.unwrap(), 0);
-    assert_eq!(orders.list(ListOptions::new()).await.unwrap(), [empty]);
+    assert_eq!(
+        orders.list(ListOptions::new()).await.unwrap(),
+        [empty.clone()]
+    );
+    assert_eq!(orders.delete_where(&Filter::all()).await.unwrap(), 1);
 }
 
 pub async fn a_failed_save_of_an_aggregate_writes_nothing(db: &Db) {

@@ -1,0 +1,19 @@
+use repo_runtime::Repository;
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(owns(lines = OrderLine::order_id))]
+pub struct Order {
+    #[repo(id, generated)]
+    pub id: i64,
+    pub customer: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+pub struct OrderLine {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(references = Order)]
+    pub order_id: i64,
+}
+
+fn main() {}
