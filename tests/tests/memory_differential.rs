@@ -1,7 +1,7 @@
 //! The in-memory store against SQLite, by random sequences of operations: every repository
 //! method, a port's derived queries, a composite natural key, a foreign key with `ON DELETE
-//! CASCADE`, relation loads, filters and counts, link changes of a many-to-many relation and
-//! transactions that commit or roll back, run on `Db::memory()` and on an SQLite
+//! CASCADE`, relation loads, filters and counts, link changes of a many-to-many relation,
+//! saves of an aggregate with its children and transactions that commit or roll back, run on `Db::memory()` and on an SQLite
 //! database side by side. Each step must give the same result on both (values, or the same
 //! error), so the in-memory store cannot drift from the semantics it claims in cases no example
 //! test thought of.
@@ -64,6 +64,29 @@ pub(crate) struct Follow {
     pub(crate) follower_id: i64,
     #[repo(id, references = Member, on_delete = "cascade")]
     pub(crate) followee_id: i64,
+}
+
+/// An aggregate root and the items it owns.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "carts", owns(items = CartItem::cart_id))]
+pub(crate) struct Cart {
+    #[repo(id)]
+    pub(crate) id: i64,
+    pub(crate) owner: String,
+    #[repo(skip)]
+    pub(crate) items: Vec<CartItem>,
+}
+
+/// An owned child whose key the database generates; one line per sku in a cart.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "cart_items", unique(cart_id, sku))]
+pub(crate) struct CartItem {
+    #[repo(id, generated)]
+    pub(crate) id: i64,
+    #[repo(references = Cart)]
+    pub(crate) cart_id: i64,
+    pub(crate) sku: String,
+    pub(crate) quantity: i32,
 }
 
 /// A natural composite key, inserted as given.
@@ -133,6 +156,12 @@ enum Op {
     Follow(i64, Vec<i64>),
     Unfollow(i64, Vec<i64>),
     SetFollowing(i64, Vec<i64>),
+    /// A cart written whole: items given by (key, sku, quantity), a key no item of the cart
+    /// has making a new one.
+    SaveCart(i64, Vec<(i64, &'static str, i32)>, bool),
+    GetCart(i64),
+    DeleteCart(i64),
+    ListCarts,
 }
 
 fn role() -> impl Strategy<Value = Role> {
@@ -197,6 +226,18 @@ fn op() -> impl Strategy<Value = Op> {
             .prop_map(|(member, others)| Op::Unfollow(member, others)),
         1 => (id(), proptest::collection::vec(id(), 0..3))
             .prop_map(|(member, others)| Op::SetFollowing(member, others)),
+        2 => (
+            0i64..3,
+            proptest::collection::vec(
+                (0i64..7, proptest::sample::select(vec!["a", "b", "c"]), 0i32..3),
+                0..4,
+            ),
+            any::<bool>(),
+        )
+            .prop_map(|(cart, items, upsert)| Op::SaveCart(cart, items, upsert)),
+        1 => (0i64..3).prop_map(Op::GetCart),
+        1 => (0i64..3).prop_map(Op::DeleteCart),
+        1 => Just(Op::ListCarts),
     ]
 }
 
@@ -340,6 +381,18 @@ async fn run(handle: impl Into<Executor>, op: &Op) -> String {
                 .unlink(Follow::FOLLOWER_ID, member, Follow::FOLLOWEE_ID, &others)
                 .await,
         ),
+        Op::SaveCart(id, items, upsert) => {
+            let carts = Cart::repository(executor);
+            let cart = cart(id, items);
+            if upsert {
+                shown(carts.upsert(&cart).await)
+            } else {
+                shown(carts.update(&cart).await)
+            }
+        }
+        Op::GetCart(id) => shown(Cart::repository(executor).get(id).await),
+        Op::DeleteCart(id) => shown(Cart::repository(executor).delete(id).await),
+        Op::ListCarts => shown(Cart::repository(executor).list(ListOptions::new()).await),
         Op::SetFollowing(member, others) => shown(
             Follow::repository(executor)
                 .set_links(
@@ -351,6 +404,22 @@ async fn run(handle: impl Into<Executor>, op: &Op) -> String {
                 )
                 .await,
         ),
+    }
+}
+
+fn cart(id: i64, items: Vec<(i64, &'static str, i32)>) -> Cart {
+    Cart {
+        id,
+        owner: format!("owner {id}"),
+        items: items
+            .into_iter()
+            .map(|(key, sku, quantity)| CartItem {
+                id: key,
+                cart_id: id,
+                sku: sku.into(),
+                quantity,
+            })
+            .collect(),
     }
 }
 
@@ -377,6 +446,10 @@ async fn replay(db: &Db, steps: &[Step]) -> Vec<String> {
     db.create_schema::<Badge>().await.expect("badges table");
     db.create_schema::<Role>().await.expect("roles table");
     db.create_schema::<Follow>().await.expect("follows table");
+    db.create_schema::<Cart>().await.expect("carts table");
+    db.create_schema::<CartItem>()
+        .await
+        .expect("cart items table");
     let mut results = Vec::new();
     for step in steps {
         match step {
