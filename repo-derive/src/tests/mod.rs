@@ -441,3 +441,36 @@ fn projection_with_columns_and_aggregates() {
     let file: syn::File = syn::parse2(tokens).expect("the expansion parses");
     insta::assert_snapshot!(prettyplease::unparse(&file));
 }
+
+snapshot!(
+    relations_declared_on_the_struct,
+    #[derive(Repository)]
+    #[repo(
+        table = "articles",
+        has_many(comments = Comment::article_id),
+        has_one(cover = Cover::article_id),
+        many_to_many(tags = ArticleTag::article_id, to = tag_id)
+    )]
+    pub struct Article {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(references = Author)]
+        pub author_id: i64,
+        #[repo(references = Author, relation = editor)]
+        pub edited_by: Option<i64>,
+        pub title: String,
+    }
+);
+
+snapshot!(
+    aggregate_root_owning_its_lines,
+    #[derive(Repository)]
+    #[repo(table = "orders", domain = domain::Order, owns(lines = OrderLine::order_id))]
+    pub struct OrderRecord {
+        #[repo(id, generated)]
+        pub id: i64,
+        pub customer: String,
+        #[repo(skip)]
+        pub lines: Vec<OrderLine>,
+    }
+);
