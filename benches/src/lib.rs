@@ -4,7 +4,7 @@
 pub mod handwritten;
 
 use repo_runtime::prelude::*;
-use repo_runtime::{DbOptions, Dialect};
+use repo_runtime::{DbOptions, Dialect, SqlRepository};
 
 /// A repository port with a derived query, implemented by the derive.
 #[repo_runtime::port]
@@ -19,7 +19,7 @@ pub trait Users: Send + Sync {
 
 /// The entity every benchmark reads and writes.
 #[derive(Debug, Clone, PartialEq, Repository)]
-#[repo(table = "bench_users", port = Users)]
+#[repo(table = "bench_users", port = Users, has_many(posts = Post::user_id))]
 pub struct User {
     /// Generated key.
     #[repo(id, generated)]
@@ -50,17 +50,13 @@ pub struct Post {
 }
 
 /// A page of users with the posts of each: the page, then every user's posts in one
-/// statement, grouped per user (`load_grouped`).
+/// statement, grouped per user (the relation `User::POSTS`).
 pub async fn users_with_posts(
     users: &SqlUserRepository,
-    posts: &SqlPostRepository,
 ) -> Result<Vec<(User, Vec<Post>)>, RepoError> {
     let page = page_of_users(users).await?;
-    let ids: Vec<i64> = page.iter().map(|user| user.id).collect();
-    let grouped = posts
-        .load_grouped(Post::USER_ID, &ids, ListOptions::new())
-        .await?;
-    Ok(page.into_iter().zip(grouped).collect())
+    let posts = User::POSTS.load(users.executor(), &page).await?;
+    Ok(page.into_iter().zip(posts).collect())
 }
 
 /// The first 100 users, by key: the parents of a relation load.

@@ -86,7 +86,7 @@ fn main() {
                         .expect("filtered page"),
                 ),
                 "load_children" if generated => drop(
-                    repo_benches::users_with_posts(&users, &posts)
+                    repo_benches::users_with_posts(&users)
                         .await
                         .expect("load children"),
                 ),
