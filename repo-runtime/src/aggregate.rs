@@ -18,6 +18,7 @@ use crate::list::ListOptions;
 use crate::operations::{Operations, SqlRepository};
 use crate::relation::{ForeignKeyField, HasMany, grouped, in_order_of};
 use crate::stream::RowStream;
+use crate::unique::UniqueKey;
 
 /// The plain repository of `E`'s records: what an aggregate's operations run on. Never built;
 /// its operations are associated functions given an executor.
@@ -100,171 +101,183 @@ fn refused<E: Entity>(operation: &str) -> RepoError {
     )
 }
 
-/// The root with key `id` and its children, if any.
-pub(crate) async fn find<R: SqlRepository>(
-    executor: &Executor,
-    id: <Root<R> as Entity>::Id,
-) -> Result<Option<Value<R>>, RepoError> {
-    let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, &[id]).await?;
-    let row = loaded(executor, rows).await?.into_iter().next();
-    row.map(R::Mapping::value).transpose()
-}
+/// An aggregate root's operations for the repository `R`, in its values: what
+/// [`Aggregate`](crate::dispatch::Aggregate) dispatches to.
+pub(crate) struct Ops<R>(PhantomData<fn() -> R>);
 
-pub(crate) async fn get<R: SqlRepository>(
-    executor: &Executor,
-    id: <Root<R> as Entity>::Id,
-) -> Result<Value<R>, RepoError> {
-    find::<R>(executor, id).await?.ok_or(RepoError::NotFound {
-        entity: Root::<R>::NAME,
-    })
-}
-
-pub(crate) async fn get_many<R: SqlRepository>(
-    executor: &Executor,
-    ids: &[<Root<R> as Entity>::Id],
-) -> Result<Vec<Value<R>>, RepoError> {
-    let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, ids).await?;
-    R::Mapping::values(loaded(executor, rows).await?)
-}
-
-/// `list`, `find_where` and `first_where` (with a limit of one).
-pub(crate) async fn select<R: SqlRepository>(
-    executor: &Executor,
-    filter: Option<&Filter<Root<R>>>,
-    options: ListOptions<<Root<R> as Entity>::Column>,
-    operation: &'static str,
-) -> Result<Vec<Value<R>>, RepoError> {
-    let rows =
-        <Records<Root<R>> as Operations>::select_records(executor, filter, options, operation)
-            .await?;
-    R::Mapping::values(loaded(executor, rows).await?)
-}
-
-pub(crate) async fn find_page<R: SqlRepository>(
-    executor: &Executor,
-    filter: &Filter<Root<R>>,
-    options: ListOptions<<Root<R> as Entity>::Column>,
-    after: Option<&Cursor>,
-) -> Result<KeysetPage<Value<R>>, RepoError> {
-    let page =
-        <Records<Root<R>> as Operations>::find_page(executor, filter, options, after).await?;
-    Ok(KeysetPage {
-        rows: R::Mapping::values(loaded(executor, page.rows).await?)?,
-        next: page.next,
-    })
-}
-
-/// A stream would read the children of each row apart: refused, as its first item.
-pub(crate) fn stream<R: SqlRepository>() -> RowStream<Value<R>>
-where
-    Value<R>: Send + 'static,
-{
-    let error = RepoError::invalid_input(
-        Root::<R>::NAME,
-        "a stream of an aggregate root is not supported: read it by keyset pages (`find_page`)",
-    );
-    crate::stream::failed(error)
-}
-
-pub(crate) async fn insert<R: SqlRepository>(
-    executor: &Executor,
-    new: New<R>,
-) -> Result<Value<R>, RepoError> {
-    let mut stored = insert_many::<R>(executor, vec![new]).await?;
-    stored.pop().ok_or(RepoError::NotFound {
-        entity: Root::<R>::NAME,
-    })
-}
-
-pub(crate) async fn insert_many<R: SqlRepository>(
-    executor: &Executor,
-    news: Vec<New<R>>,
-) -> Result<Vec<Value<R>>, RepoError> {
-    let news = news
-        .into_iter()
-        .map(R::Mapping::new_record)
-        .collect::<Result<Vec<_>, _>>()?;
-    if news.is_empty() {
-        return Ok(Vec::new());
+impl<R: SqlRepository> Ops<R> {
+    /// The root with key `id` and its children, if any.
+    pub(crate) async fn find(
+        executor: &Executor,
+        id: <Root<R> as Entity>::Id,
+    ) -> Result<Option<Value<R>>, RepoError> {
+        let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, &[id]).await?;
+        let row = loaded(executor, rows).await?.into_iter().next();
+        row.map(R::Mapping::value).transpose()
     }
-    let stored = executor
-        .unit_once(async |unit| insert_records::<Root<R>>(unit, news).await)
-        .await?;
-    R::Mapping::values(stored)
-}
 
-pub(crate) async fn update<R: SqlRepository>(
-    executor: &Executor,
-    value: &Value<R>,
-) -> Result<Value<R>, RepoError> {
-    let record = R::Mapping::record(value)?;
-    let stored = executor
-        .unit_once(async |unit| update_record::<Root<R>>(unit, &record).await)
-        .await?;
-    R::Mapping::value(stored)
-}
-
-pub(crate) async fn upsert<R: SqlRepository>(
-    executor: &Executor,
-    value: &Value<R>,
-) -> Result<Value<R>, RepoError> {
-    let record = R::Mapping::record(value)?;
-    let stored = executor
-        .unit_once(async |unit| {
-            let mut stored = <Records<Root<R>> as Operations>::upsert(unit, &record).await?;
-            Root::<R>::copy_owned(&record, &mut stored);
-            Root::<R>::save_owned(unit, std::slice::from_mut(&mut stored), false).await?;
-            Ok(stored)
+    pub(crate) async fn get(
+        executor: &Executor,
+        id: <Root<R> as Entity>::Id,
+    ) -> Result<Value<R>, RepoError> {
+        Self::find(executor, id).await?.ok_or(RepoError::NotFound {
+            entity: Root::<R>::NAME,
         })
-        .await?;
-    R::Mapping::value(stored)
-}
+    }
 
-pub(crate) async fn delete<R: SqlRepository>(
-    executor: &Executor,
-    id: <Root<R> as Entity>::Id,
-) -> Result<bool, RepoError> {
-    let filter = keys_filter::<Root<R>>(std::slice::from_ref(&id));
-    let deleted = delete_where::<R>(executor, &filter).await?;
-    Ok(deleted > 0)
-}
+    pub(crate) async fn get_many(
+        executor: &Executor,
+        ids: &[<Root<R> as Entity>::Id],
+    ) -> Result<Vec<Value<R>>, RepoError> {
+        let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, ids).await?;
+        R::Mapping::values(loaded(executor, rows).await?)
+    }
 
-pub(crate) async fn delete_where<R: SqlRepository>(
-    executor: &Executor,
-    filter: &Filter<Root<R>>,
-) -> Result<u64, RepoError> {
-    executor
-        .unit_once(async |unit| delete_records::<Root<R>>(unit, filter).await)
-        .await
-}
+    /// `list`, `find_where` and `first_where` (with a limit of one).
+    pub(crate) async fn select(
+        executor: &Executor,
+        filter: Option<&Filter<Root<R>>>,
+        options: ListOptions<<Root<R> as Entity>::Column>,
+        operation: &'static str,
+    ) -> Result<Vec<Value<R>>, RepoError> {
+        let rows =
+            <Records<Root<R>> as Operations>::select_records(executor, filter, options, operation)
+                .await?;
+        R::Mapping::values(loaded(executor, rows).await?)
+    }
 
-pub(crate) async fn patch<R: SqlRepository>(
-    executor: &Executor,
-    id: <Root<R> as Entity>::Id,
-    patch: <Root<R> as Entity>::Patch,
-) -> Result<Value<R>, RepoError> {
-    let row = <Records<Root<R>> as Operations>::patch(executor, id, patch).await?;
-    let row = loaded(executor, vec![row]).await?.into_iter().next();
-    R::Mapping::value(row.ok_or(RepoError::NotFound {
-        entity: Root::<R>::NAME,
-    })?)
-}
+    pub(crate) async fn find_page(
+        executor: &Executor,
+        filter: &Filter<Root<R>>,
+        options: ListOptions<<Root<R> as Entity>::Column>,
+        after: Option<&Cursor>,
+    ) -> Result<KeysetPage<Value<R>>, RepoError> {
+        let page =
+            <Records<Root<R>> as Operations>::find_page(executor, filter, options, after).await?;
+        Ok(KeysetPage {
+            rows: R::Mapping::values(loaded(executor, page.rows).await?)?,
+            next: page.next,
+        })
+    }
 
-pub(crate) async fn patch_where<R: SqlRepository>(
-    executor: &Executor,
-    filter: &Filter<Root<R>>,
-    patch: <Root<R> as Entity>::Patch,
-) -> Result<Vec<Value<R>>, RepoError> {
-    let rows = <Records<Root<R>> as Operations>::patch_where(executor, filter, patch).await?;
-    R::Mapping::values(loaded(executor, rows).await?)
-}
+    /// A stream would read the children of each row apart: refused, as its first item.
+    pub(crate) fn stream(
+        _executor: &Executor,
+        _filter: &Filter<Root<R>>,
+        _options: ListOptions<<Root<R> as Entity>::Column>,
+    ) -> RowStream<Value<R>> {
+        let error = RepoError::invalid_input(
+            Root::<R>::NAME,
+            "a stream of an aggregate root is not supported: read it by keyset pages (`find_page`)",
+        );
+        crate::stream::failed(error)
+    }
 
-pub(crate) async fn insert_or_ignore<R: SqlRepository>() -> Result<Vec<Value<R>>, RepoError> {
-    Err(refused::<Root<R>>("insert_or_ignore"))
-}
+    pub(crate) async fn insert(executor: &Executor, new: New<R>) -> Result<Value<R>, RepoError> {
+        let mut stored = Self::insert_many(executor, vec![new]).await?;
+        stored.pop().ok_or(RepoError::NotFound {
+            entity: Root::<R>::NAME,
+        })
+    }
 
-pub(crate) async fn upsert_on<R: SqlRepository>() -> Result<Value<R>, RepoError> {
-    Err(refused::<Root<R>>("upsert_on"))
+    pub(crate) async fn insert_many(
+        executor: &Executor,
+        news: Vec<New<R>>,
+    ) -> Result<Vec<Value<R>>, RepoError> {
+        let news = news
+            .into_iter()
+            .map(R::Mapping::new_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        if news.is_empty() {
+            return Ok(Vec::new());
+        }
+        let stored = executor
+            .unit_once(async |unit| insert_records::<Root<R>>(unit, news).await)
+            .await?;
+        R::Mapping::values(stored)
+    }
+
+    pub(crate) async fn update(
+        executor: &Executor,
+        value: &Value<R>,
+    ) -> Result<Value<R>, RepoError> {
+        let record = R::Mapping::record(value)?;
+        let stored = executor
+            .unit_once(async |unit| update_record::<Root<R>>(unit, &record).await)
+            .await?;
+        R::Mapping::value(stored)
+    }
+
+    pub(crate) async fn upsert(
+        executor: &Executor,
+        value: &Value<R>,
+    ) -> Result<Value<R>, RepoError> {
+        let record = R::Mapping::record(value)?;
+        let stored = executor
+            .unit_once(async |unit| {
+                let mut stored = <Records<Root<R>> as Operations>::upsert(unit, &record).await?;
+                Root::<R>::copy_owned(&record, &mut stored);
+                Root::<R>::save_owned(unit, std::slice::from_mut(&mut stored), false).await?;
+                Ok(stored)
+            })
+            .await?;
+        R::Mapping::value(stored)
+    }
+
+    pub(crate) async fn delete(
+        executor: &Executor,
+        id: <Root<R> as Entity>::Id,
+    ) -> Result<bool, RepoError> {
+        let filter = keys_filter::<Root<R>>(std::slice::from_ref(&id));
+        let deleted = Self::delete_where(executor, &filter).await?;
+        Ok(deleted > 0)
+    }
+
+    pub(crate) async fn delete_where(
+        executor: &Executor,
+        filter: &Filter<Root<R>>,
+    ) -> Result<u64, RepoError> {
+        executor
+            .unit_once(async |unit| delete_records::<Root<R>>(unit, filter).await)
+            .await
+    }
+
+    pub(crate) async fn patch(
+        executor: &Executor,
+        id: <Root<R> as Entity>::Id,
+        patch: <Root<R> as Entity>::Patch,
+    ) -> Result<Value<R>, RepoError> {
+        let row = <Records<Root<R>> as Operations>::patch(executor, id, patch).await?;
+        let row = loaded(executor, vec![row]).await?.into_iter().next();
+        R::Mapping::value(row.ok_or(RepoError::NotFound {
+            entity: Root::<R>::NAME,
+        })?)
+    }
+
+    pub(crate) async fn patch_where(
+        executor: &Executor,
+        filter: &Filter<Root<R>>,
+        patch: <Root<R> as Entity>::Patch,
+    ) -> Result<Vec<Value<R>>, RepoError> {
+        let rows = <Records<Root<R>> as Operations>::patch_where(executor, filter, patch).await?;
+        R::Mapping::values(loaded(executor, rows).await?)
+    }
+
+    pub(crate) async fn insert_or_ignore(
+        _executor: &Executor,
+        _news: Vec<New<R>>,
+        _key: UniqueKey<Root<R>>,
+    ) -> Result<Vec<Value<R>>, RepoError> {
+        Err(refused::<Root<R>>("insert_or_ignore"))
+    }
+
+    pub(crate) async fn upsert_on(
+        _executor: &Executor,
+        _new: New<R>,
+        _key: UniqueKey<Root<R>>,
+    ) -> Result<Value<R>, RepoError> {
+        Err(refused::<Root<R>>("upsert_on"))
+    }
 }
 
 /// Where a root holds one collection of its owned children.

@@ -22,6 +22,10 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// What `patch` and `patch_where` take: `{Entity}Patch`, the fields outside the key,
     /// each optional.
     type Patch: Send + Sync + 'static;
+    /// How the repository runs its operations on whole rows: as they are, or an aggregate
+    /// root's, with its owned children.
+    #[doc(hidden)]
+    type Dispatch: crate::dispatch::Dispatch;
 
     /// The Rust name of the entity, used in error messages.
     const NAME: &'static str;
@@ -78,7 +82,8 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     fn into_new(self) -> Self::New;
 
     /// Whether the entity is an aggregate root (`owns(..)`): its reads load its owned
-    /// children, its writes write them, its deletes delete them, in one unit of work.
+    /// children, its writes write them, its deletes delete them, in one unit of work
+    /// (its `Dispatch` is `Aggregate`).
     #[doc(hidden)]
     const OWNS: bool = false;
     /// Loads the owned children of `rows` into them: one statement per collection.

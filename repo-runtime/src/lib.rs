@@ -90,6 +90,7 @@ pub mod cli;
 mod column;
 mod conversion;
 mod db;
+mod dispatch;
 mod domain;
 mod embed;
 mod entity;
@@ -227,6 +228,7 @@ pub mod __private {
             Holder, delete_children, load_children, load_one, loaded, save_children,
         };
     }
+    pub use crate::dispatch::{Aggregate, Rows};
     pub use crate::entity::EntitySql;
     pub use crate::executor::Running;
     #[cfg(feature = "memory")]

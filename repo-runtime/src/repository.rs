@@ -9,7 +9,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use repo_core::Faulty;
 
-use crate::aggregate;
+use crate::dispatch::Dispatch;
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
@@ -135,18 +135,15 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
 type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
 /// Each method boxes the future of its `Operations` function, one state machine per call
-/// (what `#[async_trait]` would write wraps it in a second one); an aggregate root's, its
-/// `aggregate` function's (a branch on a constant, gone from every other entity's code).
+/// (what `#[async_trait]` would write wraps it in a second one), through the entity's
+/// [`Dispatch`]: an aggregate root's operations load and write its children.
 impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
     fn insert<'life0, 'async_trait>(&'life0 self, new: NewValue<R>) -> Boxed<'async_trait, Value<R>>
     where
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::insert::<R>(self.executor(), new));
-        }
-        Box::pin(<R as Operations>::insert(self.executor(), new))
+        <Dispatched<R> as Dispatch>::insert::<R>(self.executor(), new)
     }
 
     fn insert_many<'life0, 'async_trait>(
@@ -157,10 +154,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::insert_many::<R>(self.executor(), new));
-        }
-        Box::pin(<R as Operations>::insert_many(self.executor(), new))
+        <Dispatched<R> as Dispatch>::insert_many::<R>(self.executor(), new)
     }
 
     fn get<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, Value<R>>
@@ -168,10 +162,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::get::<R>(self.executor(), id));
-        }
-        Box::pin(<R as Operations>::get(self.executor(), id))
+        <Dispatched<R> as Dispatch>::get::<R>(self.executor(), id)
     }
 
     fn find<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, Option<Value<R>>>
@@ -179,10 +170,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::find::<R>(self.executor(), id));
-        }
-        Box::pin(<R as Operations>::find(self.executor(), id))
+        <Dispatched<R> as Dispatch>::find::<R>(self.executor(), id)
     }
 
     fn get_many<'life0, 'life1, 'async_trait>(
@@ -194,10 +182,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::get_many::<R>(self.executor(), ids));
-        }
-        Box::pin(<R as Operations>::get_many(self.executor(), ids))
+        <Dispatched<R> as Dispatch>::get_many::<R>(self.executor(), ids)
     }
 
     fn list<'life0, 'async_trait>(
@@ -208,20 +193,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::select::<R>(
-                self.executor(),
-                None,
-                options,
-                "list",
-            ));
-        }
-        Box::pin(<R as Operations>::select(
-            self.executor(),
-            None,
-            options,
-            "list",
-        ))
+        <Dispatched<R> as Dispatch>::select::<R>(self.executor(), None, options, "list")
     }
 
     fn find_where<'life0, 'life1, 'async_trait>(
@@ -234,14 +206,12 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            let select =
-                aggregate::select::<R>(self.executor(), Some(filter), options, "find_where");
-            return Box::pin(select);
-        }
-        let select =
-            <R as Operations>::select(self.executor(), Some(filter), options, "find_where");
-        Box::pin(select)
+        <Dispatched<R> as Dispatch>::select::<R>(
+            self.executor(),
+            Some(filter),
+            options,
+            "find_where",
+        )
     }
 
     fn first_where<'life0, 'life1, 'async_trait>(
@@ -255,13 +225,12 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         Self: 'async_trait,
     {
         let options = options.limit(1);
-        if owns::<R>() {
-            let select =
-                aggregate::select::<R>(self.executor(), Some(filter), options, "first_where");
-            return Box::pin(async move { Ok(select.await?.into_iter().next()) });
-        }
-        let select =
-            <R as Operations>::select(self.executor(), Some(filter), options, "first_where");
+        let select = <Dispatched<R> as Dispatch>::select::<R>(
+            self.executor(),
+            Some(filter),
+            options,
+            "first_where",
+        );
         Box::pin(async move { Ok(select.await?.into_iter().next()) })
     }
 
@@ -277,20 +246,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life2: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::find_page::<R>(
-                self.executor(),
-                filter,
-                options,
-                after,
-            ));
-        }
-        Box::pin(<R as Operations>::find_page(
-            self.executor(),
-            filter,
-            options,
-            after,
-        ))
+        <Dispatched<R> as Dispatch>::find_page::<R>(self.executor(), filter, options, after)
     }
 
     fn stream(
@@ -298,10 +254,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         filter: &Filter<R::Entity>,
         options: ListOptions<<R::Entity as Entity>::Column>,
     ) -> RowStream<Value<R>> {
-        if owns::<R>() {
-            return aggregate::stream::<R>();
-        }
-        <R as Operations>::stream(self.executor(), filter, options)
+        <Dispatched<R> as Dispatch>::stream::<R>(self.executor(), filter, options)
     }
 
     fn count_where<'life0, 'life1, 'async_trait>(
@@ -337,10 +290,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::delete_where::<R>(self.executor(), filter));
-        }
-        Box::pin(<R as Operations>::delete_where(self.executor(), filter))
+        <Dispatched<R> as Dispatch>::delete_where::<R>(self.executor(), filter)
     }
 
     fn count<'life0, 'async_trait>(&'life0 self) -> Boxed<'async_trait, u64>
@@ -368,10 +318,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::update::<R>(self.executor(), entity));
-        }
-        Box::pin(<R as Operations>::update(self.executor(), entity))
+        <Dispatched<R> as Dispatch>::update::<R>(self.executor(), entity)
     }
 
     fn delete<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, bool>
@@ -379,10 +326,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::delete::<R>(self.executor(), id));
-        }
-        Box::pin(<R as Operations>::delete(self.executor(), id))
+        <Dispatched<R> as Dispatch>::delete::<R>(self.executor(), id)
     }
 
     fn upsert<'life0, 'life1, 'async_trait>(
@@ -394,10 +338,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::upsert::<R>(self.executor(), entity));
-        }
-        Box::pin(<R as Operations>::upsert(self.executor(), entity))
+        <Dispatched<R> as Dispatch>::upsert::<R>(self.executor(), entity)
     }
 
     fn insert_or_ignore<'life0, 'async_trait>(
@@ -409,14 +350,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::insert_or_ignore::<R>());
-        }
-        Box::pin(<R as Operations>::insert_or_ignore(
-            self.executor(),
-            new,
-            key,
-        ))
+        <Dispatched<R> as Dispatch>::insert_or_ignore::<R>(self.executor(), new, key)
     }
 
     fn upsert_on<'life0, 'async_trait>(
@@ -428,10 +362,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::upsert_on::<R>());
-        }
-        Box::pin(<R as Operations>::upsert_on(self.executor(), new, key))
+        <Dispatched<R> as Dispatch>::upsert_on::<R>(self.executor(), new, key)
     }
 
     fn patch<'life0, 'async_trait>(
@@ -443,10 +374,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life0: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::patch::<R>(self.executor(), id, patch));
-        }
-        Box::pin(<R as Operations>::patch(self.executor(), id, patch))
+        <Dispatched<R> as Dispatch>::patch::<R>(self.executor(), id, patch)
     }
 
     fn patch_where<'life0, 'life1, 'async_trait>(
@@ -459,22 +387,12 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
         'life1: 'async_trait,
         Self: 'async_trait,
     {
-        if owns::<R>() {
-            return Box::pin(aggregate::patch_where::<R>(self.executor(), filter, patch));
-        }
-        Box::pin(<R as Operations>::patch_where(
-            self.executor(),
-            filter,
-            patch,
-        ))
+        <Dispatched<R> as Dispatch>::patch_where::<R>(self.executor(), filter, patch)
     }
 }
 
-/// Whether the repository's entity is an aggregate root.
-#[inline(always)]
-const fn owns<R: SqlRepository>() -> bool {
-    <R::Entity as Entity>::OWNS
-}
+/// How a repository's entity runs its operations on whole rows.
+type Dispatched<R> = <<R as SqlRepository>::Entity as Entity>::Dispatch;
 
 /// The key of a repository's entity.
 type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;

@@ -284,6 +284,11 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let from_new = row::from_new_body(entity, &name);
     let into_new = row::into_new_body(entity);
     let aggregate = super::relation::aggregate_items(entity);
+    let dispatch = if entity.is_aggregate_root() {
+        quote! { #krate::__private::Aggregate }
+    } else {
+        quote! { #krate::__private::Rows }
+    };
     let (patch_columns, bind_patch) = row::patch_bodies(entity);
     let bind_new_key = row::bind_new_key_body(entity);
     let field_checks = row::field_checks(entity);
@@ -300,6 +305,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             type New = #new_type;
             type Column = #column;
             type Patch = #patch;
+            type Dispatch = #dispatch;
 
             const NAME: &'static str = #name;
             const TABLE_NAME: &'static str = #table_name;
