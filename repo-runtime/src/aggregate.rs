@@ -3,11 +3,14 @@
 //! collection), its writes write them in the same unit of work (new ones inserted, changed ones
 //! updated, the others deleted) and its deletes delete them first. The root's operations are
 //! the plain ones, run on its records ([`Records`]); this module wraps them, and the generated
-//! hooks (`Entity::load_owned`, ...) call the functions at the end, once per collection.
+//! hooks (`Owning::load_owned`, ...) call the functions at the end, once per collection.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
+use crate::dispatch::{
+    Boxed, Column, Dispatch, Id, NewValue, Owning, Patch, Repo, dispatch, loaded,
+};
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
@@ -41,24 +44,8 @@ type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::
 type New<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::New;
 type Root<R> = <R as SqlRepository>::Entity;
 
-/// `row` with its owned children: what a generated finder of an aggregate root returns.
-pub async fn load_one<E: Entity>(
-    executor: &Executor,
-    row: Option<E>,
-) -> Result<Option<E>, RepoError> {
-    Ok(loaded(executor, row.into_iter().collect()).await?.pop())
-}
-
-/// `rows` with their owned children (none for an entity that owns none).
-pub async fn loaded<E: Entity>(executor: &Executor, mut rows: Vec<E>) -> Result<Vec<E>, RepoError> {
-    if E::OWNS && !rows.is_empty() {
-        E::load_owned(executor, &mut rows).await?;
-    }
-    Ok(rows)
-}
-
 /// Inserts `news` and the children they hold (inside the caller's unit of work).
-async fn insert_records<E: Entity>(
+async fn insert_records<E: Owning>(
     executor: &Executor,
     news: Vec<E::New>,
 ) -> Result<Vec<E>, RepoError> {
@@ -70,7 +57,7 @@ async fn insert_records<E: Entity>(
 }
 
 /// Writes `given` over its row and its children as it holds them (inside the caller's unit).
-async fn update_record<E: Entity>(executor: &Executor, given: &E) -> Result<E, RepoError> {
+async fn update_record<E: Owning>(executor: &Executor, given: &E) -> Result<E, RepoError> {
     let mut stored = <Records<E> as Operations>::update(executor, given).await?;
     if E::OWNS {
         E::copy_owned(given, &mut stored);
@@ -80,7 +67,7 @@ async fn update_record<E: Entity>(executor: &Executor, given: &E) -> Result<E, R
 }
 
 /// Deletes the rows `filter` selects, their children first (inside the caller's unit).
-async fn delete_records<E: Entity>(
+async fn delete_records<E: Owning>(
     executor: &Executor,
     filter: &Filter<E>,
 ) -> Result<u64, RepoError> {
@@ -101,11 +88,17 @@ fn refused<E: Entity>(operation: &str) -> RepoError {
     )
 }
 
-/// An aggregate root's operations for the repository `R`, in its values: what
-/// [`Aggregate`](crate::dispatch::Aggregate) dispatches to.
+/// An aggregate root's operations, with its owned children: its entity's `Owning::Dispatch`.
+#[doc(hidden)]
+pub struct Aggregate;
+
+dispatch!(Aggregate, |R| Ops<R>, Ops::<R>::stream);
+
+/// An aggregate root's operations for the repository `R`, in its values: what [`Aggregate`]
+/// dispatches to.
 pub(crate) struct Ops<R>(PhantomData<fn() -> R>);
 
-impl<R: SqlRepository> Ops<R> {
+impl<R: Repo> Ops<R> {
     /// The root with key `id` and its children, if any.
     pub(crate) async fn find(
         executor: &Executor,

@@ -4,8 +4,6 @@
 use repo_sql::Sql;
 
 use crate::error::{NO_ENTITY, RepoError};
-use crate::executor::{Executor, Running};
-use crate::filter::Filter;
 use crate::schema::Table;
 use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
@@ -22,10 +20,6 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// What `patch` and `patch_where` take: `{Entity}Patch`, the fields outside the key,
     /// each optional.
     type Patch: Send + Sync + 'static;
-    /// How the repository runs its operations on whole rows: as they are, or an aggregate
-    /// root's, with its owned children.
-    #[doc(hidden)]
-    type Dispatch: crate::dispatch::Dispatch;
 
     /// The Rust name of the entity, used in error messages.
     const NAME: &'static str;
@@ -80,41 +74,6 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// owned child new to its aggregate).
     #[doc(hidden)]
     fn into_new(self) -> Self::New;
-
-    /// Whether the entity is an aggregate root (`owns(..)`): its reads load its owned
-    /// children, its writes write them, its deletes delete them, in one unit of work
-    /// (its `Dispatch` is `Aggregate`).
-    #[doc(hidden)]
-    const OWNS: bool = false;
-    /// Loads the owned children of `rows` into them: one statement per collection.
-    #[doc(hidden)]
-    fn load_owned<'a>(executor: &'a Executor, rows: &'a mut [Self]) -> Running<'a, ()> {
-        let _ = (executor, rows);
-        Box::pin(std::future::ready(Ok(())))
-    }
-    /// Writes the owned children `rows` hold, after the rows themselves (just `inserted`, or
-    /// written over): new ones inserted, changed ones updated, the others deleted; each row
-    /// then holds its children as stored.
-    #[doc(hidden)]
-    fn save_owned<'a>(
-        executor: &'a Executor,
-        rows: &'a mut [Self],
-        inserted: bool,
-    ) -> Running<'a, ()> {
-        let _ = (executor, rows, inserted);
-        Box::pin(std::future::ready(Ok(())))
-    }
-    /// Deletes the owned children of the rows `roots` selects.
-    #[doc(hidden)]
-    fn delete_owned<'a>(executor: &'a Executor, roots: &'a Filter<Self>) -> Running<'a, ()> {
-        let _ = (executor, roots);
-        Box::pin(std::future::ready(Ok(())))
-    }
-    /// Copies the owned children `from` holds into `into` (a row as written, as stored).
-    #[doc(hidden)]
-    fn copy_owned(from: &Self, into: &mut Self) {
-        let _ = (from, into);
-    }
 }
 
 /// The generated column enum of an entity.

@@ -131,6 +131,8 @@ pub use chrono;
 pub use column::ColumnValue;
 pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
+#[doc(hidden)]
+pub use dispatch::Owning;
 pub use domain::{AsDomain, AsRecord, DomainMapping, Mapping, RecordOf};
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
@@ -224,11 +226,11 @@ pub mod __private {
         pub use crate::projection::items::*;
     }
     pub mod aggregate {
-        pub use crate::aggregate::{
-            Holder, delete_children, load_children, load_one, loaded, save_children,
-        };
+        pub use crate::aggregate::{Holder, delete_children, load_children, save_children};
+        pub use crate::dispatch::{load_one, loaded};
     }
-    pub use crate::dispatch::{Aggregate, Rows};
+    pub use crate::aggregate::Aggregate;
+    pub use crate::dispatch::{Dispatch, Rows};
     pub use crate::entity::EntitySql;
     pub use crate::executor::Running;
     #[cfg(feature = "memory")]

@@ -283,7 +283,7 @@ pub trait RepositoryExt<E: Entity>: Send + Sync {
         C: FromIterator<(K, i64)>;
 }
 
-impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
+impl<R: crate::dispatch::Repo> RepositoryExt<R::Entity> for R {
     type Mapping = R::Mapping;
 
     async fn load_grouped<K>(
@@ -338,7 +338,7 @@ impl<R: SqlRepository> RepositoryExt<R::Entity> for R {
         ValueOf<R::Entity, R::Mapping>: Clone,
     {
         let records = <R as Operations>::records_by_keys(self.executor(), keys).await?;
-        let records = crate::aggregate::loaded(self.executor(), records).await?;
+        let records = crate::dispatch::loaded(self.executor(), records).await?;
         let mut found = std::collections::BTreeMap::new();
         for record in records {
             let id = record.id();

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use repo_core::Faulty;
 
-use crate::dispatch::Dispatch;
+use crate::dispatch::{Dispatch, Owning, Repo};
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
 use crate::error::RepoError;
@@ -137,7 +137,7 @@ type Boxed<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + '
 /// Each method boxes the future of its `Operations` function, one state machine per call
 /// (what `#[async_trait]` would write wraps it in a second one), through the entity's
 /// [`Dispatch`]: an aggregate root's operations load and write its children.
-impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
+impl<R: Repo> Repository<R::Entity, R::Mapping> for R {
     fn insert<'life0, 'async_trait>(&'life0 self, new: NewValue<R>) -> Boxed<'async_trait, Value<R>>
     where
         'life0: 'async_trait,
@@ -392,7 +392,7 @@ impl<R: SqlRepository> Repository<R::Entity, R::Mapping> for R {
 }
 
 /// How a repository's entity runs its operations on whole rows.
-type Dispatched<R> = <<R as SqlRepository>::Entity as Entity>::Dispatch;
+type Dispatched<R> = <<R as SqlRepository>::Entity as Owning>::Dispatch;
 
 /// The key of a repository's entity.
 type Id<R> = <<R as SqlRepository>::Entity as Entity>::Id;

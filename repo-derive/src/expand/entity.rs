@@ -283,12 +283,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
     let from_new = row::from_new_body(entity, &name);
     let into_new = row::into_new_body(entity);
-    let aggregate = super::relation::aggregate_items(entity);
-    let dispatch = if entity.is_aggregate_root() {
-        quote! { #krate::__private::Aggregate }
-    } else {
-        quote! { #krate::__private::Rows }
-    };
+    let owning = super::relation::owning_impl(entity);
     let (patch_columns, bind_patch) = row::patch_bodies(entity);
     let bind_new_key = row::bind_new_key_body(entity);
     let field_checks = row::field_checks(entity);
@@ -305,7 +300,6 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             type New = #new_type;
             type Column = #column;
             type Patch = #patch;
-            type Dispatch = #dispatch;
 
             const NAME: &'static str = #name;
             const TABLE_NAME: &'static str = #table_name;
@@ -394,8 +388,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             fn into_new(self) -> Self::New {
                 #into_new
             }
-
-            #aggregate
         }
+
+        #owning
     }
 }

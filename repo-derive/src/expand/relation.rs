@@ -164,13 +164,20 @@ fn path_text(path: &syn::Path) -> String {
     quote!(#path).to_string().replace(' ', "")
 }
 
-/// For an aggregate root (`owns(..)`): the `Entity` items that load, write and delete its
-/// owned children with its rows, one call per collection.
-pub(super) fn aggregate_items(entity: &Entity) -> TokenStream {
-    if !entity.is_aggregate_root() {
-        return TokenStream::new();
-    }
+/// `impl Owning`: what the entity owns. Nothing, for most; for an aggregate root
+/// (`owns(..)`), the hooks that load, write and delete its owned children with its rows, one
+/// call per collection.
+pub(super) fn owning_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
+    let ident = &entity.ident;
+    if !entity.is_aggregate_root() {
+        return quote! {
+            #[automatically_derived]
+            impl #krate::Owning for #ident {
+                type Dispatch = #krate::__private::Rows;
+            }
+        };
+    }
     let aggregate = quote! { #krate::__private::aggregate };
     let collections: Vec<(syn::Ident, &syn::Ident)> = entity
         .owned()
@@ -199,7 +206,9 @@ pub(super) fn aggregate_items(entity: &Entity) -> TokenStream {
             into.#holder = ::core::clone::Clone::clone(&from.#holder);
         }
     });
-    quote! {
+    let items = quote! {
+        type Dispatch = #krate::__private::Aggregate;
+
         const OWNS: bool = true;
 
         fn load_owned<'a>(
@@ -235,6 +244,12 @@ pub(super) fn aggregate_items(entity: &Entity) -> TokenStream {
 
         fn copy_owned(from: &Self, into: &mut Self) {
             #(#copy)*
+        }
+    };
+    quote! {
+        #[automatically_derived]
+        impl #krate::Owning for #ident {
+            #items
         }
     }
 }

@@ -10,6 +10,7 @@ use repo_sql::Linked;
 
 use super::{BelongsTo, ForeignKeyField, HasMany, HasOne, IdOf, ManyToMany, TargetOf};
 use crate::column::ColumnValue;
+use crate::dispatch::Owning;
 use crate::entity::Entity;
 use crate::error::RepoError;
 use crate::executor::{Executor, Running};
@@ -463,7 +464,7 @@ fn key_chunks<K: Ord + Clone>(executor: &Executor, keys: &[K]) -> Vec<Vec<K>> {
 
 /// The rows of `E` whose `field` holds each of `keys`, in key order, by key: one statement per
 /// chunk of keys (and per owned collection of an aggregate root).
-pub(crate) async fn grouped<E: Entity, K: ColumnValue + Ord + Clone>(
+pub(crate) async fn grouped<E: Owning, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     field: Field<E, K>,
     keys: &[K],
@@ -489,7 +490,7 @@ pub(crate) async fn grouped<E: Entity, K: ColumnValue + Ord + Clone>(
 }
 
 /// `groups` with the owned children of their rows, when they are aggregate roots.
-async fn with_owned<K: Ord, E: Entity>(
+async fn with_owned<K: Ord, E: Owning>(
     executor: &Executor,
     groups: BTreeMap<K, Vec<E>>,
 ) -> Result<BTreeMap<K, Vec<E>>, RepoError> {
@@ -500,7 +501,7 @@ async fn with_owned<K: Ord, E: Entity>(
         .into_iter()
         .map(|(key, rows)| ((key, rows.len()), rows))
         .unzip();
-    let mut rows = crate::aggregate::loaded(executor, rows.into_iter().flatten().collect())
+    let mut rows = crate::dispatch::loaded(executor, rows.into_iter().flatten().collect())
         .await?
         .into_iter();
     Ok(keys
@@ -511,7 +512,7 @@ async fn with_owned<K: Ord, E: Entity>(
 
 /// The rows of `T` that `link` ties to each of `keys`, in `T`'s key order, by key: one
 /// statement per chunk of keys.
-async fn linked<T: Entity, K: ColumnValue + Ord + Clone>(
+async fn linked<T: Owning, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     link: Linked<'static>,
     keys: &[K],

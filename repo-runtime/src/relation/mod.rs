@@ -17,6 +17,7 @@ pub use load::{Counts, Group, Load, Related, With};
 pub(crate) use load::{grouped, in_order_of};
 
 use crate::column::ColumnValue;
+use crate::dispatch::Owning;
 use crate::entity::Entity;
 use crate::filter::{Field, Filter};
 
@@ -28,10 +29,10 @@ use crate::filter::{Field, Filter};
     message = "this field of `{Self}` is not a foreign key",
     label = "a relation follows a field declared `#[repo(references = ...)]`"
 )]
-pub trait ForeignKeyField<const FIELD: u64>: Entity {
+pub trait ForeignKeyField<const FIELD: u64>: Owning {
     /// The entity it refers to, whose key is the field's type: the one check that a foreign
     /// key holds its target's key type, reported at `references = ...`.
-    type Target: Entity<Id = Self::Key>;
+    type Target: Owning<Id = Self::Key>;
     /// The field's type (inside its `Option`, for a nullable one).
     type Key: ColumnValue + Ord + Clone + std::fmt::Debug + Send + Sync + 'static;
     /// The field, for filters; a nullable one compares with the key inside its `Option`.
