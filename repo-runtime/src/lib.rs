@@ -147,7 +147,8 @@ pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use relation::{
-    BelongsTo, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, ManyToMany, Related, With,
+    BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,
+    ManyToMany, One, Referring, Related, With,
 };
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;

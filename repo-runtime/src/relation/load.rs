@@ -8,7 +8,7 @@ use std::future::Future;
 
 use repo_sql::Linked;
 
-use super::{BelongsTo, ForeignKeyField, HasMany, HasOne, IdOf, ManyToMany, TargetOf};
+use super::{BelongsTo, ForeignKeyField, IdOf, Many, ManyToMany, One, Referring, TargetOf};
 use crate::column::ColumnValue;
 use crate::dispatch::Owning;
 use crate::entity::Entity;
@@ -218,71 +218,56 @@ where
     type Target = TargetOf<C, F>;
 }
 
-/// The keys of `parents`, and their rows of `C` through `C`'s foreign key `F`.
-async fn children<P, C, const F: u64>(
-    executor: &Executor,
-    parents: &[&P],
-    relation: &'static str,
-) -> Result<Vec<Option<Vec<C>>>, RepoError>
-where
-    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
-    C: ForeignKeyField<F, Target = P> + Clone,
-{
-    let keys: Vec<P::Id> = parents.iter().map(|row| row.id()).collect();
-    let groups = grouped(executor, C::FIELD, &keys, &ListOptions::new(), relation).await?;
-    Ok(in_order_of(&keys, groups))
+/// What each row gets of a [`Referring`] relation's rows: all of them, or the first.
+pub trait Cardinality: Send + Sync + 'static {
+    /// The rows as each row gets them.
+    type Of<C: Send>: Group<Item = C>;
+
+    /// Those of `rows` a row gets.
+    fn pick<C: Send>(rows: Vec<C>) -> Self::Of<C>;
 }
 
-impl<P, C, const F: u64> Load<P> for HasMany<P, C, F>
-where
-    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
-    C: ForeignKeyField<F, Target = P> + Clone,
-{
-    type Output = Vec<C>;
+impl Cardinality for Many {
+    type Of<C: Send> = Vec<C>;
 
-    fn load_for<'a>(
-        &'a self,
-        executor: &'a Executor,
-        parents: &'a [&'a P],
-    ) -> Running<'a, Vec<Vec<C>>> {
-        Box::pin(async move {
-            let groups = children::<P, C, F>(executor, parents, self.name).await?;
-            Ok(groups.into_iter().map(Option::unwrap_or_default).collect())
-        })
+    fn pick<C: Send>(rows: Vec<C>) -> Vec<C> {
+        rows
     }
 }
 
-impl<P, C, const F: u64> Related<P> for HasMany<P, C, F>
-where
-    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
-    C: ForeignKeyField<F, Target = P> + Clone,
-{
-    type Target = C;
+impl Cardinality for One {
+    type Of<C: Send> = Option<C>;
+
+    fn pick<C: Send>(rows: Vec<C>) -> Option<C> {
+        rows.into_iter().next()
+    }
 }
 
-impl<P, C, const F: u64> Load<P> for HasOne<P, C, F>
+impl<P, C, S: Cardinality, const F: u64> Load<P> for Referring<P, C, S, F>
 where
     P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
 {
-    type Output = Option<C>;
+    type Output = S::Of<C>;
 
     fn load_for<'a>(
         &'a self,
         executor: &'a Executor,
         parents: &'a [&'a P],
-    ) -> Running<'a, Vec<Option<C>>> {
+    ) -> Running<'a, Vec<Self::Output>> {
         Box::pin(async move {
-            let groups = children::<P, C, F>(executor, parents, self.name).await?;
-            Ok(groups
+            let keys: Vec<P::Id> = parents.iter().map(|row| row.id()).collect();
+            let groups =
+                grouped(executor, C::FIELD, &keys, &ListOptions::new(), self.name()).await?;
+            Ok(in_order_of(&keys, groups)
                 .into_iter()
-                .map(|group| group.and_then(|rows| rows.into_iter().next()))
+                .map(|group| S::pick(group.unwrap_or_default()))
                 .collect())
         })
     }
 }
 
-impl<P, C, const F: u64> Related<P> for HasOne<P, C, F>
+impl<P, C, S: Cardinality, const F: u64> Related<P> for Referring<P, C, S, F>
 where
     P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P> + Clone,
@@ -329,7 +314,7 @@ where
     type Target = TargetOf<L, TO>;
 }
 
-impl<P, C, const F: u64> HasMany<P, C, F>
+impl<P, C, S, const F: u64> Referring<P, C, S, F>
 where
     P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P>,
@@ -343,7 +328,7 @@ where
         filter: Filter<C>,
     ) -> Result<Vec<u64>, RepoError> {
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
-        let counts = counted(&handle.into(), C::FIELD, &keys, &filter, self.name).await?;
+        let counts = counted(&handle.into(), C::FIELD, &keys, &filter, self.name()).await?;
         Ok(keys
             .iter()
             .map(|key| counts.get(key).copied().unwrap_or(0))
@@ -361,7 +346,7 @@ where
     ) -> Result<Vec<Counts>, RepoError> {
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
         let executor = handle.into();
-        counted_matching(&executor, C::FIELD, &keys, &matching, self.name).await
+        counted_matching(&executor, C::FIELD, &keys, &matching, self.name()).await
     }
 }
 

@@ -13,7 +13,7 @@ mod load;
 
 use std::marker::PhantomData;
 
-pub use load::{Counts, Group, Load, Related, With};
+pub use load::{Cardinality, Counts, Group, Load, Related, With};
 pub(crate) use load::{grouped, in_order_of};
 
 use crate::column::ColumnValue;
@@ -44,6 +44,9 @@ pub trait ForeignKeyField<const FIELD: u64>: Owning {
     /// Makes it refer to the row with `key` (an owned child, to its root).
     fn set_key(&mut self, key: Self::Key);
 }
+
+/// The types a relation is between, held by no value.
+type Types<T> = PhantomData<fn() -> T>;
 
 /// The entity a foreign key field refers to.
 type TargetOf<C, const F: u64> = <C as ForeignKeyField<F>>::Target;
@@ -105,16 +108,33 @@ impl<C: ForeignKeyField<F>, const F: u64> BelongsTo<C, F> {
     }
 }
 
-/// The rows of `C` whose foreign key refers to a row of `P`: `Author::ARTICLES`, declared
-/// `#[repo(has_many(articles = Article::author_id))]`. Each row gets a `Vec<C>`.
-pub struct HasMany<P, C, const F: u64> {
+/// The rows of `C` whose foreign key `F` refers to a row of `P`, which each row gets as `S`
+/// says: all of them ([`HasMany`]) or the first by key ([`HasOne`]).
+pub struct Referring<P, C, S, const F: u64> {
     name: &'static str,
-    types: PhantomData<fn() -> (P, C)>,
+    types: Types<(P, C, S)>,
 }
 
-copy_relation!(HasMany<P, C; F>);
+copy_relation!(Referring<P, C, S; F>);
 
-impl<P, C, const F: u64> HasMany<P, C, F> {
+/// The rows of `C` whose foreign key refers to a row of `P`: `Author::ARTICLES`, declared
+/// `#[repo(has_many(articles = Article::author_id))]`. Each row gets a `Vec<C>`.
+pub type HasMany<P, C, const F: u64> = Referring<P, C, Many, F>;
+
+/// The row of `C` whose foreign key refers to a row of `P`, when at most one does:
+/// `User::PROFILE`, declared `#[repo(has_one(profile = Profile::user_id))]`. Each row gets an
+/// `Option<C>` (the first by key, should several refer to it).
+pub type HasOne<P, C, const F: u64> = Referring<P, C, One, F>;
+
+/// A [`Referring`] relation's rows, all of them: [`HasMany`].
+#[derive(Debug, Clone, Copy)]
+pub struct Many;
+
+/// A [`Referring`] relation's first row: [`HasOne`].
+#[derive(Debug, Clone, Copy)]
+pub struct One;
+
+impl<P, C, S, const F: u64> Referring<P, C, S, F> {
     /// The relation's name, as declared.
     pub const fn name(self) -> &'static str {
         self.name
@@ -127,55 +147,19 @@ impl<P, C, const F: u64> HasMany<P, C, F> {
         P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
         C: ForeignKeyField<F, Target = P>,
     {
-        HasMany {
+        Referring {
             name,
             types: PhantomData,
         }
     }
 }
 
-impl<P, C, const F: u64> HasMany<P, C, F>
+impl<P, C, S, const F: u64> Referring<P, C, S, F>
 where
     P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
     C: ForeignKeyField<F, Target = P>,
 {
     /// The rows with at least one related row that meets `filter`: `EXISTS`.
-    pub fn has(self, filter: Filter<C>) -> Filter<P> {
-        key_field::<P>().exists_in(C::FIELD, filter)
-    }
-}
-
-/// The row of `C` whose foreign key refers to a row of `P`, when at most one does:
-/// `User::PROFILE`, declared `#[repo(has_one(profile = Profile::user_id))]`. Each row gets an
-/// `Option<C>` (the first by key, should several refer to it).
-pub struct HasOne<P, C, const F: u64> {
-    name: &'static str,
-    types: PhantomData<fn() -> (P, C)>,
-}
-
-copy_relation!(HasOne<P, C; F>);
-
-impl<P, C, const F: u64> HasOne<P, C, F> {
-    /// The relation called `name`. Written by the derive.
-    #[doc(hidden)]
-    pub const fn new(name: &'static str) -> Self
-    where
-        P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
-        C: ForeignKeyField<F, Target = P>,
-    {
-        HasOne {
-            name,
-            types: PhantomData,
-        }
-    }
-}
-
-impl<P, C, const F: u64> HasOne<P, C, F>
-where
-    P: Entity<Id = <C as ForeignKeyField<F>>::Key>,
-    C: ForeignKeyField<F, Target = P>,
-{
-    /// The rows whose related row meets `filter`: `EXISTS`.
     pub fn has(self, filter: Filter<C>) -> Filter<P> {
         key_field::<P>().exists_in(C::FIELD, filter)
     }
