@@ -328,11 +328,7 @@ where
         filter: Filter<C>,
     ) -> Result<Vec<u64>, RepoError> {
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
-        let counts = counted(&handle.into(), C::FIELD, &keys, &filter, self.name()).await?;
-        Ok(keys
-            .iter()
-            .map(|key| counts.get(key).copied().unwrap_or(0))
-            .collect())
+        counted(&handle.into(), C::FIELD, &keys, &filter, self.name()).await
     }
 
     /// For each of `parents`, how many rows it has and how many of them meet `matching`
@@ -367,11 +363,7 @@ where
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
         let links = Self::links_to(filter);
         let field = <L as ForeignKeyField<FROM>>::FIELD;
-        let counts = counted(&handle.into(), field, &keys, &links, self.name).await?;
-        Ok(keys
-            .iter()
-            .map(|key| counts.get(key).copied().unwrap_or(0))
-            .collect())
+        counted(&handle.into(), field, &keys, &links, self.name).await
     }
 
     /// For each of `parents`, how many targets it is linked to and how many of them meet
@@ -526,25 +518,30 @@ async fn linked<T: Owning, K: ColumnValue + Ord + Clone>(
     with_owned(executor, groups).await
 }
 
-/// How many rows of `E` that meet `filter` hold each of `keys` in `field`: one grouped count
-/// per chunk of keys.
+/// For each of `keys` in its order, how many rows of `E` that meet `filter` hold it in
+/// `field`: one grouped count per chunk of keys.
 async fn counted<E: Entity, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     field: Field<E, K>,
     keys: &[K],
     filter: &Filter<E>,
     operation: &'static str,
-) -> Result<BTreeMap<K, u64>, RepoError> {
+) -> Result<Vec<u64>, RepoError> {
     let mut counts = BTreeMap::new();
     for chunk in key_chunks(executor, keys) {
         let filter = filter.clone().and(field.is_in(chunk));
         let counted: Vec<(K, i64)> =
             crate::projection::count_groups(executor, field, &filter, operation).await?;
-        for (key, count) in counted {
-            counts.insert(key, u64::try_from(count).unwrap_or(0));
-        }
+        counts.extend(counted);
     }
-    Ok(counts)
+    Ok(keys
+        .iter()
+        .map(|key| {
+            counts
+                .get(key)
+                .map_or(0, |&count| u64::try_from(count).unwrap_or(0))
+        })
+        .collect())
 }
 
 /// The value of each of `keys` in `found`, in the order of `keys`: a value moves to its key's
