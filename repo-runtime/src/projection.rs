@@ -418,51 +418,41 @@ impl<R: crate::dispatch::Repo> RepositoryExt<R::Entity> for R {
         C: FromIterator<(K, i64)>,
     {
         let filter = filter.clone().and(group.is_not_null());
-        let counted = count_groups(self.executor(), group, &filter, "count_by").await?;
-        Ok(counted.into_iter().collect())
+        let counted = count_groups(self.executor(), group, &filter, None, "count_by").await?;
+        Ok(counted
+            .into_iter()
+            .map(|(key, all, _)| (key, all))
+            .collect())
     }
 }
 
-/// How many rows `filter` selects per value of `group` (which the filter keeps non-null), in
-/// one statement.
+/// How many rows `filter` selects per value of `group` (which the filter keeps non-null), and
+/// how many of them meet `matching` (all of them without one), in one statement.
 pub(crate) async fn count_groups<E: Entity, K: ColumnValue>(
     executor: &Executor,
     group: Field<E, K>,
     filter: &Filter<E>,
-    operation: &'static str,
-) -> Result<Vec<(K, i64)>, RepoError> {
-    let items: Arc<[Selected<'static>]> =
-        Arc::new([Selected::Column(group.column()), Selected::Count]);
-    let request = Request::new::<E>(items, &[], repo_core::Page::default())?;
-    let counted = read::<E, Counted<K>>(executor, filter, &request, operation, None).await?;
-    Ok(counted
-        .into_iter()
-        .map(|Counted(key, count)| (key, count))
-        .collect())
-}
-
-/// How many rows `filter` selects per value of `group` (which the filter keeps non-null), and
-/// how many of them meet `matching`, in one statement.
-pub(crate) async fn count_matching_groups<E: Entity, K: ColumnValue>(
-    executor: &Executor,
-    group: Field<E, K>,
-    filter: &Filter<E>,
-    matching: &Filter<E>,
+    matching: Option<&Filter<E>>,
     operation: &'static str,
 ) -> Result<Vec<(K, i64, i64)>, RepoError> {
-    let items: Arc<[Selected<'static>]> = Arc::new([
-        Selected::Column(group.column()),
-        Selected::Count,
-        Selected::CountMatching,
-    ]);
+    let column = Selected::Column(group.column());
+    let items: Arc<[Selected<'static>]> = match matching {
+        Some(_) => Arc::new([column, Selected::Count, Selected::CountMatching]),
+        None => Arc::new([column, Selected::Count]),
+    };
     let request = Request::new::<E>(items, &[], repo_core::Page::default())?;
-    let counted =
-        read::<E, CountedMatching<K>>(executor, filter, &request, operation, Some(matching))
-            .await?;
-    Ok(counted
-        .into_iter()
-        .map(|CountedMatching(key, all, matching)| (key, all, matching))
-        .collect())
+    Ok(match matching {
+        Some(_) => read::<E, CountedMatching<K>>(executor, filter, &request, operation, matching)
+            .await?
+            .into_iter()
+            .map(|CountedMatching(key, all, matched)| (key, all, matched))
+            .collect(),
+        None => read::<E, Counted<K>>(executor, filter, &request, operation, None)
+            .await?
+            .into_iter()
+            .map(|Counted(key, all)| (key, all, all))
+            .collect(),
+    })
 }
 
 /// The link rows of `parent` to each of `children`, built by `row`.
@@ -527,8 +517,8 @@ impl<K: ColumnValue> RowDecode for Counted<K> {
     }
 }
 
-/// A group's value, its count and how many of its rows match, as `count_matching_groups`
-/// reads them.
+/// A group's value, its count and how many of its rows match, as `count_groups` reads them
+/// with a condition to match.
 struct CountedMatching<K>(K, i64, i64);
 
 impl<K: ColumnValue> RowDecode for CountedMatching<K> {

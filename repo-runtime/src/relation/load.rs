@@ -328,7 +328,8 @@ where
         filter: Filter<C>,
     ) -> Result<Vec<u64>, RepoError> {
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
-        counted(&handle.into(), C::FIELD, &keys, &filter, self.name()).await
+        let counts = counted(&handle.into(), C::FIELD, &keys, &filter, None, self.name()).await?;
+        Ok(counts.into_iter().map(|counts| counts.all).collect())
     }
 
     /// For each of `parents`, how many rows it has and how many of them meet `matching`
@@ -341,8 +342,17 @@ where
         matching: Filter<C>,
     ) -> Result<Vec<Counts>, RepoError> {
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
+        let every = Filter::all();
         let executor = handle.into();
-        counted_matching(&executor, C::FIELD, &keys, &matching, self.name()).await
+        counted(
+            &executor,
+            C::FIELD,
+            &keys,
+            &every,
+            Some(&matching),
+            self.name(),
+        )
+        .await
     }
 }
 
@@ -363,7 +373,8 @@ where
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
         let links = Self::links_to(filter);
         let field = <L as ForeignKeyField<FROM>>::FIELD;
-        counted(&handle.into(), field, &keys, &links, self.name).await
+        let counts = counted(&handle.into(), field, &keys, &links, None, self.name).await?;
+        Ok(counts.into_iter().map(|counts| counts.all).collect())
     }
 
     /// For each of `parents`, how many targets it is linked to and how many of them meet
@@ -378,7 +389,16 @@ where
         let keys: Vec<P::Id> = parents.iter().map(Entity::id).collect();
         let links = Self::links_to(matching);
         let field = <L as ForeignKeyField<FROM>>::FIELD;
-        counted_matching(&handle.into(), field, &keys, &links, self.name).await
+        let every = Filter::all();
+        counted(
+            &handle.into(),
+            field,
+            &keys,
+            &every,
+            Some(&links),
+            self.name,
+        )
+        .await
     }
 }
 
@@ -390,38 +410,6 @@ pub struct Counts {
     pub all: u64,
     /// Those that meet the condition.
     pub matching: u64,
-}
-
-/// For each of `keys` in its order, how many rows of `E` hold it in `field` and how many of
-/// those meet `matching`: one grouped count per chunk of keys.
-async fn counted_matching<E: Entity, K: ColumnValue + Ord + Clone>(
-    executor: &Executor,
-    field: Field<E, K>,
-    keys: &[K],
-    matching: &Filter<E>,
-    operation: &'static str,
-) -> Result<Vec<Counts>, RepoError> {
-    let mut counts = BTreeMap::new();
-    for chunk in key_chunks(executor, keys) {
-        let filter = field.is_in(chunk);
-        let counted =
-            crate::projection::count_matching_groups(executor, field, &filter, matching, operation)
-                .await?;
-        for (key, all, matched) in counted {
-            let count = |n: i64| u64::try_from(n).unwrap_or(0);
-            counts.insert(
-                key,
-                Counts {
-                    all: count(all),
-                    matching: count(matched),
-                },
-            );
-        }
-    }
-    Ok(keys
-        .iter()
-        .map(|key| counts.get(key).copied().unwrap_or_default())
-        .collect())
 }
 
 /// `keys` without repeats, in chunks a statement binds.
@@ -519,28 +507,33 @@ async fn linked<T: Owning, K: ColumnValue + Ord + Clone>(
 }
 
 /// For each of `keys` in its order, how many rows of `E` that meet `filter` hold it in
-/// `field`: one grouped count per chunk of keys.
+/// `field`, and how many of those meet `matching` (all of them without one): one grouped
+/// count per chunk of keys.
 async fn counted<E: Entity, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     field: Field<E, K>,
     keys: &[K],
     filter: &Filter<E>,
+    matching: Option<&Filter<E>>,
     operation: &'static str,
-) -> Result<Vec<u64>, RepoError> {
+) -> Result<Vec<Counts>, RepoError> {
+    let count = |n: i64| u64::try_from(n).unwrap_or(0);
     let mut counts = BTreeMap::new();
     for chunk in key_chunks(executor, keys) {
         let filter = filter.clone().and(field.is_in(chunk));
-        let counted: Vec<(K, i64)> =
-            crate::projection::count_groups(executor, field, &filter, operation).await?;
-        counts.extend(counted);
+        let counted =
+            crate::projection::count_groups(executor, field, &filter, matching, operation).await?;
+        for (key, all, matched) in counted {
+            let counted = Counts {
+                all: count(all),
+                matching: count(matched),
+            };
+            counts.insert(key, counted);
+        }
     }
     Ok(keys
         .iter()
-        .map(|key| {
-            counts
-                .get(key)
-                .map_or(0, |&count| u64::try_from(count).unwrap_or(0))
-        })
+        .map(|key| counts.get(key).copied().unwrap_or_default())
         .collect())
 }
 
