@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::marker::PhantomData;
 
 use crate::dispatch::{
-    Boxed, Column, Dispatch, Id, NewValue, Owning, Patch, Repo, dispatch, loaded,
+    Boxed, Column, Dispatch, Id, NewValue, Owning, Patch, Repo, Root, Value, dispatch, loaded,
 };
 use crate::domain::{AsRecord, Mapping};
 use crate::entity::Entity;
@@ -39,11 +39,6 @@ impl<E: Entity> SqlRepository for Records<E> {
     }
 }
 
-/// What a repository of `R` reads.
-type Value<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::Value;
-type New<R> = <<R as SqlRepository>::Mapping as Mapping<<R as SqlRepository>::Entity>>::New;
-type Root<R> = <R as SqlRepository>::Entity;
-
 /// Inserts `news` and the children they hold (inside the caller's unit of work).
 async fn insert_records<E: Owning>(
     executor: &Executor,
@@ -58,7 +53,16 @@ async fn insert_records<E: Owning>(
 
 /// Writes `given` over its row and its children as it holds them (inside the caller's unit).
 async fn update_record<E: Owning>(executor: &Executor, given: &E) -> Result<E, RepoError> {
-    let mut stored = <Records<E> as Operations>::update(executor, given).await?;
+    let stored = <Records<E> as Operations>::update(executor, given).await?;
+    with_children_saved(executor, given, stored).await
+}
+
+/// `stored`, the row `given` was written to, with the children `given` holds written too.
+async fn with_children_saved<E: Owning>(
+    executor: &Executor,
+    given: &E,
+    mut stored: E,
+) -> Result<E, RepoError> {
     if E::OWNS {
         E::copy_owned(given, &mut stored);
         E::save_owned(executor, std::slice::from_mut(&mut stored), false).await?;
@@ -102,17 +106,14 @@ impl<R: Repo> Ops<R> {
     /// The root with key `id` and its children, if any.
     pub(crate) async fn find(
         executor: &Executor,
-        id: <Root<R> as Entity>::Id,
+        id: Id<R>,
     ) -> Result<Option<Value<R>>, RepoError> {
         let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, &[id]).await?;
         let row = loaded(executor, rows).await?.into_iter().next();
         row.map(R::Mapping::value).transpose()
     }
 
-    pub(crate) async fn get(
-        executor: &Executor,
-        id: <Root<R> as Entity>::Id,
-    ) -> Result<Value<R>, RepoError> {
+    pub(crate) async fn get(executor: &Executor, id: Id<R>) -> Result<Value<R>, RepoError> {
         Self::find(executor, id).await?.ok_or(RepoError::NotFound {
             entity: Root::<R>::NAME,
         })
@@ -120,7 +121,7 @@ impl<R: Repo> Ops<R> {
 
     pub(crate) async fn get_many(
         executor: &Executor,
-        ids: &[<Root<R> as Entity>::Id],
+        ids: &[Id<R>],
     ) -> Result<Vec<Value<R>>, RepoError> {
         let rows = <Records<Root<R>> as Operations>::records_by_keys(executor, ids).await?;
         R::Mapping::values(loaded(executor, rows).await?)
@@ -130,7 +131,7 @@ impl<R: Repo> Ops<R> {
     pub(crate) async fn select(
         executor: &Executor,
         filter: Option<&Filter<Root<R>>>,
-        options: ListOptions<<Root<R> as Entity>::Column>,
+        options: ListOptions<Column<R>>,
         operation: &'static str,
     ) -> Result<Vec<Value<R>>, RepoError> {
         let rows =
@@ -142,7 +143,7 @@ impl<R: Repo> Ops<R> {
     pub(crate) async fn find_page(
         executor: &Executor,
         filter: &Filter<Root<R>>,
-        options: ListOptions<<Root<R> as Entity>::Column>,
+        options: ListOptions<Column<R>>,
         after: Option<&Cursor>,
     ) -> Result<KeysetPage<Value<R>>, RepoError> {
         let page =
@@ -157,7 +158,7 @@ impl<R: Repo> Ops<R> {
     pub(crate) fn stream(
         _executor: &Executor,
         _filter: &Filter<Root<R>>,
-        _options: ListOptions<<Root<R> as Entity>::Column>,
+        _options: ListOptions<Column<R>>,
     ) -> RowStream<Value<R>> {
         let error = RepoError::invalid_input(
             Root::<R>::NAME,
@@ -166,7 +167,10 @@ impl<R: Repo> Ops<R> {
         crate::stream::failed(error)
     }
 
-    pub(crate) async fn insert(executor: &Executor, new: New<R>) -> Result<Value<R>, RepoError> {
+    pub(crate) async fn insert(
+        executor: &Executor,
+        new: NewValue<R>,
+    ) -> Result<Value<R>, RepoError> {
         let mut stored = Self::insert_many(executor, vec![new]).await?;
         stored.pop().ok_or(RepoError::NotFound {
             entity: Root::<R>::NAME,
@@ -175,7 +179,7 @@ impl<R: Repo> Ops<R> {
 
     pub(crate) async fn insert_many(
         executor: &Executor,
-        news: Vec<New<R>>,
+        news: Vec<NewValue<R>>,
     ) -> Result<Vec<Value<R>>, RepoError> {
         let news = news
             .into_iter()
@@ -208,19 +212,14 @@ impl<R: Repo> Ops<R> {
         let record = R::Mapping::record(value)?;
         let stored = executor
             .unit_once(async |unit| {
-                let mut stored = <Records<Root<R>> as Operations>::upsert(unit, &record).await?;
-                Root::<R>::copy_owned(&record, &mut stored);
-                Root::<R>::save_owned(unit, std::slice::from_mut(&mut stored), false).await?;
-                Ok(stored)
+                let stored = <Records<Root<R>> as Operations>::upsert(unit, &record).await?;
+                with_children_saved(unit, &*record, stored).await
             })
             .await?;
         R::Mapping::value(stored)
     }
 
-    pub(crate) async fn delete(
-        executor: &Executor,
-        id: <Root<R> as Entity>::Id,
-    ) -> Result<bool, RepoError> {
+    pub(crate) async fn delete(executor: &Executor, id: Id<R>) -> Result<bool, RepoError> {
         let filter = keys_filter::<Root<R>>(std::slice::from_ref(&id));
         let deleted = Self::delete_where(executor, &filter).await?;
         Ok(deleted > 0)
@@ -237,8 +236,8 @@ impl<R: Repo> Ops<R> {
 
     pub(crate) async fn patch(
         executor: &Executor,
-        id: <Root<R> as Entity>::Id,
-        patch: <Root<R> as Entity>::Patch,
+        id: Id<R>,
+        patch: Patch<R>,
     ) -> Result<Value<R>, RepoError> {
         let row = <Records<Root<R>> as Operations>::patch(executor, id, patch).await?;
         let row = loaded(executor, vec![row]).await?.into_iter().next();
@@ -250,7 +249,7 @@ impl<R: Repo> Ops<R> {
     pub(crate) async fn patch_where(
         executor: &Executor,
         filter: &Filter<Root<R>>,
-        patch: <Root<R> as Entity>::Patch,
+        patch: Patch<R>,
     ) -> Result<Vec<Value<R>>, RepoError> {
         let rows = <Records<Root<R>> as Operations>::patch_where(executor, filter, patch).await?;
         R::Mapping::values(loaded(executor, rows).await?)
@@ -258,7 +257,7 @@ impl<R: Repo> Ops<R> {
 
     pub(crate) async fn insert_or_ignore(
         _executor: &Executor,
-        _news: Vec<New<R>>,
+        _news: Vec<NewValue<R>>,
         _key: UniqueKey<Root<R>>,
     ) -> Result<Vec<Value<R>>, RepoError> {
         Err(refused::<Root<R>>("insert_or_ignore"))
@@ -266,7 +265,7 @@ impl<R: Repo> Ops<R> {
 
     pub(crate) async fn upsert_on(
         _executor: &Executor,
-        _new: New<R>,
+        _new: NewValue<R>,
         _key: UniqueKey<Root<R>>,
     ) -> Result<Value<R>, RepoError> {
         Err(refused::<Root<R>>("upsert_on"))
