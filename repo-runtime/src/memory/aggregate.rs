@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use repo_sql::{Numeric, Selected};
 
 use super::exec::MemoryRecord;
-use super::plan::{Resolved, resolve_matching, resolve_projected, select, truth};
+use super::plan::{Resolved, resolve_matching, resolve_projected, select, truth, unknown_column};
 use super::table::{Row, State, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
@@ -48,11 +48,8 @@ pub(super) fn projected(
         });
     };
     let position = |column: &str| {
-        data.position(column).ok_or_else(|| RepoError::Database {
-            entity,
-            code: None,
-            source: super::violation(format!("no such column: {column}")),
-        })
+        data.position(column)
+            .ok_or_else(|| unknown_column(entity, column))
     };
     if !grouped {
         let query = resolve_projected(entity, shape, tables, data, values, false)?.0;

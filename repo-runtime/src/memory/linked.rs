@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use repo_sql::Linked;
 
 use super::exec::MemoryRecord;
+use super::plan::unknown_column;
 use super::table::{State, TableData};
 use crate::error::RepoError;
 use crate::memory_value::Value;
@@ -26,11 +27,8 @@ pub(super) fn linked_rows(
         return Ok(Vec::new());
     };
     let column = |name: &str| {
-        link.position(name).ok_or_else(|| RepoError::Database {
-            entity: table.entity,
-            code: None,
-            source: super::violation(format!("no such column: {}.{name}", linked.link)),
-        })
+        link.position(name)
+            .ok_or_else(|| unknown_column(table.entity, &format!("{}.{name}", linked.link)))
     };
     let (from, to) = (column(linked.from)?, column(linked.to)?);
     let keys: BTreeSet<&Value> = keys.iter().filter(|key| !key.is_null()).collect();

@@ -38,7 +38,7 @@ pub(super) struct Query {
     page: (usize, usize),
 }
 
-fn unknown_column(entity: &'static str, column: &str) -> RepoError {
+pub(super) fn unknown_column(entity: &'static str, column: &str) -> RepoError {
     RepoError::Database {
         entity,
         code: None,
