@@ -29,6 +29,8 @@ pub enum ErrorKind {
     NotNull,
     /// [`RepoError::Check`]
     Check,
+    /// [`RepoError::StaleVersion`]
+    StaleVersion,
     /// [`RepoError::Timeout`]
     Timeout,
     /// [`RepoError::PoolTimeout`]
@@ -62,6 +64,7 @@ impl ErrorKind {
             ErrorKind::ForeignKey => "foreign_key",
             ErrorKind::NotNull => "not_null",
             ErrorKind::Check => "check",
+            ErrorKind::StaleVersion => "stale_version",
             ErrorKind::Timeout => "timeout",
             ErrorKind::PoolTimeout => "pool_timeout",
             ErrorKind::Transient => "transient",
@@ -88,6 +91,7 @@ macro_rules! entity_field {
     ($error:expr) => {
         match $error {
             RepoError::NotFound { entity }
+            | RepoError::StaleVersion { entity, .. }
             | RepoError::Conflict { entity, .. }
             | RepoError::ForeignKey { entity, .. }
             | RepoError::NotNull { entity, .. }
@@ -111,6 +115,16 @@ pub enum RepoError {
     NotFound {
         /// The entity looked up.
         entity: &'static str,
+    },
+    /// Optimistic locking: the row was written by someone else since it was read (its
+    /// version moved on), so this write was refused and wrote nothing. Read it again, decide,
+    /// and write again.
+    #[error("{entity} {key} was changed since it was read (stale version)")]
+    StaleVersion {
+        /// The entity written.
+        entity: &'static str,
+        /// The row's key, as `Debug` shows it (`[redacted]` for a sensitive key).
+        key: String,
     },
     /// A unique key or primary key already holds the value.
     #[error("{entity}: a row with the same {} already exists (constraint {constraint})", field.unwrap_or("key"))]
@@ -256,6 +270,7 @@ impl RepoError {
     pub fn kind(&self) -> ErrorKind {
         match self {
             RepoError::NotFound { .. } => ErrorKind::NotFound,
+            RepoError::StaleVersion { .. } => ErrorKind::StaleVersion,
             RepoError::Conflict { .. } => ErrorKind::Conflict,
             RepoError::ForeignKey { .. } => ErrorKind::ForeignKey,
             RepoError::NotNull { .. } => ErrorKind::NotNull,
@@ -283,6 +298,11 @@ impl RepoError {
     /// Whether this is [`RepoError::NotFound`].
     pub fn is_not_found(&self) -> bool {
         matches!(self, RepoError::NotFound { .. })
+    }
+    /// Whether this is [`RepoError::StaleVersion`]: the row was written by someone else since
+    /// it was read.
+    pub fn is_stale_version(&self) -> bool {
+        matches!(self, RepoError::StaleVersion { .. })
     }
     /// Whether this is [`RepoError::Conflict`].
     pub fn is_conflict(&self) -> bool {

@@ -149,6 +149,12 @@ pub(crate) struct FieldAttrs {
     /// `relation = author`: the name of the belongs-to relation of a `references` field;
     /// by default the field's name without `_id`.
     pub relation: Option<syn::Ident>,
+    /// `version`: the optimistic-locking version, which every write checks and moves on.
+    pub version: Flag,
+    /// `created_at`: the time of the insert, set by the library.
+    pub created_at: Flag,
+    /// `updated_at`: the time of the latest write, set by the library.
+    pub updated_at: Flag,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

@@ -1,7 +1,10 @@
 //! Statement text rendered at compile time, one string per dialect, from the validated model.
 //! Identifiers are always quoted; values are always placeholders.
 
-use repo_sql::{Insert, Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable, RowWrite};
+use repo_sql::{
+    Insert, Operator, Plan, PlanAction, PlanCondition, PlanLimit, PlanTable, Policy, RowWrite,
+    Stamps,
+};
 
 use crate::model::{Entity, Field};
 
@@ -104,13 +107,35 @@ impl<'a> Statements<'a> {
             .collect()
     }
 
+    /// The columns an update never writes: those the insert sets once.
+    fn kept_columns(&self) -> Vec<&str> {
+        self.entity
+            .fields
+            .iter()
+            .filter(|field| field.policy().is_some_and(Policy::kept_by_update))
+            .map(|field| field.column.as_str())
+            .collect()
+    }
+
     fn with_insert<R>(&self, use_insert: impl FnOnce(&Insert<'_>) -> R) -> R {
-        let columns = self.insert_columns();
+        let (columns, kept) = (self.insert_columns(), self.kept_columns());
         use_insert(&Insert {
             table: &self.entity.table,
             columns: &columns,
             generated: self.entity.generated().map(|key| key.column.as_str()),
+            stamps: self.stamps(&kept),
         })
+    }
+
+    /// The policy columns, as the writes render them.
+    fn stamps<'k>(&'k self, kept: &'k [&'k str]) -> Stamps<'k> {
+        Stamps {
+            version: self
+                .entity
+                .policy_field(Policy::Version)
+                .map(|field| field.column.as_str()),
+            kept,
+        }
     }
 
     /// `INSERT` of the insert columns. Only PostgreSQL returns the generated key: SQLite and
@@ -123,11 +148,13 @@ impl<'a> Statements<'a> {
     fn with_row_write<R>(&self, use_write: impl FnOnce(&RowWrite<'_>) -> R) -> R {
         let (columns, key) = (self.all_column_names(), self.key_column_names());
         let set: Vec<&str> = column_names(self.entity.non_key_fields()).collect();
+        let kept = self.kept_columns();
         use_write(&RowWrite {
             table: &self.entity.table,
             columns: &columns,
             set: &set,
             key: &key,
+            stamps: self.stamps(&kept),
         })
     }
 

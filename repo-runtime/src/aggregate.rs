@@ -225,6 +225,20 @@ impl<R: Repo> Ops<R> {
         Ok(deleted > 0)
     }
 
+    /// Deletes the root as read (at its version, if versioned) and its children, in one unit.
+    pub(crate) async fn remove(executor: &Executor, value: &Value<R>) -> Result<(), RepoError> {
+        let record = R::Mapping::record(value)?;
+        executor
+            .unit_once(async |unit| {
+                if Root::<R>::OWNS {
+                    let filter = keys_filter::<Root<R>>(std::slice::from_ref(&record.id()));
+                    Root::<R>::delete_owned(unit, &filter).await?;
+                }
+                <Records<Root<R>> as Operations>::remove(unit, &*record).await
+            })
+            .await
+    }
+
     pub(crate) async fn delete_where(
         executor: &Executor,
         filter: &Filter<Root<R>>,

@@ -131,6 +131,7 @@ pub trait Dispatch: Send + Sync + 'static {
     fn upsert<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>)
     -> Boxed<'a, Value<R>>;
     fn delete<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, bool>;
+    fn remove<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>) -> Boxed<'a, ()>;
     fn insert_or_ignore<'a, R: Repo + 'a>(
         executor: &'a Executor,
         news: Vec<NewValue<R>>,
@@ -242,6 +243,13 @@ macro_rules! dispatch {
 
             fn delete<'a, $r: Repo + 'a>(executor: &'a Executor, id: Id<$r>) -> Boxed<'a, bool> {
                 Box::pin(<$ops>::delete(executor, id))
+            }
+
+            fn remove<'a, $r: Repo + 'a>(
+                executor: &'a Executor,
+                value: &'a Value<$r>,
+            ) -> Boxed<'a, ()> {
+                Box::pin(<$ops>::remove(executor, value))
             }
 
             fn insert_or_ignore<'a, $r: Repo + 'a>(

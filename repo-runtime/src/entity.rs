@@ -4,6 +4,7 @@
 use repo_sql::Sql;
 
 use crate::error::{NO_ENTITY, RepoError};
+use crate::policy::Stamp;
 use crate::schema::Table;
 use crate::statement::Statement;
 use crate::value::{Decodable, ServerDecode};
@@ -43,19 +44,49 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds the key columns.
     #[doc(hidden)]
     fn bind_id(id: &Self::Id, statement: &mut Statement);
-    /// Binds the columns of [`EntitySql::insert`].
+    /// Binds the columns of [`EntitySql::insert`], the policy columns from `stamp`.
     #[doc(hidden)]
-    fn bind_new(new: &Self::New, statement: &mut Statement);
+    fn bind_new(new: &Self::New, stamp: &Stamp, statement: &mut Statement);
     /// Binds each insert column of `news` as one PostgreSQL array, for the batch insert by
     /// `UNNEST` (when [`EntitySql::binds_arrays`]).
     #[doc(hidden)]
-    fn bind_new_columns(news: &[Self::New], statement: &mut Statement);
-    /// Binds the columns of [`EntitySql::update`]: the non-key columns, then the key.
+    fn bind_new_columns(news: &[Self::New], stamp: &Stamp, statement: &mut Statement);
+    /// Binds the columns of [`EntitySql::update`]: the non-key columns an update writes
+    /// (`updated_at` from `stamp`), then the key. The version read, if any,
+    /// is the runtime's to bind after them ([`Entity::version`]).
     #[doc(hidden)]
-    fn bind_update(&self, statement: &mut Statement);
-    /// Binds every column in `TABLE` order.
+    fn bind_update(&self, stamp: &Stamp, statement: &mut Statement);
+    /// Binds every column in `TABLE` order, as the record holds them.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
+    /// Binds every column in `TABLE` order as an insert of the record writes them: the policy
+    /// columns from `stamp` (a version starts at 1).
+    #[doc(hidden)]
+    #[inline]
+    fn bind_stamped(&self, stamp: &Stamp, statement: &mut Statement) {
+        let _ = stamp;
+        self.bind_all(statement);
+    }
+    /// Binds what every write sets from `stamp` (`Table::touched_columns`, in order): what a
+    /// patch writes besides its fields.
+    #[doc(hidden)]
+    #[inline]
+    fn bind_touch(stamp: &Stamp, statement: &mut Statement) {
+        let _ = (stamp, statement);
+    }
+    /// The version this record was read at (`#[repo(version)]`), if the entity has one.
+    #[doc(hidden)]
+    #[inline]
+    fn version(&self) -> Option<i64> {
+        None
+    }
+    /// The version a patch expects the row at (its `expected_version`), if any.
+    #[doc(hidden)]
+    #[inline]
+    fn patch_version(patch: &Self::Patch) -> Option<i64> {
+        let _ = patch;
+        None
+    }
     /// Binds the columns of a unique key of `new`: the primary key's when `key` is `None`
     /// (nothing when the database generates it), else those of `TABLE.unique[key]`.
     #[doc(hidden)]
@@ -66,10 +97,11 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds the values `patch` writes.
     #[doc(hidden)]
     fn bind_patch(patch: &Self::Patch, statement: &mut Statement);
-    /// Builds the entity from its insert input and the key the database generated. Entities
-    /// without a generated key ignore `generated`.
+    /// Builds the entity from its insert input, the key the database generated and the
+    /// insert's `stamp` (its policy columns). Entities without a generated key ignore
+    /// `generated`.
     #[doc(hidden)]
-    fn from_new(new: Self::New, generated: i64) -> Result<Self, RepoError>;
+    fn from_new(new: Self::New, generated: i64, stamp: &Stamp) -> Result<Self, RepoError>;
     /// The entity's insert input: itself, or without the key the database generates (an
     /// owned child new to its aggregate).
     #[doc(hidden)]

@@ -576,6 +576,21 @@ pub(crate) fn keys_filter<E: crate::entity::Entity>(ids: &[E::Id]) -> Filter<E> 
     Filter::new(Condition::Any(vec![one; ids.len()]), values)
 }
 
+/// The rows of `E` at `version` (`#[repo(version)]`); every row when `E` has no version.
+pub(crate) fn at_version<E: crate::entity::Entity>(version: i64) -> Filter<E> {
+    match E::TABLE.policy_column(repo_sql::Policy::Version) {
+        Some(column) => Filter::new(
+            Condition::Compare {
+                column: column.name,
+                operator: Operator::Equal,
+                values: 1,
+            },
+            vec![Arc::new(Scalar(version))],
+        ),
+        None => Filter::all(),
+    }
+}
+
 /// A key of `E`, bound column by column as the entity binds it.
 struct Key<E: crate::entity::Entity>(E::Id);
 

@@ -106,6 +106,7 @@ mod metrics;
 #[cfg(feature = "migrate")]
 pub mod migrate;
 mod operations;
+mod policy;
 mod ports;
 mod projection;
 mod redacted;
@@ -145,6 +146,7 @@ pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
+pub use policy::{Timestamp, Version, now_micros};
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use relation::{
     BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,
@@ -153,7 +155,7 @@ pub use relation::{
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Projection, Repository};
-pub use repo_sql::{Dialect, Sql};
+pub use repo_sql::{Dialect, Policy, Sql};
 #[cfg(feature = "memory")]
 pub use repository::MemoryDb;
 pub use repository::{AnyDb, Backing, Repository};
@@ -239,6 +241,7 @@ pub mod __private {
     pub use crate::filter::column_key;
     #[cfg(feature = "memory")]
     pub use crate::memory_value::Value as MemoryValue;
+    pub use crate::policy::Stamp;
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, OnConflict, PlanAction, PlanLimit, Sql};
+use repo_sql::{Dialect, OnConflict, PlanAction, PlanLimit, Policy, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
@@ -15,6 +15,7 @@ use crate::executor::{Executor, Rows};
 use crate::filter::{Filter, Selection};
 use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::ListOptions;
+use crate::policy::Stamp;
 use crate::statement::{Shape, Statement};
 use crate::stream::RowStream;
 use crate::unique::UniqueKey;
@@ -34,7 +35,8 @@ fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
 /// in the input of those inserted with the key each was given.
 pub(crate) enum Inserted<E> {
     Returned(Vec<E>),
-    Numbered(Vec<(usize, i64)>),
+    /// With the stamp the rows were inserted with.
+    Numbered(Vec<(usize, i64)>, Stamp),
 }
 
 /// How a batch learns the keys the database generated for it.
@@ -160,8 +162,8 @@ pub(crate) trait Operations: SqlRepository {
         news: Vec<New<Self>>,
     ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
 
-    /// The statement inserting one record.
-    fn insert_statement(executor: &Executor, new: &New<Self>) -> Statement;
+    /// The statement inserting one record, its policy columns from `stamp`.
+    fn insert_statement(executor: &Executor, new: &New<Self>, stamp: &Stamp) -> Statement;
 
     fn update(
         executor: &Executor,
@@ -175,6 +177,11 @@ pub(crate) trait Operations: SqlRepository {
         executor: &Executor,
         id: Id<Self>,
     ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    fn remove(
+        executor: &Executor,
+        value: &Value<Self>,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
     fn upsert(
         executor: &Executor,
@@ -227,6 +234,7 @@ pub(crate) trait Operations: SqlRepository {
         executor: &Executor,
         filter: &Filter<Self::Entity>,
         patch: &Patch<Self>,
+        stamp: &Stamp,
         set: Vec<&'static str>,
     ) -> impl Future<Output = Result<Vec<Self::Entity>, RepoError>> + Send;
 }
@@ -412,7 +420,8 @@ where
     /// Inserts one row and returns it as stored, with its generated key.
     async fn insert(executor: &Executor, new: M::New) -> Result<M::Value, RepoError> {
         let new = M::new_record(new)?;
-        let statement = Self::insert_statement(executor, &new);
+        let stamp = Stamp::new();
+        let statement = Self::insert_statement(executor, &new, &stamp);
         let key = match executor.dialect() {
             Dialect::Postgres if E::SQL.has_generated_key => {
                 executor
@@ -427,14 +436,14 @@ where
                     .last_insert_id
             }
         };
-        M::value(E::from_new(new, key)?)
+        M::value(E::from_new(new, key, &stamp)?)
     }
 
-    fn insert_statement(executor: &Executor, new: &E::New) -> Statement {
+    fn insert_statement(executor: &Executor, new: &E::New, stamp: &Stamp) -> Statement {
         let mut statement = executor
             .statement("insert", &E::SQL.insert)
             .shaped(Shape::Insert { rows: 1 });
-        E::bind_new(new, &mut statement);
+        E::bind_new(new, stamp, &mut statement);
         statement
     }
 
@@ -477,14 +486,16 @@ where
             },
         };
         let mut stored = Vec::with_capacity(news.len());
+        // One time for the whole batch.
+        let stamp = Stamp::new();
         let Some(keys) = keys else {
             for new in news {
-                let statement = Self::insert_statement(executor, &new);
+                let statement = Self::insert_statement(executor, &new, &stamp);
                 let key = executor
                     .execute_in(E::TABLE, statement)
                     .await?
                     .last_insert_id;
-                stored.push(E::from_new(new, key)?);
+                stored.push(E::from_new(new, key, &stamp)?);
             }
             return Ok(stored);
         };
@@ -504,7 +515,7 @@ where
                 // One array per column: the statement's text and plan do not grow with the batch.
                 let mut statement =
                     executor.assembled("insert_many", crate::rendered::unnest(E::TABLE));
-                E::bind_new_columns(&chunk, &mut statement);
+                E::bind_new_columns(&chunk, &stamp, &mut statement);
                 statement
             } else {
                 let sql = crate::rendered::batch(E::TABLE, dialect, chunk.len(), returning);
@@ -512,7 +523,7 @@ where
                     .assembled("insert_many", sql)
                     .shaped(Shape::Insert { rows: chunk.len() });
                 for new in &chunk {
-                    E::bind_new(new, &mut statement);
+                    E::bind_new(new, &stamp, &mut statement);
                 }
                 statement
             };
@@ -560,25 +571,30 @@ where
                 ));
             }
             for (new, key) in chunk.into_iter().zip(generated) {
-                stored.push(E::from_new(new, key)?);
+                stored.push(E::from_new(new, key, &stamp)?);
             }
         }
         Ok(stored)
     }
 
-    /// Updates every non-key column of the row with the entity's key and returns it as stored;
-    /// [`RepoError::NotFound`] when no row has that key.
+    /// Updates every non-key column of the row with the entity's key (at the version it was
+    /// read at, if versioned) and returns it as stored; [`RepoError::NotFound`] when no row has
+    /// that key, [`RepoError::StaleVersion`] when its version moved on.
     async fn update(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
         let entity = M::record(value)?;
         let mut statement = executor
             .statement("update", &E::SQL.update)
             .shaped(Shape::Update);
-        entity.bind_update(&mut statement);
+        entity.bind_update(&Stamp::new(), &mut statement);
+        let version = entity.version();
+        if let Some(version) = version {
+            statement.bind(version);
+        }
         let rows = if executor.dialect() == Dialect::MySql {
             // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
             let outcome = executor.execute_in(E::TABLE, statement).await?;
             if outcome.rows_affected == 0 {
-                return Err(RepoError::NotFound { entity: E::NAME });
+                return Err(refused::<E>(executor, &entity.id(), version.is_some()).await?);
             }
             let id = entity.id();
             let build = || {
@@ -594,7 +610,10 @@ where
         } else {
             executor.rows(E::TABLE, statement, true).await?
         };
-        Self::stored(&rows)
+        match rows.first::<E>()? {
+            Some(record) => M::value(record),
+            None => Err(refused::<E>(executor, &entity.id(), version.is_some()).await?),
+        }
     }
 
     fn stored(rows: &Rows) -> Result<M::Value, RepoError> {
@@ -620,37 +639,83 @@ where
             > 0)
     }
 
-    /// Inserts the entity, or updates the row with its key; returns it as stored. A conflict on
-    /// another unique key is [`RepoError::Conflict`], never an update of that other row.
+    /// Deletes the row with the entity's key, at the version it was read at if versioned;
+    /// [`RepoError::NotFound`] when no row has that key, [`RepoError::StaleVersion`] when its
+    /// version moved on.
+    async fn remove(executor: &Executor, value: &M::Value) -> Result<(), RepoError> {
+        let entity = M::record(value)?;
+        let id = entity.id();
+        let version = entity.version();
+        let mut filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id));
+        if let Some(version) = version {
+            filter = filter.and(crate::filter::at_version::<E>(version));
+        }
+        let selection = Selection::of(PlanAction::Delete);
+        let statement = filter.statement(executor, E::TABLE, "remove", &selection);
+        if executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected
+            == 0
+        {
+            return Err(refused::<E>(executor, &id, version.is_some()).await?);
+        }
+        Ok(())
+    }
+
+    /// Inserts the entity, or updates the row with its key (at the version it was read at, if
+    /// versioned); returns it as stored. A conflict on another unique key is
+    /// [`RepoError::Conflict`], never an update of that other row; a row whose version moved
+    /// on is [`RepoError::StaleVersion`].
     async fn upsert(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
         let entity = M::record(value)?;
         let entity = &*entity;
+        let stamp = Stamp::new();
+        let version = entity.version();
         if executor.dialect() != Dialect::MySql {
             let mut statement = executor
                 .statement("upsert", &E::SQL.upsert)
                 .shaped(Shape::Upsert);
-            entity.bind_all(&mut statement);
-            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+            entity.bind_stamped(&stamp, &mut statement);
+            if let Some(version) = version {
+                statement.bind(version);
+            }
+            // With a version, a stored row at another one is left alone and nothing returned.
+            return match executor
+                .rows(E::TABLE, statement, true)
+                .await?
+                .first::<E>()?
+            {
+                Some(record) => M::value(record),
+                None => Err(refused::<E>(executor, &entity.id(), version.is_some()).await?),
+            };
         }
-        if E::TABLE.unique.is_empty() {
+        if E::TABLE.unique.is_empty() && version.is_none() {
             let mut statement = executor
                 .statement("upsert", &E::SQL.upsert)
                 .shaped(Shape::Upsert);
-            entity.bind_all(&mut statement);
+            entity.bind_stamped(&stamp, &mut statement);
             executor.execute_in(E::TABLE, statement).await?;
             return Self::get(executor, entity.id()).await;
         }
-        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too: update, else insert.
+        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too, and checks no
+        // version: update, else insert.
         let write = async |executor: &Executor| {
             let mut update = executor
                 .statement("upsert", &E::SQL.update)
                 .shaped(Shape::Update);
-            entity.bind_update(&mut update);
+            entity.bind_update(&stamp, &mut update);
+            if let Some(version) = version {
+                update.bind(version);
+            }
             if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
+                if version.is_some() && Self::exists(executor, entity.id()).await? {
+                    return Err(stale::<E>(&entity.id()));
+                }
                 let mut insert = executor
                     .statement("upsert", &E::SQL.insert_all)
                     .shaped(Shape::InsertAll);
-                entity.bind_all(&mut insert);
+                entity.bind_stamped(&stamp, &mut insert);
                 executor.execute_in(E::TABLE, insert).await?;
             }
             Self::get(executor, entity.id()).await
@@ -658,22 +723,54 @@ where
         executor.unit_once(write).await
     }
 
-    /// Writes the fields `patch` gives to the row with key `id` and returns it as stored;
-    /// [`RepoError::NotFound`] when no row has that key. An empty patch writes nothing.
+    /// Writes the fields `patch` gives to the row with key `id` (at the version the patch
+    /// expects, if it names one) and returns it as stored; [`RepoError::NotFound`] when no row
+    /// has that key, [`RepoError::StaleVersion`] when its version is another. An empty patch
+    /// writes nothing.
     async fn patch(executor: &Executor, id: E::Id, patch: E::Patch) -> Result<M::Value, RepoError> {
         let mut set = Vec::new();
         E::patch_columns(&patch, &mut set);
+        let expected = E::patch_version(&patch);
         if set.is_empty() {
-            return Self::get(executor, id).await;
+            let stored = Self::records_by_keys(executor, std::slice::from_ref(&id)).await?;
+            return match stored.into_iter().next() {
+                Some(record) if expected.is_none() || record.version() == expected => {
+                    M::value(record)
+                }
+                Some(_) => Err(stale::<E>(&id)),
+                None => Err(RepoError::NotFound { entity: E::NAME }),
+            };
         }
-        let condition = Arc::new(key_condition(E::KEY_COLUMNS));
+        set.extend(E::TABLE.touched_columns().map(|column| column.name));
+        let mut condition = key_condition(E::KEY_COLUMNS);
+        if let (Some(version), Some(_)) = (E::TABLE.policy_column(Policy::Version), expected) {
+            if let repo_sql::Condition::All(items) = &mut condition {
+                items.push(repo_sql::Condition::Compare {
+                    column: version.name,
+                    operator: repo_sql::Operator::Equal,
+                    values: 1,
+                });
+            }
+        }
+        let condition = Arc::new(condition);
         let returning = executor.dialect() != Dialect::MySql;
         let mut statement =
             crate::filter::patch_statement(executor, E::TABLE, "patch", set, &condition, returning);
         E::bind_patch(&patch, &mut statement);
+        E::bind_touch(&Stamp::new(), &mut statement);
         E::bind_id(&id, &mut statement);
+        if let Some(expected) = expected {
+            statement.bind(expected);
+        }
         if returning {
-            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+            return match executor
+                .rows(E::TABLE, statement, true)
+                .await?
+                .first::<E>()?
+            {
+                Some(record) => M::value(record),
+                None => Err(refused::<E>(executor, &id, expected.is_some()).await?),
+            };
         }
         // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
         if executor
@@ -682,7 +779,7 @@ where
             .rows_affected
             == 0
         {
-            return Err(RepoError::NotFound { entity: E::NAME });
+            return Err(refused::<E>(executor, &id, expected.is_some()).await?);
         }
         Self::get(executor, id).await
     }
@@ -696,19 +793,31 @@ where
     ) -> Result<Vec<M::Value>, RepoError> {
         let mut set = Vec::new();
         E::patch_columns(&patch, &mut set);
+        // A patch that expects a version writes only the rows at that version.
+        let at_version;
+        let filter = match E::patch_version(&patch) {
+            Some(version) => {
+                at_version = filter.clone().and(crate::filter::at_version::<E>(version));
+                &at_version
+            }
+            None => filter,
+        };
         if set.is_empty() {
             return Self::select(executor, Some(filter), ListOptions::new(), "patch_where").await;
         }
+        set.extend(E::TABLE.touched_columns().map(|column| column.name));
+        let stamp = Stamp::new();
         if executor.dialect() == Dialect::MySql {
             let written = executor
                 .unit_once(async |unit| {
-                    Self::patch_where_then_read(unit, filter, &patch, set).await
+                    Self::patch_where_then_read(unit, filter, &patch, &stamp, set).await
                 })
                 .await;
             return M::values(written?);
         }
         let statement = filter.patch_statement(executor, E::TABLE, set, true, |statement| {
-            E::bind_patch(&patch, statement)
+            E::bind_patch(&patch, statement);
+            E::bind_touch(&stamp, statement);
         });
         let mut written = executor
             .rows(E::TABLE, statement, false)
@@ -723,6 +832,7 @@ where
         executor: &Executor,
         filter: &Filter<E>,
         patch: &E::Patch,
+        stamp: &Stamp,
         set: Vec<&'static str>,
     ) -> Result<Vec<E>, RepoError> {
         let mut selection = select_in_order::<E>(&ListOptions::new());
@@ -739,7 +849,8 @@ where
             return Ok(Vec::new());
         }
         let update = filter.patch_statement(executor, E::TABLE, set, false, |statement| {
-            E::bind_patch(patch, statement)
+            E::bind_patch(patch, statement);
+            E::bind_touch(stamp, statement);
         });
         executor.execute_in(E::TABLE, update).await?;
         Self::records_by_keys(executor, &ids).await
@@ -773,12 +884,12 @@ where
         };
         let mut inserted = match inserted? {
             Inserted::Returned(records) => records,
-            Inserted::Numbered(numbered) => {
+            Inserted::Numbered(numbered, stamp) => {
                 let mut news: Vec<Option<E::New>> = news.into_iter().map(Some).collect();
                 let mut records = Vec::with_capacity(numbered.len());
                 for (index, generated) in numbered {
                     if let Some(new) = news.get_mut(index).and_then(Option::take) {
-                        records.push(E::from_new(new, generated)?);
+                        records.push(E::from_new(new, generated, &stamp)?);
                     }
                 }
                 records
@@ -795,19 +906,20 @@ where
         key: UniqueKey<E>,
     ) -> Result<Inserted<E>, RepoError> {
         let dialect = executor.dialect();
+        let stamp = Stamp::new();
         if dialect == Dialect::MySql {
             // No `ON CONFLICT` there, and `INSERT IGNORE` would ignore every error: row by
             // row, a conflict on this key skips the row (InnoDB undoes only that statement).
             let mut numbered = Vec::new();
             for (index, new) in news.iter().enumerate() {
-                let statement = Self::insert_statement(executor, new);
+                let statement = Self::insert_statement(executor, new, &stamp);
                 match executor.execute_in(E::TABLE, statement).await {
                     Ok(outcome) => numbered.push((index, outcome.last_insert_id)),
                     Err(error) if key.refused(&error) => {}
                     Err(error) => return Err(error),
                 }
             }
-            return Ok(Inserted::Numbered(numbered));
+            return Ok(Inserted::Numbered(numbered, stamp));
         }
         let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
         let per_statement = if unnest {
@@ -834,10 +946,10 @@ where
                         action: OnConflict::Ignore,
                     });
             if unnest {
-                E::bind_new_columns(chunk, &mut statement);
+                E::bind_new_columns(chunk, &stamp, &mut statement);
             } else {
                 for new in chunk {
-                    E::bind_new(new, &mut statement);
+                    E::bind_new(new, &stamp, &mut statement);
                 }
             }
             let rows = executor.rows(E::TABLE, statement, false).await?;
@@ -871,7 +983,7 @@ where
                     key: key.index(),
                     action: OnConflict::Update,
                 });
-            E::bind_new(&new, &mut statement);
+            E::bind_new(&new, &Stamp::new(), &mut statement);
             return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
         }
         // Writers racing on one key can deadlock on MySQL (each holds a shared lock on the
@@ -897,7 +1009,8 @@ where
         new: &E::New,
         key: UniqueKey<E>,
     ) -> Result<E, RepoError> {
-        let insert = Self::insert_statement(executor, new);
+        let stamp = Stamp::new();
+        let insert = Self::insert_statement(executor, new, &stamp);
         let inserted = match executor.execute_in(E::TABLE, insert).await {
             Ok(outcome) => Some(outcome.last_insert_id),
             Err(error) if key.refused(&error) => None,
@@ -906,7 +1019,7 @@ where
         if inserted.is_none() {
             let sql = crate::rendered::duplicate_key_update(E::TABLE, key.index());
             let mut update = executor.assembled("upsert_on", sql);
-            E::bind_new(new, &mut update);
+            E::bind_new(new, &stamp, &mut update);
             executor.execute_in(E::TABLE, update).await?;
         }
         // The row as stored: by the key the database generated for an insert, else by `key`,
@@ -934,6 +1047,50 @@ where
             Some(record) => Ok(record),
             None => Err(RepoError::NotFound { entity: E::NAME }),
         }
+    }
+}
+
+/// Why a write to the row with key `id` found no row to write: none has the key
+/// ([`RepoError::NotFound`]), or, when the write checked a version, the row's version is
+/// another ([`RepoError::StaleVersion`]). Asked only after the write failed.
+async fn refused<E: Entity>(
+    executor: &Executor,
+    id: &E::Id,
+    checked_version: bool,
+) -> Result<RepoError, RepoError> {
+    if !checked_version {
+        return Ok(RepoError::NotFound { entity: E::NAME });
+    }
+    let build = || {
+        by_key::<E>(
+            executor,
+            "exists",
+            &E::SQL.exists_by_id,
+            id,
+            PlanAction::Exists,
+        )
+    };
+    let exists = executor.read_rows(E::TABLE, true, &build).await?.len() > 0;
+    Ok(if exists {
+        stale::<E>(id)
+    } else {
+        RepoError::NotFound { entity: E::NAME }
+    })
+}
+
+/// [`RepoError::StaleVersion`] for the row with key `id`, the key redacted when sensitive.
+fn stale<E: Entity>(id: &E::Id) -> RepoError {
+    let sensitive = E::TABLE
+        .columns
+        .iter()
+        .any(|column| column.sensitive && E::KEY_COLUMNS.contains(&column.name));
+    RepoError::StaleVersion {
+        entity: E::NAME,
+        key: if sensitive {
+            "[redacted]".to_owned()
+        } else {
+            format!("{id:?}")
+        },
     }
 }
 

@@ -116,10 +116,13 @@ fn render(table: &Table, dialect: Dialect, plan: &Plan<'_>, lists: Option<&[usiz
 fn with_insert<R>(table: &Table, write: impl FnOnce(&Insert<'_>) -> R) -> R {
     let columns: Vec<&str> = table.inserted_columns().map(|column| column.name).collect();
     let generated = table.columns.iter().find(|column| column.generated);
-    write(&Insert {
-        table: table.name,
-        columns: &columns,
-        generated: generated.map(|column| column.name),
+    table.with_stamps(|stamps| {
+        write(&Insert {
+            table: table.name,
+            columns: &columns,
+            generated: generated.map(|column| column.name),
+            stamps,
+        })
     })
 }
 
@@ -407,6 +410,9 @@ pub(crate) fn patched(
                 set,
                 condition,
                 returning,
+                version: table
+                    .policy_column(repo_sql::Policy::Version)
+                    .map(|column| column.name),
             };
             statement.render(dialect, plan_table)
         })
@@ -500,16 +506,7 @@ mod tests {
     use crate::schema::{Column, ColumnType, Constraint};
 
     const fn column(name: &'static str) -> Column {
-        Column {
-            name,
-            field: name,
-            ty: ColumnType::BigInt,
-            nullable: false,
-            generated: false,
-            sensitive: false,
-            default: None,
-            renamed_from: None,
-        }
+        Column::new(name, name, ColumnType::BigInt, false)
     }
 
     static TABLE: Table = Table {

@@ -96,8 +96,15 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
     /// or [`RepoError::NotFound`].
     async fn update(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
 
-    /// Deletes the row with this key; `false` when there was none.
+    /// Deletes the row with this key; `false` when there was none. It checks no version: a
+    /// versioned row is deleted whatever its version (use [`Repository::remove`] to delete a
+    /// row as read).
     async fn delete(&self, id: E::Id) -> Result<bool, RepoError>;
+
+    /// Deletes the row with this entity's key, as it was read: [`RepoError::NotFound`] when no
+    /// row has that key and, for a versioned entity (`#[repo(version)]`),
+    /// [`RepoError::StaleVersion`] when the row was written since (nothing is deleted).
+    async fn remove(&self, entity: &M::Value) -> Result<(), RepoError>;
 
     /// Inserts the entity, or updates the row with its key; returns it as stored.
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
@@ -329,6 +336,18 @@ impl<R: Repo> Repository<R::Entity, R::Mapping> for R {
         <Dispatched<R> as Dispatch>::delete::<R>(self.executor(), id)
     }
 
+    fn remove<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        entity: &'life1 Value<R>,
+    ) -> Boxed<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        <Dispatched<R> as Dispatch>::remove::<R>(self.executor(), entity)
+    }
+
     fn upsert<'life0, 'life1, 'async_trait>(
         &'life0 self,
         entity: &'life1 Value<R>,
@@ -509,6 +528,11 @@ where
     async fn delete(&self, id: E::Id) -> Result<bool, RepoError> {
         self.faults().check("delete")?;
         self.inner().delete(id).await
+    }
+
+    async fn remove(&self, entity: &M::Value) -> Result<(), RepoError> {
+        self.faults().check("remove")?;
+        self.inner().remove(entity).await
     }
 
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError> {

@@ -286,13 +286,15 @@ impl Filtered<'_> {
 /// bound values, in order, then the condition takes its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Patched<'a> {
-    /// The columns written, at least one.
+    /// The columns written from bound values: at least one, or a version to move.
     pub set: &'a [&'a str],
     /// Which rows.
     pub condition: &'a Condition,
     /// Whether the statement returns the updated rows (`RETURNING`; MySQL has none on an
     /// update).
     pub returning: bool,
+    /// The version column every written row's version moves on in, if the table has one.
+    pub version: Option<&'a str>,
 }
 
 impl Patched<'_> {
@@ -314,6 +316,12 @@ impl Patched<'_> {
             dialect.push_ident(&mut sql, column);
             sql.push_str(" = ");
             sql.push_str(&placeholder());
+        }
+        if let Some(moved) = crate::write::incremented(dialect, table.name, self.version) {
+            if !self.set.is_empty() {
+                sql.push_str(", ");
+            }
+            sql.push_str(&moved);
         }
         if !self.condition.is_always() {
             sql.push_str(" WHERE ");
@@ -429,6 +437,7 @@ mod tests {
             set: &["title"],
             condition: &condition,
             returning: true,
+            version: None,
         };
         assert_eq!(
             patch.render(Dialect::Postgres, &TABLE),
@@ -440,10 +449,11 @@ mod tests {
             set: &["title", "author_id"],
             condition: &everywhere,
             returning: false,
+            version: Some("version"),
         };
         assert_eq!(
             patch.render(Dialect::MySql, &TABLE),
-            "UPDATE `articles` SET `title` = ?, `author_id` = ?"
+            "UPDATE `articles` SET `title` = ?, `author_id` = ?, `version` = `articles`.`version` + 1"
         );
     }
 }

@@ -4,7 +4,8 @@
 //! comparisons a condition can make, with its rendering per dialect and its arity, [`Plan`],
 //! the one description of a read or delete by conditions fixed at compile time, [`Condition`]
 //! and [`Filtered`], the same built at run time (a tree of and / or / not), [`Linked`], the rows
-//! a many-to-many relation reaches, and [`Insert`] and [`RowWrite`], the writes of one row.
+//! a many-to-many relation reaches, [`Insert`] and [`RowWrite`], the writes of one row, and [`Policy`], the columns the library
+//! writes itself (a version, the time of a write).
 //!
 //! No proc-macro, no driver: `repo-derive` and `repo-runtime` both depend on it. With the
 //! `tokens` feature (the derive's), the model also writes itself as Rust tokens.
@@ -14,6 +15,7 @@ mod filter;
 mod linked;
 mod operator;
 mod plan;
+mod policy;
 mod projection;
 mod write;
 
@@ -22,5 +24,6 @@ pub use filter::{Condition, Filtered, Patched};
 pub use linked::Linked;
 pub use operator::Operator;
 pub use plan::{Plan, PlanAction, PlanCondition, PlanLimit, PlanTable};
+pub use policy::{Policy, Stamps};
 pub use projection::{Numeric, Projected, Selected};
 pub use write::{ConflictTarget, Insert, OnConflict, RowWrite};

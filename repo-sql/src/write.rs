@@ -3,7 +3,7 @@
 //! generated key with `RETURNING`, SQLite and MySQL report it as the last insert id; MySQL has
 //! no `RETURNING` on an update and upserts with `ON DUPLICATE KEY UPDATE`.
 
-use crate::Dialect;
+use crate::{Dialect, Stamps};
 
 /// `($1, $2, ...)` (or `(?, ?, ...)`): the values of one row of `count` columns.
 fn one_row_of_values(dialect: Dialect, count: usize) -> String {
@@ -46,6 +46,8 @@ pub struct Insert<'a> {
     pub columns: &'a [&'a str],
     /// The key the database generates, returned as `BIGINT` where the backend returns it.
     pub generated: Option<&'a str>,
+    /// The policy columns: what an update on conflict increments or leaves alone.
+    pub stamps: Stamps<'a>,
 }
 
 impl Insert<'_> {
@@ -139,15 +141,15 @@ impl Insert<'_> {
             OnConflict::Update => {
                 sql.push_str("UPDATE SET ");
                 let assigned = self.assigned_on_conflict(conflict);
-                let assignments = assigned
+                let mut assignments = assigned
                     .iter()
                     .map(|column| {
                         let column = dialect.quote(column);
                         format!("{column} = excluded.{column}")
                     })
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                sql.push_str(&assignments);
+                    .collect::<Vec<_>>();
+                assignments.extend(incremented(dialect, self.table, self.stamps.version));
+                sql.push_str(&assignments.join(", "));
             }
         }
         sql.push_str(" RETURNING ");
@@ -160,15 +162,16 @@ impl Insert<'_> {
     /// conflicts on first: the runtime runs it only once a plain insert conflicted on `key`.
     pub fn on_duplicate_key_update(&self, conflict: &ConflictTarget<'_>) -> String {
         let dialect = Dialect::MySql;
-        let assignments = self
+        let mut assignments = self
             .assigned_on_conflict(conflict)
             .iter()
             .map(|column| {
                 let column = dialect.quote(column);
                 format!("{column} = VALUES({column})")
             })
-            .collect::<Vec<_>>()
-            .join(", ");
+            .collect::<Vec<_>>();
+        assignments.extend(incremented(dialect, self.table, self.stamps.version));
+        let assignments = assignments.join(", ");
         format!(
             "{} ON DUPLICATE KEY UPDATE {assignments}",
             self.batch(dialect, 1, false)
@@ -176,16 +179,21 @@ impl Insert<'_> {
     }
 
     /// The columns a conflicting row writes into the stored one: those outside the conflict
-    /// key and the primary key, or the conflict key itself when there are none, so that the
-    /// statement still reports the row.
+    /// key and the primary key that an update writes (not the version, which is incremented,
+    /// nor what the insert set once), or the conflict key itself when there are none and no
+    /// version moves, so that the statement still reports the row.
     fn assigned_on_conflict<'a>(&'a self, conflict: &ConflictTarget<'a>) -> Vec<&'a str> {
         let assigned: Vec<&str> = self
             .columns
             .iter()
             .copied()
-            .filter(|column| !conflict.key.contains(column) && !conflict.primary.contains(column))
+            .filter(|column| {
+                !conflict.key.contains(column)
+                    && !conflict.primary.contains(column)
+                    && self.stamps.writes(column)
+            })
             .collect();
-        if assigned.is_empty() {
+        if assigned.is_empty() && self.stamps.version.is_none() {
             conflict.key.to_vec()
         } else {
             assigned
@@ -212,40 +220,57 @@ pub struct RowWrite<'a> {
     pub table: &'a str,
     /// Every column, in the order a row is read and bound.
     pub columns: &'a [&'a str],
-    /// The columns outside the key; empty when every column is in it.
+    /// The columns outside the key; empty when every column is in it. The policy columns an
+    /// update does not bind (see `stamps`) are left out of what it writes.
     pub set: &'a [&'a str],
     /// The key's columns.
     pub key: &'a [&'a str],
+    /// The policy columns: the version an update checks and increments, and those it keeps.
+    pub stamps: Stamps<'a>,
 }
 
 impl RowWrite<'_> {
-    /// What an existing row takes from the written one: the columns outside the key, or the
-    /// key itself when there are none, so the statement still matches, and reports, the row.
-    fn assigned(&self) -> &[&str] {
-        if self.set.is_empty() {
-            self.key
+    /// The columns an update binds, in order: those of `set` the policies let it write.
+    pub fn written(&self) -> Vec<&str> {
+        self.set
+            .iter()
+            .copied()
+            .filter(|column| self.stamps.writes(column))
+            .collect()
+    }
+
+    /// What an existing row takes from the written one: the columns an update binds, or the key
+    /// itself when there are none and no version moves, so that the statement still matches,
+    /// and reports, the row.
+    fn assigned(&self) -> Vec<&str> {
+        let written = self.written();
+        if written.is_empty() && self.stamps.version.is_none() {
+            self.key.to_vec()
         } else {
-            self.set
+            written
         }
     }
 
-    /// `UPDATE ... SET <outside the key> WHERE <key>`, binding the set columns then the key;
-    /// `RETURNING` the row except on MySQL, which has none on an update.
+    /// `UPDATE ... SET <outside the key> WHERE <key>`, binding the written columns then the
+    /// key, then the version read when there is one (the row is written only at that version,
+    /// and its version moves on); `RETURNING` the row except on MySQL, which has none on an
+    /// update.
     pub fn update(&self, dialect: Dialect) -> String {
-        let assignments = self
+        let written = self.written();
+        let mut assignments = self
             .assigned()
             .iter()
             .enumerate()
             .map(|(i, column)| {
                 let quoted = dialect.quote(column);
-                if self.set.is_empty() {
+                if written.is_empty() {
                     format!("{quoted} = {quoted}")
                 } else {
                     format!("{quoted} = {}", dialect.placeholder(i + 1))
                 }
             })
-            .collect::<Vec<_>>()
-            .join(", ");
+            .collect::<Vec<_>>();
+        assignments.extend(incremented(dialect, self.table, self.stamps.version));
         let returning = if dialect == Dialect::MySql {
             String::new()
         } else {
@@ -254,10 +279,19 @@ impl RowWrite<'_> {
                 dialect.quote_list(self.columns.iter().copied())
             )
         };
+        let mut condition = key_condition(dialect, self.key, written.len() + 1);
+        if let Some(version) = self.stamps.version {
+            let next = written.len() + self.key.len() + 1;
+            condition.push_str(&format!(
+                " AND {} = {}",
+                dialect.quote(version),
+                dialect.placeholder(next)
+            ));
+        }
         format!(
-            "UPDATE {} SET {assignments} WHERE {}{returning}",
+            "UPDATE {} SET {} WHERE {condition}{returning}",
             dialect.quote(self.table),
-            key_condition(dialect, self.key, self.set.len() + 1)
+            assignments.join(", ")
         )
     }
 
@@ -272,20 +306,23 @@ impl RowWrite<'_> {
         )
     }
 
-    /// The upsert: `ON CONFLICT (key) DO UPDATE ... RETURNING` on SQLite and PostgreSQL; `ON
-    /// DUPLICATE KEY UPDATE` on MySQL, which fires on any unique key (the runtime uses it only
-    /// when the table has no other).
+    /// The upsert: `ON CONFLICT (key) DO UPDATE ... RETURNING` on SQLite and PostgreSQL, which
+    /// with a version updates only the row at the version bound after the row's columns (none
+    /// returned otherwise); `ON DUPLICATE KEY UPDATE` on MySQL, which fires on any unique key
+    /// and checks no version (the runtime uses it only when the table has neither).
     pub fn upsert(&self, dialect: Dialect) -> String {
         let insert = self.insert_all(dialect);
         let assign = |to: &dyn Fn(&str) -> String| {
-            self.assigned()
+            let mut assignments = self
+                .assigned()
                 .iter()
                 .map(|column| {
                     let column = dialect.quote(column);
                     format!("{column} = {}", to(&column))
                 })
-                .collect::<Vec<_>>()
-                .join(", ")
+                .collect::<Vec<_>>();
+            assignments.extend(incremented(dialect, self.table, self.stamps.version));
+            assignments.join(", ")
         };
         match dialect {
             Dialect::MySql => {
@@ -294,14 +331,31 @@ impl RowWrite<'_> {
             }
             Dialect::Sqlite | Dialect::Postgres => {
                 let assignments = assign(&|column| format!("excluded.{column}"));
+                let checked = match self.stamps.version {
+                    Some(version) => format!(
+                        " WHERE {}.{} = {}",
+                        dialect.quote(self.table),
+                        dialect.quote(version),
+                        dialect.placeholder(self.columns.len() + 1)
+                    ),
+                    None => String::new(),
+                };
                 format!(
-                    "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments} RETURNING {}",
+                    "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments}{checked} RETURNING {}",
                     dialect.quote_list(self.key.iter().copied()),
                     dialect.quote_list(self.columns.iter().copied())
                 )
             }
         }
     }
+}
+
+/// `"version" = "t"."version" + 1`: the version's move on a write, if the table has one.
+pub(crate) fn incremented(dialect: Dialect, table: &str, version: Option<&str>) -> Option<String> {
+    version.map(|version| {
+        let column = dialect.quote(version);
+        format!("{column} = {}.{column} + 1", dialect.quote(table))
+    })
 }
 
 #[cfg(test)]
@@ -314,6 +368,7 @@ mod tests {
             table: "users",
             columns: &["email", "name"],
             generated: Some("id"),
+            stamps: Stamps::NONE,
         };
         assert_eq!(
             insert.one_row(Dialect::Postgres),
@@ -340,6 +395,7 @@ mod tests {
             columns: &["id", "name"],
             set: &["name"],
             key: &["id"],
+            stamps: Stamps::NONE,
         };
         assert_eq!(
             row.update(Dialect::Postgres),
@@ -358,6 +414,7 @@ mod tests {
             columns: &["a", "b"],
             set: &[],
             key: &["a", "b"],
+            stamps: Stamps::NONE,
         };
         assert_eq!(
             key_only.update(Dialect::Sqlite),
@@ -377,6 +434,7 @@ mod tests {
             table: "tags",
             columns: &["name", "hits"],
             generated: Some("id"),
+            stamps: Stamps::NONE,
         };
         let by_name = ConflictTarget {
             key: &["name"],
@@ -403,10 +461,56 @@ mod tests {
             table: "tags",
             columns: &["name"],
             generated: Some("id"),
+            stamps: Stamps::NONE,
         };
         assert_eq!(
             names_only.on_duplicate_key_update(&by_name),
             "INSERT INTO `tags` (`name`) VALUES (?) ON DUPLICATE KEY UPDATE `name` = VALUES(`name`)"
+        );
+    }
+
+    #[test]
+    fn a_version_is_checked_and_moved_and_what_an_insert_set_is_kept() {
+        let row = RowWrite {
+            table: "posts",
+            columns: &["id", "title", "version", "created_at", "updated_at"],
+            set: &["title", "version", "created_at", "updated_at"],
+            key: &["id"],
+            stamps: Stamps {
+                version: Some("version"),
+                kept: &["created_at"],
+            },
+        };
+        assert_eq!(
+            row.update(Dialect::Postgres),
+            "UPDATE \"posts\" SET \"title\" = $1, \"updated_at\" = $2, \"version\" = \
+             \"posts\".\"version\" + 1 WHERE \"id\" = $3 AND \"version\" = $4 RETURNING \"id\", \
+             \"title\", \"version\", \"created_at\", \"updated_at\""
+        );
+        assert_eq!(
+            row.upsert(Dialect::Sqlite),
+            "INSERT INTO \"posts\" (\"id\", \"title\", \"version\", \"created_at\", \"updated_at\") \
+             VALUES (?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"title\" = excluded.\"title\", \
+             \"updated_at\" = excluded.\"updated_at\", \"version\" = \"posts\".\"version\" + 1 \
+             WHERE \"posts\".\"version\" = ? RETURNING \"id\", \"title\", \"version\", \
+             \"created_at\", \"updated_at\""
+        );
+        let insert = Insert {
+            table: "posts",
+            columns: &["title", "version", "created_at", "updated_at"],
+            generated: Some("id"),
+            stamps: row.stamps,
+        };
+        let by_title = ConflictTarget {
+            key: &["title"],
+            primary: &["id"],
+            returning: row.columns,
+        };
+        assert_eq!(
+            insert.on_duplicate_key_update(&by_title),
+            "INSERT INTO `posts` (`title`, `version`, `created_at`, `updated_at`) VALUES (?, ?, ?, \
+             ?) ON DUPLICATE KEY UPDATE `updated_at` = VALUES(`updated_at`), `version` = \
+             `posts`.`version` + 1"
         );
     }
 }

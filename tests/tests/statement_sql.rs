@@ -6,7 +6,7 @@ use repo_runtime::__private::{PlanAction, PlanLimit, Selected};
 use repo_runtime::Dialect;
 use repo_sql::{
     Condition, ConflictTarget, Filtered, Insert, Linked, Numeric, OnConflict, Operator, Patched,
-    PlanTable, Projected,
+    PlanTable, Projected, Stamps,
 };
 
 const TABLE: PlanTable<'static> = PlanTable {
@@ -64,12 +64,14 @@ fn statements(dialect: Dialect) -> String {
         set: &["title", "rating"],
         condition: &condition,
         returning: dialect != Dialect::MySql,
+        version: None,
     };
     out.push(format!("-- patch_where\n{}", patch.render(dialect, &TABLE)));
     let insert = Insert {
         table: "articles",
         columns: &["author_id", "title", "views", "rating"],
         generated: Some("id"),
+        stamps: Stamps::NONE,
     };
     let by_title = ConflictTarget {
         key: &["author_id", "title"],

@@ -203,6 +203,14 @@ impl Repository<Person> for Directory {
         Ok(people.len() < before)
     }
 
+    async fn remove(&self, entity: &Person) -> Result<(), RepoError> {
+        if self.delete(entity.id).await? {
+            Ok(())
+        } else {
+            Err(RepoError::not_found("Person"))
+        }
+    }
+
     async fn upsert(&self, entity: &Person) -> Result<Person, RepoError> {
         if self.exists(entity.id).await? {
             return self.update(entity).await;

@@ -176,14 +176,19 @@ fn domain_literal(entity: &Entity, domain: &syn::Path, record: &TokenStream) -> 
 }
 
 /// `New{Record} { ... }` from the destructured, owned domain value: every field but the
-/// generated key, whose domain value is ignored.
+/// generated key and the policy fields, whose domain values are ignored (the database and the
+/// library set them).
 fn new_literal(entity: &Entity) -> TokenStream {
-    let Some(generated) = entity.generated() else {
+    if !entity.has_new_struct() {
         return record_literal(entity, &Source::Owned);
-    };
+    }
     let new = model::new_ident(&entity.ident);
-    let ignored = binding(generated);
-    let fields = entity.insert_fields().map(|field| {
+    let ignored = entity
+        .fields
+        .iter()
+        .filter(|field| field.in_domain && (field.generated || !field.given()))
+        .map(binding);
+    let fields = entity.new_fields().map(|field| {
         let name = &field.ident;
         let value = to_record(entity, field, &Source::Owned);
         quote! { #name: #value, }
@@ -191,7 +196,7 @@ fn new_literal(entity: &Entity) -> TokenStream {
     let owned = owned_to_record(entity);
     quote! {
         {
-            let _ = #ignored;
+            #(let _ = #ignored;)*
             #new { #(#fields)* #owned }
         }
     }

@@ -7,19 +7,33 @@ use super::{row, schema, sql_literal};
 use crate::model::{self, Entity};
 use crate::sql::Statements;
 
-/// `New{Entity}`: the entity without its generated key. Only when there is one.
+/// `New{Entity}`: the entity without its generated key and its policy fields. Only when it
+/// has either.
 pub(super) fn new_struct(entity: &Entity) -> TokenStream {
-    let Some(generated) = entity.generated() else {
+    if !entity.has_new_struct() {
         return TokenStream::new();
-    };
+    }
     let vis = &entity.vis;
     let ident = &entity.ident;
     let new = model::new_ident(ident);
+    let mut left_out = Vec::new();
+    if let Some(generated) = entity.generated() {
+        left_out.push(format!("`{}`, which the database assigns", generated.name));
+    }
+    let kept: Vec<String> = entity
+        .fields
+        .iter()
+        .filter(|field| !field.given())
+        .map(|field| format!("`{}`", field.name))
+        .collect();
+    if !kept.is_empty() {
+        left_out.push(format!("{}, which the library sets", kept.join(", ")));
+    }
     let doc = format!(
-        " The fields of a [`{ident}`] to insert: all but `{}`, which the database assigns.",
-        generated.name
+        " The fields of a [`{ident}`] to insert: all but {}.",
+        left_out.join(", and ")
     );
-    let fields = entity.insert_fields().map(|field| {
+    let fields = entity.new_fields().map(|field| {
         let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
         quote! { #(#docs)* #vis #ident: #ty, }
     });
@@ -51,12 +65,25 @@ pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
          it is (a nullable field takes `Some(None)` to become `NULL`). Start from \
          `{patch}::default()`."
     );
-    let fields = entity.non_key_fields().map(|field| {
+    let fields = entity.patch_fields().map(|field| {
         let (docs, vis, ident, ty) = (&field.docs, &field.vis, &field.ident, &field.ty);
         quote! { #(#docs)* #vis #ident: ::core::option::Option<#ty>, }
     });
+    // A versioned entity's patch may name the version it was read at.
+    let expected_version = entity.policy_field(model::Policy::Version).map(|field| {
+        let ty = &field.ty;
+        let doc = format!(
+            " The `{}` the row must be at for the patch to apply (`RepoError::StaleVersion` \
+             otherwise); `None` writes whatever the row's version. The version moves on either way.",
+            field.name
+        );
+        quote! {
+            #[doc = #doc]
+            #vis expected_version: ::core::option::Option<#ty>,
+        }
+    });
     let mut applied = entity
-        .non_key_fields()
+        .patch_fields()
         .map(|field| {
             let ident = &field.ident;
             quote! {
@@ -70,10 +97,19 @@ pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
         Some(_) => quote! { #(#applied)* },
         None => quote! { let _ = record; },
     };
-    let given: Vec<TokenStream> = entity
-        .non_key_fields()
-        .map(|field| {
-            let (ident, name) = (&field.ident, &field.name);
+    let mut named: Vec<(syn::Ident, String)> = entity
+        .patch_fields()
+        .map(|field| (field.ident.clone(), field.name.clone()))
+        .collect();
+    if expected_version.is_some() {
+        named.push((
+            format_ident!("expected_version"),
+            "expected_version".to_owned(),
+        ));
+    }
+    let given: Vec<TokenStream> = named
+        .iter()
+        .map(|(ident, name)| {
             quote! {
                 if self.#ident.is_some() {
                     given.entry(&#name);
@@ -95,6 +131,7 @@ pub(super) fn patch_struct(entity: &Entity) -> TokenStream {
         #[derive(::core::default::Default)]
         #vis struct #patch {
             #(#fields)*
+            #expected_version
         }
 
         /// The fields the patch gives, by name: never their values, which may be sensitive.
@@ -152,10 +189,10 @@ pub(super) fn debug_impls(entity: &Entity) -> TokenStream {
         }
     };
     let entity_debug = debug(&entity.ident, entity.fields.iter().collect(), true);
-    let new_debug = entity.generated().map(|_| {
+    let new_debug = entity.has_new_struct().then(|| {
         debug(
             &model::new_ident(&entity.ident),
-            entity.insert_fields().collect(),
+            entity.new_fields().collect(),
             false,
         )
     });
@@ -226,7 +263,7 @@ pub(super) fn id_type(entity: &Entity) -> TokenStream {
 
 /// The type `insert` takes.
 pub(super) fn new_type(entity: &Entity) -> TokenStream {
-    if entity.generated().is_some() {
+    if entity.has_new_struct() {
         let new = model::new_ident(&entity.ident);
         quote! { #new }
     } else {
@@ -273,14 +310,25 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     };
     let decode = row::decode_body(entity);
     let bind_id = row::bind_id_body(entity);
-    let bind_new = row::bind_fields_body(entity, entity.insert_fields(), &quote!(new));
+    let bind_new = row::bind_fields_body(entity, entity.insert_fields(), &quote!(new), true);
     let bind_new_columns = row::bind_columns_body(entity);
     let bind_update = row::bind_fields_body(
         entity,
-        entity.non_key_fields().chain(entity.key_fields()),
+        entity
+            .non_key_fields()
+            .filter(|field| field.written_by_update())
+            .chain(entity.key_fields()),
         &quote!(self),
+        true,
     );
-    let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self));
+    let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self), false);
+    let policy_methods = row::policy_methods(entity);
+    // The stamp is read only by an entity with policy fields.
+    let stamp = if entity.has_policies() {
+        quote!(stamp)
+    } else {
+        quote!(_stamp)
+    };
     let from_new = row::from_new_body(entity, &name);
     let into_new = row::into_new_body(entity);
     let owning = super::relation::owning_impl(entity);
@@ -335,17 +383,29 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             }
 
             #[inline]
-            fn bind_new(new: &Self::New, statement: &mut #krate::Statement) {
+            fn bind_new(
+                new: &Self::New,
+                #stamp: &#krate::__private::Stamp,
+                statement: &mut #krate::Statement,
+            ) {
                 #bind_new
             }
 
             #[inline]
-            fn bind_new_columns(news: &[Self::New], statement: &mut #krate::Statement) {
+            fn bind_new_columns(
+                news: &[Self::New],
+                #stamp: &#krate::__private::Stamp,
+                statement: &mut #krate::Statement,
+            ) {
                 #bind_new_columns
             }
 
             #[inline]
-            fn bind_update(&self, statement: &mut #krate::Statement) {
+            fn bind_update(
+                &self,
+                #stamp: &#krate::__private::Stamp,
+                statement: &mut #krate::Statement,
+            ) {
                 #bind_update
             }
 
@@ -380,6 +440,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             fn from_new(
                 new: Self::New,
                 generated: i64,
+                #stamp: &#krate::__private::Stamp,
             ) -> ::core::result::Result<Self, #krate::RepoError> {
                 #from_new
             }
@@ -388,6 +449,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             fn into_new(self) -> Self::New {
                 #into_new
             }
+
+            #policy_methods
         }
 
         #owning

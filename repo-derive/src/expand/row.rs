@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 
-use crate::model::{Entity, Field, Mapping, Owner, Scalar, option_inner};
+use crate::model::{Entity, Field, Mapping, Owner, Policy, Scalar, option_inner};
 
 /// Reads column `index` into the field's type, by the field's mapping. Spanned at the type, so
 /// a type without a column mapping is reported at the field. A sensitive field's errors lose
@@ -160,19 +160,89 @@ fn skipped_defaults(entity: &Entity) -> TokenStream {
     quote! { #(#fields)* }
 }
 
-/// Binds `owner.field` for each field, in order.
+/// Binds `owner.field` for each field, in order; when `stamped`, a policy field's value is
+/// the one the write sets (from `stamp`) instead.
 pub(super) fn bind_fields_body<'a>(
     entity: &Entity,
     fields: impl Iterator<Item = &'a Field>,
     owner: &TokenStream,
+    stamped: bool,
 ) -> TokenStream {
     let statement = quote!(statement);
     let binds = fields.map(|field| {
         let ident = &field.ident;
-        let value = quote_spanned! {field.ty.span()=> &#owner.#ident };
+        let value = match stamped_value(entity, field).filter(|_| stamped) {
+            Some(stamped) => quote_spanned! {field.ty.span()=> &#stamped },
+            None => quote_spanned! {field.ty.span()=> &#owner.#ident },
+        };
         bind_value(entity, field, value, &statement)
     });
     quote! { #(#binds)* }
+}
+
+/// The value a write gives a policy field, of the field's type: a version's first, or the
+/// write's time from `stamp`. `None` for a field the caller gives.
+fn stamped_value(entity: &Entity, field: &Field) -> Option<TokenStream> {
+    let krate = &entity.krate;
+    let ty = &field.ty;
+    Some(match field.policy()? {
+        Policy::Version => quote_spanned! {ty.span()=> <#ty as #krate::Version>::INITIAL },
+        Policy::CreatedAt | Policy::UpdatedAt => quote_spanned! {ty.span()=>
+            stamp.time::<#ty>()
+        },
+    })
+}
+
+/// The `Entity` methods of an entity with policy fields: its insert as stamped, what a patch
+/// writes besides its fields, and the version a record or a patch holds. Nothing otherwise:
+/// the trait's defaults say "no policy".
+pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
+    if !entity.has_policies() {
+        return TokenStream::new();
+    }
+    let krate = &entity.krate;
+    let bind_stamped = bind_fields_body(entity, entity.fields.iter(), &quote!(self), true);
+    let touched: Vec<&Field> = entity
+        .fields
+        .iter()
+        .filter(|field| field.policy().is_some_and(Policy::bound_by_update))
+        .collect();
+    let bind_touch = if touched.is_empty() {
+        quote! { let _ = (stamp, statement); }
+    } else {
+        bind_fields_body(entity, touched.into_iter(), &quote!(self), true)
+    };
+    let version = entity.policy_field(Policy::Version).map(|field| {
+        let (ident, ty) = (&field.ident, &field.ty);
+        quote! {
+            #[inline]
+            fn version(&self) -> ::core::option::Option<i64> {
+                ::core::option::Option::Some(<#ty as #krate::Version>::get(self.#ident))
+            }
+
+            #[inline]
+            fn patch_version(patch: &Self::Patch) -> ::core::option::Option<i64> {
+                patch.expected_version.map(<#ty as #krate::Version>::get)
+            }
+        }
+    });
+    quote! {
+        #[inline]
+        fn bind_stamped(
+            &self,
+            stamp: &#krate::__private::Stamp,
+            statement: &mut #krate::Statement,
+        ) {
+            #bind_stamped
+        }
+
+        #[inline]
+        fn bind_touch(stamp: &#krate::__private::Stamp, statement: &mut #krate::Statement) {
+            #bind_touch
+        }
+
+        #version
+    }
 }
 
 /// The body of `bind_new_key`: the fields of the primary key (when `New` holds them) or of one
@@ -211,7 +281,7 @@ pub(super) fn bind_new_key_body(entity: &Entity) -> TokenStream {
 /// and then its values, in the same order.
 pub(super) fn patch_bodies(entity: &Entity) -> (TokenStream, TokenStream) {
     let statement = quote!(statement);
-    let fields: Vec<&Field> = entity.non_key_fields().collect();
+    let fields: Vec<&Field> = entity.patch_fields().collect();
     if fields.is_empty() {
         return (
             quote! { let _ = (patch, columns); },
@@ -255,7 +325,7 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     // column of each entity would otherwise instantiate an iterator chain.
     let gathered = |field: &Field| format_ident!("__repo_{}", field.name);
     let plain: Vec<&Field> = entity
-        .insert_fields()
+        .new_fields()
         .filter(|field| matches!(field.mapping, Mapping::Value))
         .collect();
     let vectors = plain.iter().map(|field| {
@@ -268,6 +338,16 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     });
     let binds = entity.insert_fields().map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
+        if let Some(stamped) = stamped_value(entity, field) {
+            // Every row of the batch takes the same value.
+            return quote_spanned! {ty.span()=>
+                let value = #stamped;
+                <#ty as #krate::ColumnValue>::bind_array(
+                    ::std::vec![&value; news.len()],
+                    statement,
+                );
+            };
+        }
         let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };
         match &field.mapping {
             Mapping::Value => {
@@ -328,27 +408,34 @@ pub(super) fn bind_id_body(entity: &Entity) -> TokenStream {
 pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
     let krate = &entity.krate;
     let ident = &entity.ident;
-    let Some(generated) = entity.generated() else {
+    if !entity.has_new_struct() {
         return quote! {
             let _ = generated;
             ::core::result::Result::Ok(new)
         };
-    };
-    let key_ident = &generated.ident;
-    let key_ty = &generated.ty;
-    let key = if generated.scalar == Scalar::I64 {
-        quote! { generated }
-    } else {
-        let message = format!("the generated key does not fit in `{}`", quote!(#key_ty));
-        quote! {
-            <#key_ty as ::core::convert::TryFrom<i64>>::try_from(generated).map_err(|_| {
-                #krate::RepoError::invalid_input(#name, #message)
-            })?
-        }
-    };
+    }
+    let key = entity.generated().map(|generated| {
+        let key_ident = &generated.ident;
+        let key_ty = &generated.ty;
+        let key = if generated.scalar == Scalar::I64 {
+            quote! { generated }
+        } else {
+            let message = format!("the generated key does not fit in `{}`", quote!(#key_ty));
+            quote! {
+                <#key_ty as ::core::convert::TryFrom<i64>>::try_from(generated).map_err(|_| {
+                    #krate::RepoError::invalid_input(#name, #message)
+                })?
+            }
+        };
+        quote! { #key_ident: #key, }
+    });
+    let ignored = key.is_none().then(|| quote! { let _ = generated; });
     let fields = entity.insert_fields().map(|field| {
         let ident = &field.ident;
-        quote! { #ident: new.#ident, }
+        match stamped_value(entity, field) {
+            Some(stamped) => quote! { #ident: #stamped, },
+            None => quote! { #ident: new.#ident, },
+        }
     });
     let skipped = skipped_except_owned(entity);
     let owned = entity.owned().map(|(_, holder)| {
@@ -356,8 +443,9 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
         quote! { #ident: new.#ident, }
     });
     quote! {
+        #ignored
         ::core::result::Result::Ok(#ident {
-            #key_ident: #key,
+            #key
             #(#fields)*
             #(#owned)*
             #skipped
@@ -368,12 +456,12 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
 /// The entity's insert input from the entity: itself, or all but the generated key (the owned
 /// children included).
 pub(super) fn into_new_body(entity: &Entity) -> TokenStream {
-    if entity.generated().is_none() {
+    if !entity.has_new_struct() {
         return quote! { self };
     }
     let new = crate::model::new_ident(&entity.ident);
     let fields = entity
-        .insert_fields()
+        .new_fields()
         .map(|field| &field.ident)
         .chain(entity.owned().map(|(_, holder)| &holder.ident));
     quote! {
@@ -404,6 +492,18 @@ pub(super) fn field_checks(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let checks = entity.fields.iter().map(|field| {
         let ty = &field.ty;
+        if let Some(policy) = field.policy() {
+            let bound = match policy {
+                Policy::Version => quote! { #krate::Version },
+                Policy::CreatedAt | Policy::UpdatedAt => quote! { #krate::Timestamp },
+            };
+            return quote_spanned! {ty.span()=>
+                const _: fn() = || {
+                    fn kept_by_the_library<T: #bound>() {}
+                    kept_by_the_library::<#ty>();
+                };
+            };
+        }
         match &field.mapping {
             Mapping::Value => TokenStream::new(),
             Mapping::Json => {

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::attr::OnDelete;
-use crate::model::{DefaultLit, Entity, KeyDef, Mapping};
+use crate::model::{DefaultLit, Entity, KeyDef, Mapping, Policy};
 
 pub(super) fn table_definition(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
@@ -19,6 +19,14 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
         }
         if field.sensitive {
             modifiers.extend(quote! { .sensitive() });
+        }
+        if let Some(policy) = field.policy() {
+            let policy = match policy {
+                Policy::Version => quote! { Version },
+                Policy::CreatedAt => quote! { CreatedAt },
+                Policy::UpdatedAt => quote! { UpdatedAt },
+            };
+            modifiers.extend(quote! { .policy(#krate::Policy::#policy) });
         }
         match &field.default {
             Some(DefaultLit::Number(number)) => {

@@ -4,7 +4,7 @@
 
 use darling::error::Accumulator;
 
-use super::{ColumnDef, Field, upper_camel};
+use super::{ColumnDef, Field, Policy, upper_camel};
 
 /// Two fields may not share a column, nor a variant of the column enum, after renaming and
 /// prefixing embedded values.
@@ -95,5 +95,26 @@ pub(super) fn insertable(ident: &syn::Ident, fields: &[Field], errors: &mut Accu
             )
             .with_span(ident),
         );
+    }
+}
+
+/// At most one field per policy: one version, one `created_at`, one `updated_at`. The second
+/// is the error, at its attribute.
+pub(super) fn one_field_per_policy(fields: &[Field], errors: &mut Accumulator) {
+    let mut seen: Vec<(Policy, &str)> = Vec::new();
+    for field in fields {
+        let Some((policy, span)) = field.policy else {
+            continue;
+        };
+        match seen.iter().find(|(kept, _)| *kept == policy) {
+            Some((_, first)) => errors.push(
+                darling::Error::custom(format!(
+                    "`{}` is already kept in `{first}`: an entity has one such field",
+                    policy.attribute()
+                ))
+                .with_span(&span),
+            ),
+            None => seen.push((policy, &field.name)),
+        }
     }
 }

@@ -6,7 +6,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
 use super::schema_attrs::{self, FieldShape, SchemaAttrs, Special};
-use super::{ColumnDef, Embed, Field, LeafDef, Mapping, Skipped};
+use super::{ColumnDef, Embed, Field, LeafDef, Mapping, Policy, Skipped};
 use crate::attr::FieldAttrs;
 use crate::names::check_identifier;
 use crate::types::{Scalar, column_type, option_inner, type_text};
@@ -58,7 +58,18 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         references,
         on_delete,
         relation,
+        version,
+        created_at,
+        updated_at,
     } = field;
+    let policy = read_policy(
+        [
+            (version, Policy::Version),
+            (created_at, Policy::CreatedAt),
+            (updated_at, Policy::UpdatedAt),
+        ],
+        ctx.errors,
+    );
     let schema_attrs = SchemaAttrs {
         default,
         renamed_from,
@@ -101,6 +112,15 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
                     .with_span(&flag.span()),
                 );
             }
+        }
+        if let Some((policy, span)) = policy {
+            ctx.errors.push(
+                darling::Error::custom(format!(
+                    "a skipped field has no column for the library to keep: remove `skip` or `{}`",
+                    policy.attribute()
+                ))
+                .with_span(&span),
+            );
         }
         if let Some(column) = &column {
             ctx.errors.push(
@@ -262,6 +282,23 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         };
         (vec![column], None)
     };
+    if let Some((policy, span)) = policy {
+        for (conflict, word) in [
+            (id.is_present(), "id"),
+            (embed.is_some(), "embed"),
+            (!matches!(mapping, Mapping::Value), "json` or `with"),
+        ] {
+            if conflict {
+                ctx.errors.push(
+                    darling::Error::custom(format!(
+                        "`{}` is a column the library writes itself: it cannot be combined with `{word}`",
+                        policy.attribute()
+                    ))
+                    .with_span(&span),
+                );
+            }
+        }
+    }
     let special = if embed.is_some() {
         Some(Special::Embed)
     } else if generated.is_present() {
@@ -309,6 +346,31 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             default: schema.default,
             renamed_from: schema.renamed_from,
             references: schema.references,
+            policy,
         }),
     })
+}
+
+/// The policy the field's flags declare: at most one (the others are errors at their flag).
+fn read_policy(
+    flags: [(darling::util::Flag, Policy); 3],
+    errors: &mut darling::error::Accumulator,
+) -> Option<(Policy, Span)> {
+    let mut declared: Option<(Policy, Span)> = None;
+    for (flag, policy) in flags {
+        if !flag.is_present() {
+            continue;
+        }
+        match declared {
+            Some((first, _)) => errors.push(
+                darling::Error::custom(format!(
+                    "a field keeps one policy: `{}` is already declared on it",
+                    first.attribute()
+                ))
+                .with_span(&flag.span()),
+            ),
+            None => declared = Some((policy, flag.span())),
+        }
+    }
+    declared
 }

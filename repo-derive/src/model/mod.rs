@@ -24,6 +24,7 @@ pub(crate) use crate::names::{
 };
 pub(crate) use crate::types::Scalar;
 pub(crate) use crate::types::option_inner;
+pub(crate) use repo_sql::Policy;
 
 /// How a field's value reaches its column.
 pub(crate) enum Mapping {
@@ -98,6 +99,27 @@ pub(crate) struct Field {
     pub renamed_from: Option<String>,
     /// `references = Entity`.
     pub references: Option<Reference>,
+    /// What the library keeps in it (`version`, `created_at`, `updated_at`), with the
+    /// attribute's span.
+    pub policy: Option<(Policy, Span)>,
+}
+
+impl Field {
+    /// The policy the library keeps this field under, if any.
+    pub(crate) fn policy(&self) -> Option<Policy> {
+        self.policy.map(|(policy, _)| policy)
+    }
+
+    /// Whether the caller gives this field's value (the library sets a policy field).
+    pub(crate) fn given(&self) -> bool {
+        self.policy.is_none()
+    }
+
+    /// Whether an update writes this field from a bound value (not the version, which moves
+    /// in place, nor what the insert set once).
+    pub(crate) fn written_by_update(&self) -> bool {
+        self.policy().is_none_or(Policy::bound_by_update)
+    }
 }
 
 /// A field marked `skip`.
@@ -220,9 +242,40 @@ impl Entity {
         self.fields.iter().filter(|field| !field.id)
     }
 
-    /// The fields `insert` takes: all but the generated key.
+    /// The fields an insert writes: all but the generated key.
     pub(crate) fn insert_fields(&self) -> impl Iterator<Item = &Field> {
         self.fields.iter().filter(|field| !field.generated)
+    }
+
+    /// The fields the caller gives to insert a row: all but the generated key and the policy
+    /// fields, which the library sets.
+    pub(crate) fn new_fields(&self) -> impl Iterator<Item = &Field> {
+        self.insert_fields().filter(|field| field.given())
+    }
+
+    /// Whether `insert` takes a `New{Entity}` rather than the entity: without the generated key
+    /// or the policy fields.
+    pub(crate) fn has_new_struct(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|field| field.generated || !field.given())
+    }
+
+    /// The fields a patch may give: outside the key, and not kept by the library.
+    pub(crate) fn patch_fields(&self) -> impl Iterator<Item = &Field> {
+        self.non_key_fields().filter(|field| field.given())
+    }
+
+    /// Whether any field is kept by the library.
+    pub(crate) fn has_policies(&self) -> bool {
+        self.fields.iter().any(|field| !field.given())
+    }
+
+    /// The field kept under `policy`, if any.
+    pub(crate) fn policy_field(&self, policy: Policy) -> Option<&Field> {
+        self.fields
+            .iter()
+            .find(|field| field.policy() == Some(policy))
     }
 }
 
@@ -351,6 +404,7 @@ pub(crate) fn parse(
     check::key(&attrs.ident, &fields, &key, &mut errors);
     check::has_fields(&attrs.ident, &fields, "an entity", &mut errors);
     check::insertable(&attrs.ident, &fields, &mut errors);
+    check::one_field_per_policy(&fields, &mut errors);
 
     let mut resolve = |list: &darling::util::SpannedValue<darling::util::PathList>, what: &str| {
         let mut positions = Vec::new();

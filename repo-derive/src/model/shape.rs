@@ -68,6 +68,9 @@ pub(super) fn check_embeddable_attributes(
                 (&field.generated, "generated"),
                 (&field.unique, "unique"),
                 (&field.index, "index"),
+                (&field.version, "version"),
+                (&field.created_at, "created_at"),
+                (&field.updated_at, "updated_at"),
             ] {
                 if flag.is_present() {
                     refuse(flag.span(), word);

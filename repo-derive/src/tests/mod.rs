@@ -139,6 +139,23 @@ snapshot!(
 );
 
 snapshot!(
+    policies_version_and_timestamps_on_a_natural_key,
+    #[derive(Repository)]
+    #[repo(table = "documents")]
+    pub struct Document {
+        #[repo(id)]
+        pub slug: String,
+        pub body: String,
+        #[repo(version)]
+        pub version: i32,
+        #[repo(created_at)]
+        pub created_at: chrono::DateTime<chrono::Utc>,
+        #[repo(updated_at)]
+        pub updated_at: chrono::DateTime<chrono::Utc>,
+    }
+);
+
+snapshot!(
     narrow_generated_key,
     #[derive(Repository)]
     pub struct Note {

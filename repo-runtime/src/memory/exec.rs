@@ -374,29 +374,59 @@ pub(super) fn write(
             Ok((Vec::new(), affected(1)))
         }
         Shape::Update => {
+            let version = version_position(table, data)?;
+            let mut values = values;
+            // With a version, the version read is bound last.
+            let expected = version.and_then(|_| values.pop());
             let width = table.primary_key.columns.len();
             let key = stored_key(data, table, &values[values.len().saturating_sub(width)..]);
             let Some(existing) = data.rows.get(&key).cloned() else {
                 return Ok((Vec::new(), affected(0)));
             };
-            // The bound values are the columns outside the key, in order.
+            if !at_version(&existing, version, expected.as_ref()) {
+                return Ok((Vec::new(), affected(0)));
+            }
+            // The bound values are the columns an update writes, in order.
             let mut outside = values.into_iter();
             let written = table.columns.iter().map(|column| {
-                if table.primary_key.columns.contains(&column.name) {
+                if table.primary_key.columns.contains(&column.name) || !column.written_by_update() {
                     None
                 } else {
                     outside.next()
                 }
             });
-            let row = scatter(data, &columns, Some(existing), written.collect::<Vec<_>>());
+            let mut row = scatter(
+                data,
+                &columns,
+                Some(existing.clone()),
+                written.collect::<Vec<_>>(),
+            );
+            move_version_on(&mut row, &existing, version);
             let row = store(state, table, row, Some(key))?;
             Ok((vec![project(&row, &columns)], affected(1)))
         }
         Shape::Upsert => {
+            let version = version_position(table, data)?;
+            let mut values = values;
+            let expected = version.and_then(|_| values.pop());
             let row = scatter(data, &columns, None, values.into_iter().map(Some));
             let key = data.key_of(&row);
-            let replacing = data.rows.contains_key(&key).then_some(key);
-            let row = store(state, table, row, replacing)?;
+            let Some(stored) = data.rows.get(&key).cloned() else {
+                let row = store(state, table, row, None)?;
+                return Ok((vec![project(&row, &columns)], affected(1)));
+            };
+            // A stored row at another version is left alone, and none returned.
+            if !at_version(&stored, version, expected.as_ref()) {
+                return Ok((Vec::new(), affected(0)));
+            }
+            let mut updated = stored.clone();
+            for (column, &position) in table.columns.iter().zip(&columns) {
+                if column.written_by_update() {
+                    updated[position] = row[position].clone();
+                }
+            }
+            move_version_on(&mut updated, &stored, version);
+            let row = store(state, table, updated, Some(key))?;
             Ok((vec![project(&row, &columns)], affected(1)))
         }
         Shape::Patch(patch) => {
@@ -416,6 +446,7 @@ pub(super) fn write(
                 .map(|(key, row)| (key.clone(), row.clone()))
                 .collect();
             // Every row written or none: in place, undone on failure, as an insert is.
+            let version = version_position(table, data)?;
             let mut undo = Undo::new(state, table)?;
             let mut written = Vec::with_capacity(selected.len());
             for (key, stored) in selected {
@@ -423,6 +454,7 @@ pub(super) fn write(
                 for (&position, value) in positions.iter().zip(&values) {
                     row[position] = value.clone();
                 }
+                move_version_on(&mut row, &stored, version);
                 match store(state, table, row, Some(key.clone())) {
                     Ok(row) => written.push(project(&row, &columns)),
                     Err(error) => {
@@ -539,6 +571,7 @@ fn insert_rows(
                         updated[position] = row[position].clone();
                     }
                 }
+                move_version_on(&mut updated, &stored, version_position(table, data)?);
                 let written = store(state, table, updated, Some(stored_key.clone()))?;
                 undo.replaced(stored_key, stored);
                 written
@@ -622,16 +655,45 @@ impl Undo {
 
 /// The columns a row conflicting on the unique key `unique` writes into the stored one, as
 /// `repo_sql::Insert::on_conflict` has them: the inserted ones outside that key and the primary
-/// key (none when every column is in them).
+/// key that an update writes (none when every column is in them).
 fn assigned_on_conflict(table: &'static Table, unique: Option<usize>) -> Vec<&'static str> {
     let constraint = unique.map_or(&table.primary_key, |index| &table.unique[index]);
     table
         .inserted_columns()
+        .filter(|column| column.written_by_update())
         .map(|column| column.name)
         .filter(|name| {
             !constraint.columns.contains(name) && !table.primary_key.columns.contains(name)
         })
         .collect()
+}
+
+/// Where `table`'s version column (`#[repo(version)]`) is in its rows, if it has one.
+fn version_position(table: &'static Table, data: &TableData) -> Result<Option<usize>, RepoError> {
+    table
+        .policy_column(repo_sql::Policy::Version)
+        .map(|column| {
+            data.position(column.name)
+                .ok_or_else(|| no_such(table, "column", column.name))
+        })
+        .transpose()
+}
+
+/// Whether `stored` is at the `expected` version a write read it at: always without a version.
+fn at_version(stored: &[Value], version: Option<usize>, expected: Option<&Value>) -> bool {
+    match (version, expected) {
+        (Some(position), Some(expected)) => stored[position] == *expected,
+        _ => true,
+    }
+}
+
+/// A write's version: one past the stored row's, as `"version" = "version" + 1` has it.
+fn move_version_on(row: &mut [Value], stored: &[Value], version: Option<usize>) {
+    if let Some(position) = version
+        && let Value::Int(stored) = stored[position]
+    {
+        row[position] = Value::Int(stored.saturating_add(1));
+    }
 }
 
 /// A stored row with `written` (one entry per column of `table`, `None` to keep) over `base`,

@@ -12,7 +12,7 @@ pub(crate) use ddl::{
 };
 pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
 
-use repo_sql::Dialect;
+use repo_sql::{Dialect, Policy, Stamps};
 
 /// The abstract type of a column; each dialect renders its own SQL type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -72,6 +72,9 @@ pub struct Column {
     /// Its previous name (`#[repo(renamed_from = "...")]`): a migration renames the column
     /// instead of dropping it and adding a new one.
     pub renamed_from: Option<&'static str>,
+    /// What the library keeps in it (`#[repo(version)]`, `#[repo(updated_at)]`, ...): the
+    /// writes set it, not the caller.
+    pub policy: Option<Policy>,
 }
 
 impl Column {
@@ -101,6 +104,7 @@ impl Column {
             sensitive: false,
             default: None,
             renamed_from: None,
+            policy: None,
         }
     }
 
@@ -148,6 +152,20 @@ impl Column {
             renamed_from: Some(name),
             ..self
         }
+    }
+
+    /// The same column, kept by the library under `policy`.
+    pub const fn policy(self, policy: Policy) -> Column {
+        Column {
+            policy: Some(policy),
+            ..self
+        }
+    }
+
+    /// Whether an update writes this column from a bound value (the key's columns aside):
+    /// not the version, which moves in place, nor what the insert set once.
+    pub fn written_by_update(&self) -> bool {
+        self.policy.is_none_or(Policy::bound_by_update)
     }
 }
 
@@ -264,6 +282,37 @@ impl Table {
     /// The columns an insert writes: every one the database does not generate, in order.
     pub fn inserted_columns(&self) -> impl Iterator<Item = &Column> {
         self.columns.iter().filter(|column| !column.generated)
+    }
+
+    /// The column kept under `policy`, if the table has one.
+    pub fn policy_column(&self, policy: Policy) -> Option<&'static Column> {
+        self.columns
+            .iter()
+            .find(|column| column.policy == Some(policy))
+    }
+
+    /// The columns every write sets from the time of the write (`updated_at`), in order: what
+    /// a patch writes besides its fields.
+    pub fn touched_columns(&self) -> impl Iterator<Item = &'static Column> {
+        self.columns
+            .iter()
+            .filter(|column| column.policy.is_some_and(Policy::bound_by_update))
+    }
+
+    /// `use_stamps` with the policy columns as the writes render them.
+    pub fn with_stamps<R>(&self, use_stamps: impl FnOnce(Stamps<'_>) -> R) -> R {
+        let kept: Vec<&str> = self
+            .columns
+            .iter()
+            .filter(|column| column.policy.is_some_and(Policy::kept_by_update))
+            .map(|column| column.name)
+            .collect();
+        use_stamps(Stamps {
+            version: self
+                .policy_column(Policy::Version)
+                .map(|column| column.name),
+            kept: &kept,
+        })
     }
 
     /// The column called `name`.

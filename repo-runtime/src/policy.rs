@@ -1,0 +1,155 @@
+//! What the library writes into an entity's policy columns (`#[repo(version)]`,
+//! `#[repo(created_at)]`, `#[repo(updated_at)]`): the [`Stamp`] of one write (its time, read
+//! once from the one clock, [`now_micros`]), and the traits a policy field's type implements
+//! ([`Version`], [`Timestamp`]), which the derive's generated code names so that a field of
+//! the wrong type fails at compile time, at the field.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::column::ColumnValue;
+
+/// The moment of one write, shared by every row and column it stamps: a batch's rows get
+/// one time, and an insert's `created_at` equals its `updated_at`. Read from the clock on
+/// first use, so a write to an entity without timestamps never reads it.
+#[doc(hidden)]
+#[derive(Debug, Default)]
+pub struct Stamp {
+    micros: OnceLock<i64>,
+}
+
+impl Stamp {
+    /// A stamp for one write, yet to read the clock.
+    pub fn new() -> Stamp {
+        Stamp::default()
+    }
+
+    /// The write's time in microseconds since the Unix epoch, UTC.
+    pub fn micros(&self) -> i64 {
+        *self.micros.get_or_init(now_micros)
+    }
+
+    /// The write's time as the field's type.
+    #[inline]
+    pub fn time<T: Timestamp>(&self) -> T {
+        T::from_micros(self.micros())
+    }
+}
+
+/// The last time [`now_micros`] gave: the clock never goes back within a process.
+static LAST_MICROS: AtomicI64 = AtomicI64::new(i64::MIN);
+
+/// The clock of every timestamp the library writes: the client's, in UTC, at microsecond
+/// precision (what every backend keeps), and never earlier than a time it gave before in this
+/// process, so that `updated_at` only moves forward even if the system clock is set back.
+///
+/// The client's clock rather than the database's: the same on every backend and on the
+/// in-memory store, known without reading the row back (MySQL returns nothing from a write),
+/// and the same for every row of a batch. Servers of one application should keep their clocks
+/// in sync (NTP), as they must for any time they compare.
+pub fn now_micros() -> i64 {
+    let system = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |since| {
+            i64::try_from(since.as_micros()).unwrap_or(i64::MAX)
+        });
+    let previous = LAST_MICROS.fetch_max(system, Ordering::AcqRel);
+    system.max(previous)
+}
+
+/// The type of a `#[repo(version)]` field: an integer that starts at 1 and moves on by one
+/// with each write.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a version",
+    label = "`#[repo(version)]` needs an integer field",
+    note = "use i16, i32 or i64"
+)]
+pub trait Version: ColumnValue + Copy {
+    /// The version of a row just inserted.
+    const INITIAL: Self;
+
+    /// The version as the runtime binds and reports it.
+    fn get(self) -> i64;
+}
+
+macro_rules! version {
+    ($($ty:ty),*) => {$(
+        impl Version for $ty {
+            const INITIAL: Self = 1;
+
+            #[inline]
+            fn get(self) -> i64 {
+                i64::from(self)
+            }
+        }
+    )*};
+}
+
+version!(i16, i32, i64);
+
+/// The type of a `#[repo(created_at)]` or `#[repo(updated_at)]` field: a date and time the
+/// library sets from [`now_micros`].
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot hold the time of a write",
+    label = "a timestamp policy needs a date and time field",
+    note = "use chrono::DateTime<Utc> or chrono::NaiveDateTime (feature `chrono`), or time::OffsetDateTime or time::PrimitiveDateTime (feature `time`); UTC"
+)]
+pub trait Timestamp: ColumnValue {
+    /// The time `micros` microseconds after the Unix epoch, UTC.
+    fn from_micros(micros: i64) -> Self;
+}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::DateTime<chrono::Utc> {
+    fn from_micros(micros: i64) -> Self {
+        chrono::DateTime::from_timestamp_micros(micros).unwrap_or_default()
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl Timestamp for chrono::NaiveDateTime {
+    fn from_micros(micros: i64) -> Self {
+        chrono::DateTime::from_timestamp_micros(micros)
+            .unwrap_or_default()
+            .naive_utc()
+    }
+}
+
+#[cfg(feature = "time")]
+impl Timestamp for time::OffsetDateTime {
+    fn from_micros(micros: i64) -> Self {
+        time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(micros) * 1_000)
+            .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    }
+}
+
+#[cfg(feature = "time")]
+impl Timestamp for time::PrimitiveDateTime {
+    fn from_micros(micros: i64) -> Self {
+        let utc = <time::OffsetDateTime as Timestamp>::from_micros(micros);
+        time::PrimitiveDateTime::new(utc.date(), utc.time())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clock_never_goes_back_and_a_stamp_reads_it_once() {
+        let first = now_micros();
+        let second = now_micros();
+        assert!(second >= first);
+        let stamp = Stamp::new();
+        let at = stamp.micros();
+        assert!(at >= second);
+        assert_eq!(stamp.micros(), at);
+    }
+
+    #[test]
+    fn a_version_starts_at_one() {
+        assert_eq!(<i32 as Version>::INITIAL, 1);
+        assert_eq!(Version::get(7_i16), 7);
+    }
+}

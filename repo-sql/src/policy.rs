@@ -1,0 +1,60 @@
+//! [`Policy`]: a column the library writes itself (an optimistic-locking version, the time of
+//! a write), and what each write does with it. The derive renders the fixed
+//! statements and the in-memory store evaluates them by these rules, so the two cannot drift.
+
+/// What the library keeps in a column on the user's behalf, declared by its field's attribute
+/// (`#[repo(version)]`, `#[repo(created_at)]`, ...).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    /// Optimistic locking: `1` on insert, incremented by every write, which first checks it
+    /// against the version the writer read.
+    Version,
+    /// The time the row was inserted: set by the insert, never written again.
+    CreatedAt,
+    /// The time of the row's latest write: set by the insert and by every update.
+    UpdatedAt,
+}
+
+impl Policy {
+    /// Whether an update writes the column from a bound value: not the version (incremented
+    /// in place) nor what the insert set once.
+    pub const fn bound_by_update(self) -> bool {
+        matches!(self, Policy::UpdatedAt)
+    }
+
+    /// Whether an update leaves the column as it is.
+    pub const fn kept_by_update(self) -> bool {
+        matches!(self, Policy::CreatedAt)
+    }
+
+    /// The attribute that declares it.
+    pub const fn attribute(self) -> &'static str {
+        match self {
+            Policy::Version => "version",
+            Policy::CreatedAt => "created_at",
+            Policy::UpdatedAt => "updated_at",
+        }
+    }
+}
+
+/// The policy columns of a table, as its writes render them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Stamps<'a> {
+    /// The optimistic-locking version column.
+    pub version: Option<&'a str>,
+    /// The columns an update never writes (set once, by the insert).
+    pub kept: &'a [&'a str],
+}
+
+impl Stamps<'_> {
+    /// No policy column.
+    pub const NONE: Stamps<'static> = Stamps {
+        version: None,
+        kept: &[],
+    };
+
+    /// Whether an update writes `column` from a bound value.
+    pub fn writes(&self, column: &str) -> bool {
+        self.version != Some(column) && !self.kept.contains(&column)
+    }
+}
