@@ -20,6 +20,7 @@ mod leaks;
 mod mapping;
 mod migrations;
 mod patches;
+mod policies;
 mod ports;
 mod projections;
 mod references;
@@ -61,6 +62,13 @@ macro_rules! conformance {
 
 conformance!(
     everywhere: [
+        policies::inserts_start_at_version_one_stamped_to_the_microsecond,
+        policies::update_checks_and_moves_the_version_and_only_updated_at,
+        policies::patches_move_the_version_and_check_the_one_they_expect,
+        policies::remove_deletes_only_the_version_it_read,
+        policies::upserts_insert_at_one_and_update_only_the_version_read,
+        policies::of_two_writers_who_read_the_same_version_one_wins,
+        policies::a_stale_write_rolls_back_its_unit_of_work,
         sensitive::sensitive_values_stay_out_of_debug_and_write_errors,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
