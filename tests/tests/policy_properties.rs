@@ -1,0 +1,306 @@
+//! The policies hold over random sequences of every write a repository has, on SQLite,
+//! PostgreSQL, MariaDB and the in-memory store: no write succeeds on a stale version (and a
+//! refused one changes nothing), every write that succeeds moves the version on by one, and
+//! timestamps only move forward (`created_at` never moves while the row lives).
+
+use proptest::prelude::*;
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use repo_runtime::chrono::{DateTime, Utc};
+use repo_runtime::prelude::*;
+use repo_tests::{Backend, TestDb};
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "versioned_notes")]
+pub(crate) struct Note {
+    #[repo(id)]
+    pub(crate) slug: String,
+    pub(crate) body: String,
+    #[repo(version)]
+    pub(crate) version: i32,
+    #[repo(created_at)]
+    pub(crate) created_at: DateTime<Utc>,
+    #[repo(updated_at)]
+    pub(crate) updated_at: DateTime<Utc>,
+}
+
+const SLUGS: [&str; 3] = ["a", "b", "c"];
+
+/// Which copy of a row the client writes with: the one it read last, or an older one.
+#[derive(Debug, Clone, Copy)]
+enum Copy {
+    Latest,
+    Oldest,
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Insert(usize),
+    Read(usize),
+    Update(usize, Copy),
+    Upsert(usize, Copy),
+    Patch(usize, Option<Copy>),
+    Remove(usize, Copy),
+    Delete(usize),
+    PatchAll,
+}
+
+fn step() -> impl Strategy<Value = Step> {
+    let slug = 0..SLUGS.len();
+    let copy = prop_oneof![Just(Copy::Latest), Just(Copy::Oldest)];
+    prop_oneof![
+        slug.clone().prop_map(Step::Insert),
+        slug.clone().prop_map(Step::Read),
+        (slug.clone(), copy.clone()).prop_map(|(i, c)| Step::Update(i, c)),
+        (slug.clone(), copy.clone()).prop_map(|(i, c)| Step::Upsert(i, c)),
+        (slug.clone(), proptest::option::of(copy.clone())).prop_map(|(i, c)| Step::Patch(i, c)),
+        (slug.clone(), copy).prop_map(|(i, c)| Step::Remove(i, c)),
+        slug.prop_map(Step::Delete),
+        Just(Step::PatchAll),
+    ]
+}
+
+/// What the client holds of one row: every copy it read, oldest first.
+#[derive(Default)]
+struct Held {
+    copies: Vec<Note>,
+}
+
+impl Held {
+    fn copy(&self, which: Copy) -> Option<&Note> {
+        match which {
+            Copy::Latest => self.copies.last(),
+            Copy::Oldest => self.copies.first(),
+        }
+    }
+}
+
+fn fail(message: String) -> TestCaseError {
+    TestCaseError::fail(message)
+}
+
+/// Checks a write's outcome: it succeeds exactly when the copy's version is the stored one
+/// (moving the version on by one, `updated_at` forward, `created_at` kept), and a refused
+/// write is `StaleVersion` (or `NotFound`, the row gone) and leaves the row as it was.
+fn judge(
+    step: &Step,
+    before: Option<&Note>,
+    copy_version: Option<i32>,
+    outcome: Result<Option<Note>, RepoError>,
+    after: Option<&Note>,
+) -> Result<(), TestCaseError> {
+    let fresh = match (before, copy_version) {
+        (Some(stored), Some(version)) => stored.version == version,
+        (Some(_), None) => true,
+        (None, _) => false,
+    };
+    match outcome {
+        Ok(written) => {
+            let Some(stored) = before else {
+                // An insert (or an upsert of a row that was gone) starts the row at 1.
+                let Some(row) = after else {
+                    return Err(fail(format!("{step:?}: succeeded but no row is stored")));
+                };
+                if row.version != 1 || row.created_at != row.updated_at {
+                    return Err(fail(format!("{step:?}: a new row is {row:?}")));
+                }
+                return Ok(());
+            };
+            if !fresh {
+                return Err(fail(format!(
+                    "{step:?}: a write with version {copy_version:?} succeeded on {stored:?}"
+                )));
+            }
+            if let (Some(written), Some(row)) = (written, after) {
+                if &written != row {
+                    return Err(fail(format!("{step:?}: returned {written:?}, stored {row:?}")));
+                }
+                if row.version != stored.version + 1
+                    || row.created_at != stored.created_at
+                    || row.updated_at < stored.updated_at
+                {
+                    return Err(fail(format!("{step:?}: {stored:?} became {row:?}")));
+                }
+            }
+            Ok(())
+        }
+        Err(error) => {
+            let refused = error.is_stale_version() && before.is_some() && !fresh
+                || error.is_not_found() && before.is_none();
+            if !refused {
+                return Err(fail(format!(
+                    "{step:?}: {error:?} on {before:?} with version {copy_version:?}"
+                )));
+            }
+            if before != after {
+                return Err(fail(format!(
+                    "{step:?}: a refused write changed {before:?} into {after:?}"
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn run(db: &Db, steps: &[Step]) -> Result<(), TestCaseError> {
+    let notes = Note::repository(db);
+    notes
+        .delete_where(&Filter::all())
+        .await
+        .map_err(|error| fail(format!("{error:?}")))?;
+    let mut held: Vec<Held> = SLUGS.iter().map(|_| Held::default()).collect();
+    for step in steps {
+        let slug_of = |index: usize| SLUGS[index].to_owned();
+        let stored = |index: usize| {
+            let notes = notes.clone();
+            async move { notes.find(slug_of(index)).await }
+        };
+        let index = match step {
+            Step::Insert(i)
+            | Step::Read(i)
+            | Step::Update(i, _)
+            | Step::Upsert(i, _)
+            | Step::Patch(i, _)
+            | Step::Remove(i, _)
+            | Step::Delete(i) => Some(*i),
+            Step::PatchAll => None,
+        };
+        let Some(index) = index else {
+            let before: Vec<Note> = notes.list(ListOptions::new()).await.unwrap_or_default();
+            let patch = NotePatch {
+                body: Some("all".into()),
+                ..NotePatch::default()
+            };
+            let written = notes
+                .patch_where(&Filter::all(), patch)
+                .await
+                .map_err(|error| fail(format!("{error:?}")))?;
+            for (old, new) in before.iter().zip(&written) {
+                judge(step, Some(old), None, Ok(Some(new.clone())), Some(new))?;
+            }
+            continue;
+        };
+        let before = stored(index).await.map_err(|e| fail(format!("{e:?}")))?;
+        let copy_of = |which: Copy| held[index].copy(which).cloned();
+        let (copy_version, outcome): (Option<i32>, Result<Option<Note>, RepoError>) = match step {
+            Step::Insert(_) => {
+                let new = NewNote {
+                    slug: slug_of(index),
+                    body: "new".into(),
+                };
+                match notes.insert(new).await {
+                    Ok(row) => (None, Ok(Some(row))),
+                    // Already there: a conflict, which changes nothing.
+                    Err(error) if error.is_conflict() && before.is_some() => continue,
+                    Err(error) => return Err(fail(format!("{step:?}: {error:?}"))),
+                }
+            }
+            Step::Read(_) => {
+                if let Some(row) = &before {
+                    held[index].copies.push(row.clone());
+                }
+                continue;
+            }
+            Step::Update(_, which) | Step::Upsert(_, which) | Step::Remove(_, which) => {
+                let Some(mut copy) = copy_of(*which) else {
+                    continue;
+                };
+                copy.body = format!("{step:?}");
+                let version = Some(copy.version);
+                let outcome = match step {
+                    Step::Update(..) => notes.update(&copy).await.map(Some),
+                    Step::Upsert(..) => notes.upsert(&copy).await.map(Some),
+                    _ => notes.remove(&copy).await.map(|()| None),
+                };
+                (version, outcome)
+            }
+            Step::Patch(_, which) => {
+                let expected = match which {
+                    Some(which) => match copy_of(*which) {
+                        Some(copy) => Some(copy.version),
+                        None => continue,
+                    },
+                    None => None,
+                };
+                let patch = NotePatch {
+                    body: Some("patched".into()),
+                    expected_version: expected,
+                };
+                (expected, notes.patch(slug_of(index), patch).await.map(Some))
+            }
+            Step::Delete(_) => {
+                notes
+                    .delete(slug_of(index))
+                    .await
+                    .map_err(|e| fail(format!("{e:?}")))?;
+                held[index].copies.clear();
+                continue;
+            }
+            Step::PatchAll => continue,
+        };
+        let after = stored(index).await.map_err(|e| fail(format!("{e:?}")))?;
+        if matches!(step, Step::Upsert(..)) && before.is_none() {
+            // An upsert of a row that is gone inserts it anew, whatever the copy's version.
+            judge(step, None, None, outcome, after.as_ref())?;
+        } else if matches!(step, Step::Remove(..)) {
+            match (&outcome, &after) {
+                (Ok(_), Some(row)) => {
+                    return Err(fail(format!("{step:?}: removed, yet {row:?} is stored")));
+                }
+                (Ok(_), None) => {
+                    judge(step, before.as_ref(), copy_version, Ok(None), None)?;
+                }
+                (Err(_), _) => judge(step, before.as_ref(), copy_version, outcome, after.as_ref())?,
+            }
+        } else {
+            judge(step, before.as_ref(), copy_version, outcome, after.as_ref())?;
+        }
+        if after.is_none() {
+            held[index].copies.clear();
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
+        let mut databases = Vec::new();
+        for backend in [
+            Backend::Sqlite,
+            Backend::Postgres,
+            Backend::MySql,
+            Backend::Memory,
+        ] {
+            let Some(test) = TestDb::new(backend, "policy_properties").await else {
+                continue;
+            };
+            test.db.create_schema::<Note>().await.expect("schema");
+            databases.push((backend, test));
+        }
+        databases
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: repo_tests::proptest_cases(),
+        ..Config::default()
+    });
+    let result = runner.run(&proptest::collection::vec(step(), 1..30), |steps| {
+        runtime.block_on(async {
+            for (backend, test) in &databases {
+                run(&test.db, &steps)
+                    .await
+                    .map_err(|error| fail(format!("{backend:?}: {error}")))?;
+            }
+            Ok(())
+        })
+    });
+    runtime.block_on(async {
+        for (_, test) in &databases {
+            test.db.close().await;
+        }
+    });
+    result.unwrap();
+}
