@@ -94,6 +94,42 @@ fn statements(dialect: Dialect) -> String {
             ));
         }
     }
+    // A versioned, timestamped table: a patch stamps `updated_at` and moves the version on; a
+    // conflicting row's update keeps `created_at` and moves the version on.
+    let stamps = Stamps {
+        version: Some("version"),
+        kept: &["created_at"],
+    };
+    let at_version = Condition::All(vec![
+        compare("id", Operator::Equal, 1),
+        compare("version", Operator::Equal, 1),
+    ]);
+    let patch = Patched {
+        set: &["title", "updated_at"],
+        condition: &at_version,
+        returning: dialect != Dialect::MySql,
+        version: stamps.version,
+    };
+    out.push(format!(
+        "-- policies: patch at the version read\n{}",
+        patch.render(dialect, &TABLE)
+    ));
+    let stamped = Insert {
+        table: "articles",
+        columns: &["author_id", "title", "version", "created_at", "updated_at"],
+        generated: Some("id"),
+        stamps,
+    };
+    out.push(match dialect {
+        Dialect::MySql => format!(
+            "-- policies: upsert_on\n{}",
+            stamped.on_duplicate_key_update(&by_title)
+        ),
+        _ => format!(
+            "-- policies: upsert_on\n{}",
+            stamped.on_conflict(dialect, 1, false, &by_title, OnConflict::Update)
+        ),
+    });
     let grouped = [
         Selected::Column("author_id"),
         Selected::Count,

@@ -1,0 +1,13 @@
+use repo_runtime::Repository;
+
+#[derive(Repository)]
+struct Document {
+    #[repo(id, generated)]
+    id: i64,
+    #[repo(version)]
+    version: String,
+    #[repo(updated_at)]
+    updated_at: Option<repo_runtime::chrono::DateTime<repo_runtime::chrono::Utc>>,
+}
+
+fn main() {}
