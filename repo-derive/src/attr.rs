@@ -155,6 +155,8 @@ pub(crate) struct FieldAttrs {
     pub created_at: Flag,
     /// `updated_at`: the time of the latest write, set by the library.
     pub updated_at: Flag,
+    /// `deleted_at`: soft delete; the time of the delete, `None` while the row lives.
+    pub deleted_at: Flag,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

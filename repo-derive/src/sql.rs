@@ -35,6 +35,29 @@ pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
         .collect()
 }
 
+/// `groups` (conditions any group of which selects a row) restricted to the rows that live,
+/// for an entity with `deleted_at`: the scope of every fixed read, whose plan the in-memory
+/// store evaluates as the database does the text. No group means every row.
+pub(crate) fn live_groups<'a>(
+    entity: &'a Entity,
+    mut groups: Vec<Vec<PlanCondition<'a>>>,
+) -> Vec<Vec<PlanCondition<'a>>> {
+    let Some(deleted) = entity.policy_field(Policy::DeletedAt) else {
+        return groups;
+    };
+    let live = PlanCondition {
+        column: &deleted.column,
+        operator: Operator::IsNull,
+    };
+    if groups.is_empty() {
+        groups.push(Vec::new());
+    }
+    for group in &mut groups {
+        group.push(live);
+    }
+    groups
+}
+
 /// The statements of `EntitySql` and of the finders.
 pub(crate) struct Statements<'a> {
     entity: &'a Entity,
@@ -56,23 +79,31 @@ impl<'a> Statements<'a> {
         per_dialect(|d| plan.render(d, &table))
     }
 
-    /// `action` on the rows where each key column equals a parameter.
+    /// `action` on the rows where each key column equals a parameter; reads see only the rows
+    /// that live, a delete (the hard one, of a soft-deleted entity too) any row.
     fn by_key(&self, action: PlanAction) -> PerDialect {
         let key: Vec<&Field> = self.entity.key_fields().collect();
-        let conditions = equal_each(&key);
+        let conditions = vec![equal_each(&key)];
+        let groups = match action {
+            PlanAction::Delete => conditions,
+            _ => live_groups(self.entity, conditions),
+        };
+        let any_of: Vec<&[PlanCondition<'_>]> = groups.iter().map(Vec::as_slice).collect();
         self.plan(&Plan {
             action,
-            any_of: &[&conditions],
+            any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
         })
     }
 
-    /// `action` on every row.
+    /// `action` on every row that lives.
     fn every_row(&self, action: PlanAction) -> PerDialect {
+        let groups = live_groups(self.entity, Vec::new());
+        let any_of: Vec<&[PlanCondition<'_>]> = groups.iter().map(Vec::as_slice).collect();
         self.plan(&Plan {
             action,
-            any_of: &[],
+            any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
         })
@@ -135,6 +166,10 @@ impl<'a> Statements<'a> {
                 .policy_field(Policy::Version)
                 .map(|field| field.column.as_str()),
             kept,
+            deleted: self
+                .entity
+                .policy_field(Policy::DeletedAt)
+                .map(|field| field.column.as_str()),
         }
     }
 

@@ -70,12 +70,14 @@ async fn with_children_saved<E: Owning>(
     Ok(stored)
 }
 
-/// Deletes the rows `filter` selects, their children first (inside the caller's unit).
+/// Deletes the rows `filter` selects, their children first (inside the caller's unit). A root
+/// with soft delete is only marked: its children stay with it, to come back with a restore
+/// or go with a purge.
 async fn delete_records<E: Owning>(
     executor: &Executor,
     filter: &Filter<E>,
 ) -> Result<u64, RepoError> {
-    if E::OWNS {
+    if E::OWNS && E::TABLE.deleted_column().is_none() {
         E::delete_owned(executor, filter).await?;
     }
     <Records<E> as Operations>::delete_where(executor, filter).await
@@ -225,18 +227,41 @@ impl<R: Repo> Ops<R> {
         Ok(deleted > 0)
     }
 
-    /// Deletes the root as read (at its version, if versioned) and its children, in one unit.
+    /// Deletes the root as read (at its version, if versioned) and its children, in one unit
+    /// (marks the root, with soft delete).
     pub(crate) async fn remove(executor: &Executor, value: &Value<R>) -> Result<(), RepoError> {
         let record = R::Mapping::record(value)?;
         executor
             .unit_once(async |unit| {
-                if Root::<R>::OWNS {
+                if Root::<R>::OWNS && Root::<R>::TABLE.deleted_column().is_none() {
                     let filter = keys_filter::<Root<R>>(std::slice::from_ref(&record.id()));
                     Root::<R>::delete_owned(unit, &filter).await?;
                 }
                 <Records<Root<R>> as Operations>::remove(unit, &*record).await
             })
             .await
+    }
+
+    /// Deletes the root for good, marked deleted or not, and its children, in one unit.
+    pub(crate) async fn purge(executor: &Executor, id: Id<R>) -> Result<bool, RepoError> {
+        executor
+            .unit_once(async |unit| {
+                if Root::<R>::OWNS {
+                    let filter = keys_filter::<Root<R>>(std::slice::from_ref(&id)).with_deleted();
+                    Root::<R>::delete_owned(unit, &filter).await?;
+                }
+                <Records<Root<R>> as Operations>::purge(unit, id).await
+            })
+            .await
+    }
+
+    /// Brings back a root a soft delete marked, with the children it kept.
+    pub(crate) async fn restore(executor: &Executor, id: Id<R>) -> Result<Value<R>, RepoError> {
+        let row = <Records<Root<R>> as Operations>::restore(executor, id).await?;
+        let row = loaded(executor, vec![row]).await?.into_iter().next();
+        R::Mapping::value(row.ok_or(RepoError::NotFound {
+            entity: Root::<R>::NAME,
+        })?)
     }
 
     pub(crate) async fn delete_where(

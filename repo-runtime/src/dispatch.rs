@@ -132,6 +132,8 @@ pub trait Dispatch: Send + Sync + 'static {
     -> Boxed<'a, Value<R>>;
     fn delete<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, bool>;
     fn remove<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>) -> Boxed<'a, ()>;
+    fn restore<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, Value<R>>;
+    fn purge<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, bool>;
     fn insert_or_ignore<'a, R: Repo + 'a>(
         executor: &'a Executor,
         news: Vec<NewValue<R>>,
@@ -250,6 +252,17 @@ macro_rules! dispatch {
                 value: &'a Value<$r>,
             ) -> Boxed<'a, ()> {
                 Box::pin(<$ops>::remove(executor, value))
+            }
+
+            fn restore<'a, $r: Repo + 'a>(
+                executor: &'a Executor,
+                id: Id<$r>,
+            ) -> Boxed<'a, Value<$r>> {
+                Box::pin(<$ops>::restore(executor, id))
+            }
+
+            fn purge<'a, $r: Repo + 'a>(executor: &'a Executor, id: Id<$r>) -> Boxed<'a, bool> {
+                Box::pin(<$ops>::purge(executor, id))
             }
 
             fn insert_or_ignore<'a, $r: Repo + 'a>(

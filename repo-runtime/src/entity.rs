@@ -74,6 +74,13 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     fn bind_touch(stamp: &Stamp, statement: &mut Statement) {
         let _ = (stamp, statement);
     }
+    /// Binds the mark of a row deleted at `stamp`'s time (`#[repo(deleted_at)]`), what a soft
+    /// delete writes, or without a stamp the mark of a row that lives, what a restore writes.
+    #[doc(hidden)]
+    #[inline]
+    fn bind_deletion(stamp: Option<&Stamp>, statement: &mut Statement) {
+        let _ = (stamp, statement);
+    }
     /// The version this record was read at (`#[repo(version)]`), if the entity has one.
     #[doc(hidden)]
     #[inline]

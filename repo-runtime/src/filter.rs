@@ -132,12 +132,14 @@ impl<E, T> Field<E, T> {
         link: Field<C, T>,
         filter: Filter<C>,
     ) -> Filter<E> {
+        // The rows of `C` a soft delete marked link to nothing, unless `filter` asks for them.
+        let condition = filter.scoped(C::TABLE);
         Filter::new(
             Condition::Exists {
                 table: C::TABLE_NAME,
                 link: link.column,
                 column: self.column,
-                condition: Box::new(Arc::unwrap_or_clone(filter.condition)),
+                condition: Box::new(Arc::unwrap_or_clone(condition)),
             },
             filter.values,
         )
@@ -255,6 +257,8 @@ impl<E> OptionalFilter<E> for Option<Filter<E>> {
 pub struct Filter<E> {
     condition: Arc<Condition>,
     values: Vec<Arc<dyn Bound>>,
+    /// Whether the rows a soft delete marked are selected too ([`Filter::with_deleted`]).
+    with_deleted: bool,
     entity: PhantomData<fn() -> E>,
 }
 
@@ -263,6 +267,7 @@ impl<E> Clone for Filter<E> {
         Filter {
             condition: Arc::clone(&self.condition),
             values: self.values.clone(),
+            with_deleted: self.with_deleted,
             entity: PhantomData,
         }
     }
@@ -274,6 +279,7 @@ impl<E> fmt::Debug for Filter<E> {
         f.debug_struct("Filter")
             .field("condition", &self.condition)
             .field("values", &self.values.len())
+            .field("with_deleted", &self.with_deleted)
             .finish()
     }
 }
@@ -289,7 +295,26 @@ impl<E> Filter<E> {
         Filter {
             condition: Arc::new(condition),
             values,
+            with_deleted: false,
             entity: PhantomData,
+        }
+    }
+
+    /// The same filter, selecting the rows a soft delete marked (`#[repo(deleted_at)]`) as
+    /// well, which every read leaves out otherwise: to list a bin, or audit. Combined with
+    /// `and` / `or`, a filter that asks for them makes the whole one see them. No effect on
+    /// an entity without soft delete.
+    pub fn with_deleted(mut self) -> Self {
+        self.with_deleted = true;
+        self
+    }
+
+    /// The condition as a statement on `table` applies it: with the rows a soft delete marked
+    /// left out, unless the filter asks for them.
+    pub(crate) fn scoped(&self, table: &'static Table) -> Arc<Condition> {
+        match table.deleted_column() {
+            Some(deleted) if !self.with_deleted => live_only(&self.condition, deleted),
+            _ => Arc::clone(&self.condition),
         }
     }
 
@@ -341,13 +366,16 @@ impl<E> Filter<E> {
             _ => false,
         };
         if identity(&self.condition) {
+            other.with_deleted |= self.with_deleted;
             return other;
         }
         if identity(&other.condition) {
+            self.with_deleted |= other.with_deleted;
             return self;
         }
         // Values stay in the order the condition takes them: this filter's, then the other's.
         self.values.append(&mut other.values);
+        self.with_deleted |= other.with_deleted;
         let other = Arc::unwrap_or_clone(other.condition);
         let condition = Arc::make_mut(&mut self.condition);
         match (condition, all) {
@@ -394,7 +422,8 @@ impl<E> Filter<E> {
         operation: &'static str,
         selection: &Selection,
     ) -> Statement {
-        selection.statement(executor, table, operation, &self.condition, &self.values)
+        let condition = self.scoped(table);
+        selection.statement(executor, table, operation, &condition, &self.values)
     }
 
     /// The statement that writes the `set` columns of the rows this filter selects on `table`,
@@ -403,18 +432,13 @@ impl<E> Filter<E> {
         &self,
         executor: &Executor,
         table: &'static Table,
+        operation: &'static str,
         set: Vec<&'static str>,
         returning: bool,
         bind_set: impl FnOnce(&mut Statement),
     ) -> Statement {
-        let mut statement = patch_statement(
-            executor,
-            table,
-            "patch_where",
-            set,
-            &self.condition,
-            returning,
-        );
+        let condition = self.scoped(table);
+        let mut statement = patch_statement(executor, table, operation, set, &condition, returning);
         bind_set(&mut statement);
         for value in &self.values {
             value.bind(&mut statement);
@@ -574,6 +598,23 @@ pub(crate) fn keys_filter<E: crate::entity::Entity>(ids: &[E::Id]) -> Filter<E> 
         .map(|id| Arc::new(Key::<E>(id.clone())) as Arc<dyn Bound>)
         .collect();
     Filter::new(Condition::Any(vec![one; ids.len()]), values)
+}
+
+/// `condition`, and the row lives: its `deleted` column is `NULL`.
+pub(crate) fn live_only(condition: &Condition, deleted: &'static str) -> Arc<Condition> {
+    let live = Condition::Compare {
+        column: deleted,
+        operator: Operator::IsNull,
+        values: 0,
+    };
+    Arc::new(match condition {
+        Condition::All(items) => {
+            let mut items = items.clone();
+            items.push(live);
+            Condition::All(items)
+        }
+        other => Condition::All(vec![other.clone(), live]),
+    })
 }
 
 /// The rows of `E` at `version` (`#[repo(version)]`); every row when `E` has no version.

@@ -146,7 +146,7 @@ pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
-pub use policy::{Timestamp, Version, now_micros};
+pub use policy::{DeletionMark, Timestamp, Version, now_micros};
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use relation::{
     BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,

@@ -183,6 +183,16 @@ pub(crate) trait Operations: SqlRepository {
         value: &Value<Self>,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
+    fn purge(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<bool, RepoError>> + Send;
+
+    fn restore(
+        executor: &Executor,
+        id: Id<Self>,
+    ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
+
     fn upsert(
         executor: &Executor,
         value: &Value<Self>,
@@ -408,7 +418,12 @@ where
         Ok(executor.read_rows(E::TABLE, true, &build).await?.len() > 0)
     }
 
+    /// Deletes the rows `filter` selects (marks them, for an entity with soft delete) and
+    /// returns how many there were.
     async fn delete_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {
+        if E::TABLE.deleted_column().is_some() {
+            return mark_deleted::<E>(executor, filter, "delete_where").await;
+        }
         let selection = Selection::of(PlanAction::Delete);
         let statement = filter.statement(executor, E::TABLE, "delete_where", &selection);
         Ok(executor
@@ -625,9 +640,19 @@ where
 
     /// Deletes the row with key `id`; `false` when there was none.
     async fn delete(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
+        if E::TABLE.deleted_column().is_some() {
+            let filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id));
+            return Ok(mark_deleted::<E>(executor, &filter, "delete").await? > 0);
+        }
+        Self::purge(executor, id).await
+    }
+
+    /// Deletes the row with key `id` for good, marked deleted or not; `false` when there was
+    /// none.
+    async fn purge(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
         let statement = by_key::<E>(
             executor,
-            "delete",
+            "purge",
             &E::SQL.delete_by_id,
             &id,
             PlanAction::Delete,
@@ -637,6 +662,50 @@ where
             .await?
             .rows_affected
             > 0)
+    }
+
+    /// Brings back the row with key `id` a soft delete marked, and returns it as stored;
+    /// [`RepoError::NotFound`] when no deleted row has that key.
+    async fn restore(executor: &Executor, id: E::Id) -> Result<M::Value, RepoError> {
+        let Some(deleted) = E::TABLE.deleted_column() else {
+            return Err(RepoError::invalid_input(
+                E::NAME,
+                "it has no `#[repo(deleted_at)]` field: its deletes are for good, and nothing \
+                 can be restored",
+            ));
+        };
+        let marked = Filter::<E>::from_parts(
+            repo_sql::Condition::Compare {
+                column: deleted,
+                operator: repo_sql::Operator::IsNotNull,
+                values: 0,
+            },
+            Vec::new(),
+        );
+        let filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id))
+            .and(marked)
+            .with_deleted();
+        let mut set = vec![deleted];
+        set.extend(E::TABLE.touched_columns().map(|column| column.name));
+        let stamp = Stamp::new();
+        let returning = executor.dialect() != Dialect::MySql;
+        let statement =
+            filter.patch_statement(executor, E::TABLE, "restore", set, returning, |statement| {
+                E::bind_deletion(None, statement);
+                E::bind_touch(&stamp, statement);
+            });
+        if returning {
+            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+        }
+        if executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected
+            == 0
+        {
+            return Err(RepoError::NotFound { entity: E::NAME });
+        }
+        Self::get(executor, id).await
     }
 
     /// Deletes the row with the entity's key, at the version it was read at if versioned;
@@ -650,14 +719,17 @@ where
         if let Some(version) = version {
             filter = filter.and(crate::filter::at_version::<E>(version));
         }
-        let selection = Selection::of(PlanAction::Delete);
-        let statement = filter.statement(executor, E::TABLE, "remove", &selection);
-        if executor
-            .execute_in(E::TABLE, statement)
-            .await?
-            .rows_affected
-            == 0
-        {
+        let removed = if E::TABLE.deleted_column().is_some() {
+            mark_deleted::<E>(executor, &filter, "remove").await?
+        } else {
+            let selection = Selection::of(PlanAction::Delete);
+            let statement = filter.statement(executor, E::TABLE, "remove", &selection);
+            executor
+                .execute_in(E::TABLE, statement)
+                .await?
+                .rows_affected
+        };
+        if removed == 0 {
             return Err(refused::<E>(executor, &id, version.is_some()).await?);
         }
         Ok(())
@@ -680,17 +752,17 @@ where
             if let Some(version) = version {
                 statement.bind(version);
             }
-            // With a version, a stored row at another one is left alone and nothing returned.
+            // A stored row at another version, or deleted, is left alone and nothing returned.
             return match executor
                 .rows(E::TABLE, statement, true)
                 .await?
                 .first::<E>()?
             {
                 Some(record) => M::value(record),
-                None => Err(refused::<E>(executor, &entity.id(), version.is_some()).await?),
+                None => Err(upsert_refused::<E>(executor, &entity.id(), version.is_some()).await?),
             };
         }
-        if E::TABLE.unique.is_empty() && version.is_none() {
+        if E::TABLE.unique.is_empty() && version.is_none() && E::TABLE.deleted_column().is_none() {
             let mut statement = executor
                 .statement("upsert", &E::SQL.upsert)
                 .shaped(Shape::Upsert);
@@ -698,8 +770,8 @@ where
             executor.execute_in(E::TABLE, statement).await?;
             return Self::get(executor, entity.id()).await;
         }
-        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too, and checks no
-        // version: update, else insert.
+        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too, and checks neither a
+        // version nor a deletion mark: update, else insert (which a deleted row's key refuses).
         let write = async |executor: &Executor| {
             let mut update = executor
                 .statement("upsert", &E::SQL.update)
@@ -752,7 +824,10 @@ where
                 });
             }
         }
-        let condition = Arc::new(condition);
+        let condition = match E::TABLE.deleted_column() {
+            Some(deleted) => crate::filter::live_only(&condition, deleted),
+            None => Arc::new(condition),
+        };
         let returning = executor.dialect() != Dialect::MySql;
         let mut statement =
             crate::filter::patch_statement(executor, E::TABLE, "patch", set, &condition, returning);
@@ -815,10 +890,11 @@ where
                 .await;
             return M::values(written?);
         }
-        let statement = filter.patch_statement(executor, E::TABLE, set, true, |statement| {
-            E::bind_patch(&patch, statement);
-            E::bind_touch(&stamp, statement);
-        });
+        let statement =
+            filter.patch_statement(executor, E::TABLE, "patch_where", set, true, |statement| {
+                E::bind_patch(&patch, statement);
+                E::bind_touch(&stamp, statement);
+            });
         let mut written = executor
             .rows(E::TABLE, statement, false)
             .await?
@@ -848,10 +924,11 @@ where
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        let update = filter.patch_statement(executor, E::TABLE, set, false, |statement| {
-            E::bind_patch(patch, statement);
-            E::bind_touch(stamp, statement);
-        });
+        let update =
+            filter.patch_statement(executor, E::TABLE, "patch_where", set, false, |statement| {
+                E::bind_patch(patch, statement);
+                E::bind_touch(stamp, statement);
+            });
         executor.execute_in(E::TABLE, update).await?;
         Self::records_by_keys(executor, &ids).await
     }
@@ -984,7 +1061,16 @@ where
                     action: OnConflict::Update,
                 });
             E::bind_new(&new, &Stamp::new(), &mut statement);
-            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+            return match executor
+                .rows(E::TABLE, statement, true)
+                .await?
+                .first::<E>()?
+            {
+                Some(record) => M::value(record),
+                // A deleted row holds the primary key, which the update left alone.
+                None if E::TABLE.deleted_column().is_some() => Err(held_by_deleted::<E>()),
+                None => Err(RepoError::NotFound { entity: E::NAME }),
+            };
         }
         // Writers racing on one key can deadlock on MySQL (each holds a shared lock on the
         // row its insert found): the whole unit is retried, as `Db::transaction` does.
@@ -1016,6 +1102,19 @@ where
             Err(error) if key.refused(&error) => None,
             Err(error) => return Err(error),
         };
+        if inserted.is_none() && key.index().is_none() && E::TABLE.deleted_column().is_some() {
+            // The primary key refused the insert: is it held by a row that lives?
+            let probe = || {
+                let mut statement = executor
+                    .statement("upsert_on", &E::SQL.exists_by_id)
+                    .shaped(Shape::ByKey(PlanAction::Exists));
+                E::bind_new_key(new, None, &mut statement);
+                statement
+            };
+            if executor.read_rows(E::TABLE, true, &probe).await?.len() == 0 {
+                return Err(held_by_deleted::<E>());
+            }
+        }
         if inserted.is_none() {
             let sql = crate::rendered::duplicate_key_update(E::TABLE, key.index());
             let mut update = executor.assembled("upsert_on", sql);
@@ -1050,6 +1149,27 @@ where
     }
 }
 
+/// Marks the rows `filter` selects deleted, at the time of one stamp (moving their version on
+/// and their `updated_at` too), and returns how many it marked: the soft delete.
+async fn mark_deleted<E: Entity>(
+    executor: &Executor,
+    filter: &Filter<E>,
+    operation: &'static str,
+) -> Result<u64, RepoError> {
+    let mut set: Vec<&'static str> = E::TABLE.deleted_column().into_iter().collect();
+    set.extend(E::TABLE.touched_columns().map(|column| column.name));
+    let stamp = Stamp::new();
+    let statement =
+        filter.patch_statement(executor, E::TABLE, operation, set, false, |statement| {
+            E::bind_deletion(Some(&stamp), statement);
+            E::bind_touch(&stamp, statement);
+        });
+    Ok(executor
+        .execute_in(E::TABLE, statement)
+        .await?
+        .rows_affected)
+}
+
 /// Why a write to the row with key `id` found no row to write: none has the key
 /// ([`RepoError::NotFound`]), or, when the write checked a version, the row's version is
 /// another ([`RepoError::StaleVersion`]). Asked only after the write failed.
@@ -1076,6 +1196,31 @@ async fn refused<E: Entity>(
     } else {
         RepoError::NotFound { entity: E::NAME }
     })
+}
+
+/// Why an upsert of the row with key `id` wrote nothing: its version is another
+/// ([`RepoError::StaleVersion`]), or a soft delete marked it, and its key is taken
+/// ([`RepoError::Conflict`]: restore or purge it first).
+async fn upsert_refused<E: Entity>(
+    executor: &Executor,
+    id: &E::Id,
+    checked_version: bool,
+) -> Result<RepoError, RepoError> {
+    let refusal = refused::<E>(executor, id, checked_version).await?;
+    if !refusal.is_not_found() || E::TABLE.deleted_column().is_none() {
+        return Ok(refusal);
+    }
+    Ok(held_by_deleted::<E>())
+}
+
+/// [`RepoError::Conflict`] on the primary key, which a row a soft delete marked holds.
+fn held_by_deleted<E: Entity>() -> RepoError {
+    RepoError::Conflict {
+        entity: E::NAME,
+        constraint: E::TABLE.primary_key.name.to_owned(),
+        field: Some(E::TABLE.primary_key.fields),
+        source: "a deleted row holds the key: restore or purge it first".into(),
+    }
 }
 
 /// [`RepoError::StaleVersion`] for the row with key `id`, the key redacted when sensitive.
@@ -1148,6 +1293,20 @@ pub(crate) async fn records_by_keys<E: Entity>(
     let width = E::KEY_COLUMNS.len();
     let mut found = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(rows_per_statement(dialect, width)) {
+        if E::TABLE.deleted_column().is_some() {
+            // The rows that live only: a filter on the keys, which the scope applies to.
+            let ids: Vec<E::Id> = chunk.iter().map(|id| (*id).clone()).collect();
+            let filter = crate::filter::keys_filter::<E>(&ids);
+            let selection = Selection::of(PlanAction::Select);
+            let build = || filter.statement(executor, E::TABLE, operation, &selection);
+            found.extend(
+                executor
+                    .read_rows(E::TABLE, false, &build)
+                    .await?
+                    .decode::<E>()?,
+            );
+            continue;
+        }
         let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
         let build = || {
             let mut statement = executor

@@ -35,6 +35,12 @@ impl Stamp {
     pub fn time<T: Timestamp>(&self) -> T {
         T::from_micros(self.micros())
     }
+
+    /// The write's time as a deletion mark.
+    #[inline]
+    pub fn deleted<T: DeletionMark>(&self) -> T {
+        T::deleted(self.micros())
+    }
 }
 
 /// The last time [`now_micros`] gave: the clock never goes back within a process.
@@ -98,6 +104,31 @@ version!(i16, i32, i64);
 pub trait Timestamp: ColumnValue {
     /// The time `micros` microseconds after the Unix epoch, UTC.
     fn from_micros(micros: i64) -> Self;
+}
+
+/// The type of a `#[repo(deleted_at)]` field: `None` while the row lives, the time of its
+/// delete once deleted.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot mark a deleted row",
+    label = "`#[repo(deleted_at)]` needs an optional date and time field",
+    note = "use Option of chrono::DateTime<Utc>, chrono::NaiveDateTime, time::OffsetDateTime or time::PrimitiveDateTime"
+)]
+pub trait DeletionMark: ColumnValue {
+    /// The mark of a row that lives.
+    fn live() -> Self;
+
+    /// The mark of a row deleted `micros` microseconds after the Unix epoch, UTC.
+    fn deleted(micros: i64) -> Self;
+}
+
+impl<T: Timestamp> DeletionMark for Option<T> {
+    fn live() -> Self {
+        None
+    }
+
+    fn deleted(micros: i64) -> Self {
+        Some(T::from_micros(micros))
+    }
 }
 
 #[cfg(feature = "chrono")]

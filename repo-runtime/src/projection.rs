@@ -623,12 +623,13 @@ async fn read<E: Entity, T: RowDecode>(
     operation: &'static str,
     matching: Option<&Filter<E>>,
 ) -> Result<Vec<T>, RepoError> {
+    let condition = filter.scoped(E::TABLE);
     let build = || {
         let mut statement = request.statement(
             executor,
             operation,
             E::TABLE,
-            filter.shared_condition(),
+            &condition,
             matching.map(Filter::shared_condition),
         );
         if let Some(matching) = matching {

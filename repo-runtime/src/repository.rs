@@ -96,10 +96,22 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
     /// or [`RepoError::NotFound`].
     async fn update(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
 
-    /// Deletes the row with this key; `false` when there was none. It checks no version: a
-    /// versioned row is deleted whatever its version (use [`Repository::remove`] to delete a
-    /// row as read).
+    /// Deletes the row with this key; `false` when there was none. With soft delete
+    /// (`#[repo(deleted_at)]`) the row is marked, not removed: every read leaves it out,
+    /// [`Repository::restore`] brings it back and [`Repository::purge`] removes it. It checks
+    /// no version: a versioned row is deleted whatever its version (use
+    /// [`Repository::remove`] to delete a row as read).
     async fn delete(&self, id: E::Id) -> Result<bool, RepoError>;
+
+    /// Brings back the row with this key that a soft delete marked, and returns it as
+    /// stored; [`RepoError::NotFound`] when no deleted row has the key, and
+    /// [`RepoError::InvalidInput`] for an entity without `#[repo(deleted_at)]`.
+    async fn restore(&self, id: E::Id) -> Result<M::Value, RepoError>;
+
+    /// Deletes the row with this key for good, marked deleted or not (with its owned
+    /// children, for an aggregate root); `false` when there was none. For an entity without
+    /// soft delete, the same as [`Repository::delete`].
+    async fn purge(&self, id: E::Id) -> Result<bool, RepoError>;
 
     /// Deletes the row with this entity's key, as it was read: [`RepoError::NotFound`] when no
     /// row has that key and, for a versioned entity (`#[repo(version)]`),
@@ -348,6 +360,22 @@ impl<R: Repo> Repository<R::Entity, R::Mapping> for R {
         <Dispatched<R> as Dispatch>::remove::<R>(self.executor(), entity)
     }
 
+    fn restore<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, Value<R>>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        <Dispatched<R> as Dispatch>::restore::<R>(self.executor(), id)
+    }
+
+    fn purge<'life0, 'async_trait>(&'life0 self, id: Id<R>) -> Boxed<'async_trait, bool>
+    where
+        'life0: 'async_trait,
+        Self: 'async_trait,
+    {
+        <Dispatched<R> as Dispatch>::purge::<R>(self.executor(), id)
+    }
+
     fn upsert<'life0, 'life1, 'async_trait>(
         &'life0 self,
         entity: &'life1 Value<R>,
@@ -533,6 +561,16 @@ where
     async fn remove(&self, entity: &M::Value) -> Result<(), RepoError> {
         self.faults().check("remove")?;
         self.inner().remove(entity).await
+    }
+
+    async fn restore(&self, id: E::Id) -> Result<M::Value, RepoError> {
+        self.faults().check("restore")?;
+        self.inner().restore(id).await
+    }
+
+    async fn purge(&self, id: E::Id) -> Result<bool, RepoError> {
+        self.faults().check("purge")?;
+        self.inner().purge(id).await
     }
 
     async fn upsert(&self, entity: &M::Value) -> Result<M::Value, RepoError> {

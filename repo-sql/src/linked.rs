@@ -17,6 +17,10 @@ pub struct Linked<'a> {
     pub to: &'a str,
     /// How many parent keys are bound (one array on PostgreSQL, whatever its length).
     pub keys: usize,
+    /// The target's soft-delete column: a target a soft delete marked is not reached.
+    pub target_deleted: Option<&'a str>,
+    /// The link table's soft-delete column: a marked link ties nothing.
+    pub link_deleted: Option<&'a str>,
 }
 
 impl Linked<'_> {
@@ -49,6 +53,11 @@ impl Linked<'_> {
         };
         let from = format!("l.{}", dialect.quote(self.from));
         sql.push_str(&Operator::In.render_list(dialect, &from, self.keys, &mut placeholder));
+        for (alias, deleted) in [("t", self.target_deleted), ("l", self.link_deleted)] {
+            if let Some(deleted) = deleted {
+                sql.push_str(&format!(" AND {alias}.{} IS NULL", dialect.quote(deleted)));
+            }
+        }
         sql.push_str(" ORDER BY t.");
         dialect.push_ident(&mut sql, key);
         sql.push_str(", l.");
@@ -72,6 +81,8 @@ mod tests {
         from: "article_id",
         to: "tag_id",
         keys: 2,
+        target_deleted: None,
+        link_deleted: None,
     };
 
     #[test]

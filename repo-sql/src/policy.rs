@@ -13,6 +13,9 @@ pub enum Policy {
     CreatedAt,
     /// The time of the row's latest write: set by the insert and by every update.
     UpdatedAt,
+    /// Soft delete: `NULL` while the row lives; `delete` sets it to the time of the delete
+    /// instead of removing the row, and every read leaves out the rows it marks.
+    DeletedAt,
 }
 
 impl Policy {
@@ -22,9 +25,16 @@ impl Policy {
         matches!(self, Policy::UpdatedAt)
     }
 
-    /// Whether an update leaves the column as it is.
+    /// Whether every write, a patch or a delete too, sets the column from its stamp.
+    pub const fn touched_by_every_write(self) -> bool {
+        matches!(self, Policy::UpdatedAt)
+    }
+
+    /// Whether an update leaves the column as it is: what the insert set once, and the
+    /// soft-delete mark, which only a delete and a restore write (an update writes only rows
+    /// that live).
     pub const fn kept_by_update(self) -> bool {
-        matches!(self, Policy::CreatedAt)
+        matches!(self, Policy::CreatedAt | Policy::DeletedAt)
     }
 
     /// The attribute that declares it.
@@ -33,6 +43,7 @@ impl Policy {
             Policy::Version => "version",
             Policy::CreatedAt => "created_at",
             Policy::UpdatedAt => "updated_at",
+            Policy::DeletedAt => "deleted_at",
         }
     }
 }
@@ -44,6 +55,9 @@ pub struct Stamps<'a> {
     pub version: Option<&'a str>,
     /// The columns an update never writes (set once, by the insert).
     pub kept: &'a [&'a str],
+    /// The soft-delete column: an update writes only a row that lives (`NULL` there), and
+    /// a unique key holds among those rows only.
+    pub deleted: Option<&'a str>,
 }
 
 impl Stamps<'_> {
@@ -51,6 +65,7 @@ impl Stamps<'_> {
     pub const NONE: Stamps<'static> = Stamps {
         version: None,
         kept: &[],
+        deleted: None,
     };
 
     /// Whether an update writes `column` from a bound value.

@@ -135,7 +135,15 @@ impl Insert<'_> {
         };
         sql.push_str(" ON CONFLICT (");
         sql.push_str(&dialect.quote_list(conflict.key.iter().copied()));
-        sql.push_str(") DO ");
+        sql.push(')');
+        // A unique key of a table with soft delete is a partial index, over the rows that live:
+        // the conflict target names its predicate for the database to infer it.
+        if let Some(deleted) = self.stamps.deleted
+            && conflict.key != conflict.primary
+        {
+            sql.push_str(&format!(" WHERE {} IS NULL", dialect.quote(deleted)));
+        }
+        sql.push_str(" DO ");
         match action {
             OnConflict::Ignore => sql.push_str("NOTHING"),
             OnConflict::Update => {
@@ -150,6 +158,17 @@ impl Insert<'_> {
                     .collect::<Vec<_>>();
                 assignments.extend(incremented(dialect, self.table, self.stamps.version));
                 sql.push_str(&assignments.join(", "));
+                // A deleted row holding the primary key is left alone (the partial unique
+                // indexes do not see deleted rows; the primary key does).
+                if let Some(deleted) = self.stamps.deleted
+                    && conflict.key == conflict.primary
+                {
+                    sql.push_str(&format!(
+                        " WHERE {}.{} IS NULL",
+                        dialect.quote(self.table),
+                        dialect.quote(deleted)
+                    ));
+                }
             }
         }
         sql.push_str(" RETURNING ");
@@ -288,6 +307,9 @@ impl RowWrite<'_> {
                 dialect.placeholder(next)
             ));
         }
+        if let Some(deleted) = self.stamps.deleted {
+            condition.push_str(&format!(" AND {} IS NULL", dialect.quote(deleted)));
+        }
         format!(
             "UPDATE {} SET {} WHERE {condition}{returning}",
             dialect.quote(self.table),
@@ -307,9 +329,10 @@ impl RowWrite<'_> {
     }
 
     /// The upsert: `ON CONFLICT (key) DO UPDATE ... RETURNING` on SQLite and PostgreSQL, which
-    /// with a version updates only the row at the version bound after the row's columns (none
-    /// returned otherwise); `ON DUPLICATE KEY UPDATE` on MySQL, which fires on any unique key
-    /// and checks no version (the runtime uses it only when the table has neither).
+    /// with a version updates only the row at the version bound after the row's columns, and
+    /// with soft delete only a row that lives (none returned otherwise); `ON DUPLICATE KEY
+    /// UPDATE` on MySQL, which fires on any unique key and checks neither (the runtime uses it
+    /// only when the table has no other unique key and no such policy).
     pub fn upsert(&self, dialect: Dialect) -> String {
         let insert = self.insert_all(dialect);
         let assign = |to: &dyn Fn(&str) -> String| {
@@ -331,14 +354,27 @@ impl RowWrite<'_> {
             }
             Dialect::Sqlite | Dialect::Postgres => {
                 let assignments = assign(&|column| format!("excluded.{column}"));
-                let checked = match self.stamps.version {
-                    Some(version) => format!(
-                        " WHERE {}.{} = {}",
+                // The stored row is written only at the version read, and only while it lives.
+                let mut checks = Vec::new();
+                if let Some(version) = self.stamps.version {
+                    checks.push(format!(
+                        "{}.{} = {}",
                         dialect.quote(self.table),
                         dialect.quote(version),
                         dialect.placeholder(self.columns.len() + 1)
-                    ),
-                    None => String::new(),
+                    ));
+                }
+                if let Some(deleted) = self.stamps.deleted {
+                    checks.push(format!(
+                        "{}.{} IS NULL",
+                        dialect.quote(self.table),
+                        dialect.quote(deleted)
+                    ));
+                }
+                let checked = if checks.is_empty() {
+                    String::new()
+                } else {
+                    format!(" WHERE {}", checks.join(" AND "))
                 };
                 format!(
                     "{insert} ON CONFLICT ({}) DO UPDATE SET {assignments}{checked} RETURNING {}",
@@ -479,6 +515,7 @@ mod tests {
             stamps: Stamps {
                 version: Some("version"),
                 kept: &["created_at"],
+                deleted: None,
             },
         };
         assert_eq!(

@@ -43,6 +43,7 @@ fn users() -> TableSnapshot {
         unique: BTreeMap::from([("users_email_key".into(), names(&["email"]))]),
         indexes: BTreeMap::new(),
         foreign_keys: BTreeMap::new(),
+        deleted: None,
         renamed_from: None,
     }
 }
@@ -68,6 +69,7 @@ fn posts() -> TableSnapshot {
                 on_delete: OnDelete::Cascade,
             },
         )]),
+        deleted: None,
         renamed_from: None,
     }
 }

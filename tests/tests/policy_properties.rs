@@ -112,7 +112,9 @@ fn judge(
             }
             if let (Some(written), Some(row)) = (written, after) {
                 if &written != row {
-                    return Err(fail(format!("{step:?}: returned {written:?}, stored {row:?}")));
+                    return Err(fail(format!(
+                        "{step:?}: returned {written:?}, stored {row:?}"
+                    )));
                 }
                 if row.version != stored.version + 1
                     || row.created_at != stored.created_at

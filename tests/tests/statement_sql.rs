@@ -94,11 +94,13 @@ fn statements(dialect: Dialect) -> String {
             ));
         }
     }
-    // A versioned, timestamped table: a patch stamps `updated_at` and moves the version on; a
-    // conflicting row's update keeps `created_at` and moves the version on.
+    // A versioned, timestamped table with soft delete: a patch stamps `updated_at` and moves
+    // the version on; a conflicting row's update keeps `created_at` and the deletion mark,
+    // and moves the version on; the unique key is a partial index over the rows that live.
     let stamps = Stamps {
         version: Some("version"),
-        kept: &["created_at"],
+        kept: &["created_at", "deleted_at"],
+        deleted: Some("deleted_at"),
     };
     let at_version = Condition::All(vec![
         compare("id", Operator::Equal, 1),
@@ -116,7 +118,14 @@ fn statements(dialect: Dialect) -> String {
     ));
     let stamped = Insert {
         table: "articles",
-        columns: &["author_id", "title", "version", "created_at", "updated_at"],
+        columns: &[
+            "author_id",
+            "title",
+            "version",
+            "created_at",
+            "updated_at",
+            "deleted_at",
+        ],
         generated: Some("id"),
         stamps,
     };
@@ -234,6 +243,8 @@ fn relation_loads(dialect: Dialect) -> Vec<String> {
         from: "article_id",
         to: "tag_id",
         keys: 3,
+        target_deleted: None,
+        link_deleted: None,
     };
     let of_page = compare("article_id", Operator::In, 3);
     let viewers = Condition::Exists {

@@ -211,6 +211,17 @@ impl Repository<Person> for Directory {
         }
     }
 
+    async fn restore(&self, _id: i64) -> Result<Person, RepoError> {
+        Err(RepoError::invalid_input(
+            "Person",
+            "the directory deletes for good: nothing to restore",
+        ))
+    }
+
+    async fn purge(&self, id: i64) -> Result<bool, RepoError> {
+        self.delete(id).await
+    }
+
     async fn upsert(&self, entity: &Person) -> Result<Person, RepoError> {
         if self.exists(entity.id).await? {
             return self.update(entity).await;

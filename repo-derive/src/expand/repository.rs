@@ -269,10 +269,12 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let async_trait = async_trait_if_any(&finders, krate);
     let finders = finders.into_iter().map(|finder| {
         let signature = finder_signature(entity, &finder);
-        let conditions = equal_each(&finder.fields);
+        let groups = crate::sql::live_groups(entity, vec![equal_each(&finder.fields)]);
+        let any_of: Vec<&[repo_sql::PlanCondition<'_>]> =
+            groups.iter().map(Vec::as_slice).collect();
         let plan = Plan {
             action: PlanAction::Select,
-            any_of: &[&conditions],
+            any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
         };

@@ -190,6 +190,7 @@ fn stamped_value(entity: &Entity, field: &Field) -> Option<TokenStream> {
         Policy::CreatedAt | Policy::UpdatedAt => quote_spanned! {ty.span()=>
             stamp.time::<#ty>()
         },
+        Policy::DeletedAt => quote_spanned! {ty.span()=> <#ty as #krate::DeletionMark>::live() },
     })
 }
 
@@ -205,7 +206,7 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
     let touched: Vec<&Field> = entity
         .fields
         .iter()
-        .filter(|field| field.policy().is_some_and(Policy::bound_by_update))
+        .filter(|field| field.policy().is_some_and(Policy::touched_by_every_write))
         .collect();
     let bind_touch = if touched.is_empty() {
         quote! { let _ = (stamp, statement); }
@@ -226,7 +227,28 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
             }
         }
     });
+    let deletion = entity.policy_field(Policy::DeletedAt).map(|field| {
+        let ty = &field.ty;
+        let mark = quote_spanned! {ty.span()=>
+            &match stamp {
+                ::core::option::Option::Some(stamp) => stamp.deleted::<#ty>(),
+                ::core::option::Option::None => <#ty as #krate::DeletionMark>::live(),
+            }
+        };
+        let bind = bind_value(entity, field, mark, &quote!(statement));
+        quote! {
+            #[inline]
+            fn bind_deletion(
+                stamp: ::core::option::Option<&#krate::__private::Stamp>,
+                statement: &mut #krate::Statement,
+            ) {
+                #bind
+            }
+        }
+    });
     quote! {
+        #deletion
+
         #[inline]
         fn bind_stamped(
             &self,
@@ -496,6 +518,7 @@ pub(super) fn field_checks(entity: &Entity) -> TokenStream {
             let bound = match policy {
                 Policy::Version => quote! { #krate::Version },
                 Policy::CreatedAt | Policy::UpdatedAt => quote! { #krate::Timestamp },
+                Policy::DeletedAt => quote! { #krate::DeletionMark },
             };
             return quote_spanned! {ty.span()=>
                 const _: fn() = || {

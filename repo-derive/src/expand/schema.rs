@@ -25,6 +25,7 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                 Policy::Version => quote! { Version },
                 Policy::CreatedAt => quote! { CreatedAt },
                 Policy::UpdatedAt => quote! { UpdatedAt },
+                Policy::DeletedAt => quote! { DeletedAt },
             };
             modifiers.extend(quote! { .policy(#krate::Policy::#policy) });
         }

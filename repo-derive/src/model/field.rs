@@ -61,12 +61,14 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         version,
         created_at,
         updated_at,
+        deleted_at,
     } = field;
     let policy = read_policy(
         [
             (version, Policy::Version),
             (created_at, Policy::CreatedAt),
             (updated_at, Policy::UpdatedAt),
+            (deleted_at, Policy::DeletedAt),
         ],
         ctx.errors,
     );
@@ -353,7 +355,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
 
 /// The policy the field's flags declare: at most one (the others are errors at their flag).
 fn read_policy(
-    flags: [(darling::util::Flag, Policy); 3],
+    flags: [(darling::util::Flag, Policy); 4],
     errors: &mut darling::error::Accumulator,
 ) -> Option<(Policy, Span)> {
     let mut declared: Option<(Policy, Span)> = None;

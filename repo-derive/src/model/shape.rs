@@ -71,6 +71,7 @@ pub(super) fn check_embeddable_attributes(
                 (&field.version, "version"),
                 (&field.created_at, "created_at"),
                 (&field.updated_at, "updated_at"),
+                (&field.deleted_at, "deleted_at"),
             ] {
                 if flag.is_present() {
                     refuse(flag.span(), word);

@@ -271,6 +271,18 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
             ));
         }
     };
+    if name.action == grammar::Action::Delete
+        && let Some(deleted) = entity.policy_field(crate::model::Policy::DeletedAt)
+    {
+        return Err(syn::Error::new(
+            method.span(),
+            format!(
+                "`{method}` would remove rows of `{}`, whose deletes are soft (`{}`): take a \
+                 filter and call the repository's `delete_where`, which marks them",
+                entity.ident, deleted.name
+            ),
+        ));
+    }
     let field_of = |property: &str| {
         entity
             .fields

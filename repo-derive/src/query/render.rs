@@ -17,7 +17,7 @@ use crate::sql::Statements;
 
 /// The query as a plan: its conditions, order and limit. The SQL of every dialect is rendered
 /// from it, and the in-memory store evaluates it: one description of the query.
-fn with_plan<R>(query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
+fn with_plan<R>(entity: &Entity, query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
     let action = match query.name.action {
         Action::Count => PlanAction::Count,
         Action::Exists => PlanAction::Exists,
@@ -38,6 +38,7 @@ fn with_plan<R>(query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
                 .collect()
         })
         .collect();
+    let groups = crate::sql::live_groups(entity, groups);
     let any_of: Vec<&[PlanCondition<'_>]> = groups.iter().map(Vec::as_slice).collect();
     let order: Vec<(&str, bool)> = query
         .order
@@ -163,7 +164,7 @@ pub(super) fn body(
     method: &syn::Ident,
 ) -> TokenStream {
     let krate = &entity.krate;
-    let (text, plan) = with_plan(query, |plan| {
+    let (text, plan) = with_plan(entity, query, |plan| {
         let private = quote! { #krate::__private };
         (
             Statements::new(entity).plan(plan),

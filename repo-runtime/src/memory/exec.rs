@@ -173,9 +173,11 @@ pub(super) fn read(
         Shape::Projected(projected) => {
             super::aggregate::projected(table.entity, &projected, state, Some(data), values)?
         }
+        // The text reads only a row that lives, as the plan it was rendered from has it.
         Shape::ByKey(_) => data
             .rows
             .get(&stored_key(data, table, &values))
+            .filter(|row| data.lives(row))
             .map(|row| project(row, &columns))
             .into_iter()
             .collect(),
@@ -383,7 +385,7 @@ pub(super) fn write(
             let Some(existing) = data.rows.get(&key).cloned() else {
                 return Ok((Vec::new(), affected(0)));
             };
-            if !at_version(&existing, version, expected.as_ref()) {
+            if !at_version(&existing, version, expected.as_ref()) || !data.lives(&existing) {
                 return Ok((Vec::new(), affected(0)));
             }
             // The bound values are the columns an update writes, in order.
@@ -415,8 +417,8 @@ pub(super) fn write(
                 let row = store(state, table, row, None)?;
                 return Ok((vec![project(&row, &columns)], affected(1)));
             };
-            // A stored row at another version is left alone, and none returned.
-            if !at_version(&stored, version, expected.as_ref()) {
+            // A stored row at another version, or deleted, is left alone, and none returned.
+            if !at_version(&stored, version, expected.as_ref()) || !data.lives(&stored) {
                 return Ok((Vec::new(), affected(0)));
             }
             let mut updated = stored.clone();
@@ -563,6 +565,8 @@ fn insert_rows(
         });
         let stored = match held {
             Some((_, _, OnConflict::Ignore)) => continue,
+            // A deleted row holding the primary key is left alone, as the text has it.
+            Some((_, stored, OnConflict::Update)) if !data.lives(&stored) => continue,
             Some((stored_key, stored, OnConflict::Update)) => {
                 let assigned = assigned_on_conflict(table, conflict.and_then(|(key, _)| key));
                 let mut updated = stored.clone();

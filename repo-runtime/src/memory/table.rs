@@ -29,6 +29,9 @@ pub(crate) struct TableData {
     unique: Vec<BTreeMap<Vec<Value>, Vec<Value>>>,
     key_columns: Vec<usize>,
     unique_columns: Vec<Vec<usize>>,
+    /// The soft-delete column's position: its unique keys hold among the rows that live, a
+    /// marked row is in no unique index (a partial index, as the databases have it).
+    deleted: Option<usize>,
     /// The value the next generated key takes.
     next_key: i64,
 }
@@ -51,6 +54,9 @@ impl TableData {
             rows: BTreeMap::new(),
             unique: vec![BTreeMap::new(); def.unique.len()],
             key_columns: positions(def, def.primary_key.columns),
+            deleted: def
+                .deleted_column()
+                .and_then(|name| def.columns.iter().position(|c| c.name == name)),
             unique_columns: def
                 .unique
                 .iter()
@@ -78,6 +84,11 @@ impl TableData {
     /// Sets the next generated key back, undoing a failed statement's inserts.
     pub(crate) fn restore_next_key(&mut self, next_key: i64) {
         self.next_key = next_key;
+    }
+
+    /// Whether `row` lives: no soft delete marked it.
+    pub(crate) fn lives(&self, row: &[Value]) -> bool {
+        self.deleted.is_none_or(|position| row[position].is_null())
     }
 
     /// The position of column `name` in this table's rows.
@@ -165,6 +176,9 @@ impl TableData {
             .zip(&self.unique_columns)
             .zip(&self.unique)
         {
+            if !self.lives(row) {
+                break;
+            }
             let values = project(row, columns);
             // NULLs are distinct from each other, as in SQL.
             if values.iter().any(Value::is_null) {
@@ -183,9 +197,10 @@ impl TableData {
     pub(crate) fn put(&mut self, row: Row) {
         let key = self.key_of(&row);
         self.remove(&key);
+        let lives = self.lives(&row);
         for (columns, index) in self.unique_columns.iter().zip(&mut self.unique) {
             let values = project(&row, columns);
-            if !values.iter().any(Value::is_null) {
+            if lives && !values.iter().any(Value::is_null) {
                 index.insert(values, key.clone());
             }
         }
@@ -201,7 +216,14 @@ impl TableData {
     pub(crate) fn remove(&mut self, key: &[Value]) -> Option<Row> {
         let row = self.rows.remove(key)?;
         for (columns, index) in self.unique_columns.iter().zip(&mut self.unique) {
-            index.remove(&project(&row, columns));
+            let values = project(&row, columns);
+            // A marked row's values may be held by a row that lives.
+            if index
+                .get(&values)
+                .is_some_and(|holder| holder.as_slice() == key)
+            {
+                index.remove(&values);
+            }
         }
         Some(row)
     }

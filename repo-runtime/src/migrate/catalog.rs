@@ -19,7 +19,7 @@ type ConstraintRow = (
 );
 
 /// A table as the catalog reports it.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(super) struct LiveTable {
     /// Name, normalised type, nullable, has a default.
     pub(super) columns: Vec<(String, String, bool, bool)>,
@@ -106,8 +106,8 @@ async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Rep
         key.sort();
         table.primary_key = key.into_iter().map(|(_, column)| column).collect();
         let indexes: Vec<(String, i64, String)> = on_conn!(conn, c => sqlx::query_as(
-            "SELECT l.name, l.origin = 'u', group_concat(i.name, ',') FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
-             WHERE l.origin <> 'pk' GROUP BY l.name, l.origin ORDER BY l.name"
+            "SELECT l.name, l.\"unique\", group_concat(i.name, ',') FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
+             WHERE l.origin <> 'pk' GROUP BY l.name, l.\"unique\" ORDER BY l.name"
         ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
         for (index, unique, columns) in indexes {
             let columns = split(&columns);
@@ -179,16 +179,21 @@ async fn read_postgres(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, R
                 }
             }
         }
-        let indexes: Vec<(String, String)> = on_conn!(conn, c => sqlx::query_as(
+        // Unique indexes outside any constraint are the partial ones of soft delete.
+        let indexes: Vec<(String, String, bool)> = on_conn!(conn, c => sqlx::query_as(
             "SELECT i.relname::text, array_to_string(ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY AS k(n, o) \
-               JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n ORDER BY k.o), ',') \
+               JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n ORDER BY k.o), ','), ix.indisunique \
              FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid JOIN pg_class t ON t.oid = ix.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE n.nspname = current_schema() AND t.relname = $1 \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid)"
         ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
-        for (index, columns) in indexes {
-            table.indexes.insert(index, split(&columns));
+        for (index, columns, unique) in indexes {
+            if unique {
+                table.unique.insert(index, split(&columns));
+            } else {
+                table.indexes.insert(index, split(&columns));
+            }
         }
         tables.insert(name, table);
     }

@@ -250,6 +250,22 @@ fn compare_table(
     live: &LiveTable,
     differences: &mut Vec<Difference>,
 ) {
+    // MySQL's unique keys of a table with soft delete take in the live marker, which the
+    // entity does not declare: compared without it.
+    let without_marker;
+    let live = match (&table.deleted, dialect) {
+        (Some(deleted), Dialect::MySql) => {
+            let marker = crate::schema::live_marker(deleted);
+            let mut stripped = live.clone();
+            stripped.columns.retain(|column| column.0 != marker);
+            for columns in stripped.unique.values_mut() {
+                columns.retain(|column| *column != marker);
+            }
+            without_marker = stripped;
+            &without_marker
+        }
+        _ => live,
+    };
     let table_name = name.to_owned();
     for column in &table.columns {
         let Some((_, found, nullable, has_default)) =

@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use super::plan::{Plan, TableChange};
 use crate::schema::{
-    ColumnKind, ColumnSnapshot, DefaultValue, column_definition, create_index, create_table,
-    drop_index, foreign_key_clause, key_clause, push_column_list, push_literal, sql_type,
+    ColumnKind, ColumnSnapshot, DefaultValue, TableSnapshot, column_definition, create_index,
+    create_live_unique_index, create_table, drop_index, foreign_key_clause, key_clause,
+    live_marker, live_marker_definition, push_column_list, push_literal, sql_type, unique_clause,
 };
 
 /// The statements of `plan` on `dialect`.
@@ -73,6 +74,7 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
 fn needs_rebuild(change: &TableChange) -> bool {
     let (old, new) = (&change.old, &change.new);
     let constraints_differ = old.primary_key.1 != new.primary_key.1
+        || old.deleted != new.deleted
         || !same_values(&old.unique, &new.unique)
         || !same_values(&old.foreign_keys, &new.foreign_keys);
     let addable = |column: &ColumnSnapshot| {
@@ -172,19 +174,43 @@ impl Statements {
                 Dialect::Sqlite => {}
             }
         }
+        // A change of soft delete changes every unique key: all go, and come back over the
+        // rows that live (or all rows).
         let unique = match_named(&old.unique, &new.unique);
-        for (name, _) in &unique.dropped {
-            match dialect {
-                Dialect::MySql => self.alter(table, format!("DROP INDEX {}", dialect.quote(name))),
-                _ => self.alter(table, format!("DROP CONSTRAINT {}", dialect.quote(name))),
+        let (dropped, renamed) = if old.deleted == new.deleted {
+            (unique.dropped, unique.renamed)
+        } else {
+            (old.unique.iter().collect(), Vec::new())
+        };
+        for (name, _) in &dropped {
+            match (dialect, &old.deleted) {
+                (Dialect::MySql, _) => {
+                    self.alter(table, format!("DROP INDEX {}", dialect.quote(name)));
+                }
+                // A key over the rows that live is a partial index, not a constraint.
+                (_, Some(_)) => self.sql.push(drop_index(dialect, table, name)),
+                (_, None) => {
+                    self.alter(table, format!("DROP CONSTRAINT {}", dialect.quote(name)));
+                }
             }
         }
-        for (from, to, _) in &unique.renamed {
-            match dialect {
-                Dialect::Postgres => self.rename_constraint(table, from, to),
-                Dialect::MySql => self.rename_index(table, from, to),
-                Dialect::Sqlite => {}
+        for (from, to, _) in &renamed {
+            match (dialect, &old.deleted) {
+                (Dialect::Postgres, Some(_)) => self.sql.push(format!(
+                    "ALTER INDEX {} RENAME TO {}",
+                    dialect.quote(from),
+                    dialect.quote(to)
+                )),
+                (Dialect::Postgres, None) => self.rename_constraint(table, from, to),
+                (Dialect::MySql, _) => self.rename_index(table, from, to),
+                (Dialect::Sqlite, _) => {}
             }
+        }
+        if let (Dialect::MySql, Some(deleted)) = (dialect, &old.deleted)
+            && old.deleted != new.deleted
+        {
+            let marker = dialect.quote(&live_marker(deleted));
+            self.alter(table, format!("DROP COLUMN {marker}"));
         }
         let indexes = match_named(&old.indexes, &new.indexes);
         for (name, _) in &indexes.dropped {
@@ -232,11 +258,21 @@ impl Statements {
                 format!("ADD {}", key_clause(dialect, "PRIMARY KEY", name, columns)),
             );
         }
-        for (name, columns) in match_named(&old.unique, &new.unique).added {
+        if let (Dialect::MySql, Some(deleted)) = (dialect, &new.deleted)
+            && old.deleted != new.deleted
+        {
             self.alter(
                 table,
-                format!("ADD {}", key_clause(dialect, "UNIQUE", name, columns)),
+                format!("ADD COLUMN {}", live_marker_definition(deleted)),
             );
+        }
+        let added = if old.deleted == new.deleted {
+            match_named(&old.unique, &new.unique).added
+        } else {
+            new.unique.iter().collect()
+        };
+        for (name, columns) in added {
+            self.add_unique(&change.new, table, name, columns);
         }
         for (name, columns) in match_named(&old.indexes, &new.indexes).added {
             self.sql
@@ -249,6 +285,27 @@ impl Statements {
                 &key.columns,
                 &foreign_key_clause(dialect, name, key),
             );
+        }
+    }
+
+    /// Adds the unique key `name` to `table`, defined as `definition` has it: over the rows
+    /// that live, with soft delete.
+    fn add_unique(
+        &mut self,
+        definition: &TableSnapshot,
+        table: &str,
+        name: &str,
+        columns: &[String],
+    ) {
+        let dialect = self.dialect;
+        match (&definition.deleted, dialect) {
+            (Some(deleted), Dialect::Postgres | Dialect::Sqlite) => self.sql.push(
+                create_live_unique_index(dialect, table, name, columns, deleted, false),
+            ),
+            _ => self.alter(
+                table,
+                format!("ADD {}", unique_clause(dialect, definition, name, columns)),
+            ),
         }
     }
 
@@ -336,6 +393,13 @@ impl Statements {
         let scratch = format!("_repo_rebuild_{}", change.name);
         let mut definition = change.new.clone();
         let indexes = std::mem::take(&mut definition.indexes);
+        // Index names are the schema's: the new table's partial unique indexes come once the
+        // old table, which may hold them, is gone.
+        let live_unique = if definition.deleted.is_some() {
+            std::mem::take(&mut definition.unique)
+        } else {
+            BTreeMap::new()
+        };
         self.sql
             .extend(create_table(dialect, &scratch, &definition, false));
         let copied: Vec<&ColumnSnapshot> = change
@@ -366,6 +430,9 @@ impl Statements {
         for (name, columns) in &indexes {
             self.sql
                 .push(create_index(dialect, &change.name, name, columns, false));
+        }
+        for (name, columns) in &live_unique {
+            self.add_unique(&change.new, &change.name, name, columns);
         }
     }
 

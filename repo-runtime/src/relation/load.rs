@@ -295,6 +295,8 @@ where
                 from: <L as ForeignKeyField<FROM>>::FIELD.column(),
                 to: <L as ForeignKeyField<TO>>::FIELD.column(),
                 keys: 0,
+                target_deleted: TargetOf::<L, TO>::TABLE.deleted_column(),
+                link_deleted: L::TABLE.deleted_column(),
             };
             let groups = linked::<TargetOf<L, TO>, P::Id>(executor, link, &keys, self.name).await?;
             Ok(in_order_of(&keys, groups)

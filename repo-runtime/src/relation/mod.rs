@@ -203,7 +203,8 @@ where
 
     /// The link entity's filter for the links to targets that meet `filter`.
     fn links_to(filter: Filter<TargetOf<L, TO>>) -> Filter<L> {
-        if filter.condition().is_always() {
+        // Any link will do, unless a target may be deleted: then only one to a target that lives.
+        if filter.condition().is_always() && TargetOf::<L, TO>::TABLE.deleted_column().is_none() {
             return Filter::all();
         }
         <L as ForeignKeyField<TO>>::FIELD.exists_in(key_field::<TargetOf<L, TO>>(), filter)

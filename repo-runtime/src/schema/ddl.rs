@@ -31,18 +31,25 @@ pub(crate) fn create_table(
         .iter()
         .map(|column| column_definition(dialect, table, column))
         .collect();
+    if let (Dialect::MySql, Some(deleted)) = (dialect, &table.deleted) {
+        parts.push(live_marker_definition(deleted));
+    }
     // SQLite's rowid alias has to be declared inline with the column.
     let inline_key = dialect == Dialect::Sqlite && table.columns.iter().any(|c| c.generated);
     if !inline_key {
         let (key, columns) = &table.primary_key;
         parts.push(key_clause(dialect, "PRIMARY KEY", key, columns));
     }
-    parts.extend(
-        table
-            .unique
-            .iter()
-            .map(|(unique, columns)| key_clause(dialect, "UNIQUE", unique, columns)),
-    );
+    // With soft delete, unique keys hold among the rows that live: partial indexes on
+    // PostgreSQL and SQLite, created after the table.
+    if table.deleted.is_none() || dialect == Dialect::MySql {
+        parts.extend(
+            table
+                .unique
+                .iter()
+                .map(|(unique, columns)| unique_clause(dialect, table, unique, columns)),
+        );
+    }
     if dialect == Dialect::MySql {
         parts.extend(table.indexes.iter().map(|(index, columns)| {
             let mut part = String::from("INDEX ");
@@ -77,6 +84,11 @@ pub(crate) fn create_table(
         sql.push_str(" ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
     }
     let mut statements = vec![sql];
+    if let (Some(deleted), false) = (&table.deleted, dialect == Dialect::MySql) {
+        statements.extend(table.unique.iter().map(|(unique, columns)| {
+            create_live_unique_index(dialect, name, unique, columns, deleted, if_not_exists)
+        }));
+    }
     if dialect != Dialect::MySql {
         statements.extend(
             table
@@ -272,6 +284,66 @@ pub(crate) fn sql_type(dialect: Dialect, kind: &ColumnKind, indexed: bool) -> St
         (Dialect::MySql, Enum(_)) => return format!("VARCHAR({MYSQL_KEY_LENGTH})"),
     };
     name.to_owned()
+}
+
+/// The column MySQL and MariaDB, which have no partial index, make a soft-deleted table's
+/// unique keys over: `1` while the row lives, `NULL` once deleted, and `NULL`s never
+/// collide in a unique key.
+pub(crate) fn live_marker(deleted: &str) -> String {
+    format!("{deleted}_live")
+}
+
+/// The definition of [`live_marker`]: a stored generated column.
+pub(crate) fn live_marker_definition(deleted: &str) -> String {
+    let dialect = Dialect::MySql;
+    format!(
+        "{} TINYINT AS (IF({} IS NULL, 1, NULL)) STORED",
+        dialect.quote(&live_marker(deleted)),
+        dialect.quote(deleted)
+    )
+}
+
+/// A unique key's clause in a table: over the live marker too, on MySQL with soft delete.
+pub(crate) fn unique_clause(
+    dialect: Dialect,
+    table: &TableSnapshot,
+    name: &str,
+    columns: &[String],
+) -> String {
+    match (&table.deleted, dialect) {
+        (Some(deleted), Dialect::MySql) => {
+            let mut with_marker = columns.to_vec();
+            with_marker.push(live_marker(deleted));
+            key_clause(dialect, "UNIQUE", name, &with_marker)
+        }
+        _ => key_clause(dialect, "UNIQUE", name, columns),
+    }
+}
+
+/// `CREATE UNIQUE INDEX ... WHERE deleted IS NULL`: a unique key among the rows that live
+/// (PostgreSQL, SQLite).
+pub(crate) fn create_live_unique_index(
+    dialect: Dialect,
+    table: &str,
+    name: &str,
+    columns: &[String],
+    deleted: &str,
+    if_not_exists: bool,
+) -> String {
+    let mut sql = String::from(if if_not_exists {
+        "CREATE UNIQUE INDEX IF NOT EXISTS "
+    } else {
+        "CREATE UNIQUE INDEX "
+    });
+    dialect.push_ident(&mut sql, name);
+    sql.push_str(" ON ");
+    dialect.push_ident(&mut sql, table);
+    sql.push(' ');
+    push_column_list(dialect, &mut sql, columns);
+    sql.push_str(" WHERE ");
+    dialect.push_ident(&mut sql, deleted);
+    sql.push_str(" IS NULL");
+    sql
 }
 
 /// `CONSTRAINT name PRIMARY KEY (...)` or `UNIQUE (...)`.

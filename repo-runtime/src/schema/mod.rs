@@ -7,8 +7,9 @@ mod owned;
 pub(crate) use ddl::create_table;
 #[cfg(feature = "migrate")]
 pub(crate) use ddl::{
-    column_definition, create_index, default_mismatch, drop_index, foreign_key_clause, key_clause,
-    push_column_list, push_literal, sql_type,
+    column_definition, create_index, create_live_unique_index, default_mismatch, drop_index,
+    foreign_key_clause, key_clause, live_marker, live_marker_definition, push_column_list,
+    push_literal, sql_type, unique_clause,
 };
 pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
 
@@ -284,6 +285,13 @@ impl Table {
         self.columns.iter().filter(|column| !column.generated)
     }
 
+    /// The soft-delete column (`#[repo(deleted_at)]`), if the table has one: a row whose value
+    /// there is not `NULL` is deleted.
+    pub fn deleted_column(&self) -> Option<&'static str> {
+        self.policy_column(Policy::DeletedAt)
+            .map(|column| column.name)
+    }
+
     /// The column kept under `policy`, if the table has one.
     pub fn policy_column(&self, policy: Policy) -> Option<&'static Column> {
         self.columns
@@ -296,7 +304,7 @@ impl Table {
     pub fn touched_columns(&self) -> impl Iterator<Item = &'static Column> {
         self.columns
             .iter()
-            .filter(|column| column.policy.is_some_and(Policy::bound_by_update))
+            .filter(|column| column.policy.is_some_and(Policy::touched_by_every_write))
     }
 
     /// `use_stamps` with the policy columns as the writes render them.
@@ -312,6 +320,7 @@ impl Table {
                 .policy_column(Policy::Version)
                 .map(|column| column.name),
             kept: &kept,
+            deleted: self.deleted_column(),
         })
     }
 

@@ -28,6 +28,14 @@ pub struct TableSnapshot {
         serde(default, skip_serializing_if = "BTreeMap::is_empty")
     )]
     pub foreign_keys: BTreeMap<String, ForeignKeySnapshot>,
+    /// The soft-delete column (`#[repo(deleted_at)]`): the unique keys hold among the rows
+    /// where it is `NULL` (partial unique indexes; on MySQL, keys that take in a generated
+    /// column, `NULL` for a deleted row).
+    #[cfg_attr(
+        feature = "migrate",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub deleted: Option<String>,
     /// The table's previous name, a hint for the next migration; never stored.
     #[cfg_attr(feature = "migrate", serde(skip))]
     pub renamed_from: Option<String>,
@@ -209,6 +217,7 @@ impl From<&Table> for TableSnapshot {
                     (key.name.to_owned(), snapshot)
                 })
                 .collect(),
+            deleted: table.deleted_column().map(str::to_owned),
             renamed_from: table.renamed_from.map(str::to_owned),
         }
     }

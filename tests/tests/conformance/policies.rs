@@ -3,8 +3,8 @@
 //! nothing) and write timestamps (`created_at` set once, `updated_at` on every write, from one
 //! clock, to the microsecond).
 
-use repo_runtime::chrono::{DateTime, NaiveDateTime, Utc};
 use repo_runtime::ErrorKind;
+use repo_runtime::chrono::{DateTime, NaiveDateTime, Utc};
 use repo_runtime::prelude::*;
 
 /// A versioned, timestamped entity with a generated key and a unique key.
@@ -38,8 +38,12 @@ pub struct Setting {
 }
 
 async fn create(db: &Db) {
-    db.create_schema::<Document>().await.expect("create documents");
-    db.create_schema::<Setting>().await.expect("create settings");
+    db.create_schema::<Document>()
+        .await
+        .expect("create documents");
+    db.create_schema::<Setting>()
+        .await
+        .expect("create settings");
 }
 
 fn document(slug: &str) -> NewDocument {
