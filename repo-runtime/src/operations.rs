@@ -1128,7 +1128,10 @@ where
             (Some(column), Some(id)) => (std::slice::from_ref(&column.name), Some(id)),
             _ => (key.constraint().columns, None),
         };
-        let condition = Arc::new(key_condition(columns));
+        let condition = match E::TABLE.deleted_column() {
+            Some(deleted) => crate::filter::live_only(&key_condition(columns), deleted),
+            None => Arc::new(key_condition(columns)),
+        };
         let sql = crate::rendered::filtered(
             E::TABLE,
             Dialect::MySql,

@@ -198,7 +198,9 @@ pub(super) fn read(
         Shape::Linked(linked) => {
             super::linked::linked_rows(table, &linked, state, data, &values, &columns)?
         }
-        Shape::Count => vec![number(data.rows.len())],
+        Shape::Count => vec![number(
+            data.rows.values().filter(|row| data.lives(row)).count(),
+        )],
         Shape::Insert { .. }
         | Shape::InsertAll
         | Shape::Update

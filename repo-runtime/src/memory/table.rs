@@ -116,7 +116,14 @@ impl TableData {
         if let Some(key) = values_of(&self.key_columns) {
             return Some(self.rows.get_key_value(&key));
         }
-        for (columns, index) in self.unique_columns.iter().zip(&self.unique) {
+        // A unique index of a table with soft delete holds the rows that live only, and a
+        // read may ask for the deleted ones too.
+        let unique = if self.deleted.is_some() {
+            &[][..]
+        } else {
+            &self.unique[..]
+        };
+        for (columns, index) in self.unique_columns.iter().zip(unique) {
             if let Some(values) = values_of(columns) {
                 return Some(
                     index

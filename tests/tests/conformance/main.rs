@@ -26,6 +26,7 @@ mod projections;
 mod references;
 mod relations;
 mod sensitive;
+mod soft_delete;
 mod streams;
 mod transactions;
 mod values;
@@ -62,6 +63,11 @@ macro_rules! conformance {
 
 conformance!(
     everywhere: [
+        soft_delete::a_deleted_row_is_marked_and_every_read_leaves_it_out,
+        soft_delete::removes_and_deletes_by_filter_mark_and_check_the_version,
+        soft_delete::unique_keys_hold_among_the_rows_that_live,
+        soft_delete::relations_and_projections_leave_deleted_rows_out,
+        soft_delete::an_aggregate_deleted_softly_keeps_its_children_until_purged,
         policies::inserts_start_at_version_one_stamped_to_the_microsecond,
         policies::update_checks_and_moves_the_version_and_only_updated_at,
         policies::patches_move_the_version_and_check_the_one_they_expect,
