@@ -1,7 +1,12 @@
 //! The policies hold over random sequences of every write a repository has, on SQLite,
 //! PostgreSQL, MariaDB and the in-memory store: no write succeeds on a stale version (and a
 //! refused one changes nothing), every write that succeeds moves the version on by one, and
-//! timestamps only move forward (`created_at` never moves while the row lives).
+//! timestamps only move forward (`created_at` never moves while the row lives); no read
+//! returns a row a soft delete marked unless asked, and unique keys hold among the rows that
+//! live.
+
+use std::collections::BTreeMap;
+
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
@@ -293,6 +298,278 @@ fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
         runtime.block_on(async {
             for (backend, test) in &databases {
                 run(&test.db, &steps)
+                    .await
+                    .map_err(|error| fail(format!("{backend:?}: {error}")))?;
+            }
+            Ok(())
+        })
+    });
+    runtime.block_on(async {
+        for (_, test) in &databases {
+            test.db.close().await;
+        }
+    });
+    result.unwrap();
+}
+
+/// A soft-deleted entity with a unique key.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "binned_entries")]
+pub(crate) struct Entry {
+    #[repo(id, generated)]
+    pub(crate) id: i64,
+    #[repo(unique)]
+    pub(crate) code: String,
+    pub(crate) note: String,
+    #[repo(deleted_at)]
+    pub(crate) deleted_at: Option<DateTime<Utc>>,
+}
+
+const CODES: [&str; 3] = ["x", "y", "z"];
+
+#[derive(Debug, Clone)]
+enum Bin {
+    Insert(usize),
+    Delete(usize),
+    DeleteWhere(usize),
+    Restore(usize),
+    Purge(usize),
+    Update(usize),
+    Patch(usize),
+}
+
+fn bin_step() -> impl Strategy<Value = Bin> {
+    let code = 0..CODES.len();
+    // Rows are picked by position among those ever inserted, past the end too.
+    let row = 0..6usize;
+    prop_oneof![
+        code.clone().prop_map(Bin::Insert),
+        row.clone().prop_map(Bin::Delete),
+        code.prop_map(Bin::DeleteWhere),
+        row.clone().prop_map(Bin::Restore),
+        row.clone().prop_map(Bin::Purge),
+        row.clone().prop_map(Bin::Update),
+        row.prop_map(Bin::Patch),
+    ]
+}
+
+/// What the database must hold: each row ever inserted and not purged, and whether a delete
+/// marked it.
+#[derive(Default)]
+struct Model {
+    rows: BTreeMap<i64, (String, bool)>,
+    inserted: Vec<i64>,
+}
+
+impl Model {
+    fn live_holder(&self, code: &str) -> Option<i64> {
+        self.rows
+            .iter()
+            .find(|(_, (held, deleted))| held == code && !deleted)
+            .map(|(id, _)| *id)
+    }
+
+    fn pick(&self, index: usize) -> i64 {
+        self.inserted.get(index).copied().unwrap_or(1_000 + index as i64)
+    }
+}
+
+fn wrong<T: std::fmt::Debug>(step: &Bin, got: T) -> TestCaseError {
+    fail(format!("{step:?}: {got:?}"))
+}
+
+/// Every read agrees with the model: the rows that live, and with `with_deleted` all of them.
+async fn reads_agree(db: &Db, model: &Model, step: &Bin) -> Result<(), TestCaseError> {
+    let entries = Entry::repository(db);
+    let err = |error: RepoError| wrong(step, error);
+    let live: Vec<i64> = model
+        .rows
+        .iter()
+        .filter(|(_, (_, deleted))| !deleted)
+        .map(|(id, _)| *id)
+        .collect();
+    let listed: Vec<i64> = entries
+        .list(ListOptions::new())
+        .await
+        .map_err(err)?
+        .iter()
+        .map(|row| row.id)
+        .collect();
+    if listed != live {
+        return Err(fail(format!("{step:?}: list {listed:?}, live {live:?}")));
+    }
+    let counted = entries.count().await.map_err(err)?;
+    let by_keys = entries.get_many(&model.inserted).await.map_err(err)?;
+    if counted != live.len() as u64 || by_keys.iter().map(|r| r.id).collect::<Vec<_>>() != live {
+        return Err(fail(format!("{step:?}: count {counted}, by keys {by_keys:?}")));
+    }
+    for id in &model.inserted {
+        let found = entries.find(*id).await.map_err(err)?;
+        if found.is_some() != live.contains(id) {
+            return Err(fail(format!("{step:?}: find({id}) = {found:?}")));
+        }
+    }
+    for code in CODES {
+        let found = entries.find_by_code(code).await.map_err(err)?;
+        if found.map(|row| row.id) != model.live_holder(code) {
+            return Err(fail(format!("{step:?}: find_by_code({code})")));
+        }
+    }
+    let everything = entries
+        .find_where(&Filter::all().with_deleted(), ListOptions::new())
+        .await
+        .map_err(err)?;
+    let seen: BTreeMap<i64, (String, bool)> = everything
+        .into_iter()
+        .map(|row| (row.id, (row.code, row.deleted_at.is_some())))
+        .collect();
+    if seen != model.rows {
+        return Err(fail(format!("{step:?}: with deleted {seen:?}, model {:?}", model.rows)));
+    }
+    Ok(())
+}
+
+async fn run_bin(db: &Db, steps: &[Bin]) -> Result<(), TestCaseError> {
+    let entries = Entry::repository(db);
+    for id in entries
+        .find_where(&Filter::all().with_deleted(), ListOptions::new())
+        .await
+        .map_err(|error| fail(format!("{error:?}")))?
+        .iter()
+        .map(|row| row.id)
+    {
+        entries
+            .purge(id)
+            .await
+            .map_err(|error| fail(format!("{error:?}")))?;
+    }
+    let mut model = Model::default();
+    for step in steps {
+        match *step {
+            Bin::Insert(code) => {
+                let new = NewEntry {
+                    code: CODES[code].to_owned(),
+                    note: String::new(),
+                };
+                match (entries.insert(new).await, model.live_holder(CODES[code])) {
+                    (Ok(row), None) => {
+                        model.rows.insert(row.id, (row.code, false));
+                        model.inserted.push(row.id);
+                    }
+                    (Err(error), Some(_)) if error.is_conflict() => {}
+                    (got, _) => return Err(wrong(step, got)),
+                }
+            }
+            Bin::Delete(index) => {
+                let id = model.pick(index);
+                let lives = model.rows.get(&id).is_some_and(|(_, deleted)| !deleted);
+                let deleted = entries.delete(id).await.map_err(|e| wrong(step, e))?;
+                if deleted != lives {
+                    return Err(wrong(step, deleted));
+                }
+                if let Some(row) = model.rows.get_mut(&id) {
+                    row.1 = true;
+                }
+            }
+            Bin::DeleteWhere(code) => {
+                let marked = entries
+                    .delete_where(&Entry::CODE.eq(CODES[code]))
+                    .await
+                    .map_err(|e| wrong(step, e))?;
+                let expected = u64::from(model.live_holder(CODES[code]).is_some());
+                if marked != expected {
+                    return Err(wrong(step, marked));
+                }
+                for (held, deleted) in model.rows.values_mut() {
+                    if held == CODES[code] {
+                        *deleted = true;
+                    }
+                }
+            }
+            Bin::Restore(index) => {
+                let id = model.pick(index);
+                let got = entries.restore(id).await;
+                match (model.rows.get(&id).cloned(), got) {
+                    (Some((code, true)), Ok(row)) if model.live_holder(&code).is_none() => {
+                        if row.deleted_at.is_some() {
+                            return Err(wrong(step, row));
+                        }
+                        model.rows.insert(id, (code, false));
+                    }
+                    (Some((code, true)), Err(error))
+                        if error.is_conflict() && model.live_holder(&code).is_some() => {}
+                    (None | Some((_, false)), Err(error)) if error.is_not_found() => {}
+                    (_, got) => return Err(wrong(step, got)),
+                }
+            }
+            Bin::Purge(index) => {
+                let id = model.pick(index);
+                let purged = entries.purge(id).await.map_err(|e| wrong(step, e))?;
+                if purged != model.rows.remove(&id).is_some() {
+                    return Err(wrong(step, purged));
+                }
+            }
+            Bin::Update(index) | Bin::Patch(index) => {
+                let id = model.pick(index);
+                let lives = model.rows.get(&id).is_some_and(|(_, deleted)| !deleted);
+                let got = if matches!(step, Bin::Update(_)) {
+                    let (code, _) = model.rows.get(&id).cloned().unwrap_or_default();
+                    let row = Entry {
+                        id,
+                        code,
+                        note: "updated".into(),
+                        deleted_at: None,
+                    };
+                    entries.update(&row).await
+                } else {
+                    let patch = EntryPatch {
+                        note: Some("patched".into()),
+                        ..EntryPatch::default()
+                    };
+                    entries.patch(id, patch).await
+                };
+                match (got, lives) {
+                    (Ok(row), true) if row.deleted_at.is_none() => {}
+                    (Err(error), false) if error.is_not_found() => {}
+                    (got, _) => return Err(wrong(step, got)),
+                }
+            }
+        }
+        reads_agree(db, &model, step).await?;
+    }
+    Ok(())
+}
+
+#[test]
+fn no_read_returns_a_deleted_row_unless_asked() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
+        let mut databases = Vec::new();
+        for backend in [
+            Backend::Sqlite,
+            Backend::Postgres,
+            Backend::MySql,
+            Backend::Memory,
+        ] {
+            let Some(test) = TestDb::new(backend, "soft_delete_properties").await else {
+                continue;
+            };
+            test.db.create_schema::<Entry>().await.expect("schema");
+            databases.push((backend, test));
+        }
+        databases
+    });
+    let mut runner = TestRunner::new(Config {
+        cases: repo_tests::proptest_cases(),
+        ..Config::default()
+    });
+    let result = runner.run(&proptest::collection::vec(bin_step(), 1..25), |steps| {
+        runtime.block_on(async {
+            for (backend, test) in &databases {
+                run_bin(&test.db, &steps)
                     .await
                     .map_err(|error| fail(format!("{backend:?}: {error}")))?;
             }
