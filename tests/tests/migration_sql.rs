@@ -126,6 +126,23 @@ fn add_columns_nullable_or_with_default() {
 }
 
 #[test]
+fn soft_delete_makes_unique_keys_hold_among_the_rows_that_live() {
+    let old = snapshot(vec![("users", users())]);
+    let mut table = users();
+    table
+        .columns
+        .push(column("deleted_at", ColumnKind::TimestampTz, true));
+    table.deleted = Some("deleted_at".into());
+    let new = snapshot(vec![("users", table.clone())]);
+    insta::assert_snapshot!(rendered(&old, &new, false));
+    // A new table with soft delete, from nothing.
+    insta::assert_snapshot!(
+        "soft_delete_create",
+        rendered(&Snapshot::empty(), &new, false)
+    );
+}
+
+#[test]
 fn drop_column_when_allowed() {
     let old = snapshot(vec![("users", users())]);
     let mut table = users();

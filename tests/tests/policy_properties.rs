@@ -7,7 +7,6 @@
 
 use std::collections::BTreeMap;
 
-
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use repo_runtime::chrono::{DateTime, Utc};
@@ -370,7 +369,10 @@ impl Model {
     }
 
     fn pick(&self, index: usize) -> i64 {
-        self.inserted.get(index).copied().unwrap_or(1_000 + index as i64)
+        self.inserted
+            .get(index)
+            .copied()
+            .unwrap_or(1_000 + index as i64)
     }
 }
 
@@ -401,7 +403,9 @@ async fn reads_agree(db: &Db, model: &Model, step: &Bin) -> Result<(), TestCaseE
     let counted = entries.count().await.map_err(err)?;
     let by_keys = entries.get_many(&model.inserted).await.map_err(err)?;
     if counted != live.len() as u64 || by_keys.iter().map(|r| r.id).collect::<Vec<_>>() != live {
-        return Err(fail(format!("{step:?}: count {counted}, by keys {by_keys:?}")));
+        return Err(fail(format!(
+            "{step:?}: count {counted}, by keys {by_keys:?}"
+        )));
     }
     for id in &model.inserted {
         let found = entries.find(*id).await.map_err(err)?;
@@ -424,7 +428,10 @@ async fn reads_agree(db: &Db, model: &Model, step: &Bin) -> Result<(), TestCaseE
         .map(|row| (row.id, (row.code, row.deleted_at.is_some())))
         .collect();
     if seen != model.rows {
-        return Err(fail(format!("{step:?}: with deleted {seen:?}, model {:?}", model.rows)));
+        return Err(fail(format!(
+            "{step:?}: with deleted {seen:?}, model {:?}",
+            model.rows
+        )));
     }
     Ok(())
 }

@@ -156,6 +156,20 @@ snapshot!(
 );
 
 snapshot!(
+    soft_delete_scopes_every_fixed_read,
+    #[derive(Repository)]
+    #[repo(table = "accounts")]
+    pub struct Account {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(unique)]
+        pub email: String,
+        #[repo(deleted_at)]
+        pub deleted_at: Option<chrono::DateTime<chrono::Utc>>,
+    }
+);
+
+snapshot!(
     narrow_generated_key,
     #[derive(Repository)]
     pub struct Note {

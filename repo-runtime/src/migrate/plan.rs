@@ -304,6 +304,15 @@ pub(crate) fn summary(plan: &Plan) -> Vec<String> {
             ));
         }
         let (old, new) = (&change.old, &change.new);
+        match (&old.deleted, &new.deleted) {
+            (None, Some(deleted)) => lines.push(format!(
+                "soft delete on {table}: unique keys hold among the rows whose {deleted} is NULL"
+            )),
+            (Some(_), None) => lines.push(format!(
+                "soft delete off on {table}: unique keys hold among every row"
+            )),
+            _ => {}
+        }
         diff_lines(&mut lines, table, "unique key", &old.unique, &new.unique);
         diff_lines(&mut lines, table, "index", &old.indexes, &new.indexes);
         diff_lines(

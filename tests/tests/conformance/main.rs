@@ -171,6 +171,7 @@ conformance!(
         transactions::a_unit_of_work_fails_with_the_applications_error_and_retries_through_it,
     ],
     sql_only: [
+        migrations::soft_delete_migrates_unique_keys_to_the_rows_that_live_and_back,
         ports::hand_written_queries_bind_named_parameters_and_map_rows,
         projections::hand_written_queries_return_projections,
         migrations::generated_migrations_build_the_schema_the_repositories_use_with_no_drift,

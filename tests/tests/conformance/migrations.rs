@@ -146,6 +146,41 @@ mod tickets {
     }
 }
 
+/// A table that gains optimistic locking and soft delete: its unique key becomes one among
+/// the rows that live.
+mod binned {
+    pub mod v1 {
+        use repo_runtime::prelude::*;
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "members")]
+        pub struct Member {
+            #[repo(id, generated)]
+            pub id: i64,
+            #[repo(unique)]
+            pub email: String,
+        }
+    }
+
+    pub mod v2 {
+        use repo_runtime::chrono::{DateTime, Utc};
+        use repo_runtime::prelude::*;
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "members")]
+        pub struct Member {
+            #[repo(id, generated)]
+            pub id: i64,
+            #[repo(unique)]
+            pub email: String,
+            #[repo(version, default = 1)]
+            pub version: i32,
+            #[repo(deleted_at)]
+            pub deleted_at: Option<DateTime<Utc>>,
+        }
+    }
+}
+
 fn schema_v1() -> Schema {
     Schema::new().entity::<v1::Author>().entity::<v1::Post>()
 }
@@ -329,6 +364,55 @@ pub async fn a_changed_entity_migrates_with_rows_preserved_and_down_restores_it(
     );
     let status = dir.migrator(db).status(db).await.expect("status");
     assert_eq!(status[1].state, MigrationState::Pending);
+}
+
+pub async fn soft_delete_migrates_unique_keys_to_the_rows_that_live_and_back(db: &Db) {
+    use binned::{v1, v2};
+    let dir = Scratch::new(db);
+    dir.generate(&Schema::new().entity::<v1::Member>(), "members", 1);
+    dir.migrator(db).run(db).await.expect("apply v1");
+    let ada = v1::Member::repository(db)
+        .insert(v1::NewMember {
+            email: "ada@example.com".into(),
+        })
+        .await
+        .expect("insert");
+
+    let v2_schema = Schema::new().entity::<v2::Member>();
+    dir.generate(&v2_schema, "soft delete", 2);
+    dir.migrator(db).run(db).await.expect("apply v2");
+    migrate::assert_no_drift(db, &v2_schema).await;
+    let members = v2::Member::repository(db);
+    let kept = members.get(ada.id).await.expect("the row kept");
+    assert_eq!((kept.version, kept.deleted_at), (1, None));
+    assert!(members.delete(ada.id).await.expect("delete"));
+    let again = members
+        .insert(v2::NewMember {
+            email: "ada@example.com".into(),
+        })
+        .await
+        .expect("the email is free among the rows that live");
+    assert!(
+        members
+            .insert(v2::NewMember {
+                email: "ada@example.com".into(),
+            })
+            .await
+            .expect_err("taken by a row that lives")
+            .is_conflict()
+    );
+
+    // Back to a unique key over every row, once the deleted duplicate is gone.
+    assert!(members.purge(ada.id).await.expect("purge"));
+    dir.migrator(db).undo(db, None).await.expect("revert v2");
+    migrate::assert_no_drift(db, &Schema::new().entity::<v1::Member>()).await;
+    assert_eq!(
+        v1::Member::repository(db).get(again.id).await.expect("row"),
+        v1::Member {
+            id: again.id,
+            email: "ada@example.com".into(),
+        }
+    );
 }
 
 pub async fn an_enum_gains_a_value_after_renames_without_unsafe_changes(db: &Db) {

@@ -8,6 +8,8 @@ struct Document {
     version: String,
     #[repo(updated_at)]
     updated_at: Option<repo_runtime::chrono::DateTime<repo_runtime::chrono::Utc>>,
+    #[repo(deleted_at)]
+    deleted_at: repo_runtime::chrono::DateTime<repo_runtime::chrono::Utc>,
 }
 
 fn main() {}
