@@ -157,6 +157,10 @@ pub(crate) struct FieldAttrs {
     pub updated_at: Flag,
     /// `deleted_at`: soft delete; the time of the delete, `None` while the row lives.
     pub deleted_at: Flag,
+    /// `created_by`: who inserted the row, the handle's actor.
+    pub created_by: Flag,
+    /// `updated_by`: who wrote the row last, the handle's actor.
+    pub updated_by: Flag,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

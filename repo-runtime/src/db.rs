@@ -11,6 +11,7 @@ use crate::backend::{PoolSettings, SqlPool};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::policy::Actor;
 use crate::retry::RetryPolicy;
 
 /// The URL [`Db::from_env`] opens when `DATABASE_URL` is unset: an SQLite file in the working
@@ -90,6 +91,8 @@ fn env_number(name: &str) -> Result<Option<u64>, RepoError> {
 #[derive(Clone)]
 pub struct Db {
     inner: Arc<DbInner>,
+    /// Who works through this handle ([`Db::acting_as`]): what the policy columns record.
+    actor: Option<Actor>,
 }
 
 struct DbInner {
@@ -160,6 +163,7 @@ impl Db {
         tracing::debug!(url = %redacted, %dialect, "connecting");
         let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
         Ok(Db {
+            actor: None,
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(pool),
                 options,
@@ -182,6 +186,7 @@ impl Db {
     #[cfg(feature = "memory")]
     fn from_memory(options: DbOptions) -> Db {
         Db {
+            actor: None,
             inner: Arc::new(DbInner {
                 storage: Storage::Memory(crate::memory::Store::default()),
                 options,
@@ -368,6 +373,22 @@ impl Db {
     pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {
         self.inner.mysql_batch_keys
     }
+
+    /// The same database, with writes done as `actor`: the `#[repo(created_by)]` and
+    /// `#[repo(updated_by)]` fields of what its repositories write (and its transactions'
+    /// repositories) take this value. `actor` has the type of those fields, or of what their
+    /// `Option` holds (`i64`, `String`, `Uuid`, ...). A cheap clone: the pool is shared.
+    pub fn acting_as<A: Clone + Send + Sync + 'static>(&self, actor: A) -> Db {
+        Db {
+            inner: Arc::clone(&self.inner),
+            actor: Some(Actor::new(actor)),
+        }
+    }
+
+    /// Who writes through this handle, if it says ([`Db::acting_as`]).
+    pub(crate) fn actor(&self) -> Option<&Actor> {
+        self.actor.as_ref()
+    }
 }
 
 impl fmt::Debug for Db {
@@ -375,6 +396,7 @@ impl fmt::Debug for Db {
         f.debug_struct("Db")
             .field("dialect", &self.dialect())
             .field("url", &self.inner.url)
+            .field("actor", &self.actor.as_ref().map(Actor::type_name))
             .finish()
     }
 }

@@ -146,7 +146,7 @@ pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
-pub use policy::{DeletionMark, Timestamp, Version, now_micros};
+pub use policy::{ActorField, DeletionMark, Timestamp, Version, now_micros};
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use relation::{
     BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,
@@ -241,7 +241,7 @@ pub mod __private {
     pub use crate::filter::column_key;
     #[cfg(feature = "memory")]
     pub use crate::memory_value::Value as MemoryValue;
-    pub use crate::policy::Stamp;
+    pub use crate::policy::{OrFail, Stamp};
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{

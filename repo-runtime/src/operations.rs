@@ -435,7 +435,7 @@ where
     /// Inserts one row and returns it as stored, with its generated key.
     async fn insert(executor: &Executor, new: M::New) -> Result<M::Value, RepoError> {
         let new = M::new_record(new)?;
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         let statement = Self::insert_statement(executor, &new, &stamp);
         let key = match executor.dialect() {
             Dialect::Postgres if E::SQL.has_generated_key => {
@@ -502,7 +502,7 @@ where
         };
         let mut stored = Vec::with_capacity(news.len());
         // One time for the whole batch.
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         let Some(keys) = keys else {
             for new in news {
                 let statement = Self::insert_statement(executor, &new, &stamp);
@@ -600,7 +600,7 @@ where
         let mut statement = executor
             .statement("update", &E::SQL.update)
             .shaped(Shape::Update);
-        entity.bind_update(&Stamp::new(), &mut statement);
+        entity.bind_update(&Stamp::new(executor), &mut statement);
         let version = entity.version();
         if let Some(version) = version {
             statement.bind(version);
@@ -687,7 +687,7 @@ where
             .with_deleted();
         let mut set = vec![deleted];
         set.extend(E::TABLE.touched_columns().map(|column| column.name));
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         let returning = executor.dialect() != Dialect::MySql;
         let statement =
             filter.patch_statement(executor, E::TABLE, "restore", set, returning, |statement| {
@@ -742,7 +742,7 @@ where
     async fn upsert(executor: &Executor, value: &M::Value) -> Result<M::Value, RepoError> {
         let entity = M::record(value)?;
         let entity = &*entity;
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         let version = entity.version();
         if executor.dialect() != Dialect::MySql {
             let mut statement = executor
@@ -832,7 +832,7 @@ where
         let mut statement =
             crate::filter::patch_statement(executor, E::TABLE, "patch", set, &condition, returning);
         E::bind_patch(&patch, &mut statement);
-        E::bind_touch(&Stamp::new(), &mut statement);
+        E::bind_touch(&Stamp::new(executor), &mut statement);
         E::bind_id(&id, &mut statement);
         if let Some(expected) = expected {
             statement.bind(expected);
@@ -881,7 +881,7 @@ where
             return Self::select(executor, Some(filter), ListOptions::new(), "patch_where").await;
         }
         set.extend(E::TABLE.touched_columns().map(|column| column.name));
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         if executor.dialect() == Dialect::MySql {
             let written = executor
                 .unit_once(async |unit| {
@@ -983,7 +983,7 @@ where
         key: UniqueKey<E>,
     ) -> Result<Inserted<E>, RepoError> {
         let dialect = executor.dialect();
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         if dialect == Dialect::MySql {
             // No `ON CONFLICT` there, and `INSERT IGNORE` would ignore every error: row by
             // row, a conflict on this key skips the row (InnoDB undoes only that statement).
@@ -1060,7 +1060,7 @@ where
                     key: key.index(),
                     action: OnConflict::Update,
                 });
-            E::bind_new(&new, &Stamp::new(), &mut statement);
+            E::bind_new(&new, &Stamp::new(executor), &mut statement);
             return match executor
                 .rows(E::TABLE, statement, true)
                 .await?
@@ -1095,7 +1095,7 @@ where
         new: &E::New,
         key: UniqueKey<E>,
     ) -> Result<E, RepoError> {
-        let stamp = Stamp::new();
+        let stamp = Stamp::new(executor);
         let insert = Self::insert_statement(executor, new, &stamp);
         let inserted = match executor.execute_in(E::TABLE, insert).await {
             Ok(outcome) => Some(outcome.last_insert_id),
@@ -1161,7 +1161,7 @@ async fn mark_deleted<E: Entity>(
 ) -> Result<u64, RepoError> {
     let mut set: Vec<&'static str> = E::TABLE.deleted_column().into_iter().collect();
     set.extend(E::TABLE.touched_columns().map(|column| column.name));
-    let stamp = Stamp::new();
+    let stamp = Stamp::new(executor);
     let statement =
         filter.patch_statement(executor, E::TABLE, operation, set, false, |statement| {
             E::bind_deletion(Some(&stamp), statement);

@@ -1,28 +1,83 @@
 //! What the library writes into an entity's policy columns (`#[repo(version)]`,
-//! `#[repo(created_at)]`, `#[repo(updated_at)]`): the [`Stamp`] of one write (its time, read
-//! once from the one clock, [`now_micros`]), and the traits a policy field's type implements
-//! ([`Version`], [`Timestamp`]), which the derive's generated code names so that a field of
-//! the wrong type fails at compile time, at the field.
+//! `#[repo(created_at)]`, `#[repo(updated_at)]`, `#[repo(deleted_at)]`, `#[repo(created_by)]`,
+//! `#[repo(updated_by)]`): the [`Stamp`] of one write (its time, read once from the one
+//! clock, [`now_micros`], and the actor of the handle it runs on), and the traits a policy
+//! field's type implements ([`Version`], [`Timestamp`], [`DeletionMark`], [`ActorField`]),
+//! which the derive's generated code names so that a field of the wrong type fails at
+//! compile time, at the field.
 
-use std::sync::OnceLock;
+use std::any::Any;
 use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::column::ColumnValue;
+use crate::error::RepoError;
+use crate::executor::Executor;
+use crate::statement::Statement;
 
-/// The moment of one write, shared by every row and column it stamps: a batch's rows get
-/// one time, and an insert's `created_at` equals its `updated_at`. Read from the clock on
-/// first use, so a write to an entity without timestamps never reads it.
+/// Who writes through a handle ([`Db::acting_as`](crate::Db::acting_as)): any value, kept
+/// with its type's name for the error that says it does not fit a field.
+#[derive(Clone)]
+pub(crate) struct Actor {
+    value: Arc<dyn Any + Send + Sync>,
+    type_name: &'static str,
+}
+
+impl Actor {
+    pub(crate) fn new<A: Clone + Send + Sync + 'static>(actor: A) -> Actor {
+        Actor {
+            value: Arc::new(actor),
+            type_name: std::any::type_name::<A>(),
+        }
+    }
+
+    pub(crate) fn type_name(&self) -> &'static str {
+        self.type_name
+    }
+}
+
+/// The moment and the actor of one write, shared by every row and column it stamps: a batch's
+/// rows get one time, and an insert's `created_at` equals its `updated_at`. Read from the
+/// clock on first use, so a write to an entity without timestamps never reads it.
 #[doc(hidden)]
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Stamp {
     micros: OnceLock<i64>,
+    actor: Option<Actor>,
 }
 
 impl Stamp {
-    /// A stamp for one write, yet to read the clock.
-    pub fn new() -> Stamp {
-        Stamp::default()
+    /// A stamp for one write through `executor`, yet to read the clock.
+    pub(crate) fn new(executor: &Executor) -> Stamp {
+        Stamp {
+            micros: OnceLock::new(),
+            actor: executor.db().actor().cloned(),
+        }
+    }
+
+    /// The actor of the write as the type of the field `field` of `entity`: an error when
+    /// the handle names none and the field needs one, or one of another type.
+    pub fn actor<T: ActorField>(
+        &self,
+        entity: &'static str,
+        field: &'static str,
+    ) -> Result<T, RepoError> {
+        let actor = self.actor.as_ref();
+        T::from_actor(actor.map(|actor| &*actor.value)).ok_or_else(|| match actor {
+            None => RepoError::invalid_input(
+                entity,
+                format!(
+                    "`{field}` records who writes, and the handle names no one: write through \
+                     `db.acting_as(..)`"
+                ),
+            ),
+            Some(actor) => RepoError::config(format!(
+                "the handle acts as a `{}`, which `{entity}::{field}` cannot hold (`{}`)",
+                actor.type_name,
+                std::any::type_name::<T>()
+            )),
+        })
     }
 
     /// The write's time in microseconds since the Unix epoch, UTC.
@@ -163,6 +218,67 @@ impl Timestamp for time::PrimitiveDateTime {
     }
 }
 
+/// A value a statement being bound needed: its error fails the statement.
+#[doc(hidden)]
+pub trait OrFail<T> {
+    /// The value, or `None` with the statement failed by the error.
+    fn or_fail(self, statement: &mut Statement) -> Option<T>;
+}
+
+impl<T> OrFail<T> for Result<T, RepoError> {
+    fn or_fail(self, statement: &mut Statement) -> Option<T> {
+        match self {
+            Ok(value) => Some(value),
+            Err(error) => {
+                statement.fail(error);
+                None
+            }
+        }
+    }
+}
+
+/// The type of a `#[repo(created_by)]` or `#[repo(updated_by)]` field: the actor of the
+/// handle ([`Db::acting_as`](crate::Db::acting_as)) as that type, or for an `Option`, `None`
+/// when the handle names no one.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot record who writes",
+    label = "an actor policy needs an identifier field",
+    note = "use i32, i64, String or Uuid, or an Option of one"
+)]
+pub trait ActorField: ColumnValue + Sized {
+    /// The actor as this type: `None` when it is another type, or absent and required.
+    fn from_actor(actor: Option<&(dyn Any + Send + Sync)>) -> Option<Self>;
+}
+
+macro_rules! actor_field {
+    ($($(#[$cfg:meta])* $ty:ty),*) => {$(
+        $(#[$cfg])*
+        impl ActorField for $ty {
+            fn from_actor(actor: Option<&(dyn Any + Send + Sync)>) -> Option<Self> {
+                actor?.downcast_ref::<$ty>().cloned()
+            }
+        }
+
+        $(#[$cfg])*
+        impl ActorField for Option<$ty> {
+            fn from_actor(actor: Option<&(dyn Any + Send + Sync)>) -> Option<Self> {
+                match actor {
+                    None => Some(None),
+                    Some(actor) => actor.downcast_ref::<$ty>().cloned().map(Some),
+                }
+            }
+        }
+    )*};
+}
+
+actor_field!(
+    i32,
+    i64,
+    String,
+    #[cfg(feature = "uuid")]
+    uuid::Uuid
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,7 +288,7 @@ mod tests {
         let first = now_micros();
         let second = now_micros();
         assert!(second >= first);
-        let stamp = Stamp::new();
+        let stamp = Stamp::default();
         let at = stamp.micros();
         assert!(at >= second);
         assert_eq!(stamp.micros(), at);

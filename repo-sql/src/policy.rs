@@ -13,6 +13,11 @@ pub enum Policy {
     CreatedAt,
     /// The time of the row's latest write: set by the insert and by every update.
     UpdatedAt,
+    /// Who inserted the row (the handle's actor): set once, like [`Policy::CreatedAt`].
+    CreatedBy,
+    /// Who wrote the row last: set by the insert and by every write, like
+    /// [`Policy::UpdatedAt`].
+    UpdatedBy,
     /// Soft delete: `NULL` while the row lives; `delete` sets it to the time of the delete
     /// instead of removing the row, and every read leaves out the rows it marks.
     DeletedAt,
@@ -22,19 +27,22 @@ impl Policy {
     /// Whether an update writes the column from a bound value: not the version (incremented
     /// in place) nor what the insert set once.
     pub const fn bound_by_update(self) -> bool {
-        matches!(self, Policy::UpdatedAt)
+        matches!(self, Policy::UpdatedAt | Policy::UpdatedBy)
     }
 
     /// Whether every write, a patch or a delete too, sets the column from its stamp.
     pub const fn touched_by_every_write(self) -> bool {
-        matches!(self, Policy::UpdatedAt)
+        matches!(self, Policy::UpdatedAt | Policy::UpdatedBy)
     }
 
     /// Whether an update leaves the column as it is: what the insert set once, and the
     /// soft-delete mark, which only a delete and a restore write (an update writes only rows
     /// that live).
     pub const fn kept_by_update(self) -> bool {
-        matches!(self, Policy::CreatedAt | Policy::DeletedAt)
+        matches!(
+            self,
+            Policy::CreatedAt | Policy::CreatedBy | Policy::DeletedAt
+        )
     }
 
     /// The attribute that declares it.
@@ -43,6 +51,8 @@ impl Policy {
             Policy::Version => "version",
             Policy::CreatedAt => "created_at",
             Policy::UpdatedAt => "updated_at",
+            Policy::CreatedBy => "created_by",
+            Policy::UpdatedBy => "updated_by",
             Policy::DeletedAt => "deleted_at",
         }
     }

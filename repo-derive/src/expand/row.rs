@@ -168,29 +168,62 @@ pub(super) fn bind_fields_body<'a>(
     owner: &TokenStream,
     stamped: bool,
 ) -> TokenStream {
+    let krate = &entity.krate;
     let statement = quote!(statement);
     let binds = fields.map(|field| {
         let ident = &field.ident;
-        let value = match stamped_value(entity, field).filter(|_| stamped) {
-            Some(stamped) => quote_spanned! {field.ty.span()=> &#stamped },
-            None => quote_spanned! {field.ty.span()=> &#owner.#ident },
-        };
-        bind_value(entity, field, value, &statement)
+        match stamped_value(entity, field).filter(|_| stamped) {
+            Some(Stamped::Value(value)) => {
+                bind_value(entity, field, quote! { &#value }, &statement)
+            }
+            Some(Stamped::Actor(actor)) => {
+                let bind = bind_value(entity, field, quote! { &actor }, &statement);
+                quote! {
+                    if let ::core::option::Option::Some(actor) =
+                        #krate::__private::OrFail::or_fail(#actor, statement)
+                    {
+                        #bind
+                    }
+                }
+            }
+            None => {
+                let value = quote_spanned! {field.ty.span()=> &#owner.#ident };
+                bind_value(entity, field, value, &statement)
+            }
+        }
     });
     quote! { #(#binds)* }
 }
 
-/// The value a write gives a policy field, of the field's type: a version's first, or the
-/// write's time from `stamp`. `None` for a field the caller gives.
-fn stamped_value(entity: &Entity, field: &Field) -> Option<TokenStream> {
+/// What a write gives a policy field.
+enum Stamped {
+    /// A value of the field's type: a version's first, the write's time, a live row's mark.
+    Value(TokenStream),
+    /// The handle's actor, which may not fit: the call that reads it, for
+    /// `.or_fail(statement)` (binding) or `?` (building the entity).
+    Actor(TokenStream),
+}
+
+/// What a write gives a policy field, from `stamp`; `None` for a field the caller gives.
+fn stamped_value(entity: &Entity, field: &Field) -> Option<Stamped> {
     let krate = &entity.krate;
     let ty = &field.ty;
     Some(match field.policy()? {
-        Policy::Version => quote_spanned! {ty.span()=> <#ty as #krate::Version>::INITIAL },
-        Policy::CreatedAt | Policy::UpdatedAt => quote_spanned! {ty.span()=>
+        Policy::Version => {
+            Stamped::Value(quote_spanned! {ty.span()=> <#ty as #krate::Version>::INITIAL })
+        }
+        Policy::CreatedAt | Policy::UpdatedAt => Stamped::Value(quote_spanned! {ty.span()=>
             stamp.time::<#ty>()
-        },
-        Policy::DeletedAt => quote_spanned! {ty.span()=> <#ty as #krate::DeletionMark>::live() },
+        }),
+        Policy::DeletedAt => {
+            Stamped::Value(quote_spanned! {ty.span()=> <#ty as #krate::DeletionMark>::live() })
+        }
+        Policy::CreatedBy | Policy::UpdatedBy => {
+            let (name, field_name) = (entity_name(entity), &field.name);
+            Stamped::Actor(quote_spanned! {ty.span()=>
+                stamp.actor::<#ty>(#name, #field_name)
+            })
+        }
     })
 }
 
@@ -360,15 +393,34 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
     });
     let binds = entity.insert_fields().map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
-        if let Some(stamped) = stamped_value(entity, field) {
-            // Every row of the batch takes the same value.
-            return quote_spanned! {ty.span()=>
-                let value = #stamped;
+        // Every row of the batch takes the same value.
+        let bind_stamped = |value: TokenStream| {
+            quote_spanned! {ty.span()=>
                 <#ty as #krate::ColumnValue>::bind_array(
-                    ::std::vec![&value; news.len()],
+                    ::std::vec![&#value; news.len()],
                     statement,
                 );
-            };
+            }
+        };
+        match stamped_value(entity, field) {
+            Some(Stamped::Value(value)) => {
+                let bind = bind_stamped(quote!(value));
+                return quote! {
+                    let value = #value;
+                    #bind
+                };
+            }
+            Some(Stamped::Actor(actor)) => {
+                let bind = bind_stamped(quote!(actor));
+                return quote! {
+                    if let ::core::option::Option::Some(actor) =
+                        #krate::__private::OrFail::or_fail(#actor, statement)
+                    {
+                        #bind
+                    }
+                };
+            }
+            None => {}
         }
         let column = quote_spanned! {ty.span()=> news.iter().map(|new| &new.#ident) };
         match &field.mapping {
@@ -455,7 +507,8 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
     let fields = entity.insert_fields().map(|field| {
         let ident = &field.ident;
         match stamped_value(entity, field) {
-            Some(stamped) => quote! { #ident: #stamped, },
+            Some(Stamped::Value(value)) => quote! { #ident: #value, },
+            Some(Stamped::Actor(actor)) => quote! { #ident: #actor?, },
             None => quote! { #ident: new.#ident, },
         }
     });
@@ -519,6 +572,7 @@ pub(super) fn field_checks(entity: &Entity) -> TokenStream {
                 Policy::Version => quote! { #krate::Version },
                 Policy::CreatedAt | Policy::UpdatedAt => quote! { #krate::Timestamp },
                 Policy::DeletedAt => quote! { #krate::DeletionMark },
+                Policy::CreatedBy | Policy::UpdatedBy => quote! { #krate::ActorField },
             };
             return quote_spanned! {ty.span()=>
                 const _: fn() = || {

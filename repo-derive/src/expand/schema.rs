@@ -26,6 +26,8 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                 Policy::CreatedAt => quote! { CreatedAt },
                 Policy::UpdatedAt => quote! { UpdatedAt },
                 Policy::DeletedAt => quote! { DeletedAt },
+                Policy::CreatedBy => quote! { CreatedBy },
+                Policy::UpdatedBy => quote! { UpdatedBy },
             };
             modifiers.extend(quote! { .policy(#krate::Policy::#policy) });
         }

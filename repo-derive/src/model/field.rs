@@ -62,6 +62,8 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         created_at,
         updated_at,
         deleted_at,
+        created_by,
+        updated_by,
     } = field;
     let policy = read_policy(
         [
@@ -69,6 +71,8 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             (created_at, Policy::CreatedAt),
             (updated_at, Policy::UpdatedAt),
             (deleted_at, Policy::DeletedAt),
+            (created_by, Policy::CreatedBy),
+            (updated_by, Policy::UpdatedBy),
         ],
         ctx.errors,
     );
@@ -355,7 +359,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
 
 /// The policy the field's flags declare: at most one (the others are errors at their flag).
 fn read_policy(
-    flags: [(darling::util::Flag, Policy); 4],
+    flags: [(darling::util::Flag, Policy); 6],
     errors: &mut darling::error::Accumulator,
 ) -> Option<(Policy, Span)> {
     let mut declared: Option<(Policy, Span)> = None;

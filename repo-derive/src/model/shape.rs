@@ -72,6 +72,8 @@ pub(super) fn check_embeddable_attributes(
                 (&field.created_at, "created_at"),
                 (&field.updated_at, "updated_at"),
                 (&field.deleted_at, "deleted_at"),
+                (&field.created_by, "created_by"),
+                (&field.updated_by, "updated_by"),
             ] {
                 if flag.is_present() {
                     refuse(flag.span(), word);

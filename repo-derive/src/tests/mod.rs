@@ -170,6 +170,20 @@ snapshot!(
 );
 
 snapshot!(
+    actors_recorded_from_the_handle,
+    #[derive(Repository)]
+    pub struct Note {
+        #[repo(id, generated)]
+        pub id: i64,
+        pub body: String,
+        #[repo(created_by)]
+        pub created_by: String,
+        #[repo(updated_by)]
+        pub updated_by: Option<String>,
+    }
+);
+
+snapshot!(
     narrow_generated_key,
     #[derive(Repository)]
     pub struct Note {

@@ -75,6 +75,7 @@ conformance!(
         policies::upserts_insert_at_one_and_update_only_the_version_read,
         policies::of_two_writers_who_read_the_same_version_one_wins,
         policies::a_stale_write_rolls_back_its_unit_of_work,
+        policies::writes_record_the_actor_of_the_handle,
         sensitive::sensitive_values_stay_out_of_debug_and_write_errors,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,

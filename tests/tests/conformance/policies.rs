@@ -37,13 +37,34 @@ pub struct Setting {
     pub changed: NaiveDateTime,
 }
 
+/// Who wrote what: optional actors, and a required one of another type.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "policy_notes")]
+pub struct Note {
+    #[repo(id, generated)]
+    pub id: i64,
+    pub body: String,
+    #[repo(created_by)]
+    pub created_by: Option<i64>,
+    #[repo(updated_by)]
+    pub updated_by: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "policy_ledger")]
+pub struct Entry {
+    #[repo(id, generated)]
+    pub id: i64,
+    pub amount: i64,
+    #[repo(created_by)]
+    pub clerk: String,
+}
+
 async fn create(db: &Db) {
-    db.create_schema::<Document>()
-        .await
-        .expect("create documents");
-    db.create_schema::<Setting>()
-        .await
-        .expect("create settings");
+    db.create_schema::<Document>().await.expect("documents");
+    db.create_schema::<Setting>().await.expect("settings");
+    db.create_schema::<Note>().await.expect("notes");
+    db.create_schema::<Entry>().await.expect("ledger");
 }
 
 fn document(slug: &str) -> NewDocument {
@@ -328,6 +349,89 @@ pub async fn a_stale_write_rolls_back_its_unit_of_work(db: &Db) {
         .await;
     assert!(result.unwrap_err().is_stale_version());
     assert_eq!(documents.count().await.unwrap(), 1);
+}
+
+pub async fn writes_record_the_actor_of_the_handle(db: &Db) {
+    create(db).await;
+    let note = |body: &str| NewNote { body: body.into() };
+    let by_ann = db.acting_as(7_i64);
+    let notes = Note::repository(&by_ann);
+    let written = notes.insert(note("first")).await.unwrap();
+    assert_eq!((written.created_by, written.updated_by), (Some(7), Some(7)));
+    assert_eq!(Note::repository(db).get(written.id).await.unwrap(), written);
+
+    // Another actor's writes move `updated_by` only, on every write path.
+    let by_bob = db.acting_as(8_i64);
+    let notes = Note::repository(&by_bob);
+    let mut edit = written.clone();
+    edit.body = "edited".into();
+    edit.created_by = Some(99);
+    let updated = notes.update(&edit).await.unwrap();
+    assert_eq!((updated.created_by, updated.updated_by), (Some(7), Some(8)));
+    let patch = NotePatch {
+        body: Some("patched".into()),
+    };
+    let patched = Note::repository(&db.acting_as(9_i64))
+        .patch(written.id, patch)
+        .await
+        .unwrap();
+    assert_eq!((patched.created_by, patched.updated_by), (Some(7), Some(9)));
+    let all = notes
+        .patch_where(&Filter::all(), NotePatch::default())
+        .await
+        .unwrap();
+    assert_eq!(all[0].updated_by, Some(9));
+    let all = notes
+        .patch_where(
+            &Filter::all(),
+            NotePatch {
+                body: Some("bulk".into()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(all[0].updated_by, Some(8));
+    let batch = notes
+        .insert_many(vec![note("b1"), note("b2")])
+        .await
+        .unwrap();
+    assert!(batch.iter().all(|row| row.created_by == Some(8)));
+    assert_eq!(
+        Note::repository(db).get(batch[1].id).await.unwrap(),
+        batch[1]
+    );
+    // A transaction of the handle writes as its actor.
+    let in_tx = by_ann
+        .transaction(async |tx| Note::repository(&tx).insert(note("tx")).await)
+        .await
+        .unwrap();
+    assert_eq!(in_tx.created_by, Some(7));
+    // A handle that names no one leaves an optional actor empty.
+    let anonymous = Note::repository(db).insert(note("anon")).await.unwrap();
+    assert_eq!((anonymous.created_by, anonymous.updated_by), (None, None));
+
+    // A required actor: missing, or of another type, is an error, and nothing is written.
+    let ledger = Entry::repository(db);
+    let entry = || NewEntry { amount: 5 };
+    let missing = ledger.insert(entry()).await.unwrap_err();
+    assert_eq!(missing.kind(), ErrorKind::InvalidInput, "{missing}");
+    let wrong = Entry::repository(&by_ann)
+        .insert(entry())
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.kind(), ErrorKind::Config, "{wrong}");
+    let batch = Entry::repository(&by_ann)
+        .insert_many(vec![entry(), entry()])
+        .await
+        .unwrap_err();
+    assert_eq!(batch.kind(), ErrorKind::Config, "{batch}");
+    assert_eq!(ledger.count().await.unwrap(), 0);
+    let kept = Entry::repository(&db.acting_as(String::from("ann")))
+        .insert(entry())
+        .await
+        .unwrap();
+    assert_eq!(kept.clerk, "ann");
+    assert_eq!(ledger.get(kept.id).await.unwrap(), kept);
 }
 
 fn chrono_seconds(seconds: i64) -> repo_runtime::chrono::TimeDelta {

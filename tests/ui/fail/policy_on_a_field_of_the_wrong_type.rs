@@ -10,6 +10,8 @@ struct Document {
     updated_at: Option<repo_runtime::chrono::DateTime<repo_runtime::chrono::Utc>>,
     #[repo(deleted_at)]
     deleted_at: repo_runtime::chrono::DateTime<repo_runtime::chrono::Utc>,
+    #[repo(created_by)]
+    created_by: f64,
 }
 
 fn main() {}
