@@ -81,6 +81,11 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     fn bind_deletion(stamp: Option<&Stamp>, statement: &mut Statement) {
         let _ = (stamp, statement);
     }
+    /// The operations only an entity with policy columns runs (soft delete, the version
+    /// checks' second look): `Some(&PolicyOps::OF)` from the derive for such an entity, so that
+    /// no other compiles them.
+    #[doc(hidden)]
+    const POLICIES: Option<&'static crate::operations::PolicyOps<Self>> = None;
     /// The version this record was read at (`#[repo(version)]`), if the entity has one.
     #[doc(hidden)]
     #[inline]

@@ -312,10 +312,12 @@ impl<E> Filter<E> {
     /// The condition as a statement on `table` applies it: with the rows a soft delete marked
     /// left out, unless the filter asks for them.
     pub(crate) fn scoped(&self, table: &'static Table) -> Arc<Condition> {
-        match table.deleted_column() {
-            Some(deleted) if !self.with_deleted => live_only(&self.condition, deleted),
-            _ => Arc::clone(&self.condition),
-        }
+        scoped(&self.condition, self.with_deleted, table)
+    }
+
+    /// The values the condition binds, in order.
+    pub(crate) fn values(&self) -> &[Arc<dyn Bound>] {
+        &self.values
     }
 
     /// A filter of `condition`, taking `values` in order.
@@ -583,9 +585,18 @@ pub const fn column_key(name: &str) -> u64 {
 /// The rows of `E` whose keys are among `ids`: for each key, its columns equal to its values,
 /// bound as the entity binds a key (a composite key too).
 pub(crate) fn keys_filter<E: crate::entity::Entity>(ids: &[E::Id]) -> Filter<E> {
+    // A loop, not an iterator chain: this is compiled once per entity.
+    let mut values: Vec<Arc<dyn Bound>> = Vec::with_capacity(ids.len());
+    for id in ids {
+        values.push(Arc::new(Key::<E>(id.clone())));
+    }
+    Filter::new(keys_condition(E::KEY_COLUMNS, ids.len()), values)
+}
+
+/// Any of `count` keys: for each, every `key` column equal to a bound value.
+fn keys_condition(key: &'static [&'static str], count: usize) -> Condition {
     let one = Condition::All(
-        E::KEY_COLUMNS
-            .iter()
+        key.iter()
             .map(|column| Condition::Compare {
                 column,
                 operator: Operator::Equal,
@@ -593,11 +604,15 @@ pub(crate) fn keys_filter<E: crate::entity::Entity>(ids: &[E::Id]) -> Filter<E> 
             })
             .collect(),
     );
-    let values = ids
-        .iter()
-        .map(|id| Arc::new(Key::<E>(id.clone())) as Arc<dyn Bound>)
-        .collect();
-    Filter::new(Condition::Any(vec![one; ids.len()]), values)
+    Condition::Any(vec![one; count])
+}
+
+/// [`Filter::scoped`], compiled once rather than per entity.
+fn scoped(condition: &Arc<Condition>, with_deleted: bool, table: &'static Table) -> Arc<Condition> {
+    match table.deleted_column() {
+        Some(deleted) if !with_deleted => live_only(condition, deleted),
+        _ => Arc::clone(condition),
+    }
 }
 
 /// `condition`, and the row lives: its `deleted` column is `NULL`.

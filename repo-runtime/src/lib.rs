@@ -241,6 +241,7 @@ pub mod __private {
     pub use crate::filter::column_key;
     #[cfg(feature = "memory")]
     pub use crate::memory_value::Value as MemoryValue;
+    pub use crate::operations::PolicyOps;
     pub use crate::policy::{OrFail, Stamp};
     pub use crate::with_memory;
     pub use async_trait::async_trait;

@@ -11,7 +11,7 @@ use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
 use crate::entity::Entity;
 use crate::error::RepoError;
-use crate::executor::{Executor, Rows};
+use crate::executor::{Executor, Rows, Running};
 use crate::filter::{Filter, Selection};
 use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::ListOptions;
@@ -641,8 +641,10 @@ where
     /// Deletes the row with key `id`; `false` when there was none.
     async fn delete(executor: &Executor, id: E::Id) -> Result<bool, RepoError> {
         if E::TABLE.deleted_column().is_some() {
-            let filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id));
-            return Ok(mark_deleted::<E>(executor, &filter, "delete").await? > 0);
+            return Ok(policy_ops::<E>()?
+                .mark_deleted(executor, &id, None, "delete")
+                .await?
+                > 0);
         }
         Self::purge(executor, id).await
     }
@@ -715,13 +717,15 @@ where
         let entity = M::record(value)?;
         let id = entity.id();
         let version = entity.version();
-        let mut filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id));
-        if let Some(version) = version {
-            filter = filter.and(crate::filter::at_version::<E>(version));
-        }
         let removed = if E::TABLE.deleted_column().is_some() {
-            mark_deleted::<E>(executor, &filter, "remove").await?
+            policy_ops::<E>()?
+                .mark_deleted(executor, &id, version, "remove")
+                .await?
         } else {
+            let mut filter = crate::filter::keys_filter::<E>(std::slice::from_ref(&id));
+            if let Some(version) = version {
+                filter = filter.and(crate::filter::at_version::<E>(version));
+            }
             let selection = Selection::of(PlanAction::Delete);
             let statement = filter.statement(executor, E::TABLE, "remove", &selection);
             executor
@@ -815,14 +819,14 @@ where
         }
         set.extend(E::TABLE.touched_columns().map(|column| column.name));
         let mut condition = key_condition(E::KEY_COLUMNS);
-        if let (Some(version), Some(_)) = (E::TABLE.policy_column(Policy::Version), expected) {
-            if let repo_sql::Condition::All(items) = &mut condition {
-                items.push(repo_sql::Condition::Compare {
-                    column: version.name,
-                    operator: repo_sql::Operator::Equal,
-                    values: 1,
-                });
-            }
+        if let (Some(version), Some(_)) = (E::TABLE.policy_column(Policy::Version), expected)
+            && let repo_sql::Condition::All(items) = &mut condition
+        {
+            items.push(repo_sql::Condition::Compare {
+                column: version.name,
+                operator: repo_sql::Operator::Equal,
+                values: 1,
+            });
         }
         let condition = match E::TABLE.deleted_column() {
             Some(deleted) => crate::filter::live_only(&condition, deleted),
@@ -1154,50 +1158,193 @@ where
 
 /// Marks the rows `filter` selects deleted, at the time of one stamp (moving their version on
 /// and their `updated_at` too), and returns how many it marked: the soft delete.
-async fn mark_deleted<E: Entity>(
-    executor: &Executor,
+fn mark_deleted<'a, E: Entity>(
+    executor: &'a Executor,
     filter: &Filter<E>,
     operation: &'static str,
-) -> Result<u64, RepoError> {
-    let mut set: Vec<&'static str> = E::TABLE.deleted_column().into_iter().collect();
-    set.extend(E::TABLE.touched_columns().map(|column| column.name));
-    let stamp = Stamp::new(executor);
-    let statement =
-        filter.patch_statement(executor, E::TABLE, operation, set, false, |statement| {
-            E::bind_deletion(Some(&stamp), statement);
-            E::bind_touch(&stamp, statement);
+) -> Running<'a, u64> {
+    let marked = Marked {
+        condition: filter.scoped(E::TABLE),
+        values: filter.values().to_vec(),
+        bind_deletion: E::bind_deletion,
+        bind_touch: E::bind_touch,
+    };
+    mark_deleted_in(executor, E::TABLE, marked, operation)
+}
+
+/// The policy operations of an entity with policies, which only such an entity compiles: its
+/// `Entity::POLICIES` (a plain entity's is `None`, and nothing here is compiled for it).
+#[doc(hidden)]
+pub struct PolicyOps<E: Entity> {
+    mark_deleted:
+        for<'a> fn(&'a Executor, &'a E::Id, Option<i64>, &'static str) -> Running<'a, u64>,
+    refused: for<'a> fn(&'a Executor, &'a E::Id) -> Running<'a, RepoError>,
+}
+
+impl<E: Entity> PolicyOps<E> {
+    /// The operations of `E`, for its derive to name in `Entity::POLICIES`.
+    pub const OF: PolicyOps<E> = PolicyOps {
+        mark_deleted: mark_deleted_by_key::<E>,
+        refused: refused_checked::<E>,
+    };
+
+    fn mark_deleted<'a>(
+        &self,
+        executor: &'a Executor,
+        id: &'a E::Id,
+        version: Option<i64>,
+        operation: &'static str,
+    ) -> Running<'a, u64> {
+        (self.mark_deleted)(executor, id, version, operation)
+    }
+}
+
+/// `E`'s policy operations; an entity without policies has none to run (a broken invariant,
+/// which is an error rather than a panic).
+fn policy_ops<E: Entity>() -> Result<&'static PolicyOps<E>, RepoError> {
+    E::POLICIES.ok_or_else(|| {
+        RepoError::config(format!(
+            "{} has policy columns but no policy operations: rebuild it with the derive",
+            E::NAME
+        ))
+    })
+}
+
+/// Marks the row with key `id` deleted (at `version`, when given): [`mark_deleted`] of one
+/// row, with only the key's binding compiled per entity.
+fn mark_deleted_by_key<'a, E: Entity>(
+    executor: &'a Executor,
+    id: &'a E::Id,
+    version: Option<i64>,
+    operation: &'static str,
+) -> Running<'a, u64> {
+    let mut condition = key_condition(E::KEY_COLUMNS);
+    if let (Some(column), Some(_)) = (E::TABLE.policy_column(Policy::Version), version)
+        && let repo_sql::Condition::All(items) = &mut condition
+    {
+        items.push(repo_sql::Condition::Compare {
+            column: column.name,
+            operator: repo_sql::Operator::Equal,
+            values: 1,
         });
-    Ok(executor
-        .execute_in(E::TABLE, statement)
-        .await?
-        .rows_affected)
+    }
+    let id = id.clone();
+    let bound: Arc<dyn crate::filter::Bound> =
+        Arc::new(BoundBy(move |statement: &mut Statement| {
+            E::bind_id(&id, statement);
+            if let Some(version) = version {
+                statement.bind(version);
+            }
+        }));
+    let marked = Marked {
+        condition: crate::filter::live_only(&condition, E::TABLE.deleted_column().unwrap_or("")),
+        values: vec![bound],
+        bind_deletion: E::bind_deletion,
+        bind_touch: E::bind_touch,
+    };
+    mark_deleted_in(executor, E::TABLE, marked, operation)
+}
+
+/// Values bound by a function: a key and what comes with it.
+struct BoundBy<F>(F);
+
+impl<F: Fn(&mut Statement) + Send + Sync> crate::filter::Bound for BoundBy<F> {
+    fn bind(&self, statement: &mut Statement) {
+        (self.0)(statement);
+    }
+}
+
+/// What a soft delete marks, and how its entity binds the mark and the write's stamp.
+struct Marked {
+    condition: Arc<repo_sql::Condition>,
+    values: Vec<Arc<dyn crate::filter::Bound>>,
+    bind_deletion: fn(Option<&Stamp>, &mut Statement),
+    bind_touch: fn(&Stamp, &mut Statement),
+}
+
+/// [`mark_deleted`] without the entity's type: compiled once, not per entity (boxed, so that
+/// the generic callers do not compile its body either).
+fn mark_deleted_in<'a>(
+    executor: &'a Executor,
+    table: &'static crate::schema::Table,
+    marked: Marked,
+    operation: &'static str,
+) -> Running<'a, u64> {
+    Box::pin(async move {
+        let mut set: Vec<&'static str> = table.deleted_column().into_iter().collect();
+        set.extend(table.touched_columns().map(|column| column.name));
+        let stamp = Stamp::new(executor);
+        let mut statement = crate::filter::patch_statement(
+            executor,
+            table,
+            operation,
+            set,
+            &marked.condition,
+            false,
+        );
+        (marked.bind_deletion)(Some(&stamp), &mut statement);
+        (marked.bind_touch)(&stamp, &mut statement);
+        for value in &marked.values {
+            value.bind(&mut statement);
+        }
+        Ok(executor.execute_in(table, statement).await?.rows_affected)
+    })
 }
 
 /// Why a write to the row with key `id` found no row to write: none has the key
 /// ([`RepoError::NotFound`]), or, when the write checked a version, the row's version is
 /// another ([`RepoError::StaleVersion`]). Asked only after the write failed.
-async fn refused<E: Entity>(
-    executor: &Executor,
-    id: &E::Id,
+fn refused<'a, E: Entity>(
+    executor: &'a Executor,
+    id: &'a E::Id,
     checked_version: bool,
-) -> Result<RepoError, RepoError> {
-    if !checked_version {
-        return Ok(RepoError::NotFound { entity: E::NAME });
+) -> Running<'a, RepoError> {
+    match E::POLICIES {
+        Some(policies) if checked_version => (policies.refused)(executor, id),
+        _ => Box::pin(std::future::ready(Ok(RepoError::NotFound {
+            entity: E::NAME,
+        }))),
     }
-    let build = || {
-        by_key::<E>(
-            executor,
-            "exists",
-            &E::SQL.exists_by_id,
-            id,
-            PlanAction::Exists,
-        )
+}
+
+/// [`refused`] of a write that checked a version.
+fn refused_checked<'a, E: Entity>(executor: &'a Executor, id: &'a E::Id) -> Running<'a, RepoError> {
+    let key = Refused {
+        bind_key: Box::new(move |statement| E::bind_id(id, statement)),
+        stale: Box::new(move || stale::<E>(id)),
     };
-    let exists = executor.read_rows(E::TABLE, true, &build).await?.len() > 0;
-    Ok(if exists {
-        stale::<E>(id)
-    } else {
-        RepoError::NotFound { entity: E::NAME }
+    refused_in(executor, E::TABLE, &E::SQL.exists_by_id, key)
+}
+
+/// The row a write found missing: how to bind its key, and its `StaleVersion` error.
+struct Refused<'a> {
+    bind_key: Box<dyn Fn(&mut Statement) + Send + Sync + 'a>,
+    stale: Box<dyn FnOnce() -> RepoError + Send + 'a>,
+}
+
+/// [`refused`] without the entity's type, compiled once.
+fn refused_in<'a>(
+    executor: &'a Executor,
+    table: &'static crate::schema::Table,
+    exists_by_id: &'static Sql,
+    key: Refused<'a>,
+) -> Running<'a, RepoError> {
+    Box::pin(async move {
+        let build = || {
+            let mut statement = executor
+                .statement("exists", exists_by_id)
+                .shaped(Shape::ByKey(PlanAction::Exists));
+            (key.bind_key)(&mut statement);
+            statement
+        };
+        let exists = executor.read_rows(table, true, &build).await?.len() > 0;
+        Ok(if exists {
+            (key.stale)()
+        } else {
+            RepoError::NotFound {
+                entity: table.entity,
+            }
+        })
     })
 }
 
@@ -1228,16 +1375,21 @@ fn held_by_deleted<E: Entity>() -> RepoError {
 
 /// [`RepoError::StaleVersion`] for the row with key `id`, the key redacted when sensitive.
 fn stale<E: Entity>(id: &E::Id) -> RepoError {
-    let sensitive = E::TABLE
+    stale_in(E::TABLE, E::KEY_COLUMNS, format!("{id:?}"))
+}
+
+/// [`stale`], compiled once.
+fn stale_in(table: &'static crate::schema::Table, key_columns: &[&str], key: String) -> RepoError {
+    let sensitive = table
         .columns
         .iter()
-        .any(|column| column.sensitive && E::KEY_COLUMNS.contains(&column.name));
+        .any(|column| column.sensitive && key_columns.contains(&column.name));
     RepoError::StaleVersion {
-        entity: E::NAME,
+        entity: table.entity,
         key: if sensitive {
             "[redacted]".to_owned()
         } else {
-            format!("{id:?}")
+            key
         },
     }
 }

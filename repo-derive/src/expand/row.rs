@@ -280,6 +280,9 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
         }
     });
     quote! {
+        const POLICIES: ::core::option::Option<&'static #krate::__private::PolicyOps<Self>> =
+            ::core::option::Option::Some(&#krate::__private::PolicyOps::<Self>::OF);
+
         #deletion
 
         #[inline]

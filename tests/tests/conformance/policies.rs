@@ -371,7 +371,7 @@ pub async fn writes_record_the_actor_of_the_handle(db: &Db) {
     let patch = NotePatch {
         body: Some("patched".into()),
     };
-    let patched = Note::repository(&db.acting_as(9_i64))
+    let patched = Note::repository(db.acting_as(9_i64))
         .patch(written.id, patch)
         .await
         .unwrap();
@@ -426,7 +426,7 @@ pub async fn writes_record_the_actor_of_the_handle(db: &Db) {
         .unwrap_err();
     assert_eq!(batch.kind(), ErrorKind::Config, "{batch}");
     assert_eq!(ledger.count().await.unwrap(), 0);
-    let kept = Entry::repository(&db.acting_as(String::from("ann")))
+    let kept = Entry::repository(db.acting_as(String::from("ann")))
         .insert(entry())
         .await
         .unwrap();
