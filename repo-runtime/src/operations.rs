@@ -818,16 +818,7 @@ where
             };
         }
         set.extend(E::TABLE.touched_columns().map(|column| column.name));
-        let mut condition = key_condition(E::KEY_COLUMNS);
-        if let (Some(version), Some(_)) = (E::TABLE.policy_column(Policy::Version), expected)
-            && let repo_sql::Condition::All(items) = &mut condition
-        {
-            items.push(repo_sql::Condition::Compare {
-                column: version.name,
-                operator: repo_sql::Operator::Equal,
-                values: 1,
-            });
-        }
+        let condition = key_at_version(E::TABLE, E::KEY_COLUMNS, expected.is_some());
         let condition = match E::TABLE.deleted_column() {
             Some(deleted) => crate::filter::live_only(&condition, deleted),
             None => Arc::new(condition),
@@ -1218,16 +1209,7 @@ fn mark_deleted_by_key<'a, E: Entity>(
     version: Option<i64>,
     operation: &'static str,
 ) -> Running<'a, u64> {
-    let mut condition = key_condition(E::KEY_COLUMNS);
-    if let (Some(column), Some(_)) = (E::TABLE.policy_column(Policy::Version), version)
-        && let repo_sql::Condition::All(items) = &mut condition
-    {
-        items.push(repo_sql::Condition::Compare {
-            column: column.name,
-            operator: repo_sql::Operator::Equal,
-            values: 1,
-        });
-    }
+    let condition = key_at_version(E::TABLE, E::KEY_COLUMNS, version.is_some());
     let id = id.clone();
     let bound: Arc<dyn crate::filter::Bound> =
         Arc::new(BoundBy(move |statement: &mut Statement| {
@@ -1410,6 +1392,26 @@ fn key_condition(key: &'static [&'static str]) -> repo_sql::Condition {
             })
             .collect(),
     )
+}
+
+/// The row whose `key` columns take the bound values, and, when `at_version`, whose version
+/// (`table`'s, if it has one) takes the next.
+fn key_at_version(
+    table: &'static crate::schema::Table,
+    key: &'static [&'static str],
+    at_version: bool,
+) -> repo_sql::Condition {
+    let mut condition = key_condition(key);
+    if let (Some(version), true) = (table.policy_column(Policy::Version), at_version)
+        && let repo_sql::Condition::All(items) = &mut condition
+    {
+        items.push(repo_sql::Condition::Compare {
+            column: version.name,
+            operator: repo_sql::Operator::Equal,
+            values: 1,
+        });
+    }
+    condition
 }
 
 /// A statement on one row, by its key.

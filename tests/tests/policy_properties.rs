@@ -269,6 +269,20 @@ async fn run(db: &Db, steps: &[Step]) -> Result<(), TestCaseError> {
 
 #[test]
 fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
+    on_every_backend::<Note, _>(
+        "policy_properties",
+        proptest::collection::vec(step(), 1..30),
+        run,
+    );
+}
+
+/// Runs each sequence of `steps` through `run` on every backend there is, one database each
+/// where `E`'s table was created; a failure names the backend, and proptest shrinks it.
+fn on_every_backend<E: Entity, T: std::fmt::Debug + Clone>(
+    name: &str,
+    steps: impl Strategy<Value = Vec<T>>,
+    run: impl AsyncFn(&Db, &[T]) -> Result<(), TestCaseError>,
+) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -281,10 +295,10 @@ fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
             Backend::MySql,
             Backend::Memory,
         ] {
-            let Some(test) = TestDb::new(backend, "policy_properties").await else {
+            let Some(test) = TestDb::new(backend, name).await else {
                 continue;
             };
-            test.db.create_schema::<Note>().await.expect("schema");
+            test.db.create_schema::<E>().await.expect("schema");
             databases.push((backend, test));
         }
         databases
@@ -293,7 +307,7 @@ fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
         cases: repo_tests::proptest_cases(),
         ..Config::default()
     });
-    let result = runner.run(&proptest::collection::vec(step(), 1..30), |steps| {
+    let result = runner.run(&steps, |steps| {
         runtime.block_on(async {
             for (backend, test) in &databases {
                 run(&test.db, &steps)
@@ -303,6 +317,7 @@ fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
             Ok(())
         })
     });
+    // Closed on the runtime their connections live on, before a failed assertion drops them.
     runtime.block_on(async {
         for (_, test) in &databases {
             test.db.close().await;
@@ -549,44 +564,9 @@ async fn run_bin(db: &Db, steps: &[Bin]) -> Result<(), TestCaseError> {
 
 #[test]
 fn no_read_returns_a_deleted_row_unless_asked() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
-        let mut databases = Vec::new();
-        for backend in [
-            Backend::Sqlite,
-            Backend::Postgres,
-            Backend::MySql,
-            Backend::Memory,
-        ] {
-            let Some(test) = TestDb::new(backend, "soft_delete_properties").await else {
-                continue;
-            };
-            test.db.create_schema::<Entry>().await.expect("schema");
-            databases.push((backend, test));
-        }
-        databases
-    });
-    let mut runner = TestRunner::new(Config {
-        cases: repo_tests::proptest_cases(),
-        ..Config::default()
-    });
-    let result = runner.run(&proptest::collection::vec(bin_step(), 1..25), |steps| {
-        runtime.block_on(async {
-            for (backend, test) in &databases {
-                run_bin(&test.db, &steps)
-                    .await
-                    .map_err(|error| fail(format!("{backend:?}: {error}")))?;
-            }
-            Ok(())
-        })
-    });
-    runtime.block_on(async {
-        for (_, test) in &databases {
-            test.db.close().await;
-        }
-    });
-    result.unwrap();
+    on_every_backend::<Entry, _>(
+        "soft_delete_properties",
+        proptest::collection::vec(bin_step(), 1..25),
+        run_bin,
+    );
 }

@@ -60,11 +60,44 @@ pub struct Entry {
     pub clerk: String,
 }
 
+/// A versioned aggregate root: saved at the version it was read at, children and all.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "policy_carts", owns(items = CartItem::cart_id))]
+pub struct Cart {
+    #[repo(id, generated)]
+    pub id: i64,
+    pub owner: String,
+    #[repo(version)]
+    pub version: i64,
+    #[repo(skip)]
+    pub items: Vec<CartItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "policy_cart_items")]
+pub struct CartItem {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(references = Cart)]
+    pub cart_id: i64,
+    pub sku: String,
+}
+
+fn item(sku: &str) -> CartItem {
+    CartItem {
+        id: 0,
+        cart_id: 0,
+        sku: sku.into(),
+    }
+}
+
 async fn create(db: &Db) {
     db.create_schema::<Document>().await.expect("documents");
     db.create_schema::<Setting>().await.expect("settings");
     db.create_schema::<Note>().await.expect("notes");
     db.create_schema::<Entry>().await.expect("ledger");
+    db.create_schema::<Cart>().await.expect("carts");
+    db.create_schema::<CartItem>().await.expect("cart items");
 }
 
 fn document(slug: &str) -> NewDocument {
@@ -432,6 +465,36 @@ pub async fn writes_record_the_actor_of_the_handle(db: &Db) {
         .unwrap();
     assert_eq!(kept.clerk, "ann");
     assert_eq!(ledger.get(kept.id).await.unwrap(), kept);
+}
+
+pub async fn an_aggregate_is_saved_at_the_version_it_was_read_at(db: &Db) {
+    create(db).await;
+    let carts = Cart::repository(db);
+    let read = carts
+        .insert(NewCart {
+            owner: "ann".into(),
+            items: vec![item("tea")],
+        })
+        .await
+        .unwrap();
+    assert_eq!(read.version, 1);
+    let mut mine = read.clone();
+    mine.items.push(item("milk"));
+    let saved = carts.update(&mine).await.unwrap();
+    assert_eq!((saved.version, saved.items.len()), (2, 2));
+
+    // The copy read at version 1: refused before any child is written.
+    let mut theirs = read.clone();
+    theirs.items.clear();
+    theirs.items.push(item("coffee"));
+    let error = carts.update(&theirs).await.unwrap_err();
+    stale(&error, "Cart", &read.id.to_string());
+    assert_eq!(carts.get(read.id).await.unwrap(), saved);
+    assert!(carts.upsert(&theirs).await.unwrap_err().is_stale_version());
+    assert!(carts.remove(&theirs).await.unwrap_err().is_stale_version());
+    assert_eq!(CartItem::repository(db).count().await.unwrap(), 2);
+    carts.remove(&saved).await.unwrap();
+    assert_eq!(CartItem::repository(db).count().await.unwrap(), 0);
 }
 
 fn chrono_seconds(seconds: i64) -> repo_runtime::chrono::TimeDelta {
