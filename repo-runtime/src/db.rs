@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use crate::backend::MySqlBatchKeys;
-use crate::backend::{PoolSettings, SqlPool};
+use crate::backend::{PoolSettings, SqlPool, SqliteSynchronous};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -27,6 +27,26 @@ pub struct DbOptions {
     /// How long a caller waits for a free connection before [`RepoError::PoolTimeout`].
     /// Default: 30 s.
     pub acquire_timeout: Duration,
+    /// Connections the pool keeps open even when idle, opened at connect. Default: 0.
+    pub min_connections: u32,
+    /// How long a connection above `min_connections` may sit idle before the pool closes it.
+    /// Default: 10 minutes; `None` keeps it.
+    pub idle_timeout: Option<Duration>,
+    /// How long a connection lives before the pool replaces it (a server's memory per session
+    /// grows; a load balancer's routes change). Default: 30 minutes; `None` keeps it.
+    pub max_lifetime: Option<Duration>,
+    /// Whether the pool pings a connection before handing it out. Default: `false`: the ping
+    /// doubles every statement's round trips on the servers, and buys little: a connection
+    /// that died while idle fails its statement, which is classified
+    /// [`RepoError::Transient`] (the connection is discarded), and reads and units of work
+    /// are retried under [`DbOptions::retry`]. Turn it on where a failed single write outside
+    /// a transaction must not reach the caller.
+    pub test_before_acquire: bool,
+    /// SQLite's `synchronous` for a database file (in WAL mode). Default:
+    /// [`SqliteSynchronous::Normal`], durable against crashes of the application and
+    /// consistent against power loss, which may lose the last transactions; `Full` keeps them
+    /// too, at an fsync per commit.
+    pub sqlite_synchronous: SqliteSynchronous,
     /// How long SQLite waits on a locked database before reporting it busy. Default: 5 s.
     pub sqlite_busy_timeout: Duration,
     /// How transactions and reads outside a transaction retry transient failures.
@@ -47,6 +67,11 @@ impl Default for DbOptions {
         DbOptions {
             max_connections: 10,
             acquire_timeout: Duration::from_secs(30),
+            min_connections: 0,
+            idle_timeout: Some(Duration::from_secs(600)),
+            max_lifetime: Some(Duration::from_secs(1800)),
+            test_before_acquire: false,
+            sqlite_synchronous: SqliteSynchronous::Normal,
             sqlite_busy_timeout: Duration::from_secs(5),
             retry: RetryPolicy::default(),
             slow_statement_threshold: Duration::from_secs(1),
@@ -56,28 +81,81 @@ impl Default for DbOptions {
 }
 
 impl DbOptions {
-    /// Reads `DATABASE_MAX_CONNECTIONS` and `DATABASE_ACQUIRE_TIMEOUT_MS` over the defaults.
+    /// The defaults, with what the environment sets: `DATABASE_MAX_CONNECTIONS`,
+    /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
+    /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_TEST_BEFORE_ACQUIRE` (`true` or
+    /// `false`), `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`). A value
+    /// that does not parse is [`RepoError::Config`] naming the variable.
     pub fn from_env() -> Result<Self, RepoError> {
+        DbOptions::from_vars(|name| std::env::var(name))
+    }
+
+    /// [`DbOptions::from_env`] over any source of variables.
+    fn from_vars(
+        var: impl Fn(&str) -> Result<String, std::env::VarError>,
+    ) -> Result<Self, RepoError> {
         let mut options = DbOptions::default();
-        if let Some(value) = env_number("DATABASE_MAX_CONNECTIONS")? {
-            options.max_connections = u32::try_from(value).map_err(|_| {
-                RepoError::config("DATABASE_MAX_CONNECTIONS is larger than u32::MAX")
-            })?;
+        let count = |name: &str| -> Result<Option<u32>, RepoError> {
+            env_number(&var, name)?
+                .map(|value| {
+                    u32::try_from(value)
+                        .map_err(|_| RepoError::config(format!("{name} is larger than u32::MAX")))
+                })
+                .transpose()
+        };
+        if let Some(value) = count("DATABASE_MAX_CONNECTIONS")? {
+            options.max_connections = value;
         }
-        if let Some(value) = env_number("DATABASE_ACQUIRE_TIMEOUT_MS")? {
+        if let Some(value) = count("DATABASE_MIN_CONNECTIONS")? {
+            options.min_connections = value;
+        }
+        if let Some(value) = env_number(&var, "DATABASE_ACQUIRE_TIMEOUT_MS")? {
             options.acquire_timeout = Duration::from_millis(value);
+        }
+        let optional = |millis: u64| (millis > 0).then(|| Duration::from_millis(millis));
+        if let Some(value) = env_number(&var, "DATABASE_IDLE_TIMEOUT_MS")? {
+            options.idle_timeout = optional(value);
+        }
+        if let Some(value) = env_number(&var, "DATABASE_MAX_LIFETIME_MS")? {
+            options.max_lifetime = optional(value);
+        }
+        if let Some(text) = env_text(&var, "DATABASE_TEST_BEFORE_ACQUIRE")? {
+            options.test_before_acquire = match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => true,
+                "false" | "0" | "no" => false,
+                _ => {
+                    return Err(RepoError::config(
+                        "DATABASE_TEST_BEFORE_ACQUIRE must be true or false",
+                    ));
+                }
+            };
+        }
+        if let Some(text) = env_text(&var, "DATABASE_SQLITE_SYNCHRONOUS")? {
+            options.sqlite_synchronous = text.parse()?;
         }
         Ok(options)
     }
 }
 
-fn env_number(name: &str) -> Result<Option<u64>, RepoError> {
-    match std::env::var(name) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| RepoError::config(format!("{name} must be a whole number"))),
+fn env_number(
+    var: &impl Fn(&str) -> Result<String, std::env::VarError>,
+    name: &str,
+) -> Result<Option<u64>, RepoError> {
+    env_text(var, name)?
+        .map(|text| {
+            text.trim()
+                .parse()
+                .map_err(|_| RepoError::config(format!("{name} must be a whole number")))
+        })
+        .transpose()
+}
+
+fn env_text(
+    var: &impl Fn(&str) -> Result<String, std::env::VarError>,
+    name: &str,
+) -> Result<Option<String>, RepoError> {
+    match var(name) {
+        Ok(text) => Ok(Some(text)),
         Err(std::env::VarError::NotPresent) => Ok(None),
         Err(std::env::VarError::NotUnicode(_)) => {
             Err(RepoError::config(format!("{name} is not valid UTF-8")))
@@ -120,6 +198,11 @@ async fn open(
     let settings = PoolSettings {
         max_connections: options.max_connections,
         acquire_timeout: options.acquire_timeout,
+        min_connections: options.min_connections,
+        idle_timeout: options.idle_timeout,
+        max_lifetime: options.max_lifetime,
+        test_before_acquire: options.test_before_acquire,
+        sqlite_synchronous: options.sqlite_synchronous,
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         statement_timeout: options.statement_timeout,
     };
@@ -480,5 +563,49 @@ mod tests {
             .to_string();
         assert!(error.contains("oracle://scott:***@x/y"), "{error}");
         assert!(!error.contains("tiger"), "{error}");
+    }
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, std::env::VarError> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .ok_or(std::env::VarError::NotPresent)
+        }
+    }
+
+    #[test]
+    fn pool_settings_come_from_the_environment_over_the_defaults() {
+        let defaults = DbOptions::from_vars(vars(&[])).unwrap();
+        assert_eq!(defaults, DbOptions::default());
+        assert!(!defaults.test_before_acquire);
+        assert_eq!(defaults.sqlite_synchronous, SqliteSynchronous::Normal);
+        let set = DbOptions::from_vars(vars(&[
+            ("DATABASE_MAX_CONNECTIONS", "4"),
+            ("DATABASE_MIN_CONNECTIONS", "2"),
+            ("DATABASE_IDLE_TIMEOUT_MS", "0"),
+            ("DATABASE_MAX_LIFETIME_MS", "60000"),
+            ("DATABASE_TEST_BEFORE_ACQUIRE", "true"),
+            ("DATABASE_SQLITE_SYNCHRONOUS", "FULL"),
+        ]))
+        .unwrap();
+        assert_eq!((set.max_connections, set.min_connections), (4, 2));
+        assert_eq!(set.idle_timeout, None);
+        assert_eq!(set.max_lifetime, Some(Duration::from_secs(60)));
+        assert!(set.test_before_acquire);
+        assert_eq!(set.sqlite_synchronous, SqliteSynchronous::Full);
+        for (name, value) in [
+            ("DATABASE_MIN_CONNECTIONS", "many"),
+            ("DATABASE_TEST_BEFORE_ACQUIRE", "sometimes"),
+            ("DATABASE_SQLITE_SYNCHRONOUS", "fast"),
+        ] {
+            let error = DbOptions::from_vars(vars(&[(name, value)])).unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
+        }
     }
 }

@@ -127,6 +127,7 @@ mod value;
 /// The attribute the repository traits are written with: put it on a hand-written
 /// implementation of [`Repository`] or of an entity's `{Entity}Repository` (a test double).
 pub use async_trait::async_trait;
+pub use backend::SqliteSynchronous;
 #[cfg(feature = "chrono")]
 pub use chrono;
 pub use column::ColumnValue;

@@ -16,6 +16,7 @@ pub(crate) mod sqlite;
 pub(crate) use sql::on_connection;
 pub(crate) use sql::{SqlConnection, SqlPool};
 
+use repo_core::RepoError;
 use std::time::Duration;
 
 #[cfg(feature = "mysql")]
@@ -33,11 +34,76 @@ pub(crate) struct Begin {
 pub(crate) struct PoolSettings {
     pub(crate) max_connections: u32,
     pub(crate) acquire_timeout: Duration,
+    pub(crate) min_connections: u32,
+    pub(crate) idle_timeout: Option<Duration>,
+    pub(crate) max_lifetime: Option<Duration>,
+    pub(crate) test_before_acquire: bool,
+    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    pub(crate) sqlite_synchronous: SqliteSynchronous,
     #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
     pub(crate) sqlite_busy_timeout: Duration,
     /// Set on the servers' sessions; SQLite's is the client's, enforced by the executor.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) statement_timeout: Option<Duration>,
+}
+
+/// SQLite's `synchronous` setting: how often it waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SqliteSynchronous {
+    /// Never: an operating-system crash or power loss may corrupt the database.
+    Off,
+    /// At checkpoints (in WAL mode): a power loss may lose the last transactions, never
+    /// consistency. The default, as most applications set it in WAL mode.
+    #[default]
+    Normal,
+    /// At every commit: durable against power loss too.
+    Full,
+    /// As `Full`, and the directory after a journal is deleted.
+    Extra,
+}
+
+impl SqliteSynchronous {
+    /// The pragma's value.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Off => "OFF",
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Extra => "EXTRA",
+        }
+    }
+}
+
+impl std::str::FromStr for SqliteSynchronous {
+    type Err = RepoError;
+
+    fn from_str(text: &str) -> Result<Self, RepoError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "off" => Ok(SqliteSynchronous::Off),
+            "normal" => Ok(SqliteSynchronous::Normal),
+            "full" => Ok(SqliteSynchronous::Full),
+            "extra" => Ok(SqliteSynchronous::Extra),
+            _ => Err(RepoError::config(
+                "DATABASE_SQLITE_SYNCHRONOUS must be off, normal, full or extra",
+            )),
+        }
+    }
+}
+
+impl PoolSettings {
+    /// The pool settings every backend shares, on `pool`.
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub(crate) fn apply<DB: sqlx::Database>(
+        &self,
+        pool: sqlx::pool::PoolOptions<DB>,
+    ) -> sqlx::pool::PoolOptions<DB> {
+        pool.max_connections(self.max_connections)
+            .min_connections(self.min_connections)
+            .acquire_timeout(self.acquire_timeout)
+            .idle_timeout(self.idle_timeout)
+            .max_lifetime(self.max_lifetime)
+            .test_before_acquire(self.test_before_acquire)
+    }
 }
 
 /// How a multi-row MySQL/MariaDB `INSERT` reports the keys it generated, decided once at

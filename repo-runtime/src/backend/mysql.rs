@@ -25,9 +25,7 @@ pub(crate) async fn connect(
         _ => url.to_owned(),
     };
     let connect = MySqlConnectOptions::from_str(&url)?;
-    let mut pool = MySqlPoolOptions::new()
-        .max_connections(options.max_connections)
-        .acquire_timeout(options.acquire_timeout);
+    let mut pool = options.apply(MySqlPoolOptions::new());
     if let Some(timeout) = options.statement_timeout {
         pool = pool.after_connect(move |conn, _| {
             Box::pin(async move { set_timeout(conn, Some(timeout)).await })

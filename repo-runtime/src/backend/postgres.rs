@@ -19,9 +19,8 @@ pub(crate) async fn connect(
     if let Some(timeout) = options.statement_timeout {
         connect = connect.options([("statement_timeout", timeout.as_millis())]);
     }
-    PgPoolOptions::new()
-        .max_connections(options.max_connections)
-        .acquire_timeout(options.acquire_timeout)
+    options
+        .apply(PgPoolOptions::new())
         .connect_with(connect)
         .await
 }

@@ -14,13 +14,14 @@ pub(crate) async fn connect(
     url: &str,
     options: &PoolSettings,
 ) -> Result<sqlx::SqlitePool, sqlx::Error> {
+    use super::SqliteSynchronous;
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions};
     let connect = SqliteConnectOptions::from_str(url)?
         .create_if_missing(true)
         .foreign_keys(true)
         .busy_timeout(options.sqlite_busy_timeout);
     let in_memory = url.contains(":memory:") || url.contains("mode=memory");
-    let mut pool = SqlitePoolOptions::new().acquire_timeout(options.acquire_timeout);
+    let mut pool = options.apply(SqlitePoolOptions::new());
     let connect = if in_memory {
         // Each connection to `:memory:` is a separate database: keep exactly one, forever.
         pool = pool
@@ -30,8 +31,15 @@ pub(crate) async fn connect(
             .max_lifetime(None);
         connect
     } else {
-        pool = pool.max_connections(options.max_connections);
-        connect.journal_mode(SqliteJournalMode::Wal)
+        let synchronous = match options.sqlite_synchronous {
+            SqliteSynchronous::Off => sqlx::sqlite::SqliteSynchronous::Off,
+            SqliteSynchronous::Normal => sqlx::sqlite::SqliteSynchronous::Normal,
+            SqliteSynchronous::Full => sqlx::sqlite::SqliteSynchronous::Full,
+            SqliteSynchronous::Extra => sqlx::sqlite::SqliteSynchronous::Extra,
+        };
+        connect
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(synchronous)
     };
     pool.connect_with(connect).await
 }
