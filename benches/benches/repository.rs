@@ -124,6 +124,28 @@ fn benchmarks(c: &mut Criterion) {
         });
         group.finish();
 
+        // The update that returns nothing: one statement on MySQL too.
+        let mut group = c.benchmark_group(format!("{name}/write"));
+        group.bench_function("generated", |b| {
+            b.to_async(&rt).iter(|| {
+                k += 1;
+                let mut user = seeded[k % seeded.len()].clone();
+                user.score = i64::try_from(k).unwrap_or(0);
+                let repository = &repository;
+                async move { repository.write(&user).await.expect("write") }
+            })
+        });
+        group.bench_function("handwritten", |b| {
+            b.to_async(&rt).iter(|| {
+                k += 1;
+                let mut user = seeded[k % seeded.len()].clone();
+                user.score = i64::try_from(k).unwrap_or(0);
+                let db = &db;
+                async move { handwritten::write(db, &user).await.expect("write") }
+            })
+        });
+        group.finish();
+
         let mut group = c.benchmark_group(format!("{name}/insert"));
         let mut n = 0;
         group.bench_function("generated", |b| {

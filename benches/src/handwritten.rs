@@ -288,6 +288,46 @@ pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
     })
 }
 
+/// The update without reading the row back: one statement, whether a row matched.
+pub async fn write(db: &Db, user: &User) -> Result<bool, sqlx::Error> {
+    let affected = match db.dialect() {
+        Dialect::Sqlite => sqlx::query(
+            "UPDATE bench_users SET email = ?, name = ?, bio = ?, score = ? WHERE id = ?",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.bio)
+        .bind(user.score)
+        .bind(user.id)
+        .execute(db.as_sqlite().expect("pool"))
+        .await?
+        .rows_affected(),
+        Dialect::Postgres => sqlx::query(
+            "UPDATE bench_users SET email = $1, name = $2, bio = $3, score = $4 WHERE id = $5",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.bio)
+        .bind(user.score)
+        .bind(user.id)
+        .execute(db.as_postgres().expect("pool"))
+        .await?
+        .rows_affected(),
+        Dialect::MySql => sqlx::query(
+            "UPDATE bench_users SET email = ?, name = ?, bio = ?, score = ? WHERE id = ?",
+        )
+        .bind(&user.email)
+        .bind(&user.name)
+        .bind(&user.bio)
+        .bind(user.score)
+        .bind(user.id)
+        .execute(db.as_mysql().expect("pool"))
+        .await?
+        .rows_affected(),
+    };
+    Ok(affected > 0)
+}
+
 /// `update` of every non-key column, returning the stored row.
 pub async fn update(db: &Db, user: &User) -> Result<Option<User>, sqlx::Error> {
     match db.dialect() {

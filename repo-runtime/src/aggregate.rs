@@ -207,6 +207,12 @@ impl<R: Repo> Ops<R> {
         R::Mapping::value(stored)
     }
 
+    /// The root and its children written; the children's keys are the database's to give, so
+    /// the aggregate is read back anyway and dropped.
+    pub(crate) async fn write(executor: &Executor, value: &Value<R>) -> Result<(), RepoError> {
+        Self::update(executor, value).await.map(drop)
+    }
+
     pub(crate) async fn upsert(
         executor: &Executor,
         value: &Value<R>,

@@ -130,6 +130,7 @@ pub trait Dispatch: Send + Sync + 'static {
     -> Boxed<'a, Value<R>>;
     fn upsert<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>)
     -> Boxed<'a, Value<R>>;
+    fn write<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>) -> Boxed<'a, ()>;
     fn delete<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, bool>;
     fn remove<'a, R: Repo + 'a>(executor: &'a Executor, value: &'a Value<R>) -> Boxed<'a, ()>;
     fn restore<'a, R: Repo + 'a>(executor: &'a Executor, id: Id<R>) -> Boxed<'a, Value<R>>;
@@ -241,6 +242,13 @@ macro_rules! dispatch {
                 value: &'a Value<$r>,
             ) -> Boxed<'a, Value<$r>> {
                 Box::pin(<$ops>::upsert(executor, value))
+            }
+
+            fn write<'a, $r: Repo + 'a>(
+                executor: &'a Executor,
+                value: &'a Value<$r>,
+            ) -> Boxed<'a, ()> {
+                Box::pin(<$ops>::write(executor, value))
             }
 
             fn delete<'a, $r: Repo + 'a>(executor: &'a Executor, id: Id<$r>) -> Boxed<'a, bool> {

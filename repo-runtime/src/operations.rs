@@ -170,6 +170,11 @@ pub(crate) trait Operations: SqlRepository {
         value: &Value<Self>,
     ) -> impl Future<Output = Result<Value<Self>, RepoError>> + Send;
 
+    fn write(
+        executor: &Executor,
+        value: &Value<Self>,
+    ) -> impl Future<Output = Result<(), RepoError>> + Send;
+
     /// The one row a write returned, or [`RepoError::NotFound`].
     fn stored(rows: &Rows) -> Result<Value<Self>, RepoError>;
 
@@ -629,6 +634,28 @@ where
             Some(record) => M::value(record),
             None => Err(refused::<E>(executor, &entity.id(), version.is_some()).await?),
         }
+    }
+
+    /// [`Operations::update`] without reading the row back: one statement on every backend.
+    async fn write(executor: &Executor, value: &M::Value) -> Result<(), RepoError> {
+        let entity = M::record(value)?;
+        let sql = crate::rendered::update_in_place(E::TABLE, executor.dialect());
+        let mut statement = executor.assembled("write", sql).shaped(Shape::Update);
+        entity.bind_update(&Stamp::new(executor), &mut statement);
+        let version = entity.version();
+        if let Some(version) = version {
+            statement.bind(version);
+        }
+        // Rows matched, not changed, on MySQL too: sqlx connects with CLIENT_FOUND_ROWS.
+        if executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected
+            == 0
+        {
+            return Err(refused::<E>(executor, &entity.id(), version.is_some()).await?);
+        }
+        Ok(())
     }
 
     fn stored(rows: &Rows) -> Result<M::Value, RepoError> {

@@ -52,6 +52,11 @@ enum Shape {
         key: Option<usize>,
         action: OnConflict,
     },
+    /// The update of one row by its key that returns nothing.
+    UpdateInPlace {
+        table: &'static str,
+        dialect: Dialect,
+    },
     /// MySQL's update of the row a one-row insert conflicted with on a unique key.
     DuplicateKeyUpdate {
         table: &'static str,
@@ -203,6 +208,34 @@ pub(crate) fn conditional(
             with_conflict_target(table, key, |target| {
                 insert.on_conflict(dialect, rows, unnest, target, action)
             })
+        })
+    })
+}
+
+/// The update of every column outside the key of the row with the bound key, returning
+/// nothing (what `Repository::write` runs).
+pub(crate) fn update_in_place(table: &'static Table, dialect: Dialect) -> Arc<str> {
+    let shape = Shape::UpdateInPlace {
+        table: table.name,
+        dialect,
+    };
+    cached(shape, || {
+        let columns: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
+        let set: Vec<&str> = table
+            .columns
+            .iter()
+            .map(|column| column.name)
+            .filter(|name| !table.primary_key.columns.contains(name))
+            .collect();
+        table.with_stamps(|stamps| {
+            repo_sql::RowWrite {
+                table: table.name,
+                columns: &columns,
+                set: &set,
+                key: table.primary_key.columns,
+                stamps,
+            }
+            .update_in_place(dialect)
         })
     })
 }

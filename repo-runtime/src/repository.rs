@@ -96,6 +96,14 @@ pub trait Repository<E: Entity, M: Mapping<E> = AsRecord>: Send + Sync {
     /// or [`RepoError::NotFound`].
     async fn update(&self, entity: &M::Value) -> Result<M::Value, RepoError>;
 
+    /// Writes every non-key field of the row with this entity's key, as
+    /// [`Repository::update`] does, and returns nothing: one statement on every backend (an
+    /// update that returns the row is two on MySQL and MariaDB, whose `UPDATE` has no
+    /// `RETURNING`). [`RepoError::NotFound`] when no row has the key, and
+    /// [`RepoError::StaleVersion`] for a versioned entity written since it was read; on
+    /// success the stored version is one past the entity's.
+    async fn write(&self, entity: &M::Value) -> Result<(), RepoError>;
+
     /// Deletes the row with this key; `false` when there was none. With soft delete
     /// (`#[repo(deleted_at)]`) the row is marked, not removed: every read leaves it out,
     /// [`Repository::restore`] brings it back and [`Repository::purge`] removes it. It checks
@@ -348,6 +356,18 @@ impl<R: Repo> Repository<R::Entity, R::Mapping> for R {
         <Dispatched<R> as Dispatch>::delete::<R>(self.executor(), id)
     }
 
+    fn write<'life0, 'life1, 'async_trait>(
+        &'life0 self,
+        entity: &'life1 Value<R>,
+    ) -> Boxed<'async_trait, ()>
+    where
+        'life0: 'async_trait,
+        'life1: 'async_trait,
+        Self: 'async_trait,
+    {
+        <Dispatched<R> as Dispatch>::write::<R>(self.executor(), entity)
+    }
+
     fn remove<'life0, 'life1, 'async_trait>(
         &'life0 self,
         entity: &'life1 Value<R>,
@@ -556,6 +576,11 @@ where
     async fn delete(&self, id: E::Id) -> Result<bool, RepoError> {
         self.faults().check("delete")?;
         self.inner().delete(id).await
+    }
+
+    async fn write(&self, entity: &M::Value) -> Result<(), RepoError> {
+        self.faults().check("write")?;
+        self.inner().write(entity).await
     }
 
     async fn remove(&self, entity: &M::Value) -> Result<(), RepoError> {

@@ -275,6 +275,16 @@ impl RowWrite<'_> {
     /// and its version moves on); `RETURNING` the row except on MySQL, which has none on an
     /// update.
     pub fn update(&self, dialect: Dialect) -> String {
+        self.update_returning(dialect, dialect != Dialect::MySql)
+    }
+
+    /// [`RowWrite::update`] returning nothing: one statement on every backend, for a caller
+    /// that does not need the row back.
+    pub fn update_in_place(&self, dialect: Dialect) -> String {
+        self.update_returning(dialect, false)
+    }
+
+    fn update_returning(&self, dialect: Dialect, returning: bool) -> String {
         let written = self.written();
         let mut assignments = self
             .assigned()
@@ -290,13 +300,13 @@ impl RowWrite<'_> {
             })
             .collect::<Vec<_>>();
         assignments.extend(incremented(dialect, self.table, self.stamps.version));
-        let returning = if dialect == Dialect::MySql {
-            String::new()
-        } else {
+        let returning = if returning {
             format!(
                 " RETURNING {}",
                 dialect.quote_list(self.columns.iter().copied())
             )
+        } else {
+            String::new()
         };
         let mut condition = key_condition(dialect, self.key, written.len() + 1);
         if let Some(version) = self.stamps.version {
@@ -440,6 +450,10 @@ mod tests {
         assert_eq!(
             row.update(Dialect::MySql),
             "UPDATE `users` SET `name` = ? WHERE `id` = ?"
+        );
+        assert_eq!(
+            row.update_in_place(Dialect::Postgres),
+            "UPDATE \"users\" SET \"name\" = $1 WHERE \"id\" = $2"
         );
         assert_eq!(
             row.upsert(Dialect::MySql),

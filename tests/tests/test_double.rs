@@ -203,6 +203,10 @@ impl Repository<Person> for Directory {
         Ok(people.len() < before)
     }
 
+    async fn write(&self, entity: &Person) -> Result<(), RepoError> {
+        self.update(entity).await.map(drop)
+    }
+
     async fn remove(&self, entity: &Person) -> Result<(), RepoError> {
         if self.delete(entity.id).await? {
             Ok(())

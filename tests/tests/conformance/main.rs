@@ -77,6 +77,7 @@ conformance!(
         policies::a_stale_write_rolls_back_its_unit_of_work,
         policies::writes_record_the_actor_of_the_handle,
         policies::an_aggregate_is_saved_at_the_version_it_was_read_at,
+        policies::write_returns_nothing_in_one_statement,
         sensitive::sensitive_values_stay_out_of_debug_and_write_errors,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,

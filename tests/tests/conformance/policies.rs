@@ -497,6 +497,42 @@ pub async fn an_aggregate_is_saved_at_the_version_it_was_read_at(db: &Db) {
     assert_eq!(CartItem::repository(db).count().await.unwrap(), 0);
 }
 
+pub async fn write_returns_nothing_in_one_statement(db: &Db) {
+    create(db).await;
+    crate::entities::create_all(db).await;
+    let users = crate::entities::User::repository(db);
+    let ann = users
+        .insert(crate::entities::NewUser {
+            email: "ann@x.io".into(),
+            name: "Ann".into(),
+            bio: None,
+        })
+        .await
+        .unwrap();
+    let mut renamed = ann.clone();
+    renamed.name = "Ann B.".into();
+    let before = db.metrics().statements;
+    users.write(&renamed).await.unwrap();
+    assert_eq!(db.metrics().statements - before, 1, "no read-back");
+    assert_eq!(users.get(ann.id).await.unwrap(), renamed);
+    let mut gone = renamed.clone();
+    gone.id += 1_000;
+    assert!(users.write(&gone).await.unwrap_err().is_not_found());
+
+    // With a version: written at the version read, which moves on; a stale copy is refused.
+    let documents = Document::repository(db);
+    let read = documents.insert(document("a")).await.unwrap();
+    let mut edit = read.clone();
+    edit.body = "written".into();
+    documents.write(&edit).await.unwrap();
+    let stored = documents.get(read.id).await.unwrap();
+    assert_eq!((stored.version, stored.body.as_str()), (2, "written"));
+    assert!(stored.updated_at >= read.updated_at);
+    let error = documents.write(&edit).await.unwrap_err();
+    stale(&error, "Document", &read.id.to_string());
+    assert_eq!(documents.get(read.id).await.unwrap(), stored);
+}
+
 fn chrono_seconds(seconds: i64) -> repo_runtime::chrono::TimeDelta {
     repo_runtime::chrono::TimeDelta::seconds(seconds)
 }
