@@ -322,6 +322,100 @@ async fn killed_connection_mid_transaction_writes_nothing_and_the_pool_recovers(
     assert_eq!(Note::repository(db).count().await.unwrap(), 2);
 }
 
+/// Ends, from a connection of its own, every idle session of the handle's database: the
+/// connections its pool holds.
+async fn kill_idle_sessions(db: &Db) {
+    use repo_runtime::sqlx::{self, Connection};
+    match db.dialect() {
+        repo_runtime::Dialect::Postgres => {
+            let database: String = sqlx::query_scalar("SELECT current_database()::text")
+                .fetch_one(db.as_postgres().unwrap())
+                .await
+                .unwrap();
+            let admin = std::env::var("DATABASE_URL_POSTGRES").unwrap();
+            let mut own = sqlx::PgConnection::connect(&admin).await.unwrap();
+            // The pooled connection turns idle a moment after it answers.
+            for _ in 0..250 {
+                let killed: Vec<bool> = sqlx::query_scalar(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = $1 AND state = 'idle'",
+                )
+                .bind(&database)
+                .fetch_all(&mut own)
+                .await
+                .unwrap();
+                if !killed.is_empty() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("no idle session to end");
+        }
+        repo_runtime::Dialect::MySql => {
+            let database: String = sqlx::query_scalar("SELECT CAST(DATABASE() AS CHAR)")
+                .fetch_one(db.as_mysql().unwrap())
+                .await
+                .unwrap();
+            let admin = std::env::var("DATABASE_URL_MYSQL").unwrap();
+            let mut own = sqlx::MySqlConnection::connect(&admin).await.unwrap();
+            for _ in 0..250 {
+                let ids: Vec<i64> = sqlx::query_scalar(
+                    "SELECT ID FROM information_schema.PROCESSLIST WHERE DB = ? AND COMMAND = 'Sleep'",
+                )
+                .bind(&database)
+                .fetch_all(&mut own)
+                .await
+                .unwrap();
+                if !ids.is_empty() {
+                    for id in ids {
+                        let kill = sqlx::AssertSqlSafe(format!("KILL {id}"));
+                        // A session may end by itself between the listing and the kill.
+                        let _ = sqlx::raw_sql(kill).execute(&mut own).await;
+                    }
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("no idle session to end");
+        }
+        repo_runtime::Dialect::Sqlite => unreachable!("SQLite has no server session"),
+    }
+}
+
+/// Without a ping before each statement (the default), a pooled connection that died while
+/// idle fails the statement that draws it, as a transient error: a read retries on a new
+/// connection, and the pool goes on.
+async fn a_connection_that_died_idle_is_replaced_by_the_retried_read(backend: Backend) {
+    if backend == Backend::Sqlite {
+        // An embedded database has no server connection to lose.
+        return;
+    }
+    let options = DbOptions {
+        max_connections: 1,
+        ..DbOptions::default()
+    };
+    assert!(!options.test_before_acquire);
+    let Some(test) = TestDb::with_options(backend, "died_idle", options).await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Note>().await.unwrap();
+    let notes = Note::repository(db);
+    notes
+        .insert(NewNote {
+            body: "kept".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(notes.count().await.unwrap(), 1);
+    kill_idle_sessions(db).await;
+    let retries = db.metrics().retries;
+    assert_eq!(notes.count().await.unwrap(), 1);
+    assert!(db.metrics().retries > retries, "the read was retried");
+    assert_eq!(notes.count().await.unwrap(), 1);
+    test.db.close().await;
+}
+
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::Sqlite).await } )* }
@@ -335,4 +429,5 @@ on_every_backend!(
     cancelled_transactions_leave_no_partial_write,
     statement_over_its_timeout_is_a_timeout,
     killed_connection_mid_transaction_writes_nothing_and_the_pool_recovers,
+    a_connection_that_died_idle_is_replaced_by_the_retried_read,
 );
