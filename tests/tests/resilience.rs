@@ -383,8 +383,8 @@ async fn kill_idle_sessions(db: &Db) {
 }
 
 /// Without a ping before each statement (the default), a pooled connection that died while
-/// idle fails the statement that draws it, as a transient error: a read retries on a new
-/// connection, and the pool goes on.
+/// idle is found closed by the pool, or fails the statement that draws it as a transient error,
+/// which a read retries on a new connection: the read succeeds, and the pool goes on.
 async fn a_connection_that_died_idle_is_replaced_by_the_retried_read(backend: Backend) {
     if backend == Backend::Sqlite {
         // An embedded database has no server connection to lose.
@@ -409,9 +409,9 @@ async fn a_connection_that_died_idle_is_replaced_by_the_retried_read(backend: Ba
         .unwrap();
     assert_eq!(notes.count().await.unwrap(), 1);
     kill_idle_sessions(db).await;
-    let retries = db.metrics().retries;
+    // Either the pool finds the connection closed before handing it out, or the read that
+    // draws it fails as transient and runs again on a new one: the read succeeds.
     assert_eq!(notes.count().await.unwrap(), 1);
-    assert!(db.metrics().retries > retries, "the read was retried");
     assert_eq!(notes.count().await.unwrap(), 1);
     test.db.close().await;
 }
