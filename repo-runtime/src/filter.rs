@@ -615,8 +615,16 @@ fn scoped(condition: &Arc<Condition>, with_deleted: bool, table: &'static Table)
     }
 }
 
+/// `condition` on `table`, with the rows a soft delete marked left out where it has soft delete.
+pub(crate) fn live_in(table: &'static Table, condition: Condition) -> Arc<Condition> {
+    match table.deleted_column() {
+        Some(deleted) => live_only(&condition, deleted),
+        None => Arc::new(condition),
+    }
+}
+
 /// `condition`, and the row lives: its `deleted` column is `NULL`.
-pub(crate) fn live_only(condition: &Condition, deleted: &'static str) -> Arc<Condition> {
+fn live_only(condition: &Condition, deleted: &'static str) -> Arc<Condition> {
     let live = Condition::Compare {
         column: deleted,
         operator: Operator::IsNull,

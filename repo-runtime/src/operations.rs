@@ -175,6 +175,15 @@ pub(crate) trait Operations: SqlRepository {
         value: &Value<Self>,
     ) -> impl Future<Output = Result<(), RepoError>> + Send;
 
+    /// The one row a write of one row by key `id` wrote: returned by `statement`, or read back
+    /// after it on MySQL, whose `UPDATE` returns nothing; `None` when it matched no row.
+    fn written_row(
+        executor: &Executor,
+        statement: Statement,
+        id: &Id<Self>,
+        operation: &'static str,
+    ) -> impl Future<Output = Result<Option<Self::Entity>, RepoError>> + Send;
+
     /// The one row a write returned, or [`RepoError::NotFound`].
     fn stored(rows: &Rows) -> Result<Value<Self>, RepoError>;
 
@@ -605,35 +614,45 @@ where
         let mut statement = executor
             .statement("update", &E::SQL.update)
             .shaped(Shape::Update);
-        entity.bind_update(&Stamp::new(executor), &mut statement);
-        let version = entity.version();
-        if let Some(version) = version {
-            statement.bind(version);
-        }
-        let rows = if executor.dialect() == Dialect::MySql {
-            // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
-            let outcome = executor.execute_in(E::TABLE, statement).await?;
-            if outcome.rows_affected == 0 {
-                return Err(refused::<E>(executor, &entity.id(), version.is_some()).await?);
-            }
-            let id = entity.id();
-            let build = || {
-                by_key::<E>(
-                    executor,
-                    "update",
-                    &E::SQL.select_by_id,
-                    &id,
-                    PlanAction::Select,
-                )
-            };
-            executor.read_rows(E::TABLE, true, &build).await?
-        } else {
-            executor.rows(E::TABLE, statement, true).await?
-        };
-        match rows.first::<E>()? {
+        let version = bind_update_at_version(&*entity, &Stamp::new(executor), &mut statement);
+        let id = entity.id();
+        match Self::written_row(executor, statement, &id, "update").await? {
             Some(record) => M::value(record),
-            None => Err(refused::<E>(executor, &entity.id(), version.is_some()).await?),
+            None => Err(refused::<E>(executor, &id, version.is_some()).await?),
         }
+    }
+
+    async fn written_row(
+        executor: &Executor,
+        statement: Statement,
+        id: &E::Id,
+        operation: &'static str,
+    ) -> Result<Option<E>, RepoError> {
+        if executor.dialect() != Dialect::MySql {
+            return executor.rows(E::TABLE, statement, true).await?.first::<E>();
+        }
+        // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
+        if executor
+            .execute_in(E::TABLE, statement)
+            .await?
+            .rows_affected
+            == 0
+        {
+            return Ok(None);
+        }
+        let build = || {
+            by_key::<E>(
+                executor,
+                operation,
+                &E::SQL.select_by_id,
+                id,
+                PlanAction::Select,
+            )
+        };
+        executor
+            .read_rows(E::TABLE, true, &build)
+            .await?
+            .first::<E>()
     }
 
     /// [`Operations::update`] without reading the row back: one statement on every backend.
@@ -641,11 +660,7 @@ where
         let entity = M::record(value)?;
         let sql = crate::rendered::update_in_place(E::TABLE, executor.dialect());
         let mut statement = executor.assembled("write", sql).shaped(Shape::Update);
-        entity.bind_update(&Stamp::new(executor), &mut statement);
-        let version = entity.version();
-        if let Some(version) = version {
-            statement.bind(version);
-        }
+        let version = bind_update_at_version(&*entity, &Stamp::new(executor), &mut statement);
         // Rows matched, not changed, on MySQL too: sqlx connects with CLIENT_FOUND_ROWS.
         if executor
             .execute_in(E::TABLE, statement)
@@ -723,18 +738,10 @@ where
                 E::bind_deletion(None, statement);
                 E::bind_touch(&stamp, statement);
             });
-        if returning {
-            return Self::stored(&executor.rows(E::TABLE, statement, true).await?);
+        match Self::written_row(executor, statement, &id, "restore").await? {
+            Some(record) => M::value(record),
+            None => Err(RepoError::NotFound { entity: E::NAME }),
         }
-        if executor
-            .execute_in(E::TABLE, statement)
-            .await?
-            .rows_affected
-            == 0
-        {
-            return Err(RepoError::NotFound { entity: E::NAME });
-        }
-        Self::get(executor, id).await
     }
 
     /// Deletes the row with the entity's key, at the version it was read at if versioned;
@@ -807,10 +814,7 @@ where
             let mut update = executor
                 .statement("upsert", &E::SQL.update)
                 .shaped(Shape::Update);
-            entity.bind_update(&stamp, &mut update);
-            if let Some(version) = version {
-                update.bind(version);
-            }
+            bind_update_at_version(entity, &stamp, &mut update);
             if executor.execute_in(E::TABLE, update).await?.rows_affected == 0 {
                 if version.is_some() && Self::exists(executor, entity.id()).await? {
                     return Err(stale::<E>(&entity.id()));
@@ -845,11 +849,10 @@ where
             };
         }
         set.extend(E::TABLE.touched_columns().map(|column| column.name));
-        let condition = key_at_version(E::TABLE, E::KEY_COLUMNS, expected.is_some());
-        let condition = match E::TABLE.deleted_column() {
-            Some(deleted) => crate::filter::live_only(&condition, deleted),
-            None => Arc::new(condition),
-        };
+        let condition = crate::filter::live_in(
+            E::TABLE,
+            key_at_version(E::TABLE, E::KEY_COLUMNS, expected.is_some()),
+        );
         let returning = executor.dialect() != Dialect::MySql;
         let mut statement =
             crate::filter::patch_statement(executor, E::TABLE, "patch", set, &condition, returning);
@@ -859,26 +862,10 @@ where
         if let Some(expected) = expected {
             statement.bind(expected);
         }
-        if returning {
-            return match executor
-                .rows(E::TABLE, statement, true)
-                .await?
-                .first::<E>()?
-            {
-                Some(record) => M::value(record),
-                None => Err(refused::<E>(executor, &id, expected.is_some()).await?),
-            };
+        match Self::written_row(executor, statement, &id, "patch").await? {
+            Some(record) => M::value(record),
+            None => Err(refused::<E>(executor, &id, expected.is_some()).await?),
         }
-        // Rows matched, not changed: sqlx connects with CLIENT_FOUND_ROWS.
-        if executor
-            .execute_in(E::TABLE, statement)
-            .await?
-            .rows_affected
-            == 0
-        {
-            return Err(refused::<E>(executor, &id, expected.is_some()).await?);
-        }
-        Self::get(executor, id).await
     }
 
     /// Writes the fields `patch` gives to every row `filter` selects and returns them as
@@ -1150,10 +1137,7 @@ where
             (Some(column), Some(id)) => (std::slice::from_ref(&column.name), Some(id)),
             _ => (key.constraint().columns, None),
         };
-        let condition = match E::TABLE.deleted_column() {
-            Some(deleted) => crate::filter::live_only(&key_condition(columns), deleted),
-            None => Arc::new(key_condition(columns)),
-        };
+        let condition = crate::filter::live_in(E::TABLE, key_condition(columns));
         let sql = crate::rendered::filtered(
             E::TABLE,
             Dialect::MySql,
@@ -1246,7 +1230,7 @@ fn mark_deleted_by_key<'a, E: Entity>(
             }
         }));
     let marked = Marked {
-        condition: crate::filter::live_only(&condition, E::TABLE.deleted_column().unwrap_or("")),
+        condition: crate::filter::live_in(E::TABLE, condition),
         values: vec![bound],
         bind_deletion: E::bind_deletion,
         bind_touch: E::bind_touch,
@@ -1439,6 +1423,21 @@ fn key_at_version(
         });
     }
     condition
+}
+
+/// Binds what `entity`'s update writes and its key, then the version it was read at, if
+/// versioned, which it returns.
+fn bind_update_at_version<E: Entity>(
+    entity: &E,
+    stamp: &Stamp,
+    statement: &mut Statement,
+) -> Option<i64> {
+    entity.bind_update(stamp, statement);
+    let version = entity.version();
+    if let Some(version) = version {
+        statement.bind(version);
+    }
+    version
 }
 
 /// A statement on one row, by its key.
