@@ -378,16 +378,14 @@ pub(super) fn write(
             Ok((Vec::new(), affected(1)))
         }
         Shape::Update => {
-            let version = version_position(table, data)?;
             let mut values = values;
-            // With a version, the version read is bound last.
-            let expected = version.and_then(|_| values.pop());
+            let (version, expected) = read_version(table, data, &mut values)?;
             let width = table.primary_key.columns.len();
             let key = stored_key(data, table, &values[values.len().saturating_sub(width)..]);
             let Some(existing) = data.rows.get(&key).cloned() else {
                 return Ok((Vec::new(), affected(0)));
             };
-            if !at_version(&existing, version, expected.as_ref()) || !data.lives(&existing) {
+            if !writes_into(data, &existing, version, expected.as_ref()) {
                 return Ok((Vec::new(), affected(0)));
             }
             // The bound values are the columns an update writes, in order.
@@ -410,9 +408,8 @@ pub(super) fn write(
             Ok((vec![project(&row, &columns)], affected(1)))
         }
         Shape::Upsert => {
-            let version = version_position(table, data)?;
             let mut values = values;
-            let expected = version.and_then(|_| values.pop());
+            let (version, expected) = read_version(table, data, &mut values)?;
             let row = scatter(data, &columns, None, values.into_iter().map(Some));
             let key = data.key_of(&row);
             let Some(stored) = data.rows.get(&key).cloned() else {
@@ -420,7 +417,7 @@ pub(super) fn write(
                 return Ok((vec![project(&row, &columns)], affected(1)));
             };
             // A stored row at another version, or deleted, is left alone, and none returned.
-            if !at_version(&stored, version, expected.as_ref()) || !data.lives(&stored) {
+            if !writes_into(data, &stored, version, expected.as_ref()) {
                 return Ok((Vec::new(), affected(0)));
             }
             let mut updated = stored.clone();
@@ -685,12 +682,30 @@ fn version_position(table: &'static Table, data: &TableData) -> Result<Option<us
         .transpose()
 }
 
-/// Whether `stored` is at the `expected` version a write read it at: always without a version.
-fn at_version(stored: &[Value], version: Option<usize>, expected: Option<&Value>) -> bool {
-    match (version, expected) {
+/// The version column's position and the version a write read, which it binds last: taken
+/// off `values`. `None`s for a table without a version.
+fn read_version(
+    table: &'static Table,
+    data: &TableData,
+    values: &mut Vec<Value>,
+) -> Result<(Option<usize>, Option<Value>), RepoError> {
+    let version = version_position(table, data)?;
+    Ok((version, version.and_then(|_| values.pop())))
+}
+
+/// Whether a write that read `expected` writes into `stored`: a row that lives, at that
+/// version (any, without a version).
+fn writes_into(
+    data: &TableData,
+    stored: &[Value],
+    version: Option<usize>,
+    expected: Option<&Value>,
+) -> bool {
+    let at_version = match (version, expected) {
         (Some(position), Some(expected)) => stored[position] == *expected,
         _ => true,
-    }
+    };
+    at_version && data.lives(stored)
 }
 
 /// A write's version: one past the stored row's, as `"version" = "version" + 1` has it.

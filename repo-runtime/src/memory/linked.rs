@@ -31,25 +31,16 @@ pub(super) fn linked_rows(
             .ok_or_else(|| unknown_column(table.entity, &format!("{}.{name}", linked.link)))
     };
     let (from, to) = (column(linked.from)?, column(linked.to)?);
-    // A soft delete's mark, where the table has one: a marked row takes no part.
-    let link_deleted = linked.link_deleted.map(column).transpose()?;
-    let target_deleted = linked
-        .target_deleted
-        .map(|name| {
-            data.position(name)
-                .ok_or_else(|| unknown_column(table.entity, name))
-        })
-        .transpose()?;
-    let lives = |row: &[Value], deleted: Option<usize>| deleted.is_none_or(|i| row[i].is_null());
     let keys: BTreeSet<&Value> = keys.iter().filter(|key| !key.is_null()).collect();
     let mut found: Vec<(&Vec<Value>, &Value, &Vec<Value>)> = Vec::new();
+    // A row a soft delete marked, link or target, takes no part.
     for row in link.rows.values() {
-        if !keys.contains(&row[from]) || !lives(row, link_deleted) {
+        if !keys.contains(&row[from]) || !link.lives(row) {
             continue;
         }
         let target_key = vec![row[to].clone()];
         if let Some((stored, target)) = data.rows.get_key_value(&target_key)
-            && lives(target, target_deleted)
+            && data.lives(target)
         {
             found.push((stored, &row[from], target));
         }

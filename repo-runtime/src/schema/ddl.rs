@@ -108,16 +108,38 @@ pub(crate) fn create_index(
     columns: &[String],
     if_not_exists: bool,
 ) -> String {
-    let mut sql = String::from(if if_not_exists && dialect != Dialect::MySql {
-        "CREATE INDEX IF NOT EXISTS "
-    } else {
-        "CREATE INDEX "
-    });
+    index_statement(dialect, table, index, columns, if_not_exists, None)
+}
+
+/// `CREATE [UNIQUE] INDEX [IF NOT EXISTS] name ON table (columns)`, unique over the rows whose
+/// `live_while_null` column is `NULL` when there is one (`WHERE ... IS NULL`).
+fn index_statement(
+    dialect: Dialect,
+    table: &str,
+    index: &str,
+    columns: &[String],
+    if_not_exists: bool,
+    live_while_null: Option<&str>,
+) -> String {
+    let mut sql = String::from("CREATE ");
+    if live_while_null.is_some() {
+        sql.push_str("UNIQUE ");
+    }
+    sql.push_str("INDEX ");
+    // MySQL has no `CREATE INDEX IF NOT EXISTS`.
+    if if_not_exists && dialect != Dialect::MySql {
+        sql.push_str("IF NOT EXISTS ");
+    }
     dialect.push_ident(&mut sql, index);
     sql.push_str(" ON ");
     dialect.push_ident(&mut sql, table);
     sql.push(' ');
     push_column_list(dialect, &mut sql, columns);
+    if let Some(deleted) = live_while_null {
+        sql.push_str(" WHERE ");
+        dialect.push_ident(&mut sql, deleted);
+        sql.push_str(" IS NULL");
+    }
     sql
 }
 
@@ -330,20 +352,7 @@ pub(crate) fn create_live_unique_index(
     deleted: &str,
     if_not_exists: bool,
 ) -> String {
-    let mut sql = String::from(if if_not_exists {
-        "CREATE UNIQUE INDEX IF NOT EXISTS "
-    } else {
-        "CREATE UNIQUE INDEX "
-    });
-    dialect.push_ident(&mut sql, name);
-    sql.push_str(" ON ");
-    dialect.push_ident(&mut sql, table);
-    sql.push(' ');
-    push_column_list(dialect, &mut sql, columns);
-    sql.push_str(" WHERE ");
-    dialect.push_ident(&mut sql, deleted);
-    sql.push_str(" IS NULL");
-    sql
+    index_statement(dialect, table, name, columns, if_not_exists, Some(deleted))
 }
 
 /// `CONSTRAINT name PRIMARY KEY (...)` or `UNIQUE (...)`.
