@@ -253,6 +253,23 @@ impl Drop for TestDb {
     }
 }
 
+/// A database of its own on every backend there is, SQLite's first (the reference of the
+/// differential tests); a server whose URL is unset is skipped as [`TestDb::new`] says.
+pub async fn every_backend(test: &str) -> Vec<(Backend, TestDb)> {
+    let mut databases = Vec::new();
+    for backend in [
+        Backend::Sqlite,
+        Backend::Postgres,
+        Backend::MySql,
+        Backend::Memory,
+    ] {
+        if let Some(test) = TestDb::new(backend, test).await {
+            databases.push((backend, test));
+        }
+    }
+    databases
+}
+
 /// Cases per property test: 200, or `PROPTEST_CASES` for a longer one-off run.
 pub fn proptest_cases() -> u32 {
     std::env::var("PROPTEST_CASES")

@@ -306,16 +306,8 @@ fn every_backend_selects_what_sqlite_selects_for_any_filter() {
         .build()
         .expect("runtime");
     let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
-        let mut databases = Vec::new();
-        for backend in [
-            Backend::Sqlite,
-            Backend::Postgres,
-            Backend::MySql,
-            Backend::Memory,
-        ] {
-            let Some(test) = TestDb::new(backend, "filter_differential").await else {
-                continue;
-            };
+        let databases = repo_tests::every_backend("filter_differential").await;
+        for (_, test) in &databases {
             test.db.create_schema::<Item>().await.expect("schema");
             test.db.create_schema::<Mark>().await.expect("schema");
             Item::repository(&test.db)
@@ -326,7 +318,6 @@ fn every_backend_selects_what_sqlite_selects_for_any_filter() {
                 .insert_many(marks())
                 .await
                 .expect("marks");
-            databases.push((backend, test));
         }
         databases
     });

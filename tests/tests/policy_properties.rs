@@ -288,18 +288,9 @@ fn on_every_backend<E: Entity, T: std::fmt::Debug + Clone>(
         .build()
         .expect("runtime");
     let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
-        let mut databases = Vec::new();
-        for backend in [
-            Backend::Sqlite,
-            Backend::Postgres,
-            Backend::MySql,
-            Backend::Memory,
-        ] {
-            let Some(test) = TestDb::new(backend, name).await else {
-                continue;
-            };
+        let databases = repo_tests::every_backend(name).await;
+        for (_, test) in &databases {
             test.db.create_schema::<E>().await.expect("schema");
-            databases.push((backend, test));
         }
         databases
     });
