@@ -161,6 +161,8 @@ pub(crate) struct FieldAttrs {
     pub created_by: Flag,
     /// `updated_by`: who wrote the row last, the handle's actor.
     pub updated_by: Flag,
+    /// `tenant`: the tenant the row belongs to, the handle's; every statement is scoped by it.
+    pub tenant: Flag,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

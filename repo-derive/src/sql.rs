@@ -58,6 +58,14 @@ pub(crate) fn live_groups<'a>(
     groups
 }
 
+/// The tenant column of an entity scoped by tenant: every fixed statement's
+/// [`Plan::scope`](repo_sql::Plan), whose value the runtime binds from the handle.
+pub(crate) fn scope(entity: &Entity) -> Option<&str> {
+    entity
+        .policy_field(Policy::Tenant)
+        .map(|field| field.column.as_str())
+}
+
 /// The statements of `EntitySql` and of the finders.
 pub(crate) struct Statements<'a> {
     entity: &'a Entity,
@@ -79,8 +87,9 @@ impl<'a> Statements<'a> {
         per_dialect(|d| plan.render(d, &table))
     }
 
-    /// `action` on the rows where each key column equals a parameter; reads see only the rows
-    /// that live, a delete (the hard one, of a soft-deleted entity too) any row.
+    /// `action` on the rows where each key column equals a parameter, then the tenant's rows
+    /// only where there is one; reads see only the rows that live, a delete (the hard one, of a
+    /// soft-deleted entity too) any row.
     fn by_key(&self, action: PlanAction) -> PerDialect {
         let key: Vec<&Field> = self.entity.key_fields().collect();
         let conditions = vec![equal_each(&key)];
@@ -94,6 +103,7 @@ impl<'a> Statements<'a> {
             any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
+            scope: scope(self.entity),
         })
     }
 
@@ -106,6 +116,7 @@ impl<'a> Statements<'a> {
             any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
+            scope: scope(self.entity),
         })
     }
 
@@ -170,6 +181,7 @@ impl<'a> Statements<'a> {
                 .entity
                 .policy_field(Policy::DeletedAt)
                 .map(|field| field.column.as_str()),
+            tenant: scope(self.entity),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::backend::{PoolSettings, SqlPool, SqliteSynchronous};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
-use crate::policy::Actor;
+use crate::policy::{Actor, Tenancy, Tenant, TenantField};
 use crate::retry::RetryPolicy;
 
 /// The URL [`Db::from_env`] opens when `DATABASE_URL` is unset: an SQLite file in the working
@@ -171,6 +171,8 @@ pub struct Db {
     inner: Arc<DbInner>,
     /// Who works through this handle ([`Db::acting_as`]): what the policy columns record.
     actor: Option<Actor>,
+    /// Which tenant's rows the handle reaches ([`Db::for_tenant`], [`Db::unscoped`]).
+    tenancy: Tenancy,
 }
 
 struct DbInner {
@@ -247,6 +249,7 @@ impl Db {
         let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
         Ok(Db {
             actor: None,
+            tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(pool),
                 options,
@@ -270,6 +273,7 @@ impl Db {
     fn from_memory(options: DbOptions) -> Db {
         Db {
             actor: None,
+            tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
                 storage: Storage::Memory(crate::memory::Store::default()),
                 options,
@@ -463,14 +467,45 @@ impl Db {
     /// `Option` holds (`i64`, `String`, `Uuid`, ...). A cheap clone: the pool is shared.
     pub fn acting_as<A: Clone + Send + Sync + 'static>(&self, actor: A) -> Db {
         Db {
-            inner: Arc::clone(&self.inner),
             actor: Some(Actor::new(actor)),
+            ..self.clone()
+        }
+    }
+
+    /// The same database, scoped to `tenant`: the entities with a `#[repo(tenant)]` field
+    /// are reached through it (and through its transactions) for that tenant's rows only.
+    /// Every statement selects them, inserts write `tenant` into the field, and no write
+    /// reaches or moves a row of another tenant. `tenant` has the field's type (`i64`,
+    /// `String`, `Uuid`, ...). A cheap clone: the pool is shared.
+    ///
+    /// A handle that names no tenant cannot reach such an entity at all: its statements fail
+    /// with [`RepoError::Config`].
+    pub fn for_tenant<T: TenantField>(&self, tenant: T) -> Db {
+        Db {
+            tenancy: Tenancy::Scoped(Tenant::new(tenant)),
+            ..self.clone()
+        }
+    }
+
+    /// The same database, reaching every tenant's rows of the entities with a
+    /// `#[repo(tenant)]` field: for administration and jobs that work across tenants, and
+    /// named so that every such place can be found by searching for it. Writes of stored rows
+    /// keep each row in its own tenant; inserts need a tenant ([`Db::for_tenant`]).
+    pub fn unscoped(&self) -> Db {
+        Db {
+            tenancy: Tenancy::Unscoped,
+            ..self.clone()
         }
     }
 
     /// Who writes through this handle, if it says ([`Db::acting_as`]).
     pub(crate) fn actor(&self) -> Option<&Actor> {
         self.actor.as_ref()
+    }
+
+    /// Which tenant's rows the handle reaches.
+    pub(crate) fn tenancy(&self) -> &Tenancy {
+        &self.tenancy
     }
 }
 
@@ -480,6 +515,7 @@ impl fmt::Debug for Db {
             .field("dialect", &self.dialect())
             .field("url", &self.inner.url)
             .field("actor", &self.actor.as_ref().map(Actor::type_name))
+            .field("tenant", &self.tenancy.describe())
             .finish()
     }
 }

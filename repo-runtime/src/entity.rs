@@ -100,9 +100,15 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
         None
     }
     /// Binds the columns of a unique key of `new`: the primary key's when `key` is `None`
-    /// (nothing when the database generates it), else those of `TABLE.unique[key]`.
+    /// (nothing when the database generates it), else those of `TABLE.unique[key]`; a policy
+    /// column among them (a tenant) as the write `stamp` sets it.
     #[doc(hidden)]
-    fn bind_new_key(new: &Self::New, key: Option<usize>, statement: &mut Statement);
+    fn bind_new_key(
+        new: &Self::New,
+        key: Option<usize>,
+        stamp: &crate::policy::Stamp,
+        statement: &mut Statement,
+    );
     /// Appends the columns `patch` writes, in the order [`Entity::bind_patch`] binds them.
     #[doc(hidden)]
     fn patch_columns(patch: &Self::Patch, columns: &mut Vec<&'static str>);

@@ -13,6 +13,7 @@ use crate::db::Db;
 use crate::entity::{Entity, RowSource};
 use crate::error::{FromSqlx, RepoError};
 use crate::schema::Table;
+use crate::policy::Tenancy;
 use crate::statement::{Outcome, Query, Statement};
 use crate::transaction::{Tx, TxState};
 
@@ -165,12 +166,28 @@ impl Executor {
         operation: &'static str,
         sql: impl FnOnce(Dialect) -> sqlx::SqlStr,
     ) -> Statement {
+        let db = self.db();
         #[cfg(feature = "memory")]
-        if self.is_memory() {
-            return Statement::memory(operation);
+        let mut statement = if db.is_memory() {
+            Statement::memory(operation)
+        } else {
+            let dialect = db.dialect();
+            Statement::new(dialect, operation, sql(dialect))
+        };
+        #[cfg(not(feature = "memory"))]
+        let mut statement = {
+            let dialect = db.dialect();
+            Statement::new(dialect, operation, sql(dialect))
+        };
+        if let tenancy @ (Tenancy::Scoped(_) | Tenancy::Unscoped) = db.tenancy() {
+            statement.tenancy = tenancy.clone();
         }
-        let dialect = self.dialect();
-        Statement::new(dialect, operation, sql(dialect))
+        statement
+    }
+
+    /// Which tenant's rows the executor's statements reach.
+    pub(crate) fn tenancy(&self) -> &Tenancy {
+        self.db().tenancy()
     }
 
     /// Starts a finder's or derived query's statement: its SQL, and its plan for the

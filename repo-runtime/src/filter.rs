@@ -132,8 +132,13 @@ impl<E, T> Field<E, T> {
         link: Field<C, T>,
         filter: Filter<C>,
     ) -> Filter<E> {
-        // The rows of `C` a soft delete marked link to nothing, unless `filter` asks for them.
+        // The rows of `C` a soft delete marked link to nothing, unless `filter` asks for them;
+        // those of another tenant, to nothing at all.
         let condition = filter.scoped(C::TABLE);
+        let mut values = filter.values;
+        if C::TABLE.tenant_column().is_some() {
+            values.push(Arc::new(ScopeOf(C::TABLE)));
+        }
         Filter::new(
             Condition::Exists {
                 table: C::TABLE_NAME,
@@ -141,7 +146,7 @@ impl<E, T> Field<E, T> {
                 column: self.column,
                 condition: Box::new(Arc::unwrap_or_clone(condition)),
             },
-            filter.values,
+            values,
         )
     }
 }
@@ -310,7 +315,8 @@ impl<E> Filter<E> {
     }
 
     /// The condition as a statement on `table` applies it: with the rows a soft delete marked
-    /// left out, unless the filter asks for them.
+    /// left out, unless the filter asks for them, and those of other tenants, always (a
+    /// [`Condition::Scope`] last, whose tenant the statement binds after the filter's values).
     pub(crate) fn scoped(&self, table: &'static Table) -> Arc<Condition> {
         scoped(&self.condition, self.with_deleted, table)
     }
@@ -425,7 +431,20 @@ impl<E> Filter<E> {
         selection: &Selection,
     ) -> Statement {
         let condition = self.scoped(table);
-        selection.statement(executor, table, operation, &condition, &self.values)
+        selection.statement(executor, table, operation, &condition, |statement| {
+            for value in &self.values {
+                value.bind(statement);
+            }
+        })
+    }
+
+    /// Binds the filter's values, then the tenant of the scope [`Filter::scoped`] gave the
+    /// condition on `table`, if it has one.
+    pub(crate) fn bind_scoped_values(&self, table: &'static Table, statement: &mut Statement) {
+        for value in &self.values {
+            value.bind(statement);
+        }
+        statement.bind_scope(table);
     }
 
     /// The statement that writes the `set` columns of the rows this filter selects on `table`,
@@ -442,11 +461,18 @@ impl<E> Filter<E> {
         let condition = self.scoped(table);
         let mut statement = patch_statement(executor, table, operation, set, &condition, returning);
         bind_set(&mut statement);
-        for value in &self.values {
-            value.bind(&mut statement);
-        }
+        self.bind_scoped_values(table, &mut statement);
         statement
     }
+}
+
+/// `condition` as `executor`'s handle applies it: without its scopes on an unscoped handle,
+/// which reaches every tenant's rows.
+pub(crate) fn for_handle(executor: &Executor, condition: &Arc<Condition>) -> Arc<Condition> {
+    if executor.tenancy().is_unscoped() && condition.has_scope() {
+        return Arc::new(condition.without_scope());
+    }
+    Arc::clone(condition)
 }
 
 /// The statement that writes the `set` columns of the rows `condition` selects on `table`, yet
@@ -459,6 +485,7 @@ pub(crate) fn patch_statement(
     condition: &Arc<Condition>,
     returning: bool,
 ) -> Statement {
+    let condition = &for_handle(executor, condition);
     let sql = crate::rendered::patched(table, executor.dialect(), &set, condition, returning);
     let shape = PatchShape {
         set,
@@ -510,18 +537,21 @@ impl Selection {
         }
     }
 
-    fn statement(
+    /// The statement on the rows `condition` selects on `table`, whose values `bind` binds;
+    /// the tenant of its scope, if any, follows them, then the page.
+    pub(crate) fn statement(
         &self,
         executor: &Executor,
         table: &'static Table,
         operation: &'static str,
         condition: &Arc<Condition>,
-        values: &[Arc<dyn Bound>],
+        bind: impl FnOnce(&mut Statement),
     ) -> Statement {
         let limit = match self.page {
             Some(_) => PlanLimit::Page,
             None => PlanLimit::All,
         };
+        let condition = &for_handle(executor, condition);
         let dialect = executor.dialect();
         let sql =
             crate::rendered::filtered(table, dialect, self.action, condition, &self.order, limit);
@@ -541,9 +571,8 @@ impl Selection {
         let mut statement = executor
             .assembled(operation, sql)
             .shaped(Shape::Filtered(Box::new(shape)));
-        for value in values {
-            value.bind(&mut statement);
-        }
+        bind(&mut statement);
+        statement.bind_scope(table);
         if let Some((limit, offset)) = self.page {
             statement.bind(limit);
             statement.bind(offset);
@@ -609,17 +638,34 @@ fn keys_condition(key: &'static [&'static str], count: usize) -> Condition {
 
 /// [`Filter::scoped`], compiled once rather than per entity.
 fn scoped(condition: &Arc<Condition>, with_deleted: bool, table: &'static Table) -> Arc<Condition> {
-    match table.deleted_column() {
+    let live = match table.deleted_column() {
         Some(deleted) if !with_deleted => live_only(condition, deleted),
         _ => Arc::clone(condition),
+    };
+    match table.tenant_column() {
+        Some(tenant) => Arc::new(and_last(&live, Condition::Scope {
+            column: tenant.name,
+        })),
+        None => live,
     }
 }
 
-/// `condition` on `table`, with the rows a soft delete marked left out where it has soft delete.
+/// `condition` on `table` as every statement applies it: with the rows a soft delete marked
+/// left out where it has soft delete, and those of other tenants where it has a tenant (the
+/// caller binds the tenant after the condition's values: [`Statement::bind_scope`]).
 pub(crate) fn live_in(table: &'static Table, condition: Condition) -> Arc<Condition> {
-    match table.deleted_column() {
-        Some(deleted) => live_only(&condition, deleted),
-        None => Arc::new(condition),
+    scoped(&Arc::new(condition), false, table)
+}
+
+/// `condition` and `last`, which takes its values after the condition's.
+fn and_last(condition: &Condition, last: Condition) -> Condition {
+    match condition {
+        Condition::All(items) => {
+            let mut items = items.clone();
+            items.push(last);
+            Condition::All(items)
+        }
+        other => Condition::All(vec![other.clone(), last]),
     }
 }
 
@@ -630,14 +676,7 @@ fn live_only(condition: &Condition, deleted: &'static str) -> Arc<Condition> {
         operator: Operator::IsNull,
         values: 0,
     };
-    Arc::new(match condition {
-        Condition::All(items) => {
-            let mut items = items.clone();
-            items.push(live);
-            Condition::All(items)
-        }
-        other => Condition::All(vec![other.clone(), live]),
-    })
+    Arc::new(and_last(condition, live))
 }
 
 /// The rows of `E` at `version` (`#[repo(version)]`); every row when `E` has no version.
@@ -661,6 +700,16 @@ struct Key<E: crate::entity::Entity>(E::Id);
 impl<E: crate::entity::Entity> Bound for Key<E> {
     fn bind(&self, statement: &mut Statement) {
         E::bind_id(&self.0, statement);
+    }
+}
+
+/// The tenant of a scope on `table` inside a condition (an `EXISTS` on a scoped table): the
+/// handle's, bound when the statement is.
+struct ScopeOf(&'static Table);
+
+impl Bound for ScopeOf {
+    fn bind(&self, statement: &mut Statement) {
+        statement.bind_scope(self.0);
     }
 }
 

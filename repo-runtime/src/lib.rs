@@ -147,7 +147,7 @@ pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};
 pub use metrics::MetricsSnapshot;
 pub use operations::SqlRepository;
-pub use policy::{ActorField, DeletionMark, Timestamp, Version, now_micros};
+pub use policy::{ActorField, DeletionMark, TenantField, Timestamp, Version, now_micros};
 pub use projection::{Averaged, Ordered, Projection, RepositoryExt, Summable};
 pub use relation::{
     BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,

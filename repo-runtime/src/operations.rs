@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 
-use repo_sql::{Dialect, OnConflict, PlanAction, PlanLimit, Policy, Sql};
+use repo_sql::{Dialect, OnConflict, PlanAction, Policy, Sql};
 
 use crate::db::MySqlBatchKeys;
 use crate::domain::{Mapping, found};
@@ -326,6 +326,9 @@ where
     /// The number of rows.
     async fn count(executor: &Executor) -> Result<u64, RepoError> {
         let build = || {
+            if const { E::TABLE.tenant_column().is_some() } {
+                return every_row(executor, E::TABLE, "count", &E::SQL.count);
+            }
             executor
                 .statement("count", &E::SQL.count)
                 .shaped(Shape::Count)
@@ -800,7 +803,11 @@ where
                 None => Err(upsert_refused::<E>(executor, &entity.id(), version.is_some()).await?),
             };
         }
-        if E::TABLE.unique.is_empty() && version.is_none() && E::TABLE.deleted_column().is_none() {
+        if E::TABLE.unique.is_empty()
+            && version.is_none()
+            && E::TABLE.deleted_column().is_none()
+            && E::TABLE.tenant_column().is_none()
+        {
             let mut statement = executor
                 .statement("upsert", &E::SQL.upsert)
                 .shaped(Shape::Upsert);
@@ -808,8 +815,9 @@ where
             executor.execute_in(E::TABLE, statement).await?;
             return Self::get(executor, entity.id()).await;
         }
-        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too, and checks neither a
-        // version nor a deletion mark: update, else insert (which a deleted row's key refuses).
+        // ON DUPLICATE KEY UPDATE would fire on the other unique keys too, and checks no
+        // version, deletion mark or tenant: update, else insert (which the key of a deleted
+        // row, or of another tenant's, refuses).
         let write = async |executor: &Executor| {
             let mut update = executor
                 .statement("upsert", &E::SQL.update)
@@ -862,6 +870,7 @@ where
         if let Some(expected) = expected {
             statement.bind(expected);
         }
+        statement.bind_scope(E::TABLE);
         match Self::written_row(executor, statement, &id, "patch").await? {
             Some(record) => M::value(record),
             None => Err(refused::<E>(executor, &id, expected.is_some()).await?),
@@ -1076,8 +1085,11 @@ where
                 .first::<E>()?
             {
                 Some(record) => M::value(record),
-                // A deleted row holds the primary key, which the update left alone.
-                None if E::TABLE.deleted_column().is_some() => Err(held_by_deleted::<E>()),
+                // A deleted row, or another tenant's, holds the primary key, which the update
+                // left alone.
+                None if E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some() => {
+                    Err(held_by_hidden::<E>())
+                }
                 None => Err(RepoError::NotFound { entity: E::NAME }),
             };
         }
@@ -1111,17 +1123,22 @@ where
             Err(error) if key.refused(&error) => None,
             Err(error) => return Err(error),
         };
-        if inserted.is_none() && key.index().is_none() && E::TABLE.deleted_column().is_some() {
-            // The primary key refused the insert: is it held by a row that lives?
+        let hidden = E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some();
+        if inserted.is_none() && key.index().is_none() && hidden {
+            // The primary key refused the insert: is it held by a row that lives, of this
+            // tenant? ON DUPLICATE KEY UPDATE would write into any row.
             let probe = || {
-                let mut statement = executor
-                    .statement("upsert_on", &E::SQL.exists_by_id)
-                    .shaped(Shape::ByKey(PlanAction::Exists));
-                E::bind_new_key(new, None, &mut statement);
-                statement
+                keyed(
+                    executor,
+                    E::TABLE,
+                    "upsert_on",
+                    &E::SQL.exists_by_id,
+                    PlanAction::Exists,
+                    |statement| E::bind_new_key(new, None, &stamp, statement),
+                )
             };
             if executor.read_rows(E::TABLE, true, &probe).await?.len() == 0 {
-                return Err(held_by_deleted::<E>());
+                return Err(held_by_hidden::<E>());
             }
         }
         if inserted.is_none() {
@@ -1138,19 +1155,16 @@ where
             _ => (key.constraint().columns, None),
         };
         let condition = crate::filter::live_in(E::TABLE, key_condition(columns));
-        let sql = crate::rendered::filtered(
+        let read = Selection::of(PlanAction::Select).statement(
+            executor,
             E::TABLE,
-            Dialect::MySql,
-            PlanAction::Select,
+            "upsert_on",
             &condition,
-            &[],
-            PlanLimit::All,
+            |read| match by_generated {
+                Some(id) => read.bind(id),
+                None => E::bind_new_key(new, key.index(), &stamp, read),
+            },
         );
-        let mut read = executor.assembled("upsert_on", sql);
-        match by_generated {
-            Some(id) => read.bind(id),
-            None => E::bind_new_key(new, key.index(), &mut read),
-        }
         match executor.rows(E::TABLE, read, true).await?.first::<E>()? {
             Some(record) => Ok(record),
             None => Err(RepoError::NotFound { entity: E::NAME }),
@@ -1280,6 +1294,7 @@ fn mark_deleted_in<'a>(
         for value in &marked.values {
             value.bind(&mut statement);
         }
+        statement.bind_scope(table);
         Ok(executor.execute_in(table, statement).await?.rows_affected)
     })
 }
@@ -1324,11 +1339,14 @@ fn refused_in<'a>(
 ) -> Running<'a, RepoError> {
     Box::pin(async move {
         let build = || {
-            let mut statement = executor
-                .statement("exists", exists_by_id)
-                .shaped(Shape::ByKey(PlanAction::Exists));
-            (key.bind_key)(&mut statement);
-            statement
+            keyed(
+                executor,
+                table,
+                "exists",
+                exists_by_id,
+                PlanAction::Exists,
+                &key.bind_key,
+            )
         };
         let exists = executor.read_rows(table, true, &build).await?.len() > 0;
         Ok(if exists {
@@ -1350,19 +1368,27 @@ async fn upsert_refused<E: Entity>(
     checked_version: bool,
 ) -> Result<RepoError, RepoError> {
     let refusal = refused::<E>(executor, id, checked_version).await?;
-    if !refusal.is_not_found() || E::TABLE.deleted_column().is_none() {
+    if !refusal.is_not_found()
+        || (E::TABLE.deleted_column().is_none() && E::TABLE.tenant_column().is_none())
+    {
         return Ok(refusal);
     }
-    Ok(held_by_deleted::<E>())
+    Ok(held_by_hidden::<E>())
 }
 
-/// [`RepoError::Conflict`] on the primary key, which a row a soft delete marked holds.
-fn held_by_deleted<E: Entity>() -> RepoError {
+/// [`RepoError::Conflict`] on the primary key, which a row the handle does not see holds: one
+/// a soft delete marked, or another tenant's.
+fn held_by_hidden<E: Entity>() -> RepoError {
+    let source = match (E::TABLE.deleted_column(), E::TABLE.tenant_column()) {
+        (Some(_), None) => "a deleted row holds the key: restore or purge it first",
+        (None, Some(_)) => "another tenant's row holds the key",
+        _ => "a deleted row, or another tenant's, holds the key",
+    };
     RepoError::Conflict {
         entity: E::NAME,
         constraint: E::TABLE.primary_key.name.to_owned(),
         field: Some(E::TABLE.primary_key.fields),
-        source: "a deleted row holds the key: restore or purge it first".into(),
+        source: source.into(),
     }
 }
 
@@ -1444,14 +1470,70 @@ fn bind_update_at_version<E: Entity>(
 fn by_key<E: Entity>(
     executor: &Executor,
     operation: &'static str,
-    sql: &Sql,
+    sql: &'static Sql,
     id: &E::Id,
     action: PlanAction,
 ) -> Statement {
+    if const { E::TABLE.tenant_column().is_some() } {
+        return keyed(executor, E::TABLE, operation, sql, action, |statement| {
+            E::bind_id(id, statement);
+        });
+    }
     let mut statement = executor
         .statement(operation, sql)
         .shaped(Shape::ByKey(action));
     E::bind_id(id, &mut statement);
+    statement
+}
+
+/// A statement on the row of `table` whose key `bind_key` binds: the derive's `sql`, scoped
+/// to the handle's tenant where the table has a tenant column; on an unscoped handle, the same
+/// without the scope, rendered from the key's condition (reads see the rows that live, a
+/// delete any row, as `sql` does).
+fn keyed(
+    executor: &Executor,
+    table: &'static crate::schema::Table,
+    operation: &'static str,
+    sql: &'static Sql,
+    action: PlanAction,
+    bind_key: impl FnOnce(&mut Statement),
+) -> Statement {
+    if table.tenant_column().is_some() && executor.tenancy().is_unscoped() {
+        let key = key_condition(table.primary_key.columns);
+        let condition = match action {
+            PlanAction::Delete => Arc::new(key),
+            _ => crate::filter::live_in(table, key),
+        };
+        return Selection::of(action).statement(executor, table, operation, &condition, bind_key);
+    }
+    let mut statement = executor
+        .statement(operation, sql)
+        .shaped(Shape::ByKey(action));
+    bind_key(&mut statement);
+    statement.bind_scope(table);
+    statement
+}
+
+/// The count of every row of `table` that lives: the derive's `sql`, scoped as [`keyed`] has
+/// it.
+fn every_row(
+    executor: &Executor,
+    table: &'static crate::schema::Table,
+    operation: &'static str,
+    sql: &'static Sql,
+) -> Statement {
+    if table.tenant_column().is_some() && executor.tenancy().is_unscoped() {
+        let condition = crate::filter::live_in(table, repo_sql::Condition::always());
+        return Selection::of(PlanAction::Count).statement(
+            executor,
+            table,
+            operation,
+            &condition,
+            |_| {},
+        );
+    }
+    let mut statement = executor.statement(operation, sql).shaped(Shape::Count);
+    statement.bind_scope(table);
     statement
 }
 
@@ -1476,8 +1558,9 @@ pub(crate) async fn records_by_keys<E: Entity>(
     let width = E::KEY_COLUMNS.len();
     let mut found = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(rows_per_statement(dialect, width)) {
-        if E::TABLE.deleted_column().is_some() {
-            // The rows that live only: a filter on the keys, which the scope applies to.
+        if E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some() {
+            // The rows that live, of the handle's tenant, only: a filter on the keys, which
+            // the scope applies to.
             let ids: Vec<E::Id> = chunk.iter().map(|id| (*id).clone()).collect();
             let filter = crate::filter::keys_filter::<E>(&ids);
             let selection = Selection::of(PlanAction::Select);

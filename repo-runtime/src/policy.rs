@@ -14,6 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use crate::column::ColumnValue;
 use crate::error::RepoError;
 use crate::executor::Executor;
+use crate::schema::{Column, ColumnType, Table};
 use crate::statement::Statement;
 
 /// Who writes through a handle ([`Db::acting_as`](crate::Db::acting_as)): any value, kept
@@ -37,6 +38,114 @@ impl Actor {
     }
 }
 
+/// The tenant a handle works for ([`Db::for_tenant`](crate::Db::for_tenant)): any column
+/// value, kept with how to bind it and its column type, which a tenant column must share.
+#[derive(Clone)]
+pub(crate) struct Tenant {
+    value: Arc<dyn Any + Send + Sync>,
+    bind: fn(&(dyn Any + Send + Sync), &mut Statement),
+    ty: ColumnType,
+    type_name: &'static str,
+}
+
+impl Tenant {
+    pub(crate) fn new<T: TenantField>(tenant: T) -> Tenant {
+        Tenant {
+            value: Arc::new(tenant),
+            bind: bind_as::<T>,
+            ty: T::COLUMN.ty,
+            type_name: std::any::type_name::<T>(),
+        }
+    }
+}
+
+fn bind_as<T: ColumnValue + 'static>(value: &(dyn Any + Send + Sync), statement: &mut Statement) {
+    if let Some(value) = value.downcast_ref::<T>() {
+        value.bind(statement);
+    }
+}
+
+/// Which rows of a table with a `#[repo(tenant)]` column a handle's statements reach.
+#[derive(Clone, Default)]
+pub(crate) enum Tenancy {
+    /// The handle names no tenant: a statement on such a table fails.
+    #[default]
+    Unset,
+    /// One tenant's rows only ([`Db::for_tenant`](crate::Db::for_tenant)).
+    Scoped(Tenant),
+    /// Every tenant's rows ([`Db::unscoped`](crate::Db::unscoped)).
+    Unscoped,
+}
+
+impl Tenancy {
+    /// Whether the statements drop the tenant conditions: an unscoped handle's.
+    pub(crate) fn is_unscoped(&self) -> bool {
+        matches!(self, Tenancy::Unscoped)
+    }
+
+    /// How the handle is scoped, for `Debug`.
+    pub(crate) fn describe(&self) -> &'static str {
+        match self {
+            Tenancy::Unset => "none",
+            Tenancy::Scoped(tenant) => tenant.type_name,
+            Tenancy::Unscoped => "unscoped",
+        }
+    }
+
+    /// Binds the tenant a statement on `table`'s `column` (its tenant column) selects; an
+    /// error fails the statement: no tenant named, or one of another type.
+    pub(crate) fn bind(&self, table: &'static Table, column: &'static Column, statement: &mut Statement) {
+        match self {
+            Tenancy::Scoped(tenant) if tenant.ty == column.ty => {
+                (tenant.bind)(&*tenant.value, statement);
+            }
+            Tenancy::Scoped(tenant) => statement.fail(mismatch(table, column, tenant.type_name)),
+            // Its statements were built without the tenant's conditions.
+            Tenancy::Unscoped => {}
+            Tenancy::Unset => statement.fail(unset(table.entity)),
+        }
+    }
+
+    /// The tenant as the type of `entity`'s tenant field `field`, for a new row: a handle
+    /// scoped to one; an unscoped handle does not know whose row it would be.
+    fn value<T: ColumnValue + Clone + 'static>(
+        &self,
+        entity: &'static str,
+        field: &'static str,
+    ) -> Result<T, RepoError> {
+        match self {
+            Tenancy::Scoped(tenant) => tenant.value.downcast_ref::<T>().cloned().ok_or_else(|| {
+                RepoError::config(format!(
+                    "the handle is scoped to a `{}` tenant, which `{entity}::{field}` cannot hold \
+                     (`{}`)",
+                    tenant.type_name,
+                    std::any::type_name::<T>()
+                ))
+            }),
+            Tenancy::Unscoped => Err(RepoError::config(format!(
+                "an unscoped handle inserts no `{entity}`: a new row belongs to a tenant, so \
+                 insert through `db.for_tenant(..)`"
+            ))),
+            Tenancy::Unset => Err(unset(entity)),
+        }
+    }
+}
+
+/// The error of a statement on a scoped entity through a handle that names no tenant.
+fn unset(entity: &'static str) -> RepoError {
+    RepoError::config(format!(
+        "`{entity}` is scoped by tenant (`#[repo(tenant)]`): reach it through \
+         `db.for_tenant(..)`, or through `db.unscoped()` for every tenant's rows"
+    ))
+}
+
+fn mismatch(table: &'static Table, column: &'static Column, tenant: &'static str) -> RepoError {
+    RepoError::config(format!(
+        "the handle is scoped to a `{tenant}` tenant, which `{}::{}` cannot hold",
+        table.entity, column.field
+    ))
+}
+
 /// The moment and the actor of one write, shared by every row and column it stamps: a batch's
 /// rows get one time, and an insert's `created_at` equals its `updated_at`. Read from the
 /// clock on first use, so a write to an entity without timestamps never reads it.
@@ -45,6 +154,7 @@ impl Actor {
 pub struct Stamp {
     micros: OnceLock<i64>,
     actor: Option<Actor>,
+    tenancy: Tenancy,
 }
 
 impl Stamp {
@@ -53,6 +163,32 @@ impl Stamp {
         Stamp {
             micros: OnceLock::new(),
             actor: executor.db().actor().cloned(),
+            tenancy: executor.db().tenancy().clone(),
+        }
+    }
+
+    /// The tenant of a new row of `entity`, as the type of its tenant field `field`: the
+    /// handle's.
+    pub fn tenant<T: ColumnValue + Clone + 'static>(
+        &self,
+        entity: &'static str,
+        field: &'static str,
+    ) -> Result<T, RepoError> {
+        self.tenancy.value(entity, field)
+    }
+
+    /// The tenant a write of a stored row binds (with its `own` tenant): the handle's, so that
+    /// no write reaches another tenant's row, or on an unscoped handle the row's own, so that
+    /// none moves a row to another tenant.
+    pub fn tenant_or<T: ColumnValue + Clone + 'static>(
+        &self,
+        own: &T,
+        entity: &'static str,
+        field: &'static str,
+    ) -> Result<T, RepoError> {
+        match self.tenancy {
+            Tenancy::Unscoped => Ok(own.clone()),
+            _ => self.tenancy.value(entity, field),
         }
     }
 
@@ -236,6 +372,18 @@ impl<T> OrFail<T> for Result<T, RepoError> {
         }
     }
 }
+
+/// The type of a `#[repo(tenant)]` field, and of the tenant a handle is scoped to
+/// ([`Db::for_tenant`](crate::Db::for_tenant)): a column value every row has (not an
+/// `Option`, which the derive refuses).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot name a tenant",
+    label = "`#[repo(tenant)]` needs a column value",
+    note = "use an integer, a String or a Uuid, or a newtype with #[derive(DbValue)]"
+)]
+pub trait TenantField: ColumnValue + Clone + Send + Sync + 'static {}
+
+impl<T: ColumnValue + Clone + Send + Sync + 'static> TenantField for T {}
 
 /// The type of a `#[repo(created_by)]` or `#[repo(updated_by)]` field: the actor of the
 /// handle ([`Db::acting_as`](crate::Db::acting_as)) as that type, or for an `Option`, `None`

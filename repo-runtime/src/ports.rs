@@ -130,6 +130,10 @@ pub(crate) fn page_bounds(page: repo_core::Page) -> (i64, i64) {
 /// array, so its text is the compile-time one; elsewhere the text is rendered from the
 /// statement's plan with one placeholder per value (a constant condition for an empty list),
 /// once per shape. The in-memory store runs `plan`, taking each list's values by its length.
+///
+/// The statement of an entity scoped by tenant starts here too, lists or not: on an unscoped
+/// handle its text is rendered without the scope. Its binder calls [`bind_scope`] after the
+/// conditions' values.
 pub fn statement_with_lists<E: Entity>(
     executor: &Executor,
     operation: &'static str,
@@ -138,9 +142,16 @@ pub fn statement_with_lists<E: Entity>(
     lengths: &[usize],
 ) -> Statement {
     let dialect = executor.dialect();
-    if executor.is_memory() || dialect == Dialect::Postgres {
+    let unscoped = plan.scope.is_some() && executor.tenancy().is_unscoped();
+    if executor.is_memory() || (dialect == Dialect::Postgres && !unscoped) {
         return executor.statement(operation, sql).with_plan(plan, lengths);
     }
-    let text = crate::rendered::with_lists(E::TABLE, dialect, plan, lengths);
+    let text = crate::rendered::with_lists(E::TABLE, dialect, plan, lengths, unscoped);
     executor.assembled(operation, text).with_plan(plan, lengths)
+}
+
+/// Binds the tenant of the scope of a statement on `E`, an entity scoped by tenant: after the
+/// conditions' values, before a page's.
+pub fn bind_scope<E: Entity>(statement: &mut Statement) {
+    statement.bind_scope(E::TABLE);
 }

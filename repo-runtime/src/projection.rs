@@ -592,6 +592,9 @@ impl Request {
             Some(_) => PlanLimit::Page,
             None => PlanLimit::All,
         };
+        let filter_condition = &crate::filter::for_handle(executor, filter_condition);
+        let matching = matching.map(|matching| crate::filter::for_handle(executor, matching));
+        let matching = matching.as_ref();
         let sql = crate::rendered::projected(
             table,
             executor.dialect(),
@@ -635,7 +638,7 @@ async fn read<E: Entity, T: RowDecode>(
         if let Some(matching) = matching {
             matching.bind_values(&mut statement);
         }
-        filter.bind_values(&mut statement);
+        filter.bind_scoped_values(E::TABLE, &mut statement);
         if let Some((limit, offset)) = request.page {
             statement.bind(limit);
             statement.bind(offset);

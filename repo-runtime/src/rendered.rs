@@ -21,12 +21,13 @@ const CAPACITY: usize = 4096;
 /// equal, their tables are not.
 #[derive(PartialEq, Eq, Hash)]
 enum Shape {
-    /// A derived query with lists of these lengths.
+    /// A derived query with lists of these lengths, without its scope when `unscoped`.
     Lists {
         table: &'static str,
         dialect: Dialect,
         plan: &'static Plan<'static>,
         lists: Box<[usize]>,
+        unscoped: bool,
     },
     /// A batch insert of this many rows as `VALUES` lists.
     Batch {
@@ -62,14 +63,12 @@ enum Shape {
         table: &'static str,
         key: Option<usize>,
     },
-    /// The rows of a table linked to this many parents (one array on PostgreSQL).
+    /// The rows of a table a link table ties to parents (`linked.keys` of them; one array on
+    /// PostgreSQL).
     Linked {
         table: &'static str,
         dialect: Dialect,
-        link: &'static str,
-        from: &'static str,
-        to: &'static str,
-        keys: usize,
+        linked: repo_sql::Linked<'static>,
     },
 }
 
@@ -268,10 +267,7 @@ pub(crate) fn linked(
     let shape = Shape::Linked {
         table: table.name,
         dialect,
-        link: linked.link,
-        from: linked.from,
-        to: linked.to,
-        keys,
+        linked: repo_sql::Linked { keys, ..linked },
     };
     cached(shape, || {
         with_plan_table(table, |plan_table| linked.render(dialect, plan_table))
@@ -284,14 +280,22 @@ pub(crate) fn with_lists(
     dialect: Dialect,
     plan: &'static Plan<'static>,
     lists: &[usize],
+    unscoped: bool,
 ) -> Arc<str> {
     let shape = Shape::Lists {
         table: table.name,
         dialect,
         plan,
         lists: lists.into(),
+        unscoped,
     };
-    cached(shape, || render(table, dialect, plan, Some(lists)))
+    cached(shape, || {
+        let plan = Plan {
+            scope: plan.scope.filter(|_| !unscoped),
+            ..*plan
+        };
+        render(table, dialect, &plan, Some(lists))
+    })
 }
 
 /// Statements whose condition is built at run time, by the hash of their shape; equal hashes
@@ -565,21 +569,22 @@ mod tests {
         }]],
         order: &[],
         limit: PlanLimit::All,
+        scope: None,
     };
 
     #[test]
     fn a_shape_is_rendered_once_and_then_shared() {
-        let first = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3]);
+        let first = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3], false);
         assert_eq!(
             &*first,
             "SELECT `id`, `score` FROM `rendered_cache_probe` WHERE `score` IN (?, ?, ?)"
         );
-        let again = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3]);
+        let again = with_lists(&TABLE, Dialect::MySql, &PLAN, &[3], false);
         assert!(
             Arc::ptr_eq(&first, &again),
             "the second call rendered nothing"
         );
-        let other = with_lists(&TABLE, Dialect::MySql, &PLAN, &[0]);
+        let other = with_lists(&TABLE, Dialect::MySql, &PLAN, &[0], false);
         assert_eq!(
             &*other,
             "SELECT `id`, `score` FROM `rendered_cache_probe` WHERE 1 = 0"

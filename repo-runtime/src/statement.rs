@@ -4,6 +4,7 @@
 use repo_sql::{Dialect, Plan, PlanAction, PlanLimit};
 
 use crate::error::{NO_ENTITY, RepoError};
+use crate::policy::Tenancy;
 use crate::schema::Table;
 use crate::value::{Encodable, PgArrayElement, ServerEncode};
 
@@ -29,6 +30,9 @@ pub struct Statement {
     pub(crate) shape: Shape,
     /// The lengths of the `IN` lists the statement was started with, in order.
     lists: Vec<usize>,
+    /// Which tenant's rows the handle that started the statement reaches: what
+    /// [`Statement::bind_scope`] binds.
+    pub(crate) tenancy: Tenancy,
 }
 
 /// What a statement does, stated as data: the in-memory store runs this with the values bound
@@ -118,6 +122,9 @@ pub(crate) struct MemoryStatement {
     pub(crate) shape: Shape,
     pub(crate) values: Vec<crate::memory_value::Value>,
     pub(crate) lists: Vec<usize>,
+    /// Whether the statement's scope conditions were kept, and their tenant bound: a plan's
+    /// scope takes a value only then.
+    pub(crate) scoped: bool,
 }
 
 pub(crate) enum Query {
@@ -155,6 +162,7 @@ impl Statement {
             conversion_error: None,
             shape: Shape::Sql,
             lists: Vec::new(),
+            tenancy: Tenancy::Unset,
         }
     }
 
@@ -167,6 +175,7 @@ impl Statement {
             conversion_error: None,
             shape: Shape::Sql,
             lists: Vec::new(),
+            tenancy: Tenancy::Unset,
         }
     }
 
@@ -205,10 +214,22 @@ impl Statement {
                 shape: self.shape,
                 values,
                 lists: self.lists,
+                scoped: !self.tenancy.is_unscoped(),
             }),
             _ => Err(RepoError::config(
                 "statement built for another backend than the in-memory store",
             )),
+        }
+    }
+
+    /// Binds the tenant the statement's scope on `table` selects, if `table` has a tenant
+    /// column: the handle's; nothing on an unscoped handle, whose statements were built
+    /// without the scope; a handle that names none fails the statement.
+    pub(crate) fn bind_scope(&mut self, table: &'static Table) {
+        if let Some(column) = table.tenant_column() {
+            let tenancy = std::mem::take(&mut self.tenancy);
+            tenancy.bind(table, column, self);
+            self.tenancy = tenancy;
         }
     }
 

@@ -42,6 +42,14 @@ pub enum Condition {
         /// What its linked rows must meet.
         condition: Box<Condition>,
     },
+    /// The row belongs to the tenant the statement binds for it: `column = ?`. What a handle
+    /// scoped to a tenant adds to every condition on a table with a `#[repo(tenant)]` column
+    /// (and to an `EXISTS` on one); an unscoped handle's statements drop it
+    /// ([`Condition::without_scope`]).
+    Scope {
+        /// The tenant column, from the derive.
+        column: &'static str,
+    },
 }
 
 impl Condition {
@@ -53,6 +61,49 @@ impl Condition {
     /// Whether this is the condition every row meets: a statement renders no `WHERE` for it.
     pub fn is_always(&self) -> bool {
         matches!(self, Condition::All(conditions) if conditions.is_empty())
+    }
+
+    /// Whether the condition holds a [`Condition::Scope`]: a tenant's rows only.
+    pub fn has_scope(&self) -> bool {
+        match self {
+            Condition::Scope { .. } => true,
+            Condition::All(items) | Condition::Any(items) => items.iter().any(Condition::has_scope),
+            Condition::Not(condition) | Condition::Exists { condition, .. } => condition.has_scope(),
+            Condition::Compare { .. } => false,
+        }
+    }
+
+    /// The condition with every [`Condition::Scope`] dropped: the rows of every tenant, for a
+    /// handle that asked for them (`Db::unscoped`).
+    pub fn without_scope(&self) -> Condition {
+        match self {
+            Condition::Scope { .. } => Condition::always(),
+            Condition::All(items) => {
+                let mut kept: Vec<Condition> = items
+                    .iter()
+                    .map(Condition::without_scope)
+                    .filter(|item| !item.is_always())
+                    .collect();
+                match kept.len() {
+                    1 => kept.remove(0),
+                    _ => Condition::All(kept),
+                }
+            }
+            Condition::Any(items) => Condition::Any(items.iter().map(Condition::without_scope).collect()),
+            Condition::Not(condition) => Condition::Not(Box::new(condition.without_scope())),
+            Condition::Exists {
+                table,
+                link,
+                column,
+                condition,
+            } => Condition::Exists {
+                table,
+                link,
+                column,
+                condition: Box::new(condition.without_scope()),
+            },
+            Condition::Compare { .. } => self.clone(),
+        }
     }
 
     /// The condition on the rows of `table` in `dialect`, taking its placeholders from
@@ -86,6 +137,10 @@ impl Condition {
             } => {
                 let column = dialect.quote(column);
                 sql.push_str(&operator.render_list(dialect, &column, *values, placeholder));
+            }
+            Condition::Scope { column } => {
+                let column = dialect.quote(column);
+                sql.push_str(&Operator::Equal.render(dialect, &column, placeholder));
             }
             Condition::All(conditions) if conditions.is_empty() => sql.push_str("1 = 1"),
             Condition::Any(conditions) if conditions.is_empty() => sql.push_str("1 = 0"),
@@ -148,7 +203,11 @@ impl Condition {
         sql: &mut String,
         placeholder: &mut impl FnMut() -> String,
     ) {
-        if let Condition::Compare { .. } | Condition::Not(_) | Condition::Exists { .. } = self {
+        if let Condition::Compare { .. }
+        | Condition::Not(_)
+        | Condition::Exists { .. }
+        | Condition::Scope { .. } = self
+        {
             return self.push(dialect, table, sql, placeholder);
         }
         sql.push('(');
@@ -179,6 +238,7 @@ impl Condition {
                 }
             }
             Condition::Not(condition) => condition.hash_shape(dialect, state),
+            Condition::Scope { column } => column.hash(state),
             Condition::Exists {
                 table,
                 link,
@@ -216,6 +276,7 @@ impl Condition {
                 a.len() == b.len() && a.iter().zip(b).all(|(a, b)| a.same_shape(b, dialect))
             }
             (Condition::Not(a), Condition::Not(b)) => a.same_shape(b, dialect),
+            (Condition::Scope { column }, Condition::Scope { column: other }) => column == other,
             (
                 Condition::Exists {
                     table,

@@ -7,7 +7,7 @@ use crate::{Dialect, Operator, PlanTable};
 /// column holds a parent's key and its `to` column the target's (single-column) key. Each
 /// result row is the target's columns, then the parent's key; rows come in the order of the
 /// target's key, then the parent's.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Linked<'a> {
     /// The link table.
     pub link: &'a str,
@@ -21,6 +21,11 @@ pub struct Linked<'a> {
     pub target_deleted: Option<&'a str>,
     /// The link table's soft-delete column: a marked link ties nothing.
     pub link_deleted: Option<&'a str>,
+    /// The target's tenant column: only the targets of the tenant bound after the keys are
+    /// reached.
+    pub target_tenant: Option<&'a str>,
+    /// The link table's tenant column: only the links of the tenant bound last tie anything.
+    pub link_tenant: Option<&'a str>,
 }
 
 impl Linked<'_> {
@@ -58,6 +63,13 @@ impl Linked<'_> {
                 sql.push_str(&format!(" AND {alias}.{} IS NULL", dialect.quote(deleted)));
             }
         }
+        for (alias, tenant) in [("t", self.target_tenant), ("l", self.link_tenant)] {
+            if let Some(tenant) = tenant {
+                let column = format!("{alias}.{}", dialect.quote(tenant));
+                sql.push_str(" AND ");
+                sql.push_str(&Operator::Equal.render(dialect, &column, &mut placeholder));
+            }
+        }
         sql.push_str(" ORDER BY t.");
         dialect.push_ident(&mut sql, key);
         sql.push_str(", l.");
@@ -83,6 +95,8 @@ mod tests {
         keys: 2,
         target_deleted: None,
         link_deleted: None,
+        target_tenant: None,
+        link_tenant: None,
     };
 
     #[test]
@@ -101,6 +115,21 @@ mod tests {
             LINKED.render(Dialect::MySql, &TAGS),
             "SELECT t.`id`, t.`name`, l.`article_id` FROM `tags` t JOIN `article_tags` l \
              ON l.`tag_id` = t.`id` WHERE l.`article_id` IN (?, ?) ORDER BY t.`id`, l.`article_id`"
+        );
+    }
+
+    #[test]
+    fn a_scoped_link_reaches_its_tenants_targets_through_its_tenants_links() {
+        let scoped = Linked {
+            target_tenant: Some("org"),
+            link_tenant: Some("org"),
+            ..LINKED
+        };
+        assert_eq!(
+            scoped.render(Dialect::Postgres, &TAGS),
+            "SELECT t.\"id\", t.\"name\", l.\"article_id\" FROM \"tags\" t JOIN \"article_tags\" l \
+             ON l.\"tag_id\" = t.\"id\" WHERE l.\"article_id\" = ANY($1) AND t.\"org\" = $2 AND \
+             l.\"org\" = $3 ORDER BY t.\"id\", l.\"article_id\""
         );
     }
 }

@@ -50,6 +50,9 @@ pub struct Plan<'a> {
     pub order: &'a [(&'a str, bool)],
     /// How many rows a `Select` returns.
     pub limit: PlanLimit,
+    /// The tenant column of a table with `#[repo(tenant)]`: the rows of the tenant bound after
+    /// the groups' values (before a page's) only, whichever group selects them.
+    pub scope: Option<&'a str>,
 }
 
 /// The table a [`Plan`] reads: its name, the columns of a row in order, and its primary key
@@ -183,9 +186,29 @@ impl Plan<'_> {
             dialect.placeholder(next)
         };
         let mut sql = statement_head(self.action, dialect, table);
-        if !self.any_of.is_empty() {
-            sql.push_str(" WHERE ");
-            sql.push_str(&self.where_clause(dialect, lists, &mut placeholder));
+        match (self.any_of, self.scope) {
+            ([], None) => {}
+            (_, None) => {
+                sql.push_str(" WHERE ");
+                sql.push_str(&self.where_clause(dialect, lists, &mut placeholder));
+            }
+            (groups, Some(tenant)) => {
+                sql.push_str(" WHERE ");
+                match groups {
+                    [] => {}
+                    [_] => {
+                        sql.push_str(&self.where_clause(dialect, lists, &mut placeholder));
+                        sql.push_str(" AND ");
+                    }
+                    _ => {
+                        sql.push('(');
+                        sql.push_str(&self.where_clause(dialect, lists, &mut placeholder));
+                        sql.push_str(") AND ");
+                    }
+                }
+                let column = dialect.quote(tenant);
+                sql.push_str(&Operator::Equal.render(dialect, &column, &mut placeholder));
+            }
         }
         push_order_and_limit(
             &mut sql,
@@ -286,12 +309,17 @@ mod tokens {
                 .iter()
                 .map(|(column, descending)| quote! { (#column, #descending) });
             let limit = self.limit.to_tokens_under(root);
+            let scope = match self.scope {
+                Some(column) => quote! { ::core::option::Option::Some(#column) },
+                None => quote! { ::core::option::Option::None },
+            };
             quote! {
                 #root::Plan {
                     action: #action,
                     any_of: &[#(#groups),*],
                     order: &[#(#order),*],
                     limit: #limit,
+                    scope: #scope,
                 }
             }
         }
@@ -351,6 +379,7 @@ mod tests {
             ],
             order: &[],
             limit: PlanLimit::Page,
+            scope: None,
         };
         assert_eq!(
             plan.render(Dialect::Postgres, &TABLE),
@@ -370,6 +399,7 @@ mod tests {
             any_of: by_key,
             order: &[("email", true)],
             limit: PlanLimit::All,
+            scope: None,
         };
         assert_eq!(
             plan(PlanAction::Count).render(Dialect::MySql, &TABLE),
@@ -382,6 +412,40 @@ mod tests {
         assert_eq!(
             plan(PlanAction::Delete).render(Dialect::Postgres, &TABLE),
             "DELETE FROM \"users\" WHERE \"id\" = $1"
+        );
+    }
+
+    #[test]
+    fn a_scoped_plan_selects_its_tenants_rows_whichever_group_does() {
+        let groups: &[&[PlanCondition<'_>]] = &[
+            &[PlanCondition {
+                column: "email",
+                operator: Operator::Equal,
+            }],
+            &[PlanCondition {
+                column: "id",
+                operator: Operator::Equal,
+            }],
+        ];
+        let plan = |any_of, limit| Plan {
+            action: PlanAction::Select,
+            any_of,
+            order: &[],
+            limit,
+            scope: Some("org"),
+        };
+        assert_eq!(
+            plan(groups, PlanLimit::Page).render(Dialect::Postgres, &TABLE),
+            "SELECT \"id\", \"email\" FROM \"users\" WHERE ((\"email\" = $1) OR (\"id\" = $2)) \
+             AND \"org\" = $3 ORDER BY \"id\" LIMIT $4 OFFSET $5"
+        );
+        assert_eq!(
+            plan(&groups[..1], PlanLimit::All).render(Dialect::MySql, &TABLE),
+            "SELECT `id`, `email` FROM `users` WHERE `email` = ? AND `org` = ?"
+        );
+        assert_eq!(
+            plan(&[], PlanLimit::All).render(Dialect::Sqlite, &TABLE),
+            "SELECT \"id\", \"email\" FROM \"users\" WHERE \"org\" = ?"
         );
     }
 }

@@ -21,6 +21,10 @@ pub enum Policy {
     /// Soft delete: `NULL` while the row lives; `delete` sets it to the time of the delete
     /// instead of removing the row, and every read leaves out the rows it marks.
     DeletedAt,
+    /// Tenant scoping: the tenant a row belongs to, set by the insert from the handle's tenant
+    /// and never written again; every statement of a scoped handle selects that tenant's rows
+    /// only.
+    Tenant,
 }
 
 impl Policy {
@@ -35,13 +39,13 @@ impl Policy {
         matches!(self, Policy::UpdatedAt | Policy::UpdatedBy)
     }
 
-    /// Whether an update leaves the column as it is: what the insert set once, and the
-    /// soft-delete mark, which only a delete and a restore write (an update writes only rows
-    /// that live).
+    /// Whether an update leaves the column as it is: what the insert set once (the tenant
+    /// too: no write moves a row to another tenant), and the soft-delete mark, which only a
+    /// delete and a restore write (an update writes only rows that live).
     pub const fn kept_by_update(self) -> bool {
         matches!(
             self,
-            Policy::CreatedAt | Policy::CreatedBy | Policy::DeletedAt
+            Policy::CreatedAt | Policy::CreatedBy | Policy::DeletedAt | Policy::Tenant
         )
     }
 
@@ -54,6 +58,7 @@ impl Policy {
             Policy::CreatedBy => "created_by",
             Policy::UpdatedBy => "updated_by",
             Policy::DeletedAt => "deleted_at",
+            Policy::Tenant => "tenant",
         }
     }
 }
@@ -68,6 +73,9 @@ pub struct Stamps<'a> {
     /// The soft-delete column: an update writes only a row that lives (`NULL` there), and
     /// a unique key holds among those rows only.
     pub deleted: Option<&'a str>,
+    /// The tenant column: an update writes only a row of the tenant bound after its key, and
+    /// an upsert only a stored row of the inserted row's tenant.
+    pub tenant: Option<&'a str>,
 }
 
 impl Stamps<'_> {
@@ -76,6 +84,7 @@ impl Stamps<'_> {
         version: None,
         kept: &[],
         deleted: None,
+        tenant: None,
     };
 
     /// Whether an update writes `column` from a bound value.

@@ -159,15 +159,22 @@ impl Insert<'_> {
                 assignments.extend(incremented(dialect, self.table, self.stamps.version));
                 sql.push_str(&assignments.join(", "));
                 // A deleted row holding the primary key is left alone (the partial unique
-                // indexes do not see deleted rows; the primary key does).
+                // indexes do not see deleted rows; the primary key does), as is another
+                // tenant's.
+                let mut checks: Vec<String> =
+                    same_tenant(dialect, self.table, self.stamps.tenant).into_iter().collect();
                 if let Some(deleted) = self.stamps.deleted
                     && conflict.key == conflict.primary
                 {
-                    sql.push_str(&format!(
-                        " WHERE {}.{} IS NULL",
+                    checks.push(format!(
+                        "{}.{} IS NULL",
                         dialect.quote(self.table),
                         dialect.quote(deleted)
                     ));
+                }
+                if !checks.is_empty() {
+                    sql.push_str(" WHERE ");
+                    sql.push_str(&checks.join(" AND "));
                 }
             }
         }
@@ -271,8 +278,9 @@ impl RowWrite<'_> {
     }
 
     /// `UPDATE ... SET <outside the key> WHERE <key>`, binding the written columns then the
-    /// key, then the version read when there is one (the row is written only at that version,
-    /// and its version moves on); `RETURNING` the row except on MySQL, which has none on an
+    /// key, then the tenant when the table has one (no write reaches another tenant's row),
+    /// then the version read when there is one (the row is written only at that version, and
+    /// its version moves on); `RETURNING` the row except on MySQL, which has none on an
     /// update.
     pub fn update(&self, dialect: Dialect) -> String {
         self.update_returning(dialect, dialect != Dialect::MySql)
@@ -309,8 +317,16 @@ impl RowWrite<'_> {
             String::new()
         };
         let mut condition = key_condition(dialect, self.key, written.len() + 1);
+        let mut next = written.len() + self.key.len() + 1;
+        if let Some(tenant) = self.stamps.tenant {
+            condition.push_str(&format!(
+                " AND {} = {}",
+                dialect.quote(tenant),
+                dialect.placeholder(next)
+            ));
+            next += 1;
+        }
         if let Some(version) = self.stamps.version {
-            let next = written.len() + self.key.len() + 1;
             condition.push_str(&format!(
                 " AND {} = {}",
                 dialect.quote(version),
@@ -364,8 +380,10 @@ impl RowWrite<'_> {
             }
             Dialect::Sqlite | Dialect::Postgres => {
                 let assignments = assign(&|column| format!("excluded.{column}"));
-                // The stored row is written only at the version read, and only while it lives.
+                // The stored row is written only at the version read, only while it lives,
+                // and only when it belongs to the inserted row's tenant.
                 let mut checks = Vec::new();
+                checks.extend(same_tenant(dialect, self.table, self.stamps.tenant));
                 if let Some(version) = self.stamps.version {
                     checks.push(format!(
                         "{}.{} = {}",
@@ -394,6 +412,15 @@ impl RowWrite<'_> {
             }
         }
     }
+}
+
+/// `"t"."tenant" = excluded."tenant"`: an upsert writes into a stored row of its own tenant
+/// only, if the table has one.
+fn same_tenant(dialect: Dialect, table: &str, tenant: Option<&str>) -> Option<String> {
+    tenant.map(|tenant| {
+        let column = dialect.quote(tenant);
+        format!("{}.{column} = excluded.{column}", dialect.quote(table))
+    })
 }
 
 /// `"version" = "t"."version" + 1`: the version's move on a write, if the table has one.
@@ -530,6 +557,7 @@ mod tests {
                 version: Some("version"),
                 kept: &["created_at"],
                 deleted: None,
+                tenant: None,
             },
         };
         assert_eq!(
@@ -562,6 +590,53 @@ mod tests {
             "INSERT INTO `posts` (`title`, `version`, `created_at`, `updated_at`) VALUES (?, ?, ?, \
              ?) ON DUPLICATE KEY UPDATE `updated_at` = VALUES(`updated_at`), `version` = \
              `posts`.`version` + 1"
+        );
+    }
+
+    #[test]
+    fn no_write_reaches_another_tenants_row() {
+        let row = RowWrite {
+            table: "notes",
+            columns: &["id", "org", "body", "version"],
+            set: &["org", "body", "version"],
+            key: &["id"],
+            stamps: Stamps {
+                version: Some("version"),
+                kept: &["org"],
+                deleted: None,
+                tenant: Some("org"),
+            },
+        };
+        assert_eq!(
+            row.update(Dialect::Postgres),
+            "UPDATE \"notes\" SET \"body\" = $1, \"version\" = \"notes\".\"version\" + 1 WHERE \
+             \"id\" = $2 AND \"org\" = $3 AND \"version\" = $4 RETURNING \"id\", \"org\", \"body\", \
+             \"version\""
+        );
+        assert_eq!(
+            row.upsert(Dialect::Sqlite),
+            "INSERT INTO \"notes\" (\"id\", \"org\", \"body\", \"version\") VALUES (?, ?, ?, ?) ON \
+             CONFLICT (\"id\") DO UPDATE SET \"body\" = excluded.\"body\", \"version\" = \
+             \"notes\".\"version\" + 1 WHERE \"notes\".\"org\" = excluded.\"org\" AND \
+             \"notes\".\"version\" = ? RETURNING \"id\", \"org\", \"body\", \"version\""
+        );
+        let insert = Insert {
+            table: "notes",
+            columns: &["id", "org", "body", "version"],
+            generated: None,
+            stamps: row.stamps,
+        };
+        let by_id = ConflictTarget {
+            key: &["id"],
+            primary: &["id"],
+            returning: row.columns,
+        };
+        assert_eq!(
+            insert.on_conflict(Dialect::Postgres, 1, false, &by_id, OnConflict::Update),
+            "INSERT INTO \"notes\" (\"id\", \"org\", \"body\", \"version\") VALUES ($1, $2, $3, \
+             $4) ON CONFLICT (\"id\") DO UPDATE SET \"body\" = excluded.\"body\", \"version\" = \
+             \"notes\".\"version\" + 1 WHERE \"notes\".\"org\" = excluded.\"org\" RETURNING \
+             \"id\", \"org\", \"body\", \"version\""
         );
     }
 }

@@ -6,7 +6,7 @@ use repo_runtime::__private::{PlanAction, PlanLimit, Selected};
 use repo_runtime::Dialect;
 use repo_sql::{
     Condition, ConflictTarget, Filtered, Insert, Linked, Numeric, OnConflict, Operator, Patched,
-    PlanTable, Projected, Stamps,
+    Plan, PlanCondition, PlanTable, Projected, RowWrite, Stamps,
 };
 
 const TABLE: PlanTable<'static> = PlanTable {
@@ -101,6 +101,7 @@ fn statements(dialect: Dialect) -> String {
         version: Some("version"),
         kept: &["created_at", "deleted_at"],
         deleted: Some("deleted_at"),
+        tenant: None,
     };
     let at_version = Condition::All(vec![
         compare("id", Operator::Equal, 1),
@@ -139,6 +140,75 @@ fn statements(dialect: Dialect) -> String {
             stamped.on_conflict(dialect, 1, false, &by_title, OnConflict::Update)
         ),
     });
+    // Scoped by tenant: every statement selects the tenant's rows (the scope's value follows
+    // the conditions'), an `EXISTS` on a scoped table too; an update binds the tenant after the
+    // key; an upsert writes into a stored row of the inserted row's tenant only.
+    let scoped = Condition::All(vec![
+        compare("title", Operator::StartingWith, 1),
+        Condition::Exists {
+            table: "authors",
+            link: "id",
+            column: "author_id",
+            condition: Box::new(Condition::All(vec![
+                compare("name", Operator::Equal, 1),
+                Condition::Scope { column: "org_id" },
+            ])),
+        },
+        Condition::Scope { column: "org_id" },
+    ]);
+    let listed = Filtered {
+        action: PlanAction::Select,
+        condition: &scoped,
+        order: &[("id", false)],
+        limit: PlanLimit::Page,
+    };
+    out.push(format!(
+        "-- tenant: a filter's page\n{}",
+        listed.render(dialect, &TABLE)
+    ));
+    out.push(format!(
+        "-- tenant: the same on an unscoped handle\n{}",
+        Filtered {
+            condition: &scoped.without_scope(),
+            ..listed
+        }
+        .render(dialect, &TABLE)
+    ));
+    let finder: &[&[PlanCondition<'_>]] = &[&[PlanCondition {
+        column: "title",
+        operator: Operator::Equal,
+    }]];
+    let find = Plan {
+        action: PlanAction::Select,
+        any_of: finder,
+        order: &[],
+        limit: PlanLimit::Fixed(1),
+        scope: Some("org_id"),
+    };
+    out.push(format!(
+        "-- tenant: a finder\n{}",
+        find.render(dialect, &TABLE)
+    ));
+    let tenant_row = RowWrite {
+        table: "articles",
+        columns: &["id", "org_id", "title"],
+        set: &["org_id", "title"],
+        key: &["id"],
+        stamps: Stamps {
+            version: None,
+            kept: &["org_id"],
+            deleted: None,
+            tenant: Some("org_id"),
+        },
+    };
+    out.push(format!(
+        "-- tenant: update\n{}",
+        tenant_row.update(dialect)
+    ));
+    out.push(format!(
+        "-- tenant: upsert\n{}",
+        tenant_row.upsert(dialect)
+    ));
     let grouped = [
         Selected::Column("author_id"),
         Selected::Count,
@@ -245,6 +315,8 @@ fn relation_loads(dialect: Dialect) -> Vec<String> {
         keys: 3,
         target_deleted: None,
         link_deleted: None,
+        target_tenant: None,
+        link_tenant: None,
     };
     let of_page = compare("article_id", Operator::In, 3);
     let viewers = Condition::Exists {

@@ -4,7 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
 use super::{row, schema, sql_literal};
-use crate::model::{self, Entity};
+use crate::model::{self, Entity, Policy};
 use crate::sql::Statements;
 
 /// `New{Entity}`: the entity without its generated key and its policy fields. Only when it
@@ -310,19 +310,44 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
     };
     let decode = row::decode_body(entity);
     let bind_id = row::bind_id_body(entity);
-    let bind_new = row::bind_fields_body(entity, entity.insert_fields(), &quote!(new), true);
+    let bind_new = row::bind_fields_body(
+        entity,
+        entity.insert_fields(),
+        &quote!(new),
+        row::Stamping::NewRow,
+    );
     let bind_new_columns = row::bind_columns_body(entity);
     let bind_update = row::bind_fields_body(
         entity,
         entity
             .non_key_fields()
             .filter(|field| field.written_by_update())
-            .chain(entity.key_fields()),
+            .chain(entity.key_fields())
+            // The tenant the row must belong to: after the key, before the version.
+            .chain(entity.policy_field(Policy::Tenant)),
         &quote!(self),
-        true,
+        row::Stamping::StoredRow,
     );
-    let bind_all = row::bind_fields_body(entity, entity.fields.iter(), &quote!(self), false);
+    let bind_all = row::bind_fields_body(
+        entity,
+        entity.fields.iter(),
+        &quote!(self),
+        row::Stamping::Held,
+    );
     let policy_methods = row::policy_methods(entity);
+    // A key's policy column (a tenant) is bound from the stamp.
+    let stamped_key = entity
+        .unique
+        .iter()
+        .map(|key| key.fields.as_slice())
+        .chain(entity.generated().is_none().then_some(entity.key.as_slice()))
+        .flatten()
+        .any(|&index| entity.fields[index].policy().is_some());
+    let key_stamp = if stamped_key {
+        quote!(stamp)
+    } else {
+        quote!(_stamp)
+    };
     // The stamp is read only by an entity with policy fields.
     let stamp = if entity.has_policies() {
         quote!(stamp)
@@ -418,6 +443,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             fn bind_new_key(
                 new: &Self::New,
                 key: ::core::option::Option<usize>,
+                #key_stamp: &#krate::__private::Stamp,
                 statement: &mut #krate::Statement,
             ) {
                 #bind_new_key

@@ -277,6 +277,7 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
             any_of: &any_of,
             order: &[],
             limit: PlanLimit::All,
+            scope: crate::sql::scope(entity),
         };
         let sql = sql_literal(krate, &statements.plan(&plan));
         let plan = plan.to_tokens_under(&quote! { #krate::__private });
@@ -285,12 +286,34 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
             .iter()
             .map(|field| bind_parameter(entity, field));
         let operation = finder.method.to_string();
+        // An entity scoped by tenant binds the handle's tenant after the key, and its
+        // statement leaves the scope out on an unscoped handle.
+        let (start, scope) = match crate::sql::scope(entity) {
+            Some(_) => (
+                quote! {
+                    #krate::__private::ports::statement_with_lists::<#ident>(
+                        &self.executor,
+                        #operation,
+                        &__REPO_SQL,
+                        &__REPO_PLAN,
+                        &[],
+                    )
+                },
+                quote! { #krate::__private::ports::bind_scope::<#ident>(&mut __repo_statement); },
+            ),
+            None => (
+                quote! {
+                    self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN)
+                },
+                TokenStream::new(),
+            ),
+        };
         let read = quote! {
             self.executor
                 .read(|| {
-                    let mut __repo_statement =
-                        self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN);
+                    let mut __repo_statement = #start;
                     #(#binds)*
+                    #scope
                     self.executor.fetch_optional::<#ident>(__repo_statement)
                 })
                 .await

@@ -160,27 +160,43 @@ fn skipped_defaults(entity: &Entity) -> TokenStream {
     quote! { #(#fields)* }
 }
 
-/// Binds `owner.field` for each field, in order; when `stamped`, a policy field's value is
-/// the one the write sets (from `stamp`) instead.
+/// What a binder binds for a policy field.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Stamping {
+    /// The value the owner holds (a row read back, bound as it is).
+    Held,
+    /// What the write sets, for a new row (`owner` is the insert input).
+    NewRow,
+    /// What the write sets, for a stored row (`owner` is the record).
+    StoredRow,
+}
+
+/// Binds `owner.field` for each field, in order; when stamping, a policy field's value is the
+/// one the write sets (from `stamp`) instead.
 pub(super) fn bind_fields_body<'a>(
     entity: &Entity,
     fields: impl Iterator<Item = &'a Field>,
     owner: &TokenStream,
-    stamped: bool,
+    stamping: Stamping,
 ) -> TokenStream {
     let krate = &entity.krate;
     let statement = quote!(statement);
+    let stored = (stamping == Stamping::StoredRow).then_some(owner);
     let binds = fields.map(|field| {
         let ident = &field.ident;
-        match stamped_value(entity, field).filter(|_| stamped) {
+        let stamped = match stamping {
+            Stamping::Held => None,
+            Stamping::NewRow | Stamping::StoredRow => stamped_value(entity, field, stored),
+        };
+        match stamped {
             Some(Stamped::Value(value)) => {
                 bind_value(entity, field, quote! { &#value }, &statement)
             }
-            Some(Stamped::Actor(actor)) => {
-                let bind = bind_value(entity, field, quote! { &actor }, &statement);
+            Some(Stamped::Handle(given)) => {
+                let bind = bind_value(entity, field, quote! { &given }, &statement);
                 quote! {
-                    if let ::core::option::Option::Some(actor) =
-                        #krate::__private::OrFail::or_fail(#actor, statement)
+                    if let ::core::option::Option::Some(given) =
+                        #krate::__private::OrFail::or_fail(#given, statement)
                     {
                         #bind
                     }
@@ -199,13 +215,15 @@ pub(super) fn bind_fields_body<'a>(
 enum Stamped {
     /// A value of the field's type: a version's first, the write's time, a live row's mark.
     Value(TokenStream),
-    /// The handle's actor, which may not fit: the call that reads it, for
-    /// `.or_fail(statement)` (binding) or `?` (building the entity).
-    Actor(TokenStream),
+    /// What the handle gives (its actor, its tenant), which may be missing or not fit: the
+    /// call that reads it, for `.or_fail(statement)` (binding) or `?` (building the entity).
+    Handle(TokenStream),
 }
 
 /// What a write gives a policy field, from `stamp`; `None` for a field the caller gives.
-fn stamped_value(entity: &Entity, field: &Field) -> Option<Stamped> {
+/// `stored` is the record a write of a stored row binds, whose own tenant an unscoped handle
+/// keeps.
+fn stamped_value(entity: &Entity, field: &Field, stored: Option<&TokenStream>) -> Option<Stamped> {
     let krate = &entity.krate;
     let ty = &field.ty;
     Some(match field.policy()? {
@@ -220,8 +238,19 @@ fn stamped_value(entity: &Entity, field: &Field) -> Option<Stamped> {
         }
         Policy::CreatedBy | Policy::UpdatedBy => {
             let (name, field_name) = (entity_name(entity), &field.name);
-            Stamped::Actor(quote_spanned! {ty.span()=>
+            Stamped::Handle(quote_spanned! {ty.span()=>
                 stamp.actor::<#ty>(#name, #field_name)
+            })
+        }
+        Policy::Tenant => {
+            let (name, field_name, ident) = (entity_name(entity), &field.name, &field.ident);
+            Stamped::Handle(match stored {
+                Some(owner) => quote_spanned! {ty.span()=>
+                    stamp.tenant_or::<#ty>(&#owner.#ident, #name, #field_name)
+                },
+                None => quote_spanned! {ty.span()=>
+                    stamp.tenant::<#ty>(#name, #field_name)
+                },
             })
         }
     })
@@ -235,7 +264,12 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
         return TokenStream::new();
     }
     let krate = &entity.krate;
-    let bind_stamped = bind_fields_body(entity, entity.fields.iter(), &quote!(self), true);
+    let bind_stamped = bind_fields_body(
+        entity,
+        entity.fields.iter(),
+        &quote!(self),
+        Stamping::StoredRow,
+    );
     let touched: Vec<&Field> = entity
         .fields
         .iter()
@@ -244,7 +278,7 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
     let bind_touch = if touched.is_empty() {
         quote! { let _ = (stamp, statement); }
     } else {
-        bind_fields_body(entity, touched.into_iter(), &quote!(self), true)
+        bind_fields_body(entity, touched.into_iter(), &quote!(self), Stamping::StoredRow)
     };
     let version = entity.policy_field(Policy::Version).map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);
@@ -306,15 +340,9 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
 /// The body of `bind_new_key`: the fields of the primary key (when `New` holds them) or of one
 /// unique key, from `new`.
 pub(super) fn bind_new_key_body(entity: &Entity) -> TokenStream {
-    let statement = quote!(statement);
     let bind = |fields: &[usize]| {
-        let binds = fields.iter().map(|&index| {
-            let field = &entity.fields[index];
-            let ident = &field.ident;
-            let value = quote_spanned! {field.ty.span()=> &new.#ident };
-            bind_value(entity, field, value, &statement)
-        });
-        quote! { #(#binds)* }
+        let fields = fields.iter().map(|&index| &entity.fields[index]);
+        bind_fields_body(entity, fields, &quote!(new), Stamping::NewRow)
     };
     let primary = if entity.generated().is_some() {
         quote! { let _ = (new, statement); }
@@ -405,7 +433,7 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
                 );
             }
         };
-        match stamped_value(entity, field) {
+        match stamped_value(entity, field, None) {
             Some(Stamped::Value(value)) => {
                 let bind = bind_stamped(quote!(value));
                 return quote! {
@@ -413,11 +441,11 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
                     #bind
                 };
             }
-            Some(Stamped::Actor(actor)) => {
-                let bind = bind_stamped(quote!(actor));
+            Some(Stamped::Handle(given)) => {
+                let bind = bind_stamped(quote!(given));
                 return quote! {
-                    if let ::core::option::Option::Some(actor) =
-                        #krate::__private::OrFail::or_fail(#actor, statement)
+                    if let ::core::option::Option::Some(given) =
+                        #krate::__private::OrFail::or_fail(#given, statement)
                     {
                         #bind
                     }
@@ -509,9 +537,9 @@ pub(super) fn from_new_body(entity: &Entity, name: &str) -> TokenStream {
     let ignored = key.is_none().then(|| quote! { let _ = generated; });
     let fields = entity.insert_fields().map(|field| {
         let ident = &field.ident;
-        match stamped_value(entity, field) {
+        match stamped_value(entity, field, None) {
             Some(Stamped::Value(value)) => quote! { #ident: #value, },
-            Some(Stamped::Actor(actor)) => quote! { #ident: #actor?, },
+            Some(Stamped::Handle(given)) => quote! { #ident: #given?, },
             None => quote! { #ident: new.#ident, },
         }
     });
@@ -576,6 +604,7 @@ pub(super) fn field_checks(entity: &Entity) -> TokenStream {
                 Policy::CreatedAt | Policy::UpdatedAt => quote! { #krate::Timestamp },
                 Policy::DeletedAt => quote! { #krate::DeletionMark },
                 Policy::CreatedBy | Policy::UpdatedBy => quote! { #krate::ActorField },
+                Policy::Tenant => quote! { #krate::TenantField },
             };
             return quote_spanned! {ty.span()=>
                 const _: fn() = || {

@@ -28,6 +28,7 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                 Policy::DeletedAt => quote! { DeletedAt },
                 Policy::CreatedBy => quote! { CreatedBy },
                 Policy::UpdatedBy => quote! { UpdatedBy },
+                Policy::Tenant => quote! { Tenant },
             };
             modifiers.extend(quote! { .policy(#krate::Policy::#policy) });
         }

@@ -118,3 +118,31 @@ pub(super) fn one_field_per_policy(fields: &[Field], errors: &mut Accumulator) {
         }
     }
 }
+
+/// The tenant field of an entity scoped by tenant: a value every row has, and part of a key of
+/// several columns (a key of one column, such as a generated id, is unique across tenants).
+pub(super) fn tenant(fields: &[Field], tenant: usize, key: &[usize], errors: &mut Accumulator) {
+    let field = &fields[tenant];
+    let Some((_, span)) = field.policy else {
+        return;
+    };
+    if field.nullable {
+        errors.push(
+            darling::Error::custom(
+                "every row belongs to a tenant: `tenant` needs a field that is not an `Option`",
+            )
+            .with_span(&span),
+        );
+    }
+    if key.len() > 1 && !key.contains(&tenant) {
+        let first = &fields[key[0]];
+        errors.push(
+            darling::Error::custom(format!(
+                "a key of several columns of an entity scoped by tenant holds within each \
+                 tenant: mark `{}` `id` too",
+                field.name
+            ))
+            .with_span(&first.ident),
+        );
+    }
+}

@@ -64,6 +64,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         deleted_at,
         created_by,
         updated_by,
+        tenant,
     } = field;
     let policy = read_policy(
         [
@@ -73,6 +74,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             (deleted_at, Policy::DeletedAt),
             (created_by, Policy::CreatedBy),
             (updated_by, Policy::UpdatedBy),
+            (tenant, Policy::Tenant),
         ],
         ctx.errors,
     );
@@ -290,7 +292,8 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
     };
     if let Some((policy, span)) = policy {
         for (conflict, word) in [
-            (id.is_present(), "id"),
+            // A tenant may be part of a composite key: the key of a row within its tenant.
+            (id.is_present() && policy != Policy::Tenant, "id"),
             (embed.is_some(), "embed"),
             (!matches!(mapping, Mapping::Value), "json` or `with"),
         ] {
@@ -359,7 +362,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
 
 /// The policy the field's flags declare: at most one (the others are errors at their flag).
 fn read_policy(
-    flags: [(darling::util::Flag, Policy); 6],
+    flags: [(darling::util::Flag, Policy); 7],
     errors: &mut darling::error::Accumulator,
 ) -> Option<(Policy, Span)> {
     let mut declared: Option<(Policy, Span)> = None;

@@ -405,6 +405,12 @@ pub(crate) fn parse(
     check::has_fields(&attrs.ident, &fields, "an entity", &mut errors);
     check::insertable(&attrs.ident, &fields, &mut errors);
     check::one_field_per_policy(&fields, &mut errors);
+    let tenant = fields
+        .iter()
+        .position(|field| field.policy() == Some(Policy::Tenant));
+    if let Some(tenant) = tenant {
+        check::tenant(&fields, tenant, &key, &mut errors);
+    }
 
     let mut resolve = |list: &darling::util::SpannedValue<darling::util::PathList>, what: &str| {
         let mut positions = Vec::new();
@@ -483,6 +489,15 @@ pub(crate) fn parse(
             errors.push(
                 darling::Error::custom("this unique key repeats the primary key: remove it")
                     .with_span(&span),
+            );
+        } else if let Some(tenant) = tenant.filter(|tenant| !positions.contains(tenant)) {
+            errors.push(
+                darling::Error::custom(format!(
+                    "a unique key of an entity scoped by tenant holds within each tenant: name \
+                     `{}` in it, `#[repo(unique({}, ...))]` on the struct",
+                    fields[tenant].name, fields[tenant].name
+                ))
+                .with_span(&span),
             );
         } else if unique.iter().any(|existing: &KeyDef| existing.name == name) {
             errors

@@ -55,6 +55,7 @@ fn with_plan<R>(entity: &Entity, query: &Query<'_>, use_plan: impl FnOnce(&Plan<
         any_of: &any_of,
         order: &order,
         limit,
+        scope: crate::sql::scope(entity),
     })
 }
 
@@ -137,10 +138,15 @@ fn binds(entity: &Entity, query: &Query<'_>, operation: &str) -> (TokenStream, V
             });
         }
     }
+    // The tenant follows the conditions' values, before a page's.
+    let scoped = crate::sql::scope(entity).is_some();
+    if scoped {
+        statements.push(quote! { #ports::bind_scope::<#record>(&mut __repo_statement); });
+    }
     if let Some(page) = query.page {
         statements.push(quote! { #ports::bind_page(&mut __repo_statement, #page); });
     }
-    let statement_start = if lengths.is_empty() {
+    let statement_start = if lengths.is_empty() && !scoped {
         quote! { self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN) }
     } else {
         quote! {

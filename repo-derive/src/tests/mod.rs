@@ -170,6 +170,21 @@ snapshot!(
 );
 
 snapshot!(
+    tenant_scopes_every_statement,
+    #[derive(Repository)]
+    #[repo(table = "projects", unique(org_id, slug))]
+    pub struct Project {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(tenant)]
+        pub org_id: i64,
+        pub slug: String,
+        #[repo(version)]
+        pub version: i32,
+    }
+);
+
+snapshot!(
     actors_recorded_from_the_handle,
     #[derive(Repository)]
     pub struct Note {

@@ -141,6 +141,7 @@ pub(super) fn read(
         shape,
         values,
         lists,
+        scoped,
     } = statement;
     let Some(data) = state.table(table.name) else {
         // What a read of a table nobody wrote to finds.
@@ -163,7 +164,7 @@ pub(super) fn read(
     let rows = match shape {
         Shape::Sql => return Err(sql_only(table, operation)),
         Shape::Plan(plan) => {
-            let query = resolve(table.entity, plan, data, values, &lists)?;
+            let query = resolve(table.entity, plan, data, values, &lists, scoped)?;
             selected(plan.action, select(&query, data), &columns)
         }
         Shape::Filtered(filtered) => {
@@ -173,14 +174,17 @@ pub(super) fn read(
         Shape::Projected(projected) => {
             super::aggregate::projected(table.entity, &projected, state, Some(data), values)?
         }
-        // The text reads only a row that lives, as the plan it was rendered from has it.
-        Shape::ByKey(_) => data
-            .rows
-            .get(&stored_key(data, table, &values))
-            .filter(|row| data.lives(row))
-            .map(|row| project(row, &columns))
-            .into_iter()
-            .collect(),
+        // The text reads only a row that lives, of the tenant bound after the key, as the
+        // plan it was rendered from has it.
+        Shape::ByKey(_) => {
+            let (key, tenant) = key_and_tenant(table, &values);
+            data.rows
+                .get(&stored_key(data, table, key))
+                .filter(|row| data.lives(row) && of_tenant(data, row, tenant))
+                .map(|row| project(row, &columns))
+                .into_iter()
+                .collect()
+        }
         Shape::ByKeys => {
             let width = table.primary_key.columns.len().max(1);
             let mut seen = BTreeSet::new();
@@ -196,10 +200,13 @@ pub(super) fn read(
             found
         }
         Shape::Linked(linked) => {
-            super::linked::linked_rows(table, &linked, state, data, &values, &columns)?
+            super::linked::linked_rows(table, &linked, state, data, values, &columns)?
         }
         Shape::Count => vec![number(
-            data.rows.values().filter(|row| data.lives(row)).count(),
+            data.rows
+                .values()
+                .filter(|row| data.lives(row) && of_tenant(data, row, values.first()))
+                .count(),
         )],
         Shape::Insert { .. }
         | Shape::InsertAll
@@ -348,6 +355,7 @@ pub(super) fn write(
         shape,
         values,
         lists,
+        scoped,
     } = statement;
     state.table_mut(table);
     let data = state
@@ -356,7 +364,7 @@ pub(super) fn write(
     let columns = projection(table, data)?;
     match shape {
         Shape::Plan(plan) => {
-            let query = resolve(table.entity, plan, data, values, &lists)?;
+            let query = resolve(table.entity, plan, data, values, &lists, scoped)?;
             delete_selected(state, table, &query)
         }
         Shape::Filtered(filtered) => {
@@ -364,7 +372,11 @@ pub(super) fn write(
             delete_selected(state, table, &query)
         }
         Shape::ByKey(_) => {
-            let key = stored_key(data, table, &values);
+            let (key, tenant) = key_and_tenant(table, &values);
+            let key = stored_key(data, table, key);
+            if !data.rows.get(&key).is_some_and(|row| of_tenant(data, row, tenant)) {
+                return Ok((Vec::new(), affected(0)));
+            }
             let deleted = state.delete(table.entity, table.name, vec![key])?;
             Ok((Vec::new(), affected(deleted)))
         }
@@ -380,12 +392,19 @@ pub(super) fn write(
         Shape::Update => {
             let mut values = values;
             let (version, expected) = read_version(table, data, &mut values)?;
+            // The tenant the row must belong to comes after the key, before the version.
+            let tenant = match table.tenant_column() {
+                Some(_) => values.pop(),
+                None => None,
+            };
             let width = table.primary_key.columns.len();
             let key = stored_key(data, table, &values[values.len().saturating_sub(width)..]);
             let Some(existing) = data.rows.get(&key).cloned() else {
                 return Ok((Vec::new(), affected(0)));
             };
-            if !writes_into(data, &existing, version, expected.as_ref()) {
+            if !writes_into(data, &existing, version, expected.as_ref())
+                || !of_tenant(data, &existing, tenant.as_ref())
+            {
                 return Ok((Vec::new(), affected(0)));
             }
             // The bound values are the columns an update writes, in order.
@@ -416,8 +435,11 @@ pub(super) fn write(
                 let row = store(state, table, row, None)?;
                 return Ok((vec![project(&row, &columns)], affected(1)));
             };
-            // A stored row at another version, or deleted, is left alone, and none returned.
-            if !writes_into(data, &stored, version, expected.as_ref()) {
+            // A stored row at another version, deleted, or another tenant's, is left alone,
+            // and none returned.
+            if !writes_into(data, &stored, version, expected.as_ref())
+                || !same_tenant(data, &stored, &row)
+            {
                 return Ok((Vec::new(), affected(0)));
             }
             let mut updated = stored.clone();
@@ -564,8 +586,13 @@ fn insert_rows(
         });
         let stored = match held {
             Some((_, _, OnConflict::Ignore)) => continue,
-            // A deleted row holding the primary key is left alone, as the text has it.
-            Some((_, stored, OnConflict::Update)) if !data.lives(&stored) => continue,
+            // A deleted row holding the primary key is left alone, as the text has it, and so
+            // is another tenant's.
+            Some((_, stored, OnConflict::Update))
+                if !data.lives(&stored) || !same_tenant(data, &stored, &row) =>
+            {
+                continue;
+            }
             Some((stored_key, stored, OnConflict::Update)) => {
                 let assigned = assigned_on_conflict(table, conflict.and_then(|(key, _)| key));
                 let mut updated = stored.clone();
@@ -669,6 +696,34 @@ fn assigned_on_conflict(table: &'static Table, unique: Option<usize>) -> Vec<&'s
             !constraint.columns.contains(name) && !table.primary_key.columns.contains(name)
         })
         .collect()
+}
+
+/// A by-key statement's values: the key, then, on a table with a tenant column, the tenant
+/// its scope binds (none on an unscoped handle's).
+fn key_and_tenant<'v>(table: &'static Table, values: &'v [Value]) -> (&'v [Value], Option<&'v Value>) {
+    let width = table.primary_key.columns.len().min(values.len());
+    let (key, rest) = values.split_at(width);
+    (key, rest.first())
+}
+
+/// Whether `row` belongs to `tenant`, when one is given (always, on a table without a tenant
+/// column).
+fn of_tenant(data: &TableData, row: &[Value], tenant: Option<&Value>) -> bool {
+    match (tenant, data.def.tenant_column()) {
+        (Some(tenant), Some(column)) => data
+            .position(column.name)
+            .is_some_and(|position| row[position] == *tenant),
+        _ => true,
+    }
+}
+
+/// Whether the stored row and the one written belong to one tenant: what an upsert's
+/// `WHERE "t"."tenant" = excluded."tenant"` asks.
+fn same_tenant(data: &TableData, stored: &[Value], written: &[Value]) -> bool {
+    match data.def.tenant_column().and_then(|column| data.position(column.name)) {
+        Some(position) => stored[position] == written[position],
+        None => true,
+    }
 }
 
 /// Where `table`'s version column (`#[repo(version)]`) is in its rows, if it has one.

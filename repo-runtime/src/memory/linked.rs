@@ -20,9 +20,14 @@ pub(super) fn linked_rows(
     linked: &Linked<'static>,
     state: &State,
     data: &TableData,
-    keys: &[Value],
+    values: Vec<Value>,
     columns: &[usize],
 ) -> Result<Vec<MemoryRecord>, RepoError> {
+    // The parents' keys, then the tenant of the targets and of the links, where scoped.
+    let mut values = values.into_iter();
+    let keys: Vec<Value> = values.by_ref().take(linked.keys).collect();
+    let target_tenant = linked.target_tenant.map(|column| (column, values.next()));
+    let link_tenant = linked.link_tenant.map(|column| (column, values.next()));
     let Some(link) = state.table(linked.link) else {
         return Ok(Vec::new());
     };
@@ -31,16 +36,33 @@ pub(super) fn linked_rows(
             .ok_or_else(|| unknown_column(table.entity, &format!("{}.{name}", linked.link)))
     };
     let (from, to) = (column(linked.from)?, column(linked.to)?);
+    let link_tenant = match link_tenant {
+        Some((name, tenant)) => Some((column(name)?, tenant)),
+        None => None,
+    };
+    let target_tenant = match target_tenant {
+        Some((name, tenant)) => Some((
+            data.position(name)
+                .ok_or_else(|| unknown_column(table.entity, name))?,
+            tenant,
+        )),
+        None => None,
+    };
+    let of = |row: &[Value], tenant: &Option<(usize, Option<Value>)>| match tenant {
+        Some((position, tenant)) => tenant.as_ref() == Some(&row[*position]),
+        None => true,
+    };
     let keys: BTreeSet<&Value> = keys.iter().filter(|key| !key.is_null()).collect();
     let mut found: Vec<(&Vec<Value>, &Value, &Vec<Value>)> = Vec::new();
     // A row a soft delete marked, link or target, takes no part.
     for row in link.rows.values() {
-        if !keys.contains(&row[from]) || !link.lives(row) {
+        if !keys.contains(&row[from]) || !link.lives(row) || !of(row, &link_tenant) {
             continue;
         }
         let target_key = vec![row[to].clone()];
         if let Some((stored, target)) = data.rows.get_key_value(&target_key)
             && data.lives(target)
+            && of(target, &target_tenant)
         {
             found.push((stored, &row[from], target));
         }

@@ -94,6 +94,7 @@ impl Resolver<'_> {
                 column,
                 condition,
             } => self.exists(table, link, column, condition)?,
+            Condition::Scope { column } => self.compare(column, Operator::Equal, 1)?,
         })
     }
 
@@ -157,7 +158,19 @@ impl Resolver<'_> {
 
     /// A plan's groups of conditions: any group, each all of its conditions; no group, every
     /// row.
-    fn plan(&mut self, plan: &Plan<'_>, lists: &[usize]) -> Result<Resolved, RepoError> {
+    fn plan(&mut self, plan: &Plan<'_>, lists: &[usize], scoped: bool) -> Result<Resolved, RepoError> {
+        let groups = self.groups(plan, lists)?;
+        // The tenant follows the groups' values, when the statement kept its scope.
+        match plan.scope {
+            Some(column) if scoped => Ok(Resolved::All(vec![
+                groups,
+                self.compare(column, Operator::Equal, 1)?,
+            ])),
+            _ => Ok(groups),
+        }
+    }
+
+    fn groups(&mut self, plan: &Plan<'_>, lists: &[usize]) -> Result<Resolved, RepoError> {
         if plan.any_of.is_empty() {
             return Ok(Resolved::All(Vec::new()));
         }
@@ -215,6 +228,7 @@ pub(super) fn resolve(
     table: &TableData,
     values: Vec<Value>,
     lists: &[usize],
+    scoped: bool,
 ) -> Result<Query, RepoError> {
     let mut resolver = Resolver {
         entity,
@@ -222,7 +236,7 @@ pub(super) fn resolve(
         values: values.into_iter(),
         tables: None,
     };
-    let condition = resolver.plan(plan, lists)?;
+    let condition = resolver.plan(plan, lists, scoped)?;
     resolver.finish(condition, plan.order, plan.limit)
 }
 
@@ -347,6 +361,7 @@ fn skip_values(condition: &Condition, values: &mut std::vec::IntoIter<Value>) {
         Condition::Not(condition) | Condition::Exists { condition, .. } => {
             skip_values(condition, values);
         }
+        Condition::Scope { .. } => values.by_ref().take(1).for_each(drop),
     }
 }
 

@@ -297,8 +297,12 @@ where
                 keys: 0,
                 target_deleted: TargetOf::<L, TO>::TABLE.deleted_column(),
                 link_deleted: L::TABLE.deleted_column(),
+                target_tenant: None,
+                link_tenant: None,
             };
-            let groups = linked::<TargetOf<L, TO>, P::Id>(executor, link, &keys, self.name).await?;
+            let groups =
+                linked::<TargetOf<L, TO>, P::Id>(executor, link, L::TABLE, &keys, self.name)
+                    .await?;
             Ok(in_order_of(&keys, groups)
                 .into_iter()
                 .map(Option::unwrap_or_default)
@@ -482,11 +486,23 @@ async fn with_owned<K: Ord, E: Owning>(
 async fn linked<T: Owning, K: ColumnValue + Ord + Clone>(
     executor: &Executor,
     link: Linked<'static>,
+    link_table: &'static crate::schema::Table,
     keys: &[K],
     operation: &'static str,
 ) -> Result<BTreeMap<K, Vec<T>>, RepoError> {
     let position = T::TABLE.columns.len();
     let mut groups: BTreeMap<K, Vec<T>> = BTreeMap::new();
+    // Targets and links of the handle's tenant only, where scoped; every tenant's on an
+    // unscoped handle.
+    let tenant = |table: &'static crate::schema::Table| match executor.tenancy().is_unscoped() {
+        true => None,
+        false => table.tenant_column().map(|column| column.name),
+    };
+    let link = Linked {
+        target_tenant: tenant(T::TABLE),
+        link_tenant: tenant(link_table),
+        ..link
+    };
     for chunk in key_chunks(executor, keys) {
         let link = Linked {
             keys: chunk.len(),
@@ -498,6 +514,12 @@ async fn linked<T: Owning, K: ColumnValue + Ord + Clone>(
                 .assembled(operation, sql)
                 .shaped(Shape::Linked(link));
             crate::ports::bind_list(&mut statement, &chunk);
+            if link.target_tenant.is_some() {
+                statement.bind_scope(T::TABLE);
+            }
+            if link.link_tenant.is_some() {
+                statement.bind_scope(link_table);
+            }
             statement
         };
         let rows = executor.read_rows(T::TABLE, false, &build).await?;

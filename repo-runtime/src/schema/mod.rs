@@ -292,6 +292,21 @@ impl Table {
             .map(|column| column.name)
     }
 
+    /// The tenant column (`#[repo(tenant)]`), if the table has one: a handle scoped to a
+    /// tenant reaches the rows holding that tenant there only. A `const fn`, so that generic
+    /// code asks once, at compile time.
+    pub const fn tenant_column(&self) -> Option<&'static Column> {
+        let columns: &'static [Column] = self.columns;
+        let mut index = 0;
+        while index < columns.len() {
+            if matches!(columns[index].policy, Some(Policy::Tenant)) {
+                return Some(&columns[index]);
+            }
+            index += 1;
+        }
+        None
+    }
+
     /// The column kept under `policy`, if the table has one.
     pub fn policy_column(&self, policy: Policy) -> Option<&'static Column> {
         self.columns
@@ -321,6 +336,7 @@ impl Table {
                 .map(|column| column.name),
             kept: &kept,
             deleted: self.deleted_column(),
+            tenant: self.tenant_column().map(|column| column.name),
         })
     }
 
