@@ -12,8 +12,8 @@ use crate::backend::{SqlConnection, SqlPool};
 use crate::db::Db;
 use crate::entity::{Entity, RowSource};
 use crate::error::{FromSqlx, RepoError};
-use crate::schema::Table;
 use crate::policy::Tenancy;
+use crate::schema::Table;
 use crate::statement::{Outcome, Query, Statement};
 use crate::transaction::{Tx, TxState};
 

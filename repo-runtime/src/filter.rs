@@ -643,9 +643,12 @@ fn scoped(condition: &Arc<Condition>, with_deleted: bool, table: &'static Table)
         _ => Arc::clone(condition),
     };
     match table.tenant_column() {
-        Some(tenant) => Arc::new(and_last(&live, Condition::Scope {
-            column: tenant.name,
-        })),
+        Some(tenant) => Arc::new(and_last(
+            &live,
+            Condition::Scope {
+                column: tenant.name,
+            },
+        )),
         None => live,
     }
 }

@@ -1087,7 +1087,9 @@ where
                 Some(record) => M::value(record),
                 // A deleted row, or another tenant's, holds the primary key, which the update
                 // left alone.
-                None if E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some() => {
+                None if E::TABLE.deleted_column().is_some()
+                    || E::TABLE.tenant_column().is_some() =>
+                {
                     Err(held_by_hidden::<E>())
                 }
                 None => Err(RepoError::NotFound { entity: E::NAME }),

@@ -94,7 +94,12 @@ impl Tenancy {
 
     /// Binds the tenant a statement on `table`'s `column` (its tenant column) selects; an
     /// error fails the statement: no tenant named, or one of another type.
-    pub(crate) fn bind(&self, table: &'static Table, column: &'static Column, statement: &mut Statement) {
+    pub(crate) fn bind(
+        &self,
+        table: &'static Table,
+        column: &'static Column,
+        statement: &mut Statement,
+    ) {
         match self {
             Tenancy::Scoped(tenant) if tenant.ty == column.ty => {
                 (tenant.bind)(&*tenant.value, statement);

@@ -68,7 +68,9 @@ impl Condition {
         match self {
             Condition::Scope { .. } => true,
             Condition::All(items) | Condition::Any(items) => items.iter().any(Condition::has_scope),
-            Condition::Not(condition) | Condition::Exists { condition, .. } => condition.has_scope(),
+            Condition::Not(condition) | Condition::Exists { condition, .. } => {
+                condition.has_scope()
+            }
             Condition::Compare { .. } => false,
         }
     }
@@ -89,7 +91,9 @@ impl Condition {
                     _ => Condition::All(kept),
                 }
             }
-            Condition::Any(items) => Condition::Any(items.iter().map(Condition::without_scope).collect()),
+            Condition::Any(items) => {
+                Condition::Any(items.iter().map(Condition::without_scope).collect())
+            }
             Condition::Not(condition) => Condition::Not(Box::new(condition.without_scope())),
             Condition::Exists {
                 table,

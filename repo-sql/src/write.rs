@@ -161,8 +161,9 @@ impl Insert<'_> {
                 // A deleted row holding the primary key is left alone (the partial unique
                 // indexes do not see deleted rows; the primary key does), as is another
                 // tenant's.
-                let mut checks: Vec<String> =
-                    same_tenant(dialect, self.table, self.stamps.tenant).into_iter().collect();
+                let mut checks: Vec<String> = same_tenant(dialect, self.table, self.stamps.tenant)
+                    .into_iter()
+                    .collect();
                 if let Some(deleted) = self.stamps.deleted
                     && conflict.key == conflict.primary
                 {

@@ -201,14 +201,8 @@ fn statements(dialect: Dialect) -> String {
             tenant: Some("org_id"),
         },
     };
-    out.push(format!(
-        "-- tenant: update\n{}",
-        tenant_row.update(dialect)
-    ));
-    out.push(format!(
-        "-- tenant: upsert\n{}",
-        tenant_row.upsert(dialect)
-    ));
+    out.push(format!("-- tenant: update\n{}", tenant_row.update(dialect)));
+    out.push(format!("-- tenant: upsert\n{}", tenant_row.upsert(dialect)));
     let grouped = [
         Selected::Column("author_id"),
         Selected::Count,

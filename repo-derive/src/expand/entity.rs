@@ -340,7 +340,12 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
         .unique
         .iter()
         .map(|key| key.fields.as_slice())
-        .chain(entity.generated().is_none().then_some(entity.key.as_slice()))
+        .chain(
+            entity
+                .generated()
+                .is_none()
+                .then_some(entity.key.as_slice()),
+        )
         .flatten()
         .any(|&index| entity.fields[index].policy().is_some());
     let key_stamp = if stamped_key {

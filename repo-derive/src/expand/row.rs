@@ -278,7 +278,12 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
     let bind_touch = if touched.is_empty() {
         quote! { let _ = (stamp, statement); }
     } else {
-        bind_fields_body(entity, touched.into_iter(), &quote!(self), Stamping::StoredRow)
+        bind_fields_body(
+            entity,
+            touched.into_iter(),
+            &quote!(self),
+            Stamping::StoredRow,
+        )
     };
     let version = entity.policy_field(Policy::Version).map(|field| {
         let (ident, ty) = (&field.ident, &field.ty);

@@ -23,6 +23,9 @@ use grammar::{Action, NameError, Operator, QueryName};
 pub(crate) struct PortInput {
     collected: Collected,
     port: syn::ItemTrait,
+    /// Where the port's description macro wrote `port { ... }`: the context the trait's
+    /// tokens, its parameters among them, resolve in.
+    site: proc_macro2::Span,
 }
 
 impl Parse for PortInput {
@@ -37,6 +40,7 @@ impl Parse for PortInput {
         Ok(PortInput {
             collected,
             port: content.parse()?,
+            site: keyword.span(),
         })
     }
 }
@@ -57,6 +61,31 @@ const FORWARDED: &[&str] = &[
 ];
 
 pub(crate) fn implement(input: &PortInput) -> TokenStream {
+    resolved_at(implementation(input), input.site)
+}
+
+/// `tokens`, each resolving names as if written at `site`, where it keeps its place for
+/// errors. The implementation is called back from inside the port's `macro_rules!`, whose
+/// hygiene keeps the trait's parameters (and the `self` that `async_trait` renames) from
+/// names this macro writes at its own call site: the two must share one context. Which
+/// context a macro's call site gets there is not something to rely on.
+fn resolved_at(tokens: TokenStream, site: proc_macro2::Span) -> TokenStream {
+    tokens
+        .into_iter()
+        .map(|mut tree| {
+            if let proc_macro2::TokenTree::Group(group) = &tree {
+                let mut respanned =
+                    proc_macro2::Group::new(group.delimiter(), resolved_at(group.stream(), site));
+                respanned.set_span(group.span().resolved_at(site));
+                return proc_macro2::TokenTree::Group(respanned);
+            }
+            tree.set_span(tree.span().resolved_at(site));
+            tree
+        })
+        .collect()
+}
+
+fn implementation(input: &PortInput) -> TokenStream {
     let collected = &input.collected;
     // The derive itself reports an invalid entity; nothing more to say here.
     let Ok(entity) = model::parse(&collected.input, &collected.leaves) else {

@@ -374,7 +374,11 @@ pub(super) fn write(
         Shape::ByKey(_) => {
             let (key, tenant) = key_and_tenant(table, &values);
             let key = stored_key(data, table, key);
-            if !data.rows.get(&key).is_some_and(|row| of_tenant(data, row, tenant)) {
+            if !data
+                .rows
+                .get(&key)
+                .is_some_and(|row| of_tenant(data, row, tenant))
+            {
                 return Ok((Vec::new(), affected(0)));
             }
             let deleted = state.delete(table.entity, table.name, vec![key])?;
@@ -700,7 +704,10 @@ fn assigned_on_conflict(table: &'static Table, unique: Option<usize>) -> Vec<&'s
 
 /// A by-key statement's values: the key, then, on a table with a tenant column, the tenant
 /// its scope binds (none on an unscoped handle's).
-fn key_and_tenant<'v>(table: &'static Table, values: &'v [Value]) -> (&'v [Value], Option<&'v Value>) {
+fn key_and_tenant<'v>(
+    table: &'static Table,
+    values: &'v [Value],
+) -> (&'v [Value], Option<&'v Value>) {
     let width = table.primary_key.columns.len().min(values.len());
     let (key, rest) = values.split_at(width);
     (key, rest.first())
@@ -720,7 +727,11 @@ fn of_tenant(data: &TableData, row: &[Value], tenant: Option<&Value>) -> bool {
 /// Whether the stored row and the one written belong to one tenant: what an upsert's
 /// `WHERE "t"."tenant" = excluded."tenant"` asks.
 fn same_tenant(data: &TableData, stored: &[Value], written: &[Value]) -> bool {
-    match data.def.tenant_column().and_then(|column| data.position(column.name)) {
+    match data
+        .def
+        .tenant_column()
+        .and_then(|column| data.position(column.name))
+    {
         Some(position) => stored[position] == written[position],
         None => true,
     }

@@ -158,7 +158,12 @@ impl Resolver<'_> {
 
     /// A plan's groups of conditions: any group, each all of its conditions; no group, every
     /// row.
-    fn plan(&mut self, plan: &Plan<'_>, lists: &[usize], scoped: bool) -> Result<Resolved, RepoError> {
+    fn plan(
+        &mut self,
+        plan: &Plan<'_>,
+        lists: &[usize],
+        scoped: bool,
+    ) -> Result<Resolved, RepoError> {
         let groups = self.groups(plan, lists)?;
         // The tenant follows the groups' values, when the statement kept its scope.
         match plan.scope {

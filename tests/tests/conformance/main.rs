@@ -28,6 +28,7 @@ mod relations;
 mod sensitive;
 mod soft_delete;
 mod streams;
+mod tenants;
 mod transactions;
 mod values;
 
@@ -63,6 +64,10 @@ macro_rules! conformance {
 
 conformance!(
     everywhere: [
+        tenants::every_read_sees_only_the_handles_tenant,
+        tenants::no_write_reaches_another_tenants_row,
+        tenants::a_handle_without_a_tenant_reaches_nothing,
+        tenants::relations_stay_inside_the_tenant,
         soft_delete::a_deleted_row_is_marked_and_every_read_leaves_it_out,
         soft_delete::removes_and_deletes_by_filter_mark_and_check_the_version,
         soft_delete::unique_keys_hold_among_the_rows_that_live,
