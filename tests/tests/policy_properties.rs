@@ -3,7 +3,7 @@
 //! refused one changes nothing), every write that succeeds moves the version on by one, and
 //! timestamps only move forward (`created_at` never moves while the row lives); no read
 //! returns a row a soft delete marked unless asked, and unique keys hold among the rows that
-//! live.
+//! live; no operation under one tenant returns, counts or changes a row of another.
 
 use std::collections::BTreeMap;
 
@@ -559,5 +559,240 @@ fn no_read_returns_a_deleted_row_unless_asked() {
         "soft_delete_properties",
         proptest::collection::vec(bin_step(), 1..25),
         run_bin,
+    );
+}
+
+/// An entity scoped by tenant, with a unique key within each tenant.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "tenant_docs", unique(team, title))]
+pub(crate) struct Doc {
+    #[repo(id, generated)]
+    pub(crate) id: i64,
+    #[repo(tenant)]
+    pub(crate) team: i64,
+    pub(crate) title: String,
+    pub(crate) body: String,
+}
+
+const TEAMS: [i64; 2] = [7, 8];
+const TITLES: [&str; 3] = ["p", "q", "r"];
+
+/// One operation, under one of the teams. A `usize` beyond the titles picks a stored row of
+/// either team, by position among every row.
+#[derive(Debug, Clone)]
+enum Scoped {
+    Insert(usize),
+    InsertMany,
+    InsertOrIgnore(usize),
+    UpsertOn(usize),
+    Get(usize),
+    GetMany,
+    Update(usize),
+    Write(usize),
+    Upsert(usize),
+    Patch(usize),
+    PatchWhere(usize),
+    Remove(usize),
+    Delete(usize),
+    DeleteWhere(usize),
+    List,
+    CountWhere(usize),
+}
+
+fn scoped_step() -> impl Strategy<Value = (usize, Scoped)> {
+    let title = 0..TITLES.len();
+    let row = 0..8usize;
+    let op = prop_oneof![
+        title.clone().prop_map(Scoped::Insert),
+        Just(Scoped::InsertMany),
+        title.clone().prop_map(Scoped::InsertOrIgnore),
+        title.clone().prop_map(Scoped::UpsertOn),
+        row.clone().prop_map(Scoped::Get),
+        Just(Scoped::GetMany),
+        row.clone().prop_map(Scoped::Update),
+        row.clone().prop_map(Scoped::Write),
+        row.clone().prop_map(Scoped::Upsert),
+        row.clone().prop_map(Scoped::Patch),
+        title.clone().prop_map(Scoped::PatchWhere),
+        row.clone().prop_map(Scoped::Remove),
+        row.prop_map(Scoped::Delete),
+        title.clone().prop_map(Scoped::DeleteWhere),
+        Just(Scoped::List),
+        title.prop_map(Scoped::CountWhere),
+    ];
+    (0..TEAMS.len(), op)
+}
+
+fn new_doc(title: usize, body: &str) -> NewDoc {
+    NewDoc {
+        title: TITLES[title].into(),
+        body: body.into(),
+    }
+}
+
+/// What an operation returned, its rows for the check that they are all the team's; a
+/// refusal (not found, a key taken) returns none.
+fn returned<T>(
+    step: &(usize, Scoped),
+    outcome: Result<T, RepoError>,
+    rows: impl FnOnce(T) -> Vec<Doc>,
+) -> Result<Vec<Doc>, TestCaseError> {
+    match outcome {
+        Ok(value) => Ok(rows(value)),
+        Err(error) if error.is_not_found() || error.is_conflict() => Ok(Vec::new()),
+        Err(error) => Err(fail(format!("{step:?}: {error:?}"))),
+    }
+}
+
+async fn run_scoped(db: &Db, steps: &[(usize, Scoped)]) -> Result<(), TestCaseError> {
+    let every = Doc::repository(&db.unscoped());
+    let all = |every: SqlDocRepository| async move {
+        every
+            .list(ListOptions::new())
+            .await
+            .map_err(|error| fail(format!("{error:?}")))
+    };
+    every
+        .delete_where(&Filter::all())
+        .await
+        .map_err(|error| fail(format!("{error:?}")))?;
+    for step in steps {
+        let (team_index, op) = step;
+        let team = TEAMS[*team_index];
+        let docs = Doc::repository(&db.for_tenant(team));
+        let before = all(every.clone()).await?;
+        let pick = |index: usize| before.get(index % before.len().max(1)).cloned();
+        let theirs = |rows: &[Doc]| -> Vec<Doc> {
+            rows.iter()
+                .filter(|doc| doc.team != team)
+                .cloned()
+                .collect()
+        };
+        let one = |doc: Doc| vec![doc];
+        let rows = match op {
+            Scoped::Insert(title) => {
+                returned(step, docs.insert(new_doc(*title, "new")).await, one)?
+            }
+            Scoped::InsertMany => {
+                let news = vec![new_doc(0, "many"), new_doc(1, "many")];
+                returned(step, docs.insert_many(news).await, |rows| rows)?
+            }
+            Scoped::InsertOrIgnore(title) => {
+                let news = vec![new_doc(*title, "ignored")];
+                returned(
+                    step,
+                    docs.insert_or_ignore(news, Doc::BY_TEAM_AND_TITLE).await,
+                    |rows| rows,
+                )?
+            }
+            Scoped::UpsertOn(title) => returned(
+                step,
+                docs.upsert_on(new_doc(*title, "upserted"), Doc::BY_TEAM_AND_TITLE)
+                    .await,
+                one,
+            )?,
+            Scoped::Get(row) => match pick(*row) {
+                Some(doc) => returned(step, docs.find(doc.id).await, |found| {
+                    found.into_iter().collect()
+                })?,
+                None => Vec::new(),
+            },
+            Scoped::GetMany => {
+                let ids: Vec<i64> = before.iter().map(|doc| doc.id).collect();
+                returned(step, docs.get_many(&ids).await, |rows| rows)?
+            }
+            Scoped::Update(row)
+            | Scoped::Write(row)
+            | Scoped::Upsert(row)
+            | Scoped::Remove(row) => {
+                let Some(mut doc) = pick(*row) else { continue };
+                doc.body = "changed".into();
+                match op {
+                    Scoped::Update(_) => returned(step, docs.update(&doc).await, one)?,
+                    Scoped::Write(_) => returned(step, docs.write(&doc).await, |()| Vec::new())?,
+                    Scoped::Upsert(_) => returned(step, docs.upsert(&doc).await, one)?,
+                    _ => returned(step, docs.remove(&doc).await, |()| Vec::new())?,
+                }
+            }
+            Scoped::Patch(row) => {
+                let Some(doc) = pick(*row) else { continue };
+                let patch = DocPatch {
+                    body: Some("patched".into()),
+                    ..DocPatch::default()
+                };
+                returned(step, docs.patch(doc.id, patch).await, one)?
+            }
+            Scoped::PatchWhere(title) => {
+                let patch = DocPatch {
+                    body: Some("patched all".into()),
+                    ..DocPatch::default()
+                };
+                let filter = Doc::TITLE.eq(TITLES[*title]);
+                returned(step, docs.patch_where(&filter, patch).await, |rows| rows)?
+            }
+            Scoped::Delete(row) => {
+                let Some(doc) = pick(*row) else { continue };
+                returned(step, docs.delete(doc.id).await, |_| Vec::new())?
+            }
+            Scoped::DeleteWhere(title) => {
+                let filter = Doc::TITLE.eq(TITLES[*title]);
+                returned(step, docs.delete_where(&filter).await, |_| Vec::new())?
+            }
+            Scoped::List => returned(step, docs.list(ListOptions::new()).await, |rows| rows)?,
+            Scoped::CountWhere(title) => {
+                let filter = Doc::TITLE.ne(TITLES[*title]);
+                let counted = docs
+                    .count_where(&filter)
+                    .await
+                    .map_err(|error| fail(format!("{step:?}: {error:?}")))?;
+                let expected = before
+                    .iter()
+                    .filter(|doc| doc.team == team && doc.title != TITLES[*title])
+                    .count() as u64;
+                if counted != expected {
+                    return Err(fail(format!("{step:?}: counted {counted}, not {expected}")));
+                }
+                Vec::new()
+            }
+        };
+        if let Some(stray) = rows.iter().find(|doc| doc.team != team) {
+            return Err(fail(format!("{step:?}: returned {stray:?}")));
+        }
+        let after = all(every.clone()).await?;
+        if theirs(&before) != theirs(&after) {
+            return Err(fail(format!(
+                "{step:?}: changed the other team's rows {:?} into {:?}",
+                theirs(&before),
+                theirs(&after)
+            )));
+        }
+        let ours: Vec<Doc> = after
+            .iter()
+            .filter(|doc| doc.team == team)
+            .cloned()
+            .collect();
+        let seen = docs
+            .list(ListOptions::new())
+            .await
+            .map_err(|error| fail(format!("{error:?}")))?;
+        let counted = docs
+            .count()
+            .await
+            .map_err(|error| fail(format!("{error:?}")))?;
+        if seen != ours || counted != ours.len() as u64 {
+            return Err(fail(format!(
+                "{step:?}: the team sees {seen:?} ({counted}), it holds {ours:?}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn no_operation_under_one_tenant_touches_another() {
+    on_every_backend::<Doc, _>(
+        "tenant_properties",
+        proptest::collection::vec(scoped_step(), 1..30),
+        run_scoped,
     );
 }
