@@ -163,6 +163,9 @@ pub(crate) struct FieldAttrs {
     pub updated_by: Flag,
     /// `tenant`: the tenant the row belongs to, the handle's; every statement is scoped by it.
     pub tenant: Flag,
+    /// `row_level_security`, with `tenant`: PostgreSQL's Row-Level Security scopes the table
+    /// by it too.
+    pub row_level_security: Flag,
     /// `on_delete = "cascade"`: the foreign key's action, read as an [`OnDelete`] by the model
     /// (so that an unknown action is one error among the others, not the end of parsing).
     pub on_delete: Option<SpannedValue<String>>,

@@ -60,6 +60,11 @@ pub struct DbOptions {
     /// A statement the client stops waiting for on SQLite may still complete: inside a
     /// transaction, the transaction is then rolled back instead of committed.
     pub statement_timeout: Option<Duration>,
+    /// PostgreSQL: each transaction of a handle scoped to a tenant ([`Db::for_tenant`]) names
+    /// it in the setting `repo.tenant` (one statement more per transaction), which the
+    /// Row-Level Security policies of `#[repo(tenant, row_level_security)]` tables read, so
+    /// that hand-written SQL inside the transaction is scoped too. Default: off.
+    pub row_level_security: bool,
 }
 
 impl Default for DbOptions {
@@ -76,6 +81,7 @@ impl Default for DbOptions {
             retry: RetryPolicy::default(),
             slow_statement_threshold: Duration::from_secs(1),
             statement_timeout: None,
+            row_level_security: false,
         }
     }
 }
@@ -83,9 +89,10 @@ impl Default for DbOptions {
 impl DbOptions {
     /// The defaults, with what the environment sets: `DATABASE_MAX_CONNECTIONS`,
     /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
-    /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_TEST_BEFORE_ACQUIRE` (`true` or
-    /// `false`), `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`). A value
-    /// that does not parse is [`RepoError::Config`] naming the variable.
+    /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_TEST_BEFORE_ACQUIRE` and
+    /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`), `DATABASE_SQLITE_SYNCHRONOUS` (`off`,
+    /// `normal`, `full` or `extra`). A value that does not parse is [`RepoError::Config`]
+    /// naming the variable.
     pub fn from_env() -> Result<Self, RepoError> {
         DbOptions::from_vars(|name| std::env::var(name))
     }
@@ -119,16 +126,21 @@ impl DbOptions {
         if let Some(value) = env_number(&var, "DATABASE_MAX_LIFETIME_MS")? {
             options.max_lifetime = optional(value);
         }
-        if let Some(text) = env_text(&var, "DATABASE_TEST_BEFORE_ACQUIRE")? {
-            options.test_before_acquire = match text.to_ascii_lowercase().as_str() {
-                "true" | "1" | "yes" => true,
-                "false" | "0" | "no" => false,
-                _ => {
-                    return Err(RepoError::config(
-                        "DATABASE_TEST_BEFORE_ACQUIRE must be true or false",
-                    ));
-                }
+        let flag = |name: &str| -> Result<Option<bool>, RepoError> {
+            let Some(text) = env_text(&var, name)? else {
+                return Ok(None);
             };
+            match text.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" => Ok(Some(true)),
+                "false" | "0" | "no" => Ok(Some(false)),
+                _ => Err(RepoError::config(format!("{name} must be true or false"))),
+            }
+        };
+        if let Some(value) = flag("DATABASE_TEST_BEFORE_ACQUIRE")? {
+            options.test_before_acquire = value;
+        }
+        if let Some(value) = flag("DATABASE_ROW_LEVEL_SECURITY")? {
+            options.row_level_security = value;
         }
         if let Some(text) = env_text(&var, "DATABASE_SQLITE_SYNCHRONOUS")? {
             options.sqlite_synchronous = text.parse()?;

@@ -59,6 +59,13 @@ impl Tenant {
     }
 }
 
+impl Tenant {
+    /// Binds the tenant as its own type, whatever column it is for.
+    pub(crate) fn bind_to(&self, statement: &mut Statement) {
+        (self.bind)(&*self.value, statement);
+    }
+}
+
 fn bind_as<T: ColumnValue + 'static>(value: &(dyn Any + Send + Sync), statement: &mut Statement) {
     if let Some(value) = value.downcast_ref::<T>() {
         value.bind(statement);

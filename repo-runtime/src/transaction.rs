@@ -20,6 +20,11 @@ use crate::backend::set_mysql_timeout;
 use crate::db::Db;
 use crate::error::{FromSqlx, NO_ENTITY, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
+#[cfg(feature = "postgres")]
+use crate::{
+    policy::Tenancy,
+    statement::{Query, Statement},
+};
 pub use crate::tx_options::{Isolation, TxOptions};
 
 /// An open transaction, or a savepoint inside one. Clones share it; repositories built on it
@@ -121,6 +126,29 @@ async fn control(state: &mut TxState, statements: &[String]) -> Result<(), sqlx:
     Ok(())
 }
 
+/// Names the tenant of `db`'s handle, if scoped to one, in the PostgreSQL transaction just
+/// begun on `state`, for the Row-Level Security policies to read: `set_config(.., true)` lasts
+/// until the transaction ends, so nothing stays on the pooled connection.
+#[cfg(feature = "postgres")]
+async fn name_tenant(db: &Db, state: &mut TxState) -> Result<(), RepoError> {
+    let (Tenancy::Scoped(tenant), TxState::Sql(SqlConnection::Postgres(conn))) =
+        (db.tenancy(), state)
+    else {
+        return Ok(());
+    };
+    let sql = sqlx::SqlStr::from_static(crate::schema::SET_TENANT);
+    let mut statement = Statement::new(Dialect::Postgres, "set_tenant", sql);
+    tenant.bind_to(&mut statement);
+    let Query::Postgres(query) = statement.inner else {
+        return Ok(());
+    };
+    query
+        .execute(&mut **conn)
+        .await
+        .map(drop)
+        .map_err(|error| RepoError::from_sqlx(error, None))
+}
+
 impl Db {
     /// Opens a transaction with default options. Finish it with [`Tx::commit`]; dropping every
     /// clone of it uncommitted rolls it back.
@@ -170,6 +198,12 @@ impl Db {
             None => begin.await.map_err(|e| RepoError::from_sqlx(e, None)),
         };
         begun.map_err(|e| self.observe_error(e))?;
+        #[cfg(feature = "postgres")]
+        if self.options().row_level_security {
+            name_tenant(self, &mut opening.0)
+                .await
+                .map_err(|e| self.observe_error(e))?;
+        }
         let state = std::mem::replace(&mut opening.0, TxState::Finished);
         Ok(self.open(options, state))
     }

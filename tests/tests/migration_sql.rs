@@ -44,6 +44,7 @@ fn users() -> TableSnapshot {
         indexes: BTreeMap::new(),
         foreign_keys: BTreeMap::new(),
         deleted: None,
+        row_security: None,
         renamed_from: None,
     }
 }
@@ -70,6 +71,7 @@ fn posts() -> TableSnapshot {
             },
         )]),
         deleted: None,
+        row_security: None,
         renamed_from: None,
     }
 }
@@ -123,6 +125,23 @@ fn add_columns_nullable_or_with_default() {
     table.columns.push(column("bio", ColumnKind::Text, true));
     let new = snapshot(vec![("users", table)]);
     insta::assert_snapshot!(rendered(&old, &new, false));
+}
+
+#[test]
+fn row_level_security_scopes_a_table_by_its_tenant_on_postgres() {
+    let old = snapshot(vec![("users", users())]);
+    let mut table = users();
+    table.columns.push(ColumnSnapshot {
+        default: Some(DefaultValue::Number("1".into())),
+        ..column("org_id", ColumnKind::BigInt, false)
+    });
+    table.row_security = Some("org_id".into());
+    let new = snapshot(vec![("users", table.clone())]);
+    insta::assert_snapshot!(rendered(&old, &new, false));
+    insta::assert_snapshot!(
+        "row_level_security_create",
+        rendered(&Snapshot::empty(), &snapshot(vec![("users", table)]), false)
+    );
 }
 
 #[test]

@@ -32,6 +32,9 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
             };
             modifiers.extend(quote! { .policy(#krate::Policy::#policy) });
         }
+        if field.row_level_security {
+            modifiers.extend(quote! { .row_level_security() });
+        }
         match &field.default {
             Some(DefaultLit::Number(number)) => {
                 modifiers.extend(quote! { .with_default(#krate::ColumnDefault::Number(#number)) });

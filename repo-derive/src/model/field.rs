@@ -65,6 +65,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         created_by,
         updated_by,
         tenant,
+        row_level_security,
     } = field;
     let policy = read_policy(
         [
@@ -78,6 +79,14 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         ],
         ctx.errors,
     );
+    if row_level_security.is_present() && !tenant.is_present() {
+        ctx.errors.push(
+            darling::Error::custom(
+                "`row_level_security` scopes the table by its tenant: add `tenant` to this field",
+            )
+            .with_span(&row_level_security.span()),
+        );
+    }
     let schema_attrs = SchemaAttrs {
         default,
         renamed_from,
@@ -356,6 +365,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             renamed_from: schema.renamed_from,
             references: schema.references,
             policy,
+            row_level_security: row_level_security.is_present(),
         }),
     })
 }

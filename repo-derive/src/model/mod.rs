@@ -102,6 +102,8 @@ pub(crate) struct Field {
     /// What the library keeps in it (`version`, `created_at`, `updated_at`), with the
     /// attribute's span.
     pub policy: Option<(Policy, Span)>,
+    /// Whether PostgreSQL's Row-Level Security scopes the table by this (tenant) field.
+    pub row_level_security: bool,
 }
 
 impl Field {

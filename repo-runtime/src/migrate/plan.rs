@@ -313,6 +313,14 @@ pub(crate) fn summary(plan: &Plan) -> Vec<String> {
             )),
             _ => {}
         }
+        if old.row_security != new.row_security {
+            lines.push(match &new.row_security {
+                Some(tenant) => format!(
+                    "row-level security on {table} by {tenant} (PostgreSQL)"
+                ),
+                None => format!("row-level security off on {table} (PostgreSQL)"),
+            });
+        }
         diff_lines(&mut lines, table, "unique key", &old.unique, &new.unique);
         diff_lines(&mut lines, table, "index", &old.indexes, &new.indexes);
         diff_lines(

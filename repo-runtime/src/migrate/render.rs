@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 use super::plan::{Plan, TableChange};
 use crate::schema::{
     ColumnKind, ColumnSnapshot, DefaultValue, TableSnapshot, column_definition, create_index,
-    create_live_unique_index, create_table, drop_index, foreign_key_clause, key_clause,
-    live_marker, live_marker_definition, push_column_list, push_literal, sql_type, unique_clause,
+    create_live_unique_index, create_table, drop_index, drop_row_security, foreign_key_clause,
+    key_clause, live_marker, live_marker_definition, push_column_list, push_literal, row_security,
+    sql_type, unique_clause,
 };
 
 /// The statements of `plan` on `dialect`.
@@ -30,6 +31,12 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
         }
     }
     for change in &altered {
+        if dialect == Dialect::Postgres
+            && change.old.row_security.is_some()
+            && change.old.row_security != change.new.row_security
+        {
+            out.sql.extend(drop_row_security(&change.name));
+        }
         out.drop_outgoing(change);
     }
     for change in &altered {
@@ -62,6 +69,15 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
     }
     for change in &rebuilt {
         out.rebuild(change);
+    }
+    // A new Row-Level Security policy comes last, once the column it names is there; an old
+    // one went first, before that column could go.
+    if dialect == Dialect::Postgres {
+        for change in &altered {
+            if change.old.row_security != change.new.row_security {
+                out.sql.extend(row_security(&change.name, &change.new, false));
+            }
+        }
     }
     for (name, _) in &plan.drops {
         out.sql.push(format!("DROP TABLE {}", dialect.quote(name)));

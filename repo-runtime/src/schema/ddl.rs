@@ -97,7 +97,66 @@ pub(crate) fn create_table(
                 .map(|(index, columns)| create_index(dialect, name, index, columns, if_not_exists)),
         );
     }
+    if dialect == Dialect::Postgres {
+        statements.extend(row_security(name, table, if_not_exists));
+    }
     statements
+}
+
+/// The setting a transaction of a handle scoped to a tenant sets (`set_config(.., true)`, the
+/// transaction's own) for PostgreSQL's Row-Level Security to read.
+pub(crate) const TENANT_SETTING: &str = "repo.tenant";
+
+/// What sets [`TENANT_SETTING`] for the rest of a transaction, to the bound tenant.
+pub(crate) const SET_TENANT: &str = "SELECT set_config('repo.tenant', CAST($1 AS TEXT), true)";
+
+/// PostgreSQL's Row-Level Security on `table`, scoped by its tenant column: enabled, forced on
+/// the table's owner too, and a policy under which a session that names a tenant in
+/// [`TENANT_SETTING`] reads and writes that tenant's rows only. A session that names none (an
+/// unscoped handle's, or work outside a transaction, which the runtime scopes itself) is not
+/// restricted. Nothing when the table is not scoped so.
+pub(crate) fn row_security(name: &str, table: &TableSnapshot, replace: bool) -> Vec<String> {
+    let dialect = Dialect::Postgres;
+    let Some(column) = table
+        .row_security
+        .as_ref()
+        .and_then(|tenant| table.column(tenant))
+    else {
+        return Vec::new();
+    };
+    let quoted = dialect.quote(name);
+    let policy = dialect.quote(&format!("{name}_tenant"));
+    let setting = format!("current_setting('{TENANT_SETTING}', true)");
+    let predicate = format!(
+        "CASE WHEN COALESCE({setting}, '') = '' THEN TRUE ELSE {} = CAST({setting} AS {}) END",
+        dialect.quote(&column.name),
+        sql_type(dialect, &column.ty, false)
+    );
+    let mut statements = vec![
+        format!("ALTER TABLE {quoted} ENABLE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {quoted} FORCE ROW LEVEL SECURITY"),
+    ];
+    // PostgreSQL has no `CREATE POLICY IF NOT EXISTS`.
+    if replace {
+        statements.push(format!("DROP POLICY IF EXISTS {policy} ON {quoted}"));
+    }
+    statements.push(format!(
+        "CREATE POLICY {policy} ON {quoted} USING ({predicate}) WITH CHECK ({predicate})"
+    ));
+    statements
+}
+
+/// What undoes [`row_security`] on `table`.
+#[cfg(feature = "migrate")]
+pub(crate) fn drop_row_security(name: &str) -> Vec<String> {
+    let dialect = Dialect::Postgres;
+    let quoted = dialect.quote(name);
+    let policy = dialect.quote(&format!("{name}_tenant"));
+    vec![
+        format!("DROP POLICY IF EXISTS {policy} ON {quoted}"),
+        format!("ALTER TABLE {quoted} NO FORCE ROW LEVEL SECURITY"),
+        format!("ALTER TABLE {quoted} DISABLE ROW LEVEL SECURITY"),
+    ]
 }
 
 /// `CREATE INDEX`.

@@ -4,12 +4,12 @@
 mod ddl;
 mod owned;
 
-pub(crate) use ddl::create_table;
+pub(crate) use ddl::{SET_TENANT, create_table};
 #[cfg(feature = "migrate")]
 pub(crate) use ddl::{
     column_definition, create_index, create_live_unique_index, default_mismatch, drop_index,
-    foreign_key_clause, key_clause, live_marker, live_marker_definition, push_column_list,
-    push_literal, sql_type, unique_clause,
+    drop_row_security, foreign_key_clause, key_clause, live_marker, live_marker_definition,
+    push_column_list, push_literal, row_security, sql_type, unique_clause,
 };
 pub use owned::{ColumnKind, ColumnSnapshot, DefaultValue, ForeignKeySnapshot, TableSnapshot};
 
@@ -76,6 +76,9 @@ pub struct Column {
     /// What the library keeps in it (`#[repo(version)]`, `#[repo(updated_at)]`, ...): the
     /// writes set it, not the caller.
     pub policy: Option<Policy>,
+    /// Whether PostgreSQL's Row-Level Security scopes the table by this column too (a tenant
+    /// column with `#[repo(tenant, row_level_security)]`).
+    pub row_level_security: bool,
 }
 
 impl Column {
@@ -106,6 +109,7 @@ impl Column {
             default: None,
             renamed_from: None,
             policy: None,
+            row_level_security: false,
         }
     }
 
@@ -159,6 +163,14 @@ impl Column {
     pub const fn policy(self, policy: Policy) -> Column {
         Column {
             policy: Some(policy),
+            ..self
+        }
+    }
+
+    /// The same column, the tenant column of a table PostgreSQL's Row-Level Security scopes.
+    pub const fn row_level_security(self) -> Column {
+        Column {
+            row_level_security: true,
             ..self
         }
     }

@@ -36,6 +36,13 @@ pub struct TableSnapshot {
         serde(default, skip_serializing_if = "Option::is_none")
     )]
     pub deleted: Option<String>,
+    /// The tenant column by which PostgreSQL's Row-Level Security scopes the table, if it
+    /// does (`#[repo(tenant, row_level_security)]`).
+    #[cfg_attr(
+        feature = "migrate",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub row_security: Option<String>,
     /// The table's previous name, a hint for the next migration; never stored.
     #[cfg_attr(feature = "migrate", serde(skip))]
     pub renamed_from: Option<String>,
@@ -218,6 +225,10 @@ impl From<&Table> for TableSnapshot {
                 })
                 .collect(),
             deleted: table.deleted_column().map(str::to_owned),
+            row_security: table
+                .tenant_column()
+                .filter(|column| column.row_level_security)
+                .map(|column| column.name.to_owned()),
             renamed_from: table.renamed_from.map(str::to_owned),
         }
     }

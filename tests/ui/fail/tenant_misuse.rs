@@ -44,4 +44,13 @@ struct TwoTenants {
     team: i64,
 }
 
+/// Row-Level Security scopes by the tenant column.
+#[derive(Repository)]
+struct SecuredWithoutTenant {
+    #[repo(id, generated)]
+    id: i64,
+    #[repo(row_level_security)]
+    org: i64,
+}
+
 fn main() {}
