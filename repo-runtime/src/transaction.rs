@@ -20,12 +20,12 @@ use crate::backend::set_mysql_timeout;
 use crate::db::Db;
 use crate::error::{FromSqlx, NO_ENTITY, RepoError, TransactionError};
 use crate::tx_options::begin_statements;
+pub use crate::tx_options::{Isolation, TxOptions};
 #[cfg(feature = "postgres")]
 use crate::{
     policy::Tenancy,
     statement::{Query, Statement},
 };
-pub use crate::tx_options::{Isolation, TxOptions};
 
 /// An open transaction, or a savepoint inside one. Clones share it; repositories built on it
 /// run every statement in it.

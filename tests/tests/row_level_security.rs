@@ -3,8 +3,8 @@
 //! scoped to a tenant reads and writes that tenant's rows only, even as a role that could
 //! otherwise read them all. Elsewhere the flag adds nothing to the library's own scope.
 
-use repo_runtime::prelude::*;
 use repo_runtime::DbOptions;
+use repo_runtime::prelude::*;
 use repo_tests::{Backend, TestDb};
 
 #[derive(Debug, Clone, PartialEq, Repository)]

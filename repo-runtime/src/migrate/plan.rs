@@ -315,9 +315,7 @@ pub(crate) fn summary(plan: &Plan) -> Vec<String> {
         }
         if old.row_security != new.row_security {
             lines.push(match &new.row_security {
-                Some(tenant) => format!(
-                    "row-level security on {table} by {tenant} (PostgreSQL)"
-                ),
+                Some(tenant) => format!("row-level security on {table} by {tenant} (PostgreSQL)"),
                 None => format!("row-level security off on {table} (PostgreSQL)"),
             });
         }

@@ -75,7 +75,8 @@ pub(crate) fn render(plan: &Plan, dialect: Dialect) -> Vec<String> {
     if dialect == Dialect::Postgres {
         for change in &altered {
             if change.old.row_security != change.new.row_security {
-                out.sql.extend(row_security(&change.name, &change.new, false));
+                out.sql
+                    .extend(row_security(&change.name, &change.new, false));
             }
         }
     }
