@@ -645,7 +645,7 @@ fn returned<T>(
 }
 
 async fn run_scoped(db: &Db, steps: &[(usize, Scoped)]) -> Result<(), TestCaseError> {
-    let every = Doc::repository(&db.unscoped());
+    let every = Doc::repository(db.unscoped());
     let all = |every: SqlDocRepository| async move {
         every
             .list(ListOptions::new())
@@ -659,7 +659,7 @@ async fn run_scoped(db: &Db, steps: &[(usize, Scoped)]) -> Result<(), TestCaseEr
     for step in steps {
         let (team_index, op) = step;
         let team = TEAMS[*team_index];
-        let docs = Doc::repository(&db.for_tenant(team));
+        let docs = Doc::repository(db.for_tenant(team));
         let before = all(every.clone()).await?;
         let pick = |index: usize| before.get(index % before.len().max(1)).cloned();
         let theirs = |rows: &[Doc]| -> Vec<Doc> {

@@ -9,12 +9,12 @@ use repo_tests::{Backend, TestDb};
 
 #[derive(Debug, Clone, PartialEq, Repository)]
 #[repo(table = "rls_notes")]
-pub struct Note {
+pub(crate) struct Note {
     #[repo(id, generated)]
-    pub id: i64,
+    pub(crate) id: i64,
     #[repo(tenant, row_level_security)]
-    pub org_id: i64,
-    pub body: String,
+    pub(crate) org_id: i64,
+    pub(crate) body: String,
 }
 
 /// A role that is neither a superuser nor the table's owner, as an application's reporting
@@ -26,7 +26,7 @@ async fn seed(db: &Db) {
     // Creating the schema again replaces the policy rather than failing on it.
     db.create_schema::<Note>().await.expect("schema again");
     for (org, body) in [(1_i64, "a1"), (1, "a2"), (2, "b1")] {
-        Note::repository(&db.for_tenant(org))
+        Note::repository(db.for_tenant(org))
             .insert(NewNote { body: body.into() })
             .await
             .expect("insert");

@@ -215,6 +215,7 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
         let doc = format!(" The `{}` column (field `{}`).", column.name, column.field);
         quote! { #[doc = #doc] #variant, }
     });
+    // The variants are the user's column names, which may share a suffix (`org_id`, `user_id`).
     quote! {
         #[doc = #doc]
         #[derive(
@@ -225,6 +226,7 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
             ::core::cmp::Eq,
             ::core::hash::Hash,
         )]
+        #[allow(clippy::enum_variant_names)]
         #vis enum #ident {
             #(#variants)*
         }

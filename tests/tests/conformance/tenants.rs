@@ -187,7 +187,7 @@ pub async fn every_read_sees_only_the_handles_tenant(db: &Db) {
     assert_eq!(projects.delete_by_name("Web shop").await.unwrap(), 0);
 
     // Every tenant's rows, through the handle that asks for them.
-    let all = Project::repository(&db.unscoped());
+    let all = Project::repository(db.unscoped());
     assert_eq!(all.count().await.unwrap(), 3);
     assert_eq!(all.get(other).await.unwrap(), theirs[0]);
     assert_eq!(all.count_where(&Project::SLUG.eq("web")).await.unwrap(), 2);
@@ -274,7 +274,7 @@ pub async fn no_write_reaches_another_tenants_row(db: &Db) {
     assert_eq!(stored_theirs().await.name, "Web shop");
 
     // An unscoped handle writes a stored row in its own tenant, and inserts none.
-    let all = Project::repository(&db.unscoped());
+    let all = Project::repository(db.unscoped());
     let mut renamed = stored_theirs().await;
     renamed.name = "Renamed by an admin".into();
     let written = all.update(&renamed).await.unwrap();
@@ -303,15 +303,12 @@ pub async fn a_handle_without_a_tenant_reaches_nothing(db: &Db) {
         assert!(error.to_string().contains("scoped by tenant"), "{error}");
     }
     // A tenant of another type than the field's is refused too.
-    let error = Project::repository(&db.for_tenant("acme".to_owned()))
+    let error = Project::repository(db.for_tenant("acme".to_owned()))
         .count()
         .await
         .unwrap_err();
     assert!(error.to_string().contains("String"), "{error}");
-    assert_eq!(
-        Project::repository(&db.unscoped()).count().await.unwrap(),
-        3
-    );
+    assert_eq!(Project::repository(db.unscoped()).count().await.unwrap(), 3);
 }
 
 pub async fn relations_stay_inside_the_tenant(db: &Db) {
