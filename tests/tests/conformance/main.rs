@@ -68,6 +68,7 @@ conformance!(
         tenants::no_write_reaches_another_tenants_row,
         tenants::a_handle_without_a_tenant_reaches_nothing,
         tenants::relations_stay_inside_the_tenant,
+        tenants::an_aggregate_stays_in_its_tenant,
         soft_delete::a_deleted_row_is_marked_and_every_read_leaves_it_out,
         soft_delete::removes_and_deletes_by_filter_mark_and_check_the_version,
         soft_delete::unique_keys_hold_among_the_rows_that_live,

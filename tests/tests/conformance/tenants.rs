@@ -73,6 +73,31 @@ pub struct ProjectLabel {
     pub label_id: i64,
 }
 
+/// An aggregate root scoped by tenant, owning children scoped by it too.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "tn_boards", owns(cards = Card::board_id))]
+pub struct Board {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(tenant)]
+    pub org_id: i64,
+    pub name: String,
+    #[repo(skip)]
+    pub cards: Vec<Card>,
+}
+
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "tn_cards")]
+pub struct Card {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(tenant)]
+    pub org_id: i64,
+    #[repo(references = Board)]
+    pub board_id: i64,
+    pub title: String,
+}
+
 const ACME: i64 = 1;
 const GLOBEX: i64 = 2;
 
@@ -399,4 +424,41 @@ pub async fn relations_stay_inside_the_tenant(db: &Db) {
     let everything = Project::LABELS.load(&unscoped, &ours).await.unwrap();
     assert_eq!(names(&everything[0]), ["urgent", "foreign"]);
     assert_eq!(names(&everything[1]), ["foreign"]);
+}
+
+pub async fn an_aggregate_stays_in_its_tenant(db: &Db) {
+    db.create_schema::<Board>().await.expect("boards");
+    db.create_schema::<Card>().await.expect("cards");
+    let (acme, globex) = (db.for_tenant(ACME), db.for_tenant(GLOBEX));
+    let card = |title: &str| Card {
+        id: 0,
+        org_id: 0,
+        board_id: 0,
+        title: title.into(),
+    };
+    let boards = Board::repository(&acme);
+    let mut board = boards
+        .insert(NewBoard {
+            name: "plan".into(),
+            cards: vec![card("one"), card("two")],
+        })
+        .await
+        .unwrap();
+    assert!(board.cards.iter().all(|card| card.org_id == ACME));
+    assert_eq!(boards.get(board.id).await.unwrap(), board);
+
+    let theirs = Board::repository(&globex);
+    assert!(theirs.get(board.id).await.unwrap_err().is_not_found());
+    assert!(theirs.update(&board).await.unwrap_err().is_not_found());
+    assert!(!theirs.delete(board.id).await.unwrap());
+    assert_eq!(Card::repository(&globex).count().await.unwrap(), 0);
+
+    board.cards.remove(0);
+    board.cards.push(card("three"));
+    let saved = boards.update(&board).await.unwrap();
+    let titles: Vec<&str> = saved.cards.iter().map(|card| card.title.as_str()).collect();
+    assert_eq!(titles, ["two", "three"]);
+    assert!(saved.cards.iter().all(|card| card.org_id == ACME));
+    assert!(boards.delete(board.id).await.unwrap());
+    assert_eq!(Card::repository(&acme).count().await.unwrap(), 0);
 }
