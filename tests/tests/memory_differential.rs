@@ -478,6 +478,15 @@ async fn replay(db: &Db, steps: &[Step]) -> Vec<String> {
 
 #[test]
 fn the_in_memory_store_answers_every_sequence_of_operations_as_sqlite_does() {
+    on_both(proptest::collection::vec(step(), 1..25), replay);
+}
+
+/// Runs each sequence of `steps` through `replay` on SQLite and on the in-memory store; the
+/// first step whose results differ fails the case, and proptest shrinks it.
+fn on_both<T: std::fmt::Debug + Clone>(
+    steps: impl Strategy<Value = Vec<T>>,
+    replay: impl AsyncFn(&Db, &[T]) -> Vec<String>,
+) {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -486,7 +495,6 @@ fn the_in_memory_store_answers_every_sequence_of_operations_as_sqlite_does() {
         cases: repo_tests::proptest_cases(),
         ..Config::default()
     });
-    let steps = proptest::collection::vec(step(), 1..25);
     runner
         .run(&steps, |steps| {
             runtime.block_on(async {
@@ -611,31 +619,5 @@ async fn replay_scoped(db: &Db, steps: &[(Option<i64>, Scoped)]) -> Vec<String> 
 
 #[test]
 fn the_in_memory_store_scopes_tenants_as_sqlite_does() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let mut runner = TestRunner::new(Config {
-        cases: repo_tests::proptest_cases(),
-        ..Config::default()
-    });
-    let steps = proptest::collection::vec(scoped_op(), 1..25);
-    runner
-        .run(&steps, |steps| {
-            runtime.block_on(async {
-                let sqlite = Db::connect("sqlite::memory:").await.expect("sqlite");
-                let expected = replay_scoped(&sqlite, &steps).await;
-                let actual = replay_scoped(&Db::memory(), &steps).await;
-                for (i, (expected, actual)) in expected.iter().zip(&actual).enumerate() {
-                    if expected != actual {
-                        return Err(TestCaseError::fail(format!(
-                            "step {i} ({:?}):\n  sqlite: {expected}\n  memory: {actual}",
-                            steps[i]
-                        )));
-                    }
-                }
-                Ok(())
-            })
-        })
-        .unwrap();
+    on_both(proptest::collection::vec(scoped_op(), 1..25), replay_scoped);
 }
