@@ -61,6 +61,7 @@ impl Tenant {
 
 impl Tenant {
     /// Binds the tenant as its own type, whatever column it is for.
+    #[cfg(feature = "postgres")]
     pub(crate) fn bind_to(&self, statement: &mut Statement) {
         (self.bind)(&*self.value, statement);
     }

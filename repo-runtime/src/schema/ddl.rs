@@ -108,6 +108,7 @@ pub(crate) fn create_table(
 pub(crate) const TENANT_SETTING: &str = "repo.tenant";
 
 /// What sets [`TENANT_SETTING`] for the rest of a transaction, to the bound tenant.
+#[cfg(feature = "postgres")]
 pub(crate) const SET_TENANT: &str = "SELECT set_config('repo.tenant', CAST($1 AS TEXT), true)";
 
 /// PostgreSQL's Row-Level Security on `table`, scoped by its tenant column: enabled, forced on

@@ -4,7 +4,9 @@
 mod ddl;
 mod owned;
 
-pub(crate) use ddl::{SET_TENANT, create_table};
+#[cfg(feature = "postgres")]
+pub(crate) use ddl::SET_TENANT;
+pub(crate) use ddl::create_table;
 #[cfg(feature = "migrate")]
 pub(crate) use ddl::{
     column_definition, create_index, create_live_unique_index, default_mismatch, drop_index,
