@@ -280,6 +280,76 @@ impl Executor {
         })
     }
 
+    /// Runs a select of `table` that `build` states and hands `sink` each row as the driver
+    /// reads it; retried on a `Db` like [`Executor::read_rows`], the sink restarted. The part
+    /// of a bulk read that does not depend on the entity, compiled once.
+    pub(crate) fn read_into<'a>(
+        &'a self,
+        table: &'static Table,
+        build: &'a (dyn Fn() -> Statement + Sync),
+        sink: &'a mut dyn crate::stream::RowSink,
+    ) -> Running<'a, ()> {
+        Box::pin(async move {
+            let Executor::Db(db) = self else {
+                return self.run_into(table, build(), sink).await;
+            };
+            let mut retrier = db.options().retry.retrier("read");
+            loop {
+                match self.run_into(table, build(), sink).await {
+                    Err(error) if retrier.retry_after(&error).await => {
+                        db.counters().retried();
+                        sink.restart();
+                    }
+                    result => return result,
+                }
+            }
+        })
+    }
+
+    async fn run_into(
+        &self,
+        table: &'static Table,
+        statement: Statement,
+        sink: &mut dyn crate::stream::RowSink,
+    ) -> Result<(), RepoError> {
+        use crate::stream::RawRow;
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            let (rows, _) = self.in_memory(table, statement).await?;
+            for row in rows {
+                sink.take(RawRow::Memory(row))?;
+            }
+            return Ok(());
+        }
+        let operation = statement.operation;
+        let run = async {
+            dispatch!(self, statement, table, |query, target| {
+                let mut rows = query.fetch(target);
+                let mut taken = 0;
+                loop {
+                    let next = std::future::poll_fn(|cx| {
+                        futures_core::Stream::poll_next(rows.as_mut(), cx)
+                    })
+                    .await;
+                    match next {
+                        Some(Ok(row)) => {
+                            sink.take(RawRow::from(row))?;
+                            taken += 1;
+                        }
+                        Some(Err(error)) => {
+                            return Err(RepoError::from_sqlx(error, Some(table)));
+                        }
+                        None => break,
+                    }
+                }
+                Ok(taken)
+            })
+        };
+        self.observe(table, operation, run, |taken| *taken)
+            .await
+            .map(drop)
+    }
+
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
     /// its failure and its slowness. Bound values are never recorded.
     pub(crate) async fn observe<T>(

@@ -17,7 +17,7 @@ use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::ListOptions;
 use crate::policy::Stamp;
 use crate::statement::{Shape, Statement};
-use crate::stream::RowStream;
+use crate::stream::{Decoding, RowStream};
 use crate::unique::UniqueKey;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
@@ -368,10 +368,12 @@ where
         let every = Filter::all();
         let filter = filter.unwrap_or(&every);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
+        // Decoded as they arrive: no row waits in a vector of rows for the others.
+        let mut decoding = Decoding::<E>::new();
         executor
-            .read_rows(E::TABLE, false, &build)
-            .await?
-            .decode::<E>()
+            .read_into(E::TABLE, &build, &mut decoding)
+            .await?;
+        Ok(decoding.rows)
     }
 
     fn stream(

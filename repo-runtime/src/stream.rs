@@ -54,7 +54,7 @@ impl From<sqlx::mysql::MySqlRow> for RawRow {
 }
 
 impl RawRow {
-    fn decode<E: Entity>(&self) -> Result<E, RepoError> {
+    pub(crate) fn decode<E: Entity>(&self) -> Result<E, RepoError> {
         let decoded = match self {
             #[cfg(feature = "sqlite")]
             RawRow::Sqlite(row) => E::decode(row),
@@ -66,6 +66,39 @@ impl RawRow {
             RawRow::Memory(row) => E::decode(row),
         };
         decoded.map_err(|error| error.in_entity(E::NAME))
+    }
+}
+
+/// What a read does with each row as the driver hands it over
+/// ([`Executor::read_into`](crate::executor::Executor::read_into)): the entity's side of a
+/// bulk read, so that no row waits in a vector of rows for the others.
+pub(crate) trait RowSink: Send {
+    /// Takes the next row.
+    fn take(&mut self, row: RawRow) -> Result<(), RepoError>;
+
+    /// Forgets the rows it took: the read starts again.
+    fn restart(&mut self);
+}
+
+/// The rows of a read decoded as `E`s, each as it arrives.
+pub(crate) struct Decoding<E> {
+    pub(crate) rows: Vec<E>,
+}
+
+impl<E> Decoding<E> {
+    pub(crate) fn new() -> Self {
+        Decoding { rows: Vec::new() }
+    }
+}
+
+impl<E: Entity> RowSink for Decoding<E> {
+    fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
+        self.rows.push(row.decode::<E>()?);
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.rows.clear();
     }
 }
 
