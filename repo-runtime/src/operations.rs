@@ -370,9 +370,7 @@ where
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
         // Decoded as they arrive: no row waits in a vector of rows for the others.
         let mut decoding = Decoding::<E>::new();
-        executor
-            .read_into(E::TABLE, &build, &mut decoding)
-            .await?;
+        executor.read_into(E::TABLE, &build, &mut decoding).await?;
         Ok(decoding.rows)
     }
 
@@ -1569,12 +1567,9 @@ pub(crate) async fn records_by_keys<E: Entity>(
             let filter = crate::filter::keys_filter::<E>(&ids);
             let selection = Selection::of(PlanAction::Select);
             let build = || filter.statement(executor, E::TABLE, operation, &selection);
-            found.extend(
-                executor
-                    .read_rows(E::TABLE, false, &build)
-                    .await?
-                    .decode::<E>()?,
-            );
+            let mut decoding = Decoding::<E>::new();
+            executor.read_into(E::TABLE, &build, &mut decoding).await?;
+            found.extend(decoding.rows);
             continue;
         }
         let sql = crate::rendered::by_keys(E::TABLE, dialect, chunk.len());
@@ -1587,11 +1582,9 @@ pub(crate) async fn records_by_keys<E: Entity>(
             }
             statement
         };
-        let rows = executor
-            .read_rows(E::TABLE, false, &build)
-            .await?
-            .decode::<E>()?;
-        found.extend(rows);
+        let mut decoding = Decoding::<E>::new();
+        executor.read_into(E::TABLE, &build, &mut decoding).await?;
+        found.extend(decoding.rows);
     }
     found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
     Ok(found)

@@ -67,6 +67,27 @@ impl RawRow {
         };
         decoded.map_err(|error| error.in_entity(E::NAME))
     }
+
+    /// The row as an `E` with the value of its column at `position` (named `column`, for
+    /// errors) as a `K`: a child with the key of its parent.
+    fn decode_keyed<E: Entity, K: crate::column::ColumnValue>(
+        &self,
+        position: usize,
+        column: &'static str,
+    ) -> Result<(K, E), RepoError> {
+        let key = match self {
+            #[cfg(feature = "sqlite")]
+            RawRow::Sqlite(row) => K::decode(row, position, column),
+            #[cfg(feature = "postgres")]
+            RawRow::Postgres(row) => K::decode(row, position, column),
+            #[cfg(feature = "mysql")]
+            RawRow::MySql(row) => K::decode(row, position, column),
+            #[cfg(feature = "memory")]
+            RawRow::Memory(row) => K::decode(row, position, column),
+        };
+        let key = key.map_err(|error| error.in_entity(E::NAME))?;
+        Ok((key, self.decode::<E>()?))
+    }
 }
 
 /// What a read does with each row as the driver hands it over
@@ -94,6 +115,36 @@ impl<E> Decoding<E> {
 impl<E: Entity> RowSink for Decoding<E> {
     fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
         self.rows.push(row.decode::<E>()?);
+        Ok(())
+    }
+
+    fn restart(&mut self) {
+        self.rows.clear();
+    }
+}
+
+/// The rows of a read decoded as `E`s with the key of their parent, each as it arrives.
+pub(crate) struct DecodingKeyed<K, E> {
+    /// Where the parent's key is among the columns, and its name.
+    position: usize,
+    column: &'static str,
+    pub(crate) rows: Vec<(K, E)>,
+}
+
+impl<K, E> DecodingKeyed<K, E> {
+    pub(crate) fn new(position: usize, column: &'static str) -> Self {
+        DecodingKeyed {
+            position,
+            column,
+            rows: Vec::new(),
+        }
+    }
+}
+
+impl<K: crate::column::ColumnValue + Send, E: Entity> RowSink for DecodingKeyed<K, E> {
+    fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
+        self.rows
+            .push(row.decode_keyed::<E, K>(self.position, self.column)?);
         Ok(())
     }
 

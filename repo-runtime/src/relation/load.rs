@@ -17,6 +17,7 @@ use crate::executor::{Executor, Running};
 use crate::filter::{Field, Filter};
 use crate::list::ListOptions;
 use crate::statement::Shape;
+use crate::stream::DecodingKeyed;
 
 /// Keys a load binds in one statement where each is a placeholder (SQLite, MySQL).
 pub(crate) const LOADED_KEYS_PER_STATEMENT: usize = 10_000;
@@ -452,8 +453,9 @@ pub(crate) async fn grouped<E: Owning, K: ColumnValue + Ord + Clone>(
     for chunk in key_chunks(executor, keys) {
         let filter = field.is_in(chunk);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
-        let rows = executor.read_rows(E::TABLE, false, &build).await?;
-        for (key, row) in rows.decode_keyed::<E, K>(position, field.column())? {
+        let mut decoding = DecodingKeyed::<K, E>::new(position, field.column());
+        executor.read_into(E::TABLE, &build, &mut decoding).await?;
+        for (key, row) in decoding.rows {
             groups.entry(key).or_default().push(row);
         }
     }
