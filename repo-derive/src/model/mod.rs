@@ -575,6 +575,15 @@ pub(crate) fn parse(
             attrs.ident.span(),
             &mut errors,
         );
+        // PostgreSQL's Row-Level Security policy is named after the table too.
+        if let Some(secured) = fields.iter().find(|field| field.row_level_security) {
+            check_identifier(
+                &format!("{table}_tenant"),
+                "generated row-level security policy name",
+                secured.ident.span(),
+                &mut errors,
+            );
+        }
     }
 
     let relations = relations::relations(

@@ -53,4 +53,14 @@ struct SecuredWithoutTenant {
     org: i64,
 }
 
+/// The policy is named after the table: `<table>_tenant` must fit PostgreSQL's 63 bytes.
+#[derive(Repository)]
+#[repo(table = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")]
+struct LongName {
+    #[repo(id, generated)]
+    id: i64,
+    #[repo(tenant, row_level_security)]
+    org: i64,
+}
+
 fn main() {}
