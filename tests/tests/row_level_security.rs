@@ -102,6 +102,22 @@ async fn hand_written_sql_in_a_tenants_transaction_sees_that_tenant_only() {
     let (seen, _) = as_reader(&db.unscoped()).await;
     assert_eq!(seen, 3);
 
+    // The live table matches the entity, and a table that lost its policy is reported.
+    let schema = repo_runtime::migrate::Schema::new().entity::<Note>();
+    repo_runtime::migrate::assert_no_drift(db, &schema).await;
+    sqlx::raw_sql("ALTER TABLE rls_notes DISABLE ROW LEVEL SECURITY")
+        .execute(pool)
+        .await
+        .expect("disable");
+    let drift = repo_runtime::migrate::check_drift(db, &schema)
+        .await
+        .expect("drift");
+    assert!(drift.to_string().contains("row-level security"), "{drift}");
+    sqlx::raw_sql("ALTER TABLE rls_notes ENABLE ROW LEVEL SECURITY")
+        .execute(pool)
+        .await
+        .expect("enable");
+
     // The library's own statements, in and out of transactions, are unchanged.
     let acme = db.for_tenant(1_i64);
     assert_eq!(Note::repository(&acme).count().await.unwrap(), 2);

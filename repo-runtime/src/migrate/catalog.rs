@@ -27,6 +27,9 @@ pub(super) struct LiveTable {
     pub(super) unique: BTreeMap<String, Vec<String>>,
     pub(super) indexes: BTreeMap<String, Vec<String>>,
     pub(super) foreign_keys: BTreeMap<String, ForeignKeySnapshot>,
+    /// PostgreSQL: whether Row-Level Security is enabled and forced with the tenant policy
+    /// the runtime names after the table; `None` where there is no such thing.
+    pub(super) row_security: Option<bool>,
 }
 
 /// A type name as the catalogs spell it: lower case, no spaces after commas, MySQL's display
@@ -195,6 +198,13 @@ async fn read_postgres(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, R
                 table.indexes.insert(index, split(&columns));
             }
         }
+        let secured: bool = on_conn!(conn, c => sqlx::query_scalar(
+            "SELECT rel.relrowsecurity AND rel.relforcerowsecurity \
+               AND EXISTS (SELECT 1 FROM pg_policy p WHERE p.polrelid = rel.oid AND p.polname = $1 || '_tenant') \
+             FROM pg_class rel JOIN pg_namespace n ON n.oid = rel.relnamespace \
+             WHERE n.nspname = current_schema() AND rel.relname = $1"
+        ).bind(&name).fetch_one(&mut **c).await).map_err(sql_error)?;
+        table.row_security = Some(secured);
         tables.insert(name, table);
     }
     Ok(tables)

@@ -87,6 +87,14 @@ pub enum Difference {
         /// Its name and definition.
         definition: String,
     },
+    /// PostgreSQL's Row-Level Security by the tenant is off where the entity asks for it
+    /// (`#[repo(tenant, row_level_security)]`), or on where it does not.
+    RowSecurity {
+        /// The table.
+        table: String,
+        /// Whether the entity asks for it.
+        expected: bool,
+    },
     /// A unique key, index or foreign key exists that the entity does not declare.
     ExtraConstraint {
         /// The table.
@@ -102,6 +110,12 @@ impl fmt::Display for Difference {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Difference::MissingTable(table) => write!(f, "table `{table}` is missing"),
+            Difference::RowSecurity { table, expected } => write!(
+                f,
+                "row-level security by the tenant is {} on `{table}`, the entity expects it {}",
+                if *expected { "off" } else { "on" },
+                if *expected { "on" } else { "off" }
+            ),
             Difference::ExtraTable(table) => {
                 write!(f, "table `{table}` exists but no entity maps it")
             }
@@ -311,6 +325,14 @@ fn compare_table(
                 column: column.clone(),
             });
         }
+    }
+    if let Some(secured) = live.row_security
+        && secured != table.row_security.is_some()
+    {
+        differences.push(Difference::RowSecurity {
+            table: table_name.clone(),
+            expected: table.row_security.is_some(),
+        });
     }
     if table.primary_key.1 != live.primary_key {
         differences.push(Difference::PrimaryKey {
