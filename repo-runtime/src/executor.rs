@@ -166,23 +166,24 @@ impl Executor {
         operation: &'static str,
         sql: impl FnOnce(Dialect) -> sqlx::SqlStr,
     ) -> Statement {
-        let db = self.db();
-        #[cfg(feature = "memory")]
-        let mut statement = if db.is_memory() {
-            Statement::memory(operation)
-        } else {
-            let dialect = db.dialect();
-            Statement::new(dialect, operation, sql(dialect))
-        };
-        #[cfg(not(feature = "memory"))]
-        let mut statement = {
-            let dialect = db.dialect();
-            Statement::new(dialect, operation, sql(dialect))
-        };
-        if let tenancy @ (Tenancy::Scoped(_) | Tenancy::Unscoped) = db.tenancy() {
-            statement.tenancy = tenancy.clone();
-        }
+        let mut statement = self.blank(operation, sql);
+        statement.tenancy = self.tenancy().clone();
         statement
+    }
+
+    /// A statement for the executor's backend, with no handle's state yet.
+    #[inline]
+    fn blank(
+        &self,
+        operation: &'static str,
+        sql: impl FnOnce(Dialect) -> sqlx::SqlStr,
+    ) -> Statement {
+        #[cfg(feature = "memory")]
+        if self.is_memory() {
+            return Statement::memory(operation);
+        }
+        let dialect = self.dialect();
+        Statement::new(dialect, operation, sql(dialect))
     }
 
     /// Which tenant's rows the executor's statements reach.

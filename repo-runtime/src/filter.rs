@@ -432,18 +432,14 @@ impl<E> Filter<E> {
     ) -> Statement {
         let condition = self.scoped(table);
         selection.statement(executor, table, operation, &condition, |statement| {
-            for value in &self.values {
-                value.bind(statement);
-            }
+            self.bind_values(statement);
         })
     }
 
     /// Binds the filter's values, then the tenant of the scope [`Filter::scoped`] gave the
     /// condition on `table`, if it has one.
     pub(crate) fn bind_scoped_values(&self, table: &'static Table, statement: &mut Statement) {
-        for value in &self.values {
-            value.bind(statement);
-        }
+        self.bind_values(statement);
         statement.bind_scope(table);
     }
 

@@ -325,14 +325,8 @@ where
 
     /// The number of rows.
     async fn count(executor: &Executor) -> Result<u64, RepoError> {
-        let build = || {
-            if const { E::TABLE.tenant_column().is_some() } {
-                return every_row(executor, E::TABLE, "count", &E::SQL.count);
-            }
-            executor
-                .statement("count", &E::SQL.count)
-                .shaped(Shape::Count)
-        };
+        let scoped = const { E::TABLE.tenant_column().is_some() };
+        let build = || every_row(executor, E::TABLE, scoped, "count", &E::SQL.count);
         executor
             .read_rows(E::TABLE, true, &build)
             .await?
@@ -1087,11 +1081,7 @@ where
                 Some(record) => M::value(record),
                 // A deleted row, or another tenant's, holds the primary key, which the update
                 // left alone.
-                None if E::TABLE.deleted_column().is_some()
-                    || E::TABLE.tenant_column().is_some() =>
-                {
-                    Err(held_by_hidden::<E>())
-                }
+                None if E::TABLE.hides_rows() => Err(held_by_hidden::<E>()),
                 None => Err(RepoError::NotFound { entity: E::NAME }),
             };
         }
@@ -1125,14 +1115,14 @@ where
             Err(error) if key.refused(&error) => None,
             Err(error) => return Err(error),
         };
-        let hidden = E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some();
-        if inserted.is_none() && key.index().is_none() && hidden {
+        if inserted.is_none() && key.index().is_none() && E::TABLE.hides_rows() {
             // The primary key refused the insert: is it held by a row that lives, of this
             // tenant? ON DUPLICATE KEY UPDATE would write into any row.
             let probe = || {
                 keyed(
                     executor,
                     E::TABLE,
+                    const { E::TABLE.tenant_column().is_some() },
                     "upsert_on",
                     &E::SQL.exists_by_id,
                     PlanAction::Exists,
@@ -1344,6 +1334,7 @@ fn refused_in<'a>(
             keyed(
                 executor,
                 table,
+                table.tenant_column().is_some(),
                 "exists",
                 exists_by_id,
                 PlanAction::Exists,
@@ -1370,9 +1361,7 @@ async fn upsert_refused<E: Entity>(
     checked_version: bool,
 ) -> Result<RepoError, RepoError> {
     let refusal = refused::<E>(executor, id, checked_version).await?;
-    if !refusal.is_not_found()
-        || (E::TABLE.deleted_column().is_none() && E::TABLE.tenant_column().is_none())
-    {
+    if !refusal.is_not_found() || !E::TABLE.hides_rows() {
         return Ok(refusal);
     }
     Ok(held_by_hidden::<E>())
@@ -1476,31 +1465,35 @@ fn by_key<E: Entity>(
     id: &E::Id,
     action: PlanAction,
 ) -> Statement {
-    if const { E::TABLE.tenant_column().is_some() } {
-        return keyed(executor, E::TABLE, operation, sql, action, |statement| {
+    let scoped = const { E::TABLE.tenant_column().is_some() };
+    keyed(
+        executor,
+        E::TABLE,
+        scoped,
+        operation,
+        sql,
+        action,
+        |statement| {
             E::bind_id(id, statement);
-        });
-    }
-    let mut statement = executor
-        .statement(operation, sql)
-        .shaped(Shape::ByKey(action));
-    E::bind_id(id, &mut statement);
-    statement
+        },
+    )
 }
 
 /// A statement on the row of `table` whose key `bind_key` binds: the derive's `sql`, scoped
-/// to the handle's tenant where the table has a tenant column; on an unscoped handle, the same
-/// without the scope, rendered from the key's condition (reads see the rows that live, a
-/// delete any row, as `sql` does).
+/// to the handle's tenant where `scoped` (the table has a tenant column, which a generic
+/// caller knows at compile time); on an unscoped handle, the same without the scope,
+/// rendered from the key's condition (reads see the rows that live, a delete any row, as
+/// `sql` does).
 fn keyed(
     executor: &Executor,
     table: &'static crate::schema::Table,
+    scoped: bool,
     operation: &'static str,
     sql: &'static Sql,
     action: PlanAction,
     bind_key: impl FnOnce(&mut Statement),
 ) -> Statement {
-    if table.tenant_column().is_some() && executor.tenancy().is_unscoped() {
+    if scoped && executor.tenancy().is_unscoped() {
         let key = key_condition(table.primary_key.columns);
         let condition = match action {
             PlanAction::Delete => Arc::new(key),
@@ -1512,7 +1505,9 @@ fn keyed(
         .statement(operation, sql)
         .shaped(Shape::ByKey(action));
     bind_key(&mut statement);
-    statement.bind_scope(table);
+    if scoped {
+        statement.bind_scope(table);
+    }
     statement
 }
 
@@ -1521,10 +1516,11 @@ fn keyed(
 fn every_row(
     executor: &Executor,
     table: &'static crate::schema::Table,
+    scoped: bool,
     operation: &'static str,
     sql: &'static Sql,
 ) -> Statement {
-    if table.tenant_column().is_some() && executor.tenancy().is_unscoped() {
+    if scoped && executor.tenancy().is_unscoped() {
         let condition = crate::filter::live_in(table, repo_sql::Condition::always());
         return Selection::of(PlanAction::Count).statement(
             executor,
@@ -1535,7 +1531,9 @@ fn every_row(
         );
     }
     let mut statement = executor.statement(operation, sql).shaped(Shape::Count);
-    statement.bind_scope(table);
+    if scoped {
+        statement.bind_scope(table);
+    }
     statement
 }
 
@@ -1560,7 +1558,7 @@ pub(crate) async fn records_by_keys<E: Entity>(
     let width = E::KEY_COLUMNS.len();
     let mut found = Vec::with_capacity(unique.len());
     for chunk in unique.chunks(rows_per_statement(dialect, width)) {
-        if E::TABLE.deleted_column().is_some() || E::TABLE.tenant_column().is_some() {
+        if E::TABLE.hides_rows() {
             // The rows that live, of the handle's tenant, only: a filter on the keys, which
             // the scope applies to.
             let ids: Vec<E::Id> = chunk.iter().map(|id| (*id).clone()).collect();

@@ -57,11 +57,8 @@ impl Tenant {
             type_name: std::any::type_name::<T>(),
         }
     }
-}
 
-impl Tenant {
     /// Binds the tenant as its own type, whatever column it is for.
-    #[cfg(feature = "postgres")]
     pub(crate) fn bind_to(&self, statement: &mut Statement) {
         (self.bind)(&*self.value, statement);
     }
@@ -109,9 +106,7 @@ impl Tenancy {
         statement: &mut Statement,
     ) {
         match self {
-            Tenancy::Scoped(tenant) if tenant.ty == column.ty => {
-                (tenant.bind)(&*tenant.value, statement);
-            }
+            Tenancy::Scoped(tenant) if tenant.ty == column.ty => tenant.bind_to(statement),
             Tenancy::Scoped(tenant) => statement.fail(mismatch(table, column, tenant.type_name)),
             // Its statements were built without the tenant's conditions.
             Tenancy::Unscoped => {}

@@ -321,6 +321,12 @@ impl Table {
         None
     }
 
+    /// Whether some of the table's rows are out of a handle's sight, though they hold their
+    /// keys: those a soft delete marked, or another tenant's.
+    pub fn hides_rows(&self) -> bool {
+        self.deleted_column().is_some() || self.tenant_column().is_some()
+    }
+
     /// The column kept under `policy`, if the table has one.
     pub fn policy_column(&self, policy: Policy) -> Option<&'static Column> {
         self.columns
