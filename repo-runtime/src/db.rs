@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use crate::backend::MySqlBatchKeys;
-use crate::backend::{PoolSettings, SqlPool, SqliteSynchronous};
+use crate::backend::{PoolSettings, SqlPool, SqliteDriver, SqliteSynchronous};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -49,6 +49,9 @@ pub struct DbOptions {
     pub sqlite_synchronous: SqliteSynchronous,
     /// How long SQLite waits on a locked database before reporting it busy. Default: 5 s.
     pub sqlite_busy_timeout: Duration,
+    /// Which driver runs a `sqlite:` URL when both are compiled in. Default: rusqlite (feature
+    /// `rusqlite`) when it is, else sqlx's (feature `sqlite`).
+    pub sqlite_driver: SqliteDriver,
     /// How transactions and reads outside a transaction retry transient failures.
     pub retry: RetryPolicy,
     /// Statements slower than this are logged at `warn` and counted. Default: 1 s.
@@ -78,6 +81,7 @@ impl Default for DbOptions {
             test_before_acquire: false,
             sqlite_synchronous: SqliteSynchronous::Normal,
             sqlite_busy_timeout: Duration::from_secs(5),
+            sqlite_driver: SqliteDriver::default(),
             retry: RetryPolicy::default(),
             slow_statement_threshold: Duration::from_secs(1),
             statement_timeout: None,
@@ -91,7 +95,7 @@ impl DbOptions {
     /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
     /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_TEST_BEFORE_ACQUIRE` and
     /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`), `DATABASE_SQLITE_SYNCHRONOUS` (`off`,
-    /// `normal`, `full` or `extra`). A value that does not parse is [`RepoError::Config`]
+    /// `normal`, `full` or `extra`), `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is [`RepoError::Config`]
     /// naming the variable.
     pub fn from_env() -> Result<Self, RepoError> {
         DbOptions::from_vars(|name| std::env::var(name))
@@ -144,6 +148,9 @@ impl DbOptions {
         }
         if let Some(text) = env_text(&var, "DATABASE_SQLITE_SYNCHRONOUS")? {
             options.sqlite_synchronous = text.parse()?;
+        }
+        if let Some(text) = env_text(&var, "DATABASE_SQLITE_DRIVER")? {
+            options.sqlite_driver = text.parse()?;
         }
         Ok(options)
     }
@@ -218,6 +225,7 @@ async fn open(
         test_before_acquire: options.test_before_acquire,
         sqlite_synchronous: options.sqlite_synchronous,
         sqlite_busy_timeout: options.sqlite_busy_timeout,
+        sqlite_driver: options.sqlite_driver,
         statement_timeout: options.statement_timeout,
     };
     match SqlPool::open(dialect, url, &settings).await {
@@ -467,6 +475,13 @@ impl Db {
             #[cfg(feature = "memory")]
             Storage::Memory(_) => Err(no_sql()),
         }
+    }
+
+    /// Whether SQLite runs through rusqlite on this handle.
+    #[cfg(feature = "rusqlite")]
+    #[inline]
+    pub(crate) fn is_rusqlite(&self) -> bool {
+        matches!(&self.inner.storage, Storage::Sql(SqlPool::Rusqlite(_)))
     }
 
     pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {

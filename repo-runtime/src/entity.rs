@@ -278,3 +278,85 @@ row_source!(
         })
     }
 );
+
+/// Reads a column through rusqlite: the value where SQLite keeps it, converted as sqlx's SQLite
+/// driver would.
+#[cfg(feature = "rusqlite")]
+fn from_sqlite<T: crate::rusqlite_value::FromSqlite>(
+    value: Option<rusqlite::types::ValueRef<'_>>,
+    column: &'static str,
+) -> Result<T, RepoError> {
+    match value {
+        Some(value) => T::from_sqlite(value).map_err(|error| decode_error::<T>(column, error)),
+        None => Err(decode_error::<T>(column, "the row has no such column")),
+    }
+}
+
+/// A row read through rusqlite: where it is stepped to, or copied.
+#[cfg(feature = "rusqlite")]
+trait RusqliteValues {
+    fn value_at(&self, index: usize) -> Option<rusqlite::types::ValueRef<'_>>;
+}
+
+#[cfg(feature = "rusqlite")]
+impl RusqliteValues for rusqlite::Row<'_> {
+    #[inline]
+    fn value_at(&self, index: usize) -> Option<rusqlite::types::ValueRef<'_>> {
+        self.get_ref(index).ok()
+    }
+}
+
+#[cfg(feature = "rusqlite")]
+impl RusqliteValues for crate::backend::rusqlite::RusqliteRow {
+    #[inline]
+    fn value_at(&self, index: usize) -> Option<rusqlite::types::ValueRef<'_>> {
+        self.value(index)
+    }
+}
+
+/// Implements [`RowSource`] for a rusqlite row type.
+#[cfg(feature = "rusqlite")]
+macro_rules! rusqlite_row_source {
+    ($row:ty) => {
+        impl RowSource for $row {
+            #[inline]
+            fn get<T: Decodable>(
+                &self,
+                index: usize,
+                column: &'static str,
+            ) -> Result<T, RepoError> {
+                from_sqlite(self.value_at(index), column)
+            }
+
+            #[inline]
+            fn is_null(&self, index: usize, column: &'static str) -> Result<bool, RepoError> {
+                match self.value_at(index) {
+                    Some(value) => Ok(matches!(value, rusqlite::types::ValueRef::Null)),
+                    None => Err(decode_error::<Option<()>>(
+                        column,
+                        "the row has no such column",
+                    )),
+                }
+            }
+
+            fn get_text_on_sqlite<T>(
+                &self,
+                index: usize,
+                column: &'static str,
+            ) -> Result<T, RepoError>
+            where
+                T: ServerDecode + std::str::FromStr,
+                T::Err: std::error::Error + Send + Sync + 'static,
+            {
+                let text: String = from_sqlite(self.value_at(index), column)?;
+                text.parse::<T>()
+                    .map_err(|error| decode_error::<T>(column, error))
+            }
+        }
+    };
+}
+
+#[cfg(feature = "rusqlite")]
+rusqlite_row_source!(rusqlite::Row<'_>);
+#[cfg(feature = "rusqlite")]
+rusqlite_row_source!(crate::backend::rusqlite::RusqliteRow);

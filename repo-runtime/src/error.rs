@@ -30,6 +30,13 @@ pub fn from_sqlx(error: sqlx::Error) -> RepoError {
     RepoError::from_sqlx(error, None)
 }
 
+/// [`from_sqlx`] for a statement of your own run through rusqlite on a transaction's
+/// connection ([`TxConnection::as_rusqlite`](crate::TxConnection::as_rusqlite)).
+#[cfg(feature = "rusqlite")]
+pub fn from_rusqlite(error: rusqlite::Error) -> RepoError {
+    RepoError::from_sqlx(crate::backend::rusqlite::to_sqlx(error), None)
+}
+
 /// Classification of driver errors into [`RepoError`], for the runtime only.
 pub(crate) trait FromSqlx: Sized {
     /// Classifies a driver error; `table` names the entity and resolves constraint names.

@@ -73,9 +73,14 @@ enum Target<'a> {
 
 /// Runs `$body` with `$query` (the backend's query) and `$target` (the pool, or the
 /// transaction's connection) of the statement's backend; the body is type-checked once per
-/// backend and target.
+/// backend and target. SQLite through rusqlite runs `$rusqlite` instead, with its query, where
+/// it runs (`Place`) and whether it is bounded.
 macro_rules! dispatch {
-    ($executor:expr, $statement:expr, $table:expr, |$query:ident, $target:ident| $body:expr) => {{
+    (
+        $executor:expr, $statement:expr, $table:expr,
+        |$query:ident, $target:ident| $body:expr,
+        rusqlite |$rquery:ident, $place:ident, $bounded:ident| $rusqlite:expr
+    ) => {{
         let mut statement: Statement = $statement;
         statement.check($table)?;
         let executor: &Executor = $executor;
@@ -91,7 +96,23 @@ macro_rules! dispatch {
             }
             (Executor::Tx(_), _) => return Err(mismatch()),
         };
+        #[cfg(feature = "rusqlite")]
+        let $bounded = statement.is_bounded();
+        #[cfg(feature = "rusqlite")]
+        if let Query::Rusqlite(query) = &mut statement.inner {
+            query.timeout = executor.client_timeout();
+        }
         match (statement.inner, target) {
+            #[cfg(feature = "rusqlite")]
+            (Query::Rusqlite($rquery), Target::Pool(SqlPool::Rusqlite(pool))) => {
+                let $place = crate::backend::rusqlite::Place::Pool(pool);
+                $rusqlite
+            }
+            #[cfg(feature = "rusqlite")]
+            (Query::Rusqlite($rquery), Target::Connection(SqlConnection::Rusqlite(session))) => {
+                let $place = crate::backend::rusqlite::Place::Session(session);
+                $rusqlite
+            }
             #[cfg(feature = "sqlite")]
             (Query::Sqlite($query), Target::Pool(SqlPool::Sqlite($target))) => $body,
             #[cfg(feature = "sqlite")]
@@ -181,6 +202,10 @@ impl Executor {
         #[cfg(feature = "memory")]
         if self.is_memory() {
             return Statement::memory(operation);
+        }
+        #[cfg(feature = "rusqlite")]
+        if self.db().is_rusqlite() {
+            return Statement::rusqlite(operation, sql(Dialect::Sqlite));
         }
         let dialect = self.dialect();
         Statement::new(dialect, operation, sql(dialect))
@@ -313,42 +338,58 @@ impl Executor {
         statement: Statement,
         sink: &mut dyn crate::stream::RowSink,
     ) -> Result<(), RepoError> {
-        use crate::stream::RawRow;
         #[cfg(feature = "memory")]
         if self.is_memory() {
             let (rows, _) = self.in_memory(table, statement).await?;
             for row in rows {
-                sink.take(RawRow::Memory(row))?;
+                sink.take(crate::stream::RawRow::Memory(row))?;
             }
             return Ok(());
         }
         let operation = statement.operation;
         let run = async {
-            dispatch!(self, statement, table, |query, target| {
-                let mut rows = query.fetch(target);
-                let mut taken = 0;
-                loop {
-                    let next = std::future::poll_fn(|cx| {
-                        futures_core::Stream::poll_next(rows.as_mut(), cx)
-                    })
-                    .await;
-                    match next {
-                        Some(Ok(row)) => {
-                            sink.take(RawRow::from(row))?;
-                            taken += 1;
+            dispatch!(
+                self,
+                statement,
+                table,
+                |query, target| {
+                    let mut rows = query.fetch(target);
+                    let mut taken = 0;
+                    loop {
+                        let next = std::future::poll_fn(|cx| {
+                            futures_core::Stream::poll_next(rows.as_mut(), cx)
+                        })
+                        .await;
+                        match next {
+                            Some(Ok(row)) => {
+                                sink.take(crate::stream::RawRow::from(row))?;
+                                taken += 1;
+                            }
+                            Some(Err(error)) => {
+                                return Err(RepoError::from_sqlx(error, Some(table)));
+                            }
+                            None => break,
                         }
-                        Some(Err(error)) => {
-                            return Err(RepoError::from_sqlx(error, Some(table)));
-                        }
-                        None => break,
                     }
-                }
-                Ok(taken)
-            })
+                    Ok(taken)
+                },
+                rusqlite | query,
+                place,
+                bounded | place.for_each(table, query, bounded, sink).await
+            )
         };
         self.observe(table, operation, run, |taken| *taken)
             .await
             .map(drop)
+    }
+
+    /// The statement timeout the client enforces: SQLite's (the servers enforce their own).
+    fn client_timeout(&self) -> Option<std::time::Duration> {
+        match self {
+            _ if self.dialect() != Dialect::Sqlite || self.is_memory() => None,
+            Executor::Db(db) => db.options().statement_timeout,
+            Executor::Tx(tx) => tx.statement_timeout(),
+        }
     }
 
     /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
@@ -372,12 +413,7 @@ impl Executor {
             db.note_pool_pressure();
         }
         let started = Instant::now();
-        let client_timeout = match self {
-            // The servers enforce their own statement timeouts; SQLite's is the client's.
-            _ if db.dialect() != Dialect::Sqlite || db.is_memory() => None,
-            Executor::Db(db) => db.options().statement_timeout,
-            Executor::Tx(tx) => tx.statement_timeout(),
-        };
+        let client_timeout = self.client_timeout();
         let result = match (client_timeout, span.is_disabled()) {
             // The common case pays for neither a timer nor a span nobody listens to.
             (None, true) => run.await,
@@ -446,19 +482,44 @@ impl Executor {
         }
         let operation = statement.operation;
         let run = async {
-            dispatch!(self, statement, table, |query, target| {
-                let fetched = if optional {
-                    query
-                        .fetch_optional(target)
-                        .await
-                        .map(|row| row.into_iter().collect::<Vec<_>>())
-                } else {
-                    query.fetch_all(target).await
-                };
-                fetched
-                    .map(Rows::from)
-                    .map_err(|error| RepoError::from_sqlx(error, Some(table)))
-            })
+            dispatch!(
+                self,
+                statement,
+                table,
+                |query, target| {
+                    let fetched = if optional {
+                        query
+                            .fetch_optional(target)
+                            .await
+                            .map(|row| row.into_iter().collect::<Vec<_>>())
+                    } else {
+                        query.fetch_all(target).await
+                    };
+                    fetched
+                        .map(Rows::from)
+                        .map_err(|error| RepoError::from_sqlx(error, Some(table)))
+                },
+                rusqlite | query,
+                place,
+                bounded | {
+                    let fetched = if optional {
+                        place
+                            .run(query, bounded, |c, q| {
+                                crate::backend::rusqlite::fetch(c, q, true)
+                            })
+                            .await
+                    } else {
+                        place
+                            .run(query, bounded, |c, q| {
+                                crate::backend::rusqlite::fetch(c, q, false)
+                            })
+                            .await
+                    };
+                    fetched
+                        .map(Rows::Rusqlite)
+                        .map_err(|error| RepoError::from_sqlx(error, Some(table)))
+                }
+            )
         };
         self.observe(table, operation, run, |rows| rows.len() as u64)
             .await
@@ -495,36 +556,47 @@ impl Executor {
         statement: Statement,
         sender: &crate::stream::Sender,
     ) -> Result<u64, RepoError> {
-        use crate::stream::RawRow;
         #[cfg(feature = "memory")]
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
         let operation = statement.operation;
         let run = async {
-            dispatch!(self, statement, table, |query, target| {
-                let mut rows = query.fetch(target);
-                let mut sent = 0;
-                loop {
-                    let next = std::future::poll_fn(|cx| {
-                        futures_core::Stream::poll_next(rows.as_mut(), cx)
-                    })
-                    .await;
-                    match next {
-                        Some(Ok(row)) => {
-                            if sender.send(Ok(RawRow::from(row))).await.is_err() {
-                                break;
+            dispatch!(
+                self,
+                statement,
+                table,
+                |query, target| {
+                    let mut rows = query.fetch(target);
+                    let mut sent = 0;
+                    loop {
+                        let next = std::future::poll_fn(|cx| {
+                            futures_core::Stream::poll_next(rows.as_mut(), cx)
+                        })
+                        .await;
+                        match next {
+                            Some(Ok(row)) => {
+                                if sender
+                                    .send(Ok(crate::stream::RawRow::from(row)))
+                                    .await
+                                    .is_err()
+                                {
+                                    break;
+                                }
+                                sent += 1;
                             }
-                            sent += 1;
+                            Some(Err(error)) => {
+                                return Err(RepoError::from_sqlx(error, Some(table)));
+                            }
+                            None => break,
                         }
-                        Some(Err(error)) => {
-                            return Err(RepoError::from_sqlx(error, Some(table)));
-                        }
-                        None => break,
                     }
-                }
-                Ok(sent)
-            })
+                    Ok(sent)
+                },
+                rusqlite | query,
+                place,
+                _bounded | place.send(table, query, sender).await
+            )
         };
         self.observe(table, operation, run, |sent| *sent).await
     }
@@ -727,12 +799,31 @@ impl Executor {
         }
         let operation = statement.operation;
         let run = async {
-            dispatch!(self, statement, table, |query, target| {
-                match query.execute(target).await {
-                    Ok(done) => Ok(done.outcome()),
-                    Err(error) => Err(RepoError::from_sqlx(error, Some(table))),
+            dispatch!(
+                self,
+                statement,
+                table,
+                |query, target| {
+                    match query.execute(target).await {
+                        Ok(done) => Ok(done.outcome()),
+                        Err(error) => Err(RepoError::from_sqlx(error, Some(table))),
+                    }
+                },
+                rusqlite | query,
+                place,
+                bounded | {
+                    match place
+                        .run(query, bounded, crate::backend::rusqlite::execute)
+                        .await
+                    {
+                        Ok((rows_affected, last_insert_id)) => Ok(Outcome {
+                            rows_affected,
+                            last_insert_id,
+                        }),
+                        Err(error) => Err(RepoError::from_sqlx(error, Some(table))),
+                    }
                 }
-            })
+            )
         };
         self.observe(table, operation, run, |outcome| outcome.rows_affected)
             .await
@@ -747,6 +838,8 @@ pub(crate) enum Rows {
     Postgres(Vec<sqlx::postgres::PgRow>),
     #[cfg(feature = "mysql")]
     MySql(Vec<sqlx::mysql::MySqlRow>),
+    #[cfg(feature = "rusqlite")]
+    Rusqlite(Vec<crate::backend::rusqlite::RusqliteRow>),
     #[cfg(feature = "memory")]
     Memory(Vec<crate::memory::MemoryRecord>),
 }
@@ -782,6 +875,8 @@ macro_rules! each_backend {
             Rows::Postgres($bound) => $body,
             #[cfg(feature = "mysql")]
             Rows::MySql($bound) => $body,
+            #[cfg(feature = "rusqlite")]
+            Rows::Rusqlite($bound) => $body,
             #[cfg(feature = "memory")]
             Rows::Memory($bound) => $body,
         }
@@ -846,6 +941,7 @@ impl Rows {
 
     /// Every row decoded as an `E` whose columns are found by name: a hand-written query's.
     pub(crate) fn decode_by_name<T: ReadByName>(&self) -> Result<Vec<T>, RepoError> {
+        #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
         macro_rules! by_name {
             ($rows:expr) => {{
                 let Some(first) = $rows.first() else {
@@ -874,6 +970,22 @@ impl Rows {
             Rows::Postgres(rows) => by_name!(rows),
             #[cfg(feature = "mysql")]
             Rows::MySql(rows) => by_name!(rows),
+            #[cfg(feature = "rusqlite")]
+            Rows::Rusqlite(rows) => {
+                let Some(first) = rows.first() else {
+                    return Ok(Vec::new());
+                };
+                let names: Vec<&str> = first.names.iter().map(String::as_str).collect();
+                let positions = positions_by_name::<T>(&names)?;
+                rows.iter()
+                    .map(|row| {
+                        T::read(&ByName {
+                            row,
+                            positions: &positions,
+                        })
+                    })
+                    .collect::<Result<Vec<T>, RepoError>>()
+            }
             // The in-memory store runs no hand-written SQL; its rows are in the wanted order.
             #[cfg(feature = "memory")]
             Rows::Memory(rows) => rows.iter().map(T::read).collect(),
@@ -997,6 +1109,7 @@ impl<R: RowSource> RowSource for ByName<'_, R> {
     }
 }
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
 trait QueryOutcome {
     fn outcome(&self) -> Outcome;
 }

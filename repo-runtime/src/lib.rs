@@ -76,8 +76,15 @@
 //! entities' changes, applies and reverts them, checks the live database for drift and runs
 //! seeds. Feature `cli`: [`cli`], the same as a command line for the application's binary.
 
-#[cfg(not(any(feature = "sqlite", feature = "postgres", feature = "mysql")))]
-compile_error!("repo-runtime needs at least one backend feature: `sqlite`, `postgres` or `mysql`");
+#[cfg(not(any(
+    feature = "sqlite",
+    feature = "rusqlite",
+    feature = "postgres",
+    feature = "mysql"
+)))]
+compile_error!(
+    "repo-runtime needs at least one backend feature: `sqlite`, `rusqlite`, `postgres` or `mysql`"
+);
 
 #[doc = include_str!("../../README.md")]
 #[cfg(doctest)]
@@ -114,6 +121,8 @@ mod relation;
 mod rendered;
 mod repository;
 mod retry;
+#[cfg(feature = "rusqlite")]
+mod rusqlite_value;
 mod schema;
 mod statement;
 mod stream;
@@ -127,7 +136,7 @@ mod value;
 /// The attribute the repository traits are written with: put it on a hand-written
 /// implementation of [`Repository`] or of an entity's `{Entity}Repository` (a test double).
 pub use async_trait::async_trait;
-pub use backend::SqliteSynchronous;
+pub use backend::{SqliteDriver, SqliteSynchronous};
 #[cfg(feature = "chrono")]
 pub use chrono;
 pub use column::ColumnValue;
@@ -138,6 +147,8 @@ pub use dispatch::Owning;
 pub use domain::{AsDomain, AsRecord, DomainMapping, Mapping, RecordOf};
 pub use embed::{Embedded, Leaf};
 pub use entity::{ColumnName, Entity, RowSource};
+#[cfg(feature = "rusqlite")]
+pub use error::from_rusqlite;
 pub use error::{
     BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
 };
@@ -161,6 +172,10 @@ pub use repo_sql::{Dialect, Policy, Sql};
 pub use repository::MemoryDb;
 pub use repository::{AnyDb, Backing, Repository};
 pub use retry::RetryPolicy;
+/// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
+/// its siblings.
+#[cfg(feature = "rusqlite")]
+pub use rusqlite;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
 pub use schema::{
@@ -169,8 +184,6 @@ pub use schema::{
 };
 #[cfg(feature = "json")]
 pub use serde_json;
-/// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
-/// its siblings.
 pub use sqlx;
 pub use statement::Statement;
 pub use stream::RowStream;

@@ -134,6 +134,8 @@ pub(crate) enum Query {
     Postgres(sqlx::query::Query<'static, sqlx::Postgres, sqlx::postgres::PgArguments>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::query::Query<'static, sqlx::MySql, sqlx::mysql::MySqlArguments>),
+    #[cfg(feature = "rusqlite")]
+    Rusqlite(crate::backend::RusqliteQuery),
     /// The in-memory store's values (those a cursor captures, too), run through the
     /// statement's plan.
     /// The positions of the values the `time` crate's types bound, for a cursor.
@@ -153,7 +155,10 @@ impl Statement {
             #[cfg(feature = "mysql")]
             Dialect::MySql => Query::MySql(sqlx::query(sql)),
             #[allow(unreachable_patterns)]
-            _ => Query::Unavailable(dialect),
+            _ => {
+                let _ = sql;
+                Query::Unavailable(dialect)
+            }
         };
         Statement {
             operation,
@@ -163,6 +168,37 @@ impl Statement {
             shape: Shape::Sql,
             lists: Vec::new(),
             tenancy: Tenancy::Unset,
+        }
+    }
+
+    /// A statement for SQLite through rusqlite.
+    #[cfg(feature = "rusqlite")]
+    pub(crate) fn rusqlite(operation: &'static str, sql: sqlx::SqlStr) -> Statement {
+        Statement {
+            operation,
+            inner: Query::Rusqlite(crate::backend::RusqliteQuery {
+                sql,
+                values: Vec::new(),
+                timeout: None,
+            }),
+            encode_error: None,
+            conversion_error: None,
+            shape: Shape::Sql,
+            lists: Vec::new(),
+            tenancy: Tenancy::Unset,
+        }
+    }
+
+    /// Whether the statement touches a bounded number of rows, found by key or written one by
+    /// one: SQLite through rusqlite runs it on the calling thread.
+    #[cfg(feature = "rusqlite")]
+    pub(crate) fn is_bounded(&self) -> bool {
+        /// Rows of a batch still written on the calling thread.
+        const SMALL_BATCH: usize = 64;
+        match &self.shape {
+            Shape::ByKey(_) | Shape::InsertAll | Shape::Update | Shape::Upsert => true,
+            Shape::Insert { rows } | Shape::Conditional { rows, .. } => *rows <= SMALL_BATCH,
+            _ => false,
         }
     }
 
@@ -276,13 +312,17 @@ impl Statement {
     /// Binds the next parameter.
     #[inline]
     pub fn bind<'q, T: Encodable<'q>>(&mut self, value: T) {
-        let result = match &mut self.inner {
+        let result: Result<(), sqlx::error::BoxDynError> = match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(query) => query.try_bind(value),
             #[cfg(feature = "postgres")]
             Query::Postgres(query) => query.try_bind(value),
             #[cfg(feature = "mysql")]
             Query::MySql(query) => query.try_bind(value),
+            #[cfg(feature = "rusqlite")]
+            Query::Rusqlite(query) => crate::rusqlite_value::ToSqlite::to_sqlite(&value)
+                .map(|value| query.values.push(value))
+                .map_err(|error| error.to_string().into()),
             Query::Memory(..) => {
                 self.push_memory(&value);
                 Ok(())
@@ -315,6 +355,8 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(value.to_string()),
+            #[cfg(feature = "rusqlite")]
+            Query::Rusqlite(_) => self.bind(value.to_string()),
             Query::Memory(..) => self.push_memory(&value),
             _ => self.bind_on_server(value),
         }
@@ -326,6 +368,8 @@ impl Statement {
         match &mut self.inner {
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => self.bind(None::<String>),
+            #[cfg(feature = "rusqlite")]
+            Query::Rusqlite(_) => self.bind(None::<String>),
             Query::Memory(values, _) => values.push(crate::memory_value::Value::Null),
             _ => self.bind_on_server(None::<T>),
         }
@@ -353,6 +397,8 @@ impl Statement {
             Query::Memory(..) => Dialect::Sqlite,
             #[cfg(feature = "sqlite")]
             Query::Sqlite(_) => Dialect::Sqlite,
+            #[cfg(feature = "rusqlite")]
+            Query::Rusqlite(_) => Dialect::Sqlite,
             #[cfg(feature = "postgres")]
             Query::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "mysql")]

@@ -28,6 +28,8 @@ pub(crate) enum RawRow {
     Postgres(sqlx::postgres::PgRow),
     #[cfg(feature = "mysql")]
     MySql(sqlx::mysql::MySqlRow),
+    #[cfg(feature = "rusqlite")]
+    Rusqlite(crate::backend::rusqlite::RusqliteRow),
     #[cfg(feature = "memory")]
     Memory(crate::memory::MemoryRecord),
 }
@@ -62,6 +64,8 @@ impl RawRow {
             RawRow::Postgres(row) => E::decode(row),
             #[cfg(feature = "mysql")]
             RawRow::MySql(row) => E::decode(row),
+            #[cfg(feature = "rusqlite")]
+            RawRow::Rusqlite(row) => E::decode(row),
             #[cfg(feature = "memory")]
             RawRow::Memory(row) => E::decode(row),
         };
@@ -82,6 +86,8 @@ impl RawRow {
             RawRow::Postgres(row) => K::decode(row, position, column),
             #[cfg(feature = "mysql")]
             RawRow::MySql(row) => K::decode(row, position, column),
+            #[cfg(feature = "rusqlite")]
+            RawRow::Rusqlite(row) => K::decode(row, position, column),
             #[cfg(feature = "memory")]
             RawRow::Memory(row) => K::decode(row, position, column),
         };
@@ -96,6 +102,10 @@ impl RawRow {
 pub(crate) trait RowSink: Send {
     /// Takes the next row.
     fn take(&mut self, row: RawRow) -> Result<(), RepoError>;
+
+    /// Takes the row SQLite stepped to, where rusqlite holds it.
+    #[cfg(feature = "rusqlite")]
+    fn take_rusqlite(&mut self, row: &rusqlite::Row<'_>) -> Result<(), RepoError>;
 
     /// Forgets the rows it took: the read starts again.
     fn restart(&mut self);
@@ -116,6 +126,17 @@ impl<E: Entity> RowSink for Decoding<E> {
     fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
         self.rows.push(row.decode::<E>()?);
         Ok(())
+    }
+
+    #[cfg(feature = "rusqlite")]
+    fn take_rusqlite(&mut self, row: &rusqlite::Row<'_>) -> Result<(), RepoError> {
+        match E::decode(row) {
+            Ok(record) => {
+                self.rows.push(record);
+                Ok(())
+            }
+            Err(error) => Err(error.in_entity(E::NAME)),
+        }
     }
 
     fn restart(&mut self) {
@@ -145,6 +166,14 @@ impl<K: crate::column::ColumnValue + Send, E: Entity> RowSink for DecodingKeyed<
     fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
         self.rows
             .push(row.decode_keyed::<E, K>(self.position, self.column)?);
+        Ok(())
+    }
+
+    #[cfg(feature = "rusqlite")]
+    fn take_rusqlite(&mut self, row: &rusqlite::Row<'_>) -> Result<(), RepoError> {
+        let key = K::decode(row, self.position, self.column).map_err(|e| e.in_entity(E::NAME))?;
+        let record = E::decode(row).map_err(|e| e.in_entity(E::NAME))?;
+        self.rows.push((key, record));
         Ok(())
     }
 

@@ -167,7 +167,8 @@ impl Db {
             return Ok(self.open(options, TxState::Memory(Box::new(session))));
         }
         self.note_pool_pressure();
-        let acquired = self.sql_pool()?.acquire().await.map(TxState::Sql);
+        let pool = self.sql_pool()?;
+        let acquired = pool.acquire_for(options.read_only).await.map(TxState::Sql);
         let mut opening =
             Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
         #[cfg(feature = "mysql")]

@@ -87,4 +87,15 @@ impl TxConnection<'_> {
             _ => None,
         }
     }
+
+    /// The transaction's connection on SQLite through rusqlite; `None` on other backends, or
+    /// when a cancelled statement took the connection with it.
+    #[cfg(feature = "rusqlite")]
+    pub fn as_rusqlite(&mut self) -> Option<&rusqlite::Connection> {
+        match &mut *self.state {
+            TxState::Sql(SqlConnection::Rusqlite(session)) => session.connection().ok(),
+            #[allow(unreachable_patterns)]
+            _ => None,
+        }
+    }
 }

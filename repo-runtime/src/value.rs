@@ -42,6 +42,30 @@ backend_bound!("sqlite", SqliteEncode, SqliteDecode, Sqlite);
 backend_bound!("postgres", PostgresEncode, PostgresDecode, Postgres);
 backend_bound!("mysql", MySqlEncode, MySqlDecode, MySql);
 
+/// Bound through rusqlite (feature `rusqlite`): in the forms sqlx's SQLite driver writes.
+#[cfg(feature = "rusqlite")]
+#[doc(hidden)]
+pub trait RusqliteEncode: crate::rusqlite_value::ToSqlite {}
+#[cfg(feature = "rusqlite")]
+impl<T: crate::rusqlite_value::ToSqlite> RusqliteEncode for T {}
+#[cfg(not(feature = "rusqlite"))]
+#[doc(hidden)]
+pub trait RusqliteEncode {}
+#[cfg(not(feature = "rusqlite"))]
+impl<T> RusqliteEncode for T {}
+
+/// Read through rusqlite (feature `rusqlite`).
+#[cfg(feature = "rusqlite")]
+#[doc(hidden)]
+pub trait RusqliteDecode: crate::rusqlite_value::FromSqlite {}
+#[cfg(feature = "rusqlite")]
+impl<T: crate::rusqlite_value::FromSqlite> RusqliteDecode for T {}
+#[cfg(not(feature = "rusqlite"))]
+#[doc(hidden)]
+pub trait RusqliteDecode {}
+#[cfg(not(feature = "rusqlite"))]
+impl<T> RusqliteDecode for T {}
+
 pub(crate) use crate::memory_value::{MemoryDecode, MemoryEncode};
 
 /// A value that can be bound as a statement parameter on every enabled backend.
@@ -50,11 +74,16 @@ pub(crate) use crate::memory_value::{MemoryDecode, MemoryEncode};
     note = "see `ColumnValue` for the column types"
 )]
 pub trait Encodable<'q>:
-    SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send
+    SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + RusqliteEncode + MemoryEncode + Send
 {
 }
-impl<'q, T: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + MemoryEncode + Send>
-    Encodable<'q> for T
+impl<'q, T> Encodable<'q> for T where
+    T: SqliteEncode<'q>
+        + PostgresEncode<'q>
+        + MySqlEncode<'q>
+        + RusqliteEncode
+        + MemoryEncode
+        + Send
 {
 }
 
@@ -64,11 +93,11 @@ impl<'q, T: SqliteEncode<'q> + PostgresEncode<'q> + MySqlEncode<'q> + MemoryEnco
     note = "see `ColumnValue` for the column types"
 )]
 pub trait Decodable:
-    SqliteDecode + PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static
+    SqliteDecode + PostgresDecode + MySqlDecode + RusqliteDecode + MemoryDecode + Send + 'static
 {
 }
-impl<T: SqliteDecode + PostgresDecode + MySqlDecode + MemoryDecode + Send + 'static> Decodable
-    for T
+impl<T> Decodable for T where
+    T: SqliteDecode + PostgresDecode + MySqlDecode + RusqliteDecode + MemoryDecode + Send + 'static
 {
 }
 

@@ -9,13 +9,15 @@ use std::io::Write;
 use std::sync::Once;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use repo_runtime::{Db, DbOptions, Dialect};
+use repo_runtime::{Db, DbOptions, Dialect, SqliteDriver};
 
 /// A backend the conformance suite runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
-    /// Embedded SQLite on a temporary file.
+    /// Embedded SQLite on a temporary file, through sqlx's driver.
     Sqlite,
+    /// Embedded SQLite on a temporary file, through rusqlite.
+    Rusqlite,
     /// The PostgreSQL server at `DATABASE_URL_POSTGRES`.
     Postgres,
     /// The MySQL or MariaDB server at `DATABASE_URL_MYSQL`.
@@ -28,7 +30,7 @@ impl Backend {
     /// The dialect of this backend (the in-memory store follows SQLite's).
     pub fn dialect(self) -> Dialect {
         match self {
-            Backend::Sqlite | Backend::Memory => Dialect::Sqlite,
+            Backend::Sqlite | Backend::Rusqlite | Backend::Memory => Dialect::Sqlite,
             Backend::Postgres => Dialect::Postgres,
             Backend::MySql => Dialect::MySql,
         }
@@ -36,7 +38,7 @@ impl Backend {
 
     fn server_variable(self) -> Option<&'static str> {
         match self {
-            Backend::Sqlite | Backend::Memory => None,
+            Backend::Sqlite | Backend::Rusqlite | Backend::Memory => None,
             Backend::Postgres => Some("DATABASE_URL_POSTGRES"),
             Backend::MySql => Some("DATABASE_URL_MYSQL"),
         }
@@ -108,7 +110,15 @@ impl TestDb {
     ///
     /// # Panics
     /// When the server is configured but unusable, or required and not configured.
-    pub async fn with_options(backend: Backend, test: &str, options: DbOptions) -> Option<TestDb> {
+    pub async fn with_options(
+        backend: Backend,
+        test: &str,
+        mut options: DbOptions,
+    ) -> Option<TestDb> {
+        options.sqlite_driver = match backend {
+            Backend::Rusqlite => SqliteDriver::Rusqlite,
+            _ => SqliteDriver::Sqlx,
+        };
         if backend == Backend::Memory {
             let db = Db::connect_with("memory:", options)
                 .await
@@ -259,6 +269,7 @@ pub async fn every_backend(test: &str) -> Vec<(Backend, TestDb)> {
     let mut databases = Vec::new();
     for backend in [
         Backend::Sqlite,
+        Backend::Rusqlite,
         Backend::Postgres,
         Backend::MySql,
         Backend::Memory,

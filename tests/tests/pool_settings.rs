@@ -64,6 +64,41 @@ async fn an_sqlite_file_is_synchronous_normal_in_wal_mode_unless_told() {
     }
 }
 
+#[tokio::test]
+async fn an_sqlite_file_through_rusqlite_is_synchronous_normal_in_wal_mode_unless_told() {
+    for (options, expected) in [(DbOptions::default(), 1), (tuned(), 2)] {
+        let test = TestDb::with_options(Backend::Rusqlite, "pool_settings", options.clone())
+            .await
+            .expect("SQLite needs no server");
+        // A read-only transaction takes a reader, a read-write one the writer: both are set.
+        for options in [
+            repo_runtime::TxOptions::new().read_only(),
+            repo_runtime::TxOptions::new(),
+        ] {
+            let tx = test.db.begin_with(&options).await.unwrap();
+            {
+                let mut connection = tx.connection().await.unwrap();
+                let conn = connection.as_rusqlite().unwrap();
+                let mode: String = conn
+                    .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+                    .unwrap();
+                let synchronous: i64 = conn
+                    .query_row("PRAGMA synchronous", [], |row| row.get(0))
+                    .unwrap();
+                let foreign_keys: i64 = conn
+                    .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+                    .unwrap();
+                assert_eq!(
+                    (mode.as_str(), synchronous, foreign_keys),
+                    ("wal", expected, 1)
+                );
+            }
+            tx.rollback().await.unwrap();
+        }
+        test.db.close().await;
+    }
+}
+
 async fn sqlx_pair(pool: &repo_runtime::sqlx::SqlitePool) -> (String, i64) {
     let mut connection = pool.acquire().await.unwrap();
     let mode: String = repo_runtime::sqlx::query_scalar("PRAGMA journal_mode")

@@ -127,7 +127,7 @@ async fn statement_over_its_timeout_is_a_timeout(backend: Backend) {
         })
         .await
         .unwrap();
-    if backend == Backend::Sqlite {
+    if backend.dialect() == repo_runtime::Dialect::Sqlite {
         // SQLite reports a locked database at once instead of waiting in a statement: time out
         // a long read instead, which the client enforces.
         let rows = (0..100_000)
@@ -274,7 +274,7 @@ async fn kill_the_transaction_session(db: &Db) {
 }
 
 async fn killed_connection_mid_transaction_writes_nothing_and_the_pool_recovers(backend: Backend) {
-    if backend == Backend::Sqlite {
+    if backend.dialect() == repo_runtime::Dialect::Sqlite {
         // An embedded database has no server connection to lose.
         return;
     }
@@ -386,7 +386,7 @@ async fn kill_idle_sessions(db: &Db) {
 /// idle is found closed by the pool, or fails the statement that draws it as a transient error,
 /// which a read retries on a new connection: the read succeeds, and the pool goes on.
 async fn a_connection_that_died_idle_is_replaced_by_the_retried_read(backend: Backend) {
-    if backend == Backend::Sqlite {
+    if backend.dialect() == repo_runtime::Dialect::Sqlite {
         // An embedded database has no server connection to lose.
         return;
     }
@@ -419,6 +419,9 @@ async fn a_connection_that_died_idle_is_replaced_by_the_retried_read(backend: Ba
 macro_rules! on_every_backend {
     ($($case:ident),* $(,)?) => {
         mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::Sqlite).await } )* }
+        mod rusqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::Rusqlite).await } )* }
+        // rusqlite moves scans to blocking threads on a current-thread runtime instead.
+        mod rusqlite_current_thread { $( #[tokio::test] async fn $case() { super::$case(repo_tests::Backend::Rusqlite).await } )* }
         mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::Postgres).await } )* }
         mod mysql { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $case() { super::$case(repo_tests::Backend::MySql).await } )* }
     };

@@ -268,6 +268,11 @@ fn values_round_trip_on_sqlite() {
 }
 
 #[test]
+fn values_round_trip_on_sqlite_through_rusqlite() {
+    values_round_trip(Backend::Rusqlite);
+}
+
+#[test]
 fn values_round_trip_on_postgres() {
     values_round_trip(Backend::Postgres);
 }

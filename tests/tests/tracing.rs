@@ -75,7 +75,12 @@ async fn failing_inserts_log_spans_but_no_bound_values_on_every_backend() {
         .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    for backend in [Backend::Sqlite, Backend::Postgres, Backend::MySql] {
+    for backend in [
+        Backend::Sqlite,
+        Backend::Rusqlite,
+        Backend::Postgres,
+        Backend::MySql,
+    ] {
         failing_insert_logs_no_bound_value(backend, &captured).await;
     }
 }

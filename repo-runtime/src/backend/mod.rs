@@ -9,9 +9,13 @@
 
 pub(crate) mod mysql;
 pub(crate) mod postgres;
+#[cfg(feature = "rusqlite")]
+pub(crate) mod rusqlite;
 mod sql;
 pub(crate) mod sqlite;
 
+#[cfg(feature = "rusqlite")]
+pub(crate) use rusqlite::RusqliteQuery;
 #[cfg(feature = "migrate")]
 pub(crate) use sql::on_connection;
 pub(crate) use sql::{SqlConnection, SqlPool};
@@ -35,16 +39,66 @@ pub(crate) struct PoolSettings {
     pub(crate) max_connections: u32,
     pub(crate) acquire_timeout: Duration,
     pub(crate) min_connections: u32,
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) idle_timeout: Option<Duration>,
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) max_lifetime: Option<Duration>,
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
     pub(crate) test_before_acquire: bool,
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    #[cfg_attr(not(any(feature = "sqlite", feature = "rusqlite")), allow(dead_code))]
     pub(crate) sqlite_synchronous: SqliteSynchronous,
-    #[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+    #[cfg_attr(not(feature = "rusqlite"), allow(dead_code))]
+    pub(crate) sqlite_driver: SqliteDriver,
+    #[cfg_attr(not(any(feature = "sqlite", feature = "rusqlite")), allow(dead_code))]
     pub(crate) sqlite_busy_timeout: Duration,
     /// Set on the servers' sessions; SQLite's is the client's, enforced by the executor.
     #[cfg_attr(not(any(feature = "postgres", feature = "mysql")), allow(dead_code))]
     pub(crate) statement_timeout: Option<Duration>,
+}
+
+/// Which driver runs `sqlite:` databases, when both are compiled in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SqliteDriver {
+    /// sqlx's SQLite driver (feature `sqlite`): each connection's statements run on a worker
+    /// thread of its own.
+    Sqlx,
+    /// rusqlite (feature `rusqlite`): bounded statements run on the calling thread, scans on a
+    /// blocking thread; one writer connection and several readers.
+    Rusqlite,
+}
+
+impl Default for SqliteDriver {
+    /// rusqlite when compiled in, else sqlx's driver.
+    fn default() -> Self {
+        if cfg!(feature = "rusqlite") {
+            SqliteDriver::Rusqlite
+        } else {
+            SqliteDriver::Sqlx
+        }
+    }
+}
+
+impl std::str::FromStr for SqliteDriver {
+    type Err = RepoError;
+
+    fn from_str(text: &str) -> Result<Self, RepoError> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "sqlx" => Ok(SqliteDriver::Sqlx),
+            "rusqlite" => Ok(SqliteDriver::Rusqlite),
+            _ => Err(RepoError::config(
+                "DATABASE_SQLITE_DRIVER must be sqlx or rusqlite",
+            )),
+        }
+    }
 }
 
 /// SQLite's `synchronous` setting: how often it waits for the disk.
@@ -189,6 +243,14 @@ pub(crate) fn details(error: &sqlx::Error) -> Details {
     #[cfg(feature = "sqlite")]
     if database
         .try_downcast_ref::<sqlx::sqlite::SqliteError>()
+        .is_some()
+    {
+        sqlite::details(database, &mut details);
+        return details;
+    }
+    #[cfg(feature = "rusqlite")]
+    if database
+        .try_downcast_ref::<rusqlite::SqliteFailure>()
         .is_some()
     {
         sqlite::details(database, &mut details);

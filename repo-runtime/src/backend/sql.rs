@@ -13,6 +13,8 @@ pub(crate) enum SqlPool {
     Postgres(sqlx::PgPool),
     #[cfg(feature = "mysql")]
     MySql(sqlx::MySqlPool),
+    #[cfg(feature = "rusqlite")]
+    Rusqlite(super::rusqlite::RusqlitePool),
 }
 
 /// One connection taken from an [`SqlPool`], held by a transaction or a migration run: its
@@ -24,12 +26,15 @@ pub(crate) enum SqlConnection {
     Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
     MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+    #[cfg(feature = "rusqlite")]
+    Rusqlite(super::rusqlite::SessionConnection),
 }
 
 /// Runs `$body` with `$pool` bound to the backend's sqlx pool, whichever it is; the body is
 /// type-checked once per backend.
+/// SQLite through rusqlite runs `$rusqlite` with its pool in `$pool`.
 macro_rules! on_pool {
-    ($sql_pool:expr, $pool:ident => $body:expr) => {
+    ($sql_pool:expr, $pool:ident => $body:expr, rusqlite => $rusqlite:expr) => {
         match $sql_pool {
             #[cfg(feature = "sqlite")]
             SqlPool::Sqlite($pool) => $body,
@@ -37,14 +42,17 @@ macro_rules! on_pool {
             SqlPool::Postgres($pool) => $body,
             #[cfg(feature = "mysql")]
             SqlPool::MySql($pool) => $body,
+            #[cfg(feature = "rusqlite")]
+            SqlPool::Rusqlite($pool) => $rusqlite,
         }
     };
 }
 
 /// Runs `$body` with `$conn` bound to the backend's pooled connection, whichever it is; the
-/// body is type-checked once per backend.
+/// body is type-checked once per backend. SQLite through rusqlite runs `$rusqlite` instead, with
+/// its session connection in `$conn`.
 macro_rules! on_connection {
-    ($connection:expr, $conn:ident => $body:expr) => {
+    ($connection:expr, $conn:ident => $body:expr, rusqlite => $rusqlite:expr) => {
         match $connection {
             #[cfg(feature = "sqlite")]
             $crate::backend::SqlConnection::Sqlite($conn) => $body,
@@ -52,6 +60,8 @@ macro_rules! on_connection {
             $crate::backend::SqlConnection::Postgres($conn) => $body,
             #[cfg(feature = "mysql")]
             $crate::backend::SqlConnection::MySql($conn) => $body,
+            #[cfg(feature = "rusqlite")]
+            $crate::backend::SqlConnection::Rusqlite($conn) => $rusqlite,
         }
     };
 }
@@ -67,6 +77,12 @@ impl SqlPool {
         settings: &PoolSettings,
     ) -> Option<Result<(SqlPool, Option<MySqlBatchKeys>), sqlx::Error>> {
         let opened = match dialect {
+            #[cfg(feature = "rusqlite")]
+            Dialect::Sqlite if settings.sqlite_driver == super::SqliteDriver::Rusqlite => {
+                super::rusqlite::connect(url, settings)
+                    .await
+                    .map(|pool| (SqlPool::Rusqlite(pool), None))
+            }
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => super::sqlite::connect(url, settings)
                 .await
@@ -96,12 +112,35 @@ impl SqlPool {
             SqlPool::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "mysql")]
             SqlPool::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "rusqlite")]
+            SqlPool::Rusqlite(_) => Dialect::Sqlite,
         }
     }
 
-    /// A connection of its own, for a session.
+    /// A connection of its own, for a session that may write.
+    #[cfg_attr(not(feature = "migrate"), allow(dead_code))]
     pub(crate) async fn acquire(&self) -> Result<SqlConnection, sqlx::Error> {
+        self.acquire_for(false).await
+    }
+
+    /// A connection of its own, for a session that reads only when `read_only`: SQLite through
+    /// rusqlite takes a reader then, beside the one writer.
+    pub(crate) async fn acquire_for(&self, read_only: bool) -> Result<SqlConnection, sqlx::Error> {
+        #[cfg(not(feature = "rusqlite"))]
+        let _ = read_only;
         match self {
+            #[cfg(feature = "rusqlite")]
+            SqlPool::Rusqlite(pool) => {
+                use super::rusqlite::{Role, SessionConnection};
+                let role = if read_only {
+                    Role::Reader
+                } else {
+                    Role::Writer
+                };
+                pool.acquire(role)
+                    .await
+                    .map(|lease| SqlConnection::Rusqlite(SessionConnection::new(lease)))
+            }
             #[cfg(feature = "sqlite")]
             SqlPool::Sqlite(pool) => pool.acquire().await.map(SqlConnection::Sqlite),
             #[cfg(feature = "postgres")]
@@ -114,19 +153,22 @@ impl SqlPool {
     /// Runs statements of the runtime's own (DDL) on any connection of the pool.
     pub(crate) async fn script(&self, sql: String) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql);
-        on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(drop))
+        on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(drop), rusqlite => {
+            let lease = pool.acquire(super::rusqlite::Role::Writer).await?;
+            lease.execute_batch(sql.0.as_str()).map_err(super::rusqlite::to_sqlx)
+        })
     }
 
     /// Whether every connection the pool may open is in use, so a caller queues for one.
     pub(crate) fn is_exhausted(&self) -> bool {
         on_pool!(self, pool => {
             pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
-        })
+        }, rusqlite => pool.is_exhausted())
     }
 
     /// Closes the pool, waiting for connections in use to come back.
     pub(crate) async fn close(&self) {
-        on_pool!(self, pool => pool.close().await);
+        on_pool!(self, pool => pool.close().await, rusqlite => pool.close());
     }
 }
 
@@ -140,18 +182,21 @@ impl SqlConnection {
             SqlConnection::Postgres(_) => Dialect::Postgres,
             #[cfg(feature = "mysql")]
             SqlConnection::MySql(_) => Dialect::MySql,
+            #[cfg(feature = "rusqlite")]
+            SqlConnection::Rusqlite(_) => Dialect::Sqlite,
         }
     }
 
     /// Runs statements of the runtime's own (`BEGIN`, `COMMIT`, a migration's script).
     pub(crate) async fn script(&mut self, sql: String) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql);
-        on_connection!(self, conn => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop))
+        on_connection!(self, conn => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
+            rusqlite => conn.script(sql.0.as_str()))
     }
 
     /// Makes the connection close instead of returning to the pool, when its session state
     /// (a transaction, a pragma, a lock) may not have been reset.
     pub(crate) fn discard(&mut self) {
-        on_connection!(self, conn => conn.close_on_drop());
+        on_connection!(self, conn => conn.close_on_drop(), rusqlite => conn.discard());
     }
 }

@@ -4,9 +4,11 @@
 #[cfg(feature = "sqlite")]
 use std::str::FromStr;
 
-use super::{Begin, Kind};
 #[cfg(feature = "sqlite")]
-use super::{Details, PoolSettings, UniqueHint};
+use super::PoolSettings;
+use super::{Begin, Kind};
+#[cfg(any(feature = "sqlite", feature = "rusqlite"))]
+use super::{Details, UniqueHint};
 
 /// Opens the pool of the SQLite database at `url`.
 #[cfg(feature = "sqlite")]
@@ -56,7 +58,7 @@ pub(crate) fn begin(begin: &Begin) -> Vec<String> {
 }
 
 /// The classification table, by extended result code.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "rusqlite")), allow(dead_code))]
 pub(super) fn classify(extended_code: &str) -> Kind {
     match extended_code {
         // SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY
@@ -66,6 +68,9 @@ pub(super) fn classify(extended_code: &str) -> Kind {
         "275" => Kind::Check,
         // SQLITE_BUSY, SQLITE_LOCKED and their extended codes
         "5" | "6" | "261" | "262" | "517" | "773" => Kind::Transient,
+        // SQLITE_INTERRUPT: stopped past the client's statement timeout (rusqlite's progress
+        // handler).
+        "9" => Kind::Timeout,
         // SQLITE_TOOBIG, SQLITE_MISMATCH (text as an integer key)
         "18" | "20" => Kind::InvalidValue,
         _ => Kind::Other,
@@ -75,7 +80,7 @@ pub(super) fn classify(extended_code: &str) -> Kind {
 /// What the error says beyond its code: the columns of a violated unique key or of a `NULL`
 /// in a required column, from the message (`UNIQUE constraint failed: users.email`), which
 /// names the schema only.
-#[cfg(feature = "sqlite")]
+#[cfg(any(feature = "sqlite", feature = "rusqlite"))]
 pub(super) fn details(database: &dyn sqlx::error::DatabaseError, details: &mut Details) {
     let code = details.code.clone().unwrap_or_default();
     details.backend = "sqlite";
@@ -105,7 +110,7 @@ pub(super) fn details(database: &dyn sqlx::error::DatabaseError, details: &mut D
 /// SQLITE_ERROR (syntax, unknown table or column) and the constraint codes, whose messages
 /// name the table and columns (`UNIQUE constraint failed: users.email`) or the CHECK as the
 /// schema spells it, never the row.
-#[cfg_attr(not(feature = "sqlite"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "sqlite", feature = "rusqlite")), allow(dead_code))]
 pub(super) fn message_is_plain(extended_code: &str) -> bool {
     matches!(
         extended_code,

@@ -5,6 +5,8 @@ use repo_sql::Dialect;
 use std::collections::BTreeMap;
 
 use super::conn::{Conn, on_conn, sql_error};
+#[cfg(feature = "rusqlite")]
+use crate::backend::rusqlite;
 use crate::error::RepoError;
 use crate::schema::{ForeignKeySnapshot, OnDelete};
 
@@ -83,16 +85,20 @@ fn on_delete(rule: &str) -> OnDelete {
 }
 
 async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, RepoError> {
-    let names: Vec<String> = on_conn!(conn, c => sqlx::query_scalar(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"
-    ).fetch_all(&mut **c).await).map_err(sql_error)?;
+    const TABLES: &str = "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name";
+    let names: Vec<String> =
+        on_conn!(conn, c => sqlx::query_scalar(TABLES).fetch_all(&mut **c).await,
+        rusqlite => rusqlite::own_rows(c, TABLES, &[], |r| r.get(0)))
+        .map_err(sql_error)?;
     let mut tables = BTreeMap::new();
     for name in names {
         let mut table = LiveTable::default();
+        const COLUMNS: &str = "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid";
         let columns: Vec<(String, String, i64, Option<String>, i64)> =
-            on_conn!(conn, c => sqlx::query_as(
-            "SELECT name, type, \"notnull\", dflt_value, pk FROM pragma_table_info(?1) ORDER BY cid"
-        ).bind(&name).fetch_all(&mut **c).await)
+            on_conn!(conn, c => sqlx::query_as(COLUMNS).bind(&name).fetch_all(&mut **c).await,
+            rusqlite => rusqlite::own_rows(c, COLUMNS, &[&name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            }))
             .map_err(sql_error)?;
         let mut key: Vec<(i64, String)> = Vec::new();
         for (column, ty, not_null, default, pk) in columns {
@@ -108,10 +114,11 @@ async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Rep
         }
         key.sort();
         table.primary_key = key.into_iter().map(|(_, column)| column).collect();
-        let indexes: Vec<(String, i64, String)> = on_conn!(conn, c => sqlx::query_as(
-            "SELECT l.name, l.\"unique\", group_concat(i.name, ',') FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
-             WHERE l.origin <> 'pk' GROUP BY l.name, l.\"unique\" ORDER BY l.name"
-        ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
+        const INDEXES: &str = "SELECT l.name, l.\"unique\", group_concat(i.name, ',') FROM pragma_index_list(?1) AS l, pragma_index_info(l.name) AS i \
+             WHERE l.origin <> 'pk' GROUP BY l.name, l.\"unique\" ORDER BY l.name";
+        let indexes: Vec<(String, i64, String)> = on_conn!(conn, c => sqlx::query_as(INDEXES).bind(&name).fetch_all(&mut **c).await,
+            rusqlite => rusqlite::own_rows(c, INDEXES, &[&name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))))
+            .map_err(sql_error)?;
         for (index, unique, columns) in indexes {
             let columns = split(&columns);
             if unique != 0 {
@@ -120,10 +127,14 @@ async fn read_sqlite(conn: &mut Conn) -> Result<BTreeMap<String, LiveTable>, Rep
                 table.indexes.insert(index, columns);
             }
         }
-        let keys: Vec<(i64, String, String, String, String)> = on_conn!(conn, c => sqlx::query_as(
-            "SELECT id, \"table\", group_concat(\"from\", ','), group_concat(\"to\", ','), on_delete \
-             FROM (SELECT * FROM pragma_foreign_key_list(?1) ORDER BY id, seq) GROUP BY id, \"table\", on_delete"
-        ).bind(&name).fetch_all(&mut **c).await).map_err(sql_error)?;
+        const KEYS: &str = "SELECT id, \"table\", group_concat(\"from\", ','), group_concat(\"to\", ','), on_delete \
+             FROM (SELECT * FROM pragma_foreign_key_list(?1) ORDER BY id, seq) GROUP BY id, \"table\", on_delete";
+        let keys: Vec<(i64, String, String, String, String)> =
+            on_conn!(conn, c => sqlx::query_as(KEYS).bind(&name).fetch_all(&mut **c).await,
+            rusqlite => rusqlite::own_rows(c, KEYS, &[&name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            }))
+            .map_err(sql_error)?;
         for (id, target, from, to, rule) in keys {
             table.foreign_keys.insert(
                 format!("#{id}"),

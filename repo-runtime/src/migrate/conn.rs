@@ -11,10 +11,18 @@ use crate::error::{FromSqlx, RepoError};
 /// of what it runs made into `RepoError`.
 pub(crate) struct Conn(pub(crate) SqlConnection);
 
-/// Runs `$body` with `$c` bound to the backend's connection of a [`Conn`], whichever it is.
+/// Runs `$body` with `$c` bound to the backend's connection of a [`Conn`], whichever it is;
+/// SQLite through rusqlite runs `$rusqlite` with its session in `$c`, or, without one (a
+/// statement of a server's catalog), fails.
 macro_rules! on_conn {
+    ($conn:expr, $c:ident => $body:expr, rusqlite => $rusqlite:expr) => {
+        $crate::backend::on_connection!(&mut $conn.0, $c => $body, rusqlite => $rusqlite)
+    };
     ($conn:expr, $c:ident => $body:expr) => {
-        $crate::backend::on_connection!(&mut $conn.0, $c => $body)
+        $crate::backend::on_connection!(&mut $conn.0, $c => $body, rusqlite => {
+            let _ = $c;
+            Err(sqlx::Error::Configuration("a server's statement on SQLite".into()))
+        })
     };
 }
 pub(crate) use on_conn;
@@ -53,7 +61,11 @@ impl Conn {
             Dialect::Postgres => "SELECT current_database()",
             Dialect::MySql => "SELECT DATABASE()",
         };
-        on_conn!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_one(&mut **c).await)
-            .map_err(sql_error)
+        on_conn!(self, c => sqlx::query_scalar::<_, String>(sql).fetch_one(&mut **c).await,
+        rusqlite => {
+            let _ = (c, sql);
+            Ok(String::from("main"))
+        })
+        .map_err(sql_error)
     }
 }

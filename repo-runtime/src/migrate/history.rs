@@ -1,12 +1,20 @@
 //! The `_sqlx_migrations` table, in sqlx's layout, and the runner lock: the bookkeeping
 //! statements, written once for every backend.
 
+// Without a server backend the lock statements' bodies are compiled out, not their values.
+#![cfg_attr(
+    not(any(feature = "postgres", feature = "mysql")),
+    allow(unused_variables)
+)]
+
 use repo_sql::Dialect;
 use std::time::{Duration, Instant};
 
 use super::conn::{Conn, on_conn, sql_error};
 use super::migrations::Migration;
 use super::runner::lock_timeout;
+#[cfg(feature = "rusqlite")]
+use crate::backend::rusqlite;
 use crate::error::RepoError;
 
 /// A row of `_sqlx_migrations`.
@@ -47,7 +55,7 @@ pub(super) async fn lock(conn: &mut Conn, timeout: Duration) -> Result<RunnerLoc
         Dialect::MySql => {
             let seconds = timeout.as_secs().max(1) as i64;
             let key = format!("{:x}", held.0);
-            let taken =
+            let taken: Option<i64> =
                 on_conn!(conn, c => sqlx::query_scalar::<_, Option<i64>>("SELECT GET_LOCK(?, ?)")
                 .bind(key)
                 .bind(seconds)
@@ -93,8 +101,10 @@ pub(super) async fn ensure_table(conn: &mut Conn) -> Result<(), RepoError> {
 pub(super) async fn records(conn: &mut Conn) -> Result<Vec<Record>, RepoError> {
     const SQL: &str = "SELECT version, description, success, checksum, execution_time FROM _sqlx_migrations ORDER BY version";
     let rows = on_conn!(conn, c => sqlx::query_as::<_, (i64, String, bool, Vec<u8>, i64)>(SQL)
-        .fetch_all(&mut **c)
-        .await)
+    .fetch_all(&mut **c)
+    .await, rusqlite => rusqlite::own_rows(c, SQL, &[], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+    }))
     .map_err(sql_error)?;
     Ok(rows
         .into_iter()
@@ -118,7 +128,8 @@ pub(super) async fn is_recorded(conn: &mut Conn, version: i64) -> Result<bool, R
     let count = on_conn!(conn, c => sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql))
         .bind(version)
         .fetch_one(&mut **c)
-        .await)
+        .await, rusqlite => rusqlite::own_rows(c, &sql, &[&version], |r| r.get::<_, i64>(0))
+            .map(|counts| counts.into_iter().sum::<i64>()))
     .map_err(sql_error)?;
     Ok(count > 0)
 }
@@ -134,14 +145,20 @@ pub(super) async fn insert_record(
         "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) VALUES (?, ?, ?, ?, ?)",
     );
     on_conn!(conn, c => sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(migration.version)
-        .bind(migration.description.as_str())
-        .bind(success)
-        .bind(migration.checksum.as_slice())
-        .bind(execution_time)
-        .execute(&mut **c)
-        .await
-        .map(drop))
+    .bind(migration.version)
+    .bind(migration.description.as_str())
+    .bind(success)
+    .bind(migration.checksum.as_slice())
+    .bind(execution_time)
+    .execute(&mut **c)
+    .await
+    .map(drop), rusqlite => rusqlite::own_execute(c, &sql, &[
+        &migration.version,
+        &migration.description,
+        &success,
+        &migration.checksum.as_slice(),
+        &execution_time,
+    ]))
     .map_err(sql_error)
 }
 
@@ -161,7 +178,7 @@ pub(super) async fn set_success(
         .bind(version)
         .execute(&mut **c)
         .await
-        .map(drop))
+        .map(drop), rusqlite => rusqlite::own_execute(c, &sql, &[&success, &execution_time, &version]))
     .map_err(sql_error)
 }
 
@@ -174,21 +191,22 @@ pub(super) async fn delete_record(conn: &mut Conn, version: i64) -> Result<(), R
         .bind(version)
         .execute(&mut **c)
         .await
-        .map(drop))
+        .map(drop), rusqlite => rusqlite::own_execute(c, &sql, &[&version]))
     .map_err(sql_error)
 }
 
 pub(super) async fn unlock(conn: &mut Conn, lock: &RunnerLock) -> Result<(), RepoError> {
+    let RunnerLock(key) = lock;
     match conn.dialect() {
         Dialect::Sqlite => Ok(()),
         Dialect::Postgres => on_conn!(conn, c => sqlx::query("SELECT pg_advisory_unlock($1)")
-            .bind(lock.0)
+            .bind(key)
             .execute(&mut **c)
             .await
             .map(drop))
         .map_err(sql_error),
         Dialect::MySql => on_conn!(conn, c => sqlx::query("SELECT RELEASE_LOCK(?)")
-            .bind(format!("{:x}", lock.0))
+            .bind(format!("{key:x}"))
             .execute(&mut **c)
             .await
             .map(drop))

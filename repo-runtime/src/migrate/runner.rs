@@ -332,9 +332,11 @@ impl Migrator {
             conn.script(direction.sql(migration))
                 .await
                 .map_err(|error| failed(migration, direction, error))?;
-            let violations = on_conn!(conn, c => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM pragma_foreign_key_check")
+            const VIOLATIONS: &str = "SELECT count(*) FROM pragma_foreign_key_check";
+            let violations = on_conn!(conn, c => sqlx::query_scalar::<_, i64>(VIOLATIONS)
                 .fetch_one(&mut **c)
-                .await)
+                .await, rusqlite => crate::backend::rusqlite::own_rows(c, VIOLATIONS, &[], |r| r.get::<_, i64>(0))
+                    .map(|counts| counts.into_iter().sum::<i64>()))
             .map_err(sql_error)?;
             if violations > 0 {
                 return Err(RepoError::migration(format!(

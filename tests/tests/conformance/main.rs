@@ -41,6 +41,7 @@ macro_rules! conformance {
         sql_only: [$($sql_module:ident :: $sql_case:ident),* $(,)?] $(,)?
     ) => {
         conformance!(@backend sqlite, Sqlite, $($module::$case,)* $($sql_module::$sql_case),*);
+        conformance!(@backend rusqlite, Rusqlite, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend postgres, Postgres, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend mysql, MySql, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend memory, Memory, $($module::$case),*);

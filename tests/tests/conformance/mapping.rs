@@ -260,7 +260,16 @@ pub async fn raw_execute(db: &Db, sql: &'static str) -> Option<sqlx::Error> {
     } else if let Some(pool) = db.as_mysql() {
         sqlx::query(sql).execute(pool).await.map(drop)
     } else {
-        unreachable!("a backend is compiled in")
+        // SQLite through rusqlite: on a transaction's connection.
+        let tx = db.begin().await.expect("begin");
+        let result = {
+            let mut connection = tx.connection().await.expect("the connection");
+            let conn = connection.as_rusqlite().expect("a SQL backend");
+            conn.execute_batch(sql)
+                .map_err(|error| sqlx::Error::Protocol(error.to_string()))
+        };
+        tx.commit().await.expect("commit");
+        result
     };
     result.err()
 }

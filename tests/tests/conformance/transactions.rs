@@ -451,6 +451,11 @@ async fn execute_on(tx: &Tx, sql: &str, value: &str) -> Result<u64, RepoError> {
             .execute(conn)
             .await
             .map(|r| r.rows_affected())
+    } else if let Some(conn) = connection.as_rusqlite() {
+        return conn
+            .execute(&sql.0, [value])
+            .map(|rows| rows as u64)
+            .map_err(repo_runtime::from_rusqlite);
     } else {
         unreachable!("a SQL backend")
     };

@@ -1,0 +1,770 @@
+//! SQLite through rusqlite (feature `rusqlite`): the connections of one database file, and how
+//! a statement runs on one.
+//!
+//! One writer and several readers: every write and every read-write transaction takes the one
+//! writer connection (callers queue for it here, asynchronously, instead of blocking a thread
+//! on SQLite's busy timeout), reads outside a transaction take any reader (WAL lets them run
+//! beside the writer). An in-memory database is one connection, the writer.
+//!
+//! Where a statement runs is decided from the statement: a bounded one (by key, a single row
+//! written) runs on the calling thread, which is cheaper than any hand-off; anything that may
+//! scan runs on a blocking thread (`block_in_place` on a multi-thread runtime, which decodes
+//! rows where they are; `spawn_blocking` on a current-thread runtime, with owned rows).
+//! SQLite's errors become `sqlx::Error::Database` through [`SqliteFailure`], so that the
+//! classification by extended code in `sqlite.rs` is the one both drivers share.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rusqlite::types::{Value, ValueRef};
+use rusqlite::{Connection, OpenFlags};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::{PoolSettings, SqliteSynchronous};
+use crate::error::{FromSqlx, RepoError};
+use crate::schema::Table;
+
+/// Prepared statements kept per connection: every entity's statements, a few shapes each.
+const STATEMENT_CACHE: usize = 256;
+
+/// The connections of one SQLite database.
+#[derive(Clone)]
+pub(crate) struct RusqlitePool {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    target: Target,
+    synchronous: SqliteSynchronous,
+    busy_timeout: Duration,
+    acquire_timeout: Duration,
+    writer: Slots,
+    /// `None` for an in-memory database: its one connection is the writer.
+    readers: Option<Slots>,
+}
+
+/// What a connection opens.
+enum Target {
+    File { path: PathBuf, flags: OpenFlags },
+    Memory,
+}
+
+/// Connections of one role: the idle ones, and a permit for each that may be open.
+struct Slots {
+    idle: Mutex<Vec<Connection>>,
+    permits: Arc<Semaphore>,
+}
+
+impl Slots {
+    fn new(size: usize) -> Slots {
+        Slots {
+            idle: Mutex::new(Vec::new()),
+            permits: Arc::new(Semaphore::new(size)),
+        }
+    }
+}
+
+/// Which connections a statement or session may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Role {
+    Writer,
+    Reader,
+}
+
+/// A connection taken from a [`RusqlitePool`]; it goes back when dropped, rolled back first if
+/// it was left inside a transaction, or is closed when discarded.
+pub(crate) struct Lease {
+    connection: Option<Connection>,
+    shared: Arc<Shared>,
+    role: Role,
+    discard: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for Lease {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.connection
+            .as_ref()
+            .expect("a lease holds its connection until dropped")
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        let Some(connection) = self.connection.take() else {
+            return;
+        };
+        let mut clean = !self.discard;
+        if !connection.is_autocommit() {
+            // Left inside a transaction (cancelled, dropped): undo it, or close the connection.
+            clean = connection.execute_batch("ROLLBACK").is_ok() && clean;
+        }
+        // An in-memory database lives in its one connection: it is never closed.
+        if clean || matches!(self.shared.target, Target::Memory) {
+            let slots = match self.role {
+                Role::Writer => &self.shared.writer,
+                Role::Reader => self.shared.readers.as_ref().unwrap_or(&self.shared.writer),
+            };
+            if let Ok(mut idle) = slots.idle.lock() {
+                idle.push(connection);
+            }
+        }
+    }
+}
+
+impl Lease {
+    /// Makes the connection close instead of going back, when its session state may not have
+    /// been reset.
+    pub(crate) fn discard(&mut self) {
+        self.discard = true;
+    }
+}
+
+/// A database error of SQLite's, as sqlx reports one: its extended result code and message.
+#[derive(Debug)]
+pub(crate) struct SqliteFailure {
+    code: String,
+    message: String,
+}
+
+impl std::fmt::Display for SqliteFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "(code: {}) {}", self.code, self.message)
+    }
+}
+
+impl std::error::Error for SqliteFailure {}
+
+impl sqlx::error::DatabaseError for SqliteFailure {
+    fn message(&self) -> &str {
+        &self.message
+    }
+
+    fn code(&self) -> Option<std::borrow::Cow<'_, str>> {
+        Some(std::borrow::Cow::Borrowed(&self.code))
+    }
+
+    fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+        self
+    }
+
+    fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+        self
+    }
+
+    fn kind(&self) -> sqlx::error::ErrorKind {
+        use super::Kind;
+        match super::sqlite::classify(&self.code) {
+            Kind::Unique => sqlx::error::ErrorKind::UniqueViolation,
+            Kind::ForeignKey => sqlx::error::ErrorKind::ForeignKeyViolation,
+            Kind::NotNull => sqlx::error::ErrorKind::NotNullViolation,
+            Kind::Check => sqlx::error::ErrorKind::CheckViolation,
+            _ => sqlx::error::ErrorKind::Other,
+        }
+    }
+}
+
+/// SQLITE_BUSY, as SQLite reports a write lock it waited for in vain.
+fn busy() -> sqlx::Error {
+    sqlx::Error::Database(Box::new(SqliteFailure {
+        code: String::from("5"),
+        message: String::from("database is locked"),
+    }))
+}
+
+/// A rusqlite error as the rest of the runtime reads errors.
+pub(crate) fn to_sqlx(error: rusqlite::Error) -> sqlx::Error {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            let message = message.unwrap_or_else(|| failure.to_string());
+            sqlx::Error::Database(Box::new(SqliteFailure {
+                code: failure.extended_code.to_string(),
+                message,
+            }))
+        }
+        rusqlite::Error::FromSqlConversionFailure(_, _, source) => sqlx::Error::Decode(source),
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
+/// Opens the connections of the SQLite database at `url` (`sqlite://path`, `sqlite:path`,
+/// `sqlite::memory:`, with sqlx's `mode` parameter): the writer at once, so that a bad path
+/// fails here, readers when first needed.
+pub(crate) async fn connect(
+    url: &str,
+    settings: &PoolSettings,
+) -> Result<RusqlitePool, sqlx::Error> {
+    let target = target_of(url)?;
+    // The writer is one of `max_connections`; with one, reads share it.
+    let readers = match target {
+        Target::Memory => None,
+        Target::File { .. } if settings.max_connections <= 1 => None,
+        Target::File { .. } => Some(Slots::new(settings.max_connections as usize - 1)),
+    };
+    let pool = RusqlitePool {
+        shared: Arc::new(Shared {
+            target,
+            synchronous: settings.sqlite_synchronous,
+            busy_timeout: settings.sqlite_busy_timeout,
+            acquire_timeout: settings.acquire_timeout,
+            writer: Slots::new(1),
+            readers,
+        }),
+    };
+    let writer = pool.open().map_err(to_sqlx)?;
+    pool.shared
+        .writer
+        .idle
+        .lock()
+        .map_err(|_| sqlx::Error::PoolClosed)?
+        .push(writer);
+    if let Some(readers) = &pool.shared.readers {
+        // The connections kept open from the start: the writer, and readers for the rest.
+        let wanted = settings
+            .min_connections
+            .min(settings.max_connections)
+            .saturating_sub(1);
+        let mut opened = Vec::new();
+        for _ in 0..wanted {
+            opened.push(pool.open().map_err(to_sqlx)?);
+        }
+        readers
+            .idle
+            .lock()
+            .map_err(|_| sqlx::Error::PoolClosed)?
+            .extend(opened);
+    }
+    Ok(pool)
+}
+
+fn target_of(url: &str) -> Result<Target, sqlx::Error> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or_else(|| sqlx::Error::Configuration("not a sqlite: URL".into()))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    for (key, value) in query.split('&').filter_map(|pair| pair.split_once('=')) {
+        match (key, value) {
+            ("mode", "memory") => return Ok(Target::Memory),
+            ("mode", "ro") => flags = OpenFlags::SQLITE_OPEN_READ_ONLY,
+            ("mode", "rw") => flags.remove(OpenFlags::SQLITE_OPEN_CREATE),
+            ("mode", "rwc") => {}
+            _ => {
+                return Err(sqlx::Error::Configuration(
+                    format!("unsupported SQLite URL parameter `{key}`").into(),
+                ));
+            }
+        }
+    }
+    if path == ":memory:" || path.is_empty() {
+        return Ok(Target::Memory);
+    }
+    Ok(Target::File {
+        path: PathBuf::from(path),
+        flags: flags | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    })
+}
+
+impl RusqlitePool {
+    /// A new connection, set up as every connection of the database is.
+    fn open(&self) -> Result<Connection, rusqlite::Error> {
+        let shared = &self.shared;
+        let connection = match &shared.target {
+            Target::File { path, flags } => Connection::open_with_flags(path, *flags)?,
+            Target::Memory => Connection::open_in_memory()?,
+        };
+        connection.busy_timeout(shared.busy_timeout)?;
+        connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+        connection.execute_batch("PRAGMA foreign_keys = ON")?;
+        if let Target::File { flags, .. } = &shared.target
+            && !flags.contains(OpenFlags::SQLITE_OPEN_READ_ONLY)
+        {
+            connection.execute_batch(&format!(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}",
+                shared.synchronous.as_str()
+            ))?;
+        }
+        Ok(connection)
+    }
+
+    /// A connection of `role` (the writer for an in-memory database). A reader is waited for
+    /// up to the acquire timeout; the writer up to the busy timeout, since waiting for it is
+    /// waiting for SQLite's write lock, and past it the database is busy, as SQLite reports it.
+    pub(crate) async fn acquire(&self, role: Role) -> Result<Lease, sqlx::Error> {
+        let shared = &self.shared;
+        let (slots, taken) = match (role, &shared.readers) {
+            (Role::Reader, Some(readers)) => (readers, Role::Reader),
+            _ => (&shared.writer, Role::Writer),
+        };
+        let permit = match slots.permits.clone().try_acquire_owned() {
+            // Taken without waiting: the common case pays for no timer.
+            Ok(permit) => permit,
+            Err(_) => {
+                let waiting = slots.permits.clone().acquire_owned();
+                let limit = match role {
+                    Role::Writer => shared.busy_timeout.min(shared.acquire_timeout),
+                    Role::Reader => shared.acquire_timeout,
+                };
+                match tokio::time::timeout(limit, waiting).await {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_)) => return Err(sqlx::Error::PoolClosed),
+                    Err(_) if role == Role::Writer => return Err(busy()),
+                    Err(_) => return Err(sqlx::Error::PoolTimedOut),
+                }
+            }
+        };
+        let idle = slots
+            .idle
+            .lock()
+            .map_err(|_| sqlx::Error::PoolClosed)?
+            .pop();
+        let connection = match idle {
+            Some(connection) => connection,
+            None => self.open().map_err(to_sqlx)?,
+        };
+        Ok(Lease {
+            connection: Some(connection),
+            shared: shared.clone(),
+            role: taken,
+            discard: false,
+            _permit: permit,
+        })
+    }
+
+    /// Whether every connection of the writer is in use, so a writer queues for it.
+    pub(crate) fn is_exhausted(&self) -> bool {
+        self.shared.writer.permits.available_permits() == 0
+    }
+
+    /// Closes the idle connections and refuses new statements.
+    pub(crate) fn close(&self) {
+        let shared = &self.shared;
+        for slots in std::iter::once(&shared.writer).chain(shared.readers.as_ref()) {
+            slots.permits.close();
+            if let Ok(mut idle) = slots.idle.lock() {
+                idle.clear();
+            }
+        }
+    }
+}
+
+/// A statement for rusqlite: its text and the values bound to it, in order.
+pub(crate) struct RusqliteQuery {
+    pub(crate) sql: sqlx::SqlStr,
+    pub(crate) values: Vec<Value>,
+    /// The statement timeout the client enforces: SQLite stops the statement past it.
+    pub(crate) timeout: Option<Duration>,
+}
+
+impl RusqliteQuery {
+    /// Which connections may run it: readers for a read, the writer for anything else.
+    fn role(&self) -> Role {
+        let text = self.sql.as_str().trim_start().as_bytes();
+        let read = ["SELECT", "WITH", "VALUES"].iter().any(|keyword| {
+            text.len() >= keyword.len()
+                && text[..keyword.len()].eq_ignore_ascii_case(keyword.as_bytes())
+        });
+        if read { Role::Reader } else { Role::Writer }
+    }
+
+    /// Makes SQLite interrupt the statement on `connection` past its timeout
+    /// (`SQLITE_INTERRUPT`, a timeout), checked every thousand virtual-machine steps, until the
+    /// returned guard is dropped; nothing when it has none.
+    fn limit<'c>(&self, connection: &'c Connection) -> rusqlite::Result<Option<Limit<'c>>> {
+        let Some(timeout) = self.timeout else {
+            return Ok(None);
+        };
+        let deadline = std::time::Instant::now() + timeout;
+        connection.progress_handler(1_000, Some(move || std::time::Instant::now() > deadline))?;
+        Ok(Some(Limit(connection)))
+    }
+
+    /// The statement prepared (from the connection's cache) with its values bound.
+    fn prepare<'c>(
+        &self,
+        connection: &'c Connection,
+    ) -> rusqlite::Result<rusqlite::CachedStatement<'c>> {
+        let mut statement = connection.prepare_cached(self.sql.as_str())?;
+        for (index, value) in self.values.iter().enumerate() {
+            statement.raw_bind_parameter(index + 1, value)?;
+        }
+        Ok(statement)
+    }
+}
+
+/// A statement's deadline on its connection, lifted when dropped.
+struct Limit<'c>(&'c Connection);
+
+impl Drop for Limit<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.progress_handler(0, None::<fn() -> bool>);
+    }
+}
+
+/// A row read into values of its own: what crosses threads, and what a read keeps before it
+/// is decoded; with the names of its columns, shared by the rows of one statement.
+pub(crate) struct RusqliteRow {
+    pub(crate) values: Vec<Value>,
+    pub(crate) names: Arc<[String]>,
+}
+
+impl RusqliteRow {
+    pub(crate) fn value(&self, index: usize) -> Option<ValueRef<'_>> {
+        self.values.get(index).map(ValueRef::from)
+    }
+
+    /// The row SQLite stepped to, copied.
+    fn read(row: &rusqlite::Row<'_>, names: &Arc<[String]>) -> rusqlite::Result<RusqliteRow> {
+        let mut values = Vec::with_capacity(names.len());
+        for index in 0..names.len() {
+            values.push(owned(row.get_ref(index)?));
+        }
+        Ok(RusqliteRow {
+            values,
+            names: names.clone(),
+        })
+    }
+}
+
+/// A value of SQLite's, copied; text that is not UTF-8 is kept as the bytes it is.
+fn owned(value: ValueRef<'_>) -> Value {
+    match value {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(integer) => Value::Integer(integer),
+        ValueRef::Real(real) => Value::Real(real),
+        ValueRef::Text(bytes) => match String::from_utf8(bytes.to_vec()) {
+            Ok(text) => Value::Text(text),
+            Err(error) => Value::Blob(error.into_bytes()),
+        },
+        ValueRef::Blob(bytes) => Value::Blob(bytes.to_vec()),
+    }
+}
+
+fn names_of(statement: &rusqlite::Statement<'_>) -> Arc<[String]> {
+    statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Reads the rows of `query` into owned values, only the first when `first`.
+pub(crate) fn fetch(
+    connection: &Connection,
+    query: &RusqliteQuery,
+    first: bool,
+) -> rusqlite::Result<Vec<RusqliteRow>> {
+    let _limit = query.limit(connection)?;
+    let mut statement = query.prepare(connection)?;
+    let names = names_of(&statement);
+    let mut rows = statement.raw_query();
+    let mut read = Vec::new();
+    while let Some(row) = rows.next()? {
+        read.push(RusqliteRow::read(row, &names)?);
+        if first {
+            break;
+        }
+    }
+    Ok(read)
+}
+
+/// Hands `take` each row of `query` as SQLite steps to it; the count of rows taken.
+pub(crate) fn for_each<E>(
+    connection: &Connection,
+    query: &RusqliteQuery,
+    take: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<(), E>,
+) -> Result<u64, Failed<E>> {
+    let _limit = query.limit(connection).map_err(Failed::Sqlite)?;
+    let mut statement = query.prepare(connection).map_err(Failed::Sqlite)?;
+    let mut rows = statement.raw_query();
+    let mut taken = 0;
+    while let Some(row) = rows.next().map_err(Failed::Sqlite)? {
+        take(row).map_err(Failed::Taker)?;
+        taken += 1;
+    }
+    Ok(taken)
+}
+
+/// What stopped [`for_each`]: SQLite, or the one taking the rows.
+pub(crate) enum Failed<E> {
+    Sqlite(rusqlite::Error),
+    Taker(E),
+}
+
+/// Runs `query` to its end (rows, if it returns any, are stepped over); the rows changed and
+/// the last rowid inserted.
+pub(crate) fn execute(
+    connection: &Connection,
+    query: &RusqliteQuery,
+) -> rusqlite::Result<(u64, i64)> {
+    let mut statement = query.prepare(connection)?;
+    let mut rows = statement.raw_query();
+    while rows.next()?.is_some() {}
+    drop(rows);
+    Ok((connection.changes(), connection.last_insert_rowid()))
+}
+
+/// The connection of a session (a transaction, a migration run): out of it only while one of
+/// its statements runs on a blocking thread, and lost if that statement's caller gave up.
+pub(crate) struct SessionConnection(Option<Lease>);
+
+impl SessionConnection {
+    pub(crate) fn new(lease: Lease) -> SessionConnection {
+        SessionConnection(Some(lease))
+    }
+
+    fn lease(&mut self) -> Result<&mut Lease, sqlx::Error> {
+        self.0.as_mut().ok_or_else(lost)
+    }
+
+    /// The connection, for statements of the runtime's own and hand-written ones.
+    pub(crate) fn connection(&mut self) -> Result<&Connection, sqlx::Error> {
+        self.lease().map(|lease| &**lease)
+    }
+
+    pub(crate) fn discard(&mut self) {
+        if let Some(lease) = &mut self.0 {
+            lease.discard();
+        }
+    }
+
+    /// Runs statements of the runtime's own (`BEGIN`, `COMMIT`, a migration's script).
+    pub(crate) fn script(&mut self, sql: &str) -> Result<(), sqlx::Error> {
+        self.connection()?.execute_batch(sql).map_err(to_sqlx)
+    }
+}
+
+/// The rows of a statement of the runtime's own (a catalog read, the migrations' history),
+/// each read by `read`.
+#[cfg(feature = "migrate")]
+pub(crate) fn own_rows<T>(
+    session: &mut SessionConnection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+    read: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+) -> Result<Vec<T>, sqlx::Error> {
+    let connection = session.connection()?;
+    let mut statement = connection.prepare_cached(sql).map_err(to_sqlx)?;
+    let rows = statement.query_map(params, read).map_err(to_sqlx)?;
+    rows.collect::<rusqlite::Result<Vec<T>>>().map_err(to_sqlx)
+}
+
+/// Runs a statement of the runtime's own that returns no rows.
+#[cfg(feature = "migrate")]
+pub(crate) fn own_execute(
+    session: &mut SessionConnection,
+    sql: &str,
+    params: &[&dyn rusqlite::ToSql],
+) -> Result<(), sqlx::Error> {
+    let connection = session.connection()?;
+    connection.execute(sql, params).map(drop).map_err(to_sqlx)
+}
+
+fn lost() -> sqlx::Error {
+    sqlx::Error::Protocol(
+        "the session's connection was lost: a statement of it was cancelled while it ran".into(),
+    )
+}
+
+/// Where a statement runs: a connection of the pool, or the session's.
+pub(crate) enum Place<'a> {
+    Pool(&'a RusqlitePool),
+    Session(&'a mut SessionConnection),
+}
+
+/// On which thread a statement runs.
+enum Thread {
+    /// The caller's: bounded statements, and wherever no runtime is.
+    Calling,
+    /// The caller's, turned into a blocking thread (`block_in_place`) on a multi-thread runtime.
+    InPlace,
+    /// One of the runtime's blocking threads, on a current-thread runtime.
+    Blocking,
+}
+
+fn thread_for(bounded: bool) -> Thread {
+    use tokio::runtime::{Handle, RuntimeFlavor};
+    if bounded {
+        return Thread::Calling;
+    }
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => Thread::InPlace,
+        Ok(_) => Thread::Blocking,
+        Err(_) => Thread::Calling,
+    }
+}
+
+/// Interrupts the statement of a connection when dropped armed: the caller stopped waiting.
+struct InterruptOnDrop(Option<rusqlite::InterruptHandle>);
+
+impl Drop for InterruptOnDrop {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.interrupt();
+        }
+    }
+}
+
+impl Place<'_> {
+    /// Runs `work` with `query` on a connection of the right role: on the calling thread when
+    /// `bounded`, else on a blocking thread. Cancelling the caller interrupts a statement
+    /// running on a blocking thread; its connection then goes back to the pool (a session's is
+    /// lost, and the session fails).
+    pub(crate) async fn run<T: Send + 'static>(
+        self,
+        query: RusqliteQuery,
+        bounded: bool,
+        work: fn(&Connection, &RusqliteQuery) -> rusqlite::Result<T>,
+    ) -> Result<T, sqlx::Error> {
+        match (self, thread_for(bounded)) {
+            (Place::Pool(pool), Thread::Calling) => {
+                let lease = pool.acquire(query.role()).await?;
+                work(&lease, &query).map_err(to_sqlx)
+            }
+            (Place::Pool(pool), Thread::InPlace) => {
+                let lease = pool.acquire(query.role()).await?;
+                tokio::task::block_in_place(|| work(&lease, &query)).map_err(to_sqlx)
+            }
+            (Place::Pool(pool), Thread::Blocking) => {
+                let lease = pool.acquire(query.role()).await?;
+                let (_, result) = on_blocking_thread(lease, query, work).await?;
+                result.map_err(to_sqlx)
+            }
+            (Place::Session(session), Thread::Calling) => {
+                work(session.connection()?, &query).map_err(to_sqlx)
+            }
+            (Place::Session(session), Thread::InPlace) => {
+                let connection = session.connection()?;
+                tokio::task::block_in_place(|| work(connection, &query)).map_err(to_sqlx)
+            }
+            (Place::Session(session), Thread::Blocking) => {
+                let lease = session.0.take().ok_or_else(lost)?;
+                let (lease, result) = on_blocking_thread(lease, query, work).await?;
+                session.0 = Some(lease);
+                result.map_err(to_sqlx)
+            }
+        }
+    }
+
+    /// Hands `sink` each row of `query` where it is read: on the calling thread when `bounded`,
+    /// in place on a multi-thread runtime; on a current-thread runtime the rows are read on a
+    /// blocking thread and handed over owned. Errors of `table`.
+    pub(crate) async fn for_each(
+        self,
+        table: &'static Table,
+        query: RusqliteQuery,
+        bounded: bool,
+        sink: &mut dyn crate::stream::RowSink,
+    ) -> Result<u64, RepoError> {
+        let failed = |error| RepoError::from_sqlx(error, Some(table));
+        let thread = thread_for(bounded);
+        if let Thread::Blocking = thread {
+            let rows = self
+                .run(query, false, |c, q| fetch(c, q, false))
+                .await
+                .map_err(failed)?;
+            let count = rows.len() as u64;
+            for row in rows {
+                sink.take(crate::stream::RawRow::Rusqlite(row))?;
+            }
+            return Ok(count);
+        }
+        let lease;
+        let connection = match self {
+            Place::Pool(pool) => {
+                lease = pool.acquire(query.role()).await.map_err(failed)?;
+                &*lease
+            }
+            Place::Session(session) => session.connection().map_err(failed)?,
+        };
+        let mut run = || for_each(connection, &query, &mut |row| sink.take_rusqlite(row));
+        let ran = match thread {
+            Thread::InPlace => tokio::task::block_in_place(run),
+            _ => run(),
+        };
+        ran.map_err(|stopped| match stopped {
+            Failed::Sqlite(error) => failed(to_sqlx(error)),
+            Failed::Taker(error) => error,
+        })
+    }
+
+    /// Sends each row of `query`, owned, through `sender` from a blocking thread as SQLite
+    /// steps to it, so that no more rows are held than the channel's bound; stops when the
+    /// receiver is gone. The count of rows sent.
+    pub(crate) async fn send(
+        self,
+        table: &'static Table,
+        query: RusqliteQuery,
+        sender: &crate::stream::Sender,
+    ) -> Result<u64, RepoError> {
+        let failed = |error| RepoError::from_sqlx(error, Some(table));
+        let (lease, session) = match self {
+            Place::Pool(pool) => (pool.acquire(query.role()).await.map_err(failed)?, None),
+            Place::Session(session) => (
+                session.0.take().ok_or_else(lost).map_err(failed)?,
+                Some(session),
+            ),
+        };
+        let sender = sender.clone();
+        let interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
+        let ran = tokio::task::spawn_blocking(move || {
+            let (mut sent, mut gone) = (0, false);
+            let mut names = None;
+            let stepped = for_each(&lease, &query, &mut |row| {
+                let names = names.get_or_insert_with(|| names_of(row.as_ref()));
+                let row = RusqliteRow::read(row, names).map_err(|error| failed(to_sqlx(error)))?;
+                let row = crate::stream::RawRow::Rusqlite(row);
+                if sender.blocking_send(Ok(row)).is_err() {
+                    gone = true;
+                    return Err(RepoError::config("the stream's receiver is gone"));
+                }
+                sent += 1;
+                Ok(())
+            });
+            let result = match stepped {
+                // The consumer stopped reading, which is no failure.
+                Err(Failed::Taker(_)) if gone => Ok(sent),
+                other => other,
+            };
+            (lease, result)
+        })
+        .await;
+        let mut interrupt = interrupt;
+        interrupt.0 = None;
+        let (lease, sent) = ran.map_err(|_| failed(sqlx::Error::WorkerCrashed))?;
+        if let Some(session) = session {
+            session.0 = Some(lease);
+        }
+        sent.map_err(|stopped| match stopped {
+            Failed::Sqlite(error) => failed(to_sqlx(error)),
+            Failed::Taker(error) => error,
+        })
+    }
+}
+
+/// Runs `work` on a blocking thread with the connection of `lease`, and gives the lease back
+/// with the result; the statement is interrupted if the caller stops waiting.
+async fn on_blocking_thread<T: Send + 'static>(
+    lease: Lease,
+    query: RusqliteQuery,
+    work: fn(&Connection, &RusqliteQuery) -> rusqlite::Result<T>,
+) -> Result<(Lease, rusqlite::Result<T>), sqlx::Error> {
+    let mut interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
+    let ran = tokio::task::spawn_blocking(move || {
+        let result = work(&lease, &query);
+        (lease, result)
+    })
+    .await;
+    interrupt.0 = None;
+    ran.map_err(|_| sqlx::Error::WorkerCrashed)
+}
