@@ -1,10 +1,20 @@
 //! The same statements written by hand against sqlx, as a user of sqlx would: plain SQL per
-//! backend, `bind`, `try_get` by position, `QueryBuilder::push_values` for batches.
+//! backend, `bind`, `try_get` by position, `QueryBuilder::push_values` for batches. A `Db` on
+//! SQLite through rusqlite is compared with rusqlite by hand instead (`by_hand.rs`).
 
 use repo_runtime::sqlx::{self, QueryBuilder, Row};
 use repo_runtime::{Db, Dialect};
 
 use crate::{NewUser, User};
+
+/// Whether `db` runs SQLite through rusqlite: its hand-written side is rusqlite by hand.
+fn by_hand(db: &Db) -> bool {
+    db.dialect() == Dialect::Sqlite && db.as_sqlite().is_none()
+}
+
+fn hand_error(error: repo_runtime::rusqlite::Error) -> sqlx::Error {
+    sqlx::Error::Protocol(error.to_string())
+}
 
 /// Rows per batch statement, as the generated code uses.
 const CHUNK: usize = 1_000;
@@ -30,6 +40,10 @@ where
 /// # Panics
 /// When it fails.
 pub async fn execute(db: &Db, statement: &'static str) {
+    if by_hand(db) {
+        crate::by_hand::execute(db, statement).expect("statement");
+        return;
+    }
     let result = match db.dialect() {
         Dialect::Sqlite => sqlx::query(statement)
             .execute(db.as_sqlite().expect("pool"))
@@ -49,6 +63,9 @@ pub async fn execute(db: &Db, statement: &'static str) {
 
 /// Users whose score is within `low..=high`, by score, as the derived query does.
 pub async fn score_between(db: &Db, low: i64, high: i64) -> Result<Vec<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::score_between(db, low, high).map_err(hand_error);
+    }
     const SQL: &str = "SELECT id, email, name, bio, score FROM bench_users WHERE score BETWEEN ? AND ? ORDER BY score";
     const SQL_POSTGRES: &str = "SELECT id, email, name, bio, score FROM bench_users WHERE score BETWEEN $1 AND $2 ORDER BY score";
     match db.dialect() {
@@ -87,6 +104,9 @@ pub async fn filtered_page(
     high: Option<i64>,
     with_bio: Option<bool>,
 ) -> Result<Vec<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::filtered_page(db, low, high, with_bio).map_err(hand_error);
+    }
     macro_rules! page {
         ($database:ty, $pool:expr) => {{
             let mut query: QueryBuilder<$database> =
@@ -214,6 +234,9 @@ pub async fn users_with_posts(db: &Db) -> Result<Vec<(User, Vec<crate::Post>)>, 
 
 /// `get` by key.
 pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::get(db, id).map_err(hand_error);
+    }
     match db.dialect() {
         Dialect::Sqlite => {
             let sql = "SELECT id, email, name, bio, score FROM bench_users WHERE id = ?";
@@ -244,6 +267,9 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
 
 /// `insert` of one row, returning it with its key.
 pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::insert(db, new).map_err(hand_error);
+    }
     let id = match db.dialect() {
         Dialect::Sqlite => {
             let sql = "INSERT INTO bench_users (email, name, bio, score) VALUES (?, ?, ?, ?)";
@@ -290,6 +316,9 @@ pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
 
 /// The update without reading the row back: one statement, whether a row matched.
 pub async fn write(db: &Db, user: &User) -> Result<bool, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::write(db, user).map_err(hand_error);
+    }
     let affected = match db.dialect() {
         Dialect::Sqlite => sqlx::query(
             "UPDATE bench_users SET email = ?, name = ?, bio = ?, score = ? WHERE id = ?",
@@ -330,6 +359,9 @@ pub async fn write(db: &Db, user: &User) -> Result<bool, sqlx::Error> {
 
 /// `update` of every non-key column, returning the stored row.
 pub async fn update(db: &Db, user: &User) -> Result<Option<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::update(db, user).map_err(hand_error);
+    }
     match db.dialect() {
         Dialect::Sqlite => {
             let sql = "UPDATE bench_users SET email = ?, name = ?, bio = ?, score = ? WHERE id = ? \
@@ -381,6 +413,9 @@ pub async fn update(db: &Db, user: &User) -> Result<Option<User>, sqlx::Error> {
 
 /// `list` of every row by key.
 pub async fn list(db: &Db) -> Result<Vec<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::list(db).map_err(hand_error);
+    }
     let sql = "SELECT id, email, name, bio, score FROM bench_users ORDER BY id ASC";
     match db.dialect() {
         Dialect::Sqlite => {
@@ -418,6 +453,9 @@ fn with_keys(chunk: &[NewUser], keys: Vec<i64>) -> impl Iterator<Item = User> + 
 /// `RETURNING id` (PostgreSQL), numbered up to `last_insert_rowid()` (SQLite) or from
 /// the last insert id (MariaDB).
 pub async fn insert_many(db: &Db, news: &[NewUser]) -> Result<Vec<User>, sqlx::Error> {
+    if by_hand(db) {
+        return crate::by_hand::insert_many(db, news).map_err(hand_error);
+    }
     let mut stored = Vec::with_capacity(news.len());
     match db.dialect() {
         Dialect::Sqlite => {

@@ -1,10 +1,11 @@
 //! Shared set-up of the benchmarks: the benchmarked entity, a fresh database per backend, and
 //! the hand-written sqlx code the generated repository is compared with.
 
+mod by_hand;
 pub mod handwritten;
 
 use repo_runtime::prelude::*;
-use repo_runtime::{DbOptions, Dialect, SqlRepository};
+use repo_runtime::{DbOptions, Dialect, SqlRepository, SqliteDriver};
 
 /// A repository port with a derived query, implemented by the derive.
 #[repo_runtime::port]
@@ -128,7 +129,7 @@ pub fn new_user(tag: &str, n: usize) -> NewUser {
 /// A backend to benchmark, with the URL of a server it may create a database on.
 #[derive(Debug, Clone)]
 pub struct Target {
-    /// `sqlite`, `postgres` or `mysql`.
+    /// `sqlite` (sqlx's driver), `rusqlite`, `postgres` or `mysql`.
     pub name: &'static str,
     /// The server URL, or `None` for embedded SQLite.
     pub server_url: Option<String>,
@@ -137,10 +138,16 @@ pub struct Target {
 /// SQLite always; PostgreSQL and MySQL when `DATABASE_URL_POSTGRES` / `DATABASE_URL_MYSQL`
 /// are set (said on stderr otherwise).
 pub fn targets() -> Vec<Target> {
-    let mut targets = vec![Target {
-        name: "sqlite",
-        server_url: None,
-    }];
+    let mut targets = vec![
+        Target {
+            name: "sqlite",
+            server_url: None,
+        },
+        Target {
+            name: "rusqlite",
+            server_url: None,
+        },
+    ];
     for (name, variable) in [
         ("postgres", "DATABASE_URL_POSTGRES"),
         ("mysql", "DATABASE_URL_MYSQL"),
@@ -163,11 +170,19 @@ pub fn targets() -> Vec<Target> {
 pub async fn fresh_database(target: &Target) -> Db {
     let options = DbOptions {
         max_connections: 4,
+        sqlite_driver: match target.name {
+            "rusqlite" => SqliteDriver::Rusqlite,
+            _ => SqliteDriver::Sqlx,
+        },
         ..DbOptions::default()
     };
     let db = match &target.server_url {
         None => {
-            let path = std::env::temp_dir().join(format!("repo-bench-{}.db", std::process::id()));
+            let path = std::env::temp_dir().join(format!(
+                "repo-bench-{}-{}.db",
+                target.name,
+                std::process::id()
+            ));
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }

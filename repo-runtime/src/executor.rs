@@ -719,9 +719,13 @@ impl Executor {
     /// `optional`.
     async fn by_name<T: ReadByName>(
         &self,
-        statement: Statement,
+        mut statement: Statement,
         optional: bool,
     ) -> Result<Vec<T>, RepoError> {
+        #[cfg(feature = "rusqlite")]
+        if let Query::Rusqlite(query) = &mut statement.inner {
+            query.names = true;
+        }
         self.rows(T::table(), statement, optional)
             .await?
             .decode_by_name::<T>()
@@ -975,7 +979,11 @@ impl Rows {
                 let Some(first) = rows.first() else {
                     return Ok(Vec::new());
                 };
-                let names: Vec<&str> = first.names.iter().map(String::as_str).collect();
+                let names: Vec<&str> = first
+                    .names
+                    .iter()
+                    .flat_map(|names| names.iter().map(String::as_str))
+                    .collect();
                 let positions = positions_by_name::<T>(&names)?;
                 rows.iter()
                     .map(|row| {

@@ -176,11 +176,7 @@ impl Statement {
     pub(crate) fn rusqlite(operation: &'static str, sql: sqlx::SqlStr) -> Statement {
         Statement {
             operation,
-            inner: Query::Rusqlite(crate::backend::RusqliteQuery {
-                sql,
-                values: Vec::new(),
-                timeout: None,
-            }),
+            inner: Query::Rusqlite(crate::backend::RusqliteQuery::new(sql)),
             encode_error: None,
             conversion_error: None,
             shape: Shape::Sql,

@@ -28,6 +28,11 @@ use crate::schema::Table;
 /// Prepared statements kept per connection: every entity's statements, a few shapes each.
 const STATEMENT_CACHE: usize = 256;
 
+/// How long a read that may scan runs on the calling thread before it is stopped and run again
+/// on a blocking thread: most reads end well within it, and no other task on the thread waits
+/// longer than this for one.
+const INLINE_BUDGET: Duration = Duration::from_micros(200);
+
 /// The connections of one SQLite database.
 #[derive(Clone)]
 pub(crate) struct RusqlitePool {
@@ -364,6 +369,11 @@ pub(crate) struct RusqliteQuery {
     pub(crate) values: Vec<Value>,
     /// The statement timeout the client enforces: SQLite stops the statement past it.
     pub(crate) timeout: Option<Duration>,
+    /// While it runs on the calling thread, how long it may; the flag says it was stopped for it.
+    budget: Option<(Duration, Arc<std::sync::atomic::AtomicBool>)>,
+    /// Whether its rows keep the names of their columns: a hand-written statement's, read by
+    /// name.
+    pub(crate) names: bool,
 }
 
 impl RusqliteQuery {
@@ -377,16 +387,61 @@ impl RusqliteQuery {
         if read { Role::Reader } else { Role::Writer }
     }
 
-    /// Makes SQLite interrupt the statement on `connection` past its timeout
-    /// (`SQLITE_INTERRUPT`, a timeout), checked every thousand virtual-machine steps, until the
-    /// returned guard is dropped; nothing when it has none.
+    /// A statement for rusqlite of `sql`, its values bound after.
+    pub(crate) fn new(sql: sqlx::SqlStr) -> RusqliteQuery {
+        RusqliteQuery {
+            sql,
+            values: Vec::new(),
+            timeout: None,
+            budget: None,
+            names: false,
+        }
+    }
+
+    /// Makes SQLite interrupt the statement on `connection` past its timeout or its budget
+    /// (`SQLITE_INTERRUPT`), checked every thousand virtual-machine steps, until the returned
+    /// guard is dropped; nothing when it has neither.
     fn limit<'c>(&self, connection: &'c Connection) -> rusqlite::Result<Option<Limit<'c>>> {
-        let Some(timeout) = self.timeout else {
+        use std::sync::atomic::Ordering;
+        use std::time::Instant;
+        if self.timeout.is_none() && self.budget.is_none() {
             return Ok(None);
-        };
-        let deadline = std::time::Instant::now() + timeout;
-        connection.progress_handler(1_000, Some(move || std::time::Instant::now() > deadline))?;
+        }
+        let now = Instant::now();
+        let deadline = self.timeout.map(|timeout| now + timeout);
+        let budget = self
+            .budget
+            .as_ref()
+            .map(|(budget, spent)| (now + *budget, spent.clone()));
+        connection.progress_handler(
+            1_000,
+            Some(move || {
+                let now = Instant::now();
+                if deadline.is_some_and(|deadline| now > deadline) {
+                    return true;
+                }
+                match &budget {
+                    Some((end, spent)) if now > *end => {
+                        spent.store(true, Ordering::Relaxed);
+                        true
+                    }
+                    _ => false,
+                }
+            }),
+        )?;
         Ok(Some(Limit(connection)))
+    }
+
+    /// Gives the statement `budget` on the calling thread.
+    fn within(&mut self, budget: Duration) {
+        self.budget = Some((budget, Arc::default()));
+    }
+
+    /// Whether the statement was stopped for its budget, which is then lifted.
+    fn over_budget(&mut self) -> bool {
+        self.budget
+            .take()
+            .is_some_and(|(_, spent)| spent.load(std::sync::atomic::Ordering::Relaxed))
     }
 
     /// The statement prepared (from the connection's cache) with its values bound.
@@ -412,10 +467,11 @@ impl Drop for Limit<'_> {
 }
 
 /// A row read into values of its own: what crosses threads, and what a read keeps before it
-/// is decoded; with the names of its columns, shared by the rows of one statement.
+/// is decoded; with the names of its columns, shared by the rows of one statement, when the
+/// statement asked for them (a hand-written one, read by name).
 pub(crate) struct RusqliteRow {
     pub(crate) values: Vec<Value>,
-    pub(crate) names: Arc<[String]>,
+    pub(crate) names: Option<Arc<[String]>>,
 }
 
 impl RusqliteRow {
@@ -423,15 +479,19 @@ impl RusqliteRow {
         self.values.get(index).map(ValueRef::from)
     }
 
-    /// The row SQLite stepped to, copied.
-    fn read(row: &rusqlite::Row<'_>, names: &Arc<[String]>) -> rusqlite::Result<RusqliteRow> {
-        let mut values = Vec::with_capacity(names.len());
-        for index in 0..names.len() {
+    /// The `width` columns of the row SQLite stepped to, copied.
+    fn read(
+        row: &rusqlite::Row<'_>,
+        width: usize,
+        names: Option<&Arc<[String]>>,
+    ) -> rusqlite::Result<RusqliteRow> {
+        let mut values = Vec::with_capacity(width);
+        for index in 0..width {
             values.push(owned(row.get_ref(index)?));
         }
         Ok(RusqliteRow {
             values,
-            names: names.clone(),
+            names: names.cloned(),
         })
     }
 }
@@ -466,11 +526,12 @@ pub(crate) fn fetch(
 ) -> rusqlite::Result<Vec<RusqliteRow>> {
     let _limit = query.limit(connection)?;
     let mut statement = query.prepare(connection)?;
-    let names = names_of(&statement);
+    let width = statement.column_count();
+    let names = query.names.then(|| names_of(&statement));
     let mut rows = statement.raw_query();
     let mut read = Vec::new();
     while let Some(row) = rows.next()? {
-        read.push(RusqliteRow::read(row, &names)?);
+        read.push(RusqliteRow::read(row, width, names.as_ref())?);
         if first {
             break;
         }
@@ -617,37 +678,54 @@ impl Drop for InterruptOnDrop {
 
 impl Place<'_> {
     /// Runs `work` with `query` on a connection of the right role: on the calling thread when
-    /// `bounded`, else on a blocking thread. Cancelling the caller interrupts a statement
-    /// running on a blocking thread; its connection then goes back to the pool (a session's is
-    /// lost, and the session fails).
+    /// `bounded`; else a read starts there within [`INLINE_BUDGET`] and, past it, runs again on
+    /// a blocking thread, where anything else runs at once. Cancelling the caller interrupts a
+    /// statement running on a blocking thread; its connection then goes back to the pool (a
+    /// session's is lost, and the session fails).
     pub(crate) async fn run<T: Send + 'static>(
         self,
-        query: RusqliteQuery,
+        mut query: RusqliteQuery,
         bounded: bool,
         work: fn(&Connection, &RusqliteQuery) -> rusqlite::Result<T>,
     ) -> Result<T, sqlx::Error> {
-        match (self, thread_for(bounded)) {
-            (Place::Pool(pool), Thread::Calling) => {
-                let lease = pool.acquire(query.role()).await?;
-                work(&lease, &query).map_err(to_sqlx)
-            }
-            (Place::Pool(pool), Thread::InPlace) => {
-                let lease = pool.acquire(query.role()).await?;
-                tokio::task::block_in_place(|| work(&lease, &query)).map_err(to_sqlx)
-            }
-            (Place::Pool(pool), Thread::Blocking) => {
-                let lease = pool.acquire(query.role()).await?;
+        let thread = thread_for(bounded);
+        let role = query.role();
+        let try_inline = !matches!(thread, Thread::Calling) && role == Role::Reader;
+        match self {
+            Place::Pool(pool) => {
+                let lease = pool.acquire(role).await?;
+                if let Thread::Calling = thread {
+                    return work(&lease, &query).map_err(to_sqlx);
+                }
+                if try_inline {
+                    query.within(INLINE_BUDGET);
+                    let ran = work(&lease, &query);
+                    if !query.over_budget() {
+                        return ran.map_err(to_sqlx);
+                    }
+                }
+                if let Thread::InPlace = thread {
+                    return tokio::task::block_in_place(|| work(&lease, &query)).map_err(to_sqlx);
+                }
                 let (_, result) = on_blocking_thread(lease, query, work).await?;
                 result.map_err(to_sqlx)
             }
-            (Place::Session(session), Thread::Calling) => {
-                work(session.connection()?, &query).map_err(to_sqlx)
-            }
-            (Place::Session(session), Thread::InPlace) => {
+            Place::Session(session) => {
                 let connection = session.connection()?;
-                tokio::task::block_in_place(|| work(connection, &query)).map_err(to_sqlx)
-            }
-            (Place::Session(session), Thread::Blocking) => {
+                if let Thread::Calling = thread {
+                    return work(connection, &query).map_err(to_sqlx);
+                }
+                if try_inline {
+                    query.within(INLINE_BUDGET);
+                    let ran = work(connection, &query);
+                    if !query.over_budget() {
+                        return ran.map_err(to_sqlx);
+                    }
+                }
+                if let Thread::InPlace = thread {
+                    return tokio::task::block_in_place(|| work(connection, &query))
+                        .map_err(to_sqlx);
+                }
                 let lease = session.0.take().ok_or_else(lost)?;
                 let (lease, result) = on_blocking_thread(lease, query, work).await?;
                 session.0 = Some(lease);
@@ -656,46 +734,63 @@ impl Place<'_> {
         }
     }
 
-    /// Hands `sink` each row of `query` where it is read: on the calling thread when `bounded`,
-    /// in place on a multi-thread runtime; on a current-thread runtime the rows are read on a
-    /// blocking thread and handed over owned. Errors of `table`.
+    /// Hands `sink` each row of `query` where it is read: on the calling thread when `bounded`;
+    /// else a read starts there within [`INLINE_BUDGET`] and, past it, starts again (the sink
+    /// restarted) in place on a multi-thread runtime, or on a blocking thread on a
+    /// current-thread runtime, whose rows are handed over owned. Errors of `table`.
     pub(crate) async fn for_each(
-        self,
+        mut self,
         table: &'static Table,
-        query: RusqliteQuery,
+        mut query: RusqliteQuery,
         bounded: bool,
         sink: &mut dyn crate::stream::RowSink,
     ) -> Result<u64, RepoError> {
         let failed = |error| RepoError::from_sqlx(error, Some(table));
-        let thread = thread_for(bounded);
-        if let Thread::Blocking = thread {
-            let rows = self
-                .run(query, false, |c, q| fetch(c, q, false))
-                .await
-                .map_err(failed)?;
-            let count = rows.len() as u64;
-            for row in rows {
-                sink.take(crate::stream::RawRow::Rusqlite(row))?;
-            }
-            return Ok(count);
-        }
-        let lease;
-        let connection = match self {
-            Place::Pool(pool) => {
-                lease = pool.acquire(query.role()).await.map_err(failed)?;
-                &*lease
-            }
-            Place::Session(session) => session.connection().map_err(failed)?,
-        };
-        let mut run = || for_each(connection, &query, &mut |row| sink.take_rusqlite(row));
-        let ran = match thread {
-            Thread::InPlace => tokio::task::block_in_place(run),
-            _ => run(),
-        };
-        ran.map_err(|stopped| match stopped {
+        let stopped = |stopped| match stopped {
             Failed::Sqlite(error) => failed(to_sqlx(error)),
             Failed::Taker(error) => error,
-        })
+        };
+        let thread = thread_for(bounded);
+        let role = query.role();
+        let lease;
+        let connection = match &mut self {
+            Place::Pool(pool) => {
+                lease = Some(pool.acquire(role).await.map_err(failed)?);
+                lease.as_deref().ok_or_else(lost).map_err(failed)?
+            }
+            Place::Session(session) => {
+                lease = None;
+                session.connection().map_err(failed)?
+            }
+        };
+        if let Thread::Calling = thread {
+            return for_each(connection, &query, &mut |row| sink.take_rusqlite(row))
+                .map_err(stopped);
+        }
+        if role == Role::Reader {
+            query.within(INLINE_BUDGET);
+            let ran = for_each(connection, &query, &mut |row| sink.take_rusqlite(row));
+            if !query.over_budget() {
+                return ran.map_err(stopped);
+            }
+            sink.restart();
+        }
+        if let Thread::InPlace = thread {
+            return tokio::task::block_in_place(|| {
+                for_each(connection, &query, &mut |row| sink.take_rusqlite(row))
+            })
+            .map_err(stopped);
+        }
+        drop(lease);
+        let rows = self
+            .run(query, false, |c, q| fetch(c, q, false))
+            .await
+            .map_err(failed)?;
+        let count = rows.len() as u64;
+        for row in rows {
+            sink.take(crate::stream::RawRow::Rusqlite(row))?;
+        }
+        Ok(count)
     }
 
     /// Sends each row of `query`, owned, through `sender` from a blocking thread as SQLite
@@ -719,10 +814,10 @@ impl Place<'_> {
         let interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
         let ran = tokio::task::spawn_blocking(move || {
             let (mut sent, mut gone) = (0, false);
-            let mut names = None;
             let stepped = for_each(&lease, &query, &mut |row| {
-                let names = names.get_or_insert_with(|| names_of(row.as_ref()));
-                let row = RusqliteRow::read(row, names).map_err(|error| failed(to_sqlx(error)))?;
+                let width = row.as_ref().column_count();
+                let row =
+                    RusqliteRow::read(row, width, None).map_err(|error| failed(to_sqlx(error)))?;
                 let row = crate::stream::RawRow::Rusqlite(row);
                 if sender.blocking_send(Ok(row)).is_err() {
                     gone = true;
