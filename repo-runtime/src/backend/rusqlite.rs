@@ -577,15 +577,16 @@ pub(crate) fn execute(
 
 /// The connection of a session (a transaction, a migration run): out of it only while one of
 /// its statements runs on a blocking thread, and lost if that statement's caller gave up.
-pub(crate) struct SessionConnection(Option<Lease>);
+/// Boxed: a connection with its statement cache is larger than the servers' pooled ones.
+pub(crate) struct SessionConnection(Option<Box<Lease>>);
 
 impl SessionConnection {
     pub(crate) fn new(lease: Lease) -> SessionConnection {
-        SessionConnection(Some(lease))
+        SessionConnection(Some(Box::new(lease)))
     }
 
     fn lease(&mut self) -> Result<&mut Lease, sqlx::Error> {
-        self.0.as_mut().ok_or_else(lost)
+        self.0.as_deref_mut().ok_or_else(lost)
     }
 
     /// The connection, for statements of the runtime's own and hand-written ones.
@@ -727,8 +728,8 @@ impl Place<'_> {
                         .map_err(to_sqlx);
                 }
                 let lease = session.0.take().ok_or_else(lost)?;
-                let (lease, result) = on_blocking_thread(lease, query, work).await?;
-                session.0 = Some(lease);
+                let (lease, result) = on_blocking_thread(*lease, query, work).await?;
+                session.0 = Some(Box::new(lease));
                 result.map_err(to_sqlx)
             }
         }
@@ -806,7 +807,7 @@ impl Place<'_> {
         let (lease, session) = match self {
             Place::Pool(pool) => (pool.acquire(query.role()).await.map_err(failed)?, None),
             Place::Session(session) => (
-                session.0.take().ok_or_else(lost).map_err(failed)?,
+                *session.0.take().ok_or_else(lost).map_err(failed)?,
                 Some(session),
             ),
         };
@@ -838,7 +839,7 @@ impl Place<'_> {
         interrupt.0 = None;
         let (lease, sent) = ran.map_err(|_| failed(sqlx::Error::WorkerCrashed))?;
         if let Some(session) = session {
-            session.0 = Some(lease);
+            session.0 = Some(Box::new(lease));
         }
         sent.map_err(|stopped| match stopped {
             Failed::Sqlite(error) => failed(to_sqlx(error)),
