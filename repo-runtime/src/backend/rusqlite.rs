@@ -632,10 +632,13 @@ pub(crate) fn own_execute(
     connection.execute(sql, params).map(drop).map_err(to_sqlx)
 }
 
+/// A session whose connection went with a cancelled statement: transient, as a connection
+/// lost to the network is on a server.
 fn lost() -> sqlx::Error {
-    sqlx::Error::Protocol(
-        "the session's connection was lost: a statement of it was cancelled while it ran".into(),
-    )
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the session's connection was lost: a statement of it was cancelled while it ran",
+    ))
 }
 
 /// Where a statement runs: a connection of the pool, or the session's.
