@@ -33,6 +33,10 @@ const STATEMENT_CACHE: usize = 256;
 /// longer than this for one.
 const INLINE_BUDGET: Duration = Duration::from_micros(200);
 
+/// Rows decoded on a current-thread runtime between two yields to its other tasks (about a
+/// hundred microseconds of decoding).
+const DECODED_BETWEEN_YIELDS: usize = 512;
+
 /// The connections of one SQLite database.
 #[derive(Clone)]
 pub(crate) struct RusqlitePool {
@@ -791,8 +795,12 @@ impl Place<'_> {
             .await
             .map_err(failed)?;
         let count = rows.len() as u64;
-        for row in rows {
+        for (index, row) in rows.into_iter().enumerate() {
             sink.take(crate::stream::RawRow::Rusqlite(row))?;
+            // Decoding is the runtime thread's work here: let other tasks in between.
+            if index % DECODED_BETWEEN_YIELDS == DECODED_BETWEEN_YIELDS - 1 {
+                tokio::task::yield_now().await;
+            }
         }
         Ok(count)
     }
