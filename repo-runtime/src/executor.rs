@@ -719,13 +719,17 @@ impl Executor {
     /// `optional`.
     async fn by_name<T: ReadByName>(
         &self,
-        mut statement: Statement,
+        statement: Statement,
         optional: bool,
     ) -> Result<Vec<T>, RepoError> {
         #[cfg(feature = "rusqlite")]
-        if let Query::Rusqlite(query) = &mut statement.inner {
-            query.names = true;
-        }
+        let statement = {
+            let mut statement = statement;
+            if let Query::Rusqlite(query) = &mut statement.inner {
+                query.names = true;
+            }
+            statement
+        };
         self.rows(T::table(), statement, optional)
             .await?
             .decode_by_name::<T>()

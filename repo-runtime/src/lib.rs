@@ -33,7 +33,8 @@
 //! # Backends
 //!
 //! One backend is chosen at run time from the URL given to [`Db::connect`]; each is a cargo
-//! feature: `sqlite` (default), `postgres`, `mysql` (MySQL and MariaDB).
+//! feature: `rusqlite` (default) or `sqlite` (sqlx's driver) for SQLite, `postgres`, `mysql`
+//! (MySQL and MariaDB).
 //!
 //! # Column types
 //!
@@ -172,8 +173,8 @@ pub use repo_sql::{Dialect, Policy, Sql};
 pub use repository::MemoryDb;
 pub use repository::{AnyDb, Backing, Repository};
 pub use retry::RetryPolicy;
-/// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
-/// its siblings.
+/// The rusqlite version the runtime is built on, for statements of your own on a transaction's
+/// connection ([`TxConnection::as_rusqlite`]).
 #[cfg(feature = "rusqlite")]
 pub use rusqlite;
 #[cfg(feature = "rust_decimal")]
@@ -184,6 +185,8 @@ pub use schema::{
 };
 #[cfg(feature = "json")]
 pub use serde_json;
+/// The sqlx version the runtime is built on, for statements of your own on [`Db::as_sqlite`] and
+/// its siblings.
 pub use sqlx;
 pub use statement::Statement;
 pub use stream::RowStream;

@@ -79,7 +79,9 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn main() {
-    println!("| driver | runtime | scan of {ROWS} rows | wake-ups | late p50 | late p99 | late max |");
+    println!(
+        "| driver | runtime | scan of {ROWS} rows | wake-ups | late p50 | late p99 | late max |"
+    );
     println!("|---|---|---:|---:|---:|---:|---:|");
     for driver in [SqliteDriver::Sqlx, SqliteDriver::Rusqlite] {
         for flavor in ["current-thread", "multi-thread (2)"] {
