@@ -22,7 +22,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://repo.db";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DbOptions {
     /// Most connections the pool opens. Default: 10 (1 for an in-memory SQLite database,
-    /// whose contents belong to a single connection).
+    /// whose contents belong to a single connection). SQLite through rusqlite opens one writer
+    /// and up to `max_connections - 1` readers.
     pub max_connections: u32,
     /// How long a caller waits for a free connection before [`RepoError::PoolTimeout`].
     /// Default: 30 s.
@@ -30,10 +31,12 @@ pub struct DbOptions {
     /// Connections the pool keeps open even when idle, opened at connect. Default: 0.
     pub min_connections: u32,
     /// How long a connection above `min_connections` may sit idle before the pool closes it.
-    /// Default: 10 minutes; `None` keeps it.
+    /// Default: 10 minutes; `None` keeps it. SQLite through rusqlite keeps its connections (they
+    /// are open files, not sessions on a server).
     pub idle_timeout: Option<Duration>,
     /// How long a connection lives before the pool replaces it (a server's memory per session
-    /// grows; a load balancer's routes change). Default: 30 minutes; `None` keeps it.
+    /// grows; a load balancer's routes change). Default: 30 minutes; `None` keeps it. Not on
+    /// SQLite through rusqlite, as `idle_timeout`.
     pub max_lifetime: Option<Duration>,
     /// Whether the pool pings a connection before handing it out. Default: `false`: the ping
     /// doubles every statement's round trips on the servers, and buys little: a connection
