@@ -3,14 +3,14 @@
 //! CASCADE`, relation loads, filters and counts, link changes of a many-to-many relation,
 //! saves of an aggregate with its children, transactions that commit or roll back, and an
 //! entity scoped by tenant through scoped and unscoped handles, run on `Db::memory()` and on an SQLite
-//! database side by side. Each step must give the same result on both (values, or the same
-//! error), so the in-memory store cannot drift from the semantics it claims in cases no example
-//! test thought of.
+//! database through each of its drivers side by side. Each step must give the same result on all
+//! three (values, or the same error), so neither the in-memory store nor the rusqlite executor
+//! can drift from sqlx's SQLite in cases no example test thought of.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use repo_runtime::Executor;
 use repo_runtime::prelude::*;
+use repo_runtime::{Executor, SqliteDriver};
 
 /// A port whose derived queries the generator implements for both stores.
 #[repo_runtime::port]
@@ -481,8 +481,9 @@ fn the_in_memory_store_answers_every_sequence_of_operations_as_sqlite_does() {
     on_both(proptest::collection::vec(step(), 1..25), replay);
 }
 
-/// Runs each sequence of `steps` through `replay` on SQLite and on the in-memory store; the
-/// first step whose results differ fails the case, and proptest shrinks it.
+/// Runs each sequence of `steps` through `replay` on SQLite, through each of its drivers, and on
+/// the in-memory store; the first step whose results differ from sqlx's SQLite fails the case,
+/// and proptest shrinks it.
 fn on_both<T: std::fmt::Debug + Clone>(
     steps: impl Strategy<Value = Vec<T>>,
     replay: impl AsyncFn(&Db, &[T]) -> Vec<String>,
@@ -495,18 +496,34 @@ fn on_both<T: std::fmt::Debug + Clone>(
         cases: repo_tests::proptest_cases(),
         ..Config::default()
     });
+    let sqlite = |driver| async move {
+        let options = repo_runtime::DbOptions {
+            sqlite_driver: driver,
+            ..repo_runtime::DbOptions::default()
+        };
+        Db::connect_with("sqlite::memory:", options)
+            .await
+            .expect("sqlite")
+    };
     runner
         .run(&steps, |steps| {
             runtime.block_on(async {
-                let sqlite = Db::connect("sqlite::memory:").await.expect("sqlite");
-                let expected = replay(&sqlite, &steps).await;
-                let actual = replay(&Db::memory(), &steps).await;
-                for (i, (expected, actual)) in expected.iter().zip(&actual).enumerate() {
-                    if expected != actual {
-                        return Err(TestCaseError::fail(format!(
-                            "step {i} ({:?}):\n  sqlite: {expected}\n  memory: {actual}",
-                            steps[i]
-                        )));
+                let expected = replay(&sqlite(SqliteDriver::Sqlx).await, &steps).await;
+                let others = [
+                    (
+                        "rusqlite",
+                        replay(&sqlite(SqliteDriver::Rusqlite).await, &steps).await,
+                    ),
+                    ("memory", replay(&Db::memory(), &steps).await),
+                ];
+                for (name, actual) in &others {
+                    for (i, (expected, actual)) in expected.iter().zip(actual).enumerate() {
+                        if expected != actual {
+                            return Err(TestCaseError::fail(format!(
+                                "step {i} ({:?}):\n  sqlite: {expected}\n  {name}: {actual}",
+                                steps[i]
+                            )));
+                        }
                     }
                 }
                 Ok(())
