@@ -7,13 +7,17 @@
 //! beside the writer). An in-memory database is one connection, the writer.
 //!
 //! Where a statement runs is decided from the statement: a bounded one (by key, a single row
-//! written) runs on the calling thread, which is cheaper than any hand-off; anything that may
-//! scan runs on a blocking thread (`block_in_place` on a multi-thread runtime, which decodes
-//! rows where they are; `spawn_blocking` on a current-thread runtime, with owned rows).
+//! written) runs on the calling thread, which is cheaper than any hand-off; a read that may scan
+//! starts there within a budget, past which it moves to a blocking thread (`block_in_place` on a
+//! multi-thread runtime, which keeps decoding rows where they are; `spawn_blocking` on a
+//! current-thread runtime, with owned rows); a write that may touch many rows goes to a blocking
+//! thread at once.
+//!
 //! SQLite's errors become `sqlx::Error::Database` through [`SqliteFailure`], so that the
 //! classification by extended code in `sqlite.rs` is the one both drivers share.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -28,9 +32,10 @@ use crate::schema::Table;
 /// Prepared statements kept per connection: every entity's statements, a few shapes each.
 const STATEMENT_CACHE: usize = 256;
 
-/// How long a read that may scan runs on the calling thread before it is stopped and run again
-/// on a blocking thread: most reads end well within it, and no other task on the thread waits
-/// longer than this for one.
+/// How long a read that may scan runs on the calling thread: most reads end well within it. Past
+/// it, on a multi-thread runtime, the rest of the rows are read in `block_in_place`, where they
+/// are; on a current-thread runtime the read starts again on a blocking thread. No other task on
+/// the thread waits longer than this for one (or for SQLite to find a first row).
 const INLINE_BUDGET: Duration = Duration::from_micros(200);
 
 /// Rows decoded on a current-thread runtime between two yields to its other tasks (about a
@@ -367,14 +372,30 @@ impl RusqlitePool {
     }
 }
 
+/// How long a read may run on the calling thread, and what happens past it.
+struct Budget {
+    limit: Duration,
+    /// On a multi-thread runtime: past the budget, the rest of the rows are read in
+    /// `block_in_place`, where they are. Else the read stops, to start again elsewhere.
+    in_place: bool,
+    /// Set when the read stopped for the budget.
+    spent: Arc<AtomicBool>,
+    /// Set once the first row is read: from then on the rows are counted against the budget
+    /// between rows, not by interrupting SQLite.
+    stepping: Arc<AtomicBool>,
+}
+
+/// Rows read between two looks at the clock.
+const ROWS_BETWEEN_CLOCKS: u64 = 64;
+
 /// A statement for rusqlite: its text and the values bound to it, in order.
 pub(crate) struct RusqliteQuery {
     pub(crate) sql: sqlx::SqlStr,
     pub(crate) values: Vec<Value>,
     /// The statement timeout the client enforces: SQLite stops the statement past it.
     pub(crate) timeout: Option<Duration>,
-    /// While it runs on the calling thread, how long it may; the flag says it was stopped for it.
-    budget: Option<(Duration, Arc<std::sync::atomic::AtomicBool>)>,
+    /// While it runs on the calling thread, how long it may.
+    budget: Option<Budget>,
     /// Whether its rows keep the names of their columns: a hand-written statement's, read by
     /// name.
     pub(crate) names: bool,
@@ -402,21 +423,23 @@ impl RusqliteQuery {
         }
     }
 
-    /// Makes SQLite interrupt the statement on `connection` past its timeout or its budget
-    /// (`SQLITE_INTERRUPT`), checked every thousand virtual-machine steps, until the returned
-    /// guard is dropped; nothing when it has neither.
+    /// Makes SQLite interrupt the statement on `connection` past its timeout, or past its
+    /// budget before its first row (`SQLITE_INTERRUPT`), checked every thousand virtual-machine
+    /// steps, until the returned guard is dropped; nothing when it has neither.
     fn limit<'c>(&self, connection: &'c Connection) -> rusqlite::Result<Option<Limit<'c>>> {
-        use std::sync::atomic::Ordering;
         use std::time::Instant;
         if self.timeout.is_none() && self.budget.is_none() {
             return Ok(None);
         }
         let now = Instant::now();
         let deadline = self.timeout.map(|timeout| now + timeout);
-        let budget = self
-            .budget
-            .as_ref()
-            .map(|(budget, spent)| (now + *budget, spent.clone()));
+        let budget = self.budget.as_ref().map(|budget| {
+            (
+                now + budget.limit,
+                budget.spent.clone(),
+                budget.stepping.clone(),
+            )
+        });
         connection.progress_handler(
             1_000,
             Some(move || {
@@ -425,7 +448,9 @@ impl RusqliteQuery {
                     return true;
                 }
                 match &budget {
-                    Some((end, spent)) if now > *end => {
+                    Some((end, spent, stepping))
+                        if now > *end && !stepping.load(Ordering::Relaxed) =>
+                    {
                         spent.store(true, Ordering::Relaxed);
                         true
                     }
@@ -436,16 +461,59 @@ impl RusqliteQuery {
         Ok(Some(Limit(connection)))
     }
 
-    /// Gives the statement `budget` on the calling thread.
-    fn within(&mut self, budget: Duration) {
-        self.budget = Some((budget, Arc::default()));
+    /// Gives the statement `limit` on the calling thread; past it, the rest is read `in_place`
+    /// or the read stops.
+    fn within(&mut self, limit: Duration, in_place: bool) {
+        self.budget = Some(Budget {
+            limit,
+            in_place,
+            spent: Arc::default(),
+            stepping: Arc::default(),
+        });
     }
 
     /// Whether the statement was stopped for its budget, which is then lifted.
     fn over_budget(&mut self) -> bool {
         self.budget
             .take()
-            .is_some_and(|(_, spent)| spent.load(std::sync::atomic::Ordering::Relaxed))
+            .is_some_and(|budget| budget.spent.load(Ordering::Relaxed))
+    }
+
+    /// Hands `take` every row of `rows`, counting them against the statement's budget: past it,
+    /// the rest are read in `block_in_place`, or the read stops as interrupted.
+    fn step<E>(
+        &self,
+        rows: &mut rusqlite::Rows<'_>,
+        take: &mut dyn FnMut(&rusqlite::Row<'_>) -> Result<(), E>,
+    ) -> Result<u64, Failed<E>> {
+        let mut taken = 0;
+        let Some(budget) = &self.budget else {
+            while let Some(row) = rows.next().map_err(Failed::Sqlite)? {
+                take(row).map_err(Failed::Taker)?;
+                taken += 1;
+            }
+            return Ok(taken);
+        };
+        let started = std::time::Instant::now();
+        while let Some(row) = rows.next().map_err(Failed::Sqlite)? {
+            budget.stepping.store(true, Ordering::Relaxed);
+            take(row).map_err(Failed::Taker)?;
+            taken += 1;
+            if taken % ROWS_BETWEEN_CLOCKS == 0 && started.elapsed() > budget.limit {
+                if !budget.in_place {
+                    budget.spent.store(true, Ordering::Relaxed);
+                    return Err(Failed::Sqlite(interrupted()));
+                }
+                return tokio::task::block_in_place(|| {
+                    while let Some(row) = rows.next().map_err(Failed::Sqlite)? {
+                        take(row).map_err(Failed::Taker)?;
+                        taken += 1;
+                    }
+                    Ok(taken)
+                });
+            }
+        }
+        Ok(taken)
     }
 
     /// The statement prepared (from the connection's cache) with its values bound.
@@ -534,13 +602,20 @@ pub(crate) fn fetch(
     let names = query.names.then(|| names_of(&statement));
     let mut rows = statement.raw_query();
     let mut read = Vec::new();
-    while let Some(row) = rows.next()? {
-        read.push(RusqliteRow::read(row, width, names.as_ref())?);
-        if first {
-            break;
+    if first {
+        if let Some(row) = rows.next()? {
+            read.push(RusqliteRow::read(row, width, names.as_ref())?);
         }
+        return Ok(read);
     }
-    Ok(read)
+    let stepped = query.step(&mut rows, &mut |row| {
+        read.push(RusqliteRow::read(row, width, names.as_ref())?);
+        Ok(())
+    });
+    match stepped {
+        Ok(_) => Ok(read),
+        Err(Failed::Sqlite(error) | Failed::Taker(error)) => Err(error),
+    }
 }
 
 /// Hands `take` each row of `query` as SQLite steps to it; the count of rows taken.
@@ -552,12 +627,15 @@ pub(crate) fn for_each<E>(
     let _limit = query.limit(connection).map_err(Failed::Sqlite)?;
     let mut statement = query.prepare(connection).map_err(Failed::Sqlite)?;
     let mut rows = statement.raw_query();
-    let mut taken = 0;
-    while let Some(row) = rows.next().map_err(Failed::Sqlite)? {
-        take(row).map_err(Failed::Taker)?;
-        taken += 1;
-    }
-    Ok(taken)
+    query.step(&mut rows, take)
+}
+
+/// What a read stopped for its budget reports: SQLite's interruption.
+fn interrupted() -> rusqlite::Error {
+    rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_INTERRUPT),
+        Some(String::from("interrupted")),
+    )
 }
 
 /// What stopped [`for_each`]: SQLite, or the one taking the rows.
@@ -572,6 +650,7 @@ pub(crate) fn execute(
     connection: &Connection,
     query: &RusqliteQuery,
 ) -> rusqlite::Result<(u64, i64)> {
+    let _limit = query.limit(connection)?;
     let mut statement = query.prepare(connection)?;
     let mut rows = statement.raw_query();
     while rows.next()?.is_some() {}
@@ -706,7 +785,7 @@ impl Place<'_> {
                     return work(&lease, &query).map_err(to_sqlx);
                 }
                 if try_inline {
-                    query.within(INLINE_BUDGET);
+                    query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
                     let ran = work(&lease, &query);
                     if !query.over_budget() {
                         return ran.map_err(to_sqlx);
@@ -724,7 +803,7 @@ impl Place<'_> {
                     return work(connection, &query).map_err(to_sqlx);
                 }
                 if try_inline {
-                    query.within(INLINE_BUDGET);
+                    query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
                     let ran = work(connection, &query);
                     if !query.over_budget() {
                         return ran.map_err(to_sqlx);
@@ -776,7 +855,7 @@ impl Place<'_> {
                 .map_err(stopped);
         }
         if role == Role::Reader {
-            query.within(INLINE_BUDGET);
+            query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
             let ran = for_each(connection, &query, &mut |row| sink.take_rusqlite(row));
             if !query.over_budget() {
                 return ran.map_err(stopped);
