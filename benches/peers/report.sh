@@ -2,7 +2,7 @@
 # Runs the peer benchmarks (its own workspace: Diesel and SeaORM are built only here) and prints
 # one Markdown table per backend: criterion medians of each stack per workload, and each
 # stack's ratio to sqlx on a plain connection. Needs DATABASE_URL_POSTGRES / DATABASE_URL_MYSQL
-# for the servers (`eval "$(../shared/services.sh)"`).
+# for the servers (`eval "$(../shared/services.sh)"`); PEERS_POOL_SIZE sets the pools' size (1).
 set -euo pipefail
 cd "$(dirname "$0")"
 root=$(cd ../.. && pwd)

@@ -25,6 +25,16 @@ pub const PARENTS: usize = 100;
 /// Posts of each of those users.
 pub const POSTS_EACH: usize = 10;
 
+/// Connections in the pools of the stacks that pool (the generated repository, sqlx's pool,
+/// SeaORM): `PEERS_POOL_SIZE`, 1 by default. sqlx's pool pings each connection as it goes back
+/// (one round trip on the servers), which a pool of one puts on every statement's path.
+pub fn pool_size() -> u32 {
+    std::env::var("PEERS_POOL_SIZE")
+        .ok()
+        .and_then(|size| size.parse().ok())
+        .unwrap_or(1)
+}
+
 /// A backend: its name and URL.
 #[derive(Debug, Clone)]
 pub struct Backend {

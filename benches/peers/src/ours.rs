@@ -13,10 +13,11 @@ pub struct Ours {
 }
 
 impl Ours {
-    /// Connects to `url` with one connection, SQLite through `driver`.
+    /// Connects to `url` with a pool of [`pool_size`](crate::pool_size), SQLite through
+    /// `driver`.
     pub async fn connect(url: &str, driver: SqliteDriver) -> Ours {
         let options = DbOptions {
-            max_connections: 1,
+            max_connections: crate::pool_size(),
             sqlite_driver: driver,
             ..DbOptions::default()
         };

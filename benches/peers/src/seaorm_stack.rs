@@ -78,7 +78,7 @@ impl SeaOrm {
     pub async fn connect(url: &str) -> SeaOrm {
         let mut options = ConnectOptions::new(url.replacen("mariadb:", "mysql:", 1));
         options
-            .max_connections(1)
+            .max_connections(crate::pool_size())
             .min_connections(1)
             .test_before_acquire(false)
             .sqlx_logging(false);

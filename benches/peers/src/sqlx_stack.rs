@@ -15,7 +15,7 @@ enum Handle<C, P> {
 /// sqlx on one connection of its own, no pool.
 pub struct SqlxConnection(Any);
 
-/// sqlx through a pool of one connection.
+/// sqlx through a pool ([`pool_size`](crate::pool_size) connections).
 pub struct SqlxPool(Any);
 
 enum Any {
@@ -50,7 +50,7 @@ trait OnePool: Sized {
 impl<DB: sqlx::Database> OnePool for sqlx::Pool<DB> {
     async fn connect_with_options_max(url: &str) -> Self {
         sqlx::pool::PoolOptions::<DB>::new()
-            .max_connections(1)
+            .max_connections(crate::pool_size())
             .test_before_acquire(false)
             .connect(url)
             .await
