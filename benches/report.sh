@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 rm -rf "$target_dir/criterion"
 # Sections this script does not measure are carried over as they are: the build time
-# (compile_time.sh, slow) and the before / after comparisons of a change.
-build_time=$(python3 -c 'import re,sys; print("\n\n".join(m.group(0).rstrip("\n") for m in re.finditer(r"## (Build time|Before and after)[^\n]*\n.*?(?=\n## |\Z)", open(sys.argv[1]).read(), re.S)))' benches/RESULTS.md 2>/dev/null || true)
+# (compile_time.sh, slow), the before / after comparisons of a change, the rusqlite executor's
+# thread measurements (scan_latency) and the peers (peers/report.sh, a workspace of its own).
+build_time=$(python3 -c 'import re,sys; print("\n\n".join(m.group(0).rstrip("\n") for m in re.finditer(r"## (Build time|Before and after|SQLite through rusqlite|Against the peers)[^\n]*\n.*?(?=\n## |\Z)", open(sys.argv[1]).read(), re.S)))' benches/RESULTS.md 2>/dev/null || true)
 cargo bench -p repo-benches --bench repository --bench memory -- "$@"
 python3 - "$target_dir/criterion" > benches/RESULTS.md <<'PY'
 import json, os, platform, subprocess, sys
