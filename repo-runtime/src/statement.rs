@@ -160,23 +160,23 @@ impl Statement {
                 Query::Unavailable(dialect)
             }
         };
-        Statement {
-            operation,
-            inner,
-            encode_error: None,
-            conversion_error: None,
-            shape: Shape::Sql,
-            lists: Vec::new(),
-            tenancy: Tenancy::Unset,
-        }
+        Statement::of(operation, inner)
     }
 
     /// A statement for SQLite through rusqlite.
     #[cfg(feature = "rusqlite")]
     pub(crate) fn rusqlite(operation: &'static str, sql: sqlx::SqlStr) -> Statement {
+        Statement::of(
+            operation,
+            Query::Rusqlite(crate::backend::RusqliteQuery::new(sql)),
+        )
+    }
+
+    /// A statement of `inner`, nothing bound or stated yet.
+    fn of(operation: &'static str, inner: Query) -> Statement {
         Statement {
             operation,
-            inner: Query::Rusqlite(crate::backend::RusqliteQuery::new(sql)),
+            inner,
             encode_error: None,
             conversion_error: None,
             shape: Shape::Sql,
@@ -200,15 +200,7 @@ impl Statement {
 
     /// A statement for the in-memory store, which runs its plan instead of SQL text.
     pub(crate) fn memory(operation: &'static str) -> Statement {
-        Statement {
-            operation,
-            inner: Query::Memory(Vec::new(), Vec::new()),
-            encode_error: None,
-            conversion_error: None,
-            shape: Shape::Sql,
-            lists: Vec::new(),
-            tenancy: Tenancy::Unset,
-        }
+        Statement::of(operation, Query::Memory(Vec::new(), Vec::new()))
     }
 
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
