@@ -763,12 +763,21 @@ impl Drop for InterruptOnDrop {
     }
 }
 
-impl Place<'_> {
+impl<'a> Place<'a> {
+    /// The connection a statement of `role` runs on: a lease of the pool's, or the session's.
+    async fn hold(self, role: Role) -> Result<Held<'a>, sqlx::Error> {
+        match self {
+            Place::Pool(pool) => pool.acquire(role).await.map(Held::Lease),
+            Place::Session(session) => Ok(Held::Session(session)),
+        }
+    }
+
     /// Runs `work` with `query` on a connection of the right role: on the calling thread when
-    /// `bounded`; else a read starts there within [`INLINE_BUDGET`] and, past it, runs again on
-    /// a blocking thread, where anything else runs at once. Cancelling the caller interrupts a
-    /// statement running on a blocking thread; its connection then goes back to the pool (a
-    /// session's is lost, and the session fails).
+    /// `bounded`; else a read starts there within [`INLINE_BUDGET`] and, past it, goes on in
+    /// `block_in_place` (multi-thread runtime) or runs again on a blocking thread, where
+    /// anything else runs at once. Cancelling the caller interrupts a statement running on a
+    /// blocking thread; its connection then goes back to the pool (a session's is lost, and the
+    /// session fails).
     pub(crate) async fn run<T: Send + 'static>(
         self,
         mut query: RusqliteQuery,
@@ -777,56 +786,33 @@ impl Place<'_> {
     ) -> Result<T, sqlx::Error> {
         let thread = thread_for(bounded);
         let role = query.role();
-        let try_inline = !matches!(thread, Thread::Calling) && role == Role::Reader;
-        match self {
-            Place::Pool(pool) => {
-                let lease = pool.acquire(role).await?;
-                if let Thread::Calling = thread {
-                    return work(&lease, &query).map_err(to_sqlx);
-                }
-                if try_inline {
-                    query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
-                    let ran = work(&lease, &query);
-                    if !query.over_budget() {
-                        return ran.map_err(to_sqlx);
-                    }
-                }
-                if let Thread::InPlace = thread {
-                    return tokio::task::block_in_place(|| work(&lease, &query)).map_err(to_sqlx);
-                }
-                let (_, result) = on_blocking_thread(lease, query, work).await?;
-                result.map_err(to_sqlx)
-            }
-            Place::Session(session) => {
-                let connection = session.connection()?;
-                if let Thread::Calling = thread {
-                    return work(connection, &query).map_err(to_sqlx);
-                }
-                if try_inline {
-                    query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
-                    let ran = work(connection, &query);
-                    if !query.over_budget() {
-                        return ran.map_err(to_sqlx);
-                    }
-                }
-                if let Thread::InPlace = thread {
-                    return tokio::task::block_in_place(|| work(connection, &query))
-                        .map_err(to_sqlx);
-                }
-                let lease = session.0.take().ok_or_else(lost)?;
-                let (lease, result) = on_blocking_thread(*lease, query, work).await?;
-                session.0 = Some(Box::new(lease));
-                result.map_err(to_sqlx)
+        let mut held = self.hold(role).await?;
+        let connection = held.connection()?;
+        if let Thread::Calling = thread {
+            return work(connection, &query).map_err(to_sqlx);
+        }
+        if role == Role::Reader {
+            query.within(INLINE_BUDGET, matches!(thread, Thread::InPlace));
+            let ran = work(connection, &query);
+            if !query.over_budget() {
+                return ran.map_err(to_sqlx);
             }
         }
+        if let Thread::InPlace = thread {
+            return tokio::task::block_in_place(|| work(connection, &query)).map_err(to_sqlx);
+        }
+        held.on_blocking_thread(move |connection| work(connection, &query))
+            .await?
+            .map_err(to_sqlx)
     }
 
     /// Hands `sink` each row of `query` where it is read: on the calling thread when `bounded`;
-    /// else a read starts there within [`INLINE_BUDGET`] and, past it, starts again (the sink
-    /// restarted) in place on a multi-thread runtime, or on a blocking thread on a
-    /// current-thread runtime, whose rows are handed over owned. Errors of `table`.
+    /// else a read starts there within [`INLINE_BUDGET`] and, past it, goes on in
+    /// `block_in_place` on a multi-thread runtime, or starts again (the sink restarted) on a
+    /// blocking thread on a current-thread runtime, whose rows are handed over owned. Errors of
+    /// `table`.
     pub(crate) async fn for_each(
-        mut self,
+        self,
         table: &'static Table,
         mut query: RusqliteQuery,
         bounded: bool,
@@ -839,17 +825,8 @@ impl Place<'_> {
         };
         let thread = thread_for(bounded);
         let role = query.role();
-        let lease;
-        let connection = match &mut self {
-            Place::Pool(pool) => {
-                lease = Some(pool.acquire(role).await.map_err(failed)?);
-                lease.as_deref().ok_or_else(lost).map_err(failed)?
-            }
-            Place::Session(session) => {
-                lease = None;
-                session.connection().map_err(failed)?
-            }
-        };
+        let mut held = self.hold(role).await.map_err(failed)?;
+        let connection = held.connection().map_err(failed)?;
         if let Thread::Calling = thread {
             return for_each(connection, &query, &mut |row| sink.take_rusqlite(row))
                 .map_err(stopped);
@@ -868,11 +845,11 @@ impl Place<'_> {
             })
             .map_err(stopped);
         }
-        drop(lease);
-        let rows = self
-            .run(query, false, |c, q| fetch(c, q, false))
+        let rows = held
+            .on_blocking_thread(move |connection| fetch(connection, &query, false))
             .await
-            .map_err(failed)?;
+            .map_err(failed)?
+            .map_err(|error| failed(to_sqlx(error)))?;
         let count = rows.len() as u64;
         for (index, row) in rows.into_iter().enumerate() {
             sink.take(crate::stream::RawRow::Rusqlite(row))?;
@@ -894,43 +871,31 @@ impl Place<'_> {
         sender: &crate::stream::Sender,
     ) -> Result<u64, RepoError> {
         let failed = |error| RepoError::from_sqlx(error, Some(table));
-        let (lease, session) = match self {
-            Place::Pool(pool) => (pool.acquire(query.role()).await.map_err(failed)?, None),
-            Place::Session(session) => (
-                *session.0.take().ok_or_else(lost).map_err(failed)?,
-                Some(session),
-            ),
-        };
+        let held = self.hold(query.role()).await.map_err(failed)?;
         let sender = sender.clone();
-        let interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
-        let ran = tokio::task::spawn_blocking(move || {
-            let (mut sent, mut gone) = (0, false);
-            let stepped = for_each(&lease, &query, &mut |row| {
-                let width = row.as_ref().column_count();
-                let row =
-                    RusqliteRow::read(row, width, None).map_err(|error| failed(to_sqlx(error)))?;
-                let row = crate::stream::RawRow::Rusqlite(row);
-                if sender.blocking_send(Ok(row)).is_err() {
-                    gone = true;
-                    return Err(RepoError::config("the stream's receiver is gone"));
+        let sent = held
+            .on_blocking_thread(move |connection| {
+                let (mut sent, mut gone) = (0, false);
+                let stepped = for_each(connection, &query, &mut |row| {
+                    let width = row.as_ref().column_count();
+                    let row = RusqliteRow::read(row, width, None)
+                        .map_err(|error| failed(to_sqlx(error)))?;
+                    let row = crate::stream::RawRow::Rusqlite(row);
+                    if sender.blocking_send(Ok(row)).is_err() {
+                        gone = true;
+                        return Err(RepoError::config("the stream's receiver is gone"));
+                    }
+                    sent += 1;
+                    Ok(())
+                });
+                match stepped {
+                    // The consumer stopped reading, which is no failure.
+                    Err(Failed::Taker(_)) if gone => Ok(sent),
+                    other => other,
                 }
-                sent += 1;
-                Ok(())
-            });
-            let result = match stepped {
-                // The consumer stopped reading, which is no failure.
-                Err(Failed::Taker(_)) if gone => Ok(sent),
-                other => other,
-            };
-            (lease, result)
-        })
-        .await;
-        let mut interrupt = interrupt;
-        interrupt.0 = None;
-        let (lease, sent) = ran.map_err(|_| failed(sqlx::Error::WorkerCrashed))?;
-        if let Some(session) = session {
-            session.0 = Some(Box::new(lease));
-        }
+            })
+            .await
+            .map_err(failed)?;
         sent.map_err(|stopped| match stopped {
             Failed::Sqlite(error) => failed(to_sqlx(error)),
             Failed::Taker(error) => error,
@@ -938,19 +903,42 @@ impl Place<'_> {
     }
 }
 
-/// Runs `work` on a blocking thread with the connection of `lease`, and gives the lease back
-/// with the result; the statement is interrupted if the caller stops waiting.
-async fn on_blocking_thread<T: Send + 'static>(
-    lease: Lease,
-    query: RusqliteQuery,
-    work: fn(&Connection, &RusqliteQuery) -> rusqlite::Result<T>,
-) -> Result<(Lease, rusqlite::Result<T>), sqlx::Error> {
-    let mut interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
-    let ran = tokio::task::spawn_blocking(move || {
-        let result = work(&lease, &query);
-        (lease, result)
-    })
-    .await;
-    interrupt.0 = None;
-    ran.map_err(|_| sqlx::Error::WorkerCrashed)
+/// The connection one statement runs on: a lease of the pool's, or a session's.
+enum Held<'a> {
+    Lease(Lease),
+    Session(&'a mut SessionConnection),
+}
+
+impl Held<'_> {
+    fn connection(&mut self) -> Result<&Connection, sqlx::Error> {
+        match self {
+            Held::Lease(lease) => Ok(lease),
+            Held::Session(session) => session.connection(),
+        }
+    }
+
+    /// Runs `work` on a blocking thread with the connection, which a session gets back with the
+    /// result; the statement is interrupted if the caller stops waiting (a session's connection
+    /// is then lost with it).
+    async fn on_blocking_thread<T: Send + 'static>(
+        self,
+        work: impl FnOnce(&Connection) -> T + Send + 'static,
+    ) -> Result<T, sqlx::Error> {
+        let (lease, session) = match self {
+            Held::Lease(lease) => (lease, None),
+            Held::Session(session) => (*session.0.take().ok_or_else(lost)?, Some(session)),
+        };
+        let mut interrupt = InterruptOnDrop(Some(lease.get_interrupt_handle()));
+        let ran = tokio::task::spawn_blocking(move || {
+            let result = work(&lease);
+            (lease, result)
+        })
+        .await;
+        interrupt.0 = None;
+        let (lease, result) = ran.map_err(|_| sqlx::Error::WorkerCrashed)?;
+        if let Some(session) = session {
+            session.0 = Some(Box::new(lease));
+        }
+        Ok(result)
+    }
 }
