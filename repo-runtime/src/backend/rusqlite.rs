@@ -904,6 +904,8 @@ impl<'a> Place<'a> {
 }
 
 /// The connection one statement runs on: a lease of the pool's, or a session's.
+// On the stack for one statement: boxing the lease would cost an allocation per statement.
+#[allow(clippy::large_enum_variant)]
 enum Held<'a> {
     Lease(Lease),
     Session(&'a mut SessionConnection),
