@@ -45,6 +45,14 @@ pub struct DbOptions {
     /// are retried under [`DbOptions::retry`]. Turn it on where a failed single write outside
     /// a transaction must not reach the caller.
     pub test_before_acquire: bool,
+    /// How long a connection whose statement completed stays with the handle for the next
+    /// statement or transaction before going back to the pool. Default: 1 s. sqlx's pool pings
+    /// every connection given back to it, a round trip more per statement on the servers; a
+    /// held connection skips it. One that failed or was cancelled mid-statement goes back at
+    /// once, and to be pinged. Zero gives each back after its statement; with
+    /// `test_before_acquire` none is held. Not on SQLite through rusqlite, whose pool is the
+    /// runtime's own.
+    pub connection_hold: Duration,
     /// SQLite's `synchronous` for a database file (in WAL mode). Default:
     /// [`SqliteSynchronous::Normal`], durable against crashes of the application and
     /// consistent against power loss, which may lose the last transactions; `Full` keeps them
@@ -82,6 +90,7 @@ impl Default for DbOptions {
             idle_timeout: Some(Duration::from_secs(600)),
             max_lifetime: Some(Duration::from_secs(1800)),
             test_before_acquire: false,
+            connection_hold: Duration::from_secs(1),
             sqlite_synchronous: SqliteSynchronous::Normal,
             sqlite_busy_timeout: Duration::from_secs(5),
             sqlite_driver: SqliteDriver::default(),
@@ -96,10 +105,11 @@ impl Default for DbOptions {
 impl DbOptions {
     /// The defaults, with what the environment sets: `DATABASE_MAX_CONNECTIONS`,
     /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
-    /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_TEST_BEFORE_ACQUIRE` and
-    /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`), `DATABASE_SQLITE_SYNCHRONOUS` (`off`,
-    /// `normal`, `full` or `extra`), `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is [`RepoError::Config`]
-    /// naming the variable.
+    /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_CONNECTION_HOLD_MS`,
+    /// `DATABASE_TEST_BEFORE_ACQUIRE` and `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`),
+    /// `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`),
+    /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is
+    /// [`RepoError::Config`] naming the variable.
     pub fn from_env() -> Result<Self, RepoError> {
         DbOptions::from_vars(|name| std::env::var(name))
     }
@@ -132,6 +142,9 @@ impl DbOptions {
         }
         if let Some(value) = env_number(&var, "DATABASE_MAX_LIFETIME_MS")? {
             options.max_lifetime = optional(value);
+        }
+        if let Some(value) = env_number(&var, "DATABASE_CONNECTION_HOLD_MS")? {
+            options.connection_hold = Duration::from_millis(value);
         }
         let flag = |name: &str| -> Result<Option<bool>, RepoError> {
             let Some(text) = env_text(&var, name)? else {
@@ -226,6 +239,7 @@ async fn open(
         idle_timeout: options.idle_timeout,
         max_lifetime: options.max_lifetime,
         test_before_acquire: options.test_before_acquire,
+        connection_hold: options.connection_hold,
         sqlite_synchronous: options.sqlite_synchronous,
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         sqlite_driver: options.sqlite_driver,
@@ -408,31 +422,34 @@ impl Db {
         }
     }
 
-    /// The SQLite pool behind this handle, for statements the repositories do not cover.
+    /// The SQLite pool behind this handle, for statements the repositories do not cover. The
+    /// connections the handle holds between its statements go back to it first.
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
         match &self.inner.storage {
-            Storage::Sql(SqlPool::Sqlite(pool)) => Some(pool),
+            Storage::Sql(SqlPool::Sqlite(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
     /// The PostgreSQL pool behind this handle, for statements the repositories do not cover.
+    /// The connections the handle holds between its statements go back to it first.
     #[cfg(feature = "postgres")]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
         match &self.inner.storage {
-            Storage::Sql(SqlPool::Postgres(pool)) => Some(pool),
+            Storage::Sql(SqlPool::Postgres(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
     /// The MySQL/MariaDB pool behind this handle, for statements the repositories do not cover.
+    /// The connections the handle holds between its statements go back to it first.
     #[cfg(feature = "mysql")]
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
         match &self.inner.storage {
-            Storage::Sql(SqlPool::MySql(pool)) => Some(pool),
+            Storage::Sql(SqlPool::MySql(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -657,6 +674,7 @@ mod tests {
             ("DATABASE_IDLE_TIMEOUT_MS", "0"),
             ("DATABASE_MAX_LIFETIME_MS", "60000"),
             ("DATABASE_TEST_BEFORE_ACQUIRE", "true"),
+            ("DATABASE_CONNECTION_HOLD_MS", "0"),
             ("DATABASE_SQLITE_SYNCHRONOUS", "FULL"),
         ]))
         .unwrap();
@@ -664,9 +682,11 @@ mod tests {
         assert_eq!(set.idle_timeout, None);
         assert_eq!(set.max_lifetime, Some(Duration::from_secs(60)));
         assert!(set.test_before_acquire);
+        assert_eq!(set.connection_hold, Duration::ZERO);
         assert_eq!(set.sqlite_synchronous, SqliteSynchronous::Full);
         for (name, value) in [
             ("DATABASE_MIN_CONNECTIONS", "many"),
+            ("DATABASE_CONNECTION_HOLD_MS", "1s"),
             ("DATABASE_TEST_BEFORE_ACQUIRE", "sometimes"),
             ("DATABASE_SQLITE_SYNCHRONOUS", "fast"),
         ] {

@@ -65,8 +65,11 @@ impl From<&Executor> for Executor {
 #[doc(hidden)]
 pub type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
-/// Where a statement runs: the handle's pool, or the connection of its transaction.
+/// Where a statement runs: a connection (its transaction's, or one lent for the statement),
+/// or rusqlite's pool.
 enum Target<'a> {
+    /// SQLite through rusqlite's pool, where a statement takes its connection as it runs.
+    #[cfg_attr(not(feature = "rusqlite"), allow(dead_code))]
     Pool(&'a SqlPool),
     Connection(&'a mut SqlConnection),
 }
@@ -88,8 +91,19 @@ macro_rules! dispatch {
             Executor::Tx(tx) => Some(tx.lock().await),
             Executor::Db(_) => None,
         };
+        // Outside a transaction a statement borrows a connection for itself (on SQLite
+        // through rusqlite, the statement takes one from its pool where it runs).
+        let mut lent = None;
         let target = match (executor, guard.as_deref_mut()) {
-            (Executor::Db(db), _) => Target::Pool(db.sql_pool()?),
+            (Executor::Db(db), _) => {
+                let pool = db.sql_pool()?;
+                match pool.lend().await {
+                    Some(connection) => Target::Connection(lent.insert(
+                        connection.map_err(|error| RepoError::from_sqlx(error, Some($table)))?,
+                    )),
+                    None => Target::Pool(pool),
+                }
+            }
             (Executor::Tx(_), Some(TxState::Sql(connection))) => Target::Connection(connection),
             (Executor::Tx(_), Some(TxState::Finished)) => {
                 return Err(RepoError::TransactionFinished);
@@ -101,6 +115,21 @@ macro_rules! dispatch {
         #[cfg(feature = "rusqlite")]
         if let Query::Rusqlite(query) = &mut statement.inner {
             query.timeout = executor.client_timeout();
+        }
+        // A connection goes back to be reused only after its statement completed: dropped
+        // mid-statement (an error returned early, a cancelled future), its state is unknown.
+        // (Everything it names is passed in: a local macro's own tokens are hygienic.)
+        #[allow(unused_macros)]
+        macro_rules! on_connection {
+            ($connection:ident, $bound:ident, $run:expr) => {{
+                $connection.in_flight();
+                let $bound = &mut **$connection;
+                let ran = $run;
+                if ran.is_ok() {
+                    $connection.completed();
+                }
+                ran
+            }};
         }
         match (statement.inner, target) {
             #[cfg(feature = "rusqlite")]
@@ -114,25 +143,16 @@ macro_rules! dispatch {
                 $rusqlite
             }
             #[cfg(feature = "sqlite")]
-            (Query::Sqlite($query), Target::Pool(SqlPool::Sqlite($target))) => $body,
-            #[cfg(feature = "sqlite")]
             (Query::Sqlite($query), Target::Connection(SqlConnection::Sqlite(connection))) => {
-                let $target = &mut **connection;
-                $body
+                on_connection!(connection, $target, $body)
             }
-            #[cfg(feature = "postgres")]
-            (Query::Postgres($query), Target::Pool(SqlPool::Postgres($target))) => $body,
             #[cfg(feature = "postgres")]
             (Query::Postgres($query), Target::Connection(SqlConnection::Postgres(connection))) => {
-                let $target = &mut **connection;
-                $body
+                on_connection!(connection, $target, $body)
             }
             #[cfg(feature = "mysql")]
-            (Query::MySql($query), Target::Pool(SqlPool::MySql($target))) => $body,
-            #[cfg(feature = "mysql")]
             (Query::MySql($query), Target::Connection(SqlConnection::MySql(connection))) => {
-                let $target = &mut **connection;
-                $body
+                on_connection!(connection, $target, $body)
             }
             (Query::Memory(..), _) => Err(RepoError::config(
                 "a statement for the in-memory store reached an SQL executor",

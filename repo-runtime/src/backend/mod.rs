@@ -7,6 +7,8 @@
 //! nothing else in the crate: the handle (`db.rs`) opens pools with it, `error.rs` and
 //! `redacted.rs` read errors with it, `transaction.rs` and `migrate/` hold its connections.
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+mod lender;
 pub(crate) mod mysql;
 pub(crate) mod postgres;
 #[cfg(feature = "rusqlite")]
@@ -54,6 +56,11 @@ pub(crate) struct PoolSettings {
         allow(dead_code)
     )]
     pub(crate) test_before_acquire: bool,
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
+    pub(crate) connection_hold: Duration,
     #[cfg_attr(not(any(feature = "sqlite", feature = "rusqlite")), allow(dead_code))]
     pub(crate) sqlite_synchronous: SqliteSynchronous,
     #[cfg_attr(not(feature = "rusqlite"), allow(dead_code))]
@@ -157,6 +164,18 @@ impl PoolSettings {
             .idle_timeout(self.idle_timeout)
             .max_lifetime(self.max_lifetime)
             .test_before_acquire(self.test_before_acquire)
+    }
+
+    /// The shelf in front of `pool`; it keeps nothing when connections are to be tested
+    /// before each use.
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    pub(crate) fn lender<DB: sqlx::Database>(&self, pool: sqlx::Pool<DB>) -> lender::Lender<DB> {
+        let hold = if self.test_before_acquire {
+            Duration::ZERO
+        } else {
+            self.connection_hold
+        };
+        lender::Lender::new(pool, hold)
     }
 }
 

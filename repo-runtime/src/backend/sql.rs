@@ -3,16 +3,18 @@
 
 use repo_sql::Dialect;
 
+#[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+use super::lender::{Lender, Loan};
 use super::{MySqlBatchKeys, PoolSettings};
 
 /// The pool of one SQL backend.
 pub(crate) enum SqlPool {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::SqlitePool),
+    Sqlite(Lender<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::PgPool),
+    Postgres(Lender<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::MySqlPool),
+    MySql(Lender<sqlx::MySql>),
     #[cfg(feature = "rusqlite")]
     Rusqlite(super::rusqlite::RusqlitePool),
 }
@@ -21,11 +23,11 @@ pub(crate) enum SqlPool {
 /// session (a transaction, a lock, a pragma) is what they need.
 pub(crate) enum SqlConnection {
     #[cfg(feature = "sqlite")]
-    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    Sqlite(Loan<sqlx::Sqlite>),
     #[cfg(feature = "postgres")]
-    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    Postgres(Loan<sqlx::Postgres>),
     #[cfg(feature = "mysql")]
-    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+    MySql(Loan<sqlx::MySql>),
     #[cfg(feature = "rusqlite")]
     Rusqlite(super::rusqlite::SessionConnection),
 }
@@ -86,15 +88,15 @@ impl SqlPool {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => super::sqlite::connect(url, settings)
                 .await
-                .map(|pool| (SqlPool::Sqlite(pool), None)),
+                .map(|pool| (SqlPool::Sqlite(settings.lender(pool)), None)),
             #[cfg(feature = "postgres")]
             Dialect::Postgres => super::postgres::connect(url, settings)
                 .await
-                .map(|pool| (SqlPool::Postgres(pool), None)),
+                .map(|pool| (SqlPool::Postgres(settings.lender(pool)), None)),
             #[cfg(feature = "mysql")]
             Dialect::MySql => super::mysql::connect(url, settings)
                 .await
-                .map(|(pool, keys)| (SqlPool::MySql(pool), Some(keys))),
+                .map(|(pool, keys)| (SqlPool::MySql(settings.lender(pool)), Some(keys))),
             #[allow(unreachable_patterns)]
             _ => {
                 let _ = (url, settings);
@@ -142,28 +144,42 @@ impl SqlPool {
                     .map(|lease| SqlConnection::Rusqlite(SessionConnection::new(lease)))
             }
             #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite(pool) => pool.acquire().await.map(SqlConnection::Sqlite),
+            SqlPool::Sqlite(lender) => lender.lend().await.map(SqlConnection::Sqlite),
             #[cfg(feature = "postgres")]
-            SqlPool::Postgres(pool) => pool.acquire().await.map(SqlConnection::Postgres),
+            SqlPool::Postgres(lender) => lender.lend().await.map(SqlConnection::Postgres),
             #[cfg(feature = "mysql")]
-            SqlPool::MySql(pool) => pool.acquire().await.map(SqlConnection::MySql),
+            SqlPool::MySql(lender) => lender.lend().await.map(SqlConnection::MySql),
+        }
+    }
+
+    /// A connection for one statement outside a transaction: `None` on SQLite through
+    /// rusqlite, whose statements take their connection from its pool themselves.
+    pub(crate) async fn lend(&self) -> Option<Result<SqlConnection, sqlx::Error>> {
+        match self {
+            #[cfg(feature = "rusqlite")]
+            SqlPool::Rusqlite(_) => None,
+            #[allow(unreachable_patterns)]
+            _ => Some(self.acquire_for(false).await),
         }
     }
 
     /// Runs statements of the runtime's own (DDL) on any connection of the pool.
     pub(crate) async fn script(&self, sql: String) -> Result<(), sqlx::Error> {
-        let sql = sqlx::AssertSqlSafe(sql);
-        on_pool!(self, pool => sqlx::raw_sql(sql).execute(pool).await.map(drop), rusqlite => {
+        #[cfg(feature = "rusqlite")]
+        #[allow(irrefutable_let_patterns)]
+        if let SqlPool::Rusqlite(pool) = self {
             let lease = pool.acquire(super::rusqlite::Role::Writer).await?;
-            lease.execute_batch(sql.0.as_str()).map_err(super::rusqlite::to_sqlx)
-        })
+            return lease
+                .execute_batch(sql.as_str())
+                .map_err(super::rusqlite::to_sqlx);
+        }
+        let mut connection = self.acquire().await?;
+        connection.script(sql).await
     }
 
     /// Whether every connection the pool may open is in use, so a caller queues for one.
     pub(crate) fn is_exhausted(&self) -> bool {
-        on_pool!(self, pool => {
-            pool.num_idle() == 0 && pool.size() >= pool.options().get_max_connections()
-        }, rusqlite => pool.is_exhausted())
+        on_pool!(self, pool => pool.is_exhausted(), rusqlite => pool.is_exhausted())
     }
 
     /// Closes the pool, waiting for connections in use to come back.
@@ -190,8 +206,14 @@ impl SqlConnection {
     /// Runs statements of the runtime's own (`BEGIN`, `COMMIT`, a migration's script).
     pub(crate) async fn script(&mut self, sql: String) -> Result<(), sqlx::Error> {
         let sql = sqlx::AssertSqlSafe(sql);
-        on_connection!(self, conn => sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop),
-            rusqlite => conn.script(sql.0.as_str()))
+        on_connection!(self, conn => {
+            conn.in_flight();
+            let ran = sqlx::raw_sql(sql).execute(&mut **conn).await.map(drop);
+            if ran.is_ok() {
+                conn.completed();
+            }
+            ran
+        }, rusqlite => conn.script(sql.0.as_str()))
     }
 
     /// Makes the connection close instead of returning to the pool, when its session state
