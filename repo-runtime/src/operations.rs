@@ -31,6 +31,30 @@ fn rows_per_statement(dialect: Dialect, width: usize) -> usize {
     (dialect.bind_limit() / width.max(1)).clamp(1, MAX_ROWS_PER_STATEMENT)
 }
 
+/// Whether `rows` new rows go in one statement, with no statement before it to learn
+/// their keys, outside a transaction: inside one the batch needs its savepoint all the same
+/// (a failed statement aborts a PostgreSQL transaction).
+fn in_one_statement<E: Entity>(executor: &Executor, rows: usize) -> bool {
+    if matches!(executor, Executor::Tx(_)) {
+        return false;
+    }
+    let dialect = executor.dialect();
+    let keys_read_apart = E::SQL.has_generated_key
+        && dialect == Dialect::MySql
+        && executor.db().mysql_batch_keys() != Some(MySqlBatchKeys::Returning);
+    !keys_read_apart && rows <= rows_per_insert::<E>(dialect)
+}
+
+/// How many new rows one insert statement takes.
+fn rows_per_insert<E: Entity>(dialect: Dialect) -> usize {
+    // Entities with embedded values bind no arrays: VALUES lists there too.
+    if dialect == Dialect::Postgres && E::SQL.binds_arrays {
+        UNNEST_ROWS_PER_STATEMENT
+    } else {
+        rows_per_statement(dialect, E::TABLE.inserted_columns().count())
+    }
+}
+
 /// The rows a conditional insert wrote: returned by the database, or, on MySQL, the positions
 /// in the input of those inserted with the key each was given.
 pub(crate) enum Inserted<E> {
@@ -483,9 +507,14 @@ where
         if news.is_empty() {
             return Ok(Vec::new());
         }
-        let stored = executor
-            .unit_once(async |unit| Self::insert_chunks(unit, news).await)
-            .await;
+        // One statement is atomic by itself: a batch of several needs a transaction.
+        let stored = if in_one_statement::<E>(executor, news.len()) {
+            Self::insert_chunks(executor, news).await
+        } else {
+            executor
+                .unit_once(async |unit| Self::insert_chunks(unit, news).await)
+                .await
+        };
         M::values(stored?)
     }
 
@@ -525,14 +554,8 @@ where
             }
             return Ok(stored);
         };
-        let width = E::TABLE.inserted_columns().count();
-        // Entities with embedded values bind no arrays: VALUES lists there too.
         let unnest = dialect == Dialect::Postgres && E::SQL.binds_arrays;
-        let per_statement = if unnest {
-            UNNEST_ROWS_PER_STATEMENT
-        } else {
-            rows_per_statement(dialect, width)
-        };
+        let per_statement = rows_per_insert::<E>(dialect);
         let returning = matches!(keys, BatchKeys::Returning);
         let mut rest = news.into_iter().peekable();
         while rest.peek().is_some() {

@@ -1,5 +1,6 @@
-//! MySQL/MariaDB batches number their rows from the statement's first key by the session's
-//! `auto_increment_increment`; a session that changed it still gets the right keys back.
+//! A session that changed `auto_increment_increment` still gets a batch's right keys back:
+//! MariaDB returns them, MySQL numbers them from the statement's first key by the session's
+//! increment.
 
 #[path = "conformance/entities.rs"]
 #[allow(dead_code, unreachable_pub)]

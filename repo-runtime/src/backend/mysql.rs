@@ -76,14 +76,14 @@ pub(crate) fn begin(begin: &Begin) -> Vec<String> {
     statements
 }
 
-/// Consecutive keys where the lock mode promises them (MySQL 5.7 and MariaDB default to 1,
-/// MySQL 8 to 2), else `RETURNING` where the server has it.
+/// `RETURNING` where the server has it (one round trip, whatever the lock mode), else
+/// consecutive keys where the lock mode promises them (MySQL 5.7 defaults to 1, MySQL 8 to 2).
 #[cfg_attr(not(feature = "mysql"), allow(dead_code))]
 fn batch_keys(version: &str, lock_mode: i64) -> MySqlBatchKeys {
-    if lock_mode <= 1 {
-        MySqlBatchKeys::Consecutive
-    } else if mariadb_has_returning(version) {
+    if mariadb_has_returning(version) {
         MySqlBatchKeys::Returning
+    } else if lock_mode <= 1 {
+        MySqlBatchKeys::Consecutive
     } else {
         MySqlBatchKeys::RowByRow
     }
@@ -168,9 +168,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn batches_read_consecutive_keys_unless_the_lock_mode_interleaves() {
+    fn batches_return_their_keys_where_they_can_else_read_consecutive_keys() {
+        assert_eq!(batch_keys("10.11.6-MariaDB", 1), MySqlBatchKeys::Returning);
         assert_eq!(
-            batch_keys("10.11.6-MariaDB", 1),
+            batch_keys("10.4.32-MariaDB", 1),
             MySqlBatchKeys::Consecutive
         );
         assert_eq!(batch_keys("5.7.44", 0), MySqlBatchKeys::Consecutive);
