@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Counts instructions (valgrind callgrind) of the generated repository and of hand-written sqlx
 # per call, on every configured backend: runs each side with N and 2N calls and divides the
-# difference by N, so set-up cost cancels out. Client-side only: the database servers are other
+# difference by N, so set-up cost cancels out. `get` is also counted against hand-written sqlx on
+# one connection held throughout (no pool on its path). Client-side only: the database servers are other
 # processes (SQLite's work is in-process and counted on both sides alike).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,5 +26,10 @@ for backend in $backends; do
     g1=$(count "$backend" generated "$op" "$calls"); g2=$(count "$backend" generated "$op" $((calls * 2)))
     h1=$(count "$backend" handwritten "$op" "$calls"); h2=$(count "$backend" handwritten "$op" $((calls * 2)))
     python3 -c "g=($g2-$g1)/$calls; h=($h2-$h1)/$calls; print(f'| $backend | $op | {g:,.0f} | {h:,.0f} | {g/h:.3f} |')"
+    if [ "$op" = get ] && [ "$backend" != rusqlite ]; then
+      # Hand-written sqlx on one connection held throughout: no pool on its path.
+      c1=$(count "$backend" connection "$op" "$calls"); c2=$(count "$backend" connection "$op" $((calls * 2)))
+      python3 -c "g=($g2-$g1)/$calls; c=($c2-$c1)/$calls; print(f'| $backend | get, against a held connection | {g:,.0f} | {c:,.0f} | {g/c:.3f} |')"
+    fi
   done
 done

@@ -265,6 +265,56 @@ pub async fn get(db: &Db, id: i64) -> Result<Option<User>, sqlx::Error> {
     }
 }
 
+/// One connection taken from the pool and kept, as a sqlx user holding a plain connection
+/// works: what a statement costs with no pool on its path.
+pub enum Held {
+    /// SQLite through sqlx.
+    Sqlite(sqlx::pool::PoolConnection<sqlx::Sqlite>),
+    /// PostgreSQL.
+    Postgres(sqlx::pool::PoolConnection<sqlx::Postgres>),
+    /// MySQL/MariaDB.
+    MySql(sqlx::pool::PoolConnection<sqlx::MySql>),
+}
+
+impl Held {
+    /// Takes a connection from `db`'s pool for good.
+    pub async fn acquire(db: &Db) -> Result<Held, sqlx::Error> {
+        Ok(match db.dialect() {
+            Dialect::Sqlite => Held::Sqlite(db.as_sqlite().expect("pool").acquire().await?),
+            Dialect::Postgres => Held::Postgres(db.as_postgres().expect("pool").acquire().await?),
+            Dialect::MySql => Held::MySql(db.as_mysql().expect("pool").acquire().await?),
+        })
+    }
+
+    /// [`get`] on the held connection.
+    pub async fn get(&mut self, id: i64) -> Result<Option<User>, sqlx::Error> {
+        const SQL: &str = "SELECT id, email, name, bio, score FROM bench_users WHERE id = ?";
+        const SQL_POSTGRES: &str =
+            "SELECT id, email, name, bio, score FROM bench_users WHERE id = $1";
+        let row = match self {
+            Held::Sqlite(conn) => sqlx::query(SQL)
+                .bind(id)
+                .fetch_optional(&mut **conn)
+                .await?
+                .as_ref()
+                .map(decode),
+            Held::Postgres(conn) => sqlx::query(SQL_POSTGRES)
+                .bind(id)
+                .fetch_optional(&mut **conn)
+                .await?
+                .as_ref()
+                .map(decode),
+            Held::MySql(conn) => sqlx::query(SQL)
+                .bind(id)
+                .fetch_optional(&mut **conn)
+                .await?
+                .as_ref()
+                .map(decode),
+        };
+        row.transpose()
+    }
+}
+
 /// `insert` of one row, returning it with its key.
 pub async fn insert(db: &Db, new: &NewUser) -> Result<User, sqlx::Error> {
     if by_hand(db) {

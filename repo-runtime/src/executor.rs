@@ -97,10 +97,14 @@ macro_rules! dispatch {
         let target = match (executor, guard.as_deref_mut()) {
             (Executor::Db(db), _) => {
                 let pool = db.sql_pool()?;
-                match pool.lend().await {
-                    Some(connection) => Target::Connection(lent.insert(
-                        connection.map_err(|error| RepoError::from_sqlx(error, Some($table)))?,
-                    )),
+                match pool.lend() {
+                    Some(lending) => Target::Connection(
+                        lent.insert(
+                            lending
+                                .await
+                                .map_err(|error| RepoError::from_sqlx(error, Some($table)))?,
+                        ),
+                    ),
                     None => Target::Pool(pool),
                 }
             }

@@ -2,7 +2,7 @@
 //! counting instructions under `valgrind --tool=callgrind` (stable on a shared machine, unlike
 //! wall-clock time). `benches/instructions.sh` runs it and reports the per-call difference.
 //!
-//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten> <get|insert|update|list|derived_query|filtered_page|load_children|load_children_one_by_one> <N>`
+//! Usage: `instructions <sqlite|postgres|mysql> <generated|handwritten|connection> <get|insert|update|list|derived_query|filtered_page|load_children|load_children_one_by_one> <N>`
 
 use repo_benches::{User, Users, clear, fresh_database, handwritten, new_user, settle, targets};
 use repo_runtime::prelude::*;
@@ -10,7 +10,9 @@ use repo_runtime::prelude::*;
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let [_, backend, side, operation, count] = args.as_slice() else {
-        eprintln!("usage: instructions <backend> <generated|handwritten> <operation> <N>");
+        eprintln!(
+            "usage: instructions <backend> <generated|handwritten|connection> <operation> <N>"
+        );
         std::process::exit(2);
     };
     let count: usize = count.parse().expect("N is a number");
@@ -46,12 +48,24 @@ fn main() {
         }
         settle(&db).await;
         let generated = side == "generated";
+        // Hand-written sqlx on a connection held throughout, for `get`.
+        let mut held = match side.as_str() {
+            "connection" => Some(handwritten::Held::acquire(&db).await.expect("connection")),
+            _ => None,
+        };
         for i in 0..count {
             let user = &seeded[i % seeded.len()];
             // 20 of the 100 seeded scores.
             let low = i64::try_from(i * 37 % 80).expect("small");
             match operation.as_str() {
                 "get" if generated => drop(users.get(user.id).await.expect("get")),
+                "get" if held.is_some() => drop(
+                    held.as_mut()
+                        .expect("held")
+                        .get(user.id)
+                        .await
+                        .expect("get"),
+                ),
                 "get" => drop(handwritten::get(&db, user.id).await.expect("get")),
                 "insert" if generated => {
                     drop(users.insert(new_user("run", i)).await.expect("insert"))
@@ -104,6 +118,7 @@ fn main() {
                 other => panic!("unknown operation {other}"),
             }
         }
+        drop(held);
         db.close().await;
     });
 }

@@ -89,6 +89,12 @@ impl<DB: Database> Lender<DB> {
         Lender { shelf }
     }
 
+    /// The warmest connection on the shelf, if any.
+    pub(crate) fn shelved(&self) -> Option<Loan<DB>> {
+        let kept = self.shelf.lock().idle.pop()?;
+        Some(self.shelf.loan(kept.connection, kept.taken))
+    }
+
     /// A connection: the warmest on the shelf, else one from sqlx's pool, or one another loan
     /// hands back first while the pool has none.
     pub(crate) async fn lend(&self) -> Result<Loan<DB>, sqlx::Error> {

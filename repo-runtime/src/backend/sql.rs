@@ -1,6 +1,10 @@
 //! The SQL backends as one pool type and one connection type: what the handle, transactions
 //! and migrations hold, and the one place that says which sqlx type each backend uses.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
 use repo_sql::Dialect;
 
 #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
@@ -30,6 +34,43 @@ pub(crate) enum SqlConnection {
     MySql(Loan<sqlx::MySql>),
     #[cfg(feature = "rusqlite")]
     Rusqlite(super::rusqlite::SessionConnection),
+}
+
+/// A connection on its way: at once from the shelf, or a wait for one, boxed so that the
+/// futures of the statements that await it stay small (they are moved on every call).
+pub(crate) enum Lending<'a> {
+    #[cfg_attr(
+        not(any(feature = "sqlite", feature = "postgres", feature = "mysql")),
+        allow(dead_code)
+    )]
+    Shelved(Option<SqlConnection>),
+    Waiting(Pin<Box<dyn Future<Output = Result<SqlConnection, sqlx::Error>> + Send + 'a>>),
+}
+
+impl<'a> Lending<'a> {
+    #[cfg(any(feature = "sqlite", feature = "postgres", feature = "mysql"))]
+    fn from_lender<DB: sqlx::Database>(
+        lender: &'a Lender<DB>,
+        wrap: fn(Loan<DB>) -> SqlConnection,
+    ) -> Self {
+        match lender.shelved() {
+            Some(loan) => Lending::Shelved(Some(wrap(loan))),
+            None => Lending::Waiting(Box::pin(async move { lender.lend().await.map(wrap) })),
+        }
+    }
+}
+
+impl Future for Lending<'_> {
+    type Output = Result<SqlConnection, sqlx::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Lending::Shelved(connection) => Poll::Ready(connection.take().ok_or_else(|| {
+                sqlx::Error::Protocol("a lent connection was awaited twice".into())
+            })),
+            Lending::Waiting(waiting) => waiting.as_mut().poll(cx),
+        }
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the backend's sqlx pool, whichever it is; the body is
@@ -127,7 +168,7 @@ impl SqlPool {
 
     /// A connection of its own, for a session that reads only when `read_only`: SQLite through
     /// rusqlite takes a reader then, beside the one writer.
-    pub(crate) async fn acquire_for(&self, read_only: bool) -> Result<SqlConnection, sqlx::Error> {
+    pub(crate) fn acquire_for(&self, read_only: bool) -> Lending<'_> {
         #[cfg(not(feature = "rusqlite"))]
         let _ = read_only;
         match self {
@@ -139,27 +180,29 @@ impl SqlPool {
                 } else {
                     Role::Writer
                 };
-                pool.acquire(role)
-                    .await
-                    .map(|lease| SqlConnection::Rusqlite(SessionConnection::new(lease)))
+                Lending::Waiting(Box::pin(async move {
+                    pool.acquire(role)
+                        .await
+                        .map(|lease| SqlConnection::Rusqlite(SessionConnection::new(lease)))
+                }))
             }
             #[cfg(feature = "sqlite")]
-            SqlPool::Sqlite(lender) => lender.lend().await.map(SqlConnection::Sqlite),
+            SqlPool::Sqlite(lender) => Lending::from_lender(lender, SqlConnection::Sqlite),
             #[cfg(feature = "postgres")]
-            SqlPool::Postgres(lender) => lender.lend().await.map(SqlConnection::Postgres),
+            SqlPool::Postgres(lender) => Lending::from_lender(lender, SqlConnection::Postgres),
             #[cfg(feature = "mysql")]
-            SqlPool::MySql(lender) => lender.lend().await.map(SqlConnection::MySql),
+            SqlPool::MySql(lender) => Lending::from_lender(lender, SqlConnection::MySql),
         }
     }
 
     /// A connection for one statement outside a transaction: `None` on SQLite through
     /// rusqlite, whose statements take their connection from its pool themselves.
-    pub(crate) async fn lend(&self) -> Option<Result<SqlConnection, sqlx::Error>> {
+    pub(crate) fn lend(&self) -> Option<Lending<'_>> {
         match self {
             #[cfg(feature = "rusqlite")]
             SqlPool::Rusqlite(_) => None,
             #[allow(unreachable_patterns)]
-            _ => Some(self.acquire_for(false).await),
+            _ => Some(self.acquire_for(false)),
         }
     }
 
