@@ -40,6 +40,35 @@ pub(crate) struct EntityAttrs {
     /// `lines: Vec<OrderLine>`; repeatable.
     #[darling(multiple)]
     pub owns: Vec<SpannedValue<RelationAttr>>,
+    /// `cache` or `cache(capacity = 10_000, ttl = "60s")`: rows read by key held in the
+    /// handle's cache.
+    pub cache: Option<SpannedValue<CacheAttr>>,
+}
+
+/// `cache`'s settings, each optional.
+#[derive(Default)]
+pub(crate) struct CacheAttr {
+    pub capacity: Option<SpannedValue<u64>>,
+    pub ttl: Option<SpannedValue<String>>,
+}
+
+#[derive(FromMeta)]
+struct CacheArgs {
+    #[darling(default)]
+    capacity: Option<SpannedValue<u64>>,
+    #[darling(default)]
+    ttl: Option<SpannedValue<String>>,
+}
+
+impl FromMeta for CacheAttr {
+    fn from_word() -> darling::Result<Self> {
+        Ok(CacheAttr::default())
+    }
+
+    fn from_list(items: &[darling::ast::NestedMeta]) -> darling::Result<Self> {
+        let CacheArgs { capacity, ttl } = CacheArgs::from_list(items)?;
+        Ok(CacheAttr { capacity, ttl })
+    }
 }
 
 /// A relation declared on the entity it starts from: its name, the foreign key it follows

@@ -79,6 +79,12 @@ pub struct DbOptions {
     /// Row-Level Security policies of `#[repo(tenant, row_level_security)]` tables read, so
     /// that hand-written SQL inside the transaction is scoped too. Default: off.
     pub row_level_security: bool,
+    /// Whether the entities declared `#[repo(cache)]` are cached (feature `cache`): lookups by
+    /// key and by unique key outside a transaction read through it. Default: off.
+    pub cache: bool,
+    /// How long the cache holds that a row is absent, so that a hot miss does not reach the
+    /// database each time (never longer than the entity's time to live). Default: 1 s.
+    pub cache_absent_ttl: Duration,
 }
 
 impl Default for DbOptions {
@@ -98,6 +104,8 @@ impl Default for DbOptions {
             slow_statement_threshold: Duration::from_secs(1),
             statement_timeout: None,
             row_level_security: false,
+            cache: false,
+            cache_absent_ttl: Duration::from_secs(1),
         }
     }
 }
@@ -106,7 +114,8 @@ impl DbOptions {
     /// The defaults, with what the environment sets: `DATABASE_MAX_CONNECTIONS`,
     /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
     /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_CONNECTION_HOLD_MS`,
-    /// `DATABASE_TEST_BEFORE_ACQUIRE` and `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`),
+    /// `DATABASE_CACHE_ABSENT_TTL_MS`, `DATABASE_TEST_BEFORE_ACQUIRE`, `DATABASE_CACHE` and
+    /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`),
     /// `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`),
     /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is
     /// [`RepoError::Config`] naming the variable.
@@ -162,6 +171,12 @@ impl DbOptions {
         if let Some(value) = flag("DATABASE_ROW_LEVEL_SECURITY")? {
             options.row_level_security = value;
         }
+        if let Some(value) = flag("DATABASE_CACHE")? {
+            options.cache = value;
+        }
+        if let Some(value) = env_number(&var, "DATABASE_CACHE_ABSENT_TTL_MS")? {
+            options.cache_absent_ttl = Duration::from_millis(value);
+        }
         if let Some(text) = env_text(&var, "DATABASE_SQLITE_SYNCHRONOUS")? {
             options.sqlite_synchronous = text.parse()?;
         }
@@ -170,6 +185,23 @@ impl DbOptions {
         }
         Ok(options)
     }
+}
+
+/// The cache asked for without the feature that builds it.
+fn check_cache(options: &DbOptions) -> Result<(), RepoError> {
+    if options.cache && !cfg!(feature = "cache") {
+        return Err(RepoError::config(
+            "DbOptions::cache needs the runtime's `cache` feature",
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(feature = "cache")]
+fn cache_store(options: &DbOptions) -> Option<crate::cache::CacheStore> {
+    options
+        .cache
+        .then(|| crate::cache::CacheStore::new(options.cache_absent_ttl))
 }
 
 fn env_number(
@@ -217,6 +249,9 @@ struct DbInner {
     url: String,
     /// How a MySQL/MariaDB batch learns its generated keys; `None` on other backends.
     mysql_batch_keys: Option<MySqlBatchKeys>,
+    /// The entity cache, when `DbOptions::cache` is on.
+    #[cfg(feature = "cache")]
+    cache: Option<crate::cache::CacheStore>,
 }
 
 /// What a handle runs on: an SQL backend's pool, or the in-memory store.
@@ -283,12 +318,15 @@ impl Db {
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
+        check_cache(&options)?;
         let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
         Ok(Db {
             actor: None,
             tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(pool),
+                #[cfg(feature = "cache")]
+                cache: cache_store(&options),
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
@@ -313,6 +351,8 @@ impl Db {
             tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
                 storage: Storage::Memory(crate::memory::Store::default()),
+                #[cfg(feature = "cache")]
+                cache: cache_store(&options),
                 options,
                 metrics: Metrics::default(),
                 url: String::from("memory:"),
@@ -322,6 +362,7 @@ impl Db {
     }
 
     fn memory_with(options: DbOptions) -> Result<Db, RepoError> {
+        check_cache(&options)?;
         #[cfg(feature = "memory")]
         return Ok(Db::from_memory(options));
         #[cfg(not(feature = "memory"))]
@@ -457,7 +498,25 @@ impl Db {
 
     /// Counters of statements, slow statements, retries and errors by kind since connecting.
     pub fn metrics(&self) -> MetricsSnapshot {
-        self.inner.metrics.snapshot()
+        #[allow(unused_mut)]
+        let mut snapshot = self.inner.metrics.snapshot();
+        #[cfg(feature = "cache")]
+        if let Some(cache) = self.cache() {
+            use std::sync::atomic::Ordering::Relaxed;
+            let counters = cache.counters();
+            snapshot.cache_hits = counters.hits.load(Relaxed);
+            snapshot.cache_misses = counters.misses.load(Relaxed);
+            snapshot.cache_evictions = counters.evictions.load(Relaxed);
+            snapshot.cache_invalidations = counters.invalidations.load(Relaxed);
+        }
+        snapshot
+    }
+
+    /// The entity cache, when the handle was opened with it.
+    #[cfg(feature = "cache")]
+    #[inline]
+    pub(crate) fn cache(&self) -> Option<&crate::cache::CacheStore> {
+        self.inner.cache.as_ref()
     }
 
     /// The settings this handle was opened with.

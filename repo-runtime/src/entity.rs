@@ -86,6 +86,9 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// no other compiles them.
     #[doc(hidden)]
     const POLICIES: Option<&'static crate::operations::PolicyOps<Self>> = None;
+    /// How the entity is cached (`#[repo(cache)]`), if it is.
+    #[doc(hidden)]
+    const CACHE: Option<&'static crate::cache::CacheSpec<Self>> = None;
     /// The version this record was read at (`#[repo(version)]`), if the entity has one.
     #[doc(hidden)]
     #[inline]

@@ -168,6 +168,30 @@ macro_rules! dispatch {
     }};
 }
 
+/// A write, reported to the cache when dropped: on a handle at once, inside a transaction
+/// when it commits.
+#[cfg(feature = "cache")]
+struct Reported<'a> {
+    executor: &'a Executor,
+    table: &'static Table,
+    touch: crate::cache::Touch,
+}
+
+#[cfg(feature = "cache")]
+impl Drop for Reported<'_> {
+    fn drop(&mut self) {
+        let touch = std::mem::replace(&mut self.touch, crate::cache::Touch::New);
+        match self.executor {
+            Executor::Db(db) => {
+                if let Some(cache) = db.cache() {
+                    cache.touched(self.table, &touch);
+                }
+            }
+            Executor::Tx(tx) => tx.defer_touch(self.table, touch),
+        }
+    }
+}
+
 fn mismatch() -> RepoError {
     RepoError::config("statement built for another backend than the handle's")
 }
@@ -407,6 +431,25 @@ impl Executor {
             .map(drop)
     }
 
+    /// What `statement` may change, reported to the cache when the returned guard drops:
+    /// after the statement, whatever came of it (a write that failed or was cancelled may
+    /// still have happened). `None` for a read, or without a cache.
+    #[cfg(feature = "cache")]
+    fn report(
+        &self,
+        table: &'static Table,
+        statement: &Statement,
+        executed: bool,
+    ) -> Option<Reported<'_>> {
+        self.db().cache()?;
+        let touch = statement.touch(executed)?;
+        Some(Reported {
+            executor: self,
+            table,
+            touch,
+        })
+    }
+
     /// The statement timeout the client enforces: SQLite's (the servers enforce their own).
     fn client_timeout(&self) -> Option<std::time::Duration> {
         match self {
@@ -496,6 +539,8 @@ impl Executor {
         statement: Statement,
         optional: bool,
     ) -> Result<Rows, RepoError> {
+        #[cfg(feature = "cache")]
+        let _reported = self.report(table, &statement, false);
         #[cfg(feature = "memory")]
         if self.is_memory() {
             let (mut rows, _) = self.in_memory(table, statement).await?;
@@ -825,6 +870,8 @@ impl Executor {
         table: &'static Table,
         statement: Statement,
     ) -> Result<Outcome, RepoError> {
+        #[cfg(feature = "cache")]
+        let _reported = self.report(table, &statement, true);
         #[cfg(feature = "memory")]
         if self.is_memory() {
             return Ok(self.in_memory(table, statement).await?.1);

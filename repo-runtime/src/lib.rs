@@ -93,6 +93,7 @@ struct ReadmeDoctests;
 
 mod aggregate;
 mod backend;
+mod cache;
 #[cfg(feature = "cli")]
 pub mod cli;
 mod column;
@@ -250,6 +251,9 @@ pub mod __private {
         pub use crate::dispatch::{load_one, loaded};
     }
     pub use crate::aggregate::Aggregate;
+    pub mod cache {
+        pub use crate::cache::{CacheKey, CacheSpec, by_unique};
+    }
     pub use crate::dispatch::{Dispatch, Rows};
     pub use crate::entity::EntitySql;
     pub use crate::executor::Running;

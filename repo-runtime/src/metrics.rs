@@ -29,6 +29,14 @@ pub struct MetricsSnapshot {
     pub pool_waits: u64,
     /// Failures by error kind (`conflict`, `transient`, `pool_timeout`, ...).
     pub errors: BTreeMap<&'static str, u64>,
+    /// Reads the entity cache answered (`DbOptions::cache`), a held absence included.
+    pub cache_hits: u64,
+    /// Reads of cached entities the cache could not answer.
+    pub cache_misses: u64,
+    /// Entries the cache dropped for room or age.
+    pub cache_evictions: u64,
+    /// Writes reported to the cache (each invalidates what it touched).
+    pub cache_invalidations: u64,
 }
 
 impl MetricsSnapshot {
@@ -64,6 +72,10 @@ impl Metrics {
 
     pub(crate) fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {
+            cache_hits: 0,
+            cache_misses: 0,
+            cache_evictions: 0,
+            cache_invalidations: 0,
             statements: self.statements.load(Ordering::Relaxed),
             slow_statements: self.slow_statements.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),

@@ -306,6 +306,9 @@ where
 {
     /// The row with key `id`, or `None`.
     async fn find(executor: &Executor, id: E::Id) -> Result<Option<M::Value>, RepoError> {
+        if E::CACHE.is_some() {
+            return found::<E, M>(read_by_key::<E>(executor, "find", &id).await?);
+        }
         let build = || {
             by_key::<E>(
                 executor,
@@ -321,6 +324,12 @@ where
 
     /// The row with key `id`, or [`RepoError::NotFound`].
     async fn get(executor: &Executor, id: E::Id) -> Result<M::Value, RepoError> {
+        if E::CACHE.is_some() {
+            return match read_by_key::<E>(executor, "get", &id).await? {
+                Some(record) => M::value(record),
+                None => Err(RepoError::NotFound { entity: E::NAME }),
+            };
+        }
         let build = || {
             by_key::<E>(
                 executor,
@@ -648,6 +657,7 @@ where
         id: &E::Id,
         operation: &'static str,
     ) -> Result<Option<E>, RepoError> {
+        let statement = crate::cache::touching::<E>(executor, id, statement);
         if executor.dialect() != Dialect::MySql {
             return executor.rows(E::TABLE, statement, true).await?.first::<E>();
         }
@@ -681,6 +691,7 @@ where
         let sql = crate::rendered::update_in_place(E::TABLE, executor.dialect());
         let mut statement = executor.assembled("write", sql).shaped(Shape::Update);
         let version = bind_update_at_version(&*entity, &Stamp::new(executor), &mut statement);
+        let statement = crate::cache::touching::<E>(executor, &entity.id(), statement);
         // Rows matched, not changed, on MySQL too: sqlx connects with CLIENT_FOUND_ROWS.
         if executor
             .execute_in(E::TABLE, statement)
@@ -1481,6 +1492,30 @@ fn bind_update_at_version<E: Entity>(
 }
 
 /// A statement on one row, by its key.
+/// The row of a cached entity with key `id`, through the cache where it applies.
+async fn read_by_key<E: Entity>(
+    executor: &Executor,
+    operation: &'static str,
+    id: &E::Id,
+) -> Result<Option<E>, RepoError> {
+    let load = async {
+        let build = || {
+            by_key::<E>(
+                executor,
+                operation,
+                &E::SQL.select_by_id,
+                id,
+                PlanAction::Select,
+            )
+        };
+        executor
+            .read_rows(E::TABLE, true, &build)
+            .await?
+            .first::<E>()
+    };
+    crate::cache::by_key::<E, _>(executor, id, load).await
+}
+
 fn by_key<E: Entity>(
     executor: &Executor,
     operation: &'static str,
@@ -1489,7 +1524,7 @@ fn by_key<E: Entity>(
     action: PlanAction,
 ) -> Statement {
     let scoped = const { E::TABLE.tenant_column().is_some() };
-    keyed(
+    let statement = keyed(
         executor,
         E::TABLE,
         scoped,
@@ -1499,7 +1534,11 @@ fn by_key<E: Entity>(
         |statement| {
             E::bind_id(id, statement);
         },
-    )
+    );
+    match action {
+        PlanAction::Delete => crate::cache::touching::<E>(executor, id, statement),
+        PlanAction::Select | PlanAction::Count | PlanAction::Exists => statement,
+    }
 }
 
 /// A statement on the row of `table` whose key `bind_key` binds: the derive's `sql`, scoped

@@ -33,6 +33,12 @@ pub struct Statement {
     /// Which tenant's rows the handle that started the statement reaches: what
     /// [`Statement::bind_scope`] binds.
     pub(crate) tenancy: Tenancy,
+    /// The one row a write changes, when it names it by key: the cache forgets only that
+    /// row (else the whole table).
+    pub(crate) touches: Option<crate::cache::CacheKey>,
+    /// Whether its text is a `SELECT`: a statement of text only (a `#[query]`'s) that is not
+    /// counts as a write.
+    selects: bool,
 }
 
 /// What a statement does, stated as data: the in-memory store runs this with the values bound
@@ -147,6 +153,7 @@ pub(crate) enum Query {
 
 impl Statement {
     pub(crate) fn new(dialect: Dialect, operation: &'static str, sql: sqlx::SqlStr) -> Statement {
+        let selects = is_select(sql.as_str());
         let inner = match dialect {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Query::Sqlite(sqlx::query(sql)),
@@ -160,20 +167,22 @@ impl Statement {
                 Query::Unavailable(dialect)
             }
         };
-        Statement::of(operation, inner)
+        Statement::of(operation, inner, selects)
     }
 
     /// A statement for SQLite through rusqlite.
     #[cfg(feature = "rusqlite")]
     pub(crate) fn rusqlite(operation: &'static str, sql: sqlx::SqlStr) -> Statement {
+        let selects = is_select(sql.as_str());
         Statement::of(
             operation,
             Query::Rusqlite(crate::backend::RusqliteQuery::new(sql)),
+            selects,
         )
     }
 
     /// A statement of `inner`, nothing bound or stated yet.
-    fn of(operation: &'static str, inner: Query) -> Statement {
+    fn of(operation: &'static str, inner: Query, selects: bool) -> Statement {
         Statement {
             operation,
             inner,
@@ -182,7 +191,27 @@ impl Statement {
             shape: Shape::Sql,
             lists: Vec::new(),
             tenancy: Tenancy::Unset,
+            touches: None,
+            selects,
         }
+    }
+
+    /// What the statement may change, as the cache sees it: `None` for a read. `executed`:
+    /// run for its outcome rather than its rows.
+    #[cfg_attr(not(feature = "cache"), allow(dead_code))]
+    pub(crate) fn touch(&self, executed: bool) -> Option<crate::cache::Touch> {
+        use crate::cache::Touch;
+        let writes = match &self.shape {
+            Shape::Sql => executed || !self.selects,
+            Shape::Plan(plan) => plan.action == PlanAction::Delete,
+            Shape::Filtered(filtered) => filtered.action == PlanAction::Delete,
+            Shape::ByKey(action) => *action == PlanAction::Delete,
+            Shape::ByKeys | Shape::Projected(_) | Shape::Linked(_) | Shape::Count => false,
+            // New rows only: what changes is that they are no longer absent.
+            Shape::Insert { .. } | Shape::InsertAll => return Some(Touch::New),
+            Shape::Patch(_) | Shape::Update | Shape::Upsert | Shape::Conditional { .. } => true,
+        };
+        writes.then(|| self.touches.clone().map_or(Touch::Table, Touch::Row))
     }
 
     /// Whether the statement touches a bounded number of rows, found by key or written one by
@@ -200,7 +229,8 @@ impl Statement {
 
     /// A statement for the in-memory store, which runs its plan instead of SQL text.
     pub(crate) fn memory(operation: &'static str) -> Statement {
-        Statement::of(operation, Query::Memory(Vec::new(), Vec::new()))
+        // The store runs no text: its statements are what their shape says.
+        Statement::of(operation, Query::Memory(Vec::new(), Vec::new()), true)
     }
 
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
@@ -434,4 +464,11 @@ impl Statement {
             None => Ok(()),
         }
     }
+}
+
+/// Whether `sql` is a `SELECT` (what a read of text only may be): anything else may write.
+fn is_select(sql: &str) -> bool {
+    let text = sql.trim_start_matches(|c: char| c.is_whitespace() || c == '(');
+    text.get(..6)
+        .is_some_and(|word| word.eq_ignore_ascii_case("select"))
 }

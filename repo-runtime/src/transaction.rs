@@ -53,6 +53,9 @@ struct TxShared {
     savepoints: AtomicUsize,
     /// A savepoint was abandoned: its writes cannot be told apart any more, so nothing commits.
     aborted: AtomicBool,
+    /// What its writes touched, reported to the cache when it commits.
+    #[cfg(feature = "cache")]
+    touched: std::sync::Mutex<Vec<(&'static crate::schema::Table, crate::cache::Touch)>>,
 }
 
 pub(crate) enum TxState {
@@ -219,6 +222,8 @@ impl Db {
                     state: Mutex::new(state),
                     savepoints: AtomicUsize::new(0),
                     aborted: AtomicBool::new(false),
+                    #[cfg(feature = "cache")]
+                    touched: std::sync::Mutex::default(),
                 }),
                 savepoint: None,
                 finished: AtomicBool::new(false),
@@ -454,6 +459,7 @@ impl Tx {
                     if let TxState::Memory(session) = finished {
                         session.commit();
                     }
+                    self.report_touched();
                 }
             }
             return Ok(());
@@ -470,6 +476,8 @@ impl Tx {
             return Err(RepoError::TransactionAborted);
         }
         let result = control(&mut state, &[String::from("COMMIT")]).await;
+        // Even a COMMIT that failed in flight may have applied.
+        self.report_touched();
         if result.is_ok() {
             self.restore_session(&mut state).await;
         }
@@ -479,6 +487,40 @@ impl Tx {
             Err(error) => {
                 finished.discard();
                 Err(RepoError::from_commit(error))
+            }
+        }
+    }
+
+    /// Keeps what a write inside the transaction touched, for the cache when it commits.
+    #[cfg(feature = "cache")]
+    pub(crate) fn defer_touch(
+        &self,
+        table: &'static crate::schema::Table,
+        touch: crate::cache::Touch,
+    ) {
+        self.scope
+            .shared
+            .touched
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push((table, touch));
+    }
+
+    /// Reports to the cache what the committed transaction's writes touched.
+    fn report_touched(&self) {
+        #[cfg(feature = "cache")]
+        {
+            let shared = &self.scope.shared;
+            let touched = std::mem::take(
+                &mut *shared
+                    .touched
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            if let Some(cache) = shared.db.cache() {
+                for (table, touch) in &touched {
+                    cache.touched(table, touch);
+                }
             }
         }
     }

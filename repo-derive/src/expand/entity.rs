@@ -337,6 +337,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
         row::Stamping::Held,
     );
     let policy_methods = row::policy_methods(entity);
+    let cache_spec = cache_spec(entity);
     // A key's policy column (a tenant) is bound from the stamp.
     let stamped_key = entity
         .unique
@@ -484,8 +485,36 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             }
 
             #policy_methods
+            #cache_spec
         }
 
         #owning
+    }
+}
+
+/// `const CACHE` for an entity declared `cache`: its settings, and the key and copy functions,
+/// spanned at the attribute so that a key without `Hash` or a record without `Clone` is
+/// reported there.
+fn cache_spec(entity: &Entity) -> TokenStream {
+    let Some(cache) = &entity.cache else {
+        return TokenStream::new();
+    };
+    let krate = &entity.krate;
+    let ident = &entity.ident;
+    let (capacity, ttl_ms) = (cache.capacity, cache.ttl_ms);
+    quote::quote_spanned! {cache.span=>
+        const CACHE: ::core::option::Option<&'static #krate::__private::cache::CacheSpec<Self>> = {
+            fn key(
+                id: &<#ident as #krate::Entity>::Id,
+            ) -> #krate::__private::cache::CacheKey {
+                #krate::__private::cache::CacheKey::new(::core::clone::Clone::clone(id))
+            }
+            ::core::option::Option::Some(&#krate::__private::cache::CacheSpec {
+                capacity: #capacity,
+                ttl: ::core::time::Duration::from_millis(#ttl_ms),
+                key,
+                copy: <Self as ::core::clone::Clone>::clone,
+            })
+        };
     }
 }

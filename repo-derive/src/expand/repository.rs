@@ -94,6 +94,21 @@ fn parameter_type(field: &Field) -> TokenStream {
     }
 }
 
+/// A finder's parameter as an owned, hashable part of its cache key: floats by their bits.
+fn cache_key_part(field: &Field) -> TokenStream {
+    let name = &field.ident;
+    match (&field.mapping, field.scalar) {
+        (Mapping::Value, Scalar::String | Scalar::Bytes) => {
+            quote! { ::std::borrow::ToOwned::to_owned(#name) }
+        }
+        (Mapping::Value, Scalar::I16 | Scalar::I32 | Scalar::I64 | Scalar::Bool) => {
+            quote! { #name }
+        }
+        (Mapping::Value, Scalar::F32 | Scalar::F64) => quote! { #name.to_bits() },
+        _ => quote! { ::core::clone::Clone::clone(#name) },
+    }
+}
+
 /// Binds a finder's parameter `name`, of [`parameter_type`].
 fn bind_parameter(entity: &Entity, field: &Field) -> TokenStream {
     let name = &field.ident;
@@ -267,7 +282,7 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
     let statements = Statements::new(entity);
     let finders = finders(entity);
     let async_trait = async_trait_if_any(&finders, krate);
-    let finders = finders.into_iter().map(|finder| {
+    let finders = finders.into_iter().enumerate().map(|(position, finder)| {
         let signature = finder_signature(entity, &finder);
         let groups = crate::sql::live_groups(entity, vec![equal_each(&finder.fields)]);
         let any_of: Vec<&[repo_sql::PlanCondition<'_>]> =
@@ -317,6 +332,22 @@ pub(super) fn repository_impl(entity: &Entity) -> TokenStream {
                     self.executor.fetch_optional::<#ident>(__repo_statement)
                 })
                 .await
+        };
+        // A cached entity reads through the cache, keyed by the finder's values.
+        let read = if entity.cache.is_some() {
+            let position = proc_macro2::Literal::usize_unsuffixed(position);
+            let owned = finder.fields.iter().map(|field| cache_key_part(field));
+            quote! {
+                #krate::__private::cache::by_unique::<#ident, _, _>(
+                    &self.executor,
+                    #position,
+                    || #krate::__private::cache::CacheKey::new((#(#owned,)*)),
+                    async { #read },
+                )
+                .await
+            }
+        } else {
+            read
         };
         // An aggregate root comes with its owned children.
         let read = if entity.is_aggregate_root() {

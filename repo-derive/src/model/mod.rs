@@ -196,6 +196,93 @@ pub(crate) struct Entity {
     pub port: Option<syn::Path>,
     /// The belongs-to of each `references` field, then the relations declared on the struct.
     pub relations: Vec<Relation>,
+    /// `cache(..)`: how rows read by key are held.
+    pub cache: Option<Cache>,
+}
+
+/// An entity's `cache` settings.
+pub(crate) struct Cache {
+    pub capacity: u64,
+    pub ttl_ms: u64,
+    /// The attribute, where a missing `Clone` or `Hash` is reported.
+    pub span: proc_macro2::Span,
+}
+
+/// `cache`'s settings, checked: at least one row held, for a time that parses.
+fn cache(
+    attr: Option<&darling::util::SpannedValue<crate::attr::CacheAttr>>,
+    fields: &[Field],
+    aggregate_root: bool,
+    errors: &mut darling::error::Accumulator,
+) -> Option<Cache> {
+    let attr = attr?;
+    let span = attr.span();
+    if aggregate_root {
+        errors.push(
+            darling::Error::custom(
+                "an aggregate root is not cached: its owned children change apart from it",
+            )
+            .with_span(&span),
+        );
+    }
+    if fields
+        .iter()
+        .any(|field| field.policy() == Some(Policy::Tenant))
+    {
+        errors.push(
+            darling::Error::custom(
+                "an entity scoped by tenant is not cached: the same key reads differently per tenant",
+            )
+            .with_span(&span),
+        );
+    }
+    let capacity = match &attr.capacity {
+        Some(capacity) if **capacity == 0 => {
+            errors.push(
+                darling::Error::custom("the cache holds at least one row: `capacity = 1` or more")
+                    .with_span(&capacity.span()),
+            );
+            1
+        }
+        Some(capacity) => **capacity,
+        None => 10_000,
+    };
+    let ttl_ms = match &attr.ttl {
+        Some(ttl) => match parse_duration_ms(ttl) {
+            Some(ms) if ms > 0 => ms,
+            _ => {
+                errors.push(
+                    darling::Error::custom(
+                        "expected a time to live such as \"250ms\", \"30s\", \"5m\" or \"1h\"",
+                    )
+                    .with_span(&ttl.span()),
+                );
+                1
+            }
+        },
+        None => 60_000,
+    };
+    Some(Cache {
+        capacity,
+        ttl_ms,
+        span,
+    })
+}
+
+/// Milliseconds in `text`: a whole number with the unit `ms`, `s`, `m` or `h`.
+fn parse_duration_ms(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let digits = text.find(|c: char| !c.is_ascii_digit())?;
+    let (number, unit) = text.split_at(digits);
+    let number: u64 = number.parse().ok()?;
+    let scale = match unit.trim() {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        _ => return None,
+    };
+    number.checked_mul(scale)
 }
 
 impl Entity {
@@ -599,8 +686,14 @@ pub(crate) fn parse(
         &mut errors,
     );
 
+    let aggregate_root = relations
+        .iter()
+        .any(|relation| matches!(relation, Relation::Owns { .. }));
+    let cache = cache(attrs.cache.as_ref(), &fields, aggregate_root, &mut errors);
+
     errors.finish()?;
     Ok(Entity {
+        cache,
         ident: attrs.ident,
         vis: attrs.vis,
         krate,
