@@ -168,14 +168,23 @@ pub fn targets() -> Vec<Target> {
 /// # Panics
 /// When the database cannot be created: a benchmark has nothing to measure then.
 pub async fn fresh_database(target: &Target) -> Db {
-    let options = DbOptions {
+    fresh_database_with(target, bench_options(target)).await
+}
+
+/// The options every benchmark handle of `target` opens with.
+pub fn bench_options(target: &Target) -> DbOptions {
+    DbOptions {
         max_connections: 4,
         sqlite_driver: match target.name {
             "rusqlite" => SqliteDriver::Rusqlite,
             _ => SqliteDriver::Sqlx,
         },
         ..DbOptions::default()
-    };
+    }
+}
+
+/// [`fresh_database`] opened with `options`.
+pub async fn fresh_database_with(target: &Target, options: DbOptions) -> Db {
     let db = match &target.server_url {
         None => {
             let path = std::env::temp_dir().join(format!(
