@@ -198,10 +198,10 @@ fn check_cache(options: &DbOptions) -> Result<(), RepoError> {
 }
 
 #[cfg(feature = "cache")]
-fn cache_store(options: &DbOptions) -> Option<crate::cache::CacheStore> {
+fn cache_store(options: &DbOptions) -> Option<Arc<crate::cache::CacheStore>> {
     options
         .cache
-        .then(|| crate::cache::CacheStore::new(options.cache_absent_ttl))
+        .then(|| Arc::new(crate::cache::CacheStore::new(options.cache_absent_ttl)))
 }
 
 fn env_number(
@@ -251,7 +251,7 @@ struct DbInner {
     mysql_batch_keys: Option<MySqlBatchKeys>,
     /// The entity cache, when `DbOptions::cache` is on.
     #[cfg(feature = "cache")]
-    cache: Option<crate::cache::CacheStore>,
+    cache: Option<Arc<crate::cache::CacheStore>>,
 }
 
 /// What a handle runs on: an SQL backend's pool, or the in-memory store.
@@ -320,13 +320,19 @@ impl Db {
         tracing::debug!(url = %redacted, %dialect, "connecting");
         check_cache(&options)?;
         let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
+        #[cfg(feature = "cache")]
+        let cache = cache_store(&options);
+        #[cfg(all(feature = "cache", feature = "postgres"))]
+        if let (Some(cache), Dialect::Postgres) = (&cache, dialect) {
+            cache.connect_channel(url);
+        }
         Ok(Db {
             actor: None,
             tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(pool),
                 #[cfg(feature = "cache")]
-                cache: cache_store(&options),
+                cache,
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
@@ -516,7 +522,7 @@ impl Db {
     #[cfg(feature = "cache")]
     #[inline]
     pub(crate) fn cache(&self) -> Option<&crate::cache::CacheStore> {
-        self.inner.cache.as_ref()
+        self.inner.cache.as_deref()
     }
 
     /// The settings this handle was opened with.

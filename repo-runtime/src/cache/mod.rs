@@ -31,6 +31,9 @@ use crate::executor::Executor;
 #[cfg(feature = "cache")]
 use crate::schema::{OnDelete, Table};
 
+#[cfg(all(feature = "cache", feature = "postgres"))]
+mod channel;
+
 /// How an entity is cached: what `#[repo(cache(..))]` generates.
 #[doc(hidden)]
 pub struct CacheSpec<E: Entity> {
@@ -75,14 +78,32 @@ impl CacheKey {
         CacheKey(Arc::new(key))
     }
 
-    /// Where its generation is kept.
+    /// Where its generation is kept: the same in every process of the same program, so that
+    /// another handle's notice names it (FNV-1a over the key's `Hash` input).
     #[cfg(feature = "cache")]
-    fn stripe(&self, table: &'static str) -> usize {
-        let mut hasher = std::hash::DefaultHasher::new();
+    fn stripe(&self, table: &str) -> usize {
+        let mut hasher = Fnv(0xcbf2_9ce4_8422_2325);
         table.hash(&mut hasher);
         self.hash(&mut hasher);
         // The remainder is below STRIPES, which fits a usize.
         (hasher.finish() % STRIPES as u64) as usize
+    }
+}
+
+/// FNV-1a: a hash fixed by its definition, unlike the standard library's.
+#[cfg(feature = "cache")]
+struct Fnv(u64);
+
+#[cfg(feature = "cache")]
+impl Hasher for Fnv {
+    fn write(&mut self, bytes: &[u8]) {
+        for byte in bytes {
+            self.0 = (self.0 ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
     }
 }
 
@@ -163,6 +184,9 @@ pub(crate) struct CacheStore {
     stripes: Box<[AtomicU64]>,
     absent_ttl: Duration,
     counters: Arc<Counters>,
+    /// PostgreSQL: the channel to the other handles on the database.
+    #[cfg(feature = "postgres")]
+    channel: std::sync::OnceLock<channel::Channel>,
 }
 
 #[cfg(feature = "cache")]
@@ -221,7 +245,18 @@ impl CacheStore {
             stripes: (0..STRIPES).map(|_| AtomicU64::new(0)).collect(),
             absent_ttl,
             counters: Arc::default(),
+            #[cfg(feature = "postgres")]
+            channel: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Opens the channel to the other handles on the PostgreSQL database at `url`: this
+    /// store's writes are told to them, theirs to it.
+    #[cfg(feature = "postgres")]
+    pub(crate) fn connect_channel(self: &Arc<Self>, url: &str) {
+        let _ = self
+            .channel
+            .set(channel::Channel::open(Arc::downgrade(self), url.to_owned()));
     }
 
     pub(crate) fn counters(&self) -> &Counters {
@@ -295,28 +330,43 @@ impl CacheStore {
     }
 
     /// Reports a write to `table`: what it touched no longer validates, nor does any held
-    /// absence in it, nor anything in the tables its deletes reach.
+    /// absence in it, nor anything in the tables its deletes reach; and tells the other
+    /// handles on the database, where there is a channel.
     pub(crate) fn touched(&self, table: &'static Table, touch: &Touch) {
+        let change = match touch {
+            Touch::Row(key) => Change::Row(key.stripe(table.name)),
+            Touch::Table => Change::Table,
+            Touch::New => Change::New,
+        };
+        self.apply(table.name, change);
+        #[cfg(feature = "postgres")]
+        if let Some(channel) = self.channel.get() {
+            channel.publish(table.name, change);
+        }
+    }
+
+    /// Applies a change to `table`, made here or reported by another handle.
+    fn apply(&self, table: &str, change: Change) {
         self.counters.invalidations.fetch_add(1, Ordering::Relaxed);
-        let cached = read(&self.tables).get(table.name).cloned();
+        let cached = read(&self.tables).get(table).cloned();
         if let Some(cached) = cached {
             // The write generation first: a reader that saw the old stripe generation after
             // its read sees this one moved, and keeps nothing.
             cached.write_generation.fetch_add(1, Ordering::SeqCst);
-            match touch {
-                Touch::Row(key) => {
-                    self.stripes[key.stripe(table.name)].fetch_add(1, Ordering::SeqCst);
-                }
-                Touch::Table => {
-                    cached.bulk_generation.fetch_add(1, Ordering::SeqCst);
-                }
-                Touch::New => return,
+            if let Change::Table = change {
+                cached.bulk_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
-        if matches!(touch, Touch::New) {
-            return;
+        match change {
+            Change::Row(stripe) => {
+                if let Some(generation) = self.stripes.get(stripe) {
+                    generation.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+            Change::Table => {}
+            Change::New => return,
         }
-        let dependents = read(&self.dependents).get(table.name).cloned();
+        let dependents = read(&self.dependents).get(table).cloned();
         for name in dependents.into_iter().flatten() {
             if let Some(cached) = read(&self.tables).get(name).cloned() {
                 cached.write_generation.fetch_add(1, Ordering::SeqCst);
@@ -324,6 +374,26 @@ impl CacheStore {
             }
         }
     }
+
+    /// Forgets everything held: changes may have been missed.
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    fn clear(&self) {
+        for table in read(&self.tables).values() {
+            table.write_generation.fetch_add(1, Ordering::SeqCst);
+            table.bulk_generation.fetch_add(1, Ordering::SeqCst);
+            table.entries.invalidate_all();
+        }
+    }
+}
+
+/// What a write changed, as handles tell each other.
+#[cfg(feature = "cache")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Change {
+    /// Rows whose keys fall in this stripe.
+    Row(usize),
+    Table,
+    New,
 }
 
 #[cfg(feature = "cache")]
