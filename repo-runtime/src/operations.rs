@@ -373,6 +373,12 @@ where
     }
 
     async fn records_by_keys(executor: &Executor, ids: &[E::Id]) -> Result<Vec<E>, RepoError> {
+        if E::CACHE.is_some() {
+            let load = async |missing: Vec<E::Id>| {
+                records_by_keys::<E>(executor, &missing, "get_many").await
+            };
+            return crate::cache::by_keys::<E, _, _>(executor, ids, load).await;
+        }
         records_by_keys::<E>(executor, ids, "get_many").await
     }
 

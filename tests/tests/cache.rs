@@ -88,6 +88,16 @@ async fn reads_by_key_and_unique_key_are_served_from_the_cache(backend: Backend)
     ));
     assert_eq!(since(db, &before), (0, 2));
     assert!(db.metrics().cache_misses >= 3);
+    // get_many: what is held, and one statement for the rest, in the order asked.
+    accounts.insert(account(3, 30)).await.unwrap();
+    let many = accounts.get_many(&[3, 1, 2, 3]).await.unwrap();
+    assert_eq!(many, vec![account(3, 30), account(1, 10)]);
+    let before = db.metrics();
+    assert_eq!(
+        accounts.get_many(&[1, 3, 2]).await.unwrap(),
+        vec![account(1, 10), account(3, 30)]
+    );
+    assert_eq!(since(db, &before), (0, 3));
 }
 
 async fn every_write_path_makes_the_cache_forget_what_it_touched(backend: Backend) {
@@ -223,6 +233,7 @@ async fn without_the_option_nothing_is_cached(backend: Backend) {
 #[derive(Debug, Clone)]
 enum Step {
     Get(i64),
+    GetMany(Vec<i64>),
     FindByEmail(i64),
     Insert(i64, i64),
     Update(i64, i64),
@@ -236,6 +247,7 @@ fn step() -> impl Strategy<Value = Step> {
     let key = 1_i64..5;
     prop_oneof![
         3 => key.clone().prop_map(Step::Get),
+        1 => proptest::collection::vec(key.clone(), 0..4).prop_map(Step::GetMany),
         2 => key.clone().prop_map(Step::FindByEmail),
         1 => (key.clone(), 0_i64..100).prop_map(|(k, v)| Step::Insert(k, v)),
         2 => (key.clone(), 0_i64..100).prop_map(|(k, v)| Step::Update(k, v)),
@@ -259,6 +271,16 @@ async fn run_steps(db: &Db, steps: &[Step]) {
             Step::Get(id) => {
                 let read = accounts.find(id).await.unwrap();
                 let expected = model.get(&id).map(|&balance| account(id, balance));
+                assert_eq!(read, expected, "{step:?} after {steps:?}");
+            }
+            Step::GetMany(ref ids) => {
+                let read = accounts.get_many(ids).await.unwrap();
+                let mut seen = std::collections::BTreeSet::new();
+                let expected: Vec<Account> = ids
+                    .iter()
+                    .filter(|id| seen.insert(**id))
+                    .filter_map(|id| model.get(id).map(|&balance| account(*id, balance)))
+                    .collect();
                 assert_eq!(read, expected, "{step:?} after {steps:?}");
             }
             Step::FindByEmail(id) => {

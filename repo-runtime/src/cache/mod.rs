@@ -491,52 +491,144 @@ where
     L: std::future::Future<Output = Result<Option<E>, RepoError>>,
 {
     let table = store.table(spec);
-    if let Some(entry) = table.entries.get(&slot).await {
-        if store.is_valid(&table, &entry) {
-            let held = match &entry.row {
-                Some(row) => row.downcast_ref::<E>().map(|row| Some((spec.copy)(row))),
-                None => Some(None),
-            };
-            if let Some(held) = held {
-                store.counters.hits.fetch_add(1, Ordering::Relaxed);
-                return Ok(held);
-            }
-        }
-        table.entries.invalidate(&slot).await;
+    if let Some(held) = store.held(&table, spec, &slot).await {
+        return Ok(held);
     }
-    store.counters.misses.fetch_add(1, Ordering::Relaxed);
-    let before = Before {
-        write_generation: table.write_generation.load(Ordering::SeqCst),
-        bulk_generation: table.bulk_generation.load(Ordering::SeqCst),
-    };
+    let before = table.before();
     let loaded = load.await?;
-    let entry = match &loaded {
-        Some(row) => {
-            let stripe = (spec.key)(&row.id()).stripe(E::TABLE.name);
-            let stripe_generation = store.stripe_generation(stripe);
-            // A write that ended since the read began may have moved the stripe before it was
-            // read just now: then the row read may be older than that generation.
-            if table.write_generation.load(Ordering::SeqCst) != before.write_generation {
-                return Ok(loaded);
+    store
+        .keep(&table, spec, slot, loaded.as_ref(), &before)
+        .await;
+    Ok(loaded)
+}
+
+/// The rows of `E` with keys `ids`, in the order of `ids` (absent keys skipped, a repeated key
+/// once): those the cache holds, and what `load` reads of the others.
+pub(crate) async fn by_keys<E, L, F>(
+    executor: &Executor,
+    ids: &[E::Id],
+    load: L,
+) -> Result<Vec<E>, RepoError>
+where
+    E: Entity,
+    L: FnOnce(Vec<E::Id>) -> F,
+    F: std::future::Future<Output = Result<Vec<E>, RepoError>>,
+{
+    #[cfg(feature = "cache")]
+    if let Some((store, spec)) = applies::<E>(executor) {
+        let table = store.table(spec);
+        let mut order: Vec<E::Id> = Vec::with_capacity(ids.len());
+        let mut rows: std::collections::BTreeMap<E::Id, E> = std::collections::BTreeMap::new();
+        let mut missing = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for id in ids {
+            if !seen.insert(id.clone()) {
+                continue;
             }
-            Entry {
-                row: Some(Arc::new((spec.copy)(row))),
-                tag: Tag::Row {
-                    stripe,
-                    stripe_generation,
-                    bulk_generation: before.bulk_generation,
-                },
+            order.push(id.clone());
+            match store.held(&table, spec, &Slot::Key((spec.key)(id))).await {
+                Some(Some(row)) => {
+                    rows.insert(id.clone(), row);
+                }
+                Some(None) => {}
+                None => missing.push(id.clone()),
             }
         }
-        None => Entry {
-            row: None,
-            tag: Tag::Absent {
-                write_generation: before.write_generation,
+        if !missing.is_empty() {
+            let before = table.before();
+            let loaded = load(missing.clone()).await?;
+            for row in loaded {
+                let slot = Slot::Key((spec.key)(&row.id()));
+                store.keep(&table, spec, slot, Some(&row), &before).await;
+                rows.insert(row.id(), row);
+            }
+            for id in missing.iter().filter(|id| !rows.contains_key(id)) {
+                store
+                    .keep(&table, spec, Slot::Key((spec.key)(id)), None, &before)
+                    .await;
+            }
+        }
+        return Ok(order.iter().filter_map(|id| rows.remove(id)).collect());
+    }
+    #[cfg(not(feature = "cache"))]
+    let _ = executor;
+    load(ids.to_vec()).await
+}
+
+#[cfg(feature = "cache")]
+impl TableCache {
+    /// The generations a read about to start must be checked against.
+    fn before(&self) -> Before {
+        Before {
+            write_generation: self.write_generation.load(Ordering::SeqCst),
+            bulk_generation: self.bulk_generation.load(Ordering::SeqCst),
+        }
+    }
+}
+
+#[cfg(feature = "cache")]
+impl CacheStore {
+    /// What `slot` holds while it is valid: `Some(None)` for a held absence; counted as a hit
+    /// or a miss.
+    async fn held<E: Entity>(
+        &self,
+        table: &TableCache,
+        spec: &CacheSpec<E>,
+        slot: &Slot,
+    ) -> Option<Option<E>> {
+        if let Some(entry) = table.entries.get(slot).await {
+            if self.is_valid(table, &entry) {
+                let held = match &entry.row {
+                    Some(row) => row.downcast_ref::<E>().map(|row| Some((spec.copy)(row))),
+                    None => Some(None),
+                };
+                if held.is_some() {
+                    self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    return held;
+                }
+            }
+            table.entries.invalidate(slot).await;
+        }
+        self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        None
+    }
+
+    /// Holds in `slot` what a read begun at `before` found: `row`, or its absence.
+    async fn keep<E: Entity>(
+        &self,
+        table: &TableCache,
+        spec: &CacheSpec<E>,
+        slot: Slot,
+        row: Option<&E>,
+        before: &Before,
+    ) {
+        let entry = match row {
+            Some(row) => {
+                let stripe = (spec.key)(&row.id()).stripe(E::TABLE.name);
+                let stripe_generation = self.stripe_generation(stripe);
+                // A write that ended since the read began may have moved the stripe before it
+                // was read just now: then the row read may be older than that generation.
+                if table.write_generation.load(Ordering::SeqCst) != before.write_generation {
+                    return;
+                }
+                Entry {
+                    row: Some(Arc::new((spec.copy)(row))),
+                    tag: Tag::Row {
+                        stripe,
+                        stripe_generation,
+                        bulk_generation: before.bulk_generation,
+                    },
+                }
+            }
+            None => Entry {
+                row: None,
+                tag: Tag::Absent {
+                    write_generation: before.write_generation,
+                },
             },
-        },
-    };
-    table.entries.insert(slot, entry).await;
-    Ok(loaded)
+        };
+        table.entries.insert(slot, entry).await;
+    }
 }
 
 #[cfg(test)]
