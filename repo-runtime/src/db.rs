@@ -441,6 +441,10 @@ impl Db {
 
     /// Drops the entity's table if it exists. Meant for tests and tooling.
     pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        #[cfg(feature = "cache")]
+        if let Some(cache) = self.cache() {
+            cache.touched(E::TABLE, &crate::cache::Touch::Table);
+        }
         #[cfg(feature = "memory")]
         if let Some(store) = self.memory_store() {
             store.drop_table(E::TABLE);
@@ -516,6 +520,16 @@ impl Db {
             snapshot.cache_invalidations = counters.invalidations.load(Relaxed);
         }
         snapshot
+    }
+
+    /// Forgets every row the cache holds: statements it does not see (a migration's) may have
+    /// changed them.
+    #[cfg_attr(not(feature = "migrate"), allow(dead_code))]
+    pub(crate) fn forget_cached(&self) {
+        #[cfg(feature = "cache")]
+        if let Some(cache) = self.cache() {
+            cache.clear();
+        }
     }
 
     /// The entity cache, when the handle was opened with it.

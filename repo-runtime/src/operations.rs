@@ -676,19 +676,7 @@ where
         {
             return Ok(None);
         }
-        let build = || {
-            by_key::<E>(
-                executor,
-                operation,
-                &E::SQL.select_by_id,
-                id,
-                PlanAction::Select,
-            )
-        };
-        executor
-            .read_rows(E::TABLE, true, &build)
-            .await?
-            .first::<E>()
+        row_by_key::<E>(executor, operation, id).await
     }
 
     /// [`Operations::update`] without reading the row back: one statement on every backend.
@@ -1497,31 +1485,37 @@ fn bind_update_at_version<E: Entity>(
     version
 }
 
-/// A statement on one row, by its key.
 /// The row of a cached entity with key `id`, through the cache where it applies.
 async fn read_by_key<E: Entity>(
     executor: &Executor,
     operation: &'static str,
     id: &E::Id,
 ) -> Result<Option<E>, RepoError> {
-    let load = async {
-        let build = || {
-            by_key::<E>(
-                executor,
-                operation,
-                &E::SQL.select_by_id,
-                id,
-                PlanAction::Select,
-            )
-        };
-        executor
-            .read_rows(E::TABLE, true, &build)
-            .await?
-            .first::<E>()
-    };
-    crate::cache::by_key::<E, _>(executor, id, load).await
+    crate::cache::by_key::<E, _>(executor, id, row_by_key::<E>(executor, operation, id)).await
 }
 
+/// The row of `E` with key `id`, read from the database.
+async fn row_by_key<E: Entity>(
+    executor: &Executor,
+    operation: &'static str,
+    id: &E::Id,
+) -> Result<Option<E>, RepoError> {
+    let build = || {
+        by_key::<E>(
+            executor,
+            operation,
+            &E::SQL.select_by_id,
+            id,
+            PlanAction::Select,
+        )
+    };
+    executor
+        .read_rows(E::TABLE, true, &build)
+        .await?
+        .first::<E>()
+}
+
+/// A statement on one row, by its key.
 fn by_key<E: Entity>(
     executor: &Executor,
     operation: &'static str,

@@ -376,8 +376,7 @@ impl CacheStore {
     }
 
     /// Forgets everything held: changes may have been missed.
-    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
-    fn clear(&self) {
+    pub(crate) fn clear(&self) {
         for table in read(&self.tables).values() {
             table.write_generation.fetch_add(1, Ordering::SeqCst);
             table.bulk_generation.fetch_add(1, Ordering::SeqCst);

@@ -239,6 +239,8 @@ impl Migrator {
             return Err(error);
         }
         let result = work(self, &mut conn).await;
+        // What a migration changed in rows the cache holds is unknown.
+        db.forget_cached();
         if unlock(&mut conn, &held).await.is_err() || result.is_err() {
             conn.discard();
         }
