@@ -26,6 +26,43 @@ pub struct Account {
     pub balance: i64,
 }
 
+/// An entity left uncached whose deletes reach [`Note`] rows.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "cached_owners")]
+pub struct Owner {
+    /// The key.
+    #[repo(id)]
+    pub id: i64,
+    /// A column besides the key.
+    pub name: String,
+}
+
+/// A cached entity deleted with its owner, by the database.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "cached_notes", cache)]
+pub struct Note {
+    /// The key.
+    #[repo(id)]
+    pub id: i64,
+    /// Deleted with its owner.
+    #[repo(references = Owner, on_delete = "cascade")]
+    pub owner_id: i64,
+    /// A column besides the keys.
+    pub body: String,
+}
+
+/// Rows that belong to a cached [`Account`]: `Transfer::ACCOUNT` loads it.
+#[derive(Debug, Clone, PartialEq, Repository)]
+#[repo(table = "cached_transfers")]
+pub struct Transfer {
+    /// The key.
+    #[repo(id)]
+    pub id: i64,
+    /// The account it belongs to.
+    #[repo(references = Account)]
+    pub account_id: i64,
+}
+
 fn account(id: i64, balance: i64) -> Account {
     Account {
         id,
@@ -214,6 +251,81 @@ async fn transactions_neither_read_nor_fill_the_cache_and_report_on_commit(backe
     assert_eq!(accounts.get(1).await.unwrap().balance, 12);
 }
 
+async fn rows_deleted_by_a_cascade_are_forgotten(backend: Backend) {
+    let Some(test) = cached_db(backend, "cache_cascade").await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Owner>().await.unwrap();
+    db.create_schema::<Note>().await.unwrap();
+    let owner = Owner {
+        id: 1,
+        name: "ann".into(),
+    };
+    Owner::repository(db).insert(owner).await.unwrap();
+    let note = Note {
+        id: 7,
+        owner_id: 1,
+        body: "kept".into(),
+    };
+    let notes = Note::repository(db);
+    notes.insert(note.clone()).await.unwrap();
+    assert_eq!(notes.find(7).await.unwrap(), Some(note));
+    assert_eq!(notes.find(7).await.unwrap().map(|n| n.id), Some(7));
+    Owner::repository(db).delete(1).await.unwrap();
+    assert_eq!(notes.find(7).await.unwrap(), None, "deleted with its owner");
+}
+
+async fn a_belongs_to_load_reads_cached_targets_through_the_cache(backend: Backend) {
+    let Some(test) = cached_db(backend, "cache_belongs_to").await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Transfer>().await.unwrap();
+    let accounts = Account::repository(db);
+    accounts
+        .insert_many(vec![account(1, 10), account(2, 20)])
+        .await
+        .unwrap();
+    let transfers = vec![
+        Transfer {
+            id: 1,
+            account_id: 2,
+        },
+        Transfer {
+            id: 2,
+            account_id: 1,
+        },
+        Transfer {
+            id: 3,
+            account_id: 2,
+        },
+    ];
+    Transfer::repository(db)
+        .insert_many(transfers.clone())
+        .await
+        .unwrap();
+    let expected = vec![
+        Some(account(2, 20)),
+        Some(account(1, 10)),
+        Some(account(2, 20)),
+    ];
+    assert_eq!(
+        Transfer::ACCOUNT.load(db, &transfers).await.unwrap(),
+        expected
+    );
+    let before = db.metrics();
+    assert_eq!(
+        Transfer::ACCOUNT.load(db, &transfers).await.unwrap(),
+        expected
+    );
+    assert_eq!(since(db, &before), (0, 2), "both targets held");
+    // A target written since is read again.
+    accounts.update(&account(2, 21)).await.unwrap();
+    let loaded = Transfer::ACCOUNT.load(db, &transfers).await.unwrap();
+    assert_eq!(loaded[0], Some(account(2, 21)));
+}
+
 async fn without_the_option_nothing_is_cached(backend: Backend) {
     let Some(test) = TestDb::new(backend, "cache_off").await else {
         return;
@@ -378,6 +490,8 @@ on_every_backend!(
     reads_by_key_and_unique_key_are_served_from_the_cache,
     every_write_path_makes_the_cache_forget_what_it_touched,
     transactions_neither_read_nor_fill_the_cache_and_report_on_commit,
+    rows_deleted_by_a_cascade_are_forgotten,
+    a_belongs_to_load_reads_cached_targets_through_the_cache,
     without_the_option_nothing_is_cached,
     no_interleaving_returns_a_row_other_than_the_last_committed,
 );

@@ -583,12 +583,14 @@ impl CacheStore {
                 };
                 if held.is_some() {
                     self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    tracing::trace!(table = E::TABLE.name, hit = true, "repo.cache");
                     return held;
                 }
             }
             table.entries.invalidate(slot).await;
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        tracing::trace!(table = E::TABLE.name, hit = false, "repo.cache");
         None
     }
 

@@ -201,10 +201,23 @@ where
                 parents.iter().map(|row| row.key().cloned()).collect();
             let present: Vec<IdOf<TargetOf<C, F>>> = keys.iter().flatten().cloned().collect();
             let by_key = super::key_field::<TargetOf<C, F>>();
-            let found = grouped(executor, by_key, &present, &ListOptions::new(), self.name)
-                .await?
+            let load = async |keys: Vec<IdOf<TargetOf<C, F>>>| {
+                let rows = grouped(executor, by_key, &keys, &ListOptions::new(), self.name).await?;
+                Ok(rows
+                    .into_values()
+                    .filter_map(|rows| rows.into_iter().next())
+                    .collect::<Vec<_>>())
+            };
+            // A cached target is read through the cache: what it holds, one statement for
+            // the rest.
+            let targets = if TargetOf::<C, F>::CACHE.is_some() {
+                crate::cache::by_keys::<TargetOf<C, F>, _, _>(executor, &present, load).await?
+            } else {
+                load(present).await?
+            };
+            let found = targets
                 .into_iter()
-                .filter_map(|(key, rows)| Some((Some(key), rows.into_iter().next()?)))
+                .map(|target| (Some(target.id()), target))
                 .collect();
             Ok(in_order_of(&keys, found))
         })
