@@ -324,7 +324,7 @@ impl Db {
         let cache = cache_store(&options);
         #[cfg(all(feature = "cache", feature = "postgres"))]
         if let (Some(cache), Dialect::Postgres) = (&cache, dialect) {
-            cache.connect_channel(url);
+            cache.connect_channel(url).await;
         }
         Ok(Db {
             actor: None,

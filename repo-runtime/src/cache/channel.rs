@@ -39,8 +39,13 @@ pub(super) struct Channel {
 }
 
 impl Channel {
-    /// Starts the sender and the listener of the database at `url`, for `store`.
-    pub(super) fn open(store: Weak<CacheStore>, url: String) -> Channel {
+    /// Starts the sender and the listener of the database at `url`, for `store`; `ready` is
+    /// told once the listener's first attempt to listen ended.
+    pub(super) fn open(
+        store: Weak<CacheStore>,
+        url: String,
+        ready: tokio::sync::oneshot::Sender<()>,
+    ) -> Channel {
         let origin = format!(
             "{:x}.{:x}",
             std::process::id(),
@@ -53,7 +58,7 @@ impl Channel {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 runtime.spawn(send(url.clone(), queued));
-                runtime.spawn(listen(url, origin.clone(), store, stopped));
+                runtime.spawn(listen(url, origin.clone(), store, stopped, ready));
             }
             Err(_) => tracing::warn!("cache channel not started: no Tokio runtime"),
         }
@@ -151,18 +156,29 @@ async fn listen(
     origin: String,
     store: Weak<CacheStore>,
     mut stopped: watch::Receiver<()>,
+    ready: tokio::sync::oneshot::Sender<()>,
 ) {
+    // Until the first attempt ends the handle is not open yet: nothing held, nothing missed.
+    let mut ready = Some(ready);
     loop {
         let connected = async {
             let mut listener = sqlx::postgres::PgListener::connect(&url).await?;
             listener.listen(CHANNEL).await?;
             Ok::<_, sqlx::Error>(listener)
         };
-        let listener = match until_stopped(&mut stopped, connected).await {
+        let attempt = until_stopped(&mut stopped, connected).await;
+        let first = match ready.take() {
+            Some(ready) => {
+                let _ = ready.send(());
+                true
+            }
+            None => false,
+        };
+        let listener = match attempt {
             None => return,
             Some(Ok(listener)) => listener,
             Some(Err(error)) => {
-                tracing::debug!(%error, "cache channel: cannot listen");
+                tracing::warn!(%error, "cache channel: cannot listen; retrying");
                 if until_stopped(&mut stopped, tokio::time::sleep(RECONNECT))
                     .await
                     .is_none()
@@ -173,9 +189,10 @@ async fn listen(
             }
         };
         let mut listener = listener;
-        // Listening again after a gap (or for the first time): notices may have been missed.
+        // Listening again after a gap: notices may have been missed.
         match store.upgrade() {
-            Some(store) => store.clear(),
+            Some(store) if !first => store.clear(),
+            Some(_) => {}
             None => return,
         }
         loop {

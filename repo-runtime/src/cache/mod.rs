@@ -251,12 +251,15 @@ impl CacheStore {
     }
 
     /// Opens the channel to the other handles on the PostgreSQL database at `url`: this
-    /// store's writes are told to them, theirs to it.
+    /// store's writes are told to them, theirs to it. Returns once it listens (or its first
+    /// attempt failed: it keeps trying, and forgets what was held when it succeeds).
     #[cfg(feature = "postgres")]
-    pub(crate) fn connect_channel(self: &Arc<Self>, url: &str) {
-        let _ = self
-            .channel
-            .set(channel::Channel::open(Arc::downgrade(self), url.to_owned()));
+    pub(crate) async fn connect_channel(self: &Arc<Self>, url: &str) {
+        let (ready, listening) = tokio::sync::oneshot::channel();
+        let opened = channel::Channel::open(Arc::downgrade(self), url.to_owned(), ready);
+        let _ = self.channel.set(opened);
+        // Dropped unsent only without a runtime, where there is no listener to wait for.
+        let _ = listening.await;
     }
 
     pub(crate) fn counters(&self) -> &Counters {
