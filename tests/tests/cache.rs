@@ -440,6 +440,10 @@ async fn run_steps(db: &Db, steps: &[Step]) {
                 let tx = db.begin().await.unwrap();
                 let updated = Account::repository(&tx).update(&account(id, balance)).await;
                 assert_eq!(updated.is_ok(), model.contains_key(&id), "{step:?}");
+                // Inside, its own write.
+                let inside = Account::repository(&tx).find(id).await.unwrap();
+                let written = model.get(&id).map(|_| account(id, balance));
+                assert_eq!(inside, written, "{step:?} read inside, after {steps:?}");
                 // Outside, the committed row meanwhile.
                 let outside = accounts.find(id).await.unwrap();
                 let expected = model.get(&id).map(|&balance| account(id, balance));
