@@ -443,7 +443,7 @@ impl Db {
     pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
         #[cfg(feature = "cache")]
         if let Some(cache) = self.cache() {
-            cache.touched(E::TABLE, &crate::cache::Touch::Table);
+            cache.touched(E::TABLE, crate::cache::Touch::Table);
         }
         #[cfg(feature = "memory")]
         if let Some(store) = self.memory_store() {

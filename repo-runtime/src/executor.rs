@@ -124,7 +124,7 @@ macro_rules! dispatch {
         // mid-statement (an error returned early, a cancelled future), its state is unknown.
         // (Everything it names is passed in: a local macro's own tokens are hygienic.)
         #[allow(unused_macros)]
-        macro_rules! on_connection {
+        macro_rules! completing {
             ($connection:ident, $bound:ident, $run:expr) => {{
                 $connection.in_flight();
                 let $bound = &mut **$connection;
@@ -148,15 +148,15 @@ macro_rules! dispatch {
             }
             #[cfg(feature = "sqlite")]
             (Query::Sqlite($query), Target::Connection(SqlConnection::Sqlite(connection))) => {
-                on_connection!(connection, $target, $body)
+                completing!(connection, $target, $body)
             }
             #[cfg(feature = "postgres")]
             (Query::Postgres($query), Target::Connection(SqlConnection::Postgres(connection))) => {
-                on_connection!(connection, $target, $body)
+                completing!(connection, $target, $body)
             }
             #[cfg(feature = "mysql")]
             (Query::MySql($query), Target::Connection(SqlConnection::MySql(connection))) => {
-                on_connection!(connection, $target, $body)
+                completing!(connection, $target, $body)
             }
             (Query::Memory(..), _) => Err(RepoError::config(
                 "a statement for the in-memory store reached an SQL executor",
@@ -180,14 +180,13 @@ struct Reported<'a> {
 #[cfg(feature = "cache")]
 impl Drop for Reported<'_> {
     fn drop(&mut self) {
-        let touch = std::mem::replace(&mut self.touch, crate::cache::Touch::New);
         match self.executor {
             Executor::Db(db) => {
                 if let Some(cache) = db.cache() {
-                    cache.touched(self.table, &touch);
+                    cache.touched(self.table, self.touch);
                 }
             }
-            Executor::Tx(tx) => tx.defer_touch(self.table, touch),
+            Executor::Tx(tx) => tx.defer_touch(self.table, self.touch),
         }
     }
 }

@@ -33,9 +33,9 @@ pub struct Statement {
     /// Which tenant's rows the handle that started the statement reaches: what
     /// [`Statement::bind_scope`] binds.
     pub(crate) tenancy: Tenancy,
-    /// The one row a write changes, when it names it by key: the cache forgets only that
-    /// row (else the whole table).
-    pub(crate) touches: Option<crate::cache::CacheKey>,
+    /// The cache's stripe of the one row a write changes, when it names it by key: the cache
+    /// forgets only the rows of that stripe (else the whole table).
+    pub(crate) touches: Option<usize>,
     /// Whether its text is a `SELECT`: a statement of text only (a `#[query]`'s) that is not
     /// counts as a write.
     selects: bool,
@@ -211,7 +211,7 @@ impl Statement {
             Shape::Insert { .. } | Shape::InsertAll => return Some(Touch::New),
             Shape::Patch(_) | Shape::Update | Shape::Upsert | Shape::Conditional { .. } => true,
         };
-        writes.then(|| self.touches.clone().map_or(Touch::Table, Touch::Row))
+        writes.then(|| self.touches.map_or(Touch::Table, Touch::Row))
     }
 
     /// Whether the statement touches a bounded number of rows, found by key or written one by

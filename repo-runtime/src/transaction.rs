@@ -518,7 +518,7 @@ impl Tx {
                     .unwrap_or_else(std::sync::PoisonError::into_inner),
             );
             if let Some(cache) = shared.db.cache() {
-                for (table, touch) in &touched {
+                for (table, touch) in touched {
                     cache.touched(table, touch);
                 }
             }

@@ -151,9 +151,10 @@ impl<DB: Database> Lender<DB> {
     /// use.
     pub(crate) fn is_exhausted(&self) -> bool {
         let pool = &self.shelf.pool;
-        self.shelf.lock().idle.is_empty()
-            && pool.num_idle() == 0
+        // The pool's counters first: the shelf's lock only when they say it is full.
+        pool.num_idle() == 0
             && pool.size() >= pool.options().get_max_connections()
+            && self.shelf.lock().idle.is_empty()
     }
 
     /// Closes the pool, waiting for loaned connections to come back.

@@ -17,7 +17,7 @@ use std::time::Duration;
 use sqlx::Connection;
 use tokio::sync::{mpsc, watch};
 
-use super::{CacheStore, Change};
+use super::{CacheStore, Touch};
 
 /// The channel's name.
 const CHANNEL: &str = "repo_cache";
@@ -70,11 +70,11 @@ impl Channel {
     }
 
     /// Queues the notice of a change to `table`.
-    pub(super) fn publish(&self, table: &str, change: Change) {
+    pub(super) fn publish(&self, table: &str, change: Touch) {
         let kind = match change {
-            Change::Row(stripe) => stripe.to_string(),
-            Change::Table => String::from("*"),
-            Change::New => String::from("+"),
+            Touch::Row(stripe) => stripe.to_string(),
+            Touch::Table => String::from("*"),
+            Touch::New => String::from("+"),
         };
         // The sender ends only with this channel: the notice cannot be refused.
         let _ = self
@@ -84,13 +84,13 @@ impl Channel {
 }
 
 /// A notice's line: its origin, table and change.
-fn parse(line: &str) -> Option<(&str, &str, Change)> {
+fn parse(line: &str) -> Option<(&str, &str, Touch)> {
     let mut parts = line.split(' ');
     let (origin, table, kind) = (parts.next()?, parts.next()?, parts.next()?);
     let change = match kind {
-        "*" => Change::Table,
-        "+" => Change::New,
-        stripe => Change::Row(stripe.parse().ok()?),
+        "*" => Touch::Table,
+        "+" => Touch::New,
+        stripe => Touch::Row(stripe.parse().ok()?),
     };
     Some((origin, table, change))
 }
@@ -174,7 +174,7 @@ async fn listen(
             }
             None => false,
         };
-        let listener = match attempt {
+        let mut listener = match attempt {
             None => return,
             Some(Ok(listener)) => listener,
             Some(Err(error)) => {
@@ -188,7 +188,6 @@ async fn listen(
                 continue;
             }
         };
-        let mut listener = listener;
         // Listening again after a gap: notices may have been missed.
         match store.upgrade() {
             Some(store) if !first => store.clear(),
@@ -251,10 +250,10 @@ mod tests {
     fn notices_read_back_as_written_and_split_under_the_limit() {
         assert_eq!(
             parse("1.2 users 17"),
-            Some(("1.2", "users", Change::Row(17)))
+            Some(("1.2", "users", Touch::Row(17)))
         );
-        assert_eq!(parse("1.2 users *"), Some(("1.2", "users", Change::Table)));
-        assert_eq!(parse("1.2 users +"), Some(("1.2", "users", Change::New)));
+        assert_eq!(parse("1.2 users *"), Some(("1.2", "users", Touch::Table)));
+        assert_eq!(parse("1.2 users +"), Some(("1.2", "users", Touch::New)));
         assert_eq!(parse("1.2 users"), None);
         let lines: Vec<String> = (0..2_000).map(|n| format!("ab.c users {n}")).collect();
         let payloads = payloads(&lines);

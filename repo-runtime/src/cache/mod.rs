@@ -128,12 +128,13 @@ impl std::fmt::Debug for CacheKey {
     }
 }
 
-/// What a write statement changed, as the cache needs to know.
-#[derive(Clone, Debug)]
+/// What a write statement changed, as the cache needs to know and handles tell each other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(not(feature = "cache"), allow(dead_code))]
 pub(crate) enum Touch {
-    /// The row with this key (it may be new, gone, or have new unique values).
-    Row(CacheKey),
+    /// The rows whose keys fall in this stripe: one row's key names it (the row may be new,
+    /// gone, or have new unique values).
+    Row(usize),
     /// Any rows of the table.
     Table,
     /// New rows only: none held changes, but absences may no longer hold.
@@ -335,39 +336,34 @@ impl CacheStore {
     /// Reports a write to `table`: what it touched no longer validates, nor does any held
     /// absence in it, nor anything in the tables its deletes reach; and tells the other
     /// handles on the database, where there is a channel.
-    pub(crate) fn touched(&self, table: &'static Table, touch: &Touch) {
-        let change = match touch {
-            Touch::Row(key) => Change::Row(key.stripe(table.name)),
-            Touch::Table => Change::Table,
-            Touch::New => Change::New,
-        };
-        self.apply(table.name, change);
+    pub(crate) fn touched(&self, table: &'static Table, touch: Touch) {
+        self.apply(table.name, touch);
         #[cfg(feature = "postgres")]
         if let Some(channel) = self.channel.get() {
-            channel.publish(table.name, change);
+            channel.publish(table.name, touch);
         }
     }
 
     /// Applies a change to `table`, made here or reported by another handle.
-    fn apply(&self, table: &str, change: Change) {
+    fn apply(&self, table: &str, change: Touch) {
         self.counters.invalidations.fetch_add(1, Ordering::Relaxed);
         let cached = read(&self.tables).get(table).cloned();
         if let Some(cached) = cached {
             // The write generation first: a reader that saw the old stripe generation after
             // its read sees this one moved, and keeps nothing.
             cached.write_generation.fetch_add(1, Ordering::SeqCst);
-            if let Change::Table = change {
+            if let Touch::Table = change {
                 cached.bulk_generation.fetch_add(1, Ordering::SeqCst);
             }
         }
         match change {
-            Change::Row(stripe) => {
+            Touch::Row(stripe) => {
                 if let Some(generation) = self.stripes.get(stripe) {
                     generation.fetch_add(1, Ordering::SeqCst);
                 }
             }
-            Change::Table => {}
-            Change::New => return,
+            Touch::Table => {}
+            Touch::New => return,
         }
         let dependents = read(&self.dependents).get(table).cloned();
         for name in dependents.into_iter().flatten() {
@@ -386,16 +382,6 @@ impl CacheStore {
             table.entries.invalidate_all();
         }
     }
-}
-
-/// What a write changed, as handles tell each other.
-#[cfg(feature = "cache")]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Change {
-    /// Rows whose keys fall in this stripe.
-    Row(usize),
-    Table,
-    New,
 }
 
 #[cfg(feature = "cache")]
@@ -433,7 +419,7 @@ pub(crate) fn touching<E: Entity>(
     if let Some(spec) = E::CACHE
         && executor.db().cache().is_some()
     {
-        statement.touches = Some((spec.key)(id));
+        statement.touches = Some((spec.key)(id).stripe(E::TABLE.name));
     }
     #[cfg(not(feature = "cache"))]
     let _ = (executor, id);
