@@ -3,6 +3,8 @@
 # each backend named (default: sqlite postgres mysql memory), each on a fresh database.
 # PostgreSQL and MariaDB come from DATABASE_URL_POSTGRES / DATABASE_URL_MYSQL
 # (`eval "$(../shared/services.sh)"`); their `conduit_api` database is dropped and created.
+# With CONDUIT_LOAD set (`CONDUIT_LOAD="--clients 50 --seconds 30"`), the load test runs
+# against the same service after the suite; CONDUIT_PROFILE=release measures a release build.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -12,9 +14,14 @@ newman=$newman_dir/node_modules/.bin/newman
 if [ ! -x "$newman" ]; then
   npm install --prefix "$newman_dir" --no-audit --no-fund --loglevel=error newman@6 >&2
 fi
-cargo build -q -p conduit --bin conduit
+profile=${CONDUIT_PROFILE:-debug}
+if [ "$profile" = release ]; then
+  cargo build -q --release -p conduit --bin conduit --bin conduit-load
+else
+  cargo build -q -p conduit --bin conduit --bin conduit-load
+fi
 target=${CARGO_TARGET_DIR:-$root/target}
-service=$target/debug/conduit
+service=$target/$profile/conduit
 port=${CONDUIT_API_PORT:-3100}
 work=$(mktemp -d)
 pid=
@@ -57,5 +64,10 @@ for backend in ${*:-sqlite postgres mysql memory}; do
     exit 1
   fi
   grep -E "│ +(requests|assertions) " "$work/$backend.newman"
+  if [ -n "${CONDUIT_LOAD:-}" ]; then
+    echo "== load test on $backend"
+    # shellcheck disable=SC2086
+    "$target/$profile/conduit-load" --url "http://127.0.0.1:$port/api" $CONDUIT_LOAD
+  fi
   kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 done

@@ -56,6 +56,15 @@ impl Pool {
         }
         Pool::MySql(db.as_mysql().expect("a pool of sqlx's").clone())
     }
+
+    /// Connections open, in use or idle.
+    fn size(&self) -> u32 {
+        match self {
+            Pool::Sqlite(pool) => pool.size(),
+            Pool::Postgres(pool) => pool.size(),
+            Pool::MySql(pool) => pool.size(),
+        }
+    }
 }
 
 async fn statements_and_transactions_take_turns_on_one_held_connection(backend: Backend) {
@@ -189,6 +198,40 @@ async fn loans_waiting_on_a_full_pool_take_connections_given_back(backend: Backe
     test.db.close().await;
 }
 
+async fn the_pool_grows_while_loans_are_handed_connections(backend: Backend) {
+    let options = DbOptions {
+        max_connections: 8,
+        acquire_timeout: Duration::from_secs(5),
+        ..one_held_connection()
+    };
+    let Some(test) = TestDb::with_options(backend, "hold_growth", options).await else {
+        return;
+    };
+    let db = &test.db;
+    db.create_schema::<Note>().await.unwrap();
+    // One warm connection on the shelf, then eight loops of statements: a connection handed
+    // over is faster than opening one, and the opens must not be abandoned for it.
+    Note::repository(db).count().await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let db = db.clone();
+            tokio::spawn(async move {
+                let notes = Note::repository(&db);
+                for _ in 0..200 {
+                    notes.count().await?;
+                }
+                Ok::<_, RepoError>(())
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap().unwrap();
+    }
+    let opened = Pool::of(db).size();
+    assert!(opened > 4, "{backend:?}: {opened} of 8 connections opened");
+    test.db.close().await;
+}
+
 async fn a_connection_whose_statement_failed_goes_back_and_serves_again(backend: Backend) {
     let Some(test) = TestDb::with_options(backend, "hold_failed", one_held_connection()).await
     else {
@@ -218,5 +261,6 @@ on_sqlx_pools!(
     a_pool_taken_earlier_gets_the_connection_back_after_the_hold,
     nothing_is_held_when_each_connection_is_tested_before_use,
     loans_waiting_on_a_full_pool_take_connections_given_back,
+    the_pool_grows_while_loans_are_handed_connections,
     a_connection_whose_statement_failed_goes_back_and_serves_again,
 );

@@ -114,14 +114,16 @@ impl<DB: Database> Lender<DB> {
                 Some(receiver)
             }
         };
-        let acquire = shelf.pool.acquire();
         let Some(receiver) = waiting else {
-            let connection = acquire.await?;
+            let connection = shelf.pool.acquire().await?;
             return Ok(shelf.loan(connection, Instant::now()));
         };
-        let mut acquire = std::pin::pin!(acquire);
+        // With no idle connection and room to grow, the pool opens one for this acquire.
+        let pool = &shelf.pool;
+        let growing = pool.num_idle() == 0 && pool.size() < pool.options().get_max_connections();
+        let mut acquire = Some(Box::pin(pool.acquire()));
         let mut receiver = Some(receiver);
-        std::future::poll_fn(|cx| {
+        let loan = std::future::poll_fn(|cx| {
             if let Some(handed) = receiver.as_mut() {
                 match Pin::new(handed).poll(cx) {
                     Poll::Ready(Ok(kept)) => {
@@ -132,12 +134,22 @@ impl<DB: Database> Lender<DB> {
                     Poll::Pending => {}
                 }
             }
-            acquire
-                .as_mut()
-                .poll(cx)
-                .map(|acquired| acquired.map(|connection| shelf.loan(connection, Instant::now())))
+            let Some(acquiring) = acquire.as_mut() else {
+                return Poll::Pending;
+            };
+            let acquired = std::task::ready!(acquiring.as_mut().poll(cx));
+            acquire = None;
+            Poll::Ready(acquired.map(|connection| shelf.loan(connection, Instant::now())))
         })
-        .await
+        .await;
+        // A connection handed over while the pool was opening one: the open goes on and
+        // its connection joins the shelf. Cancelled, it would be redone by every loan that
+        // a hand-off outruns (statements are faster than connecting), and the pool would
+        // never grow past the connections it has, however many loans wait.
+        if let (true, Some(acquiring)) = (growing, acquire) {
+            shelf.keep_when_acquired(acquiring);
+        }
+        loan
     }
 
     /// sqlx's pool, with the shelf's connections given back to it first: hand-written code
@@ -204,6 +216,26 @@ impl<DB: Database> Shelf<DB> {
             }
         }
         state.idle.push(kept);
+    }
+
+    /// Lets `acquiring` finish on its own task and shelves what it acquires (for a waiting
+    /// loan first).
+    fn keep_when_acquired(
+        self: &Arc<Self>,
+        acquiring: Pin<
+            Box<impl Future<Output = Result<PoolConnection<DB>, sqlx::Error>> + Send + 'static>,
+        >,
+    ) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let shelf = Arc::downgrade(self);
+        runtime.spawn(async move {
+            // A failed open has no loan left to tell: the next loan meets the failure itself.
+            if let (Ok(connection), Some(shelf)) = (acquiring.await, shelf.upgrade()) {
+                shelf.shelve(connection, Instant::now());
+            }
+        });
     }
 
     /// Gives every shelved connection back to the pool.
