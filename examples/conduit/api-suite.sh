@@ -4,7 +4,8 @@
 # PostgreSQL and MariaDB come from DATABASE_URL_POSTGRES / DATABASE_URL_MYSQL
 # (`eval "$(../shared/services.sh)"`); their `conduit_api` database is dropped and created.
 # With CONDUIT_LOAD set (`CONDUIT_LOAD="--clients 50 --seconds 30"`), the load test runs
-# against the same service after the suite; CONDUIT_PROFILE=release measures a release build.
+# against the same service after the suite; CONDUIT_PROFILE=release measures a release build;
+# CONDUIT_SERVICE names another build of the service (the benchmarks' hand-written reads).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -21,7 +22,7 @@ else
   cargo build -q -p conduit --bin conduit --bin conduit-load
 fi
 target=${CARGO_TARGET_DIR:-$root/target}
-service=$target/$profile/conduit
+service=${CONDUIT_SERVICE:-$target/$profile/conduit}
 port=${CONDUIT_API_PORT:-3100}
 work=$(mktemp -d)
 pid=
