@@ -7,12 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub(crate) use crate::backend::MySqlBatchKeys;
-use crate::backend::{PoolSettings, SqlPool, SqliteDriver, SqliteSynchronous};
+use crate::backend::{Opened, PoolSettings, SqlPool, SqliteDriver, SqliteSynchronous};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::policy::{Actor, Tenancy, Tenant, TenantField};
 use crate::retry::RetryPolicy;
+use crate::telemetry::Peer;
 
 /// The URL [`Db::from_env`] opens when `DATABASE_URL` is unset: an SQLite file in the working
 /// directory, created on first use.
@@ -247,6 +248,8 @@ struct DbInner {
     options: DbOptions,
     metrics: Metrics,
     url: String,
+    /// The database as telemetry names it.
+    peer: Peer,
     /// How a MySQL/MariaDB batch learns its generated keys; `None` on other backends.
     mysql_batch_keys: Option<MySqlBatchKeys>,
     /// The entity cache, when `DbOptions::cache` is on.
@@ -262,11 +265,7 @@ enum Storage {
 }
 
 /// Opens the pool of `dialect`'s backend, or says it is not compiled in.
-async fn open(
-    dialect: Dialect,
-    url: &str,
-    options: &DbOptions,
-) -> Result<(SqlPool, Option<MySqlBatchKeys>), RepoError> {
+async fn open(dialect: Dialect, url: &str, options: &DbOptions) -> Result<Opened, RepoError> {
     let settings = PoolSettings {
         max_connections: options.max_connections,
         acquire_timeout: options.acquire_timeout,
@@ -319,7 +318,10 @@ impl Db {
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
         check_cache(&options)?;
-        let (pool, mysql_batch_keys) = open(dialect, url, &options).await?;
+        #[cfg(feature = "metrics")]
+        crate::telemetry::figures::describe();
+        let opened = open(dialect, url, &options).await?;
+        let peer = Peer::of_url(&redacted, opened.system);
         #[cfg(feature = "cache")]
         let cache = cache_store(&options);
         #[cfg(all(feature = "cache", feature = "postgres"))]
@@ -330,13 +332,14 @@ impl Db {
             actor: None,
             tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
-                storage: Storage::Sql(pool),
+                storage: Storage::Sql(opened.pool),
                 #[cfg(feature = "cache")]
                 cache,
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
-                mysql_batch_keys,
+                peer,
+                mysql_batch_keys: opened.mysql_batch_keys,
             }),
         })
     }
@@ -362,6 +365,7 @@ impl Db {
                 options,
                 metrics: Metrics::default(),
                 url: String::from("memory:"),
+                peer: Peer::memory(),
                 mysql_batch_keys: None,
             }),
         }
@@ -552,13 +556,24 @@ impl Db {
     /// is about to queue for one.
     pub(crate) fn note_pool_pressure(&self) {
         let exhausted = match &self.inner.storage {
-            Storage::Sql(pool) => pool.is_exhausted(),
+            Storage::Sql(pool) => {
+                #[cfg(feature = "metrics")]
+                crate::telemetry::figures::pool(&self.inner.peer, pool.occupancy());
+                pool.is_exhausted()
+            }
             #[cfg(feature = "memory")]
             Storage::Memory(_) => false,
         };
         if exhausted {
             self.inner.metrics.pool_waited();
         }
+    }
+
+    /// Counts a retry of a read or a unit of work after a transient failure.
+    pub(crate) fn note_retry(&self) {
+        self.inner.metrics.retried();
+        #[cfg(feature = "metrics")]
+        crate::telemetry::figures::retry(&self.inner.peer);
     }
 
     /// Counts `error` and passes it on.
@@ -581,6 +596,11 @@ impl Db {
     #[inline]
     pub(crate) fn is_rusqlite(&self) -> bool {
         matches!(&self.inner.storage, Storage::Sql(SqlPool::Rusqlite(_)))
+    }
+
+    /// The database as telemetry names it.
+    pub(crate) fn peer(&self) -> &Peer {
+        &self.inner.peer
     }
 
     pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {

@@ -8,6 +8,8 @@ use std::time::Instant;
 use repo_sql::{Dialect, Plan, Sql};
 use tracing::Instrument;
 
+use crate::telemetry;
+
 use crate::backend::{SqlConnection, SqlPool};
 use crate::db::Db;
 use crate::entity::{Entity, RowSource};
@@ -322,7 +324,7 @@ impl Executor {
         let mut retrier = db.options().retry.retrier("read");
         loop {
             match attempt().await {
-                Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                Err(error) if retrier.retry_after(&error).await => db.note_retry(),
                 result => return result,
             }
         }
@@ -346,7 +348,7 @@ impl Executor {
             let mut retrier = db.options().retry.retrier("read");
             loop {
                 match self.run_rows(table, build(), first).await {
-                    Err(error) if retrier.retry_after(&error).await => db.counters().retried(),
+                    Err(error) if retrier.retry_after(&error).await => db.note_retry(),
                     result => return result,
                 }
             }
@@ -370,7 +372,7 @@ impl Executor {
             loop {
                 match self.run_into(table, build(), sink).await {
                     Err(error) if retrier.retry_after(&error).await => {
-                        db.counters().retried();
+                        db.note_retry();
                         sink.restart();
                     }
                     result => return result,
@@ -393,7 +395,7 @@ impl Executor {
             }
             return Ok(());
         }
-        let operation = statement.operation;
+        let observed = self.observed(table, &statement);
         let run = async {
             dispatch!(
                 self,
@@ -425,7 +427,7 @@ impl Executor {
                 bounded | place.for_each(table, query, bounded, sink).await
             )
         };
-        self.observe(table, operation, run, |taken| *taken)
+        self.observe(table, observed, run, |taken| *taken)
             .await
             .map(drop)
     }
@@ -458,23 +460,28 @@ impl Executor {
         }
     }
 
-    /// Runs one statement inside a tracing span (backend, table, operation, rows), counting it,
-    /// its failure and its slowness. Bound values are never recorded.
+    /// How `statement` will be reported: its span (disabled unless a subscriber wants it)
+    /// and, for the metrics, its SQL keyword.
+    fn observed(&self, table: &'static Table, statement: &Statement) -> Observed {
+        Observed {
+            span: telemetry::statement_span(self.db().peer(), table, statement),
+            #[cfg(feature = "metrics")]
+            operation: telemetry::operation_name(statement),
+        }
+    }
+
+    /// Runs one statement inside its span (OpenTelemetry's database conventions), counting
+    /// it, its failure and its slowness, and with feature `metrics` recording its duration.
+    /// Bound values are never recorded.
     pub(crate) async fn observe<T>(
         &self,
         table: &'static Table,
-        operation: &'static str,
+        observed: Observed,
         run: impl Future<Output = Result<T, RepoError>>,
         rows: impl FnOnce(&T) -> u64,
     ) -> Result<T, RepoError> {
         let db = self.db();
-        let span = tracing::debug_span!(
-            "repo.statement",
-            backend = db.backend_name(),
-            table = table.name,
-            operation,
-            rows = tracing::field::Empty,
-        );
+        let span = observed.span;
         if let Executor::Db(db) = self {
             db.note_pool_pressure();
         }
@@ -502,17 +509,24 @@ impl Executor {
         let elapsed = started.elapsed();
         let slow = elapsed >= db.options().slow_statement_threshold;
         db.counters().statement(slow);
+        let failure = result.as_ref().err().map(|error| error.kind().as_str());
         match &result {
             Ok(value) => {
                 if !span.is_disabled() {
-                    span.record("rows", rows(value));
+                    telemetry::finish(&span, Some(rows(value)), None);
                 }
             }
             Err(error) => {
-                db.counters().error(error.kind().as_str());
-                tracing::debug!(parent: &span, kind = error.kind().as_str(), "statement failed");
+                let kind = error.kind().as_str();
+                db.counters().error(kind);
+                telemetry::finish(&span, None, Some(kind));
+                tracing::debug!(parent: &span, kind, "statement failed");
             }
         }
+        #[cfg(feature = "metrics")]
+        telemetry::figures::statement(db.peer(), table.name, observed.operation, elapsed, failure);
+        #[cfg(not(feature = "metrics"))]
+        let _ = failure;
         if slow {
             let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
             tracing::warn!(parent: &span, elapsed_ms, "slow statement");
@@ -548,7 +562,7 @@ impl Executor {
             }
             return Ok(Rows::Memory(rows));
         }
-        let operation = statement.operation;
+        let observed = self.observed(table, &statement);
         let run = async {
             dispatch!(
                 self,
@@ -589,7 +603,7 @@ impl Executor {
                 }
             )
         };
-        self.observe(table, operation, run, |rows| rows.len() as u64)
+        self.observe(table, observed, run, |rows| rows.len() as u64)
             .await
     }
 
@@ -628,7 +642,7 @@ impl Executor {
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
-        let operation = statement.operation;
+        let observed = self.observed(table, &statement);
         let run = async {
             dispatch!(
                 self,
@@ -666,7 +680,7 @@ impl Executor {
                 _bounded | place.send(table, query, sender).await
             )
         };
-        self.observe(table, operation, run, |sent| *sent).await
+        self.observe(table, observed, run, |sent| *sent).await
     }
 
     /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows (what
@@ -712,7 +726,7 @@ impl Executor {
         statement: Statement,
     ) -> Running<'_, crate::memory::Ran> {
         Box::pin(async move {
-            let operation = statement.operation;
+            let observed = self.observed(table, &statement);
             let run = async {
                 match self {
                     Executor::Db(db) => match db.memory_store() {
@@ -732,7 +746,7 @@ impl Executor {
             let count = |(rows, outcome): &crate::memory::Ran| {
                 (rows.len() as u64).max(outcome.rows_affected)
             };
-            self.observe(table, operation, run, count).await
+            self.observe(table, observed, run, count).await
         })
     }
 
@@ -875,7 +889,7 @@ impl Executor {
         if self.is_memory() {
             return Ok(self.in_memory(table, statement).await?.1);
         }
-        let operation = statement.operation;
+        let observed = self.observed(table, &statement);
         let run = async {
             dispatch!(
                 self,
@@ -903,7 +917,7 @@ impl Executor {
                 }
             )
         };
-        self.observe(table, operation, run, |outcome| outcome.rows_affected)
+        self.observe(table, observed, run, |outcome| outcome.rows_affected)
             .await
     }
 }
@@ -1242,4 +1256,12 @@ pub fn memory_executor(
             executor.db().backend_name()
         )))
     }
+}
+
+/// How one statement is reported: see [`Executor::observe`].
+pub(crate) struct Observed {
+    span: tracing::Span,
+    /// `db.operation.name`, for the duration histogram.
+    #[cfg(feature = "metrics")]
+    operation: &'static str,
 }

@@ -128,6 +128,7 @@ mod rusqlite_value;
 mod schema;
 mod statement;
 mod stream;
+mod telemetry;
 pub use statement::Outcome;
 mod transaction;
 mod tx_connection;

@@ -21,6 +21,8 @@ pub struct Outcome {
 pub struct Statement {
     /// What the statement does, for tracing: `get`, `insert_many`, `find_by_email`, ...
     pub(crate) operation: &'static str,
+    /// Its text, for tracing (the driver's query owns another handle on it).
+    text: Option<sqlx::SqlStr>,
     pub(crate) inner: Query,
     /// The first value that failed to encode; reported when the statement runs.
     encode_error: Option<String>,
@@ -154,6 +156,7 @@ pub(crate) enum Query {
 impl Statement {
     pub(crate) fn new(dialect: Dialect, operation: &'static str, sql: sqlx::SqlStr) -> Statement {
         let selects = is_select(sql.as_str());
+        let text = sql.clone();
         let inner = match dialect {
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => Query::Sqlite(sqlx::query(sql)),
@@ -167,24 +170,32 @@ impl Statement {
                 Query::Unavailable(dialect)
             }
         };
-        Statement::of(operation, inner, selects)
+        Statement::of(operation, inner, selects, Some(text))
     }
 
     /// A statement for SQLite through rusqlite.
     #[cfg(feature = "rusqlite")]
     pub(crate) fn rusqlite(operation: &'static str, sql: sqlx::SqlStr) -> Statement {
         let selects = is_select(sql.as_str());
+        let text = sql.clone();
         Statement::of(
             operation,
             Query::Rusqlite(crate::backend::RusqliteQuery::new(sql)),
             selects,
+            Some(text),
         )
     }
 
     /// A statement of `inner`, nothing bound or stated yet.
-    fn of(operation: &'static str, inner: Query, selects: bool) -> Statement {
+    fn of(
+        operation: &'static str,
+        inner: Query,
+        selects: bool,
+        text: Option<sqlx::SqlStr>,
+    ) -> Statement {
         Statement {
             operation,
+            text,
             inner,
             encode_error: None,
             conversion_error: None,
@@ -230,7 +241,13 @@ impl Statement {
     /// A statement for the in-memory store, which runs its plan instead of SQL text.
     pub(crate) fn memory(operation: &'static str) -> Statement {
         // The store runs no text: its statements are what their shape says.
-        Statement::of(operation, Query::Memory(Vec::new(), Vec::new()), true)
+        Statement::of(operation, Query::Memory(Vec::new(), Vec::new()), true, None)
+    }
+
+    /// The statement's text, with placeholders where values are bound; `None` on the
+    /// in-memory store, which runs a plan.
+    pub(crate) fn sql(&self) -> Option<&str> {
+        self.text.as_ref().map(sqlx::SqlStr::as_str)
     }
 
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.

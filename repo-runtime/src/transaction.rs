@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use repo_sql::Dialect;
 use tokio::sync::{Mutex, MutexGuard};
+use tracing::Instrument;
 
 use crate::backend::SqlConnection;
 #[cfg(feature = "mysql")]
@@ -310,8 +311,29 @@ impl Db {
     pub async fn unit_of_work_with<T, E, F, Fut>(
         &self,
         options: &TxOptions,
-        mut work: F,
+        work: F,
     ) -> Result<T, E>
+    where
+        E: TransactionError,
+        F: FnMut(Tx) -> Fut,
+        Fut: Future<Output = Result<T, E>>,
+    {
+        let span = crate::telemetry::transaction_span(self.peer());
+        if span.is_disabled() {
+            return self.run_units(options, work).await;
+        }
+        let result = self.run_units(options, work).instrument(span.clone()).await;
+        if let Err(error) = &result {
+            let kind = error
+                .repo_error()
+                .map_or("application", |cause| cause.kind().as_str());
+            crate::telemetry::finish(&span, None, Some(kind));
+        }
+        result
+    }
+
+    /// The attempts of a unit of work, each in a transaction of its own.
+    async fn run_units<T, E, F, Fut>(&self, options: &TxOptions, mut work: F) -> Result<T, E>
     where
         E: TransactionError,
         F: FnMut(Tx) -> Fut,
@@ -335,7 +357,7 @@ impl Db {
             if !retry {
                 return Err(error);
             }
-            self.counters().retried();
+            self.note_retry();
         }
     }
 

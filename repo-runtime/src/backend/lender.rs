@@ -169,6 +169,24 @@ impl<DB: Database> Lender<DB> {
             && self.shelf.lock().idle.is_empty()
     }
 
+    /// Connections lent, open and idle (on the shelf or in sqlx's pool), the most there may
+    /// be, and the loans waiting for one.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn occupancy(&self) -> super::Occupancy {
+        let pool = &self.shelf.pool;
+        let (shelved, waiting) = {
+            let state = self.shelf.lock();
+            (state.idle.len() as u32, state.waiting.len() as u32)
+        };
+        let idle = u32::try_from(pool.num_idle()).unwrap_or(u32::MAX) + shelved;
+        super::Occupancy {
+            used: pool.size().saturating_sub(idle),
+            idle,
+            max: pool.options().get_max_connections(),
+            waiting,
+        }
+    }
+
     /// Closes the pool, waiting for loaned connections to come back.
     pub(crate) async fn close(&self) {
         let waiting = {

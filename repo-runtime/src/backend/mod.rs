@@ -20,7 +20,7 @@ pub(crate) mod sqlite;
 pub(crate) use rusqlite::RusqliteQuery;
 #[cfg(feature = "migrate")]
 pub(crate) use sql::on_connection;
-pub(crate) use sql::{SqlConnection, SqlPool};
+pub(crate) use sql::{Opened, SqlConnection, SqlPool};
 
 use repo_core::RepoError;
 use std::time::Duration;
@@ -191,6 +191,20 @@ pub(crate) enum MySqlBatchKeys {
     Returning,
     /// Interleaved lock mode on MySQL: one statement per row, still in one transaction.
     RowByRow,
+}
+
+/// How busy a pool is, for the metrics.
+#[cfg(feature = "metrics")]
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Occupancy {
+    /// Connections running a statement or a transaction.
+    pub(crate) used: u32,
+    /// Connections open and free.
+    pub(crate) idle: u32,
+    /// The most connections the pool opens.
+    pub(crate) max: u32,
+    /// Statements and transactions waiting for a connection.
+    pub(crate) waiting: u32,
 }
 
 /// What a backend error means, before it is attached to an entity.

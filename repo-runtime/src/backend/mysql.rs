@@ -12,12 +12,12 @@ use super::{Begin, Kind, MySqlBatchKeys};
 use super::{Details, PoolSettings, UniqueHint};
 
 /// Opens the pool of the MySQL or MariaDB database at `url`, and learns how its batches get
-/// their generated keys.
+/// their generated keys and whether the server is MariaDB.
 #[cfg(feature = "mysql")]
 pub(crate) async fn connect(
     url: &str,
     options: &PoolSettings,
-) -> Result<(sqlx::MySqlPool, MySqlBatchKeys), sqlx::Error> {
+) -> Result<(sqlx::MySqlPool, MySqlBatchKeys, bool), sqlx::Error> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
     // sqlx knows only the `mysql:` scheme; MariaDB speaks the same protocol.
     let url = match url.split_once(':') {
@@ -38,7 +38,8 @@ pub(crate) async fn connect(
             .await?;
     let keys = batch_keys(&version, lock_mode);
     tracing::debug!(%version, lock_mode, ?keys, "mysql batch keys");
-    Ok((pool, keys))
+    let mariadb = version.to_ascii_lowercase().contains("mariadb");
+    Ok((pool, keys, mariadb))
 }
 
 /// Sets the session's statement timeout (`None`: no limit). MariaDB's `max_statement_time`

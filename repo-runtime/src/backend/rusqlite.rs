@@ -68,6 +68,9 @@ enum Target {
 struct Slots {
     idle: Mutex<Vec<Connection>>,
     permits: Arc<Semaphore>,
+    /// How many connections the slots allow.
+    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
+    size: usize,
 }
 
 impl Slots {
@@ -75,6 +78,7 @@ impl Slots {
         Slots {
             idle: Mutex::new(Vec::new()),
             permits: Arc::new(Semaphore::new(size)),
+            size,
         }
     }
 }
@@ -358,6 +362,21 @@ impl RusqlitePool {
     /// Whether every connection of the writer is in use, so a writer queues for it.
     pub(crate) fn is_exhausted(&self) -> bool {
         self.shared.writer.permits.available_permits() == 0
+    }
+
+    /// Connections in use, connections open and idle, and the most there may be.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn occupancy(&self) -> super::Occupancy {
+        let shared = &self.shared;
+        let mut occupancy = super::Occupancy::default();
+        for slots in std::iter::once(&shared.writer).chain(shared.readers.as_ref()) {
+            let size = u32::try_from(slots.size).unwrap_or(u32::MAX);
+            let free = u32::try_from(slots.permits.available_permits()).unwrap_or(u32::MAX);
+            occupancy.used += size.saturating_sub(free);
+            occupancy.idle += slots.idle.lock().map_or(0, |idle| idle.len() as u32);
+            occupancy.max += size;
+        }
+        occupancy
     }
 
     /// Closes the idle connections and refuses new statements.

@@ -111,36 +111,56 @@ macro_rules! on_connection {
 #[cfg(feature = "migrate")]
 pub(crate) use on_connection;
 
+/// A pool just opened, and what was learnt of its server.
+pub(crate) struct Opened {
+    pub(crate) pool: SqlPool,
+    /// How MySQL/MariaDB batches learn their generated keys.
+    pub(crate) mysql_batch_keys: Option<MySqlBatchKeys>,
+    /// `db.system.name`: `sqlite`, `postgresql`, `mysql` or `mariadb`.
+    pub(crate) system: &'static str,
+}
+
 impl SqlPool {
-    /// Opens the pool of `dialect`'s backend at `url`, with how MySQL batches learn their keys;
+    /// Opens the pool of `dialect`'s backend at `url`, with what was learnt of the server;
     /// `None` when that backend is not compiled in.
     pub(crate) async fn open(
         dialect: Dialect,
         url: &str,
         settings: &PoolSettings,
-    ) -> Option<Result<(SqlPool, Option<MySqlBatchKeys>), sqlx::Error>> {
+    ) -> Option<Result<Opened, sqlx::Error>> {
+        let plain = |pool, system| Opened {
+            pool,
+            mysql_batch_keys: None,
+            system,
+        };
         let opened = match dialect {
             #[cfg(feature = "rusqlite")]
             Dialect::Sqlite if settings.sqlite_driver == super::SqliteDriver::Rusqlite => {
                 super::rusqlite::connect(url, settings)
                     .await
-                    .map(|pool| (SqlPool::Rusqlite(pool), None))
+                    .map(|pool| plain(SqlPool::Rusqlite(pool), "sqlite"))
             }
             #[cfg(feature = "sqlite")]
             Dialect::Sqlite => super::sqlite::connect(url, settings)
                 .await
-                .map(|pool| (SqlPool::Sqlite(settings.lender(pool)), None)),
+                .map(|pool| plain(SqlPool::Sqlite(settings.lender(pool)), "sqlite")),
             #[cfg(feature = "postgres")]
             Dialect::Postgres => super::postgres::connect(url, settings)
                 .await
-                .map(|pool| (SqlPool::Postgres(settings.lender(pool)), None)),
+                .map(|pool| plain(SqlPool::Postgres(settings.lender(pool)), "postgresql")),
             #[cfg(feature = "mysql")]
-            Dialect::MySql => super::mysql::connect(url, settings)
-                .await
-                .map(|(pool, keys)| (SqlPool::MySql(settings.lender(pool)), Some(keys))),
+            Dialect::MySql => {
+                super::mysql::connect(url, settings)
+                    .await
+                    .map(|(pool, keys, mariadb)| Opened {
+                        pool: SqlPool::MySql(settings.lender(pool)),
+                        mysql_batch_keys: Some(keys),
+                        system: if mariadb { "mariadb" } else { "mysql" },
+                    })
+            }
             #[allow(unreachable_patterns)]
             _ => {
-                let _ = (url, settings);
+                let _ = (url, settings, plain);
                 return None;
             }
         };
@@ -193,6 +213,12 @@ impl SqlPool {
             #[cfg(feature = "mysql")]
             SqlPool::MySql(lender) => Lending::from_lender(lender, SqlConnection::MySql),
         }
+    }
+
+    /// How busy the pool is.
+    #[cfg(feature = "metrics")]
+    pub(crate) fn occupancy(&self) -> super::Occupancy {
+        on_pool!(self, pool => pool.occupancy(), rusqlite => pool.occupancy())
     }
 
     /// A connection for one statement outside a transaction: `None` on SQLite through

@@ -572,6 +572,8 @@ impl CacheStore {
                 };
                 if held.is_some() {
                     self.counters.hits.fetch_add(1, Ordering::Relaxed);
+                    #[cfg(feature = "metrics")]
+                    crate::telemetry::figures::cache(E::TABLE.name, true);
                     tracing::trace!(table = E::TABLE.name, hit = true, "repo.cache");
                     return held;
                 }
@@ -579,6 +581,8 @@ impl CacheStore {
             table.entries.invalidate(slot).await;
         }
         self.counters.misses.fetch_add(1, Ordering::Relaxed);
+        #[cfg(feature = "metrics")]
+        crate::telemetry::figures::cache(E::TABLE.name, false);
         tracing::trace!(table = E::TABLE.name, hit = false, "repo.cache");
         None
     }
