@@ -146,6 +146,10 @@ impl Cli {
                 let to = args.get_one::<i64>("to").copied();
                 self.down(&connect(url).await?, to).await
             }
+            Some(("diagram", _)) => {
+                print!("{}", self.schema.mermaid());
+                Ok(SUCCESS)
+            }
             Some(("status", _)) => self.status(&connect(url).await?).await,
             Some(("check", _)) => self.check(&connect(url).await?).await,
             Some(("seed", args)) => {
@@ -437,6 +441,10 @@ fn command() -> Command {
                 ),
         )
         .subcommand(Command::new("status").about("Lists the migrations and where each stands"))
+        .subcommand(
+            Command::new("diagram")
+                .about("Prints the entities as a Mermaid entity-relationship diagram"),
+        )
         .subcommand(Command::new("check").about("Compares the live database with the entities"))
         .subcommand(
             Command::new("seed")

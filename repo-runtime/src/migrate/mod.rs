@@ -17,6 +17,7 @@
 
 mod catalog;
 mod conn;
+mod diagram;
 mod drift;
 mod files;
 mod history;
