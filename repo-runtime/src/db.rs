@@ -318,8 +318,6 @@ impl Db {
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
         check_cache(&options)?;
-        #[cfg(feature = "metrics")]
-        crate::telemetry::figures::describe();
         let opened = open(dialect, url, &options).await?;
         let peer = Peer::of_url(&redacted, opened.system);
         #[cfg(feature = "cache")]
@@ -558,7 +556,7 @@ impl Db {
         let exhausted = match &self.inner.storage {
             Storage::Sql(pool) => {
                 #[cfg(feature = "metrics")]
-                crate::telemetry::figures::pool(&self.inner.peer, pool.occupancy());
+                self.inner.peer.figures.pool(pool.occupancy());
                 pool.is_exhausted()
             }
             #[cfg(feature = "memory")]
@@ -573,7 +571,7 @@ impl Db {
     pub(crate) fn note_retry(&self) {
         self.inner.metrics.retried();
         #[cfg(feature = "metrics")]
-        crate::telemetry::figures::retry(&self.inner.peer);
+        self.inner.peer.figures.retry();
     }
 
     /// Counts `error` and passes it on.

@@ -524,7 +524,9 @@ impl Executor {
             }
         }
         #[cfg(feature = "metrics")]
-        telemetry::figures::statement(db.peer(), table.name, observed.operation, elapsed, failure);
+        db.peer()
+            .figures
+            .statement(table.name, observed.operation, elapsed, failure);
         #[cfg(not(feature = "metrics"))]
         let _ = failure;
         if slow {

@@ -19,9 +19,9 @@ pub(crate) struct Peer {
     pub(crate) namespace: Option<String>,
     /// `server.address` and `server.port`, for a server.
     pub(crate) server: Option<(String, u16)>,
-    /// The pool's name in metrics: the URL without its password.
-    #[cfg_attr(not(feature = "metrics"), allow(dead_code))]
-    pub(crate) pool: String,
+    /// The handles of its figures.
+    #[cfg(feature = "metrics")]
+    pub(crate) figures: std::sync::Arc<figures::Figures>,
 }
 
 impl Peer {
@@ -43,10 +43,15 @@ impl Peer {
             .map(|url| url.path().trim_start_matches('/').to_owned())
             .filter(|name| !name.is_empty());
         Peer {
+            #[cfg(feature = "metrics")]
+            figures: std::sync::Arc::new(figures::Figures::new(
+                system,
+                namespace.clone(),
+                redacted,
+            )),
             system,
             namespace,
             server,
-            pool: redacted.to_owned(),
         }
     }
 
@@ -57,7 +62,8 @@ impl Peer {
             system: "other_sql",
             namespace: None,
             server: None,
-            pool: "memory:".to_owned(),
+            #[cfg(feature = "metrics")]
+            figures: std::sync::Arc::new(figures::Figures::new("other_sql", None, "memory:")),
         }
     }
 }
@@ -186,15 +192,152 @@ pub(crate) fn finish(span: &tracing::Span, rows: Option<u64>, error: Option<&'st
 }
 
 /// The figures of the `metrics` facade, in the conventions' names; nothing is recorded
-/// without an installed recorder.
+/// without an installed recorder. Each handle is registered once, with the recorder installed
+/// when the `Db` connects (install it before): a statement then costs a map lookup and an
+/// atomic update, not a registration.
 #[cfg(feature = "metrics")]
 pub(crate) mod figures {
+    use std::collections::HashMap;
+    use std::sync::Mutex;
     use std::time::Duration;
 
-    use super::Peer;
+    use metrics::{Counter, Gauge, Histogram};
 
-    /// Says what each figure is, to the recorder installed now (at every connect: cheap).
-    pub(crate) fn describe() {
+    /// A duration histogram's labels: table, operation, error kind.
+    type Labels = (&'static str, &'static str, Option<&'static str>);
+
+    /// The handles of one `Db`'s figures.
+    pub(crate) struct Figures {
+        system: &'static str,
+        namespace: Option<String>,
+        durations: Mutex<HashMap<Labels, Histogram>>,
+        errors: Mutex<HashMap<&'static str, Counter>>,
+        used: Gauge,
+        idle: Gauge,
+        max: Gauge,
+        pending: Gauge,
+        retries: Counter,
+    }
+
+    impl std::fmt::Debug for Figures {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.debug_struct("Figures").finish_non_exhaustive()
+        }
+    }
+
+    impl Figures {
+        /// Registers the pool's figures of `pool` with the recorder installed now.
+        pub(crate) fn new(system: &'static str, namespace: Option<String>, pool: &str) -> Figures {
+            describe();
+            let pool = pool.to_owned();
+            let count = |state: &'static str| {
+                metrics::gauge!(
+                    "db.client.connection.count",
+                    "db.client.connection.pool.name" => pool.clone(),
+                    "db.client.connection.state" => state,
+                )
+            };
+            Figures {
+                used: count("used"),
+                idle: count("idle"),
+                max: metrics::gauge!(
+                    "db.client.connection.max",
+                    "db.client.connection.pool.name" => pool.clone()
+                ),
+                pending: metrics::gauge!(
+                    "db.client.connection.pending_requests",
+                    "db.client.connection.pool.name" => pool
+                ),
+                retries: metrics::counter!("repo.retries", "db.system.name" => system),
+                durations: Mutex::new(HashMap::new()),
+                errors: Mutex::new(HashMap::new()),
+                system,
+                namespace,
+            }
+        }
+
+        /// `db.client.operation.duration`, in seconds, by system, namespace (on a server),
+        /// table, operation and error (when it failed); and `repo.errors` by kind.
+        pub(crate) fn statement(
+            &self,
+            table: &'static str,
+            operation: &'static str,
+            elapsed: Duration,
+            error: Option<&'static str>,
+        ) {
+            let histogram = {
+                let mut durations = self
+                    .durations
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                durations
+                    .entry((table, operation, error))
+                    .or_insert_with(|| self.duration(table, operation, error))
+                    .clone()
+            };
+            histogram.record(elapsed.as_secs_f64());
+            if let Some(kind) = error {
+                let mut errors = self
+                    .errors
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                errors
+                    .entry(kind)
+                    .or_insert_with(|| {
+                        metrics::counter!(
+                            "repo.errors",
+                            "db.system.name" => self.system,
+                            "error.type" => kind
+                        )
+                    })
+                    .increment(1);
+            }
+        }
+
+        fn duration(
+            &self,
+            table: &'static str,
+            operation: &'static str,
+            error: Option<&'static str>,
+        ) -> Histogram {
+            let system = self.system;
+            macro_rules! duration {
+                ($($label:expr => $value:expr),*) => {
+                    metrics::histogram!(
+                        "db.client.operation.duration",
+                        "db.system.name" => system,
+                        "db.collection.name" => table,
+                        "db.operation.name" => operation
+                        $(, $label => $value)*
+                    )
+                };
+            }
+            match (&self.namespace, error) {
+                (None, None) => duration!(),
+                (None, Some(kind)) => duration!("error.type" => kind),
+                (Some(namespace), None) => duration!("db.namespace" => namespace.clone()),
+                (Some(namespace), Some(kind)) => {
+                    duration!("db.namespace" => namespace.clone(), "error.type" => kind)
+                }
+            }
+        }
+
+        /// The pool's connections by state, its maximum and the loans waiting.
+        pub(crate) fn pool(&self, occupancy: crate::backend::Occupancy) {
+            self.used.set(f64::from(occupancy.used));
+            self.idle.set(f64::from(occupancy.idle));
+            self.max.set(f64::from(occupancy.max));
+            self.pending.set(f64::from(occupancy.waiting));
+        }
+
+        /// A read or unit of work run again after a transient failure.
+        pub(crate) fn retry(&self) {
+            self.retries.increment(1);
+        }
+    }
+
+    /// Says what each figure is, to the recorder installed now.
+    fn describe() {
         use metrics::Unit;
         metrics::describe_histogram!(
             "db.client.operation.duration",
@@ -222,77 +365,6 @@ pub(crate) mod figures {
             "repo.cache.requests",
             "Reads of cached entities, by outcome."
         );
-    }
-
-    /// `db.client.operation.duration`, in seconds, by system, namespace (on a server), table,
-    /// operation and error (when it failed).
-    pub(crate) fn statement(
-        peer: &Peer,
-        table: &'static str,
-        operation: &'static str,
-        elapsed: Duration,
-        error: Option<&'static str>,
-    ) {
-        macro_rules! duration {
-            ($($label:expr => $value:expr),*) => {
-                metrics::histogram!(
-                    "db.client.operation.duration",
-                    "db.system.name" => peer.system,
-                    "db.collection.name" => table,
-                    "db.operation.name" => operation
-                    $(, $label => $value)*
-                )
-            };
-        }
-        let histogram = match (&peer.namespace, error) {
-            (None, None) => duration!(),
-            (None, Some(kind)) => duration!("error.type" => kind),
-            (Some(namespace), None) => duration!("db.namespace" => namespace.clone()),
-            (Some(namespace), Some(kind)) => {
-                duration!("db.namespace" => namespace.clone(), "error.type" => kind)
-            }
-        };
-        histogram.record(elapsed.as_secs_f64());
-        if let Some(kind) = error {
-            metrics::counter!("repo.errors", "db.system.name" => peer.system, "error.type" => kind)
-                .increment(1);
-        }
-    }
-
-    /// `db.client.connection.count` by state, `db.client.connection.max` and
-    /// `db.client.connection.pending_requests` of the pool.
-    pub(crate) fn pool(peer: &Peer, occupancy: crate::backend::Occupancy) {
-        let crate::backend::Occupancy {
-            used,
-            idle,
-            max,
-            waiting,
-        } = occupancy;
-        let name = peer.pool.clone();
-        metrics::gauge!(
-            "db.client.connection.count",
-            "db.client.connection.pool.name" => name.clone(),
-            "db.client.connection.state" => "used",
-        )
-        .set(f64::from(used));
-        metrics::gauge!(
-            "db.client.connection.count",
-            "db.client.connection.pool.name" => name.clone(),
-            "db.client.connection.state" => "idle",
-        )
-        .set(f64::from(idle));
-        metrics::gauge!("db.client.connection.max", "db.client.connection.pool.name" => name.clone())
-            .set(f64::from(max));
-        metrics::gauge!(
-            "db.client.connection.pending_requests",
-            "db.client.connection.pool.name" => name,
-        )
-        .set(f64::from(waiting));
-    }
-
-    /// A unit of work or read run again after a transient failure.
-    pub(crate) fn retry(peer: &Peer) {
-        metrics::counter!("repo.retries", "db.system.name" => peer.system).increment(1);
     }
 
     /// A read the entity cache answered or could not.
