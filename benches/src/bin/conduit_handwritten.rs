@@ -47,7 +47,10 @@ const TAGS: &str = "SELECT t.name FROM tags t JOIN article_tags l ON l.tag_id = 
 struct Statements {
     page: String,
     count: String,
-    by_ids: fn(usize) -> String,
+    /// The articles of a page by key, before their key list.
+    by_ids: String,
+    /// The key list of `by_ids` for this many keys.
+    id_list: fn(usize) -> String,
 }
 
 impl Statements {
@@ -67,17 +70,8 @@ impl Statements {
                 "SELECT {view} {listed} ORDER BY a.created_at DESC, a.id DESC LIMIT $6 OFFSET $7"
             ),
             count: format!("SELECT COUNT(*) {listed}"),
-            by_ids: |_| {
-                let view = VIEW.replace(
-                    "group_concat_tags",
-                    "string_agg(t.name, ',' ORDER BY t.name) FROM article_tags l \
-                     JOIN tags t ON t.id = l.tag_id WHERE l.article_id = a.id",
-                );
-                format!(
-                    "SELECT {view} FROM articles a JOIN users u ON u.id = a.author_id \
-                     WHERE a.id = ANY($2)"
-                )
-            },
+            by_ids: format!("SELECT {view} FROM articles a JOIN users u ON u.id = a.author_id"),
+            id_list: |_| " WHERE a.id = ANY($2)".to_owned(),
         }
     }
 
@@ -99,20 +93,10 @@ impl Statements {
                 "SELECT {view} {listed} ORDER BY a.created_at DESC, a.id DESC LIMIT ?6 OFFSET ?7"
             ),
             count: format!("SELECT COUNT(*) {listed}"),
-            by_ids: |ids| {
-                let view = VIEW
-                    .replace(
-                        "group_concat_tags",
-                        "group_concat(t.name, ',') FROM article_tags l \
-                         JOIN tags t ON t.id = l.tag_id WHERE l.article_id = a.id",
-                    )
-                    .replace("$1", "?1");
+            by_ids: format!("SELECT {view} FROM articles a JOIN users u ON u.id = a.author_id"),
+            id_list: |ids| {
                 let list: Vec<String> = (0..ids).map(|n| format!("?{}", n + 2)).collect();
-                format!(
-                    "SELECT {view} FROM articles a JOIN users u ON u.id = a.author_id \
-                     WHERE a.id IN ({})",
-                    list.join(", ")
-                )
+                format!(" WHERE a.id IN ({})", list.join(", "))
             },
         }
     }
@@ -242,7 +226,8 @@ impl HandWritten {
         ids: &[i64],
         viewer: Option<i64>,
     ) -> Result<Vec<ArticleView>, sqlx::Error> {
-        let sql = (self.statements.by_ids)(ids.len());
+        let statements = &self.statements;
+        let sql = format!("{}{}", statements.by_ids, (statements.id_list)(ids.len()));
         let rows = match &self.pool {
             Pool::Sqlite(pool) => {
                 let mut query = sqlx::query(AssertSqlSafe(sql.as_str())).bind(viewer);
