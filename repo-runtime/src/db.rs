@@ -576,8 +576,15 @@ impl Db {
 
     /// Counts `error` and passes it on.
     pub(crate) fn observe_error(&self, error: RepoError) -> RepoError {
-        self.inner.metrics.error(error.kind().as_str());
+        self.note_error(error.kind().as_str());
         error
+    }
+
+    /// Counts a failure of `kind`, in the snapshot and the figures alike.
+    pub(crate) fn note_error(&self, kind: &'static str) {
+        self.inner.metrics.error(kind);
+        #[cfg(feature = "metrics")]
+        self.inner.peer.figures.error(kind);
     }
 
     /// The SQL pool, or `Config` on the in-memory store, which runs no SQL.

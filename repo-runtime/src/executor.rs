@@ -509,7 +509,6 @@ impl Executor {
         let elapsed = started.elapsed();
         let slow = elapsed >= db.options().slow_statement_threshold;
         db.counters().statement(slow);
-        let failure = result.as_ref().err().map(|error| error.kind().as_str());
         match &result {
             Ok(value) => {
                 if !span.is_disabled() {
@@ -518,17 +517,18 @@ impl Executor {
             }
             Err(error) => {
                 let kind = error.kind().as_str();
-                db.counters().error(kind);
+                db.note_error(kind);
                 telemetry::finish(&span, None, Some(kind));
                 tracing::debug!(parent: &span, kind, "statement failed");
             }
         }
         #[cfg(feature = "metrics")]
-        db.peer()
-            .figures
-            .statement(table.name, observed.operation, elapsed, failure);
-        #[cfg(not(feature = "metrics"))]
-        let _ = failure;
+        db.peer().figures.statement(
+            table.name,
+            observed.operation,
+            elapsed,
+            result.as_ref().err().map(|error| error.kind().as_str()),
+        );
         if slow {
             let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
             tracing::warn!(parent: &span, elapsed_ms, "slow statement");

@@ -257,7 +257,7 @@ pub(crate) mod figures {
         }
 
         /// `db.client.operation.duration`, in seconds, by system, namespace (on a server),
-        /// table, operation and error (when it failed); and `repo.errors` by kind.
+        /// table, operation and error (when it failed).
         pub(crate) fn statement(
             &self,
             table: &'static str,
@@ -276,22 +276,25 @@ pub(crate) mod figures {
                     .clone()
             };
             histogram.record(elapsed.as_secs_f64());
-            if let Some(kind) = error {
-                let mut errors = self
-                    .errors
-                    .lock()
-                    .unwrap_or_else(std::sync::PoisonError::into_inner);
-                errors
-                    .entry(kind)
-                    .or_insert_with(|| {
-                        metrics::counter!(
-                            "repo.errors",
-                            "db.system.name" => self.system,
-                            "error.type" => kind
-                        )
-                    })
-                    .increment(1);
-            }
+        }
+
+        /// `repo.errors` by kind: a failed statement, or a transaction that could not begin
+        /// or end.
+        pub(crate) fn error(&self, kind: &'static str) {
+            let mut errors = self
+                .errors
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            errors
+                .entry(kind)
+                .or_insert_with(|| {
+                    metrics::counter!(
+                        "repo.errors",
+                        "db.system.name" => self.system,
+                        "error.type" => kind
+                    )
+                })
+                .increment(1);
         }
 
         fn duration(
