@@ -38,16 +38,12 @@ impl Schema {
         }
         for table in self.tables() {
             for key in table.foreign_keys {
-                let optional = key.columns.iter().any(|name| {
-                    table
-                        .columns
-                        .iter()
-                        .any(|column| column.name == *name && column.nullable)
-                });
+                let optional = key
+                    .columns
+                    .iter()
+                    .any(|name| table.column(name).is_some_and(|column| column.nullable));
                 // A child row per parent at most when the referring columns are a key.
-                let single = std::iter::once(&table.primary_key)
-                    .chain(table.unique)
-                    .any(|unique| unique.columns == key.columns);
+                let single = table.constraint_on(key.columns).is_some();
                 let parent = if optional { "|o" } else { "||" };
                 let children = if single { "o|" } else { "o{" };
                 let _ = writeln!(
