@@ -625,12 +625,11 @@ impl CacheStore {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "cache"))]
 mod tests {
     use super::*;
 
     #[test]
-    #[cfg(feature = "cache")]
     fn keys_of_equal_values_are_equal_and_of_other_types_are_not() {
         let a = CacheKey::new(7_i64);
         assert_eq!(a, CacheKey::new(7_i64));
