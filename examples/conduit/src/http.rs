@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request, State};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
@@ -181,13 +180,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
     async fn from_request(request: Request, state: &S) -> Result<Self, ConduitError> {
         match Json::<T>::from_request(request, state).await {
             Ok(Json(value)) => Ok(Body(value)),
-            Err(rejection) => Err(ConduitError::Invalid("body", body_error(rejection))),
+            Err(rejection) => Err(ConduitError::Invalid("body", rejection.body_text())),
         }
     }
-}
-
-fn body_error(rejection: JsonRejection) -> String {
-    rejection.body_text()
 }
 
 /// A field that may be absent (left alone), `null` (cleared) or a value.
