@@ -68,6 +68,13 @@ pub struct DbOptions {
     pub retry: RetryPolicy,
     /// Statements slower than this are logged at `warn` and counted. Default: 1 s.
     pub slow_statement_threshold: Duration,
+    /// Whether a slow statement's plan is read and logged (feature `explain`): the planner's
+    /// plan of the same text with the same values, asked on another connection after the
+    /// statement, summed up at `warn` under the target `repo_runtime::plan` (tables scanned,
+    /// indexes used, sorts, estimated rows; never the values). Costs a copy of every
+    /// statement's values while on. Not on the in-memory store, which has no planner.
+    /// Default: off.
+    pub explain_slow_statements: bool,
     /// Longest a statement may run before [`RepoError::Timeout`]: enforced by the server on
     /// PostgreSQL (`statement_timeout`) and MariaDB (`max_statement_time`; MySQL's
     /// `max_execution_time` covers reads only), by the client on SQLite. Default: none.
@@ -103,6 +110,7 @@ impl Default for DbOptions {
             sqlite_driver: SqliteDriver::default(),
             retry: RetryPolicy::default(),
             slow_statement_threshold: Duration::from_secs(1),
+            explain_slow_statements: false,
             statement_timeout: None,
             row_level_security: false,
             cache: false,
@@ -115,7 +123,8 @@ impl DbOptions {
     /// The defaults, with what the environment sets: `DATABASE_MAX_CONNECTIONS`,
     /// `DATABASE_MIN_CONNECTIONS`, `DATABASE_ACQUIRE_TIMEOUT_MS`, `DATABASE_IDLE_TIMEOUT_MS`
     /// and `DATABASE_MAX_LIFETIME_MS` (`0`: none), `DATABASE_CONNECTION_HOLD_MS`,
-    /// `DATABASE_CACHE_ABSENT_TTL_MS`, `DATABASE_TEST_BEFORE_ACQUIRE`, `DATABASE_CACHE` and
+    /// `DATABASE_CACHE_ABSENT_TTL_MS`, `DATABASE_SLOW_STATEMENT_MS`,
+    /// `DATABASE_TEST_BEFORE_ACQUIRE`, `DATABASE_CACHE`, `DATABASE_EXPLAIN_SLOW` and
     /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`),
     /// `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`),
     /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is
@@ -178,6 +187,12 @@ impl DbOptions {
         if let Some(value) = env_number(&var, "DATABASE_CACHE_ABSENT_TTL_MS")? {
             options.cache_absent_ttl = Duration::from_millis(value);
         }
+        if let Some(value) = env_number(&var, "DATABASE_SLOW_STATEMENT_MS")? {
+            options.slow_statement_threshold = Duration::from_millis(value);
+        }
+        if let Some(value) = flag("DATABASE_EXPLAIN_SLOW")? {
+            options.explain_slow_statements = value;
+        }
         if let Some(text) = env_text(&var, "DATABASE_SQLITE_SYNCHRONOUS")? {
             options.sqlite_synchronous = text.parse()?;
         }
@@ -188,11 +203,16 @@ impl DbOptions {
     }
 }
 
-/// The cache asked for without the feature that builds it.
-fn check_cache(options: &DbOptions) -> Result<(), RepoError> {
+/// An option asked for without the feature that builds it.
+fn check_features(options: &DbOptions) -> Result<(), RepoError> {
     if options.cache && !cfg!(feature = "cache") {
         return Err(RepoError::config(
             "DbOptions::cache needs the runtime's `cache` feature",
+        ));
+    }
+    if options.explain_slow_statements && !cfg!(feature = "explain") {
+        return Err(RepoError::config(
+            "DbOptions::explain_slow_statements needs the runtime's `explain` feature",
         ));
     }
     Ok(())
@@ -317,7 +337,7 @@ impl Db {
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
-        check_cache(&options)?;
+        check_features(&options)?;
         let opened = open(dialect, url, &options).await?;
         let peer = Peer::of_url(&redacted, opened.system);
         #[cfg(feature = "cache")]
@@ -370,7 +390,7 @@ impl Db {
     }
 
     fn memory_with(options: DbOptions) -> Result<Db, RepoError> {
-        check_cache(&options)?;
+        check_features(&options)?;
         #[cfg(feature = "memory")]
         return Ok(Db::from_memory(options));
         #[cfg(not(feature = "memory"))]
@@ -780,19 +800,29 @@ mod tests {
             ("DATABASE_TEST_BEFORE_ACQUIRE", "true"),
             ("DATABASE_CONNECTION_HOLD_MS", "0"),
             ("DATABASE_SQLITE_SYNCHRONOUS", "FULL"),
+            ("DATABASE_SLOW_STATEMENT_MS", "250"),
+            ("DATABASE_EXPLAIN_SLOW", "yes"),
         ]))
         .unwrap();
+        assert_eq!(set.slow_statement_threshold, Duration::from_millis(250));
+        assert!(set.explain_slow_statements);
         assert_eq!((set.max_connections, set.min_connections), (4, 2));
         assert_eq!(set.idle_timeout, None);
         assert_eq!(set.max_lifetime, Some(Duration::from_secs(60)));
         assert!(set.test_before_acquire);
         assert_eq!(set.connection_hold, Duration::ZERO);
         assert_eq!(set.sqlite_synchronous, SqliteSynchronous::Full);
+        #[cfg(not(feature = "explain"))]
+        {
+            let error = check_features(&set).unwrap_err();
+            assert!(error.to_string().contains("`explain` feature"), "{error}");
+        }
         for (name, value) in [
             ("DATABASE_MIN_CONNECTIONS", "many"),
             ("DATABASE_CONNECTION_HOLD_MS", "1s"),
             ("DATABASE_TEST_BEFORE_ACQUIRE", "sometimes"),
             ("DATABASE_SQLITE_SYNCHRONOUS", "fast"),
+            ("DATABASE_EXPLAIN_SLOW", "maybe"),
         ] {
             let error = DbOptions::from_vars(vars(&[(name, value)])).unwrap_err();
             assert!(error.to_string().contains(name), "{error}");

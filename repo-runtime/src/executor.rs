@@ -384,7 +384,7 @@ impl Executor {
     async fn run_into(
         &self,
         table: &'static Table,
-        statement: Statement,
+        mut statement: Statement,
         sink: &mut dyn crate::stream::RowSink,
     ) -> Result<(), RepoError> {
         #[cfg(feature = "memory")]
@@ -395,7 +395,7 @@ impl Executor {
             }
             return Ok(());
         }
-        let observed = self.observed(table, &statement);
+        let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
@@ -462,11 +462,19 @@ impl Executor {
 
     /// How `statement` will be reported: its span (disabled unless a subscriber wants it)
     /// and, for the metrics, its SQL keyword.
-    fn observed(&self, table: &'static Table, statement: &Statement) -> Observed {
+    fn observed(&self, table: &'static Table, statement: &mut Statement) -> Observed {
         Observed {
             span: telemetry::statement_span(self.db().peer(), table, statement),
             #[cfg(feature = "metrics")]
             operation: telemetry::operation_name(statement),
+            #[cfg(feature = "explain")]
+            captured: if self.db().options().explain_slow_statements {
+                statement.capture()
+            } else {
+                None
+            },
+            #[cfg(feature = "explain")]
+            name: statement.operation,
         }
     }
 
@@ -532,6 +540,10 @@ impl Executor {
         if slow {
             let elapsed_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
             tracing::warn!(parent: &span, elapsed_ms, "slow statement");
+            #[cfg(feature = "explain")]
+            if let Some(captured) = observed.captured {
+                crate::explain::log_plan(db, table, observed.name, captured, span);
+            }
         }
         result
     }
@@ -551,7 +563,7 @@ impl Executor {
     async fn run_rows(
         &self,
         table: &'static Table,
-        statement: Statement,
+        mut statement: Statement,
         optional: bool,
     ) -> Result<Rows, RepoError> {
         #[cfg(feature = "cache")]
@@ -564,7 +576,7 @@ impl Executor {
             }
             return Ok(Rows::Memory(rows));
         }
-        let observed = self.observed(table, &statement);
+        let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
@@ -637,14 +649,14 @@ impl Executor {
     async fn send_rows(
         &self,
         table: &'static Table,
-        statement: Statement,
+        mut statement: Statement,
         sender: &crate::stream::Sender,
     ) -> Result<u64, RepoError> {
         #[cfg(feature = "memory")]
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
-        let observed = self.observed(table, &statement);
+        let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
@@ -725,10 +737,10 @@ impl Executor {
     fn in_memory(
         &self,
         table: &'static Table,
-        statement: Statement,
+        mut statement: Statement,
     ) -> Running<'_, crate::memory::Ran> {
         Box::pin(async move {
-            let observed = self.observed(table, &statement);
+            let observed = self.observed(table, &mut statement);
             let run = async {
                 match self {
                     Executor::Db(db) => match db.memory_store() {
@@ -883,7 +895,7 @@ impl Executor {
     async fn run_execute(
         &self,
         table: &'static Table,
-        statement: Statement,
+        mut statement: Statement,
     ) -> Result<Outcome, RepoError> {
         #[cfg(feature = "cache")]
         let _reported = self.report(table, &statement, true);
@@ -891,7 +903,7 @@ impl Executor {
         if self.is_memory() {
             return Ok(self.in_memory(table, statement).await?.1);
         }
-        let observed = self.observed(table, &statement);
+        let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
@@ -1266,4 +1278,10 @@ pub(crate) struct Observed {
     /// `db.operation.name`, for the duration histogram.
     #[cfg(feature = "metrics")]
     operation: &'static str,
+    /// The statement's text and values, for its plan if it is slow.
+    #[cfg(feature = "explain")]
+    captured: Option<Box<crate::explain::Captured>>,
+    /// What the statement does (`get`, `find_by_email`), for the plan's log.
+    #[cfg(feature = "explain")]
+    name: &'static str,
 }

@@ -105,6 +105,8 @@ mod embed;
 mod entity;
 mod error;
 mod executor;
+#[cfg(feature = "explain")]
+mod explain;
 mod filter;
 mod keyset;
 mod list;
@@ -156,6 +158,8 @@ pub use error::{
     BoxError, ErrorKind, RedactedDatabaseError, RepoError, TransactionError, from_sqlx,
 };
 pub use executor::Executor;
+#[cfg(feature = "explain")]
+pub use explain::QueryPlan;
 pub use filter::{Field, Filter, IntoValue, OptionalFilter};
 pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};

@@ -250,6 +250,20 @@ impl Statement {
         self.text.as_ref().map(sqlx::SqlStr::as_str)
     }
 
+    /// Its text and a copy of its values, for its plan if it turns out slow: `None` on the
+    /// in-memory store, or when a value failed to bind (the statement fails with that).
+    #[cfg(feature = "explain")]
+    pub(crate) fn capture(&mut self) -> Option<Box<crate::explain::Captured>> {
+        let text = self.text.as_ref()?;
+        match crate::explain::capture(&mut self.inner, text) {
+            Ok(captured) => captured.map(Box::new),
+            Err(error) => {
+                self.encode_error.get_or_insert(error);
+                None
+            }
+        }
+    }
+
     /// Attaches the statement's plan: what the in-memory store runs in place of its SQL.
     pub(crate) fn with_plan(mut self, plan: &'static Plan<'static>, lists: &[usize]) -> Statement {
         self.shape = Shape::Plan(plan);

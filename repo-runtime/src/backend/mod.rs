@@ -16,6 +16,8 @@ pub(crate) mod rusqlite;
 mod sql;
 pub(crate) mod sqlite;
 
+#[cfg(all(feature = "explain", any(feature = "postgres", feature = "mysql")))]
+pub(crate) use lender::Loan;
 #[cfg(feature = "rusqlite")]
 pub(crate) use rusqlite::RusqliteQuery;
 #[cfg(feature = "migrate")]

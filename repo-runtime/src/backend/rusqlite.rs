@@ -734,6 +734,28 @@ pub(crate) fn own_execute(
     connection.execute(sql, params).map(drop).map_err(to_sqlx)
 }
 
+/// The `detail` lines of `EXPLAIN QUERY PLAN` text `sql`, with `values` bound.
+#[cfg(feature = "explain")]
+pub(crate) fn explain(
+    session: &mut SessionConnection,
+    sql: &str,
+    values: &[Value],
+) -> Result<Vec<String>, sqlx::Error> {
+    let connection = session.connection()?;
+    let mut statement = connection.prepare(sql).map_err(to_sqlx)?;
+    for (index, value) in values.iter().enumerate() {
+        statement
+            .raw_bind_parameter(index + 1, value)
+            .map_err(to_sqlx)?;
+    }
+    let mut rows = statement.raw_query();
+    let mut details = Vec::new();
+    while let Some(row) = rows.next().map_err(to_sqlx)? {
+        details.push(row.get::<_, String>(3).map_err(to_sqlx)?);
+    }
+    Ok(details)
+}
+
 /// A session whose connection went with a cancelled statement: transient, as a connection
 /// lost to the network is on a server.
 fn lost() -> sqlx::Error {
