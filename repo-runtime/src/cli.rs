@@ -11,12 +11,13 @@
 //!
 //! Commands: `generate <name> [--allow-unsafe] [--check]`, `up [--seed [--env <env>]]`,
 //! `down [--to <version>]`,
-//! `status`, `check` (drift), `seed [--env <env>]`. The database is `--database-url`, else
+//! `status`, `check [--strict]` (drift, and the reads no index serves), `diagram`,
+//! `seed [--env <env>]`. The database is `--database-url`, else
 //! `DATABASE_URL` (read from a `.env` file too), else the embedded SQLite default.
 //!
 //! Exit codes, for scripts: `0` done; `1` failed (database, files); `2` bad usage; `3` not in
 //! the expected state: a change refused as unsafe, `generate --check` finding entities ahead
-//! of the migrations, `check` finding drift, `status` finding a changed, missing or partly
+//! of the migrations, `check` finding drift (or, with `--strict`, a read no index serves), `status` finding a changed, missing or partly
 //! applied migration.
 
 use std::ffi::OsString;
@@ -151,7 +152,10 @@ impl Cli {
                 Ok(SUCCESS)
             }
             Some(("status", _)) => self.status(&connect(url).await?).await,
-            Some(("check", _)) => self.check(&connect(url).await?).await,
+            Some(("check", args)) => {
+                self.check(&connect(url).await?, args.get_flag("strict"))
+                    .await
+            }
             Some(("seed", args)) => {
                 let environment = args
                     .get_one::<String>("env")
@@ -294,15 +298,31 @@ impl Cli {
         Ok(if clean { SUCCESS } else { NOT_CLEAN })
     }
 
-    async fn check(&self, db: &Db) -> Result<u8, RepoError> {
+    /// Drift of the live database, then the reads no index serves (which fail the check
+    /// only when `strict`).
+    async fn check(&self, db: &Db, strict: bool) -> Result<u8, RepoError> {
         let drift = migrate::check_drift(db, &self.schema).await?;
-        if drift.is_clean() {
+        let mut code = if drift.is_clean() {
             println!("{} {drift}", style("ok:").green().bold());
-            Ok(SUCCESS)
+            SUCCESS
         } else {
             println!("{} {drift}", style("drift:").red().bold());
-            Ok(NOT_CLEAN)
+            NOT_CLEAN
+        };
+        let advice = self.schema.index_advice();
+        if advice.is_empty() {
+            println!(
+                "{} every derived query and foreign key has an index",
+                style("ok:").green().bold()
+            );
         }
+        for line in &advice {
+            println!("{} {line}", style("index:").yellow().bold());
+        }
+        if strict && !advice.is_empty() {
+            code = NOT_CLEAN;
+        }
+        Ok(code)
     }
 
     async fn seed(&self, db: &Db, environment: &str) -> Result<u8, RepoError> {
@@ -445,7 +465,16 @@ fn command() -> Command {
             Command::new("diagram")
                 .about("Prints the entities as a Mermaid entity-relationship diagram"),
         )
-        .subcommand(Command::new("check").about("Compares the live database with the entities"))
+        .subcommand(
+            Command::new("check")
+                .about("Compares the live database with the entities, and lists the reads no index serves")
+                .arg(
+                    Arg::new("strict")
+                        .long("strict")
+                        .action(ArgAction::SetTrue)
+                        .help("Exit 3 when a read has no index, as for drift"),
+                ),
+        )
         .subcommand(
             Command::new("seed")
                 .about("Runs the seeds of the environment that have not run yet")

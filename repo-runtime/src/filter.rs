@@ -13,7 +13,8 @@ use repo_sql::{Condition, Dialect, Operator, PlanAction, PlanLimit};
 use crate::column::ColumnValue;
 use crate::error::RepoError;
 use crate::executor::Executor;
-use crate::schema::Table;
+use crate::list::ListOptions;
+use crate::schema::{IndexAdvice, Table};
 use crate::statement::{FilteredShape, PatchShape, Shape, Statement};
 
 /// A value given for a column of type `T`: `T` itself, a reference to one, or `&str` for a
@@ -407,6 +408,19 @@ impl<E> Filter<E> {
     /// The condition, without its values.
     pub fn condition(&self) -> &Condition {
         &self.condition
+    }
+
+    /// Whether an index of `E`'s table serves this filter, read in `options`' order (see
+    /// [`Table::index_advice`]): `None` when one does, else what reads every row and the
+    /// attribute that would fix it. `name` names the filter in the advice. For a test of the
+    /// filters an application builds: `assert_eq!(filter.index_advice("search", &options), None)`.
+    pub fn index_advice(&self, name: &str, options: &ListOptions<E::Column>) -> Option<IndexAdvice>
+    where
+        E: crate::entity::Entity,
+    {
+        let limited = options.get_limit().is_some();
+        let order = crate::list::asked_order::<E>(options);
+        E::TABLE.filter_advice(name, &self.scoped(E::TABLE), &order, limited)
     }
 
     /// The condition, shared: what a statement's shape keeps.

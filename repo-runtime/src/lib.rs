@@ -186,8 +186,9 @@ pub use rusqlite;
 #[cfg(feature = "rust_decimal")]
 pub use rust_decimal;
 pub use schema::{
-    Column, ColumnDefault, ColumnKind, ColumnSnapshot, ColumnType, Constraint, DefaultValue,
-    ForeignKey, ForeignKeySnapshot, Index, OnDelete, Table, TableSnapshot,
+    Column, ColumnDefault, ColumnKind, ColumnSnapshot, ColumnType, Constraint, DeclaredQuery,
+    DefaultValue, ForeignKey, ForeignKeySnapshot, Index, IndexAdvice, OnDelete, Table,
+    TableSnapshot,
 };
 #[cfg(feature = "json")]
 pub use serde_json;
@@ -269,6 +270,7 @@ pub mod __private {
     pub use crate::memory_value::Value as MemoryValue;
     pub use crate::operations::PolicyOps;
     pub use crate::policy::{OrFail, Stamp};
+    pub use crate::schema::DerivedQueries;
     pub use crate::with_memory;
     pub use async_trait::async_trait;
     pub use repo_derive::{

@@ -8,6 +8,31 @@ use crate::entity::Entity;
 use crate::executor::Executor;
 use crate::statement::Statement;
 
+/// The plan `queries` declare for `method`, at compile time: a derived query's body reads
+/// its plan from the list the index advice reads, so that it is written once.
+pub const fn declared_plan(
+    queries: &'static [crate::schema::DeclaredQuery],
+    method: &str,
+) -> &'static Plan<'static> {
+    let mut index = 0;
+    while index < queries.len() {
+        let name = queries[index].method.as_bytes();
+        let wanted = method.as_bytes();
+        let mut same = name.len() == wanted.len();
+        let mut at = 0;
+        while same && at < name.len() {
+            same = name[at] == wanted[at];
+            at += 1;
+        }
+        if same {
+            return queries[index].plan;
+        }
+        index += 1;
+    }
+    // Evaluated in a constant: a compile error, never a run-time panic.
+    panic!("a derived query without its declared plan")
+}
+
 /// A query method's parameter compared with a field of type `T`: the field's type itself, a
 /// reference to it, or `&str` for a `String` field and `&[u8]` for a `Vec<u8>` one.
 #[diagnostic::on_unimplemented(

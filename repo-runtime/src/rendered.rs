@@ -559,6 +559,7 @@ mod tests {
         indexes: &[],
         foreign_keys: &[],
         renamed_from: None,
+        queries: &[],
     };
 
     static PLAN: Plan<'static> = Plan {

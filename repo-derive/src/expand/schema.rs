@@ -133,6 +133,14 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
         }
     });
     let renamed_from = optional_str(entity.renamed_from.as_deref());
+    // A port's derived queries are listed where the port is implemented.
+    let queries = match &entity.port {
+        Some(_) => {
+            let record = &entity.ident;
+            quote! { <#record as #krate::__private::DerivedQueries>::QUERIES }
+        }
+        None => quote! { &[] },
+    };
     quote! {
         #krate::Table {
             name: #table,
@@ -143,6 +151,7 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
             indexes: &[#(#indexes),*],
             foreign_keys: &[#(#foreign_keys),*],
             renamed_from: #renamed_from,
+            queries: #queries,
         }
     }
 }

@@ -101,6 +101,7 @@ fn implementation(input: &PortInput) -> TokenStream {
     let mapping = &api.mapping;
     let repository = quote! { #krate::Repository<#record #mapping> };
     let mut errors = TokenStream::new();
+    let mut declared = Vec::new();
     let methods: Vec<TokenStream> = input
         .port
         .items
@@ -122,7 +123,12 @@ fn implementation(input: &PortInput) -> TokenStream {
             } else if FORWARDED.contains(&name.as_str()) {
                 forward(signature, &repository)
             } else {
-                derived(&entity, signature)
+                derived(&entity, signature).map(|(body, plan)| {
+                    declared.push(quote! {
+                        #krate::DeclaredQuery { method: #name, plan: &#plan }
+                    });
+                    body
+                })
             };
             match body {
                 Ok(body) => quote! { #signature { #body } },
@@ -140,6 +146,11 @@ fn implementation(input: &PortInput) -> TokenStream {
         #[#krate::__private::async_trait]
         impl<B: #krate::Backing> #port for #sql_repository<B> {
             #(#methods)*
+        }
+
+        #[automatically_derived]
+        impl #krate::__private::DerivedQueries for #record {
+            const QUERIES: &'static [#krate::DeclaredQuery] = &[#(#declared),*];
         }
     }
 }
@@ -250,7 +261,9 @@ pub(crate) struct Query<'a> {
     pub page: Option<&'a syn::Ident>,
 }
 
-fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStream> {
+/// A derived query's body, and its plan as a constant expression (what the index advice
+/// reads).
+fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<(TokenStream, TokenStream)> {
     let method = &signature.ident;
     let properties: Vec<String> = entity
         .fields
@@ -429,11 +442,16 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<TokenStre
         .any(|bound| bound.field().is_none());
     // An aggregate root's children go first: its deletes are the repository's.
     let deletes_aggregates = entity.is_aggregate_root() && query.name.action == Action::Delete;
-    Ok(if through_relations || deletes_aggregates {
+    let body = if through_relations || deletes_aggregates {
         related::body(entity, &query, shape, method)
     } else {
         render::body(entity, &query, shape, method)
-    })
+    };
+    let krate = &entity.krate;
+    let plan = render::with_plan(entity, &query, |plan| {
+        plan.to_tokens_under(&quote! { #krate::__private })
+    });
+    Ok((body, plan))
 }
 
 /// `author_username` for `autor_username`: a misspelt relation before the related property.

@@ -17,7 +17,11 @@ use crate::sql::Statements;
 
 /// The query as a plan: its conditions, order and limit. The SQL of every dialect is rendered
 /// from it, and the in-memory store evaluates it: one description of the query.
-fn with_plan<R>(entity: &Entity, query: &Query<'_>, use_plan: impl FnOnce(&Plan<'_>) -> R) -> R {
+pub(super) fn with_plan<R>(
+    entity: &Entity,
+    query: &Query<'_>,
+    use_plan: impl FnOnce(&Plan<'_>) -> R,
+) -> R {
     let action = match query.name.action {
         Action::Count => PlanAction::Count,
         Action::Exists => PlanAction::Exists,
@@ -147,14 +151,14 @@ fn binds(entity: &Entity, query: &Query<'_>, operation: &str) -> (TokenStream, V
         statements.push(quote! { #ports::bind_page(&mut __repo_statement, #page); });
     }
     let statement_start = if lengths.is_empty() && !scoped {
-        quote! { self.executor.statement_with_plan(#operation, &__REPO_SQL, &__REPO_PLAN) }
+        quote! { self.executor.statement_with_plan(#operation, &__REPO_SQL, __REPO_PLAN) }
     } else {
         quote! {
             #ports::statement_with_lists::<#record>(
                 &self.executor,
                 #operation,
                 &__REPO_SQL,
-                &__REPO_PLAN,
+                __REPO_PLAN,
                 &[#(#lengths),*],
             )
         }
@@ -170,13 +174,8 @@ pub(super) fn body(
     method: &syn::Ident,
 ) -> TokenStream {
     let krate = &entity.krate;
-    let (text, plan) = with_plan(entity, query, |plan| {
-        let private = quote! { #krate::__private };
-        (
-            Statements::new(entity).plan(plan),
-            plan.to_tokens_under(&private),
-        )
-    });
+    let record = &entity.ident;
+    let text = with_plan(entity, query, |plan| Statements::new(entity).plan(plan));
     let sql = sql_literal(krate, &text);
     let conversions = conversions(entity, query);
     let operation = method.to_string();
@@ -195,7 +194,10 @@ pub(super) fn body(
     let run = run(entity, fetch, Columns::InOrder, &build);
     quote! {
         const __REPO_SQL: #krate::Sql = #sql;
-        const __REPO_PLAN: #krate::__private::Plan = #plan;
+        const __REPO_PLAN: &#krate::__private::Plan = #krate::__private::ports::declared_plan(
+            <#record as #krate::__private::DerivedQueries>::QUERIES,
+            #operation,
+        );
         #conversions
         #run
     }

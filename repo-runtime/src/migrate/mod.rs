@@ -75,6 +75,16 @@ impl Schema {
         &self.tables
     }
 
+    /// Every read of the registered tables that no index serves ([`Table::index_advice`]):
+    /// derived queries whose conditions or order no index leads, foreign keys without an
+    /// index. What the CLI's `check` prints; empty when every read has its index.
+    pub fn index_advice(&self) -> Vec<crate::IndexAdvice> {
+        self.tables
+            .iter()
+            .flat_map(|table| table.index_advice())
+            .collect()
+    }
+
     /// The plain-data form of the schema. Two entities claiming one table name are an error:
     /// a snapshot has one definition per table.
     pub fn snapshot(&self) -> Result<Snapshot, RepoError> {

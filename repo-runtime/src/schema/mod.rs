@@ -1,8 +1,11 @@
 //! Plain-data table definitions, produced by the derive as constants ([`Table`]), their owned
 //! form ([`TableSnapshot`], what migrations diff and store) and their DDL per dialect.
 
+mod advice;
 mod ddl;
 mod owned;
+
+pub use advice::{DerivedQueries, IndexAdvice};
 
 #[cfg(feature = "postgres")]
 pub(crate) use ddl::SET_TENANT;
@@ -291,6 +294,19 @@ pub struct Table {
     pub foreign_keys: &'static [ForeignKey],
     /// Its previous name (`#[repo(renamed_from = "...")]`), for migrations.
     pub renamed_from: Option<&'static str>,
+    /// The queries its port derives from method names, for the index advice.
+    pub queries: &'static [DeclaredQuery],
+}
+
+/// A query a port derives from a method's name (`find_all_by_status_order_by_name`), as data:
+/// what [`Schema::index_advice`](crate::migrate::Schema::index_advice) checks against the
+/// table's indexes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DeclaredQuery {
+    /// The method's name.
+    pub method: &'static str,
+    /// What it selects, counts, tests or deletes.
+    pub plan: &'static repo_sql::Plan<'static>,
 }
 
 impl Table {
