@@ -11,7 +11,8 @@
 //!
 //! Commands: `generate <name> [--allow-unsafe] [--check]`, `up [--seed [--env <env>]]`,
 //! `down [--to <version>]`,
-//! `status`, `check [--strict]` (drift, and the reads no index serves), `diagram`,
+//! `status`, `check [--strict] [--plans]` (drift, and the reads no index serves: from the
+//! schema, and with `--plans` as the database plans them), `diagram`,
 //! `seed [--env <env>]`. The database is `--database-url`, else
 //! `DATABASE_URL` (read from a `.env` file too), else the embedded SQLite default.
 //!
@@ -153,7 +154,8 @@ impl Cli {
             }
             Some(("status", _)) => self.status(&connect(url).await?).await,
             Some(("check", args)) => {
-                self.check(&connect(url).await?, args.get_flag("strict"))
+                let plans = args.get_flag("plans");
+                self.check(&connect(url).await?, args.get_flag("strict"), plans)
                     .await
             }
             Some(("seed", args)) => {
@@ -299,8 +301,8 @@ impl Cli {
     }
 
     /// Drift of the live database, then the reads no index serves (which fail the check
-    /// only when `strict`).
-    async fn check(&self, db: &Db, strict: bool) -> Result<u8, RepoError> {
+    /// only when `strict`), as the schema says and, with `plans`, as the database plans them.
+    async fn check(&self, db: &Db, strict: bool, plans: bool) -> Result<u8, RepoError> {
         let drift = migrate::check_drift(db, &self.schema).await?;
         let mut code = if drift.is_clean() {
             println!("{} {drift}", style("ok:").green().bold());
@@ -319,10 +321,35 @@ impl Cli {
         for line in &advice {
             println!("{} {line}", style("index:").yellow().bold());
         }
-        if strict && !advice.is_empty() {
+        let scans = if plans {
+            self.print_scans(db).await?
+        } else {
+            0
+        };
+        if strict && (!advice.is_empty() || scans > 0) {
             code = NOT_CLEAN;
         }
         Ok(code)
+    }
+
+    /// Prints the reads whose plan on `db` scans a table; returns how many.
+    #[cfg(feature = "explain")]
+    async fn print_scans(&self, db: &Db) -> Result<usize, RepoError> {
+        let mut scans = 0;
+        for read in self.schema.explain_queries(db).await? {
+            if read.plan.scans_a_table() {
+                scans += 1;
+                println!("{} {read}", style("plan:").yellow().bold());
+            }
+        }
+        Ok(scans)
+    }
+
+    #[cfg(not(feature = "explain"))]
+    async fn print_scans(&self, _: &Db) -> Result<usize, RepoError> {
+        Err(RepoError::config(
+            "check --plans needs the runtime's `explain` feature",
+        ))
     }
 
     async fn seed(&self, db: &Db, environment: &str) -> Result<u8, RepoError> {
@@ -473,6 +500,12 @@ fn command() -> Command {
                         .long("strict")
                         .action(ArgAction::SetTrue)
                         .help("Exit 3 when a read has no index, as for drift"),
+                )
+                .arg(
+                    Arg::new("plans")
+                        .long("plans")
+                        .action(ArgAction::SetTrue)
+                        .help("Also ask the database to plan each read and list those that scan a table (feature `explain`)"),
                 ),
         )
         .subcommand(

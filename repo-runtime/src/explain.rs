@@ -15,7 +15,7 @@ use sqlx::SqlStr;
 use crate::backend::SqlConnection;
 use crate::db::Db;
 use crate::error::{FromSqlx, RepoError};
-use crate::schema::Table;
+use crate::schema::{Column, Table};
 use crate::statement::Query;
 
 /// A statement's plan in summary: which tables it reads whole, which indexes it reads, and
@@ -409,5 +409,248 @@ mod tests {
         assert!(plan.sorts);
         assert_eq!(plan.estimated_rows, None);
         assert_eq!(QueryPlan::default().to_string(), "reads no table");
+    }
+}
+
+/// A read the schema declares (a port's derived query, a lookup by foreign key) and its plan
+/// on a database: what [`Schema::explain_queries`](crate::migrate::Schema::explain_queries)
+/// reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlannedQuery {
+    /// The entity whose table is read.
+    pub entity: &'static str,
+    /// The table.
+    pub table: &'static str,
+    /// What reads it: a port's method, or `foreign key author_id`.
+    pub query: String,
+    /// Its plan.
+    pub plan: QueryPlan,
+}
+
+impl fmt::Display for PlannedQuery {
+    fn fmt(&self, out: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            out,
+            "{} ({}): {}: {}",
+            self.entity, self.table, self.query, self.plan
+        )
+    }
+}
+
+/// A value of `column`'s type for a planner that needs one (MySQL/MariaDB and SQLite plan the
+/// statement with values bound): neither a value of the application nor `NULL`, which some
+/// planners read as "no row" before choosing an access path.
+fn bind_sample(statement: &mut crate::statement::Statement, column: Option<&Column>) {
+    use crate::schema::ColumnType;
+    match column.map(|column| column.ty) {
+        Some(
+            ColumnType::SmallInt | ColumnType::Integer | ColumnType::BigInt | ColumnType::Boolean,
+        ) => statement.bind(1_i64),
+        Some(ColumnType::Real | ColumnType::Double) => statement.bind(1.0_f64),
+        Some(ColumnType::Bytes | ColumnType::Uuid) => statement.bind(vec![1_u8; 16]),
+        Some(ColumnType::Date | ColumnType::Timestamp | ColumnType::TimestampTz) => {
+            statement.bind("2000-01-01 00:00:00")
+        }
+        Some(ColumnType::Time) => statement.bind("00:00:00"),
+        Some(ColumnType::Decimal) => statement.bind("1"),
+        Some(ColumnType::Json) => statement.bind("{}"),
+        Some(ColumnType::Enum(values)) => statement.bind(values.first().copied().unwrap_or("")),
+        Some(ColumnType::Text) | None => statement.bind("a"),
+    }
+}
+
+/// `plan`'s statement on `table` for `db`'s dialect, with a sample bound for each of its
+/// placeholders, in the order it renders them (PostgreSQL binds none: its plan is the
+/// generic one).
+fn sampled(
+    db: &Db,
+    table: &'static Table,
+    plan: &repo_sql::Plan<'_>,
+) -> crate::statement::Statement {
+    use repo_sql::{Dialect, PlanLimit};
+    let dialect = db.dialect();
+    let columns: Vec<&str> = table.columns.iter().map(|column| column.name).collect();
+    let plan_table = repo_sql::PlanTable {
+        name: table.name,
+        columns: &columns,
+        key: table.primary_key.columns,
+    };
+    let conditions = || plan.any_of.iter().flat_map(|group| group.iter());
+    let lists: Vec<usize> = conditions()
+        .filter(|condition| condition.operator.takes_list())
+        .map(|_| 1)
+        .collect();
+    let sql = plan.render_with_lists(dialect, &plan_table, Some(&lists));
+    let mut statement = crate::executor::Executor::from(db).assembled("explain", sql);
+    if dialect == Dialect::Postgres {
+        return statement;
+    }
+    for condition in conditions() {
+        let operator = condition.operator;
+        let times = if operator.matches_text() {
+            operator.text_binds(dialect)
+        } else {
+            operator.arity()
+        };
+        for _ in 0..times {
+            bind_sample(&mut statement, table.column(condition.column));
+        }
+    }
+    if let Some(tenant) = plan.scope {
+        bind_sample(&mut statement, table.column(tenant));
+    }
+    if plan.limit == PlanLimit::Page {
+        statement.bind(10_i64);
+        statement.bind(0_i64);
+    }
+    statement
+}
+
+/// The highest `$n` of PostgreSQL text: how many values its statement takes.
+#[cfg(feature = "postgres")]
+fn placeholders(sql: &str) -> usize {
+    sql.split('$')
+        .skip(1)
+        .filter_map(|rest| {
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse::<usize>().ok()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// PostgreSQL's generic plans of `statements` with sequential scans off, so that a scan in
+/// a plan means that no index serves it: each prepared without values (PostgreSQL infers
+/// their types) and explained with `NULL`s on a connection that is closed afterwards.
+#[cfg(feature = "postgres")]
+async fn postgres_generic_plans(
+    db: &Db,
+    statements: &[String],
+) -> Result<Vec<QueryPlan>, RepoError> {
+    let failed = |error: sqlx::Error| RepoError::from_sqlx(error, None);
+    let pool = db.sql_pool()?;
+    let mut connection = pool.acquire_for(true).await.map_err(failed)?;
+    // Its session settings are changed for good: it does not go back to the pool.
+    connection.discard();
+    let SqlConnection::Postgres(conn) = &mut connection else {
+        return Err(RepoError::config(
+            "a PostgreSQL plan asked of another backend",
+        ));
+    };
+    let run = |sql: String| sqlx::raw_sql(sqlx::AssertSqlSafe(sql));
+    run(String::from(
+        "SET enable_seqscan = off; SET plan_cache_mode = force_generic_plan",
+    ))
+    .execute(&mut **conn)
+    .await
+    .map_err(failed)?;
+    let mut plans = Vec::with_capacity(statements.len());
+    for (index, sql) in statements.iter().enumerate() {
+        run(format!("PREPARE repo_advice_{index} AS {sql}"))
+            .execute(&mut **conn)
+            .await
+            .map_err(failed)?;
+        let nulls = vec!["NULL"; placeholders(sql)].join(", ");
+        let arguments = if nulls.is_empty() {
+            String::new()
+        } else {
+            format!("({nulls})")
+        };
+        use sqlx::Row;
+        let row = run(format!(
+            "EXPLAIN (FORMAT JSON) EXECUTE repo_advice_{index}{arguments}"
+        ))
+        .fetch_one(&mut **conn)
+        .await
+        .map_err(failed)?;
+        let document = row.try_get_unchecked::<String, _>(0).map_err(failed)?;
+        plans.push(postgres_plan(&document)?);
+    }
+    Ok(plans)
+}
+
+#[cfg(feature = "migrate")]
+impl crate::migrate::Schema {
+    /// Each read the schema declares (its ports' derived queries, a lookup by each foreign
+    /// key), planned by `db`'s database on the tables as they are (create them first; an
+    /// empty schema will do): the run-time side of
+    /// [`Schema::index_advice`](crate::migrate::Schema::index_advice), in the planner's own
+    /// words. A plan that [`scans a table`](QueryPlan::scans_a_table) has no index serving
+    /// it. PostgreSQL plans with sequential scans off and generic values, so that it reports
+    /// a scan only where no index exists; MySQL/MariaDB and SQLite plan with sample values
+    /// bound (MariaDB reads a lookup by a unique key of an empty table as "no row", which
+    /// names no scan). The in-memory store has no planner: [`RepoError::Config`].
+    pub async fn explain_queries(&self, db: &Db) -> Result<Vec<PlannedQuery>, RepoError> {
+        if db.is_memory() {
+            return Err(RepoError::config(
+                "the in-memory store has no query planner: explain the queries on an SQL backend",
+            ));
+        }
+        // The reads, each with its statement; foreign keys as a one-column lookup.
+        let mut reads: Vec<(&'static Table, String, crate::statement::Statement)> = Vec::new();
+        for &table in self.tables() {
+            for query in table.queries {
+                reads.push((
+                    table,
+                    query.method.to_owned(),
+                    sampled(db, table, query.plan),
+                ));
+            }
+            for key in table.foreign_keys {
+                let conditions: Vec<repo_sql::PlanCondition<'_>> = key
+                    .columns
+                    .iter()
+                    .map(|column| repo_sql::PlanCondition {
+                        column,
+                        operator: repo_sql::Operator::Equal,
+                    })
+                    .collect();
+                let lookup = repo_sql::Plan {
+                    action: repo_sql::PlanAction::Select,
+                    any_of: &[&conditions],
+                    order: &[],
+                    limit: repo_sql::PlanLimit::All,
+                    scope: None,
+                };
+                let fields: Vec<&str> = key
+                    .columns
+                    .iter()
+                    .map(|column| table.column(column).map_or(*column, |column| column.field))
+                    .collect();
+                let name = format!("foreign key {}", fields.join(", "));
+                reads.push((table, name, sampled(db, table, &lookup)));
+            }
+        }
+        #[cfg(feature = "postgres")]
+        if db.dialect() == repo_sql::Dialect::Postgres {
+            let texts: Vec<String> = reads
+                .iter()
+                .map(|(_, _, statement)| statement.sql().unwrap_or_default().to_owned())
+                .collect();
+            let plans = postgres_generic_plans(db, &texts).await?;
+            return Ok(reads
+                .into_iter()
+                .zip(plans)
+                .map(|((table, query, _), plan)| PlannedQuery {
+                    entity: table.entity,
+                    table: table.name,
+                    query,
+                    plan,
+                })
+                .collect());
+        }
+        let mut planned = Vec::with_capacity(reads.len());
+        for (table, query, mut statement) in reads {
+            let captured = statement
+                .capture()
+                .ok_or_else(|| RepoError::config("a sample value of the plan failed to bind"))?;
+            planned.push(PlannedQuery {
+                entity: table.entity,
+                table: table.name,
+                query,
+                plan: plan_of(db, *captured).await?,
+            });
+        }
+        Ok(planned)
     }
 }

@@ -159,7 +159,7 @@ pub use error::{
 };
 pub use executor::Executor;
 #[cfg(feature = "explain")]
-pub use explain::QueryPlan;
+pub use explain::{PlannedQuery, QueryPlan};
 pub use filter::{Field, Filter, IntoValue, OptionalFilter};
 pub use keyset::{Cursor, KeysetPage};
 pub use list::{ListOptions, Order};

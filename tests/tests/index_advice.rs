@@ -3,6 +3,7 @@
 
 use repo_runtime::migrate::Schema;
 use repo_runtime::prelude::*;
+use repo_tests::{Backend, TestDb};
 
 mod domain {
     use repo_core::{RepoError, port};
@@ -212,4 +213,104 @@ fn filters_built_at_run_time_are_checked_the_same_way() {
     let not = !PostRecord::STATUS.eq("draft");
     let advice = not.index_advice("not", &ListOptions::new()).unwrap();
     assert_eq!(advice.fix, None);
+}
+
+/// The planner of each SQL backend, asked on empty tables, agrees with the advice read from
+/// the schema: the reads it names scan, the others use an index. MySQL/MariaDB index every
+/// foreign key themselves, so there the reads through `author_id` are served too.
+async fn planners_agree_with_the_advice(backend: Backend) {
+    let Some(test) = TestDb::new(backend, "index_advice").await else {
+        return;
+    };
+    let db = &test.db;
+    let schema = Schema::new()
+        .entity::<Author>()
+        .entity::<PostRecord>()
+        .entity::<Follow>();
+    db.create_schema::<Author>().await.unwrap();
+    db.create_schema::<PostRecord>().await.unwrap();
+    db.create_schema::<Follow>().await.unwrap();
+    if backend == Backend::Memory {
+        let error = schema.explain_queries(db).await.unwrap_err();
+        assert!(error.to_string().contains("no query planner"), "{error}");
+        test.db.close().await;
+        return;
+    }
+    let advised: Vec<String> = schema
+        .index_advice()
+        .into_iter()
+        .map(|advice| advice.query)
+        .collect();
+    let planned = schema.explain_queries(db).await.unwrap();
+    assert_eq!(planned.len(), 10, "{planned:#?}");
+    for read in &planned {
+        let through_foreign_key = read.query.contains("author_id");
+        let expected =
+            advised.contains(&read.query) && !(backend == Backend::MySql && through_foreign_key);
+        assert_eq!(
+            read.plan.scans_a_table(),
+            expected,
+            "{backend:?}: {read}\n{planned:#?}"
+        );
+        // MariaDB reads a lookup by a unique key of an empty table as "no row" at once.
+        let reads_a_key = backend == Backend::MySql && read.query == "find_all_by_id_in";
+        if !expected && read.table == "advice_posts" && !reads_a_key {
+            assert!(!read.plan.indexes.is_empty(), "{backend:?}: {read}");
+        }
+    }
+    test.db.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn planners_agree_with_the_advice_on_every_backend() {
+    for backend in [
+        Backend::Sqlite,
+        Backend::Rusqlite,
+        Backend::Postgres,
+        Backend::MySql,
+        Backend::Memory,
+    ] {
+        planners_agree_with_the_advice(backend).await;
+    }
+}
+
+#[tokio::test]
+async fn the_command_line_check_reports_the_advice_and_fails_on_it_when_strict() {
+    use repo_runtime::cli::{Cli, NOT_CLEAN, SUCCESS};
+    let dir = std::env::temp_dir().join(format!("index_advice_cli_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = |name: &str| format!("sqlite://{}/{name}.db?mode=rwc", dir.display());
+    let all_url = url("all");
+    let served_url = url("served");
+    let db = Db::connect(&all_url).await.unwrap();
+    db.create_schema::<Author>().await.unwrap();
+    db.create_schema::<PostRecord>().await.unwrap();
+    db.create_schema::<Follow>().await.unwrap();
+    db.close().await;
+    let db = Db::connect(&served_url).await.unwrap();
+    db.create_schema::<Author>().await.unwrap();
+    db.create_schema::<Follow>().await.unwrap();
+    db.close().await;
+    let check = async |schema: Schema, flags: &[&str]| {
+        let url = if schema.tables().len() == 3 {
+            &all_url
+        } else {
+            &served_url
+        };
+        let mut line = vec!["migrate", "--database-url", url, "check"];
+        line.extend(flags);
+        Cli::new(schema).run_from(line).await
+    };
+    let all = || {
+        Schema::new()
+            .entity::<Author>()
+            .entity::<PostRecord>()
+            .entity::<Follow>()
+    };
+    let served = || Schema::new().entity::<Author>().entity::<Follow>();
+    assert_eq!(check(all(), &[]).await, SUCCESS, "advice alone passes");
+    assert_eq!(check(all(), &["--strict"]).await, NOT_CLEAN);
+    assert_eq!(check(all(), &["--strict", "--plans"]).await, NOT_CLEAN);
+    assert_eq!(check(served(), &["--strict", "--plans"]).await, SUCCESS);
+    let _ = std::fs::remove_dir_all(&dir);
 }
