@@ -532,6 +532,7 @@ async fn postgres_generic_plans(
     let mut connection = pool.acquire_for(true).await.map_err(failed)?;
     // Its session settings are changed for good: it does not go back to the pool.
     connection.discard();
+    #[allow(irrefutable_let_patterns)]
     let SqlConnection::Postgres(conn) = &mut connection else {
         return Err(RepoError::config(
             "a PostgreSQL plan asked of another backend",

@@ -209,6 +209,16 @@ fn filters_built_at_run_time_are_checked_the_same_way() {
         "PostRecord (advice_posts): narrow reads every row: no index starts with title or \
          author_id or views; add #[repo(index(title, author_id, views))] to `PostRecord`"
     );
+    // A related row's test narrows through the relation (its foreign key's advice); its
+    // absence reads every row.
+    let followed =
+        PostRecord::AUTHOR_ID.exists_in(Follow::FOLLOWED_ID, Follow::FOLLOWER_ID.eq(1_i64));
+    assert_eq!(followed.index_advice("feed", &newest), None);
+    let unfollowed = !followed;
+    assert_eq!(
+        unfollowed.index_advice("others", &newest).unwrap().fix,
+        None
+    );
     // A negation reads every row whatever the indexes.
     let not = !PostRecord::STATUS.eq("draft");
     let advice = not.index_advice("not", &ListOptions::new()).unwrap();

@@ -137,8 +137,9 @@ pub struct CommentRecord {
     /// The article; its comments go with it.
     #[repo(references = ArticleRecord, on_delete = "cascade", index)]
     pub article_id: i64,
-    /// Who wrote it: `CommentRecord::AUTHOR`.
-    #[repo(references = UserRecord, on_delete = "cascade")]
+    /// Who wrote it: `CommentRecord::AUTHOR`; indexed for the cascade when a user goes (the
+    /// CLI's `check` found it missing).
+    #[repo(references = UserRecord, on_delete = "cascade", index)]
     pub author_id: i64,
     /// Its text.
     pub body: String,
@@ -253,6 +254,45 @@ impl Persistence {
     }
 }
 
+/// The articles `query` asks for. Each condition is an `EXISTS` in the same statement: no
+/// key lists fetched first.
+pub fn article_filter(query: &ArticleQuery) -> Filter<ArticleRecord> {
+    Filter::all()
+        .and(
+            query
+                .tag
+                .as_deref()
+                .map(|tag| ArticleRecord::TAGS.has(TagRecord::NAME.eq(tag))),
+        )
+        .and(
+            query
+                .author
+                .as_deref()
+                .map(|name| ArticleRecord::AUTHOR.has(UserRecord::USERNAME.eq(name))),
+        )
+        .and(
+            query
+                .favorited
+                .as_deref()
+                .map(|name| ArticleRecord::FAVORITED_BY.has(UserRecord::USERNAME.eq(name))),
+        )
+        .and(query.followed_by.map(|follower| {
+            ArticleRecord::AUTHOR_ID.exists_in(
+                FollowRecord::FOLLOWEE_ID,
+                FollowRecord::FOLLOWER_ID.eq(follower),
+            )
+        }))
+}
+
+/// The page of articles `query` asks for, newest first.
+pub fn newest_first(query: &ArticleQuery) -> ListOptions<ArticleRecordColumn> {
+    ListOptions::new()
+        .desc(ArticleRecordColumn::CreatedAt)
+        .desc(ArticleRecordColumn::Id)
+        .limit(u64::from(query.limit()))
+        .offset(u64::from(query.offset()))
+}
+
 #[async_trait::async_trait]
 impl Reads for Persistence {
     async fn articles(
@@ -260,37 +300,8 @@ impl Reads for Persistence {
         query: &ArticleQuery,
         viewer: Option<i64>,
     ) -> Result<ArticlePage, RepoError> {
-        // Each condition is an `EXISTS` in the same statement: no key lists fetched first.
-        let filter = Filter::all()
-            .and(
-                query
-                    .tag
-                    .as_deref()
-                    .map(|tag| ArticleRecord::TAGS.has(TagRecord::NAME.eq(tag))),
-            )
-            .and(
-                query
-                    .author
-                    .as_deref()
-                    .map(|name| ArticleRecord::AUTHOR.has(UserRecord::USERNAME.eq(name))),
-            )
-            .and(
-                query
-                    .favorited
-                    .as_deref()
-                    .map(|name| ArticleRecord::FAVORITED_BY.has(UserRecord::USERNAME.eq(name))),
-            )
-            .and(query.followed_by.map(|follower| {
-                ArticleRecord::AUTHOR_ID.exists_in(
-                    FollowRecord::FOLLOWEE_ID,
-                    FollowRecord::FOLLOWER_ID.eq(follower),
-                )
-            }));
-        let newest = ListOptions::new()
-            .desc(ArticleRecordColumn::CreatedAt)
-            .desc(ArticleRecordColumn::Id)
-            .limit(u64::from(query.limit()))
-            .offset(u64::from(query.offset()));
+        let filter = article_filter(query);
+        let newest = newest_first(query);
         let page = self.articles.find_where(&filter, newest).await?;
         let total = self.articles.count_where(&filter).await?;
         Ok(ArticlePage {

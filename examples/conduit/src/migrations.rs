@@ -15,6 +15,14 @@ pub(crate) fn files(dialect: Dialect) -> &'static [(&'static str, &'static str)]
                 "20261207141021_create_conduit.up.sql",
                 include_str!("../migrations/sqlite/20261207141021_create_conduit.up.sql"),
             ),
+            (
+                "20261207172023_index_comment_authors.down.sql",
+                include_str!("../migrations/sqlite/20261207172023_index_comment_authors.down.sql"),
+            ),
+            (
+                "20261207172023_index_comment_authors.up.sql",
+                include_str!("../migrations/sqlite/20261207172023_index_comment_authors.up.sql"),
+            ),
         ],
         Dialect::Postgres => &[
             (
@@ -25,6 +33,16 @@ pub(crate) fn files(dialect: Dialect) -> &'static [(&'static str, &'static str)]
                 "20261207141021_create_conduit.up.sql",
                 include_str!("../migrations/postgres/20261207141021_create_conduit.up.sql"),
             ),
+            (
+                "20261207172023_index_comment_authors.down.sql",
+                include_str!(
+                    "../migrations/postgres/20261207172023_index_comment_authors.down.sql"
+                ),
+            ),
+            (
+                "20261207172023_index_comment_authors.up.sql",
+                include_str!("../migrations/postgres/20261207172023_index_comment_authors.up.sql"),
+            ),
         ],
         Dialect::MySql => &[
             (
@@ -34,6 +52,14 @@ pub(crate) fn files(dialect: Dialect) -> &'static [(&'static str, &'static str)]
             (
                 "20261207141021_create_conduit.up.sql",
                 include_str!("../migrations/mysql/20261207141021_create_conduit.up.sql"),
+            ),
+            (
+                "20261207172023_index_comment_authors.down.sql",
+                include_str!("../migrations/mysql/20261207172023_index_comment_authors.down.sql"),
+            ),
+            (
+                "20261207172023_index_comment_authors.up.sql",
+                include_str!("../migrations/mysql/20261207172023_index_comment_authors.up.sql"),
             ),
         ],
     }

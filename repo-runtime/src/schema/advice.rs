@@ -95,6 +95,7 @@ impl Branch {
 
     fn joined(&self, other: &Branch) -> Branch {
         let mut joined = self.clone();
+        joined.related |= other.related;
         for &column in &other.equal {
             joined.compare(column, Operator::Equal);
         }
@@ -154,18 +155,24 @@ fn branches(condition: &Condition, deleted: Option<&str>) -> Vec<Branch> {
             all.truncate(MOST_BRANCHES);
             all
         }
-        // A negation is served by no index; a test of another table is that table's lookup
-        // by its link column (its foreign key's advice).
+        // A negation is served by no index; a test of another table narrows this one through
+        // that table's lookup by its link column (its foreign key's advice).
         Condition::Not(inner) => {
             let mut branch = Branch::default();
             for inner in branches(inner, deleted) {
                 branch
                     .other
                     .extend(inner.seekable().chain(inner.other.iter().copied()));
+                if inner.related {
+                    branch.other.push("NOT EXISTS");
+                }
             }
             vec![branch]
         }
-        Condition::Exists { .. } => vec![Branch::default()],
+        Condition::Exists { .. } => vec![Branch {
+            related: true,
+            ..Branch::default()
+        }],
     }
 }
 
@@ -206,6 +213,21 @@ impl Table {
                     .first()
                     .is_some_and(|first| branch.seekable().any(|c| c == *first))
             })
+    }
+
+    /// Whether some index gives rows in the order of `columns`: starts with them, the primary
+    /// key's columns at their end implied (an index entry leads to its row by key: InnoDB and
+    /// SQLite keep the key in it, PostgreSQL sorts ties of a few rows at most).
+    fn orders_by(&self, columns: &[&str]) -> bool {
+        let key = self.primary_key.columns;
+        let mut wanted = columns;
+        while let [rest @ .., last] = wanted
+            && !rest.is_empty()
+            && key.contains(last)
+        {
+            wanted = rest;
+        }
+        self.leads_with(wanted)
     }
 
     /// Whether some index starts with `columns`, in order.
@@ -249,13 +271,13 @@ impl Table {
             fix,
         };
         // No condition at all: every row is what was asked for, unless a few in some order.
-        let unconditioned = branches
-            .iter()
-            .all(|branch| branch.seekable().next().is_none() && branch.other.is_empty());
+        let unconditioned = branches.iter().all(|branch| {
+            !branch.related && branch.seekable().next().is_none() && branch.other.is_empty()
+        });
         if branches.is_empty() || unconditioned {
             let columns: Vec<&str> = order.iter().map(|(column, _)| *column).collect();
             let one_direction = order.windows(2).all(|pair| pair[0].1 == pair[1].1);
-            if !limited || columns.is_empty() || (one_direction && self.leads_with(&columns)) {
+            if !limited || columns.is_empty() || (one_direction && self.orders_by(&columns)) {
                 return None;
             }
             let fix = one_direction.then(|| self.index_attribute(&columns));

@@ -1,0 +1,4 @@
+-- 20261207172023_index_comment_authors (down, mysql), generated from the entities: review before applying.
+-- add index comments_author_id_idx on comments
+
+DROP INDEX `comments_author_id_idx` ON `comments`;
