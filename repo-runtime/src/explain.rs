@@ -15,7 +15,9 @@ use sqlx::SqlStr;
 use crate::backend::SqlConnection;
 use crate::db::Db;
 use crate::error::{FromSqlx, RepoError};
-use crate::schema::{Column, Table};
+#[cfg(feature = "migrate")]
+use crate::schema::Column;
+use crate::schema::Table;
 use crate::statement::Query;
 
 /// A statement's plan in summary: which tables it reads whole, which indexes it reads, and
@@ -440,6 +442,7 @@ impl fmt::Display for PlannedQuery {
 /// A value of `column`'s type for a planner that needs one (MySQL/MariaDB and SQLite plan the
 /// statement with values bound): neither a value of the application nor `NULL`, which some
 /// planners read as "no row" before choosing an access path.
+#[cfg(feature = "migrate")]
 fn bind_sample(statement: &mut crate::statement::Statement, column: Option<&Column>) {
     use crate::schema::ColumnType;
     match column.map(|column| column.ty) {
@@ -462,6 +465,7 @@ fn bind_sample(statement: &mut crate::statement::Statement, column: Option<&Colu
 /// `plan`'s statement on `table` for `db`'s dialect, with a sample bound for each of its
 /// placeholders, in the order it renders them (PostgreSQL binds none: its plan is the
 /// generic one).
+#[cfg(feature = "migrate")]
 fn sampled(
     db: &Db,
     table: &'static Table,
@@ -507,7 +511,7 @@ fn sampled(
 }
 
 /// The highest `$n` of PostgreSQL text: how many values its statement takes.
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "migrate"))]
 fn placeholders(sql: &str) -> usize {
     sql.split('$')
         .skip(1)
@@ -522,7 +526,7 @@ fn placeholders(sql: &str) -> usize {
 /// PostgreSQL's generic plans of `statements` with sequential scans off, so that a scan in
 /// a plan means that no index serves it: each prepared without values (PostgreSQL infers
 /// their types) and explained with `NULL`s on a connection that is closed afterwards.
-#[cfg(feature = "postgres")]
+#[cfg(all(feature = "postgres", feature = "migrate"))]
 async fn postgres_generic_plans(
     db: &Db,
     statements: &[String],
