@@ -171,10 +171,12 @@ pub async fn fresh_database(target: &Target) -> Db {
     fresh_database_with(target, bench_options(target)).await
 }
 
-/// The options every benchmark handle of `target` opens with.
+/// The options every benchmark handle of `target` opens with; `BENCH_EXPLAIN_SLOW=1` turns on
+/// the copy of each statement's values that plans of slow statements need, to measure it.
 pub fn bench_options(target: &Target) -> DbOptions {
     DbOptions {
         max_connections: 4,
+        explain_slow_statements: std::env::var_os("BENCH_EXPLAIN_SLOW").is_some(),
         sqlite_driver: match target.name {
             "rusqlite" => SqliteDriver::Rusqlite,
             _ => SqliteDriver::Sqlx,
