@@ -261,6 +261,8 @@ pub struct Db {
     actor: Option<Actor>,
     /// Which tenant's rows the handle reaches ([`Db::for_tenant`], [`Db::unscoped`]).
     tenancy: Tenancy,
+    /// Whether its reads stay on the primary ([`Db::primary`]).
+    primary_only: bool,
 }
 
 struct DbInner {
@@ -275,6 +277,8 @@ struct DbInner {
     /// The entity cache, when `DbOptions::cache` is on.
     #[cfg(feature = "cache")]
     cache: Option<Arc<crate::cache::CacheStore>>,
+    /// The read replicas ([`Db::connect_with_replicas`]).
+    replicas: Option<crate::replica::Replicas>,
 }
 
 /// What a handle runs on: an SQL backend's pool, or the in-memory store.
@@ -305,9 +309,50 @@ async fn open(dialect: Dialect, url: &str, options: &DbOptions) -> Result<Opened
     }
 }
 
+/// How long a read waits for a replica's connection before it is done on the primary.
+const REPLICA_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Opens a pool on each of `urls`, replicas of a `dialect` primary; `None` without any.
+async fn open_replicas<S: AsRef<str>>(
+    dialect: Dialect,
+    urls: &[S],
+    options: &DbOptions,
+) -> Result<Option<crate::replica::Replicas>, RepoError> {
+    if urls.is_empty() {
+        return Ok(None);
+    }
+    if !matches!(dialect, Dialect::Postgres | Dialect::MySql) {
+        return Err(RepoError::config(
+            "read replicas are for PostgreSQL and MySQL/MariaDB primaries",
+        ));
+    }
+    // A replica that is down must not hold a read for the primary's whole acquire timeout:
+    // its read fails soon and is done again on the primary.
+    let replica_options = DbOptions {
+        acquire_timeout: options.acquire_timeout.min(REPLICA_ACQUIRE_TIMEOUT),
+        ..options.clone()
+    };
+    let mut members = Vec::with_capacity(urls.len());
+    for url in urls {
+        let url = url.as_ref();
+        if is_memory_url(url) || dialect_of(url)? != dialect {
+            return Err(RepoError::config(format!(
+                "replica {} is not a {dialect} database like its primary",
+                redact_url(url)
+            )));
+        }
+        members.push((
+            redact_url(url),
+            open(dialect, url, &replica_options).await?.pool,
+        ));
+    }
+    Ok(Some(crate::replica::Replicas::new(dialect, members)))
+}
+
 impl Db {
     /// Connects with [`DbOptions::from_env`] to `DATABASE_URL`, or to [`DEFAULT_DATABASE_URL`]
-    /// (an embedded SQLite file) when it is unset.
+    /// (an embedded SQLite file) when it is unset, with the read replicas listed in
+    /// `DATABASE_REPLICA_URLS` (comma-separated; see [`Db::connect_with_replicas`]).
     pub async fn from_env() -> Result<Db, RepoError> {
         let url = match std::env::var("DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => url,
@@ -316,7 +361,21 @@ impl Db {
                 return Err(RepoError::config("DATABASE_URL is not valid UTF-8"));
             }
         };
-        Db::connect_with(&url, DbOptions::from_env()?).await
+        let replicas: Vec<String> = match std::env::var("DATABASE_REPLICA_URLS") {
+            Ok(list) => list
+                .split(',')
+                .map(str::trim)
+                .filter(|url| !url.is_empty())
+                .map(String::from)
+                .collect(),
+            Err(std::env::VarError::NotPresent) => Vec::new(),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                return Err(RepoError::config(
+                    "DATABASE_REPLICA_URLS is not valid UTF-8",
+                ));
+            }
+        };
+        Db::connect_with_replicas(&url, &replicas, DbOptions::from_env()?).await
     }
 
     /// Connects to `url` with default pool settings.
@@ -331,13 +390,33 @@ impl Db {
 
     /// Connects to `url` with the given pool settings.
     pub async fn connect_with(url: &str, options: DbOptions) -> Result<Db, RepoError> {
-        if is_memory_url(url) {
+        Db::connect_with_replicas(url, &[] as &[&str], options).await
+    }
+
+    /// Connects to the primary at `url` and to read replicas of it at `replicas` (PostgreSQL
+    /// streaming replicas, MySQL/MariaDB replicas with GTIDs), each with a pool of its own
+    /// sized by `options`.
+    ///
+    /// Reads outside a transaction go to a replica, in turn, once it has replayed every write
+    /// made through this handle and its clones (read-your-writes by log position: see the
+    /// README's "Scaling out"); writes, transactions and [`Db::primary`]'s reads go to the
+    /// primary. A replica that is behind is passed over; one that fails leaves the rotation
+    /// for a second and the read is done again on the primary. Writes made with hand-written
+    /// SQL on the raw pools (`Db::as_postgres` and its siblings) are not seen: read after them
+    /// through `db.primary()`.
+    pub async fn connect_with_replicas<S: AsRef<str>>(
+        url: &str,
+        replicas: &[S],
+        options: DbOptions,
+    ) -> Result<Db, RepoError> {
+        if is_memory_url(url) && replicas.is_empty() {
             return Db::memory_with(options);
         }
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
         tracing::debug!(url = %redacted, %dialect, "connecting");
         check_features(&options)?;
+        let replicas = open_replicas(dialect, replicas, &options).await?;
         let opened = open(dialect, url, &options).await?;
         let peer = Peer::of_url(&redacted, opened.system);
         #[cfg(feature = "cache")]
@@ -358,8 +437,41 @@ impl Db {
                 url: redacted,
                 peer,
                 mysql_batch_keys: opened.mysql_batch_keys,
+                replicas,
             }),
+            primary_only: false,
         })
+    }
+
+    /// The same database, its reads kept on the primary: for a read that must see what was
+    /// written by other means (hand-written SQL, another process) or is part of a decision
+    /// the primary's latest state must back. A cheap clone; without replicas, the same handle.
+    pub fn primary(&self) -> Db {
+        Db {
+            primary_only: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the handle reads from replicas.
+    #[inline]
+    pub(crate) fn has_replicas(&self) -> bool {
+        self.inner.replicas.is_some() && !self.primary_only
+    }
+
+    /// The replica a read outside a transaction goes to, one that has replayed the handle's
+    /// writes; `None` for the primary.
+    pub(crate) async fn replica_for_read(&self) -> Option<&crate::replica::Replica> {
+        let replicas = self.inner.replicas.as_ref()?;
+        replicas.route(self.sql_pool().ok()?).await
+    }
+
+    /// A write through the handle ended: its next read waits for a replica that has it.
+    #[inline]
+    pub(crate) fn note_write(&self) {
+        if let Some(replicas) = &self.inner.replicas {
+            replicas.wrote();
+        }
     }
 
     /// A new, empty in-memory database (feature `memory`): tables in Rust data structures
@@ -385,7 +497,9 @@ impl Db {
                 url: String::from("memory:"),
                 peer: Peer::memory(),
                 mysql_batch_keys: None,
+                replicas: None,
             }),
+            primary_only: false,
         }
     }
 
@@ -480,10 +594,9 @@ impl Db {
 
     /// Runs one DDL statement assembled from derive-validated identifiers.
     pub(crate) async fn execute_ddl(&self, sql: &str) -> Result<(), RepoError> {
-        self.sql_pool()?
-            .script(sql.to_owned())
-            .await
-            .map_err(|e| RepoError::from_sqlx(e, None))
+        let ran = self.sql_pool()?.script(sql.to_owned()).await;
+        self.note_write();
+        ran.map_err(|e| RepoError::from_sqlx(e, None))
     }
 
     /// Closes the pool, waiting for connections in use to come back.
@@ -492,6 +605,9 @@ impl Db {
             Storage::Sql(pool) => pool.close().await,
             #[cfg(feature = "memory")]
             Storage::Memory(_) => {}
+        }
+        if let Some(replicas) = &self.inner.replicas {
+            replicas.close().await;
         }
     }
 
@@ -540,6 +656,9 @@ impl Db {
             snapshot.cache_misses = counters.misses.load(Relaxed);
             snapshot.cache_evictions = counters.evictions.load(Relaxed);
             snapshot.cache_invalidations = counters.invalidations.load(Relaxed);
+        }
+        if let Some(replicas) = &self.inner.replicas {
+            (snapshot.primary_reads, snapshot.replicas) = replicas.status();
         }
         snapshot
     }

@@ -77,12 +77,13 @@ enum Target<'a> {
 }
 
 /// Runs `$body` with `$query` (the backend's query) and `$target` (the pool, or the
-/// transaction's connection) of the statement's backend; the body is type-checked once per
+/// transaction's connection) of the statement's backend, outside a transaction on `$routed`
+/// (a replica's pool) when it is given; the body is type-checked once per
 /// backend and target. SQLite through rusqlite runs `$rusqlite` instead, with its query, where
 /// it runs (`Place`) and whether it is bounded.
 macro_rules! dispatch {
     (
-        $executor:expr, $statement:expr, $table:expr,
+        $executor:expr, $statement:expr, $table:expr, $routed:expr,
         |$query:ident, $target:ident| $body:expr,
         rusqlite |$rquery:ident, $place:ident, $bounded:ident| $rusqlite:expr
     ) => {{
@@ -98,7 +99,11 @@ macro_rules! dispatch {
         let mut lent = None;
         let target = match (executor, guard.as_deref_mut()) {
             (Executor::Db(db), _) => {
-                let pool = db.sql_pool()?;
+                let routed: Option<&SqlPool> = $routed;
+                let pool = match routed {
+                    Some(pool) => pool,
+                    None => db.sql_pool()?,
+                };
                 match pool.lend() {
                     Some(lending) => Target::Connection(
                         lent.insert(
@@ -395,12 +400,14 @@ impl Executor {
             }
             return Ok(());
         }
+        let replica = self.route(&statement).await;
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
                 statement,
                 table,
+                replica.map(|replica| &replica.pool),
                 |query, target| {
                     let mut rows = query.fetch(target);
                     let mut taken = 0;
@@ -427,9 +434,8 @@ impl Executor {
                 bounded | place.for_each(table, query, bounded, sink).await
             )
         };
-        self.observe(table, observed, run, |taken| *taken)
-            .await
-            .map(drop)
+        let result = self.observe(table, observed, run, |taken| *taken).await;
+        self.settle(true, replica, result).map(drop)
     }
 
     /// What `statement` may change, reported to the cache when the returned guard drops:
@@ -576,12 +582,15 @@ impl Executor {
             }
             return Ok(Rows::Memory(rows));
         }
+        let reads = statement.is_read();
+        let replica = self.route(&statement).await;
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
                 statement,
                 table,
+                replica.map(|replica| &replica.pool),
                 |query, target| {
                     let fetched = if optional {
                         query
@@ -617,8 +626,10 @@ impl Executor {
                 }
             )
         };
-        self.observe(table, observed, run, |rows| rows.len() as u64)
-            .await
+        let result = self
+            .observe(table, observed, run, |rows| rows.len() as u64)
+            .await;
+        self.settle(reads, replica, result)
     }
 
     /// Runs a statement whose rows a task sends through `sender` as the driver reads them:
@@ -656,12 +667,14 @@ impl Executor {
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
+        let replica = self.route(&statement).await;
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
                 self,
                 statement,
                 table,
+                replica.map(|replica| &replica.pool),
                 |query, target| {
                     let mut rows = query.fetch(target);
                     let mut sent = 0;
@@ -694,7 +707,8 @@ impl Executor {
                 _bounded | place.send(table, query, sender).await
             )
         };
-        self.observe(table, observed, run, |sent| *sent).await
+        let result = self.observe(table, observed, run, |sent| *sent).await;
+        self.settle(true, replica, result)
     }
 
     /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows (what
@@ -909,6 +923,7 @@ impl Executor {
                 self,
                 statement,
                 table,
+                None,
                 |query, target| {
                     match query.execute(target).await {
                         Ok(done) => Ok(done.outcome()),
@@ -931,8 +946,44 @@ impl Executor {
                 }
             )
         };
-        self.observe(table, observed, run, |outcome| outcome.rows_affected)
-            .await
+        let result = self
+            .observe(table, observed, run, |outcome| outcome.rows_affected)
+            .await;
+        self.settle(false, None, result)
+    }
+
+    /// The read replica a statement goes to: a read outside a transaction, on a handle with
+    /// replicas, once one has replayed the handle's writes. Boxed, so that the runners'
+    /// futures grow by a pointer only.
+    #[inline]
+    async fn route(&self, statement: &Statement) -> Option<&crate::replica::Replica> {
+        match self {
+            Executor::Db(db) if db.has_replicas() && statement.is_read() => {
+                Box::pin(db.replica_for_read()).await
+            }
+            _ => None,
+        }
+    }
+
+    /// What a statement's end means for the handle's replicas: a write outside a transaction
+    /// makes the next reads wait for a replica that has it (a failed one too: it may have
+    /// applied); a transient failure on a replica takes it out of the rotation, and the read
+    /// is retried on the primary.
+    #[inline]
+    fn settle<T>(
+        &self,
+        reads: bool,
+        replica: Option<&crate::replica::Replica>,
+        result: Result<T, RepoError>,
+    ) -> Result<T, RepoError> {
+        if let Executor::Db(db) = self {
+            match (&result, replica) {
+                (Err(error), Some(replica)) if error.is_transient() => replica.failed(),
+                _ if !reads => db.note_write(),
+                _ => {}
+            }
+        }
+        result
     }
 }
 

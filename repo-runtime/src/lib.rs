@@ -123,6 +123,7 @@ mod projection;
 mod redacted;
 mod relation;
 mod rendered;
+mod replica;
 mod repository;
 mod retry;
 #[cfg(feature = "rusqlite")]
@@ -171,6 +172,7 @@ pub use relation::{
     BelongsTo, Cardinality, Counts, ForeignKeyField, Group, HasMany, HasOne, Load, Many,
     ManyToMany, One, Referring, Related, With,
 };
+pub use replica::ReplicaStatus;
 pub use repo_core::{Faults, Faulty, Page};
 pub use repo_derive::__runtime_port as port;
 pub use repo_derive::{DbEnum, DbValue, Embeddable, Projection, Repository};

@@ -37,6 +37,11 @@ pub struct MetricsSnapshot {
     pub cache_evictions: u64,
     /// Writes reported to the cache (each invalidates what it touched).
     pub cache_invalidations: u64,
+    /// With read replicas: reads outside a transaction that stayed on the primary, no replica
+    /// being healthy or having replayed the handle's writes.
+    pub primary_reads: u64,
+    /// The read replicas, each with its health, reads and lag.
+    pub replicas: Vec<crate::replica::ReplicaStatus>,
 }
 
 impl MetricsSnapshot {
@@ -76,6 +81,8 @@ impl Metrics {
             cache_misses: 0,
             cache_evictions: 0,
             cache_invalidations: 0,
+            primary_reads: 0,
+            replicas: Vec::new(),
             statements: self.statements.load(Ordering::Relaxed),
             slow_statements: self.slow_statements.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),

@@ -244,6 +244,12 @@ impl Statement {
         Statement::of(operation, Query::Memory(Vec::new(), Vec::new()), true, None)
     }
 
+    /// Whether its text is a `SELECT`: what a read replica may run.
+    #[inline]
+    pub(crate) fn is_read(&self) -> bool {
+        self.selects
+    }
+
     /// The statement's text, with placeholders where values are bound; `None` on the
     /// in-memory store, which runs a plan.
     pub(crate) fn sql(&self) -> Option<&str> {

@@ -500,6 +500,7 @@ impl Tx {
         let result = control(&mut state, &[String::from("COMMIT")]).await;
         // Even a COMMIT that failed in flight may have applied.
         self.report_touched();
+        self.db().note_write();
         if result.is_ok() {
             self.restore_session(&mut state).await;
         }

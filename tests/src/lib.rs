@@ -27,6 +27,16 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// Every backend, SQLite through sqlx's driver first (the reference of the differential
+    /// tests).
+    pub const ALL: [Backend; 5] = [
+        Backend::Sqlite,
+        Backend::Rusqlite,
+        Backend::Postgres,
+        Backend::MySql,
+        Backend::Memory,
+    ];
+
     /// The dialect of this backend (the in-memory store follows SQLite's).
     pub fn dialect(self) -> Dialect {
         match self {
@@ -83,7 +93,10 @@ fn unique_name(test: &str) -> String {
 fn announce_skip(variable: &str) {
     static POSTGRES: Once = Once::new();
     static MYSQL: Once = Once::new();
-    let once = if variable.contains("POSTGRES") {
+    static REPLICAS: Once = Once::new();
+    let once = if variable.ends_with("REPLICA") {
+        &REPLICAS
+    } else if variable.contains("POSTGRES") {
         &POSTGRES
     } else {
         &MYSQL
@@ -266,22 +279,122 @@ impl Drop for TestDb {
     }
 }
 
+/// A primary and its read replica, as `scripts/replicas.sh` starts them: PostgreSQL's
+/// standby of the local server, and a MariaDB primary with its GTID replica.
+pub struct Replicated {
+    /// A handle on the test's database with the replica configured.
+    pub test: TestDb,
+    /// The test database on the primary, without replicas.
+    pub primary_url: String,
+    /// The test database on the replica.
+    pub replica_url: String,
+}
+
+impl Replicated {
+    /// A fresh database on `backend`'s primary (PostgreSQL or MySql), once its replica has
+    /// it, and a handle reading from the replica; `None` (after saying so) when the replica's
+    /// URL is unset, a failure instead with `REPO_TEST_REQUIRE_SERVERS=1`.
+    ///
+    /// # Panics
+    /// When the servers are configured but unusable, or required and not configured.
+    pub async fn new(backend: Backend, test: &str, options: DbOptions) -> Option<Replicated> {
+        let (primary, replica) = match backend {
+            Backend::Postgres => ("DATABASE_URL_POSTGRES", "DATABASE_URL_POSTGRES_REPLICA"),
+            Backend::MySql => ("DATABASE_URL_MYSQL_PRIMARY", "DATABASE_URL_MYSQL_REPLICA"),
+            _ => return None,
+        };
+        let (Ok(admin_url), Ok(replica_admin)) = (std::env::var(primary), std::env::var(replica))
+        else {
+            if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
+                panic!(
+                    "{replica} is unset but REPO_TEST_REQUIRE_SERVERS=1: start the replicas with \
+                     `eval \"$(scripts/replicas.sh)\"`"
+                );
+            }
+            announce_skip(replica);
+            return None;
+        };
+        let name = unique_name(test);
+        let dialect = backend.dialect();
+        admin_execute(
+            dialect,
+            &admin_url,
+            &format!("CREATE DATABASE {}", dialect.quote(&name)),
+        )
+        .await;
+        let primary_url = with_database(&admin_url, &name);
+        let replica_url = with_database(&replica_admin, &name);
+        // The replica has the database once it replayed its creation.
+        let started = std::time::Instant::now();
+        loop {
+            if let Ok(probe) = Db::connect(&replica_url).await {
+                probe.close().await;
+                break;
+            }
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(30),
+                "the replica at {replica} did not replay the creation of {name}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let db = Db::connect_with_replicas(&primary_url, &[&replica_url], options)
+            .await
+            .expect("connect to the primary and its replica");
+        Some(Replicated {
+            test: TestDb {
+                db,
+                cleanup: Cleanup::Server {
+                    admin_url,
+                    dialect,
+                    name,
+                },
+            },
+            primary_url,
+            replica_url,
+        })
+    }
+}
+
 /// A database of its own on every backend there is, SQLite's first (the reference of the
 /// differential tests); a server whose URL is unset is skipped as [`TestDb::new`] says.
 pub async fn every_backend(test: &str) -> Vec<(Backend, TestDb)> {
     let mut databases = Vec::new();
-    for backend in [
-        Backend::Sqlite,
-        Backend::Rusqlite,
-        Backend::Postgres,
-        Backend::MySql,
-        Backend::Memory,
-    ] {
+    for backend in Backend::ALL {
         if let Some(test) = TestDb::new(backend, test).await {
             databases.push((backend, test));
         }
     }
     databases
+}
+
+/// Everything a `tracing` subscriber writes, kept for a test to read: hand
+/// `move || log.clone()` to `tracing_subscriber::fmt().with_writer(..)`.
+#[derive(Clone, Default)]
+pub struct LogCapture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl LogCapture {
+    /// What was written so far.
+    pub fn text(&self) -> String {
+        let bytes = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+}
+
+impl Write for LogCapture {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Cases per property test: 200, or `PROPTEST_CASES` for a longer one-off run.

@@ -7,56 +7,33 @@
 #[allow(dead_code, unreachable_pub)]
 mod entities;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use entities::{NewUser, User, UserRepository};
 use repo_runtime::{DbOptions, Filter, ListOptions, Repository};
-use repo_tests::{Backend, TestDb};
+use repo_tests::{Backend, LogCapture, TestDb};
 
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
-
-    /// The lines of plans logged after `from` for `operation`, waiting a little for them:
-    /// plans are read after the statement, on a task of their own.
-    async fn plans(&self, from: usize, operation: &str, wait: Duration) -> Vec<String> {
-        let started = std::time::Instant::now();
-        loop {
-            let lines: Vec<String> = self.text()[from..]
-                .lines()
-                .filter(|line| line.contains("plan of a slow statement"))
-                .filter(|line| line.contains(&format!("operation=\"{operation}\"")))
-                .map(String::from)
-                .collect();
-            if !lines.is_empty() || started.elapsed() > wait {
-                return lines;
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
+/// The lines of plans logged after `from` for `operation`, waiting a little for them: plans
+/// are read after the statement, on a task of their own.
+async fn plans(log: &LogCapture, from: usize, operation: &str, wait: Duration) -> Vec<String> {
+    let started = std::time::Instant::now();
+    loop {
+        let lines: Vec<String> = log.text()[from..]
+            .lines()
+            .filter(|line| line.contains("plan of a slow statement"))
+            .filter(|line| line.contains(&format!("operation=\"{operation}\"")))
+            .map(String::from)
+            .collect();
+        if !lines.is_empty() || started.elapsed() > wait {
+            return lines;
         }
-    }
-}
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 const SECRET: &str = "correct-horse-battery";
 
-async fn slow_statements_log_their_plans(backend: Backend, captured: &Captured) {
+async fn slow_statements_log_their_plans(backend: Backend, captured: &LogCapture) {
     let options = DbOptions {
         slow_statement_threshold: Duration::ZERO,
         explain_slow_statements: true,
@@ -86,9 +63,7 @@ async fn slow_statements_log_their_plans(backend: Backend, captured: &Captured) 
 
     let wait = Duration::from_secs(10);
     if backend == Backend::Memory {
-        let lines = captured
-            .plans(from, "find_where", Duration::from_millis(300))
-            .await;
+        let lines = plans(captured, from, "find_where", Duration::from_millis(300)).await;
         assert!(
             lines.is_empty(),
             "the in-memory store has no plans: {lines:?}"
@@ -97,7 +72,7 @@ async fn slow_statements_log_their_plans(backend: Backend, captured: &Captured) 
         return;
     }
     // `bio` has no index: every planner reads the table.
-    let scans = captured.plans(from, "find_where", wait).await;
+    let scans = plans(captured, from, "find_where", wait).await;
     assert!(
         scans
             .iter()
@@ -105,7 +80,7 @@ async fn slow_statements_log_their_plans(backend: Backend, captured: &Captured) 
         "{backend:?}: {scans:#?}"
     );
     // `email` is unique: a lookup in its index (SQLite's is `sqlite_autoindex_users_1`).
-    let lookups = captured.plans(from, "find_by_email", wait).await;
+    let lookups = plans(captured, from, "find_by_email", wait).await;
     assert!(
         lookups
             .iter()
@@ -123,7 +98,7 @@ async fn slow_statements_log_their_plans(backend: Backend, captured: &Captured) 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_statements_log_their_plans_on_every_backend() {
-    let captured = Captured::default();
+    let captured = LogCapture::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::WARN)
@@ -131,13 +106,7 @@ async fn slow_statements_log_their_plans_on_every_backend() {
         .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    for backend in [
-        Backend::Sqlite,
-        Backend::Rusqlite,
-        Backend::Postgres,
-        Backend::MySql,
-        Backend::Memory,
-    ] {
+    for backend in Backend::ALL {
         slow_statements_log_their_plans(backend, &captured).await;
     }
 }

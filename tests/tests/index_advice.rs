@@ -3,7 +3,7 @@
 
 use repo_runtime::migrate::Schema;
 use repo_runtime::prelude::*;
-use repo_tests::{Backend, TestDb};
+use repo_tests::{Backend, TestDb, every_backend};
 
 mod domain {
     use repo_core::{RepoError, port};
@@ -228,10 +228,7 @@ fn filters_built_at_run_time_are_checked_the_same_way() {
 /// The planner of each SQL backend, asked on empty tables, agrees with the advice read from
 /// the schema: the reads it names scan, the others use an index. MySQL/MariaDB index every
 /// foreign key themselves, so there the reads through `author_id` are served too.
-async fn planners_agree_with_the_advice(backend: Backend) {
-    let Some(test) = TestDb::new(backend, "index_advice").await else {
-        return;
-    };
+async fn planners_agree_with_the_advice(backend: Backend, test: TestDb) {
     let db = &test.db;
     let schema = Schema::new()
         .entity::<Author>()
@@ -273,14 +270,8 @@ async fn planners_agree_with_the_advice(backend: Backend) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn planners_agree_with_the_advice_on_every_backend() {
-    for backend in [
-        Backend::Sqlite,
-        Backend::Rusqlite,
-        Backend::Postgres,
-        Backend::MySql,
-        Backend::Memory,
-    ] {
-        planners_agree_with_the_advice(backend).await;
+    for (backend, test) in every_backend("index_advice").await {
+        planners_agree_with_the_advice(backend, test).await;
     }
 }
 

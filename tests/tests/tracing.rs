@@ -5,31 +5,13 @@
 #[allow(dead_code, unreachable_pub)]
 mod entities;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use entities::{NewUser, User};
 use repo_runtime::Repository;
-use repo_tests::{Backend, TestDb};
-
-/// Collects everything the subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+use repo_tests::{Backend, LogCapture, TestDb};
 
 const SECRET: &str = "hunter2-Passw0rd!";
 
-async fn failing_insert_logs_no_bound_value(backend: Backend, captured: &Captured) {
+async fn failing_insert_logs_no_bound_value(backend: Backend, captured: &LogCapture) {
     let Some(test) = TestDb::new(backend, "tracing").await else {
         return;
     };
@@ -48,7 +30,7 @@ async fn failing_insert_logs_no_bound_value(backend: Backend, captured: &Capture
     let metrics = db.metrics();
     assert_eq!(metrics.errors_of("conflict"), 1);
     assert!(metrics.statements >= 2, "{metrics:?}");
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let text = captured.text();
     assert!(text.contains("repo.statement"), "spans are emitted: {text}");
     assert!(
         text.contains("operation=\"insert\"") || text.contains("operation=insert"),
@@ -66,7 +48,7 @@ async fn failing_insert_logs_no_bound_value(backend: Backend, captured: &Capture
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_inserts_log_spans_but_no_bound_values_on_every_backend() {
-    let captured = Captured::default();
+    let captured = LogCapture::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
         .with_max_level(tracing::Level::TRACE)
@@ -75,12 +57,7 @@ async fn failing_inserts_log_spans_but_no_bound_values_on_every_backend() {
         .with_writer(move || writer.clone())
         .finish();
     tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-    for backend in [
-        Backend::Sqlite,
-        Backend::Rusqlite,
-        Backend::Postgres,
-        Backend::MySql,
-    ] {
+    for backend in Backend::ALL {
         failing_insert_logs_no_bound_value(backend, &captured).await;
     }
 }

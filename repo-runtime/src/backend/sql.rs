@@ -285,6 +285,21 @@ impl SqlConnection {
         }, rusqlite => conn.script(sql.0.as_str()))
     }
 
+    /// The one text value a statement of the runtime's own returns (a server's setting or
+    /// position).
+    pub(crate) async fn fetch_text(&mut self, sql: &'static str) -> Result<String, sqlx::Error> {
+        on_connection!(self, conn => {
+            use sqlx::Row;
+            conn.in_flight();
+            let row = sqlx::raw_sql(sql).fetch_one(&mut **conn).await?;
+            conn.completed();
+            row.try_get_unchecked::<String, _>(0)
+        }, rusqlite => conn
+            .connection()?
+            .query_row(sql, [], |row| row.get::<_, String>(0))
+            .map_err(super::rusqlite::to_sqlx))
+    }
+
     /// Makes the connection close instead of returning to the pool, when its session state
     /// (a transaction, a pragma, a lock) may not have been reset.
     pub(crate) fn discard(&mut self) {

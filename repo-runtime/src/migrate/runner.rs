@@ -239,8 +239,10 @@ impl Migrator {
             return Err(error);
         }
         let result = work(self, &mut conn).await;
-        // What a migration changed in rows the cache holds is unknown.
+        // What a migration changed in rows the cache holds is unknown; replicas must replay
+        // it before the handle reads there.
         db.forget_cached();
+        db.note_write();
         if unlock(&mut conn, &held).await.is_err() || result.is_err() {
             conn.discard();
         }
