@@ -400,7 +400,10 @@ impl Executor {
             }
             return Ok(());
         }
-        let replica = self.route(&statement).await;
+        let replica = match self.route(&statement) {
+            Some(routing) => routing.await?,
+            None => None,
+        };
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
@@ -583,7 +586,10 @@ impl Executor {
             return Ok(Rows::Memory(rows));
         }
         let reads = statement.is_read();
-        let replica = self.route(&statement).await;
+        let replica = match self.route(&statement) {
+            Some(routing) => routing.await?,
+            None => None,
+        };
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
@@ -667,7 +673,10 @@ impl Executor {
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
-        let replica = self.route(&statement).await;
+        let replica = match self.route(&statement) {
+            Some(routing) => routing.await?,
+            None => None,
+        };
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
@@ -952,14 +961,17 @@ impl Executor {
         self.settle(false, None, result)
     }
 
-    /// The read replica a statement goes to: a read outside a transaction, on a handle with
-    /// replicas, once one has replayed the handle's writes. Boxed, so that the runners'
-    /// futures grow by a pointer only.
+    /// Where a read replica is chosen for a statement: a read outside a transaction, on a
+    /// handle with replicas (`None` otherwise, at no cost but this test). Boxed, so that the
+    /// runners' futures grow by a pointer only.
     #[inline]
-    async fn route(&self, statement: &Statement) -> Option<&crate::replica::Replica> {
+    fn route(
+        &self,
+        statement: &Statement,
+    ) -> Option<Running<'_, Option<&crate::replica::Replica>>> {
         match self {
             Executor::Db(db) if db.has_replicas() && statement.is_read() => {
-                Box::pin(db.replica_for_read()).await
+                Some(Box::pin(async move { Ok(db.replica_for_read().await) }))
             }
             _ => None,
         }
