@@ -28,19 +28,25 @@ if ! grep -q "^host replication all 127.0.0.1/32 trust" "$hba"; then
   echo "host replication all 127.0.0.1/32 trust" >> "$hba"
   psql_primary -c "SELECT pg_reload_conf()" >/dev/null
 fi
-pg_replica="$base/postgres-replica"
-if ! pg_isready -h 127.0.0.1 -p 5433 -q; then
-  if [ ! -f "$pg_replica/standby.signal" ]; then
-    rm -rf "$pg_replica"
-    install -d -o postgres -m 700 "$pg_replica"
-    runuser -u postgres -- pg_basebackup -h 127.0.0.1 -p 5432 -U postgres -D "$pg_replica" -R -X stream >&2
+# PG_REPLICAS=2 starts a second standby on 5434 (for the replica benchmark).
+start_pg_replica() { # data directory, port
+  local dir=$1 port=$2
+  if pg_isready -h 127.0.0.1 -p "$port" -q; then return 0; fi
+  if [ ! -f "$dir/standby.signal" ]; then
+    rm -rf "$dir"
+    install -d -o postgres -m 700 "$dir"
+    runuser -u postgres -- pg_basebackup -h 127.0.0.1 -p 5432 -U postgres -D "$dir" -R -X stream >&2
     # The local cluster keeps its configuration outside its data directory.
-    runuser -u postgres -- sh -c "printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' > '$pg_replica/pg_hba.conf'; : > '$pg_replica/postgresql.conf'"
+    runuser -u postgres -- sh -c "printf '%s\n' 'local all all trust' 'host all all 127.0.0.1/32 trust' > '$dir/pg_hba.conf'; : > '$dir/postgresql.conf'"
   fi
-  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$pg_replica" -l "$pg_replica/replica.log" -w start \
-    -o "-p 5433 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$pg_replica -c shared_buffers=32MB -c max_connections=$(psql_primary -c "SHOW max_connections") -c hot_standby=on" >&2
+  runuser -u postgres -- "$pg_bin/pg_ctl" -D "$dir" -l "$dir/replica.log" -w start \
+    -o "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir -c shared_buffers=32MB -c max_connections=$(psql_primary -c "SHOW max_connections") -c hot_standby=on" >&2
+  wait_for "the PostgreSQL replica on $port" pg_isready -h 127.0.0.1 -p "$port" -q
+}
+start_pg_replica "$base/postgres-replica" 5433
+if [ "${PG_REPLICAS:-1}" -ge 2 ]; then
+  start_pg_replica "$base/postgres-replica-2" 5434
 fi
-wait_for "the PostgreSQL replica" pg_isready -h 127.0.0.1 -p 5433 -q
 
 # MariaDB: a primary with a binary log and its replica.
 my() { # port, statement
@@ -87,6 +93,9 @@ fi
 wait_for "MariaDB replication" sh -c "mariadb --protocol=socket --socket='$base/mariadb-3308.sock' -uroot -e 'SHOW SLAVE STATUS\G' | grep -q 'Slave_SQL_Running: Yes'"
 
 echo "export DATABASE_URL_POSTGRES_REPLICA=postgres://postgres@127.0.0.1:5433/postgres"
+if [ "${PG_REPLICAS:-1}" -ge 2 ]; then
+  echo "export DATABASE_URL_POSTGRES_REPLICA_2=postgres://postgres@127.0.0.1:5434/postgres"
+fi
 echo "export DATABASE_URL_MYSQL_PRIMARY=mysql://repo@127.0.0.1:3307/mysql"
 echo "export DATABASE_URL_MYSQL_REPLICA=mysql://repo@127.0.0.1:3308/mysql"
 echo "export REPLICAS_DIR=$base"

@@ -263,6 +263,9 @@ pub struct Db {
     tenancy: Tenancy,
     /// Whether its reads stay on the primary ([`Db::primary`]).
     primary_only: bool,
+    /// With replicas: the writes of this handle's session ([`Db::session`]), shared by its
+    /// clones.
+    session: Option<Arc<crate::replica::Freshness>>,
 }
 
 struct DbInner {
@@ -398,8 +401,8 @@ impl Db {
     /// sized by `options`.
     ///
     /// Reads outside a transaction go to a replica, in turn, once it has replayed every write
-    /// made through this handle and its clones (read-your-writes by log position: see the
-    /// README's "Scaling out"); writes, transactions and [`Db::primary`]'s reads go to the
+    /// made through this handle and its clones, or in its [`Db::session`] (read-your-writes by
+    /// log position: see the README's "Scaling out"); writes, transactions and [`Db::primary`]'s reads go to the
     /// primary. A replica that is behind is passed over; one that fails leaves the rotation
     /// for a second and the read is done again on the primary. Writes made with hand-written
     /// SQL on the raw pools (`Db::as_postgres` and its siblings) are not seen: read after them
@@ -428,6 +431,7 @@ impl Db {
         Ok(Db {
             actor: None,
             tenancy: Tenancy::Unset,
+            session: replicas.as_ref().map(|_| Arc::default()),
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(opened.pool),
                 #[cfg(feature = "cache")]
@@ -463,14 +467,27 @@ impl Db {
     /// writes; `None` for the primary.
     pub(crate) async fn replica_for_read(&self) -> Option<&crate::replica::Replica> {
         let replicas = self.inner.replicas.as_ref()?;
-        replicas.route(self.sql_pool().ok()?).await
+        replicas
+            .route(self.sql_pool().ok()?, self.session.as_deref()?)
+            .await
     }
 
     /// A write through the handle ended: its next read waits for a replica that has it.
     #[inline]
     pub(crate) fn note_write(&self) {
-        if let Some(replicas) = &self.inner.replicas {
-            replicas.wrote();
+        if let Some(session) = &self.session {
+            session.wrote();
+        }
+    }
+
+    /// The same database in a session of its own: its reads wait for a replica that has
+    /// replayed the session's own writes only (a clone shares its handle's). For a server,
+    /// one per request or per user, so that one request's writes do not send every other
+    /// request's reads to the primary. A cheap clone; without replicas, the same handle.
+    pub fn session(&self) -> Db {
+        Db {
+            session: self.session.as_ref().map(|_| Arc::default()),
+            ..self.clone()
         }
     }
 
@@ -500,6 +517,7 @@ impl Db {
                 replicas: None,
             }),
             primary_only: false,
+            session: None,
         }
     }
 

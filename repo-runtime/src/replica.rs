@@ -147,17 +147,56 @@ pub struct ReplicaStatus {
     pub behind: Option<u64>,
 }
 
-/// A handle's replicas, and the writes made through it.
+/// The writes made through a handle and its clones (a session: [`Db::session`]
+/// (crate::Db::session) starts another), and where the primary's log stood after them.
+#[derive(Default)]
+pub(crate) struct Freshness {
+    /// Writes, counted when they end.
+    writes: AtomicU64,
+    /// The primary's position covering the first `.0` writes.
+    needed: Mutex<(u64, Option<Position>)>,
+}
+
+impl Freshness {
+    /// A write ended (committed, or perhaps: a failed one may have applied).
+    pub(crate) fn wrote(&self) {
+        self.writes.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// The primary's position that covers every write counted so far, `None` before the
+    /// first.
+    async fn needed(
+        &self,
+        dialect: Dialect,
+        primary: &SqlPool,
+    ) -> Result<Option<Position>, RepoError> {
+        let writes = self.writes.load(Ordering::Acquire);
+        if writes == 0 {
+            return Ok(None);
+        }
+        {
+            let needed = lock(&self.needed);
+            if needed.0 >= writes {
+                return Ok(needed.1.clone());
+            }
+        }
+        // Asked after the writes counted above ended: the answer covers them.
+        let position = position_of(primary, dialect, true).await?;
+        let mut needed = lock(&self.needed);
+        if needed.0 < writes {
+            *needed = (writes, Some(position.clone()));
+        }
+        Ok(Some(position))
+    }
+}
+
+/// A handle's replicas.
 pub(crate) struct Replicas {
     dialect: Dialect,
     members: Vec<Replica>,
     next: AtomicUsize,
-    /// Writes made through the handle, counted when they end.
-    writes: AtomicU64,
-    /// The primary's position covering the first `.0` writes.
-    needed: Mutex<(u64, Option<Position>)>,
-    /// Reads that went to the primary because no replica had replayed the handle's writes or
-    /// none was healthy.
+    /// Reads that went to the primary because no replica had replayed the session's writes
+    /// or none was healthy.
     primary_reads: AtomicU64,
 }
 
@@ -175,42 +214,14 @@ impl Replicas {
                 })
                 .collect(),
             next: AtomicUsize::new(0),
-            writes: AtomicU64::new(0),
-            needed: Mutex::new((0, None)),
             primary_reads: AtomicU64::new(0),
         }
     }
 
-    /// A write through the handle ended (committed, or perhaps: a failed one may have applied).
-    pub(crate) fn wrote(&self) {
-        self.writes.fetch_add(1, Ordering::AcqRel);
-    }
-
-    /// The primary's position that covers every write made so far, `None` before the first.
-    async fn needed(&self, primary: &SqlPool) -> Result<Option<Position>, RepoError> {
-        let writes = self.writes.load(Ordering::Acquire);
-        if writes == 0 {
-            return Ok(None);
-        }
-        {
-            let needed = lock(&self.needed);
-            if needed.0 >= writes {
-                return Ok(needed.1.clone());
-            }
-        }
-        // Asked after the writes counted above ended: the answer covers them.
-        let position = position_of(primary, self.dialect, true).await?;
-        let mut needed = lock(&self.needed);
-        if needed.0 < writes {
-            *needed = (writes, Some(position.clone()));
-        }
-        Ok(Some(position))
-    }
-
     /// The replica a read goes to, or `None` for the primary: the next healthy one that has
-    /// replayed the handle's writes.
-    pub(crate) async fn route(&self, primary: &SqlPool) -> Option<&Replica> {
-        let needed = match self.needed(primary).await {
+    /// replayed the session's writes.
+    pub(crate) async fn route(&self, primary: &SqlPool, session: &Freshness) -> Option<&Replica> {
+        let needed = match session.needed(self.dialect, primary).await {
             Ok(needed) => needed,
             // The primary's own failure is the read's to report.
             Err(_) => return None,

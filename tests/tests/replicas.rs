@@ -185,6 +185,12 @@ async fn a_writer_reads_its_writes_while_the_replica_is_behind(
         "the replica's older row"
     );
     assert!(replica_reads(&bystander) > before);
+    // A session of the writer's handle waits for its own writes only: none yet.
+    let fresh = writer.session();
+    let before = replica_reads(writer);
+    let read = User::repository(&fresh).get(ada.id).await.unwrap();
+    assert_eq!(read.name, ada.name, "a new session reads the replica");
+    assert!(replica_reads(writer) > before);
     let behind = writer.metrics().replicas[0].behind;
     assert!(
         behind.is_some_and(|behind| behind > 0),
