@@ -24,6 +24,9 @@ pub enum Backend {
     MySql,
     /// The in-memory store (`Db::memory()`).
     Memory,
+    /// The first node of the three-node MariaDB Galera cluster at `DATABASE_URL_GALERA`
+    /// (`scripts/galera.sh`); not among [`Backend::ALL`].
+    Galera,
 }
 
 impl Backend {
@@ -42,7 +45,7 @@ impl Backend {
         match self {
             Backend::Sqlite | Backend::Rusqlite | Backend::Memory => Dialect::Sqlite,
             Backend::Postgres => Dialect::Postgres,
-            Backend::MySql => Dialect::MySql,
+            Backend::MySql | Backend::Galera => Dialect::MySql,
         }
     }
 
@@ -51,6 +54,7 @@ impl Backend {
             Backend::Sqlite | Backend::Rusqlite | Backend::Memory => None,
             Backend::Postgres => Some("DATABASE_URL_POSTGRES"),
             Backend::MySql => Some("DATABASE_URL_MYSQL"),
+            Backend::Galera => Some("DATABASE_URL_GALERA"),
         }
     }
 }
@@ -94,8 +98,11 @@ fn announce_skip(variable: &str) {
     static POSTGRES: Once = Once::new();
     static MYSQL: Once = Once::new();
     static REPLICAS: Once = Once::new();
+    static GALERA: Once = Once::new();
     let once = if variable.ends_with("REPLICA") {
         &REPLICAS
+    } else if variable.contains("GALERA") {
+        &GALERA
     } else if variable.contains("POSTGRES") {
         &POSTGRES
     } else {
@@ -153,23 +160,11 @@ impl TestDb {
                 cleanup: Cleanup::File(path),
             });
         };
-        let Ok(admin_url) = std::env::var(variable) else {
-            if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!(
-                    "{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: the {backend:?} tests must run"
-                );
-            }
-            announce_skip(variable);
-            return None;
-        };
+        let admin_url = server_url(variable, &format!("the {backend:?} tests must run"))?;
+        // The cluster's variable lists its nodes: the tests' databases are made on the first.
+        let admin_url = admin_url.split(',').next().unwrap_or_default().to_owned();
         let dialect = backend.dialect();
-        admin_execute(
-            dialect,
-            &admin_url,
-            &format!("CREATE DATABASE {}", dialect.quote(&name)),
-        )
-        .await;
-        let url = with_database(&admin_url, &name);
+        let url = create_database(dialect, &admin_url, &name).await;
         let db = Db::connect_with(&url, options)
             .await
             .expect("connect to the fresh test database");
@@ -182,6 +177,30 @@ impl TestDb {
             },
         })
     }
+}
+
+/// The server URL in `variable`; when it is unset, `None` after saying so, or a failure with
+/// `REPO_TEST_REQUIRE_SERVERS=1` (`why` says what to do).
+fn server_url(variable: &str, why: &str) -> Option<String> {
+    let Ok(url) = std::env::var(variable) else {
+        if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
+            panic!("{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: {why}");
+        }
+        announce_skip(variable);
+        return None;
+    };
+    Some(url)
+}
+
+/// Creates the database `name` on the server at `admin_url`; its URL.
+async fn create_database(dialect: Dialect, admin_url: &str, name: &str) -> String {
+    admin_execute(
+        dialect,
+        admin_url,
+        &format!("CREATE DATABASE {}", dialect.quote(name)),
+    )
+    .await;
+    with_database(admin_url, name)
 }
 
 /// `url` with its path (the database name) replaced by `database`.
@@ -303,26 +322,12 @@ impl Replicated {
             Backend::MySql => ("DATABASE_URL_MYSQL_PRIMARY", "DATABASE_URL_MYSQL_REPLICA"),
             _ => return None,
         };
-        let (Ok(admin_url), Ok(replica_admin)) = (std::env::var(primary), std::env::var(replica))
-        else {
-            if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
-                panic!(
-                    "{replica} is unset but REPO_TEST_REQUIRE_SERVERS=1: start the replicas with \
-                     `eval \"$(scripts/replicas.sh)\"`"
-                );
-            }
-            announce_skip(replica);
-            return None;
-        };
+        let start = "start the replicas with `eval \"$(scripts/replicas.sh)\"`";
+        let admin_url = server_url(primary, start)?;
+        let replica_admin = server_url(replica, start)?;
         let name = unique_name(test);
         let dialect = backend.dialect();
-        admin_execute(
-            dialect,
-            &admin_url,
-            &format!("CREATE DATABASE {}", dialect.quote(&name)),
-        )
-        .await;
-        let primary_url = with_database(&admin_url, &name);
+        let primary_url = create_database(dialect, &admin_url, &name).await;
         let replica_url = with_database(&replica_admin, &name);
         // The replica has the database once it replayed its creation.
         let started = std::time::Instant::now();

@@ -17,7 +17,7 @@ async fn the_figures_reach_prometheus_on_every_backend() {
         systems.push(match backend {
             Backend::Sqlite | Backend::Rusqlite => "sqlite",
             Backend::Postgres => "postgresql",
-            Backend::MySql => "mariadb",
+            Backend::MySql | Backend::Galera => "mariadb",
             Backend::Memory => "other_sql",
         });
     }

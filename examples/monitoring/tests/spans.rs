@@ -60,7 +60,7 @@ fn spans_follow_the_database_conventions_on_every_backend() {
             let system = match backend {
                 Backend::Sqlite | Backend::Rusqlite => "sqlite",
                 Backend::Postgres => "postgresql",
-                Backend::MySql => "mariadb",
+                Backend::MySql | Backend::Galera => "mariadb",
                 Backend::Memory => "other_sql",
             };
 

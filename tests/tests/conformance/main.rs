@@ -32,8 +32,8 @@ mod tenants;
 mod transactions;
 mod values;
 
-/// One `#[tokio::test]` per case and backend, in modules `sqlite`, `postgres`, `mysql` and
-/// `memory`. Cases under `sql_only` need SQL (migrations, hand-written queries, rows planted
+/// One `#[tokio::test]` per case and backend, in modules `sqlite`, `rusqlite`, `postgres`,
+/// `mysql`, `galera` (a node of a three-node MariaDB Galera cluster) and `memory`. Cases under `sql_only` need SQL (migrations, hand-written queries, rows planted
 /// with raw statements) and do not run on the in-memory store; the README lists them.
 macro_rules! conformance {
     (
@@ -44,6 +44,7 @@ macro_rules! conformance {
         conformance!(@backend rusqlite, Rusqlite, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend postgres, Postgres, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend mysql, MySql, $($module::$case,)* $($sql_module::$sql_case),*);
+        conformance!(@backend galera, Galera, $($module::$case,)* $($sql_module::$sql_case),*);
         conformance!(@backend memory, Memory, $($module::$case),*);
     };
     (@backend $backend:ident, $variant:ident, $($module:ident :: $case:ident),* $(,)?) => {
