@@ -94,7 +94,8 @@ async fn certification_failures_are_retried_as_whole_units_of_work() {
     let nodes = on_every_node(&test).await;
     const ROUNDS: usize = 30;
     let mut writers = Vec::new();
-    for node in nodes.iter().take(2).cloned() {
+    for node in &nodes[..2] {
+        let node = node.clone();
         writers.push(tokio::spawn(async move {
             for _ in 0..ROUNDS {
                 node.unit_of_work(async |tx| {
