@@ -364,20 +364,14 @@ impl Db {
                 return Err(RepoError::config("DATABASE_URL is not valid UTF-8"));
             }
         };
-        let replicas: Vec<String> = match std::env::var("DATABASE_REPLICA_URLS") {
-            Ok(list) => list
-                .split(',')
-                .map(str::trim)
-                .filter(|url| !url.is_empty())
-                .map(String::from)
-                .collect(),
-            Err(std::env::VarError::NotPresent) => Vec::new(),
-            Err(std::env::VarError::NotUnicode(_)) => {
-                return Err(RepoError::config(
-                    "DATABASE_REPLICA_URLS is not valid UTF-8",
-                ));
-            }
-        };
+        let list = env_text(&|name| std::env::var(name), "DATABASE_REPLICA_URLS")?;
+        let replicas: Vec<&str> = list
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .collect();
         Db::connect_with_replicas(&url, &replicas, DbOptions::from_env()?).await
     }
 
@@ -402,8 +396,8 @@ impl Db {
     ///
     /// Reads outside a transaction go to a replica, in turn, once it has replayed every write
     /// made through this handle and its clones, or in its [`Db::session`] (read-your-writes by
-    /// log position: see the README's "Scaling out"); writes, transactions and [`Db::primary`]'s reads go to the
-    /// primary. A replica that is behind is passed over; one that fails leaves the rotation
+    /// log position: see the README's "Scaling out"); writes, transactions and
+    /// [`Db::primary`]'s reads go to the primary. A replica that is behind is passed over; one that fails leaves the rotation
     /// for a second and the read is done again on the primary. Writes made with hand-written
     /// SQL on the raw pools (`Db::as_postgres` and its siblings) are not seen: read after them
     /// through `db.primary()`.

@@ -67,6 +67,9 @@ impl From<&Executor> for Executor {
 #[doc(hidden)]
 pub type Running<'a, T> = Pin<Box<dyn Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
+/// The choice of a read replica for a read, boxed (see [`Executor::route`]).
+type Routing<'a> = Pin<Box<dyn Future<Output = Option<&'a crate::replica::Replica>> + Send + 'a>>;
+
 /// Where a statement runs: a connection (its transaction's, or one lent for the statement),
 /// or rusqlite's pool.
 enum Target<'a> {
@@ -401,7 +404,7 @@ impl Executor {
             return Ok(());
         }
         let replica = match self.route(&statement) {
-            Some(routing) => routing.await?,
+            Some(routing) => routing.await,
             None => None,
         };
         let observed = self.observed(table, &mut statement);
@@ -587,7 +590,7 @@ impl Executor {
         }
         let reads = statement.is_read();
         let replica = match self.route(&statement) {
-            Some(routing) => routing.await?,
+            Some(routing) => routing.await,
             None => None,
         };
         let observed = self.observed(table, &mut statement);
@@ -674,7 +677,7 @@ impl Executor {
             return self.send_memory_rows(table, statement, sender).await;
         }
         let replica = match self.route(&statement) {
-            Some(routing) => routing.await?,
+            Some(routing) => routing.await,
             None => None,
         };
         let observed = self.observed(table, &mut statement);
@@ -965,13 +968,10 @@ impl Executor {
     /// handle with replicas (`None` otherwise, at no cost but this test). Boxed, so that the
     /// runners' futures grow by a pointer only.
     #[inline]
-    fn route(
-        &self,
-        statement: &Statement,
-    ) -> Option<Running<'_, Option<&crate::replica::Replica>>> {
+    fn route(&self, statement: &Statement) -> Option<Routing<'_>> {
         match self {
             Executor::Db(db) if db.has_replicas() && statement.is_read() => {
-                Some(Box::pin(async move { Ok(db.replica_for_read().await) }))
+                Some(Box::pin(db.replica_for_read()))
             }
             _ => None,
         }

@@ -617,12 +617,7 @@ impl crate::migrate::Schema {
                     limit: repo_sql::PlanLimit::All,
                     scope: None,
                 };
-                let fields: Vec<&str> = key
-                    .columns
-                    .iter()
-                    .map(|column| table.column(column).map_or(*column, |column| column.field))
-                    .collect();
-                let name = format!("foreign key {}", fields.join(", "));
+                let name = table.foreign_key_read(key);
                 reads.push((table, name, sampled(db, table, &lookup)));
             }
         }

@@ -278,7 +278,7 @@ impl Replica {
     /// Whether the replica may serve a read that must see `needed`.
     async fn ready(&self, dialect: Dialect, needed: Option<&Position>) -> bool {
         let now = Instant::now();
-        {
+        let needed = {
             let mut state = lock(&self.state);
             match state.down_until {
                 Some(until) if until > now => return false,
@@ -296,9 +296,7 @@ impl Replica {
                     return false;
                 }
             }
-        }
-        let Some(needed) = needed else {
-            return true;
+            needed
         };
         match position_of(&self.pool, dialect, false).await {
             Ok(replayed) => {

@@ -111,21 +111,31 @@ impl Branch {
     fn seekable(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.equal.iter().chain(&self.range).copied()
     }
+
+    /// Whether it compares no column at all.
+    fn compares_nothing(&self) -> bool {
+        self.seekable().next().is_none() && self.other.is_empty()
+    }
+}
+
+/// Whether comparing `column` by `operator` narrows the rows read: not the live-row test of a
+/// soft delete on `deleted`, which every live row passes.
+fn narrows(column: &str, operator: Operator, deleted: Option<&str>) -> bool {
+    !(Some(column) == deleted && operator == Operator::IsNull)
 }
 
 /// Past this many branches a condition is judged by its first ones: a search form's
 /// disjunctions of disjunctions multiply.
 const MOST_BRANCHES: usize = 64;
 
-/// The branches of `condition` (its disjunctive form), without the live-row test of a soft
-/// delete on `deleted`: every live row passes it, so it narrows nothing.
+/// The branches of `condition` (its disjunctive form), without what does not narrow.
 fn branches(condition: &Condition, deleted: Option<&str>) -> Vec<Branch> {
     match condition {
         Condition::Compare {
             column, operator, ..
         } => {
             let mut branch = Branch::default();
-            if !(Some(*column) == deleted && *operator == Operator::IsNull) {
+            if narrows(column, *operator, deleted) {
                 branch.compare(column, *operator);
             }
             vec![branch]
@@ -183,12 +193,12 @@ fn plan_branches(plan: &Plan<'static>, deleted: Option<&str>) -> Vec<Branch> {
         .map(|group| {
             let mut branch = Branch::default();
             for condition in group.iter() {
-                if !(Some(condition.column) == deleted && condition.operator == Operator::IsNull) {
+                if narrows(condition.column, condition.operator, deleted) {
                     branch.compare(condition.column, condition.operator);
                 }
             }
             // A method's name always compares something: nothing left is a relation's.
-            branch.related = branch.seekable().next().is_none() && branch.other.is_empty();
+            branch.related = branch.compares_nothing();
             if let Some(tenant) = plan.scope {
                 branch.compare(tenant, Operator::Equal);
             }
@@ -232,14 +242,18 @@ impl Table {
 
     /// Whether some index starts with `columns`, in order.
     fn leads_with(&self, columns: &[&str]) -> bool {
-        self.index_columns().any(|index| {
-            index.len() >= columns.len() && index.iter().zip(columns).all(|(a, b)| a == b)
-        })
+        self.index_columns().any(|index| index.starts_with(columns))
     }
 
     /// The Rust field of `column`, for an attribute.
     fn field_of<'a>(&'a self, column: &'a str) -> &'a str {
         self.column(column).map_or(column, |column| column.field)
+    }
+
+    /// How the advice and the planners name the lookup by foreign `key`: `foreign key author_id`.
+    pub(crate) fn foreign_key_read(&self, key: &super::ForeignKey) -> String {
+        let fields: Vec<&str> = key.columns.iter().map(|c| self.field_of(c)).collect();
+        format!("foreign key {}", fields.join(", "))
     }
 
     /// The attribute that adds an index on `columns` (fields, in order).
@@ -271,9 +285,9 @@ impl Table {
             fix,
         };
         // No condition at all: every row is what was asked for, unless a few in some order.
-        let unconditioned = branches.iter().all(|branch| {
-            !branch.related && branch.seekable().next().is_none() && branch.other.is_empty()
-        });
+        let unconditioned = branches
+            .iter()
+            .all(|branch| !branch.related && branch.compares_nothing());
         if branches.is_empty() || unconditioned {
             let columns: Vec<&str> = order.iter().map(|(column, _)| *column).collect();
             let one_direction = order.windows(2).all(|pair| pair[0].1 == pair[1].1);
@@ -335,11 +349,10 @@ impl Table {
             if self.leads_with(key.columns) {
                 continue;
             }
-            let fields: Vec<&str> = key.columns.iter().map(|c| self.field_of(c)).collect();
             advice.push(IndexAdvice {
                 entity: self.entity,
                 table: self.name,
-                query: format!("foreign key {}", fields.join(", ")),
+                query: self.foreign_key_read(key),
                 problem: format!(
                     "reads every row for each row of `{}` it refers to (loading the relation, \
                      checking or cascading a delete there): no index starts with {}",
