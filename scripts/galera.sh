@@ -3,6 +3,8 @@
 # 4306, 4307 and 4308 (group communication on 4567-4569, state transfers by rsync on
 # 4444-4446), small buffers (the machine has 2 cores). Every node takes writes; Galera
 # interleaves auto-increment keys (`auto_increment_increment` = nodes, each its own offset).
+# Reads are causal (`wsrep_sync_wait = 1`): a node applies what the cluster certified before it
+# answers a read, so a read on one node sees a commit made on another.
 # The user `repo` (no password) may do anything. Idempotent: what runs is left running; a node
 # that is down is started again and rejoins. Prints the URLs to export:
 #   eval "$(scripts/galera.sh)"
@@ -46,7 +48,7 @@ start_node() { # node (1-3), bootstrap (yes/no)
     --log-error="$base/node-$node.err" --server-id="$((20 + node))" \
     --innodb-buffer-pool-size=32M --innodb-log-file-size=16M --max-connections=100 \
     --skip-name-resolve --binlog-format=ROW --default-storage-engine=InnoDB \
-    --innodb-autoinc-lock-mode=2 --wsrep-on=ON --wsrep-provider="$provider" \
+    --innodb-autoinc-lock-mode=2 --wsrep-sync-wait=1 --wsrep-on=ON --wsrep-provider="$provider" \
     --wsrep-cluster-name=repo --wsrep-cluster-address="$peers" \
     --wsrep-node-address="127.0.0.1:$gcomm" --wsrep-node-name="node$node" \
     --wsrep-sst-method=rsync --wsrep-sst-receive-address="127.0.0.1:$sst" \
@@ -64,6 +66,7 @@ fi
 for node in 1 2 3; do
   up "$node" || start_node "$node" no
 done
+for node in 1 2 3; do my "$node" "SET GLOBAL wsrep_sync_wait = 1"; done
 first=${running[0]}
 my "$first" "CREATE USER IF NOT EXISTS 'repo'@'127.0.0.1';
   GRANT ALL PRIVILEGES ON *.* TO 'repo'@'127.0.0.1' WITH GRANT OPTION;"

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 pub(crate) use crate::backend::MySqlBatchKeys;
 use crate::backend::{Opened, PoolSettings, SqlPool, SqliteDriver, SqliteSynchronous};
+use crate::cluster::{Node, Nodes};
 use crate::entity::Entity;
 use crate::error::{FromSqlx, RepoError};
 use crate::metrics::{Metrics, MetricsSnapshot};
@@ -238,6 +239,14 @@ fn env_number(
         .transpose()
 }
 
+/// The URLs of a comma-separated list.
+fn url_list(list: Option<&str>) -> impl Iterator<Item = &str> {
+    list.unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|url| !url.is_empty())
+}
+
 fn env_text(
     var: &impl Fn(&str) -> Result<String, std::env::VarError>,
     name: &str,
@@ -273,8 +282,6 @@ struct DbInner {
     options: DbOptions,
     metrics: Metrics,
     url: String,
-    /// The database as telemetry names it.
-    peer: Peer,
     /// How a MySQL/MariaDB batch learns its generated keys; `None` on other backends.
     mysql_batch_keys: Option<MySqlBatchKeys>,
     /// The entity cache, when `DbOptions::cache` is on.
@@ -284,16 +291,25 @@ struct DbInner {
     replicas: Option<crate::replica::Replicas>,
 }
 
-/// What a handle runs on: an SQL backend's pool, or the in-memory store.
+/// What a handle runs on: the pools of its SQL servers (one, or a cluster's nodes), or the
+/// in-memory store and its name in telemetry.
 enum Storage {
-    Sql(SqlPool),
+    Sql(Nodes),
     #[cfg(feature = "memory")]
-    Memory(crate::memory::Store),
+    Memory(crate::memory::Store, Peer),
 }
 
 /// Opens the pool of `dialect`'s backend, or says it is not compiled in.
 async fn open(dialect: Dialect, url: &str, options: &DbOptions) -> Result<Opened, RepoError> {
-    let settings = PoolSettings {
+    match SqlPool::open(dialect, url, &pool_settings(options)).await {
+        Some(opened) => opened.map_err(|error| RepoError::from_sqlx(error, None)),
+        None => Err(not_compiled(dialect)),
+    }
+}
+
+/// The pool settings of `options`.
+fn pool_settings(options: &DbOptions) -> PoolSettings {
+    PoolSettings {
         max_connections: options.max_connections,
         acquire_timeout: options.acquire_timeout,
         min_connections: options.min_connections,
@@ -305,11 +321,62 @@ async fn open(dialect: Dialect, url: &str, options: &DbOptions) -> Result<Opened
         sqlite_busy_timeout: options.sqlite_busy_timeout,
         sqlite_driver: options.sqlite_driver,
         statement_timeout: options.statement_timeout,
-    };
-    match SqlPool::open(dialect, url, &settings).await {
-        Some(opened) => opened.map_err(|error| RepoError::from_sqlx(error, None)),
-        None => Err(not_compiled(dialect)),
     }
+}
+
+/// Opens the nodes at `urls`, servers of one `dialect`: the first that answers is connected to
+/// and used first, the others are opened to connect when the handle moves to them. Fails with
+/// the first node's error when none answers.
+async fn open_nodes<S: AsRef<str>>(
+    dialect: Dialect,
+    urls: &[S],
+    options: &DbOptions,
+) -> Result<(Nodes, Option<MySqlBatchKeys>), RepoError> {
+    if urls.len() > 1 && !matches!(dialect, Dialect::Postgres | Dialect::MySql) {
+        return Err(RepoError::config(
+            "the nodes of a cluster are PostgreSQL or MySQL/MariaDB servers",
+        ));
+    }
+    let mut first_error = None;
+    let mut connected = None;
+    for (index, url) in urls.iter().enumerate() {
+        let url = url.as_ref();
+        if index > 0 && (is_memory_url(url) || dialect_of(url)? != dialect) {
+            return Err(RepoError::config(format!(
+                "node {} is not a {dialect} database like the first",
+                redact_url(url)
+            )));
+        }
+        if connected.is_some() {
+            continue;
+        }
+        match open(dialect, url, options).await {
+            Ok(opened) => connected = Some((index, opened)),
+            Err(error) => {
+                tracing::warn!(node = %redact_url(url), kind = error.kind().as_str(), "a node of the cluster did not answer");
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    let Some((active, opened)) = connected else {
+        return Err(first_error.unwrap_or_else(|| RepoError::config("a database URL is needed")));
+    };
+    let mut members = Vec::with_capacity(urls.len());
+    let system = opened.system;
+    let mut first = Some(opened.pool);
+    for (index, url) in urls.iter().enumerate() {
+        let redacted = redact_url(url.as_ref());
+        let pool = match first.take_if(|_| index == active) {
+            Some(pool) => pool,
+            None => match SqlPool::open_lazy(dialect, url.as_ref(), &pool_settings(options)) {
+                Some(pool) => pool.map_err(|error| RepoError::from_sqlx(error, None))?,
+                None => return Err(not_compiled(dialect)),
+            },
+        };
+        let peer = Peer::of_url(&redacted, system);
+        members.push(Node::new(pool, peer, redacted));
+    }
+    Ok((Nodes::new(members, active), opened.mysql_batch_keys))
 }
 
 /// How long a read waits for a replica's connection before it is done on the primary.
@@ -354,8 +421,10 @@ async fn open_replicas<S: AsRef<str>>(
 
 impl Db {
     /// Connects with [`DbOptions::from_env`] to `DATABASE_URL`, or to [`DEFAULT_DATABASE_URL`]
-    /// (an embedded SQLite file) when it is unset, with the read replicas listed in
-    /// `DATABASE_REPLICA_URLS` (comma-separated; see [`Db::connect_with_replicas`]).
+    /// (an embedded SQLite file) when it is unset, with the other nodes of its cluster listed
+    /// in `DATABASE_FAILOVER_URLS` (see [`Db::connect_to_cluster`]) and the read replicas
+    /// listed in `DATABASE_REPLICA_URLS` (see [`Db::connect_with_replicas`]); lists are
+    /// comma-separated.
     pub async fn from_env() -> Result<Db, RepoError> {
         let url = match std::env::var("DATABASE_URL") {
             Ok(url) if !url.trim().is_empty() => url,
@@ -364,15 +433,13 @@ impl Db {
                 return Err(RepoError::config("DATABASE_URL is not valid UTF-8"));
             }
         };
-        let list = env_text(&|name| std::env::var(name), "DATABASE_REPLICA_URLS")?;
-        let replicas: Vec<&str> = list
-            .as_deref()
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|url| !url.is_empty())
-            .collect();
-        Db::connect_with_replicas(&url, &replicas, DbOptions::from_env()?).await
+        let var = |name: &str| std::env::var(name);
+        let failover = env_text(&var, "DATABASE_FAILOVER_URLS")?;
+        let replicas = env_text(&var, "DATABASE_REPLICA_URLS")?;
+        let mut nodes = vec![url.as_str()];
+        nodes.extend(url_list(failover.as_deref()));
+        let replicas: Vec<&str> = url_list(replicas.as_deref()).collect();
+        Db::connect_nodes(&nodes, &replicas, DbOptions::from_env()?).await
     }
 
     /// Connects to `url` with default pool settings.
@@ -406,16 +473,43 @@ impl Db {
         replicas: &[S],
         options: DbOptions,
     ) -> Result<Db, RepoError> {
-        if is_memory_url(url) && replicas.is_empty() {
+        Db::connect_nodes(&[url], replicas, options).await
+    }
+
+    /// Connects to the nodes of a multi-primary cluster (MariaDB Galera; PostgreSQL or
+    /// MySQL/MariaDB servers of one database), which all take writes. The handle works on one
+    /// node at a time: the first that answers at connect, then, when a statement finds it
+    /// gone (its connection lost, the server shut down or cut off from the cluster, no
+    /// connection to be had), the next that has not failed in the last 5 s. That statement
+    /// fails as [`RepoError::Transient`]; reads and units of work retry it on the next node
+    /// (a commit in flight when its node went is [`RepoError::CommitUnknown`]: check before
+    /// doing it again). Statements waiting for a connection of the gone node fail at once.
+    /// `db.metrics().cluster` names the node in use. See the README's "Scaling out".
+    pub async fn connect_to_cluster<S: AsRef<str>>(
+        nodes: &[S],
+        options: DbOptions,
+    ) -> Result<Db, RepoError> {
+        Db::connect_nodes(nodes, &[] as &[&str], options).await
+    }
+
+    /// Connects to `nodes` (one server, or a cluster's nodes) with read `replicas`.
+    async fn connect_nodes<N: AsRef<str>, R: AsRef<str>>(
+        nodes: &[N],
+        replicas: &[R],
+        options: DbOptions,
+    ) -> Result<Db, RepoError> {
+        let Some(url) = nodes.first().map(AsRef::as_ref) else {
+            return Err(RepoError::config("a database URL is needed"));
+        };
+        if is_memory_url(url) && replicas.is_empty() && nodes.len() == 1 {
             return Db::memory_with(options);
         }
         let dialect = dialect_of(url)?;
         let redacted = redact_url(url);
-        tracing::debug!(url = %redacted, %dialect, "connecting");
+        tracing::debug!(url = %redacted, %dialect, nodes = nodes.len(), "connecting");
         check_features(&options)?;
         let replicas = open_replicas(dialect, replicas, &options).await?;
-        let opened = open(dialect, url, &options).await?;
-        let peer = Peer::of_url(&redacted, opened.system);
+        let (nodes, mysql_batch_keys) = open_nodes(dialect, nodes, &options).await?;
         #[cfg(feature = "cache")]
         let cache = cache_store(&options);
         #[cfg(all(feature = "cache", feature = "postgres"))]
@@ -427,14 +521,13 @@ impl Db {
             tenancy: Tenancy::Unset,
             session: replicas.as_ref().map(|_| Arc::default()),
             inner: Arc::new(DbInner {
-                storage: Storage::Sql(opened.pool),
+                storage: Storage::Sql(nodes),
                 #[cfg(feature = "cache")]
                 cache,
                 options,
                 metrics: Metrics::default(),
                 url: redacted,
-                peer,
-                mysql_batch_keys: opened.mysql_batch_keys,
+                mysql_batch_keys,
                 replicas,
             }),
             primary_only: false,
@@ -500,13 +593,12 @@ impl Db {
             actor: None,
             tenancy: Tenancy::Unset,
             inner: Arc::new(DbInner {
-                storage: Storage::Memory(crate::memory::Store::default()),
+                storage: Storage::Memory(crate::memory::Store::default(), Peer::memory()),
                 #[cfg(feature = "cache")]
                 cache: cache_store(&options),
                 options,
                 metrics: Metrics::default(),
                 url: String::from("memory:"),
-                peer: Peer::memory(),
                 mysql_batch_keys: None,
                 replicas: None,
             }),
@@ -531,7 +623,7 @@ impl Db {
     /// Whether this is an in-memory database ([`Db::memory`]).
     pub fn is_memory(&self) -> bool {
         #[cfg(feature = "memory")]
-        if let Storage::Memory(_) = self.inner.storage {
+        if let Storage::Memory(..) = self.inner.storage {
             return true;
         }
         false
@@ -540,7 +632,7 @@ impl Db {
     #[cfg(feature = "memory")]
     pub(crate) fn memory_store(&self) -> Option<&crate::memory::Store> {
         match &self.inner.storage {
-            Storage::Memory(store) => Some(store),
+            Storage::Memory(store, _) => Some(store),
             Storage::Sql(_) => None,
         }
     }
@@ -559,9 +651,9 @@ impl Db {
     /// ascending order, one writer at a time); tell it apart with [`Db::is_memory`].
     pub fn dialect(&self) -> Dialect {
         match &self.inner.storage {
-            Storage::Sql(pool) => pool.dialect(),
+            Storage::Sql(nodes) => nodes.active().pool.dialect(),
             #[cfg(feature = "memory")]
-            Storage::Memory(_) => Dialect::Sqlite,
+            Storage::Memory(..) => Dialect::Sqlite,
         }
     }
 
@@ -614,9 +706,13 @@ impl Db {
     /// Closes the pool, waiting for connections in use to come back.
     pub async fn close(&self) {
         match &self.inner.storage {
-            Storage::Sql(pool) => pool.close().await,
+            Storage::Sql(nodes) => {
+                for node in nodes.all() {
+                    node.pool.close().await;
+                }
+            }
             #[cfg(feature = "memory")]
-            Storage::Memory(_) => {}
+            Storage::Memory(..) => {}
         }
         if let Some(replicas) = &self.inner.replicas {
             replicas.close().await;
@@ -627,8 +723,8 @@ impl Db {
     /// connections the handle holds between its statements go back to it first.
     #[cfg(feature = "sqlite")]
     pub fn as_sqlite(&self) -> Option<&sqlx::SqlitePool> {
-        match &self.inner.storage {
-            Storage::Sql(SqlPool::Sqlite(lender)) => Some(lender.pool()),
+        match &self.sql_pool() {
+            Ok(SqlPool::Sqlite(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -638,8 +734,8 @@ impl Db {
     /// The connections the handle holds between its statements go back to it first.
     #[cfg(feature = "postgres")]
     pub fn as_postgres(&self) -> Option<&sqlx::PgPool> {
-        match &self.inner.storage {
-            Storage::Sql(SqlPool::Postgres(lender)) => Some(lender.pool()),
+        match &self.sql_pool() {
+            Ok(SqlPool::Postgres(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -649,8 +745,8 @@ impl Db {
     /// The connections the handle holds between its statements go back to it first.
     #[cfg(feature = "mysql")]
     pub fn as_mysql(&self) -> Option<&sqlx::MySqlPool> {
-        match &self.inner.storage {
-            Storage::Sql(SqlPool::MySql(lender)) => Some(lender.pool()),
+        match &self.sql_pool() {
+            Ok(SqlPool::MySql(lender)) => Some(lender.pool()),
             #[allow(unreachable_patterns)]
             _ => None,
         }
@@ -672,6 +768,7 @@ impl Db {
         if let Some(replicas) = &self.inner.replicas {
             (snapshot.primary_reads, snapshot.replicas) = replicas.status();
         }
+        snapshot.cluster = self.nodes().and_then(Nodes::status);
         snapshot
     }
 
@@ -705,13 +802,14 @@ impl Db {
     /// is about to queue for one.
     pub(crate) fn note_pool_pressure(&self) {
         let exhausted = match &self.inner.storage {
-            Storage::Sql(pool) => {
+            Storage::Sql(nodes) => {
+                let node = nodes.active();
                 #[cfg(feature = "metrics")]
-                self.inner.peer.figures.pool(pool.occupancy());
-                pool.is_exhausted()
+                node.peer.figures.pool(node.pool.occupancy());
+                node.pool.is_exhausted()
             }
             #[cfg(feature = "memory")]
-            Storage::Memory(_) => false,
+            Storage::Memory(..) => false,
         };
         if exhausted {
             self.inner.metrics.pool_waited();
@@ -722,7 +820,7 @@ impl Db {
     pub(crate) fn note_retry(&self) {
         self.inner.metrics.retried();
         #[cfg(feature = "metrics")]
-        self.inner.peer.figures.retry();
+        self.peer().figures.retry();
     }
 
     /// Counts `error` and passes it on.
@@ -735,15 +833,43 @@ impl Db {
     pub(crate) fn note_error(&self, kind: &'static str) {
         self.inner.metrics.error(kind);
         #[cfg(feature = "metrics")]
-        self.inner.peer.figures.error(kind);
+        self.peer().figures.error(kind);
     }
 
     /// The SQL pool, or `Config` on the in-memory store, which runs no SQL.
     pub(crate) fn sql_pool(&self) -> Result<&SqlPool, RepoError> {
         match &self.inner.storage {
-            Storage::Sql(pool) => Ok(pool),
+            Storage::Sql(nodes) => Ok(&nodes.active().pool),
             #[cfg(feature = "memory")]
-            Storage::Memory(_) => Err(no_sql()),
+            Storage::Memory(..) => Err(no_sql()),
+        }
+    }
+
+    /// The node of the handle's cluster in use (0 for a single server or the in-memory
+    /// store): what a statement notes before it starts, for [`Db::node_failed`].
+    #[inline]
+    pub(crate) fn node(&self) -> usize {
+        match &self.inner.storage {
+            Storage::Sql(nodes) => nodes.active_index(),
+            #[cfg(feature = "memory")]
+            Storage::Memory(..) => 0,
+        }
+    }
+
+    /// A statement that started on `node` failed: when the error says the node is gone, the
+    /// handle moves to the next node of its cluster (nothing happens on a single server).
+    pub(crate) fn node_failed(&self, node: usize, error: &RepoError) {
+        if let Some(nodes) = self.nodes() {
+            nodes.failed(node, error);
+        }
+    }
+
+    /// The SQL servers of the handle; `None` on the in-memory store.
+    fn nodes(&self) -> Option<&Nodes> {
+        match &self.inner.storage {
+            Storage::Sql(nodes) => Some(nodes),
+            #[cfg(feature = "memory")]
+            Storage::Memory(..) => None,
         }
     }
 
@@ -751,12 +877,16 @@ impl Db {
     #[cfg(feature = "rusqlite")]
     #[inline]
     pub(crate) fn is_rusqlite(&self) -> bool {
-        matches!(&self.inner.storage, Storage::Sql(SqlPool::Rusqlite(_)))
+        matches!(self.sql_pool(), Ok(SqlPool::Rusqlite(_)))
     }
 
     /// The database as telemetry names it.
     pub(crate) fn peer(&self) -> &Peer {
-        &self.inner.peer
+        match &self.inner.storage {
+            Storage::Sql(nodes) => &nodes.active().peer,
+            #[cfg(feature = "memory")]
+            Storage::Memory(_, peer) => peer,
+        }
     }
 
     pub(crate) fn mysql_batch_keys(&self) -> Option<MySqlBatchKeys> {

@@ -403,6 +403,7 @@ impl Executor {
             }
             return Ok(());
         }
+        let node = self.node();
         let replica = match self.route(&statement) {
             Some(routing) => routing.await,
             None => None,
@@ -441,7 +442,7 @@ impl Executor {
             )
         };
         let result = self.observe(table, observed, run, |taken| *taken).await;
-        self.settle(true, replica, result).map(drop)
+        self.settle(true, replica, node, result).map(drop)
     }
 
     /// What `statement` may change, reported to the cache when the returned guard drops:
@@ -589,6 +590,7 @@ impl Executor {
             return Ok(Rows::Memory(rows));
         }
         let reads = statement.is_read();
+        let node = self.node();
         let replica = match self.route(&statement) {
             Some(routing) => routing.await,
             None => None,
@@ -638,7 +640,7 @@ impl Executor {
         let result = self
             .observe(table, observed, run, |rows| rows.len() as u64)
             .await;
-        self.settle(reads, replica, result)
+        self.settle(reads, replica, node, result)
     }
 
     /// Runs a statement whose rows a task sends through `sender` as the driver reads them:
@@ -676,6 +678,7 @@ impl Executor {
         if self.is_memory() {
             return self.send_memory_rows(table, statement, sender).await;
         }
+        let node = self.node();
         let replica = match self.route(&statement) {
             Some(routing) => routing.await,
             None => None,
@@ -720,7 +723,7 @@ impl Executor {
             )
         };
         let result = self.observe(table, observed, run, |sent| *sent).await;
-        self.settle(true, replica, result)
+        self.settle(true, replica, node, result)
     }
 
     /// [`Executor::send_rows`] on the in-memory store: a select of a filter's rows (what
@@ -929,6 +932,7 @@ impl Executor {
         if self.is_memory() {
             return Ok(self.in_memory(table, statement).await?.1);
         }
+        let node = self.node();
         let observed = self.observed(table, &mut statement);
         let run = async {
             dispatch!(
@@ -961,7 +965,7 @@ impl Executor {
         let result = self
             .observe(table, observed, run, |outcome| outcome.rows_affected)
             .await;
-        self.settle(false, None, result)
+        self.settle(false, None, node, result)
     }
 
     /// Where a read replica is chosen for a statement: a read outside a transaction, on a
@@ -977,23 +981,41 @@ impl Executor {
         }
     }
 
-    /// What a statement's end means for the handle's replicas: a write outside a transaction
-    /// makes the next reads wait for a replica that has it (a failed one too: it may have
-    /// applied); a transient failure on a replica takes it out of the rotation, and the read
-    /// is retried on the primary.
+    /// The node of the handle's cluster a statement starts on (see [`Db::node`]).
+    #[inline]
+    fn node(&self) -> usize {
+        match self {
+            Executor::Db(db) => db.node(),
+            Executor::Tx(tx) => tx.node(),
+        }
+    }
+
+    /// What a statement's end means for the handle's replicas and nodes: a write outside a
+    /// transaction makes the next reads wait for a replica that has it (a failed one too: it
+    /// may have applied); a transient failure on a replica takes it out of the rotation, and
+    /// the read is retried on the primary; a failure that says `node` is gone moves the
+    /// handle to the next node of its cluster.
     #[inline]
     fn settle<T>(
         &self,
         reads: bool,
         replica: Option<&crate::replica::Replica>,
+        node: usize,
         result: Result<T, RepoError>,
     ) -> Result<T, RepoError> {
-        if let Executor::Db(db) = self {
-            match (&result, replica) {
-                (Err(error), Some(replica)) if error.is_transient() => replica.failed(),
-                _ if !reads => db.note_write(),
-                _ => {}
+        match (self, &result, replica) {
+            (Executor::Db(_), Err(error), Some(replica)) if error.is_transient() => {
+                replica.failed();
             }
+            (Executor::Db(db), Err(error), None) => {
+                db.node_failed(node, error);
+                if !reads {
+                    db.note_write();
+                }
+            }
+            (Executor::Db(db), _, _) if !reads => db.note_write(),
+            (Executor::Tx(tx), Err(error), _) => tx.db().node_failed(node, error),
+            _ => {}
         }
         result
     }

@@ -96,6 +96,7 @@ mod backend;
 mod cache;
 #[cfg(feature = "cli")]
 pub mod cli;
+mod cluster;
 mod column;
 mod conversion;
 mod db;
@@ -145,6 +146,7 @@ pub use async_trait::async_trait;
 pub use backend::{SqliteDriver, SqliteSynchronous};
 #[cfg(feature = "chrono")]
 pub use chrono;
+pub use cluster::ClusterStatus;
 pub use column::ColumnValue;
 pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};

@@ -42,6 +42,9 @@ pub struct MetricsSnapshot {
     pub primary_reads: u64,
     /// The read replicas, each with its health, reads and lag.
     pub replicas: Vec<crate::replica::ReplicaStatus>,
+    /// On the nodes of a cluster ([`Db::connect_to_cluster`](crate::Db::connect_to_cluster)):
+    /// the node in use and how many times the handle moved; `None` for a single server.
+    pub cluster: Option<crate::cluster::ClusterStatus>,
 }
 
 impl MetricsSnapshot {
@@ -83,6 +86,7 @@ impl Metrics {
             cache_invalidations: 0,
             primary_reads: 0,
             replicas: Vec::new(),
+            cluster: None,
             statements: self.statements.load(Ordering::Relaxed),
             slow_statements: self.slow_statements.load(Ordering::Relaxed),
             retries: self.retries.load(Ordering::Relaxed),

@@ -48,6 +48,8 @@ struct Scope {
 
 struct TxShared {
     db: Db,
+    /// The node of the handle's cluster it runs on.
+    node: usize,
     /// The statement timeout in force, when this transaction overrides the `Db`'s.
     statement_timeout: Option<Duration>,
     state: Mutex<TxState>,
@@ -168,20 +170,25 @@ impl Db {
                 .begin(self.options().sqlite_busy_timeout, options.read_only)
                 .await
                 .map_err(|e| self.observe_error(e))?;
-            return Ok(self.open(options, TxState::Memory(Box::new(session))));
+            return Ok(self.open(options, 0, TxState::Memory(Box::new(session))));
         }
         self.note_pool_pressure();
+        let node = self.node();
+        // A failure to begin that says the node is gone moves the handle to the next.
+        let failed = |error: RepoError| {
+            self.node_failed(node, &error);
+            self.observe_error(error)
+        };
         let pool = self.sql_pool()?;
         let acquired = pool.acquire_for(options.read_only).await.map(TxState::Sql);
-        let mut opening =
-            Opening(acquired.map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?);
+        let mut opening = Opening(acquired.map_err(|e| failed(RepoError::from_sqlx(e, None)))?);
         #[cfg(feature = "mysql")]
         if let (TxState::Sql(SqlConnection::MySql(conn)), Some(timeout)) =
             (&mut opening.0, options.statement_timeout)
         {
             set_mysql_timeout(conn, Some(timeout))
                 .await
-                .map_err(|e| self.observe_error(RepoError::from_sqlx(e, None)))?;
+                .map_err(|e| failed(RepoError::from_sqlx(e, None)))?;
         }
         let statements = begin_statements(self.dialect(), options);
         let begin = control(&mut opening.0, &statements);
@@ -202,23 +209,22 @@ impl Db {
             },
             None => begin.await.map_err(|e| RepoError::from_sqlx(e, None)),
         };
-        begun.map_err(|e| self.observe_error(e))?;
+        begun.map_err(failed)?;
         #[cfg(feature = "postgres")]
         if self.options().row_level_security {
-            name_tenant(self, &mut opening.0)
-                .await
-                .map_err(|e| self.observe_error(e))?;
+            name_tenant(self, &mut opening.0).await.map_err(failed)?;
         }
         let state = std::mem::replace(&mut opening.0, TxState::Finished);
-        Ok(self.open(options, state))
+        Ok(self.open(options, node, state))
     }
 
-    /// The handle of a transaction that has begun.
-    fn open(&self, options: &TxOptions, state: TxState) -> Tx {
+    /// The handle of a transaction that has begun on `node`.
+    fn open(&self, options: &TxOptions, node: usize, state: TxState) -> Tx {
         Tx {
             scope: Arc::new(Scope {
                 shared: Arc::new(TxShared {
                     db: self.clone(),
+                    node,
                     statement_timeout: options.statement_timeout,
                     state: Mutex::new(state),
                     savepoints: AtomicUsize::new(0),
@@ -385,6 +391,11 @@ impl Tx {
         &self.scope.shared.db
     }
 
+    /// The node of the handle's cluster it runs on.
+    pub(crate) fn node(&self) -> usize {
+        self.scope.shared.node
+    }
+
     pub(crate) async fn lock(&self) -> MutexGuard<'_, TxState> {
         self.scope.shared.state.lock().await
     }
@@ -509,7 +520,9 @@ impl Tx {
             Ok(()) => Ok(()),
             Err(error) => {
                 finished.discard();
-                Err(RepoError::from_commit(error))
+                let error = RepoError::from_commit(error);
+                self.db().node_failed(shared.node, &error);
+                Err(error)
             }
         }
     }

@@ -34,6 +34,10 @@ struct Shelf<DB: Database> {
     /// How long a connection may wait on the shelf; zero keeps none.
     hold: Duration,
     state: Mutex<Shelved<DB>>,
+    /// Wakes the loans waiting for sqlx's pool when its server is found gone
+    /// ([`Lender::give_up_waiting`]): its pool would go on trying to connect until their
+    /// acquire timeout.
+    gone: tokio::sync::Notify,
 }
 
 struct Shelved<DB: Database> {
@@ -82,6 +86,7 @@ impl<DB: Database> Lender<DB> {
                 idle: Vec::new(),
                 waiting: VecDeque::new(),
             }),
+            gone: tokio::sync::Notify::new(),
         });
         if !hold.is_zero() {
             sweep(Arc::downgrade(&shelf), hold);
@@ -114,8 +119,16 @@ impl<DB: Database> Lender<DB> {
                 Some(receiver)
             }
         };
+        let mut gone = std::pin::pin!(shelf.gone.notified());
         let Some(receiver) = waiting else {
-            let connection = shelf.pool.acquire().await?;
+            let mut acquiring = std::pin::pin!(shelf.pool.acquire());
+            let connection = std::future::poll_fn(|cx| {
+                if gone.as_mut().poll(cx).is_ready() {
+                    return Poll::Ready(Err(server_gone()));
+                }
+                acquiring.as_mut().poll(cx)
+            })
+            .await?;
             return Ok(shelf.loan(connection, Instant::now()));
         };
         // With no idle connection and room to grow, the pool opens one for this acquire.
@@ -124,6 +137,9 @@ impl<DB: Database> Lender<DB> {
         let mut acquire = Some(Box::pin(pool.acquire()));
         let mut receiver = Some(receiver);
         let loan = std::future::poll_fn(|cx| {
+            if gone.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(Err(server_gone()));
+            }
             if let Some(handed) = receiver.as_mut() {
                 match Pin::new(handed).poll(cx) {
                     Poll::Ready(Ok(kept)) => {
@@ -150,6 +166,19 @@ impl<DB: Database> Lender<DB> {
             shelf.keep_when_acquired(acquiring);
         }
         loan
+    }
+
+    /// The server was found gone (a node of a cluster the handle moved away from): the loans
+    /// waiting for a connection fail at once, as transient, instead of waiting out their
+    /// acquire timeout, and the shelved connections, dead too, go back to be closed.
+    pub(crate) fn give_up_waiting(&self) {
+        self.shelf.gone.notify_waiters();
+        self.shelf.release_idle();
+    }
+
+    /// Whether no connection of the pool is open, nor being opened.
+    pub(crate) fn is_unconnected(&self) -> bool {
+        self.shelf.pool.size() == 0
     }
 
     /// sqlx's pool, with the shelf's connections given back to it first: hand-written code
@@ -197,6 +226,14 @@ impl<DB: Database> Lender<DB> {
         self.shelf.release_idle();
         self.shelf.pool.close().await;
     }
+}
+
+/// What a loan waiting on a server found gone fails with: a lost connection (transient).
+fn server_gone() -> sqlx::Error {
+    sqlx::Error::Io(std::io::Error::new(
+        std::io::ErrorKind::ConnectionAborted,
+        "the server was found gone while waiting for one of its connections",
+    ))
 }
 
 impl<DB: Database> Shelf<DB> {

@@ -18,6 +18,40 @@ pub(crate) async fn connect(
     url: &str,
     options: &PoolSettings,
 ) -> Result<(sqlx::MySqlPool, MySqlBatchKeys, bool), sqlx::Error> {
+    let (pool, connect) = pool_options(url, options)?;
+    let pool = pool.connect_with(connect).await?;
+    let (version, lock_mode): (String, i64) =
+        sqlx::query_as("SELECT VERSION(), CAST(@@innodb_autoinc_lock_mode AS SIGNED)")
+            .fetch_one(&pool)
+            .await?;
+    let keys = batch_keys(&version, lock_mode);
+    tracing::debug!(%version, lock_mode, ?keys, "mysql batch keys");
+    let mariadb = version.to_ascii_lowercase().contains("mariadb");
+    Ok((pool, keys, mariadb))
+}
+
+/// A pool that connects when first used: another node of a cluster, whose server is read
+/// as the first node's.
+#[cfg(feature = "mysql")]
+pub(crate) fn connect_lazy(
+    url: &str,
+    options: &PoolSettings,
+) -> Result<sqlx::MySqlPool, sqlx::Error> {
+    let (pool, connect) = pool_options(url, options)?;
+    Ok(pool.connect_lazy_with(connect))
+}
+
+#[cfg(feature = "mysql")]
+fn pool_options(
+    url: &str,
+    options: &PoolSettings,
+) -> Result<
+    (
+        sqlx::mysql::MySqlPoolOptions,
+        sqlx::mysql::MySqlConnectOptions,
+    ),
+    sqlx::Error,
+> {
     use sqlx::mysql::{MySqlConnectOptions, MySqlPoolOptions};
     // sqlx knows only the `mysql:` scheme; MariaDB speaks the same protocol.
     let url = match url.split_once(':') {
@@ -31,15 +65,7 @@ pub(crate) async fn connect(
             Box::pin(async move { set_timeout(conn, Some(timeout)).await })
         });
     }
-    let pool = pool.connect_with(connect).await?;
-    let (version, lock_mode): (String, i64) =
-        sqlx::query_as("SELECT VERSION(), CAST(@@innodb_autoinc_lock_mode AS SIGNED)")
-            .fetch_one(&pool)
-            .await?;
-    let keys = batch_keys(&version, lock_mode);
-    tracing::debug!(%version, lock_mode, ?keys, "mysql batch keys");
-    let mariadb = version.to_ascii_lowercase().contains("mariadb");
-    Ok((pool, keys, mariadb))
+    Ok((pool, connect))
 }
 
 /// Sets the session's statement timeout (`None`: no limit). MariaDB's `max_statement_time`
@@ -118,9 +144,11 @@ pub(super) fn classify(number: u16) -> Kind {
         3819 | 4025 => Kind::Check,
         // MySQL ER_QUERY_TIMEOUT, MariaDB ER_STATEMENT_TIMEOUT, ER_QUERY_INTERRUPTED
         3024 | 1969 | 1317 => Kind::Timeout,
-        // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK, ER_LOCK_NOWAIT, ER_CON_COUNT_ERROR,
-        // ER_SERVER_SHUTDOWN
-        1205 | 1213 | 3572 | 1040 | 1053 => Kind::Transient,
+        // ER_LOCK_WAIT_TIMEOUT, ER_LOCK_DEADLOCK (also a Galera certification failure),
+        // ER_LOCK_NOWAIT, ER_CON_COUNT_ERROR, ER_SERVER_SHUTDOWN, ER_CONNECTION_KILLED, and
+        // ER_UNKNOWN_COM_ERROR, which a Galera node outside the cluster's primary component
+        // answers every statement with ("WSREP has not yet prepared node for application use")
+        1205 | 1213 | 3572 | 1040 | 1053 | 1927 | 1047 => Kind::Transient,
         // ER_WARN_DATA_OUT_OF_RANGE, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, ER_DATA_TOO_LONG,
         // ER_TRUNCATED_WRONG_VALUE, ER_ILLEGAL_VALUE_FOR_TYPE
         1264 | 1366 | 1406 | 1292 | 1367 => Kind::InvalidValue,

@@ -14,15 +14,32 @@ pub(crate) async fn connect(
     url: &str,
     options: &PoolSettings,
 ) -> Result<sqlx::PgPool, sqlx::Error> {
-    use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-    let mut connect = PgConnectOptions::from_str(url)?;
+    let connect = connect_options(url, options)?;
+    options
+        .apply(sqlx::postgres::PgPoolOptions::new())
+        .connect_with(connect)
+        .await
+}
+
+/// A pool that connects when first used: another node of a cluster.
+#[cfg(feature = "postgres")]
+pub(crate) fn connect_lazy(url: &str, options: &PoolSettings) -> Result<sqlx::PgPool, sqlx::Error> {
+    let connect = connect_options(url, options)?;
+    Ok(options
+        .apply(sqlx::postgres::PgPoolOptions::new())
+        .connect_lazy_with(connect))
+}
+
+#[cfg(feature = "postgres")]
+fn connect_options(
+    url: &str,
+    options: &PoolSettings,
+) -> Result<sqlx::postgres::PgConnectOptions, sqlx::Error> {
+    let mut connect = sqlx::postgres::PgConnectOptions::from_str(url)?;
     if let Some(timeout) = options.statement_timeout {
         connect = connect.options([("statement_timeout", timeout.as_millis())]);
     }
-    options
-        .apply(PgPoolOptions::new())
-        .connect_with(connect)
-        .await
+    Ok(connect)
 }
 
 /// `BEGIN` with its isolation and read-only mode, and the transaction's own statement timeout

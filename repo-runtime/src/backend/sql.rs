@@ -167,6 +167,49 @@ impl SqlPool {
         Some(opened)
     }
 
+    /// The pool of another node of a server cluster, opened without connecting: its first
+    /// connection opens when the handle first works on it. `None` on SQLite or when the
+    /// backend is not compiled in.
+    pub(crate) fn open_lazy(
+        dialect: Dialect,
+        url: &str,
+        settings: &PoolSettings,
+    ) -> Option<Result<SqlPool, sqlx::Error>> {
+        match dialect {
+            #[cfg(feature = "postgres")]
+            Dialect::Postgres => Some(
+                super::postgres::connect_lazy(url, settings)
+                    .map(|pool| SqlPool::Postgres(settings.lender(pool))),
+            ),
+            #[cfg(feature = "mysql")]
+            Dialect::MySql => Some(
+                super::mysql::connect_lazy(url, settings)
+                    .map(|pool| SqlPool::MySql(settings.lender(pool))),
+            ),
+            _ => {
+                let _ = (url, settings);
+                None
+            }
+        }
+    }
+
+    /// The server was found gone: what waits for its connections fails now (see
+    /// [`Lender::give_up_waiting`]).
+    pub(crate) fn give_up_waiting(&self) {
+        on_pool!(self, pool => pool.give_up_waiting(), rusqlite => {
+            let _ = pool;
+        });
+    }
+
+    /// Whether the pool has no connection open: a pool that timed out so could reach no
+    /// server.
+    pub(crate) fn is_unconnected(&self) -> bool {
+        on_pool!(self, pool => pool.is_unconnected(), rusqlite => {
+            let _ = pool;
+            false
+        })
+    }
+
     pub(crate) fn dialect(&self) -> Dialect {
         match self {
             #[cfg(feature = "sqlite")]
