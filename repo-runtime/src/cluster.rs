@@ -8,6 +8,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use repo_sql::Dialect;
+
 use crate::backend::SqlPool;
 use crate::error::{RedactedDatabaseError, RepoError};
 use crate::telemetry::Peer;
@@ -18,6 +20,8 @@ const PASSED_OVER_FOR: Duration = Duration::from_secs(5);
 /// The nodes a handle writes to, and the one in use.
 pub(crate) struct Nodes {
     members: Vec<Node>,
+    /// The dialect every node speaks.
+    dialect: Dialect,
     /// The node in use, an index into `members`.
     active: AtomicUsize,
     /// Moves from a node that failed to another.
@@ -72,6 +76,7 @@ impl Nodes {
     pub(crate) fn new(members: Vec<Node>, active: usize) -> Nodes {
         assert!(active < members.len(), "a handle works on one of its nodes");
         Nodes {
+            dialect: members[active].pool.dialect(),
             members,
             active: AtomicUsize::new(active),
             failovers: AtomicU64::new(0),
@@ -93,6 +98,12 @@ impl Nodes {
     #[inline]
     pub(crate) fn active(&self) -> &Node {
         &self.members[self.active_index()]
+    }
+
+    /// The dialect of the nodes.
+    #[inline]
+    pub(crate) fn dialect(&self) -> Dialect {
+        self.dialect
     }
 
     /// Every node.

@@ -651,7 +651,7 @@ impl Db {
     /// ascending order, one writer at a time); tell it apart with [`Db::is_memory`].
     pub fn dialect(&self) -> Dialect {
         match &self.inner.storage {
-            Storage::Sql(nodes) => nodes.active().pool.dialect(),
+            Storage::Sql(nodes) => nodes.dialect(),
             #[cfg(feature = "memory")]
             Storage::Memory(..) => Dialect::Sqlite,
         }
