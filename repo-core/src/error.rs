@@ -51,6 +51,8 @@ pub enum ErrorKind {
     TransactionAborted,
     /// [`RepoError::CommitUnknown`]
     CommitUnknown,
+    /// [`RepoError::Forbidden`]
+    Forbidden,
     /// [`RepoError::Database`]
     Database,
 }
@@ -75,6 +77,7 @@ impl ErrorKind {
             ErrorKind::TransactionFinished => "transaction_finished",
             ErrorKind::TransactionAborted => "transaction_aborted",
             ErrorKind::CommitUnknown => "commit_unknown",
+            ErrorKind::Forbidden => "forbidden",
             ErrorKind::Database => "database",
         }
     }
@@ -98,6 +101,7 @@ macro_rules! entity_field {
             | RepoError::Check { entity, .. }
             | RepoError::Timeout { entity, .. }
             | RepoError::Transient { entity, .. }
+            | RepoError::Forbidden { entity, .. }
             | RepoError::InvalidInput { entity, .. }
             | RepoError::Decode { entity, .. }
             | RepoError::Database { entity, .. } => Some(entity),
@@ -247,6 +251,19 @@ pub enum RepoError {
         #[source]
         source: BoxError,
     },
+    /// The handle or the database role may not do this: a write through a read-only handle
+    /// (`Db::read_only` in repo-runtime), in a read-only transaction or on a read-only server,
+    /// or a statement the role has no privilege for. Not retried.
+    #[error("{entity}: not permitted: {reason}")]
+    Forbidden {
+        /// The entity concerned, or `database`.
+        entity: &'static str,
+        /// What was refused, without any value.
+        reason: &'static str,
+        /// The backend's error; `None` when the handle refused before asking the database.
+        #[source]
+        source: Option<BoxError>,
+    },
     /// Any other database error.
     #[error("{entity}: database error{}", code.as_deref().map(|c| format!(" (code {c})")).unwrap_or_default())]
     Database {
@@ -285,6 +302,7 @@ impl RepoError {
             RepoError::TransactionFinished => ErrorKind::TransactionFinished,
             RepoError::TransactionAborted => ErrorKind::TransactionAborted,
             RepoError::CommitUnknown { .. } => ErrorKind::CommitUnknown,
+            RepoError::Forbidden { .. } => ErrorKind::Forbidden,
             RepoError::Database { .. } => ErrorKind::Database,
         }
     }

@@ -16,6 +16,14 @@ pub(crate) fn repository_trait_ident(entity: &syn::Ident) -> syn::Ident {
     syn::Ident::new(&format!("{}Repository", entity.unraw()), entity.span())
 }
 
+pub(crate) fn reader_trait_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("{}Reader", entity.unraw()), entity.span())
+}
+
+pub(crate) fn writer_trait_ident(entity: &syn::Ident) -> syn::Ident {
+    syn::Ident::new(&format!("{}Writer", entity.unraw()), entity.span())
+}
+
 pub(crate) fn sql_repository_ident(entity: &syn::Ident) -> syn::Ident {
     syn::Ident::new(&format!("Sql{}Repository", entity.unraw()), entity.span())
 }

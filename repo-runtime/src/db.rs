@@ -272,6 +272,8 @@ pub struct Db {
     tenancy: Tenancy,
     /// Whether its reads stay on the primary ([`Db::primary`]).
     primary_only: bool,
+    /// Whether it only reads ([`Db::read_only`]).
+    read_only: bool,
     /// With replicas: the writes of this handle's session ([`Db::session`]), shared by its
     /// clones.
     session: Option<Arc<crate::replica::Freshness>>,
@@ -531,6 +533,7 @@ impl Db {
                 replicas,
             }),
             primary_only: false,
+            read_only: false,
         })
     }
 
@@ -542,6 +545,39 @@ impl Db {
             primary_only: true,
             ..self.clone()
         }
+    }
+
+    /// The same database, for reading only: for query-side code, reports, and any code that
+    /// must not write. Its repositories refuse every write outside a transaction with
+    /// [`RepoError::Forbidden`] before it reaches the database; its transactions are
+    /// read-only on the server (`READ ONLY` on PostgreSQL and MySQL/MariaDB, `PRAGMA
+    /// query_only` on SQLite, the same rule on the in-memory store), so a write inside one,
+    /// hand-written SQL included, is refused by the database, also as `Forbidden`; DDL and
+    /// migrations are refused. A cheap clone; hand-written SQL on the raw pools
+    /// (`Db::as_postgres` and its siblings) is not covered: run it in a transaction.
+    pub fn read_only(&self) -> Db {
+        Db {
+            read_only: true,
+            ..self.clone()
+        }
+    }
+
+    /// Whether the handle only reads ([`Db::read_only`]).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Refuses what a read-only handle may not do (`what`: DDL, a migration), before the
+    /// database.
+    pub(crate) fn refuse_if_read_only(&self, what: &'static str) -> Result<(), RepoError> {
+        if self.read_only {
+            return Err(RepoError::Forbidden {
+                entity: crate::error::NO_ENTITY,
+                reason: what,
+                source: None,
+            });
+        }
+        Ok(())
     }
 
     /// Whether the handle reads from replicas.
@@ -603,6 +639,7 @@ impl Db {
                 replicas: None,
             }),
             primary_only: false,
+            read_only: false,
             session: None,
         }
     }
@@ -665,6 +702,7 @@ impl Db {
     /// Creates the entity's table and indexes if they do not exist (`CREATE TABLE IF NOT
     /// EXISTS`). For versioned schemas use generated migrations instead.
     pub async fn create_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        self.refuse_if_read_only("DDL through a read-only handle")?;
         #[cfg(feature = "memory")]
         if let Some(store) = self.memory_store() {
             store.create_table(E::TABLE);
@@ -681,6 +719,7 @@ impl Db {
 
     /// Drops the entity's table if it exists. Meant for tests and tooling.
     pub async fn drop_schema<E: Entity>(&self) -> Result<(), RepoError> {
+        self.refuse_if_read_only("DDL through a read-only handle")?;
         #[cfg(feature = "cache")]
         if let Some(cache) = self.cache() {
             cache.touched(E::TABLE, crate::cache::Touch::Table);
@@ -698,6 +737,7 @@ impl Db {
 
     /// Runs one DDL statement assembled from derive-validated identifiers.
     pub(crate) async fn execute_ddl(&self, sql: &str) -> Result<(), RepoError> {
+        self.refuse_if_read_only("DDL through a read-only handle")?;
         let ran = self.sql_pool()?.script(sql.to_owned()).await;
         self.note_write();
         ran.map_err(|e| RepoError::from_sqlx(e, None))

@@ -134,6 +134,16 @@ impl FromSqlx for RepoError {
                 source: Some(source),
             },
             Kind::Transient => RepoError::Transient { entity, source },
+            Kind::ReadOnly => RepoError::Forbidden {
+                entity,
+                reason: "a write in a read-only transaction or on a read-only database",
+                source: Some(source),
+            },
+            Kind::Privilege => RepoError::Forbidden {
+                entity,
+                reason: "the database role lacks the privilege",
+                source: Some(source),
+            },
             // The server's message may quote the value: only its code is kept.
             Kind::InvalidValue => RepoError::InvalidInput {
                 entity,

@@ -93,6 +93,7 @@ macro_rules! dispatch {
         let mut statement: Statement = $statement;
         statement.check($table)?;
         let executor: &Executor = $executor;
+        executor.refuse_write($table, &statement)?;
         let mut guard = match executor {
             Executor::Tx(tx) => Some(tx.lock().await),
             Executor::Db(_) => None,
@@ -769,6 +770,7 @@ impl Executor {
         mut statement: Statement,
     ) -> Running<'_, crate::memory::Ran> {
         Box::pin(async move {
+            self.refuse_write(table, &statement)?;
             let observed = self.observed(table, &mut statement);
             let run = async {
                 match self {
@@ -978,6 +980,22 @@ impl Executor {
                 Some(Box::pin(db.replica_for_read()))
             }
             _ => None,
+        }
+    }
+
+    /// Refuses a write outside a transaction on a read-only handle, before the database (a
+    /// transaction of such a handle is read-only on the server, which refuses its writes).
+    #[inline]
+    fn refuse_write(&self, table: &'static Table, statement: &Statement) -> Result<(), RepoError> {
+        match self {
+            Executor::Db(db) if db.is_read_only() && statement.writes() => {
+                Err(RepoError::Forbidden {
+                    entity: table.entity,
+                    reason: "a write through a read-only handle",
+                    source: None,
+                })
+            }
+            _ => Ok(()),
         }
     }
 

@@ -91,6 +91,7 @@ compile_error!(
 #[cfg(doctest)]
 struct ReadmeDoctests;
 
+mod access;
 mod aggregate;
 mod backend;
 mod cache;
@@ -140,6 +141,7 @@ mod tx_options;
 mod unique;
 mod value;
 
+pub use access::{NoDelete, ReadOnly, ReadRepository, WriteRepository};
 /// The attribute the repository traits are written with: put it on a hand-written
 /// implementation of [`Repository`] or of an entity's `{Entity}Repository` (a test double).
 pub use async_trait::async_trait;
@@ -232,8 +234,9 @@ macro_rules! with_memory {
 pub mod prelude {
     pub use crate::{
         ColumnValue, Db, DbEnum, DbValue, Embeddable, Entity, Filter, Isolation, ListOptions, Load,
-        Order, Page, Projection, Related, RepoError, Repository, RepositoryExt, RetryPolicy,
-        TransactionError, Tx, TxOptions, port,
+        NoDelete, Order, Page, Projection, ReadOnly, ReadRepository, Related, RepoError,
+        Repository, RepositoryExt, RetryPolicy, TransactionError, Tx, TxOptions, WriteRepository,
+        port,
     };
 }
 

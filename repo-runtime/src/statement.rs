@@ -212,17 +212,38 @@ impl Statement {
     #[cfg_attr(not(feature = "cache"), allow(dead_code))]
     pub(crate) fn touch(&self, executed: bool) -> Option<crate::cache::Touch> {
         use crate::cache::Touch;
-        let writes = match &self.shape {
-            Shape::Sql => executed || !self.selects,
+        // New rows only: what changes is that they are no longer absent.
+        if let Shape::Insert { .. } | Shape::InsertAll = self.shape {
+            return Some(Touch::New);
+        }
+        let writes = self.shape_writes().unwrap_or(executed || !self.selects);
+        writes.then(|| self.touches.map_or(Touch::Table, Touch::Row))
+    }
+
+    /// Whether the statement may change rows: what a read-only handle refuses. Its text says
+    /// so (a `SELECT` or not); the in-memory store's statements, which have none, their shape.
+    pub(crate) fn writes(&self) -> bool {
+        match self.inner {
+            Query::Memory(..) => self.shape_writes().unwrap_or(false),
+            _ => !self.selects,
+        }
+    }
+
+    /// Whether the statement's shape changes rows; `None` for text alone.
+    fn shape_writes(&self) -> Option<bool> {
+        Some(match &self.shape {
+            Shape::Sql => return None,
             Shape::Plan(plan) => plan.action == PlanAction::Delete,
             Shape::Filtered(filtered) => filtered.action == PlanAction::Delete,
             Shape::ByKey(action) => *action == PlanAction::Delete,
             Shape::ByKeys | Shape::Projected(_) | Shape::Linked(_) | Shape::Count => false,
-            // New rows only: what changes is that they are no longer absent.
-            Shape::Insert { .. } | Shape::InsertAll => return Some(Touch::New),
-            Shape::Patch(_) | Shape::Update | Shape::Upsert | Shape::Conditional { .. } => true,
-        };
-        writes.then(|| self.touches.map_or(Touch::Table, Touch::Row))
+            Shape::Insert { .. }
+            | Shape::InsertAll
+            | Shape::Patch(_)
+            | Shape::Update
+            | Shape::Upsert
+            | Shape::Conditional { .. } => true,
+        })
     }
 
     /// Whether the statement touches a bounded number of rows, found by key or written one by

@@ -50,6 +50,8 @@ struct TxShared {
     db: Db,
     /// The node of the handle's cluster it runs on.
     node: usize,
+    /// Whether it only reads (on SQLite, the connection's `query_only` is set for it).
+    read_only: bool,
     /// The statement timeout in force, when this transaction overrides the `Db`'s.
     statement_timeout: Option<Duration>,
     state: Mutex<TxState>,
@@ -164,6 +166,16 @@ impl Db {
 
     /// Opens a transaction with `options` (isolation, read-only).
     pub async fn begin_with(&self, options: &TxOptions) -> Result<Tx, RepoError> {
+        let forced;
+        let options = if self.is_read_only() && !options.read_only {
+            forced = TxOptions {
+                read_only: true,
+                ..*options
+            };
+            &forced
+        } else {
+            options
+        };
         #[cfg(feature = "memory")]
         if let Some(store) = self.memory_store() {
             let session = store
@@ -225,6 +237,7 @@ impl Db {
                 shared: Arc::new(TxShared {
                     db: self.clone(),
                     node,
+                    read_only: options.read_only,
                     statement_timeout: options.statement_timeout,
                     state: Mutex::new(state),
                     savepoints: AtomicUsize::new(0),
@@ -432,6 +445,14 @@ impl Tx {
     /// Puts back the `Db`'s session timeout on MySQL after a transaction that overrode it, so
     /// the connection returns to the pool as it left.
     async fn restore_session(&self, state: &mut TxState) {
+        if self.scope.shared.read_only
+            && self.dialect() == Dialect::Sqlite
+            && control(state, &[String::from("PRAGMA query_only = OFF")])
+                .await
+                .is_err()
+        {
+            state.discard();
+        }
         #[cfg(feature = "mysql")]
         if let (TxState::Sql(SqlConnection::MySql(conn)), Some(_)) =
             (&mut *state, self.scope.shared.statement_timeout)

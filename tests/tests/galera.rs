@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use entities::{NewUser, User, UserRepository};
-use repo_runtime::{Db, DbOptions, RepoError, Repository, RetryPolicy};
+use repo_runtime::{Db, DbOptions, Isolation, RepoError, Repository, RetryPolicy, TxOptions};
 use repo_tests::{Backend, TestDb};
 
 /// Held by each test for its whole run.
@@ -113,12 +113,16 @@ async fn certification_failures_are_retried_as_whole_units_of_work() {
         .unwrap();
     let nodes = on_every_node(&test).await;
     const ROUNDS: usize = 30;
+    let serializable = TxOptions::new().isolation(Isolation::Serializable);
     let mut writers = Vec::new();
     for node in &nodes[..2] {
         let node = node.clone();
         writers.push(tokio::spawn(async move {
             for _ in 0..ROUNDS {
-                node.unit_of_work(async |tx| {
+                // A read-modify-write: serializable, so that the row read is locked and a
+                // write certified on the other node aborts this one (1213) rather than being
+                // overwritten by it.
+                node.unit_of_work_with(&serializable, async |tx| {
                     let users = User::repository(&tx);
                     let mut row = users.get(counter.id).await?;
                     let value: usize = row.bio.as_deref().unwrap_or("0").parse().unwrap_or(0);

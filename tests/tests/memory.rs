@@ -156,7 +156,7 @@ async fn a_read_only_transaction_refuses_writes() {
         })
         .await;
     assert!(
-        matches!(result, Err(RepoError::Database { .. })),
+        matches!(result, Err(RepoError::Forbidden { .. })),
         "{result:?}"
     );
     assert_eq!(TicketRecord::repository(&db).count().await.unwrap(), 0);

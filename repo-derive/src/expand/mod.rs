@@ -20,6 +20,7 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         entity::patch_struct(entity),
         entity::column_enum(entity),
         repository::repository_trait(entity),
+        repository::access_traits(entity),
         repository::sql_repository_struct(entity),
     ];
     let impls = [
@@ -28,6 +29,7 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
         repository::constructors(entity),
         repository::repository_impl(entity),
         repository::faulty_impl(entity),
+        repository::access_impls(entity),
         domain::domain_impls(entity),
         entity::debug_impls(entity),
         relation::foreign_key_impls(entity),
@@ -46,6 +48,8 @@ pub(crate) fn expand(entity: &Entity) -> TokenStream {
 pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream {
     let vis = &input.vis;
     let repository = model::repository_trait_ident(&input.ident);
+    let reader = model::reader_trait_ident(&input.ident);
+    let writer = model::writer_trait_ident(&input.ident);
     let sql_repository = model::sql_repository_ident(&input.ident);
     let memory_repository = model::memory_repository_ident(&input.ident);
     let column = model::column_enum_ident(&input.ident);
@@ -56,6 +60,8 @@ pub(crate) fn stub(input: &syn::DeriveInput, has_generated: bool) -> TokenStream
     });
     quote! {
         #vis trait #repository {}
+        #vis trait #reader {}
+        #vis trait #writer {}
         #vis struct #sql_repository {}
         #vis struct #memory_repository {}
         #vis enum #column {}

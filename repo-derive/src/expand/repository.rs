@@ -16,6 +16,10 @@ pub(crate) struct Api {
     /// What reads return and `update`/`upsert` take.
     pub ty: TokenStream,
     pub trait_ident: syn::Ident,
+    /// `{Entity}Reader`, the reads and finders only.
+    pub reader_ident: syn::Ident,
+    /// `{Entity}Writer`, all but the deletes.
+    pub writer_ident: syn::Ident,
     pub sql_ident: syn::Ident,
     /// The in-memory implementation (feature `memory` of the runtime).
     pub memory_ident: syn::Ident,
@@ -36,6 +40,8 @@ pub(crate) fn api(entity: &Entity) -> Api {
             Api {
                 ty: quote! { #domain },
                 trait_ident: model::repository_trait_ident(&name),
+                reader_ident: model::reader_trait_ident(&name),
+                writer_ident: model::writer_trait_ident(&name),
                 sql_ident: model::sql_repository_ident(&name),
                 memory_ident: model::memory_repository_ident(&name),
                 mapping: quote! { , #krate::AsDomain },
@@ -47,6 +53,8 @@ pub(crate) fn api(entity: &Entity) -> Api {
             Api {
                 ty: quote! { #ident },
                 trait_ident: model::repository_trait_ident(ident),
+                reader_ident: model::reader_trait_ident(ident),
+                writer_ident: model::writer_trait_ident(ident),
                 sql_ident: model::sql_repository_ident(ident),
                 memory_ident: model::memory_repository_ident(ident),
                 mapping: TokenStream::new(),
@@ -169,6 +177,83 @@ pub(super) fn repository_trait(entity: &Entity) -> TokenStream {
         #vis trait #repository: #krate::Repository<#record #mapping> {
             #(#finders)*
         }
+    }
+}
+
+/// `{Entity}Reader` and `{Entity}Writer`: the least-privilege views of `{Entity}Repository`,
+/// each with the finders.
+pub(super) fn access_traits(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let vis = &entity.vis;
+    let record = &entity.ident;
+    let api = api(entity);
+    let (repository, mapping) = (&api.trait_ident, &api.mapping);
+    let (reader, writer) = (&api.reader_ident, &api.writer_ident);
+    let reader_doc = format!(
+        " The reads of [`{repository}`]: [`ReadRepository`]({}::ReadRepository) and the finders \
+         of its unique keys, for query-side code. Object-safe: hold it as `Arc<dyn {reader}>`, \
+         from `ReadOnly::new({record}::repository(handle))`.",
+        type_name(&quote!(#krate)),
+    );
+    let writer_doc = format!(
+        " [`{repository}`] without its deletes: [`WriteRepository`]({}::WriteRepository) and \
+         the finders of its unique keys, for a use case that must not delete. Object-safe: hold \
+         it as `Arc<dyn {writer}>`, from `NoDelete::new({record}::repository(handle))`.",
+        type_name(&quote!(#krate)),
+    );
+    let finders = finders(entity);
+    let async_trait = async_trait_if_any(&finders, krate);
+    let finders = finders.into_iter().map(|finder| {
+        let signature = finder_signature(entity, &finder);
+        let method = &finder.method;
+        let doc = format!(" [`{repository}::{method}`].");
+        quote! { #[doc = #doc] #signature; }
+    });
+    quote! {
+        #[doc = #reader_doc]
+        #async_trait
+        #vis trait #reader: #krate::ReadRepository<#record #mapping> {
+            #(#finders)*
+        }
+        #[doc = #writer_doc]
+        #vis trait #writer: #krate::WriteRepository<#record #mapping> + #reader {}
+    }
+}
+
+/// The views' implementations over any `{Entity}Repository`: `ReadOnly<R>` is an
+/// `{Entity}Reader`, `NoDelete<R>` both; each finder asks `R`.
+pub(super) fn access_impls(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    let api = api(entity);
+    let (repository, reader, writer) = (&api.trait_ident, &api.reader_ident, &api.writer_ident);
+    let finders = finders(entity);
+    let async_trait = async_trait_if_any(&finders, krate);
+    let finders: Vec<TokenStream> = finders
+        .into_iter()
+        .map(|finder| {
+            let signature = finder_signature(entity, &finder);
+            let method = &finder.method;
+            let arguments = finder.fields.iter().map(|field| &field.ident);
+            quote! {
+                #signature {
+                    #repository::#method(self.__unrestricted(), #(#arguments),*).await
+                }
+            }
+        })
+        .collect();
+    quote! {
+        #[automatically_derived]
+        #async_trait
+        impl<R: #repository> #reader for #krate::ReadOnly<R> {
+            #(#finders)*
+        }
+        #[automatically_derived]
+        #async_trait
+        impl<R: #repository> #reader for #krate::NoDelete<R> {
+            #(#finders)*
+        }
+        #[automatically_derived]
+        impl<R: #repository> #writer for #krate::NoDelete<R> {}
     }
 }
 

@@ -19,8 +19,8 @@ use syn::ext::IdentExt;
 use crate::attr::EntityAttrs;
 use crate::names::{check_identifier, closest, default_table_name};
 pub(crate) use crate::names::{
-    column_enum_ident, memory_repository_ident, new_ident, patch_ident, repository_trait_ident,
-    sql_repository_ident, upper_camel,
+    column_enum_ident, memory_repository_ident, new_ident, patch_ident, reader_trait_ident,
+    repository_trait_ident, sql_repository_ident, upper_camel, writer_trait_ident,
 };
 pub(crate) use crate::types::Scalar;
 pub(crate) use crate::types::option_inner;

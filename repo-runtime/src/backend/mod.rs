@@ -220,6 +220,10 @@ pub(crate) enum Kind {
     Check,
     Timeout,
     Transient,
+    /// A write in a read-only transaction or on a read-only server or database file.
+    ReadOnly,
+    /// The database role lacks a privilege the statement needs.
+    Privilege,
     /// The backend refused a value it cannot store (out of range, invalid encoding, too long).
     InvalidValue,
     Other,
@@ -306,6 +310,11 @@ mod tests {
         assert_eq!(postgres::classify("08007"), Kind::Other);
         assert_eq!(postgres::classify("57014"), Kind::Timeout);
         assert_eq!(postgres::classify("42601"), Kind::Other);
+        assert_eq!(postgres::classify("25006"), Kind::ReadOnly);
+        assert_eq!(postgres::classify("42501"), Kind::Privilege);
+        assert_eq!(mysql::classify(1792), Kind::ReadOnly);
+        assert_eq!(mysql::classify(1142), Kind::Privilege);
+        assert_eq!(sqlite::classify("8"), Kind::ReadOnly);
         assert_eq!(mysql::classify(1062), Kind::Unique);
         assert_eq!(mysql::classify(1213), Kind::Transient);
         assert_eq!(mysql::classify(1452), Kind::ForeignKey);

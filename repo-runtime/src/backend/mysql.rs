@@ -149,6 +149,12 @@ pub(super) fn classify(number: u16) -> Kind {
         // ER_UNKNOWN_COM_ERROR, which a Galera node outside the cluster's primary component
         // answers every statement with ("WSREP has not yet prepared node for application use")
         1205 | 1213 | 3572 | 1040 | 1053 | 1927 | 1047 => Kind::Transient,
+        // ER_CANT_EXECUTE_IN_READ_ONLY_TRANSACTION, ER_OPTION_PREVENTS_STATEMENT (a
+        // `read_only` server)
+        1792 | 1290 => Kind::ReadOnly,
+        // ER_DBACCESS_DENIED_ERROR, ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR,
+        // ER_SPECIFIC_ACCESS_DENIED_ERROR
+        1044 | 1142 | 1143 | 1227 => Kind::Privilege,
         // ER_WARN_DATA_OUT_OF_RANGE, ER_TRUNCATED_WRONG_VALUE_FOR_FIELD, ER_DATA_TOO_LONG,
         // ER_TRUNCATED_WRONG_VALUE, ER_ILLEGAL_VALUE_FOR_TYPE
         1264 | 1366 | 1406 | 1292 | 1367 => Kind::InvalidValue,

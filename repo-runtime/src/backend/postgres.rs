@@ -72,6 +72,10 @@ pub(super) fn classify(sqlstate: &str) -> Kind {
         "23502" => Kind::NotNull,
         "23514" => Kind::Check,
         "57014" => Kind::Timeout,
+        // read_only_sql_transaction: a read-only transaction, or a standby
+        "25006" => Kind::ReadOnly,
+        // insufficient_privilege
+        "42501" => Kind::Privilege,
         // serialization failure, deadlock, admin shutdown, crash shutdown, cannot connect now,
         // too many connections
         "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" => Kind::Transient,

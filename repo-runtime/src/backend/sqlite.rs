@@ -47,14 +47,18 @@ pub(crate) async fn connect(
 }
 
 /// `BEGIN IMMEDIATE` takes the write lock at once, so concurrent writers queue on the busy
-/// timeout instead of failing on a lock upgrade; a read-only transaction defers it. SQLite has
-/// one isolation level and no server-side timeout.
+/// timeout instead of failing on a lock upgrade; a read-only transaction defers it and sets
+/// the connection's `query_only` (reset when it ends), so that SQLite refuses its writes.
+/// SQLite has one isolation level and no server-side timeout.
 pub(crate) fn begin(begin: &Begin) -> Vec<String> {
-    vec![String::from(if begin.read_only {
-        "BEGIN DEFERRED"
+    if begin.read_only {
+        vec![
+            String::from("BEGIN DEFERRED"),
+            String::from("PRAGMA query_only = ON"),
+        ]
     } else {
-        "BEGIN IMMEDIATE"
-    })]
+        vec![String::from("BEGIN IMMEDIATE")]
+    }
 }
 
 /// The classification table, by extended result code.
@@ -71,6 +75,9 @@ pub(super) fn classify(extended_code: &str) -> Kind {
         // SQLITE_INTERRUPT: stopped past the client's statement timeout (rusqlite's progress
         // handler).
         "9" => Kind::Timeout,
+        // SQLITE_READONLY and its extended codes: `PRAGMA query_only` (a read-only
+        // transaction), a database file opened read-only or not writable
+        "8" | "264" | "520" | "776" | "1032" | "1288" | "1544" => Kind::ReadOnly,
         // SQLITE_TOOBIG, SQLITE_MISMATCH (text as an integer key)
         "18" | "20" => Kind::InvalidValue,
         _ => Kind::Other,

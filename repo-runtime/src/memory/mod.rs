@@ -208,10 +208,10 @@ impl Session {
 }
 
 fn read_only(table: &'static Table) -> RepoError {
-    RepoError::Database {
+    RepoError::Forbidden {
         entity: table.entity,
-        code: None,
-        source: "cannot write in a read-only transaction".into(),
+        reason: "a write in a read-only transaction or on a read-only database",
+        source: None,
     }
 }
 

@@ -224,6 +224,7 @@ impl Migrator {
         db: &Db,
         work: impl AsyncFnOnce(&Self, &mut Conn) -> Result<T, RepoError>,
     ) -> Result<T, RepoError> {
+        db.refuse_if_read_only("a migration through a read-only handle")?;
         let mut conn = Conn::acquire(db).await?;
         // Locked first: concurrent `CREATE TABLE IF NOT EXISTS` can collide on PostgreSQL.
         let held = match lock(&mut conn, self.lock_timeout).await {
