@@ -13,8 +13,10 @@
 //! `down [--to <version>]`,
 //! `status`, `check [--strict] [--plans]` (drift, and the reads no index serves: from the
 //! schema, and with `--plans` as the database plans them), `diagram`,
-//! `seed [--env <env>]`. The database is `--database-url`, else
-//! `DATABASE_URL` (read from a `.env` file too), else the embedded SQLite default.
+//! `seed [--env <env>]`, `config` (the resolved configuration, passwords redacted). The
+//! database is `--database-url`, else the layered configuration's `migration_url`, else its
+//! `url` ([`DbConfig`](crate::DbConfig): `config/{REPO_ENV}.toml` under `DATABASE_*`, read from
+//! a `.env` file too), else the embedded SQLite default.
 //!
 //! Exit codes, for scripts: `0` done; `1` failed (database, files); `2` bad usage; `3` not in
 //! the expected state: a change refused as unsafe, `generate --check` finding entities ahead
@@ -30,7 +32,8 @@ use console::style;
 use indicatif::{ProgressBar, ProgressStyle};
 use repo_sql::Dialect;
 
-use crate::db::{Db, DbOptions};
+use crate::config::DbConfig;
+use crate::db::Db;
 use crate::error::RepoError;
 use crate::migrate::{
     self, GenerateOptions, MigrationState, Migrations, Migrator, Progress, Schema, Seeds,
@@ -153,6 +156,10 @@ impl Cli {
                 Ok(SUCCESS)
             }
             Some(("status", _)) => self.status(&connect(url).await?).await,
+            Some(("config", _)) => {
+                print!("{}", DbConfig::load()?);
+                Ok(SUCCESS)
+            }
             Some(("check", args)) => {
                 let plans = args.get_flag("plans");
                 self.check(&connect(url).await?, args.get_flag("strict"), plans)
@@ -377,10 +384,14 @@ impl Cli {
     }
 }
 
+/// The database migrations run on: `--database-url`, else the configuration's
+/// `migration_url` (the schema's owner, when the application connects as a role that may only
+/// read and write rows), else its `url`.
 async fn connect(url: Option<String>) -> Result<Db, RepoError> {
-    match url {
-        Some(url) => Db::connect_with(&url, DbOptions::from_env()?).await,
-        None => Db::from_env().await,
+    let config = DbConfig::load()?;
+    match url.or_else(|| config.migration_url.clone()) {
+        Some(url) => Db::connect_with(&url, config.options).await,
+        None => Db::from_config(&config).await,
     }
 }
 
@@ -488,6 +499,9 @@ fn command() -> Command {
                 ),
         )
         .subcommand(Command::new("status").about("Lists the migrations and where each stands"))
+        .subcommand(Command::new("config").about(
+            "Prints the database configuration the layers resolve to, passwords redacted",
+        ))
         .subcommand(
             Command::new("diagram")
                 .about("Prints the entities as a Mermaid entity-relationship diagram"),

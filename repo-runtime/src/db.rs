@@ -128,14 +128,42 @@ impl DbOptions {
     /// `DATABASE_TEST_BEFORE_ACQUIRE`, `DATABASE_CACHE`, `DATABASE_EXPLAIN_SLOW` and
     /// `DATABASE_ROW_LEVEL_SECURITY` (`true` or `false`),
     /// `DATABASE_SQLITE_SYNCHRONOUS` (`off`, `normal`, `full` or `extra`),
-    /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`). A value that does not parse is
-    /// [`RepoError::Config`] naming the variable.
+    /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`), `DATABASE_SQLITE_BUSY_TIMEOUT_MS`,
+    /// `DATABASE_STATEMENT_TIMEOUT_MS` (`0`: none), and the retry policy's
+    /// `DATABASE_RETRY_MAX_ATTEMPTS`, `DATABASE_RETRY_MIN_DELAY_MS`,
+    /// `DATABASE_RETRY_MAX_DELAY_MS` and `DATABASE_RETRY_MAX_TOTAL_DELAY_MS` (the list is
+    /// [`DbOptions::VARIABLES`]). A value that does not parse is [`RepoError::Config`] naming
+    /// the variable. Files per environment under the variables: `DbConfig` (feature `config`).
     pub fn from_env() -> Result<Self, RepoError> {
         DbOptions::from_vars(|name| std::env::var(name))
     }
 
+    /// The environment variables [`DbOptions::from_env`] reads, one per option.
+    pub const VARIABLES: &'static [&'static str] = &[
+        "DATABASE_MAX_CONNECTIONS",
+        "DATABASE_MIN_CONNECTIONS",
+        "DATABASE_ACQUIRE_TIMEOUT_MS",
+        "DATABASE_IDLE_TIMEOUT_MS",
+        "DATABASE_MAX_LIFETIME_MS",
+        "DATABASE_CONNECTION_HOLD_MS",
+        "DATABASE_TEST_BEFORE_ACQUIRE",
+        "DATABASE_ROW_LEVEL_SECURITY",
+        "DATABASE_CACHE",
+        "DATABASE_CACHE_ABSENT_TTL_MS",
+        "DATABASE_SLOW_STATEMENT_MS",
+        "DATABASE_EXPLAIN_SLOW",
+        "DATABASE_SQLITE_SYNCHRONOUS",
+        "DATABASE_SQLITE_DRIVER",
+        "DATABASE_SQLITE_BUSY_TIMEOUT_MS",
+        "DATABASE_STATEMENT_TIMEOUT_MS",
+        "DATABASE_RETRY_MAX_ATTEMPTS",
+        "DATABASE_RETRY_MIN_DELAY_MS",
+        "DATABASE_RETRY_MAX_DELAY_MS",
+        "DATABASE_RETRY_MAX_TOTAL_DELAY_MS",
+    ];
+
     /// [`DbOptions::from_env`] over any source of variables.
-    fn from_vars(
+    pub(crate) fn from_vars(
         var: impl Fn(&str) -> Result<String, std::env::VarError>,
     ) -> Result<Self, RepoError> {
         let mut options = DbOptions::default();
@@ -200,6 +228,24 @@ impl DbOptions {
         if let Some(text) = env_text(&var, "DATABASE_SQLITE_DRIVER")? {
             options.sqlite_driver = text.parse()?;
         }
+        if let Some(value) = env_number(&var, "DATABASE_SQLITE_BUSY_TIMEOUT_MS")? {
+            options.sqlite_busy_timeout = Duration::from_millis(value);
+        }
+        if let Some(value) = env_number(&var, "DATABASE_STATEMENT_TIMEOUT_MS")? {
+            options.statement_timeout = optional(value);
+        }
+        if let Some(value) = count("DATABASE_RETRY_MAX_ATTEMPTS")? {
+            options.retry.max_attempts = value;
+        }
+        if let Some(value) = env_number(&var, "DATABASE_RETRY_MIN_DELAY_MS")? {
+            options.retry.min_delay = Duration::from_millis(value);
+        }
+        if let Some(value) = env_number(&var, "DATABASE_RETRY_MAX_DELAY_MS")? {
+            options.retry.max_delay = Duration::from_millis(value);
+        }
+        if let Some(value) = env_number(&var, "DATABASE_RETRY_MAX_TOTAL_DELAY_MS")? {
+            options.retry.max_total_delay = Duration::from_millis(value);
+        }
         Ok(options)
     }
 }
@@ -237,6 +283,17 @@ fn env_number(
                 .map_err(|_| RepoError::config(format!("{name} must be a whole number")))
         })
         .transpose()
+}
+
+/// The environment the application runs in: `REPO_ENV`, else `dev`. It chooses the seeds and
+/// the configuration file of the environment.
+#[cfg(any(feature = "migrate", feature = "config"))]
+pub(crate) fn environment() -> String {
+    std::env::var("REPO_ENV")
+        .ok()
+        .map(|env| env.trim().to_owned())
+        .filter(|env| !env.is_empty())
+        .unwrap_or_else(|| "dev".to_owned())
 }
 
 /// The URLs of a comma-separated list.
@@ -495,7 +552,7 @@ impl Db {
     }
 
     /// Connects to `nodes` (one server, or a cluster's nodes) with read `replicas`.
-    async fn connect_nodes<N: AsRef<str>, R: AsRef<str>>(
+    pub(crate) async fn connect_nodes<N: AsRef<str>, R: AsRef<str>>(
         nodes: &[N],
         replicas: &[R],
         options: DbOptions,
@@ -1117,6 +1174,11 @@ mod tests {
         {
             let error = check_features(&set).unwrap_err();
             assert!(error.to_string().contains("`explain` feature"), "{error}");
+        }
+        // Each variable is read: a value none of them takes is refused, naming it.
+        for name in DbOptions::VARIABLES {
+            let error = DbOptions::from_vars(vars(&[(*name, "x")])).unwrap_err();
+            assert!(error.to_string().contains(name), "{error}");
         }
         for (name, value) in [
             ("DATABASE_MIN_CONNECTIONS", "many"),

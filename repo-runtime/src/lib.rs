@@ -99,6 +99,8 @@ mod cache;
 pub mod cli;
 mod cluster;
 mod column;
+#[cfg(feature = "config")]
+mod config;
 mod conversion;
 mod db;
 mod dispatch;
@@ -150,6 +152,8 @@ pub use backend::{SqliteDriver, SqliteSynchronous};
 pub use chrono;
 pub use cluster::ClusterStatus;
 pub use column::ColumnValue;
+#[cfg(feature = "config")]
+pub use config::DbConfig;
 pub use conversion::DbEnum;
 pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 #[doc(hidden)]

@@ -24,11 +24,7 @@ type SeedFn = Arc<dyn for<'a> Fn(&'a Tx) -> SeedFuture<'a> + Send + Sync>;
 
 /// The environment seeds are chosen for: `REPO_ENV`, else `dev`.
 pub fn environment() -> String {
-    std::env::var("REPO_ENV")
-        .ok()
-        .map(|env| env.trim().to_owned())
-        .filter(|env| !env.is_empty())
-        .unwrap_or_else(|| "dev".to_owned())
+    crate::db::environment()
 }
 
 #[derive(Clone)]
