@@ -1,6 +1,6 @@
 //! Least privilege, on every backend: the generated views of a repository (`UserReader` reads
 //! only, `UserWriter` cannot delete), a read-only handle that refuses writes and whose
-//! transactions the database keeps read-only, and on PostgreSQL the application running as a
+//! transactions the database keeps read-only, and on the servers the application running as a
 //! role with only `SELECT/INSERT/UPDATE/DELETE` while migrations run as the owner.
 
 #[path = "conformance/entities.rs"]
@@ -179,41 +179,59 @@ async fn hand_written_insert(tx: &Tx) -> Result<(), RepoError> {
     Err(RepoError::config("no SQL connection"))
 }
 
-/// PostgreSQL: migrations run as the owner, the application as a role with only
-/// `SELECT/INSERT/UPDATE/DELETE` on the tables (and the sequences' `USAGE`). The application
-/// does everything a repository does; DDL through it fails as `Forbidden`
-/// (`insufficient_privilege`). Swapped, the migrations fail the same way, and the application
-/// running as the owner could drop the tables it serves.
+/// The servers: migrations run as the owner, the application as a role (a user on
+/// MySQL/MariaDB) with only `SELECT/INSERT/UPDATE/DELETE` on the tables (and, on PostgreSQL,
+/// the sequences' `USAGE`). The application does everything a repository does; DDL and
+/// migrations through it fail as `Forbidden` (`insufficient_privilege`, 42501; MySQL's 1142).
+/// Swapped, the migrations fail the same way, and the application running as the owner could
+/// drop the tables it serves.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn postgres_application_role_with_dml_only() {
-    let Some(test) = TestDb::new(Backend::Postgres, "application_role").await else {
-        return;
-    };
-    let owner = &test.db;
+async fn an_application_role_with_rows_only() {
+    for backend in [Backend::Postgres, Backend::MySql] {
+        let Some(test) = TestDb::new(backend, "application_role").await else {
+            continue;
+        };
+        application_role_with_rows_only(backend, &test.db).await;
+    }
+}
+
+async fn application_role_with_rows_only(backend: Backend, owner: &Db) {
     owner.create_schema::<User>().await.unwrap();
     let role = format!("repo_app_{}", std::process::id());
     let database = owner.url().rsplit_once('/').unwrap().1.to_owned();
-    let pool = owner.as_postgres().unwrap();
-    for statement in [
-        format!("DROP ROLE IF EXISTS {role}"),
-        format!("CREATE ROLE {role} LOGIN"),
-        format!("GRANT CONNECT ON DATABASE {database} TO {role}"),
-        format!("GRANT USAGE ON SCHEMA public TO {role}"),
-        format!("GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"),
-        format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
-    ] {
-        repo_runtime::sqlx::raw_sql(repo_runtime::sqlx::AssertSqlSafe(statement))
-            .execute(pool)
-            .await
-            .unwrap();
-    }
-    let server = std::env::var("DATABASE_URL_POSTGRES").unwrap();
-    let (_, host) = server
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split_once('@'))
-        .unwrap();
+    let (variable, grants, revokes) = match backend {
+        Backend::Postgres => (
+            "DATABASE_URL_POSTGRES",
+            vec![
+                format!("DROP ROLE IF EXISTS {role}"),
+                format!("CREATE ROLE {role} LOGIN"),
+                format!("GRANT CONNECT ON DATABASE {database} TO {role}"),
+                format!("GRANT USAGE ON SCHEMA public TO {role}"),
+                format!(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+                ),
+                format!("GRANT USAGE ON ALL SEQUENCES IN SCHEMA public TO {role}"),
+            ],
+            vec![format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")],
+        ),
+        _ => (
+            "DATABASE_URL_MYSQL",
+            vec![
+                format!("DROP USER IF EXISTS '{role}'@'127.0.0.1'"),
+                format!("CREATE USER '{role}'@'127.0.0.1'"),
+                format!(
+                    "GRANT SELECT, INSERT, UPDATE, DELETE ON `{database}`.* TO '{role}'@'127.0.0.1'"
+                ),
+            ],
+            vec![format!("DROP USER '{role}'@'127.0.0.1'")],
+        ),
+    };
+    run_as_owner(owner, &grants).await;
+    let server = std::env::var(variable).unwrap();
+    let (scheme, rest) = server.split_once("://").unwrap();
+    let (_, host) = rest.split_once('@').unwrap();
     let (host, _) = host.rsplit_once('/').unwrap();
-    let application = Db::connect(&format!("postgres://{role}@{host}/{database}"))
+    let application = Db::connect(&format!("{scheme}://{role}@{host}/{database}"))
         .await
         .unwrap();
     let users = User::repository(&application);
@@ -249,13 +267,27 @@ async fn postgres_application_role_with_dml_only() {
             source: Some(cause),
             ..
         }) if matches!(*cause, RepoError::Forbidden { .. }) => {}
-        other => panic!("a migration as the application role: {other:?}"),
+        other => panic!("{backend:?}: a migration as the application role: {other:?}"),
     }
     application.close().await;
-    for statement in [format!("DROP OWNED BY {role}"), format!("DROP ROLE {role}")] {
-        repo_runtime::sqlx::raw_sql(repo_runtime::sqlx::AssertSqlSafe(statement))
-            .execute(pool)
-            .await
-            .unwrap();
+    run_as_owner(owner, &revokes).await;
+}
+
+/// Statements of the test's own, on the owner's connection.
+async fn run_as_owner(owner: &Db, statements: &[String]) {
+    for statement in statements {
+        let statement = repo_runtime::sqlx::AssertSqlSafe(statement.clone());
+        let ran = match (owner.as_postgres(), owner.as_mysql()) {
+            (Some(pool), _) => repo_runtime::sqlx::raw_sql(statement)
+                .execute(pool)
+                .await
+                .map(drop),
+            (_, Some(pool)) => repo_runtime::sqlx::raw_sql(statement)
+                .execute(pool)
+                .await
+                .map(drop),
+            _ => unreachable!("a server"),
+        };
+        ran.unwrap();
     }
 }
