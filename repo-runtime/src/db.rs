@@ -470,10 +470,13 @@ async fn open_replicas<S: AsRef<str>>(
                 redact_url(url)
             )));
         }
-        members.push((
-            redact_url(url),
-            open(dialect, url, &replica_options).await?.pool,
-        ));
+        // Opened without connecting: a replica that is down when the handle connects is
+        // passed over by its first read, as one that goes down later is.
+        let pool = match SqlPool::open_lazy(dialect, url, &pool_settings(&replica_options)) {
+            Some(pool) => pool.map_err(|error| RepoError::from_sqlx(error, None))?,
+            None => return Err(not_compiled(dialect)),
+        };
+        members.push((redact_url(url), pool));
     }
     Ok(Some(crate::replica::Replicas::new(dialect, members)))
 }

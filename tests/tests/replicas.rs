@@ -301,3 +301,38 @@ async fn replicas_are_for_the_servers() {
         "{error}"
     );
 }
+
+/// A replica that does not answer when the handle connects does not fail the connect: its
+/// first read finds it down and is done on the primary, as after a replica dies.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_down_at_connect_is_passed_over() {
+    for (backend, nowhere) in [
+        (Backend::Postgres, "postgres://repo@127.0.0.1:1/none"),
+        (Backend::MySql, "mysql://repo@127.0.0.1:1/none"),
+    ] {
+        let Some(test) = repo_tests::TestDb::new(backend, "replica_down").await else {
+            continue;
+        };
+        test.db.create_schema::<User>().await.unwrap();
+        let db = Db::connect_with_replicas(test.db.url(), &[nowhere], DbOptions::default())
+            .await
+            .expect("connects with its replica down");
+        let users = User::repository(&db);
+        let ada = users
+            .insert(NewUser {
+                email: "ada@example.com".into(),
+                name: "Ada".into(),
+                bio: None,
+            })
+            .await
+            .unwrap();
+        for _ in 0..5 {
+            assert_eq!(users.get(ada.id).await.unwrap(), ada);
+        }
+        let status = db.metrics();
+        assert!(!status.replicas[0].healthy, "{status:?}");
+        assert_eq!(status.replicas[0].reads, 0);
+        assert!(status.primary_reads >= 5, "{status:?}");
+        db.close().await;
+    }
+}
