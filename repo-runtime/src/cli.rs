@@ -15,7 +15,7 @@
 //! schema, and with `--plans` as the database plans them), `diagram`,
 //! `seed [--env <env>]`, `config` (the resolved configuration, passwords redacted). The
 //! database is `--database-url`, else the layered configuration's `migration_url`, else its
-//! `url` ([`DbConfig`](crate::DbConfig): `config/{REPO_ENV}.toml` under `DATABASE_*`, read from
+//! `url` ([`DbConfig`]: `config/{REPO_ENV}.toml` under `DATABASE_*`, read from
 //! a `.env` file too), else the embedded SQLite default.
 //!
 //! Exit codes, for scripts: `0` done; `1` failed (database, files); `2` bad usage; `3` not in
