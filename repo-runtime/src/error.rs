@@ -37,6 +37,20 @@ pub fn from_rusqlite(error: rusqlite::Error) -> RepoError {
     RepoError::from_sqlx(crate::backend::rusqlite::to_sqlx(error), None)
 }
 
+/// Whether an I/O failure may pass when tried again (a connection lost or refused, a timeout)
+/// rather than needing a change (a certificate not trusted, a file not found).
+fn io_may_recover(kind: std::io::ErrorKind) -> bool {
+    use std::io::ErrorKind;
+    !matches!(
+        kind,
+        ErrorKind::InvalidData
+            | ErrorKind::InvalidInput
+            | ErrorKind::NotFound
+            | ErrorKind::PermissionDenied
+            | ErrorKind::Unsupported
+    )
+}
+
 /// Classification of driver errors into [`RepoError`], for the runtime only.
 pub(crate) trait FromSqlx: Sized {
     /// Classifies a driver error; `table` names the entity and resolves constraint names.
@@ -74,7 +88,13 @@ impl FromSqlx for RepoError {
         let entity = table.map_or(NO_ENTITY, |table| table.entity);
         match &error {
             sqlx::Error::PoolTimedOut => return RepoError::PoolTimeout,
-            sqlx::Error::Io(_) | sqlx::Error::Tls(_) => {
+            // What trying again cannot mend: a certificate the client does not trust (rustls
+            // reports it as invalid data), a CA file that is missing or unreadable.
+            sqlx::Error::Io(io) if !io_may_recover(io.kind()) => {
+                return RepoError::config(format!("cannot connect: {io}"));
+            }
+            sqlx::Error::Tls(tls) => return RepoError::config(format!("TLS: {tls}")),
+            sqlx::Error::Io(_) => {
                 return RepoError::Transient {
                     entity,
                     source: error.into(),
@@ -142,6 +162,11 @@ impl FromSqlx for RepoError {
             Kind::Privilege => RepoError::Forbidden {
                 entity,
                 reason: "the database role lacks the privilege",
+                source: Some(source),
+            },
+            Kind::Refused => RepoError::Forbidden {
+                entity,
+                reason: "the server refused the connection: its credentials or its transport",
                 source: Some(source),
             },
             // The server's message may quote the value: only its code is kept.

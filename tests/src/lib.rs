@@ -181,7 +181,7 @@ impl TestDb {
 
 /// The server URL in `variable`; when it is unset, `None` after saying so, or a failure with
 /// `REPO_TEST_REQUIRE_SERVERS=1` (`why` says what to do).
-fn server_url(variable: &str, why: &str) -> Option<String> {
+pub fn server_url(variable: &str, why: &str) -> Option<String> {
     let Ok(url) = std::env::var(variable) else {
         if std::env::var("REPO_TEST_REQUIRE_SERVERS").is_ok_and(|v| v == "1") {
             panic!("{variable} is unset but REPO_TEST_REQUIRE_SERVERS=1: {why}");

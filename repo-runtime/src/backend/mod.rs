@@ -224,6 +224,8 @@ pub(crate) enum Kind {
     ReadOnly,
     /// The database role lacks a privilege the statement needs.
     Privilege,
+    /// The server refused the connection: its credentials, or its transport (no TLS).
+    Refused,
     /// The backend refused a value it cannot store (out of range, invalid encoding, too long).
     InvalidValue,
     Other,
@@ -312,6 +314,8 @@ mod tests {
         assert_eq!(postgres::classify("42601"), Kind::Other);
         assert_eq!(postgres::classify("25006"), Kind::ReadOnly);
         assert_eq!(postgres::classify("42501"), Kind::Privilege);
+        assert_eq!(postgres::classify("28000"), Kind::Refused);
+        assert_eq!(mysql::classify(1045), Kind::Refused);
         assert_eq!(mysql::classify(1792), Kind::ReadOnly);
         assert_eq!(mysql::classify(1142), Kind::Privilege);
         assert_eq!(sqlite::classify("8"), Kind::ReadOnly);

@@ -76,6 +76,8 @@ pub(super) fn classify(sqlstate: &str) -> Kind {
         "25006" => Kind::ReadOnly,
         // insufficient_privilege
         "42501" => Kind::Privilege,
+        // invalid_authorization_specification (pg_hba refused it), invalid_password
+        "28000" | "28P01" => Kind::Refused,
         // serialization failure, deadlock, admin shutdown, crash shutdown, cannot connect now,
         // too many connections
         "40001" | "40P01" | "57P01" | "57P02" | "57P03" | "53300" => Kind::Transient,
