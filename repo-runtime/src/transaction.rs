@@ -543,7 +543,7 @@ impl Tx {
                 finished.discard();
                 let error = RepoError::from_commit(error);
                 self.db().node_failed(shared.node, &error);
-                Err(error)
+                Err(self.db().observe_error(error))
             }
         }
     }

@@ -272,6 +272,7 @@ async fn a_node_killed_under_load_sends_units_of_work_to_the_next_node() {
     assert!(status.failovers >= 1, "{status:?}");
     assert_ne!(status.active, urls[0], "still on the killed node");
     assert!(metrics.retries > 0 || unknown > 0, "{metrics:?}");
+    assert_eq!(metrics.errors_of("commit_unknown"), unknown as u64);
     // Every unit is there once, with what it wrote, read on the node the handle moved to.
     let users = User::repository(&cluster);
     assert_eq!(users.count().await.unwrap(), (WRITERS * UNITS) as u64);
