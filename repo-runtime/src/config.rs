@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crate::db::{Db, DbOptions, redact_url};
+use crate::db::{Db, DbOptions, redact_url, url_list};
 use crate::error::RepoError;
 
 /// The settings of the handle's URLs, beside [`DbOptions::VARIABLES`]: where the database is.
@@ -127,13 +127,7 @@ impl DbConfig {
         let password = settings.get("password").map(String::as_str);
         let add_password = |url: &str| with_password(url, password);
         let list = |key: &str| -> Result<Vec<String>, RepoError> {
-            settings
-                .get(key)
-                .map(String::as_str)
-                .unwrap_or_default()
-                .split(',')
-                .map(str::trim)
-                .filter(|url| !url.is_empty())
+            url_list(settings.get(key).map(String::as_str))
                 .map(add_password)
                 .collect()
         };

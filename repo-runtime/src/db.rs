@@ -297,7 +297,7 @@ pub(crate) fn environment() -> String {
 }
 
 /// The URLs of a comma-separated list.
-fn url_list(list: Option<&str>) -> impl Iterator<Item = &str> {
+pub(crate) fn url_list(list: Option<&str>) -> impl Iterator<Item = &str> {
     list.unwrap_or_default()
         .split(',')
         .map(str::trim)
@@ -366,6 +366,15 @@ async fn open(dialect: Dialect, url: &str, options: &DbOptions) -> Result<Opened
     }
 }
 
+/// Opens the pool of `dialect`'s backend without connecting: its first connection opens when
+/// first used (a cluster's other nodes, a replica).
+fn open_lazy(dialect: Dialect, url: &str, options: &DbOptions) -> Result<SqlPool, RepoError> {
+    match SqlPool::open_lazy(dialect, url, &pool_settings(options)) {
+        Some(pool) => pool.map_err(|error| RepoError::from_sqlx(error, None)),
+        None => Err(not_compiled(dialect)),
+    }
+}
+
 /// The pool settings of `options`.
 fn pool_settings(options: &DbOptions) -> PoolSettings {
     PoolSettings {
@@ -427,10 +436,7 @@ async fn open_nodes<S: AsRef<str>>(
         let redacted = redact_url(url.as_ref());
         let pool = match first.take_if(|_| index == active) {
             Some(pool) => pool,
-            None => match SqlPool::open_lazy(dialect, url.as_ref(), &pool_settings(options)) {
-                Some(pool) => pool.map_err(|error| RepoError::from_sqlx(error, None))?,
-                None => return Err(not_compiled(dialect)),
-            },
+            None => open_lazy(dialect, url.as_ref(), options)?,
         };
         let peer = Peer::of_url(&redacted, system);
         members.push(Node::new(pool, peer, redacted));
@@ -472,11 +478,7 @@ async fn open_replicas<S: AsRef<str>>(
         }
         // Opened without connecting: a replica that is down when the handle connects is
         // passed over by its first read, as one that goes down later is.
-        let pool = match SqlPool::open_lazy(dialect, url, &pool_settings(&replica_options)) {
-            Some(pool) => pool.map_err(|error| RepoError::from_sqlx(error, None))?,
-            None => return Err(not_compiled(dialect)),
-        };
-        members.push((redact_url(url), pool));
+        members.push((redact_url(url), open_lazy(dialect, url, &replica_options)?));
     }
     Ok(Some(crate::replica::Replicas::new(dialect, members)))
 }
@@ -796,8 +798,8 @@ impl Db {
     }
 
     /// Runs one DDL statement assembled from derive-validated identifiers.
+    /// Its callers refuse it on a read-only handle.
     pub(crate) async fn execute_ddl(&self, sql: &str) -> Result<(), RepoError> {
-        self.refuse_if_read_only("DDL through a read-only handle")?;
         let ran = self.sql_pool()?.script(sql.to_owned()).await;
         self.note_write();
         ran.map_err(|e| RepoError::from_sqlx(e, None))
@@ -949,11 +951,7 @@ impl Db {
     /// store): what a statement notes before it starts, for [`Db::node_failed`].
     #[inline]
     pub(crate) fn node(&self) -> usize {
-        match &self.inner.storage {
-            Storage::Sql(nodes) => nodes.active_index(),
-            #[cfg(feature = "memory")]
-            Storage::Memory(..) => 0,
-        }
+        self.nodes().map_or(0, Nodes::active_index)
     }
 
     /// A statement that started on `node` failed: when the error says the node is gone, the

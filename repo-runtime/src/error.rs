@@ -37,6 +37,11 @@ pub fn from_rusqlite(error: rusqlite::Error) -> RepoError {
     RepoError::from_sqlx(crate::backend::rusqlite::to_sqlx(error), None)
 }
 
+/// Why a write in a read-only transaction, or on a read-only server or database file, was
+/// refused: the servers' refusal and the in-memory store's read the same.
+pub(crate) const READ_ONLY_REFUSAL: &str =
+    "a write in a read-only transaction or on a read-only database";
+
 /// Whether an I/O failure may pass when tried again (a connection lost or refused, a timeout)
 /// rather than needing a change (a certificate not trusted, a file not found).
 fn io_may_recover(kind: std::io::ErrorKind) -> bool {
@@ -156,7 +161,7 @@ impl FromSqlx for RepoError {
             Kind::Transient => RepoError::Transient { entity, source },
             Kind::ReadOnly => RepoError::Forbidden {
                 entity,
-                reason: "a write in a read-only transaction or on a read-only database",
+                reason: READ_ONLY_REFUSAL,
                 source: Some(source),
             },
             Kind::Privilege => RepoError::Forbidden {

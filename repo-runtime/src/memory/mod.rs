@@ -210,7 +210,7 @@ impl Session {
 fn read_only(table: &'static Table) -> RepoError {
     RepoError::Forbidden {
         entity: table.entity,
-        reason: "a write in a read-only transaction or on a read-only database",
+        reason: crate::error::READ_ONLY_REFUSAL,
         source: None,
     }
 }
