@@ -156,6 +156,9 @@ pub(crate) struct FieldAttrs {
     pub json: Flag,
     /// Secret: redacted from the generated `Debug` and from error messages.
     pub sensitive: Flag,
+    /// Stored encrypted (and sensitive); looked up through a blind index when in a unique key
+    /// or index.
+    pub encrypted: Flag,
     /// A value object deriving `Embeddable`, stored as several prefixed columns.
     pub embed: Flag,
     /// `prefix = "..."`: the embedded columns' prefix; default: the field name and `_`.

@@ -231,7 +231,8 @@ fn embedded_impl(value: &Embeddable) -> TokenStream {
                 let (inner, optional) = (&nested.ty, nested.optional);
                 quote! { (<#inner as #krate::Embedded>::LEAVES, #optional) }
             }
-            (None, Mapping::Value) => quote! {
+            // Refused on an embeddable's fields (`check_embeddable_attributes`).
+            (None, Mapping::Value | Mapping::Encrypted { .. }) => quote! {
                 (&[#krate::__private::embed::Leaf {
                     ty: <#ty as #krate::ColumnValue>::TYPE,
                     nullable: <#ty as #krate::ColumnValue>::NULLABLE,
@@ -269,7 +270,7 @@ fn embedded_impl(value: &Embeddable) -> TokenStream {
                 let inner = &nested.ty;
                 quote! { <#inner as #krate::Embedded>::bind_nulls(statement); }
             }
-            (None, Mapping::Value) => {
+            (None, Mapping::Value | Mapping::Encrypted { .. }) => {
                 quote! { <#ty as #krate::ColumnValue>::bind_null(statement); }
             }
             (None, Mapping::Json) => quote! { #krate::__private::json::bind_null(statement); },

@@ -24,12 +24,13 @@ fn column_names<'a>(fields: impl Iterator<Item = &'a Field>) -> impl Iterator<It
     fields.flat_map(|field| field.columns.iter().map(|column| column.name.as_str()))
 }
 
-/// Equality of each of `fields` with a parameter: a finder's conditions.
+/// Equality of each of `fields` with a parameter: a finder's conditions (an encrypted field's
+/// through its blind index).
 pub(crate) fn equal_each<'a>(fields: &[&'a Field]) -> Vec<PlanCondition<'a>> {
     fields
         .iter()
         .map(|field| PlanCondition {
-            column: &field.column,
+            column: field.lookup_column(),
             operator: Operator::Equal,
         })
         .collect()

@@ -94,6 +94,11 @@ pub struct DbOptions {
     /// How long the cache holds that a row is absent, so that a hot miss does not reach the
     /// database each time (never longer than the entity's time to live). Default: 1 s.
     pub cache_absent_ttl: Duration,
+    /// The keys of the encrypted fields (`#[repo(encrypted)]`, feature `encryption`); from
+    /// `DATABASE_ENCRYPTION_KEYS` and `DATABASE_BLIND_INDEX_KEY`. Default: none, and an
+    /// encrypted field then fails to write or read with [`RepoError::Config`].
+    #[cfg(feature = "encryption")]
+    pub encryption: Option<Arc<crate::encryption::Keyring>>,
 }
 
 impl Default for DbOptions {
@@ -116,6 +121,8 @@ impl Default for DbOptions {
             row_level_security: false,
             cache: false,
             cache_absent_ttl: Duration::from_secs(1),
+            #[cfg(feature = "encryption")]
+            encryption: None,
         }
     }
 }
@@ -131,7 +138,9 @@ impl DbOptions {
     /// `DATABASE_SQLITE_DRIVER` (`sqlx` or `rusqlite`), `DATABASE_SQLITE_BUSY_TIMEOUT_MS`,
     /// `DATABASE_STATEMENT_TIMEOUT_MS` (`0`: none), and the retry policy's
     /// `DATABASE_RETRY_MAX_ATTEMPTS`, `DATABASE_RETRY_MIN_DELAY_MS`,
-    /// `DATABASE_RETRY_MAX_DELAY_MS` and `DATABASE_RETRY_MAX_TOTAL_DELAY_MS` (the list is
+    /// `DATABASE_RETRY_MAX_DELAY_MS` and `DATABASE_RETRY_MAX_TOTAL_DELAY_MS`, and the keys of
+    /// encrypted fields, `DATABASE_ENCRYPTION_KEYS` and `DATABASE_BLIND_INDEX_KEY` (each also
+    /// from the file its `_FILE` variable names; feature `encryption`) (the list is
     /// [`DbOptions::VARIABLES`]). A value that does not parse is [`RepoError::Config`] naming
     /// the variable. Files per environment under the variables: `DbConfig` (feature `config`).
     pub fn from_env() -> Result<Self, RepoError> {
@@ -160,6 +169,8 @@ impl DbOptions {
         "DATABASE_RETRY_MIN_DELAY_MS",
         "DATABASE_RETRY_MAX_DELAY_MS",
         "DATABASE_RETRY_MAX_TOTAL_DELAY_MS",
+        "DATABASE_ENCRYPTION_KEYS",
+        "DATABASE_BLIND_INDEX_KEY",
     ];
 
     /// [`DbOptions::from_env`] over any source of variables.
@@ -245,6 +256,18 @@ impl DbOptions {
         }
         if let Some(value) = env_number(&var, "DATABASE_RETRY_MAX_TOTAL_DELAY_MS")? {
             options.retry.max_total_delay = Duration::from_millis(value);
+        }
+        #[cfg(feature = "encryption")]
+        {
+            options.encryption = crate::encryption::Keyring::from_vars(&var)?.map(Arc::new);
+        }
+        #[cfg(not(feature = "encryption"))]
+        for name in ["DATABASE_ENCRYPTION_KEYS", "DATABASE_BLIND_INDEX_KEY"] {
+            if var(name).is_ok() || var(&format!("{name}_FILE")).is_ok() {
+                return Err(RepoError::config(format!(
+                    "{name} is set, and the runtime is built without its `encryption` feature"
+                )));
+            }
         }
         Ok(options)
     }
@@ -334,6 +357,10 @@ pub struct Db {
     /// With replicas: the writes of this handle's session ([`Db::session`]), shared by its
     /// clones.
     session: Option<Arc<crate::replica::Freshness>>,
+    /// The keys of encrypted fields ([`Db::with_keyring`]; at first
+    /// [`DbOptions::encryption`]).
+    #[cfg(feature = "encryption")]
+    keyring: Option<Arc<crate::encryption::Keyring>>,
 }
 
 struct DbInner {
@@ -584,6 +611,8 @@ impl Db {
             actor: None,
             tenancy: Tenancy::Unset,
             session: replicas.as_ref().map(|_| Arc::default()),
+            #[cfg(feature = "encryption")]
+            keyring: options.encryption.clone(),
             inner: Arc::new(DbInner {
                 storage: Storage::Sql(nodes),
                 #[cfg(feature = "cache")]
@@ -622,6 +651,23 @@ impl Db {
             read_only: true,
             ..self.clone()
         }
+    }
+
+    /// The same handle, encrypting and decrypting the fields of `#[repo(encrypted)]` with
+    /// `keyring` (feature `encryption`): for a job that needs other keys than the application's.
+    /// A cheap clone.
+    #[cfg(feature = "encryption")]
+    pub fn with_keyring(&self, keyring: impl Into<Arc<crate::encryption::Keyring>>) -> Db {
+        Db {
+            keyring: Some(keyring.into()),
+            ..self.clone()
+        }
+    }
+
+    /// The keys of the handle's encrypted fields, if it has any.
+    #[cfg(feature = "encryption")]
+    pub fn keyring(&self) -> Option<&Arc<crate::encryption::Keyring>> {
+        self.keyring.as_ref()
     }
 
     /// Whether the handle only reads ([`Db::read_only`]).
@@ -690,6 +736,8 @@ impl Db {
         Db {
             actor: None,
             tenancy: Tenancy::Unset,
+            #[cfg(feature = "encryption")]
+            keyring: options.encryption.clone(),
             inner: Arc::new(DbInner {
                 storage: Storage::Memory(crate::memory::Store::default(), Peer::memory()),
                 #[cfg(feature = "cache")]

@@ -59,6 +59,13 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds every column in `TABLE` order, as the record holds them.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
+    /// Binds the columns of the encrypted fields (`Table::encrypted_columns`, in order), the
+    /// values encrypted afresh under the newest key: what moving a row to it writes.
+    #[doc(hidden)]
+    #[inline]
+    fn bind_encrypted(&self, statement: &mut Statement) {
+        let _ = statement;
+    }
     /// Binds every column in `TABLE` order as an insert of the record writes them: the policy
     /// columns from `stamp` (a version starts at 1).
     #[doc(hidden)]

@@ -247,6 +247,10 @@ impl Executor {
     ) -> Statement {
         let mut statement = self.blank(operation, sql);
         statement.tenancy = self.tenancy().clone();
+        #[cfg(feature = "encryption")]
+        {
+            statement.keyring = self.db().keyring().cloned();
+        }
         statement
     }
 
@@ -588,7 +592,7 @@ impl Executor {
             if optional {
                 rows.truncate(1);
             }
-            return Ok(Rows::Memory(rows));
+            return Ok(self.keyed(BackendRows::Memory(rows)));
         }
         let reads = statement.is_read();
         let node = self.node();
@@ -613,7 +617,7 @@ impl Executor {
                         query.fetch_all(target).await
                     };
                     fetched
-                        .map(Rows::from)
+                        .map(BackendRows::from)
                         .map_err(|error| RepoError::from_sqlx(error, Some(table)))
                 },
                 rusqlite | query,
@@ -633,7 +637,7 @@ impl Executor {
                             .await
                     };
                     fetched
-                        .map(Rows::Rusqlite)
+                        .map(BackendRows::Rusqlite)
                         .map_err(|error| RepoError::from_sqlx(error, Some(table)))
                 }
             )
@@ -642,6 +646,16 @@ impl Executor {
             .observe(table, observed, run, |rows| rows.len() as u64)
             .await;
         self.settle(reads, replica, node, result)
+            .map(|rows| self.keyed(rows))
+    }
+
+    /// Rows with the keys of this executor's handle.
+    #[inline]
+    fn keyed(&self, backend: BackendRows) -> Rows {
+        Rows {
+            backend,
+            keys: crate::stream::DecodingKeys::of(self),
+        }
     }
 
     /// Runs a statement whose rows a task sends through `sender` as the driver reads them:
@@ -1039,8 +1053,15 @@ impl Executor {
     }
 }
 
-/// Rows as the backend returned them, before an entity decodes them.
-pub(crate) enum Rows {
+/// Rows as the backend returned them, before an entity decodes them, with the keys that
+/// decrypt their encrypted fields.
+pub(crate) struct Rows {
+    backend: BackendRows,
+    keys: crate::stream::DecodingKeys,
+}
+
+/// Rows in the backend's own type.
+pub(crate) enum BackendRows {
     #[cfg(feature = "sqlite")]
     Sqlite(Vec<sqlx::sqlite::SqliteRow>),
     #[cfg(feature = "postgres")]
@@ -1054,23 +1075,23 @@ pub(crate) enum Rows {
 }
 
 #[cfg(feature = "sqlite")]
-impl From<Vec<sqlx::sqlite::SqliteRow>> for Rows {
+impl From<Vec<sqlx::sqlite::SqliteRow>> for BackendRows {
     fn from(rows: Vec<sqlx::sqlite::SqliteRow>) -> Self {
-        Rows::Sqlite(rows)
+        BackendRows::Sqlite(rows)
     }
 }
 
 #[cfg(feature = "postgres")]
-impl From<Vec<sqlx::postgres::PgRow>> for Rows {
+impl From<Vec<sqlx::postgres::PgRow>> for BackendRows {
     fn from(rows: Vec<sqlx::postgres::PgRow>) -> Self {
-        Rows::Postgres(rows)
+        BackendRows::Postgres(rows)
     }
 }
 
 #[cfg(feature = "mysql")]
-impl From<Vec<sqlx::mysql::MySqlRow>> for Rows {
+impl From<Vec<sqlx::mysql::MySqlRow>> for BackendRows {
     fn from(rows: Vec<sqlx::mysql::MySqlRow>) -> Self {
-        Rows::MySql(rows)
+        BackendRows::MySql(rows)
     }
 }
 
@@ -1079,30 +1100,43 @@ macro_rules! each_backend {
     ($rows:expr, |$bound:ident| $body:expr) => {
         match $rows {
             #[cfg(feature = "sqlite")]
-            Rows::Sqlite($bound) => $body,
+            BackendRows::Sqlite($bound) => $body,
             #[cfg(feature = "postgres")]
-            Rows::Postgres($bound) => $body,
+            BackendRows::Postgres($bound) => $body,
             #[cfg(feature = "mysql")]
-            Rows::MySql($bound) => $body,
+            BackendRows::MySql($bound) => $body,
             #[cfg(feature = "rusqlite")]
-            Rows::Rusqlite($bound) => $body,
+            BackendRows::Rusqlite($bound) => $body,
             #[cfg(feature = "memory")]
-            Rows::Memory($bound) => $body,
+            BackendRows::Memory($bound) => $body,
         }
     };
 }
 
+impl BackendRows {
+    fn len(&self) -> usize {
+        each_backend!(self, |rows| rows.len())
+    }
+}
+
 impl Rows {
     pub(crate) fn len(&self) -> usize {
-        each_backend!(self, |rows| rows.len())
+        self.backend.len()
+    }
+
+    /// While alive, the rows' encrypted fields decrypt with the handle's keys.
+    #[inline]
+    fn decrypting(&self) -> impl Sized + use<> {
+        self.keys.enter()
     }
 
     /// Every row decoded as an `E`.
     pub(crate) fn decode<E: Entity>(&self) -> Result<Vec<E>, RepoError> {
+        let _keys = self.decrypting();
         // Loops rather than iterator adapters: each adapter is one more copy per entity for
         // the user crate to compile.
         let mut decoded = Vec::with_capacity(self.len());
-        each_backend!(self, |rows| for row in rows {
+        each_backend!(&self.backend, |rows| for row in rows {
             match E::decode(row) {
                 Ok(entity) => decoded.push(entity),
                 Err(error) => return Err(error.in_entity(E::NAME)),
@@ -1118,8 +1152,9 @@ impl Rows {
         position: usize,
         column: &'static str,
     ) -> Result<Vec<(K, E)>, RepoError> {
+        let _keys = self.decrypting();
         let mut decoded = Vec::with_capacity(self.len());
-        each_backend!(self, |rows| for row in rows {
+        each_backend!(&self.backend, |rows| for row in rows {
             let key = K::decode(row, position, column).map_err(|e| e.in_entity(E::NAME))?;
             let record = E::decode(row).map_err(|e| e.in_entity(E::NAME))?;
             decoded.push((key, record));
@@ -1129,8 +1164,9 @@ impl Rows {
 
     /// Every row decoded as a `T` (a projection's row).
     pub(crate) fn decode_rows<T: crate::projection::RowDecode>(&self) -> Result<Vec<T>, RepoError> {
+        let _keys = self.decrypting();
         let mut decoded = Vec::with_capacity(self.len());
-        each_backend!(self, |rows| for row in rows {
+        each_backend!(&self.backend, |rows| for row in rows {
             decoded.push(T::decode_row(row)?);
         });
         Ok(decoded)
@@ -1138,7 +1174,8 @@ impl Rows {
 
     /// The first row decoded as an `E`, if there is one.
     pub(crate) fn first<E: Entity>(&self) -> Result<Option<E>, RepoError> {
-        let decoded = each_backend!(self, |rows| match rows.first() {
+        let _keys = self.decrypting();
+        let decoded = each_backend!(&self.backend, |rows| match rows.first() {
             Some(row) => E::decode(row),
             None => return Ok(None),
         });
@@ -1172,15 +1209,16 @@ impl Rows {
                     .collect::<Result<Vec<T>, RepoError>>()
             }};
         }
-        let decoded = match self {
+        let _keys = self.decrypting();
+        let decoded = match &self.backend {
             #[cfg(feature = "sqlite")]
-            Rows::Sqlite(rows) => by_name!(rows),
+            BackendRows::Sqlite(rows) => by_name!(rows),
             #[cfg(feature = "postgres")]
-            Rows::Postgres(rows) => by_name!(rows),
+            BackendRows::Postgres(rows) => by_name!(rows),
             #[cfg(feature = "mysql")]
-            Rows::MySql(rows) => by_name!(rows),
+            BackendRows::MySql(rows) => by_name!(rows),
             #[cfg(feature = "rusqlite")]
-            Rows::Rusqlite(rows) => {
+            BackendRows::Rusqlite(rows) => {
                 let Some(first) = rows.first() else {
                     return Ok(Vec::new());
                 };
@@ -1201,7 +1239,7 @@ impl Rows {
             }
             // The in-memory store runs no hand-written SQL; its rows are in the wanted order.
             #[cfg(feature = "memory")]
-            Rows::Memory(rows) => rows.iter().map(T::read).collect(),
+            BackendRows::Memory(rows) => rows.iter().map(T::read).collect(),
         };
         decoded.map_err(|error| error.in_entity(T::table().entity))
     }
@@ -1219,7 +1257,7 @@ impl Rows {
     /// The first column of every row, as `BIGINT`.
     pub(crate) fn integers(&self, column: &'static str) -> Result<Vec<i64>, RepoError> {
         use crate::entity::RowSource;
-        each_backend!(self, |rows| rows
+        each_backend!(&self.backend, |rows| rows
             .iter()
             .map(|row| row.get::<i64>(0, column))
             .collect())

@@ -297,7 +297,7 @@ impl<E> Default for Filter<E> {
 }
 
 impl<E> Filter<E> {
-    fn new(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
+    pub(crate) fn new(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
         Filter {
             condition: Arc::new(condition),
             values,

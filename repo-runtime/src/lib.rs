@@ -106,6 +106,8 @@ mod db;
 mod dispatch;
 mod domain;
 mod embed;
+#[cfg(feature = "encryption")]
+mod encryption;
 mod entity;
 mod error;
 mod executor;
@@ -160,6 +162,8 @@ pub use db::{DEFAULT_DATABASE_URL, Db, DbOptions};
 pub use dispatch::Owning;
 pub use domain::{AsDomain, AsRecord, DomainMapping, Mapping, RecordOf};
 pub use embed::{Embedded, Leaf};
+#[cfg(feature = "encryption")]
+pub use encryption::{EncryptedField, FromPlaintext, Keyring, Plaintext, Reencryption, reencrypt};
 pub use entity::{ColumnName, Entity, RowSource};
 #[cfg(feature = "rusqlite")]
 pub use error::from_rusqlite;
@@ -197,7 +201,7 @@ pub use rusqlite;
 pub use rust_decimal;
 pub use schema::{
     Column, ColumnDefault, ColumnKind, ColumnSnapshot, ColumnType, Constraint, DeclaredQuery,
-    DefaultValue, ForeignKey, ForeignKeySnapshot, Index, IndexAdvice, OnDelete, Table,
+    DefaultValue, Encryption, ForeignKey, ForeignKeySnapshot, Index, IndexAdvice, OnDelete, Table,
     TableSnapshot,
 };
 #[cfg(feature = "json")]
@@ -250,6 +254,8 @@ pub mod __private {
     #[cfg(feature = "json")]
     pub use crate::conversion::json;
     pub use crate::conversion::{convert, db_enum, redact};
+    #[cfg(feature = "encryption")]
+    pub use crate::encryption::field as encryption;
     pub mod domain {
         pub use crate::domain::{field_error, found};
     }

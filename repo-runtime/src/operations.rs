@@ -17,7 +17,7 @@ use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::ListOptions;
 use crate::policy::Stamp;
 use crate::statement::{Shape, Statement};
-use crate::stream::{Decoding, RowStream};
+use crate::stream::{Decoding, DecodingKeys, RowStream};
 use crate::unique::UniqueKey;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
@@ -402,7 +402,7 @@ where
         let filter = filter.unwrap_or(&every);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
         // Decoded as they arrive: no row waits in a vector of rows for the others.
-        let mut decoding = Decoding::<E>::new();
+        let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
         executor.read_into(E::TABLE, &build, &mut decoding).await?;
         Ok(decoding.rows)
     }
@@ -415,7 +415,8 @@ where
         let selection = select_in_order::<E>(&options);
         let statement = filter.statement(executor, E::TABLE, "stream", &selection);
         let rows = executor.stream_rows(E::TABLE, statement);
-        Box::pin(crate::stream::Decoded::<E, M>::new(rows))
+        let keys = DecodingKeys::of(executor);
+        Box::pin(crate::stream::Decoded::<E, M>::new(rows, keys))
     }
 
     /// A page of the rows `filter` selects in the order `options` ask for, after `after`.
@@ -1627,7 +1628,7 @@ pub(crate) async fn records_by_keys<E: Entity>(
             let filter = crate::filter::keys_filter::<E>(&ids);
             let selection = Selection::of(PlanAction::Select);
             let build = || filter.statement(executor, E::TABLE, operation, &selection);
-            let mut decoding = Decoding::<E>::new();
+            let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
             executor.read_into(E::TABLE, &build, &mut decoding).await?;
             found.extend(decoding.rows);
             continue;
@@ -1642,12 +1643,64 @@ pub(crate) async fn records_by_keys<E: Entity>(
             }
             statement
         };
-        let mut decoding = Decoding::<E>::new();
+        let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
         executor.read_into(E::TABLE, &build, &mut decoding).await?;
         found.extend(decoding.rows);
     }
     found.sort_by_key(|entity| position.get(&entity.id()).copied().unwrap_or(usize::MAX));
     Ok(found)
+}
+
+/// How many rows `E`'s table holds, the rows a soft delete marked included: what
+/// re-encrypting goes through.
+#[cfg(feature = "encryption")]
+pub(crate) async fn count_with_deleted<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
+    let every = Filter::<E>::all().with_deleted();
+    let selection = Selection::of(PlanAction::Count);
+    let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
+    executor
+        .read_rows(E::TABLE, true, &build)
+        .await?
+        .count(E::TABLE)
+}
+
+/// Writes the encrypted columns of up to `limit` rows of `E` from `offset`, in key order (the
+/// rows a soft delete marked included), encrypted afresh under the handle's newest key; how
+/// many rows it read. Run inside a serializable transaction: a row written meanwhile by the
+/// application is not overwritten with what was read before.
+#[cfg(feature = "encryption")]
+pub(crate) async fn reencrypt_batch<E: Entity>(
+    executor: &Executor,
+    offset: u64,
+    limit: u64,
+) -> Result<usize, RepoError> {
+    let set: Vec<&'static str> = E::TABLE
+        .columns
+        .iter()
+        .filter(|column| column.encryption.is_some())
+        .map(|column| column.name)
+        .collect();
+    let selection = select_in_order::<E>(&ListOptions::new().limit(limit).offset(offset));
+    let every = Filter::<E>::all().with_deleted();
+    let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
+    let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+    executor.read_into(E::TABLE, &build, &mut decoding).await?;
+    let condition = Arc::new(key_at_version(E::TABLE, E::KEY_COLUMNS, false));
+    for record in &decoding.rows {
+        let mut statement = crate::filter::patch_statement(
+            executor,
+            E::TABLE,
+            "reencrypt",
+            set.clone(),
+            &condition,
+            false,
+        );
+        record.bind_encrypted(&mut statement);
+        E::bind_id(&record.id(), &mut statement);
+        statement.bind_scope(E::TABLE);
+        executor.execute_in(E::TABLE, statement).await?;
+    }
+    Ok(decoding.rows.len())
 }
 
 /// A select in the order `options` ask for, then the key's columns, so that pages never

@@ -41,6 +41,9 @@ pub struct Statement {
     /// Whether its text is a `SELECT`: a statement of text only (a `#[query]`'s) that is not
     /// counts as a write.
     selects: bool,
+    /// The keys of the handle that started it, for the values of encrypted fields.
+    #[cfg(feature = "encryption")]
+    pub(crate) keyring: Option<std::sync::Arc<crate::encryption::Keyring>>,
 }
 
 /// What a statement does, stated as data: the in-memory store runs this with the values bound
@@ -204,7 +207,15 @@ impl Statement {
             tenancy: Tenancy::Unset,
             touches: None,
             selects,
+            #[cfg(feature = "encryption")]
+            keyring: None,
         }
+    }
+
+    /// The keys of the handle that started the statement.
+    #[cfg(feature = "encryption")]
+    pub(crate) fn keyring(&self) -> Option<&std::sync::Arc<crate::encryption::Keyring>> {
+        self.keyring.as_ref()
     }
 
     /// What the statement may change, as the cache sees it: `None` for a read. `executed`:

@@ -96,6 +96,39 @@ impl RawRow {
     }
 }
 
+/// The keys a handle's rows decrypt their encrypted fields with, carried to wherever the rows
+/// are decoded (another thread, for SQLite through rusqlite); nothing without the feature.
+#[derive(Clone, Default)]
+pub(crate) struct DecodingKeys {
+    #[cfg(feature = "encryption")]
+    keyring: Option<std::sync::Arc<crate::encryption::Keyring>>,
+}
+
+impl DecodingKeys {
+    /// The keys of `executor`'s handle.
+    #[inline]
+    pub(crate) fn of(executor: &crate::executor::Executor) -> DecodingKeys {
+        let _ = executor;
+        DecodingKeys {
+            #[cfg(feature = "encryption")]
+            keyring: executor.db().keyring().cloned(),
+        }
+    }
+
+    /// While the guard lives, rows decoded on this thread decrypt with these keys.
+    #[inline]
+    pub(crate) fn enter(&self) -> impl Sized + use<> {
+        #[cfg(feature = "encryption")]
+        let scope = self
+            .keyring
+            .as_ref()
+            .map(|keys| crate::encryption::DecodingScope::enter(Some(keys)));
+        #[cfg(not(feature = "encryption"))]
+        let scope = ();
+        scope
+    }
+}
+
 /// What a read does with each row as the driver hands it over
 /// ([`Executor::read_into`](crate::executor::Executor::read_into)): the entity's side of a
 /// bulk read, so that no row waits in a vector of rows for the others.
@@ -114,22 +147,28 @@ pub(crate) trait RowSink: Send {
 /// The rows of a read decoded as `E`s, each as it arrives.
 pub(crate) struct Decoding<E> {
     pub(crate) rows: Vec<E>,
+    keys: DecodingKeys,
 }
 
 impl<E> Decoding<E> {
-    pub(crate) fn new() -> Self {
-        Decoding { rows: Vec::new() }
+    pub(crate) fn new(keys: DecodingKeys) -> Self {
+        Decoding {
+            rows: Vec::new(),
+            keys,
+        }
     }
 }
 
 impl<E: Entity> RowSink for Decoding<E> {
     fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
+        let _keys = self.keys.enter();
         self.rows.push(row.decode::<E>()?);
         Ok(())
     }
 
     #[cfg(feature = "rusqlite")]
     fn take_rusqlite(&mut self, row: &rusqlite::Row<'_>) -> Result<(), RepoError> {
+        let _keys = self.keys.enter();
         match E::decode(row) {
             Ok(record) => {
                 self.rows.push(record);
@@ -150,20 +189,23 @@ pub(crate) struct DecodingKeyed<K, E> {
     position: usize,
     column: &'static str,
     pub(crate) rows: Vec<(K, E)>,
+    keys: DecodingKeys,
 }
 
 impl<K, E> DecodingKeyed<K, E> {
-    pub(crate) fn new(position: usize, column: &'static str) -> Self {
+    pub(crate) fn new(position: usize, column: &'static str, keys: DecodingKeys) -> Self {
         DecodingKeyed {
             position,
             column,
             rows: Vec::new(),
+            keys,
         }
     }
 }
 
 impl<K: crate::column::ColumnValue + Send, E: Entity> RowSink for DecodingKeyed<K, E> {
     fn take(&mut self, row: RawRow) -> Result<(), RepoError> {
+        let _keys = self.keys.enter();
         self.rows
             .push(row.decode_keyed::<E, K>(self.position, self.column)?);
         Ok(())
@@ -171,6 +213,7 @@ impl<K: crate::column::ColumnValue + Send, E: Entity> RowSink for DecodingKeyed<
 
     #[cfg(feature = "rusqlite")]
     fn take_rusqlite(&mut self, row: &rusqlite::Row<'_>) -> Result<(), RepoError> {
+        let _keys = self.keys.enter();
         let key = K::decode(row, self.position, self.column).map_err(|e| e.in_entity(E::NAME))?;
         let record = E::decode(row).map_err(|e| e.in_entity(E::NAME))?;
         self.rows.push((key, record));
@@ -193,13 +236,15 @@ pub(crate) fn channel() -> (Sender, mpsc::Receiver<Result<RawRow, RepoError>>) {
 /// The rows of `E` a task sends, as `M`'s values.
 pub(crate) struct Decoded<E, M> {
     rows: mpsc::Receiver<Result<RawRow, RepoError>>,
+    keys: DecodingKeys,
     types: PhantomData<fn() -> (E, M)>,
 }
 
 impl<E, M> Decoded<E, M> {
-    pub(crate) fn new(rows: mpsc::Receiver<Result<RawRow, RepoError>>) -> Self {
+    pub(crate) fn new(rows: mpsc::Receiver<Result<RawRow, RepoError>>, keys: DecodingKeys) -> Self {
         Decoded {
             rows,
+            keys,
             types: PhantomData,
         }
     }
@@ -209,6 +254,7 @@ impl<E: Entity, M: Mapping<E>> Stream for Decoded<E, M> {
     type Item = Result<M::Value, RepoError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let _keys = self.keys.enter();
         self.rows
             .poll_recv(cx)
             .map(|row| row.map(|row| row.and_then(|row| row.decode::<E>()).and_then(M::value)))

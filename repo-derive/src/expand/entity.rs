@@ -202,6 +202,27 @@ pub(super) fn debug_impls(entity: &Entity) -> TokenStream {
     }
 }
 
+/// `bind_encrypted`, for an entity with encrypted fields: their columns as the record holds
+/// them, encrypted afresh (what moving rows to the newest key writes).
+fn bind_encrypted_method(entity: &Entity) -> TokenStream {
+    let krate = &entity.krate;
+    if entity.encrypted_fields().next().is_none() {
+        return TokenStream::new();
+    }
+    let binds = row::bind_fields_body(
+        entity,
+        entity.encrypted_fields(),
+        &quote!(self),
+        row::Stamping::Held,
+    );
+    quote! {
+        #[inline]
+        fn bind_encrypted(&self, statement: &mut #krate::Statement) {
+            #binds
+        }
+    }
+}
+
 /// `{Entity}Column`: one variant per column, for ordering.
 pub(super) fn column_enum(entity: &Entity) -> TokenStream {
     let vis = &entity.vis;
@@ -210,7 +231,7 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
         " The columns of [`{}`], for ordering a listing.",
         entity.ident
     );
-    let variants = entity.columns().map(|column| {
+    let variants = entity.orderable_columns().map(|column| {
         let variant = format_ident!("{}", model::upper_camel(&column.path));
         let doc = format!(" The `{}` column (field `{}`).", column.name, column.field);
         quote! { #[doc = #doc] #variant, }
@@ -236,7 +257,7 @@ pub(super) fn column_enum(entity: &Entity) -> TokenStream {
 pub(super) fn column_impl(entity: &Entity) -> TokenStream {
     let krate = &entity.krate;
     let ident = model::column_enum_ident(&entity.ident);
-    let arms = entity.columns().map(|column| {
+    let arms = entity.orderable_columns().map(|column| {
         let variant = format_ident!("{}", model::upper_camel(&column.path));
         let name = &column.name;
         quote! { #ident::#variant => #name, }
@@ -337,6 +358,7 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
         row::Stamping::Held,
     );
     let policy_methods = row::policy_methods(entity);
+    let bind_encrypted = bind_encrypted_method(entity);
     let cache_spec = cache_spec(entity);
     // A key's policy column (a tenant) is bound from the stamp.
     let stamped_key = entity
@@ -446,6 +468,8 @@ pub(super) fn entity_impl(entity: &Entity) -> TokenStream {
             fn bind_all(&self, statement: &mut #krate::Statement) {
                 #bind_all
             }
+
+            #bind_encrypted
 
             #[inline]
             fn bind_new_key(

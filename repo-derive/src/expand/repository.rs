@@ -89,15 +89,18 @@ fn finders(entity: &Entity) -> Vec<Finder<'_>> {
 /// other type by reference.
 fn parameter_type(field: &Field) -> TokenStream {
     let ty = &field.ty;
-    match (&field.mapping, field.scalar) {
-        (Mapping::Value, Scalar::String) => quote! { &str },
-        (Mapping::Value, Scalar::Bytes) => quote! { &[u8] },
-        (Mapping::Value, Scalar::I16) => quote! { i16 },
-        (Mapping::Value, Scalar::I32) => quote! { i32 },
-        (Mapping::Value, Scalar::I64) => quote! { i64 },
-        (Mapping::Value, Scalar::F32) => quote! { f32 },
-        (Mapping::Value, Scalar::F64) => quote! { f64 },
-        (Mapping::Value, Scalar::Bool) => quote! { bool },
+    if !matches!(field.mapping, Mapping::Value | Mapping::Encrypted { .. }) {
+        return quote! { &#ty };
+    }
+    match field.scalar {
+        Scalar::String => quote! { &str },
+        Scalar::Bytes => quote! { &[u8] },
+        Scalar::I16 => quote! { i16 },
+        Scalar::I32 => quote! { i32 },
+        Scalar::I64 => quote! { i64 },
+        Scalar::F32 => quote! { f32 },
+        Scalar::F64 => quote! { f64 },
+        Scalar::Bool => quote! { bool },
         _ => quote! { &#ty },
     }
 }
@@ -105,14 +108,13 @@ fn parameter_type(field: &Field) -> TokenStream {
 /// A finder's parameter as an owned, hashable part of its cache key: floats by their bits.
 fn cache_key_part(field: &Field) -> TokenStream {
     let name = &field.ident;
-    match (&field.mapping, field.scalar) {
-        (Mapping::Value, Scalar::String | Scalar::Bytes) => {
-            quote! { ::std::borrow::ToOwned::to_owned(#name) }
-        }
-        (Mapping::Value, Scalar::I16 | Scalar::I32 | Scalar::I64 | Scalar::Bool) => {
-            quote! { #name }
-        }
-        (Mapping::Value, Scalar::F32 | Scalar::F64) => quote! { #name.to_bits() },
+    if !matches!(field.mapping, Mapping::Value | Mapping::Encrypted { .. }) {
+        return quote! { ::core::clone::Clone::clone(#name) };
+    }
+    match field.scalar {
+        Scalar::String | Scalar::Bytes => quote! { ::std::borrow::ToOwned::to_owned(#name) },
+        Scalar::I16 | Scalar::I32 | Scalar::I64 | Scalar::Bool => quote! { #name },
+        Scalar::F32 | Scalar::F64 => quote! { #name.to_bits() },
         _ => quote! { ::core::clone::Clone::clone(#name) },
     }
 }
@@ -121,6 +123,13 @@ fn cache_key_part(field: &Field) -> TokenStream {
 fn bind_parameter(entity: &Entity, field: &Field) -> TokenStream {
     let name = &field.ident;
     let statement = quote!(&mut __repo_statement);
+    if field.encrypted() {
+        let value = match field.scalar {
+            Scalar::String | Scalar::Bytes | Scalar::Other => quote!(#name),
+            _ => quote!(&#name),
+        };
+        return row::bind_lookup_value(entity, field, value, &statement, false);
+    }
     match (&field.mapping, field.scalar) {
         (Mapping::Value, Scalar::Other) | (Mapping::Json | Mapping::With(_), _) => {
             row::bind_value(entity, field, quote!(#name), &statement)
@@ -491,15 +500,35 @@ fn field_constants(entity: &Entity) -> Vec<TokenStream> {
     entity
         .fields
         .iter()
-        .filter(|field| field.embed.is_none() && matches!(field.mapping, Mapping::Value))
-        .map(|field| {
+        .filter(|field| field.embed.is_none())
+        .filter_map(|field| {
             let name = format_ident!("{}", field.name.to_uppercase(), span = field.ident.span());
             let ty = crate::types::option_inner(&field.ty).unwrap_or(&field.ty);
             let column = &field.column;
-            let doc = format!(" The `{column}` column, for filters: `{ident}::{name}.eq(..)`.");
-            quote! {
-                #[doc = #doc]
-                #vis const #name: #krate::Field<#ident, #ty> = #krate::Field::new(#column);
+            match &field.mapping {
+                Mapping::Value => {
+                    let doc =
+                        format!(" The `{column}` column, for filters: `{ident}::{name}.eq(..)`.");
+                    Some(quote! {
+                        #[doc = #doc]
+                        #vis const #name: #krate::Field<#ident, #ty> = #krate::Field::new(#column);
+                    })
+                }
+                Mapping::Encrypted {
+                    blind_index: Some(blind_index),
+                } => {
+                    let doc = format!(
+                        " The encrypted `{column}` column, for filters by equality through its \
+                         blind index `{blind_index}`: `{ident}::{name}.eq(..)`."
+                    );
+                    let encrypted = crate::expand::row::encrypted_column(entity, field);
+                    Some(quote! {
+                        #[doc = #doc]
+                        #vis const #name: #krate::EncryptedField<#ident, #ty> =
+                            #krate::EncryptedField::new(#encrypted, #blind_index);
+                    })
+                }
+                _ => None,
             }
         })
         .collect()

@@ -43,6 +43,76 @@ pub(crate) fn decode_value(
                 #krate::__private::convert::decode(#path::from_db(#stored), #column, #sensitive)
             })
         }
+        // Its errors never hold the value: no redaction, which would hide why (a key).
+        Mapping::Encrypted { .. } => {
+            let encrypted = encrypted_column(entity, field);
+            match option_inner(ty) {
+                Some(inner) => quote_spanned! {ty.span()=>
+                    #krate::__private::encryption::decode_option::<#inner, __RepoRow>(
+                        row,
+                        #index,
+                        #encrypted,
+                    )?
+                },
+                None => quote_spanned! {ty.span()=>
+                    #krate::__private::encryption::decode::<#ty, __RepoRow>(row, #index, #encrypted)?
+                },
+            }
+        }
+    }
+}
+
+/// `&EncryptedColumn { .. }` of an encrypted field: where its ciphertext and blind index are.
+pub(crate) fn encrypted_column(entity: &impl Owner, field: &Field) -> TokenStream {
+    let krate = entity.krate();
+    let (name, field_name, column) = (entity_name(entity), &field.name, &field.column);
+    let table = entity.table().unwrap_or_default();
+    let blind_index = match &field.mapping {
+        Mapping::Encrypted {
+            blind_index: Some(blind_index),
+        } => quote! { ::core::option::Option::Some(#blind_index) },
+        _ => quote! { ::core::option::Option::None },
+    };
+    quote! {
+        &#krate::__private::encryption::EncryptedColumn {
+            entity: #name,
+            field: #field_name,
+            table: #table,
+            column: #column,
+            blind_index: #blind_index,
+        }
+    }
+}
+
+/// Binds what a lookup by `field` compares, `value` (a reference to the field's type, an
+/// `Option` when `optional`, or a finder's parameter): an encrypted field's blind index, else
+/// the value.
+pub(crate) fn bind_lookup_value(
+    entity: &impl Owner,
+    field: &Field,
+    value: TokenStream,
+    statement: &TokenStream,
+    optional: bool,
+) -> TokenStream {
+    if !field.encrypted() {
+        return bind_value(entity, field, value, statement);
+    }
+    let krate = entity.krate();
+    let encrypted = encrypted_column(entity, field);
+    if optional {
+        // `NULL` equals nothing, as for any other column.
+        quote! {
+            match #value {
+                ::core::option::Option::Some(value) => {
+                    #krate::__private::encryption::bind_lookup(value, #statement, #encrypted);
+                }
+                ::core::option::Option::None => #statement.bind(::core::option::Option::None::<::std::vec::Vec<u8>>),
+            }
+        }
+    } else {
+        quote! {
+            #krate::__private::encryption::bind_lookup(#value, #statement, #encrypted);
+        }
     }
 }
 
@@ -94,6 +164,18 @@ pub(crate) fn bind_value(
             let field = conversion_field(entity, field);
             quote_spanned! {path.span()=>
                 #krate::__private::convert::bind(#path::to_db(#value), #statement, #field);
+            }
+        }
+        Mapping::Encrypted { .. } => {
+            let encrypted = encrypted_column(entity, field);
+            if field.nullable {
+                quote_spanned! {ty.span()=>
+                    #krate::__private::encryption::bind_option(#value, #statement, #encrypted);
+                }
+            } else {
+                quote_spanned! {ty.span()=>
+                    #krate::__private::encryption::bind(#value, #statement, #encrypted);
+                }
             }
         }
     }
@@ -346,8 +428,22 @@ pub(super) fn policy_methods(entity: &Entity) -> TokenStream {
 /// unique key, from `new`.
 pub(super) fn bind_new_key_body(entity: &Entity) -> TokenStream {
     let bind = |fields: &[usize]| {
-        let fields = fields.iter().map(|&index| &entity.fields[index]);
-        bind_fields_body(entity, fields, &quote!(new), Stamping::NewRow)
+        let binds = fields.iter().map(|&index| {
+            let field = &entity.fields[index];
+            if field.encrypted() {
+                let ident = &field.ident;
+                let value = quote! { &new.#ident };
+                bind_lookup_value(entity, field, value, &quote!(statement), field.nullable)
+            } else {
+                bind_fields_body(
+                    entity,
+                    std::iter::once(field),
+                    &quote!(new),
+                    Stamping::NewRow,
+                )
+            }
+        });
+        quote! { #(#binds)* }
     };
     let primary = if entity.generated().is_some() {
         quote! { let _ = (new, statement); }
@@ -479,6 +575,21 @@ pub(super) fn bind_columns_body(entity: &Entity) -> TokenStream {
                         news.iter().map(|new| #path::to_db(&new.#ident)),
                         statement,
                         #field,
+                    );
+                }
+            }
+            Mapping::Encrypted { .. } => {
+                let encrypted = encrypted_column(entity, field);
+                let value = if field.nullable {
+                    quote! { new.#ident.as_ref() }
+                } else {
+                    quote! { ::core::option::Option::Some(&new.#ident) }
+                };
+                quote_spanned! {ty.span()=>
+                    #krate::__private::encryption::bind_array(
+                        news.iter().map(|new| #value),
+                        statement,
+                        #encrypted,
                     );
                 }
             }
@@ -638,6 +749,15 @@ pub(super) fn field_checks(entity: &Entity) -> TokenStream {
                     let _from_db: fn(_) -> ::core::result::Result<#ty, _> = #path::from_db;
                 };
             },
+            Mapping::Encrypted { .. } => {
+                let checked = option_inner(ty).unwrap_or(ty);
+                quote_spanned! {ty.span()=>
+                    const _: fn() = || {
+                        fn encrypted_as_bytes<T: #krate::Plaintext + #krate::FromPlaintext>() {}
+                        encrypted_as_bytes::<#checked>();
+                    };
+                }
+            }
         }
     });
     quote! { #(#checks)* }

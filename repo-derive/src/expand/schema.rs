@@ -81,12 +81,26 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                         #krate::__private::convert::nullable(#path::to_db),
                     )
                 },
+                (None, Mapping::Encrypted { blind_index }) => {
+                    let nullable = field.nullable;
+                    if i == 0 {
+                        let blind_index = optional_str(blind_index.as_deref());
+                        quote! {
+                            #krate::Column::encrypted(#name, #field_name, #nullable, #blind_index)
+                        }
+                    } else {
+                        let of = &field.column;
+                        quote! {
+                            #krate::Column::blind_index(#name, #field_name, #nullable, #of)
+                        }
+                    }
+                }
             };
             quote! { #column #modifiers }
         })
     });
     let constraint = |name: &str, positions: &[usize]| {
-        let columns = positions.iter().map(|&i| &entity.fields[i].column);
+        let columns = positions.iter().map(|&i| entity.fields[i].lookup_column());
         let fields = positions
             .iter()
             .map(|&i| entity.fields[i].name.as_str())
@@ -106,7 +120,7 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
         .iter()
         .map(|KeyDef { name, fields }| constraint(name, fields));
     let indexes = entity.indexes.iter().map(|KeyDef { name, fields }| {
-        let columns = fields.iter().map(|&i| &entity.fields[i].column);
+        let columns = fields.iter().map(|&i| entity.fields[i].lookup_column());
         quote! { #krate::Index { name: #name, columns: &[#(#columns),*] } }
     });
     let foreign_keys = entity.foreign_keys.iter().map(|(name, position)| {

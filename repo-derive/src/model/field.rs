@@ -47,6 +47,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         column,
         json,
         sensitive,
+        encrypted,
         embed,
         prefix,
         with,
@@ -119,6 +120,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             (&index, "index"),
             (&json, "json"),
             (&sensitive, "sensitive"),
+            (&encrypted, "encrypted"),
             (&embed, "embed"),
         ] {
             if flag.is_present() {
@@ -183,6 +185,29 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         (true, None) => Mapping::Json,
         (false, Some(with)) => Mapping::With(with),
         (false, None) => Mapping::Value,
+    };
+    let mapping = if encrypted.is_present() {
+        for (conflict, word) in [
+            (id.is_present(), "id"),
+            (generated.is_present(), "generated"),
+            (embed.is_present(), "embed"),
+            (!matches!(mapping, Mapping::Value), "json` or `with"),
+            (policy.is_some(), "a policy"),
+        ] {
+            if conflict {
+                ctx.errors.push(
+                    darling::Error::custom(format!(
+                        "`encrypted` cannot be combined with `{word}`: an encrypted field is \
+                         a plain value the application gives, stored as ciphertext"
+                    ))
+                    .with_span(&encrypted.span()),
+                );
+            }
+        }
+        // The blind index is decided once the keys are known.
+        Mapping::Encrypted { blind_index: None }
+    } else {
+        mapping
     };
     if id.is_present() && json.is_present() {
         ctx.errors.push(
@@ -325,6 +350,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         match mapping {
             Mapping::Json => Some(Special::Json),
             Mapping::With(_) => Some(Special::With),
+            Mapping::Encrypted { .. } => Some(Special::Encrypted),
             Mapping::Value => None,
         }
     };
@@ -351,7 +377,7 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             scalar,
             nullable,
             mapping,
-            sensitive: sensitive.is_present(),
+            sensitive: sensitive.is_present() || encrypted.is_present(),
             domain_field,
             domain_with,
             in_domain: !domain_skip.is_present(),

@@ -34,6 +34,9 @@ pub(crate) enum Mapping {
     Json,
     /// Through `module::to_db` / `module::from_db` (`#[repo(with = module)]`).
     With(syn::Path),
+    /// Encrypted (`#[repo(encrypted)]`): ciphertext in the column and, for a field in a unique
+    /// key or an index, a blind index in `blind_index`, a second column.
+    Encrypted { blind_index: Option<String> },
 }
 
 /// One column of a field: a plain field has one, an embedded value one per leaf.
@@ -107,6 +110,21 @@ pub(crate) struct Field {
 }
 
 impl Field {
+    /// The column equality compares: an encrypted field's blind index, else its column.
+    pub(crate) fn lookup_column(&self) -> &str {
+        match &self.mapping {
+            Mapping::Encrypted {
+                blind_index: Some(blind_index),
+            } => blind_index,
+            _ => &self.column,
+        }
+    }
+
+    /// Whether the field is stored encrypted.
+    pub(crate) fn encrypted(&self) -> bool {
+        matches!(self.mapping, Mapping::Encrypted { .. })
+    }
+
     /// The policy the library keeps this field under, if any.
     pub(crate) fn policy(&self) -> Option<Policy> {
         self.policy.map(|(policy, _)| policy)
@@ -141,6 +159,9 @@ pub(crate) struct KeyDef {
 pub(crate) trait Owner {
     fn krate(&self) -> &syn::Path;
     fn ident(&self) -> &syn::Ident;
+    /// The table its fields are stored in; `None` for an embeddable, stored in whichever
+    /// embeds it.
+    fn table(&self) -> Option<&str>;
 }
 
 /// A `#[derive(Embeddable)]` value object: persisted fields, stored as columns of whichever
@@ -161,6 +182,10 @@ impl Owner for Embeddable {
     fn ident(&self) -> &syn::Ident {
         &self.ident
     }
+
+    fn table(&self) -> Option<&str> {
+        None
+    }
 }
 
 impl Owner for Entity {
@@ -170,6 +195,10 @@ impl Owner for Entity {
 
     fn ident(&self) -> &syn::Ident {
         &self.ident
+    }
+
+    fn table(&self) -> Option<&str> {
+        Some(&self.table)
     }
 }
 
@@ -286,9 +315,18 @@ fn parse_duration_ms(text: &str) -> Option<u64> {
 }
 
 impl Entity {
-    /// Every column, embedded values' included, in order.
-    pub(crate) fn columns(&self) -> impl Iterator<Item = &ColumnDef> {
-        self.fields.iter().flat_map(|field| field.columns.iter())
+    /// The columns a listing may be ordered by: all but encrypted fields', whose ciphertext
+    /// has no order.
+    pub(crate) fn orderable_columns(&self) -> impl Iterator<Item = &ColumnDef> {
+        self.fields
+            .iter()
+            .filter(|field| !field.encrypted())
+            .flat_map(|field| field.columns.iter())
+    }
+
+    /// The encrypted fields, in declaration order.
+    pub(crate) fn encrypted_fields(&self) -> impl Iterator<Item = &Field> {
+        self.fields.iter().filter(|field| field.encrypted())
     }
 
     /// Whether any field is an embedded value object.
@@ -478,11 +516,39 @@ pub(crate) fn parse(
 
     let has_domain = attrs.domain.is_some();
     let ReadFields {
-        fields,
+        mut fields,
         skipped,
         single_unique,
         single_index,
     } = read_fields(attrs.data, has_domain, embeds, &mut errors);
+    let in_composite = |name: &str| {
+        attrs.unique.iter().chain(&attrs.index).any(|list| {
+            list.iter()
+                .any(|path| path.get_ident().is_some_and(|ident| ident.unraw() == name))
+        })
+    };
+    for (position, field) in fields.iter_mut().enumerate() {
+        let looked_up = single_unique.iter().any(|(unique, _)| *unique == position)
+            || single_index.contains(&position)
+            || in_composite(&field.name);
+        if let Mapping::Encrypted { blind_index } = &mut field.mapping
+            && looked_up
+        {
+            let name = format!("{}_bidx", field.column);
+            check_identifier(
+                &name,
+                "blind index column name",
+                field.ident.span(),
+                &mut errors,
+            );
+            *blind_index = Some(name.clone());
+            field.columns.push(ColumnDef {
+                name,
+                path: format!("{}_bidx", field.name),
+                field: field.name.clone(),
+            });
+        }
+    }
     check::distinct_columns(&fields, &mut errors);
     let key: Vec<usize> = fields
         .iter()

@@ -41,6 +41,7 @@ pub(super) enum Special {
     Generated,
     Json,
     With,
+    Encrypted,
 }
 
 impl Special {
@@ -52,6 +53,7 @@ impl Special {
             Special::Generated => "generated",
             Special::Json => "json",
             Special::With => "with",
+            Special::Encrypted => "encrypted",
         }
     }
 }
@@ -104,7 +106,10 @@ fn check_default(
     field: &FieldShape<'_>,
     errors: &mut darling::error::Accumulator,
 ) -> Option<DefaultLit> {
-    if let Some(special @ (Special::Skip | Special::Embed | Special::Generated)) = field.special {
+    if let Some(
+        special @ (Special::Skip | Special::Embed | Special::Generated | Special::Encrypted),
+    ) = field.special
+    {
         let word = special.word();
         error(
             errors,
@@ -128,6 +133,14 @@ fn check_renamed_from(
     if let Some(special @ (Special::Skip | Special::Embed)) = field.special {
         let word = special.word();
         let message = format!("a `{word}` field has no column to rename: remove `renamed_from`");
+        error(errors, old.span(), message);
+        return None;
+    }
+    if field.special == Some(Special::Encrypted) {
+        let message = "an `encrypted` field's column cannot be renamed in place (its blind \
+                       index is keyed by the name): add a field under the new name, copy, then \
+                       remove the old one"
+            .to_owned();
         error(errors, old.span(), message);
         return None;
     }
@@ -178,8 +191,13 @@ fn check_references(
     field: &FieldShape<'_>,
     errors: &mut darling::error::Accumulator,
 ) -> Option<Reference> {
-    if let Some(special @ (Special::Skip | Special::Embed | Special::Json | Special::With)) =
-        field.special
+    if let Some(
+        special @ (Special::Skip
+        | Special::Embed
+        | Special::Json
+        | Special::With
+        | Special::Encrypted),
+    ) = field.special
     {
         let word = special.word();
         let message = format!(

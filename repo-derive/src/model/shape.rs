@@ -89,6 +89,19 @@ pub(super) fn check_embeddable_attributes(
                 refuse(renamed.span(), "renamed_from");
             }
         }
+        for field in fields
+            .fields
+            .iter()
+            .filter(|field| field.encrypted.is_present())
+        {
+            errors.push(
+                darling::Error::custom(
+                    "`encrypted` is not supported inside an embeddable value: encrypt a \
+                     plain field of the entity",
+                )
+                .with_span(&field.encrypted.span()),
+            );
+        }
     }
 }
 

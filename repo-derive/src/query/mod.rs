@@ -358,6 +358,10 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<(TokenStr
                 },
             };
             if let Subject::Field(field) = subject
+                && field.encrypted()
+            {
+                check_encrypted(method, field, condition.operator)?;
+            } else if let Subject::Field(field) = subject
                 && (field.embed.is_some() || !matches!(field.mapping, Mapping::Value))
             {
                 return Err(syn::Error::new(
@@ -422,11 +426,20 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<(TokenStr
             format!("`{method}` has more parameters than its name compares: `{ident}` is not used"),
         ));
     }
-    let order = name
+    let order: Vec<(&Field, bool)> = name
         .order
         .iter()
         .filter_map(|(property, descending)| Some((field_of(property)?, *descending)))
         .collect();
+    if let Some((field, _)) = order.iter().find(|(field, _)| field.encrypted()) {
+        return Err(syn::Error::new(
+            method.span(),
+            format!(
+                "`{method}`: field `{}` is encrypted, and ciphertext has no order to sort by",
+                field.name
+            ),
+        ));
+    }
     let query = Query {
         any_of,
         order,
@@ -452,6 +465,39 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<(TokenStr
         plan.to_tokens_under(&quote! { #krate::__private })
     });
     Ok((body, plan))
+}
+
+/// An encrypted field compares only by equality, through its blind index, or with `NULL`.
+fn check_encrypted(method: &syn::Ident, field: &Field, operator: Operator) -> syn::Result<()> {
+    let name = &field.name;
+    let blind_index = matches!(
+        field.mapping,
+        Mapping::Encrypted {
+            blind_index: Some(_)
+        }
+    );
+    match operator {
+        Operator::IsNull | Operator::IsNotNull => Ok(()),
+        Operator::Equal | Operator::NotEqual | Operator::In | Operator::NotIn if blind_index => {
+            Ok(())
+        }
+        Operator::Equal | Operator::NotEqual | Operator::In | Operator::NotIn => {
+            Err(syn::Error::new(
+                method.span(),
+                format!(
+                    "`{method}`: field `{name}` is encrypted without a blind index: mark it \
+                     `unique` or `index` to look it up by equality"
+                ),
+            ))
+        }
+        _ => Err(syn::Error::new(
+            method.span(),
+            format!(
+                "`{method}`: field `{name}` is encrypted: only equality, `in`, `not_in` and \
+                 `is_null` compare it (through its blind index), not order or text"
+            ),
+        )),
+    }
 }
 
 /// `author_username` for `autor_username`: a misspelt relation before the related property.

@@ -34,8 +34,13 @@ pub(super) fn with_plan<R>(
         .map(|all| {
             all.iter()
                 .filter_map(|bound| {
+                    let field = bound.field()?;
+                    let column = match bound.operator {
+                        Operator::IsNull | Operator::IsNotNull => field.column.as_str(),
+                        _ => field.lookup_column(),
+                    };
                     Some(PlanCondition {
-                        column: &bound.field()?.column,
+                        column,
                         operator: bound.operator,
                     })
                 })
@@ -118,6 +123,32 @@ fn binds(entity: &Entity, query: &Query<'_>, operation: &str) -> (TokenStream, V
                     .operator
                     .to_tokens_under(&quote! { #krate::__private })
             });
+            if field.encrypted() {
+                let encrypted = crate::expand::row::encrypted_column(entity, field);
+                let encryption = quote! { #krate::__private::encryption };
+                statements.push(match bound.operator {
+                    Operator::In | Operator::NotIn => {
+                        lengths.push(
+                            quote! { ::core::convert::AsRef::<[#inner]>::as_ref(&#value).len() },
+                        );
+                        quote_spanned! {ty.span()=>
+                            #encryption::bind_lookup_list::<#inner>(
+                                ::core::convert::AsRef::<[#inner]>::as_ref(&#value),
+                                &mut __repo_statement,
+                                #encrypted,
+                            );
+                        }
+                    }
+                    _ => quote_spanned! {ty.span()=>
+                        #encryption::bind_lookup_param::<#inner, _>(
+                            &#value,
+                            &mut __repo_statement,
+                            #encrypted,
+                        );
+                    },
+                });
+                continue;
+            }
             statements.push(match (bound.operator, text_match) {
                 (Operator::In | Operator::NotIn, _) => {
                     lengths

@@ -84,6 +84,26 @@ pub struct Column {
     /// Whether PostgreSQL's Row-Level Security scopes the table by this column too (a tenant
     /// column with `#[repo(tenant, row_level_security)]`).
     pub row_level_security: bool,
+    /// What it holds of an encrypted field (`#[repo(encrypted)]`), if it holds one.
+    pub encryption: Option<Encryption>,
+}
+
+/// What a column holds of an encrypted field: its values are bytes no filter, order or
+/// projection reads as the field's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Encryption {
+    /// The field's ciphertext; `blind_index` names the column of its blind index, if the
+    /// field is looked up.
+    Ciphertext {
+        /// The column of the field's blind index.
+        blind_index: Option<&'static str>,
+    },
+    /// The blind index of the field whose ciphertext is in the column `of`: what its unique
+    /// key, index and lookups by equality use.
+    BlindIndex {
+        /// The ciphertext's column.
+        of: &'static str,
+    },
 }
 
 impl Column {
@@ -115,6 +135,35 @@ impl Column {
             renamed_from: None,
             policy: None,
             row_level_security: false,
+            encryption: None,
+        }
+    }
+
+    /// The ciphertext column of an encrypted field, of any type; `blind_index` names the
+    /// column of its blind index.
+    pub const fn encrypted(
+        name: &'static str,
+        field: &'static str,
+        nullable: bool,
+        blind_index: Option<&'static str>,
+    ) -> Column {
+        Column {
+            sensitive: true,
+            encryption: Some(Encryption::Ciphertext { blind_index }),
+            ..Column::new(name, field, ColumnType::Bytes, nullable)
+        }
+    }
+
+    /// The blind index column of the encrypted field whose ciphertext is in `of`.
+    pub const fn blind_index(
+        name: &'static str,
+        field: &'static str,
+        nullable: bool,
+        of: &'static str,
+    ) -> Column {
+        Column {
+            encryption: Some(Encryption::BlindIndex { of }),
+            ..Column::new(name, field, ColumnType::Bytes, nullable)
         }
     }
 

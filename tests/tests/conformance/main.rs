@@ -12,6 +12,7 @@ mod crud;
 mod domain;
 mod dynamic_edges;
 mod embed;
+mod encryption;
 mod entities;
 mod errors;
 mod filters;
@@ -87,6 +88,9 @@ conformance!(
         policies::an_aggregate_is_saved_at_the_version_it_was_read_at,
         policies::write_returns_nothing_in_one_statement,
         sensitive::sensitive_values_stay_out_of_debug_and_write_errors,
+        encryption::encrypted_fields_are_ciphertext_at_rest_and_plaintext_in_the_entity,
+        encryption::keys_rotate_and_reencryption_moves_every_row_to_the_newest_key,
+        encryption::tampering_and_missing_keys_are_typed_errors_that_write_nothing,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
         ports::derived_in_lists_and_text_matches_treat_values_literally,
