@@ -13,7 +13,9 @@
 //! `down [--to <version>]`,
 //! `status`, `check [--strict] [--plans]` (drift, and the reads no index serves: from the
 //! schema, and with `--plans` as the database plans them), `diagram`,
-//! `seed [--env <env>]`, `config` (the resolved configuration, passwords redacted). The
+//! `seed [--env <env>]`, `config` (the resolved configuration, passwords redacted), and with
+//! the feature `encryption` `keygen` (a new random key) and `reencrypt [--batch <rows>]`
+//! (every encrypted field under the newest key, through the application's URL). The
 //! database is `--database-url`, else the layered configuration's `migration_url`, else its
 //! `url` ([`DbConfig`]: `config/{REPO_ENV}.toml` under `DATABASE_*`, read from
 //! a `.env` file too), else the embedded SQLite default.
@@ -172,8 +174,53 @@ impl Cli {
                     .unwrap_or_else(migrate::environment);
                 self.seed(&connect(url).await?, &environment).await
             }
+            #[cfg(feature = "encryption")]
+            Some(("keygen", _)) => {
+                println!("{}", *crate::encryption::Keyring::generate_key()?);
+                Ok(SUCCESS)
+            }
+            #[cfg(feature = "encryption")]
+            Some(("reencrypt", args)) => {
+                let batch = args.get_one::<u64>("batch").copied().unwrap_or(500);
+                self.reencrypt(&connect_application(url).await?, batch)
+                    .await
+            }
             _ => Ok(USAGE),
         }
+    }
+
+    /// Moves every encrypted field to the newest key, a bar per entity.
+    #[cfg(feature = "encryption")]
+    async fn reencrypt(&self, db: &Db, batch: u64) -> Result<u8, RepoError> {
+        let key = db
+            .keyring()
+            .and_then(|keys| keys.current_key_id())
+            .unwrap_or("none")
+            .to_owned();
+        let bar = progress_bar(0);
+        let mut entity = "";
+        let done = self
+            .schema
+            .reencrypt(db, batch, |progress| {
+                if progress.entity != entity {
+                    entity = progress.entity;
+                    bar.set_length(progress.total);
+                    bar.set_message(progress.entity);
+                }
+                bar.set_position(progress.rows);
+            })
+            .await;
+        bar.finish_and_clear();
+        for report in done? {
+            println!(
+                "{} {}: {} of {} rows under the key `{key}`",
+                style("done").green(),
+                report.entity,
+                report.rows,
+                report.total
+            );
+        }
+        Ok(SUCCESS)
     }
 
     fn generate(&self, args: &ArgMatches) -> Result<u8, RepoError> {
@@ -395,6 +442,17 @@ async fn connect(url: Option<String>) -> Result<Db, RepoError> {
     }
 }
 
+/// The application's handle, not the migrations': re-encryption writes rows, with the
+/// application's keys.
+#[cfg(feature = "encryption")]
+async fn connect_application(url: Option<String>) -> Result<Db, RepoError> {
+    let config = DbConfig::load()?;
+    match url {
+        Some(url) => Db::connect_with(&url, config.options).await,
+        None => Db::from_config(&config).await,
+    }
+}
+
 /// A runner for `migrations` that moves `bar` along.
 fn with_progress(migrations: Migrations, bar: &ProgressBar) -> Migrator {
     let bar = bar.clone();
@@ -425,7 +483,7 @@ fn progress_bar(len: u64) -> ProgressBar {
 }
 
 fn command() -> Command {
-    Command::new("migrate")
+    let command = Command::new("migrate")
         .about("Migrations generated from the entities: generate, apply, revert, check, seed")
         .subcommand_required(true)
         .arg(
@@ -526,5 +584,21 @@ fn command() -> Command {
             Command::new("seed")
                 .about("Runs the seeds of the environment that have not run yet")
                 .arg(Arg::new("env").long("env").help("The environment [default: REPO_ENV, else dev]")),
-        )
+        );
+    #[cfg(feature = "encryption")]
+    let command = command
+        .subcommand(Command::new("keygen").about(
+            "Prints a new random key, in base64: for DATABASE_ENCRYPTION_KEYS (as id:key) or DATABASE_BLIND_INDEX_KEY",
+        ))
+        .subcommand(
+            Command::new("reencrypt")
+                .about("Rewrites every encrypted field under the newest key, with fresh blind indexes")
+                .arg(
+                    Arg::new("batch")
+                        .long("batch")
+                        .value_parser(value_parser!(u64).range(1..))
+                        .help("Rows per transaction [default: 500]"),
+                ),
+        );
+    command
 }

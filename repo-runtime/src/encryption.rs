@@ -145,12 +145,7 @@ impl Keyring {
     /// bytes written as 64 hex digits or in base64; `id` is 1 to 32 letters, digits, `-`, `_`
     /// or `.`, unlike the other keys' ids.
     pub fn with_key(mut self, id: &str, key: &str) -> Result<Keyring, RepoError> {
-        if id.is_empty()
-            || id.len() > MAX_ID_LENGTH
-            || !id
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-        {
+        if id.is_empty() || id.len() > MAX_ID_LENGTH || !id.bytes().all(is_id_byte) {
             return Err(RepoError::config(format!(
                 "the key id `{}` is not 1 to {MAX_ID_LENGTH} letters, digits, `-`, `_` or `.`",
                 id.escape_debug()
@@ -442,7 +437,15 @@ fn split_header(stored: &[u8]) -> Option<(&str, &[u8])> {
         return None;
     }
     let (id, rest) = rest.split_at(length);
+    if !id.iter().copied().all(is_id_byte) {
+        return None;
+    }
     Some((std::str::from_utf8(id).ok()?, rest))
+}
+
+/// What a key id is made of: letters, digits, `-`, `_`, `.`.
+fn is_id_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.')
 }
 
 /// Fills `buffer` from the system's generator; without it no nonce is safe, so nothing is
@@ -475,7 +478,7 @@ pub struct Reencryption {
 pub async fn reencrypt<E: Entity>(
     db: &Db,
     batch: u64,
-    mut progress: impl FnMut(Reencryption),
+    mut progress: impl FnMut(Reencryption) + Send,
 ) -> Result<Reencryption, RepoError> {
     let current = db.keyring().and_then(|keys| keys.current_key_id());
     if current.is_none() {
@@ -515,6 +518,91 @@ pub async fn reencrypt<E: Entity>(
         if (read as u64) < batch {
             return Ok(done);
         }
+    }
+}
+
+/// An entity with encrypted fields, as a [`Schema`](crate::migrate::Schema) registers it:
+/// what checks its keys at start-up and re-encrypts its rows, without its type.
+#[derive(Clone, Copy)]
+pub(crate) struct EncryptedEntity {
+    pub(crate) table: &'static crate::schema::Table,
+    verify: for<'a> fn(&'a Db) -> Pending<'a, ()>,
+    reencrypt: for<'a> fn(
+        &'a Db,
+        u64,
+        &'a mut (dyn FnMut(Reencryption) + Send),
+    ) -> Pending<'a, Reencryption>,
+}
+
+type Pending<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, RepoError>> + Send + 'a>>;
+
+impl fmt::Debug for EncryptedEntity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EncryptedEntity")
+            .field(&self.table.entity)
+            .finish()
+    }
+}
+
+impl EncryptedEntity {
+    /// `E`'s, when it has encrypted fields.
+    pub(crate) fn of<E: Entity>() -> Option<EncryptedEntity> {
+        E::TABLE
+            .columns
+            .iter()
+            .any(|column| column.encryption.is_some())
+            .then_some(EncryptedEntity {
+                table: E::TABLE,
+                verify: |db| Box::pin(verify_keys::<E>(db)),
+                reencrypt: |db, batch, progress| Box::pin(reencrypt::<E>(db, batch, progress)),
+            })
+    }
+
+    pub(crate) fn verify<'a>(&self, db: &'a Db) -> Pending<'a, ()> {
+        (self.verify)(db)
+    }
+
+    pub(crate) fn reencrypt<'a>(
+        &self,
+        db: &'a Db,
+        batch: u64,
+        progress: &'a mut (dyn FnMut(Reencryption) + Send),
+    ) -> Pending<'a, Reencryption> {
+        (self.reencrypt)(db, batch, progress)
+    }
+}
+
+/// Whether `db` has the keys `E`'s encrypted fields need, and they decrypt a stored row.
+async fn verify_keys<E: Entity>(db: &Db) -> Result<(), RepoError> {
+    let Some(keys) = db.keyring().filter(|keys| keys.current_key_id().is_some()) else {
+        return Err(RepoError::config(format!(
+            "{} has encrypted fields, and no encryption key is configured: set {KEYS_VARIABLE}",
+            E::NAME
+        )));
+    };
+    let blind_indexed = E::TABLE.columns.iter().any(|column| {
+        matches!(
+            column.encryption,
+            Some(crate::schema::Encryption::BlindIndex { .. })
+        )
+    });
+    if blind_indexed && !keys.has_blind_index_key() {
+        return Err(RepoError::config(format!(
+            "{} looks up encrypted fields through blind indexes, and no blind index key is \
+             configured: set {BLIND_INDEX_KEY_VARIABLE}",
+            E::NAME
+        )));
+    }
+    let executor = Executor::Db(db.unscoped());
+    match crate::operations::every_row_from::<E>(&executor, 0, 1).await {
+        Ok(_) => Ok(()),
+        Err(RepoError::Decode { column, .. }) => Err(RepoError::config(format!(
+            "the configured keys do not decrypt the column `{column}` of a stored {} row: a \
+             wrong key under its id (or an altered row)",
+            E::NAME
+        ))),
+        Err(error) => Err(error),
     }
 }
 

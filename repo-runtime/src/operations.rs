@@ -1680,13 +1680,9 @@ pub(crate) async fn reencrypt_batch<E: Entity>(
         .filter(|column| column.encryption.is_some())
         .map(|column| column.name)
         .collect();
-    let selection = select_in_order::<E>(&ListOptions::new().limit(limit).offset(offset));
-    let every = Filter::<E>::all().with_deleted();
-    let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
-    let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
-    executor.read_into(E::TABLE, &build, &mut decoding).await?;
+    let records = every_row_from::<E>(executor, offset, limit).await?;
     let condition = Arc::new(key_at_version(E::TABLE, E::KEY_COLUMNS, false));
-    for record in &decoding.rows {
+    for record in &records {
         let mut statement = crate::filter::patch_statement(
             executor,
             E::TABLE,
@@ -1700,7 +1696,23 @@ pub(crate) async fn reencrypt_batch<E: Entity>(
         statement.bind_scope(E::TABLE);
         executor.execute_in(E::TABLE, statement).await?;
     }
-    Ok(decoding.rows.len())
+    Ok(records.len())
+}
+
+/// Up to `limit` rows of `E` from `offset`, in key order, the rows a soft delete marked
+/// included.
+#[cfg(feature = "encryption")]
+pub(crate) async fn every_row_from<E: Entity>(
+    executor: &Executor,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<E>, RepoError> {
+    let selection = select_in_order::<E>(&ListOptions::new().limit(limit).offset(offset));
+    let every = Filter::<E>::all().with_deleted();
+    let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
+    let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+    executor.read_into(E::TABLE, &build, &mut decoding).await?;
+    Ok(decoding.rows)
 }
 
 /// A select in the order `options` ask for, then the key's columns, so that pages never

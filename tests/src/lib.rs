@@ -440,3 +440,45 @@ mod tests {
         );
     }
 }
+
+/// An application with encrypted fields, for the command line's `keygen` and `reencrypt`
+/// (its binary is `vault-migrate`).
+pub mod vault {
+    use repo_runtime::Repository;
+
+    /// A secret note: its label is looked up through a blind index, its body never. (Its
+    /// `Debug`, which redacts them, is the derive's.)
+    #[derive(Clone, PartialEq, Repository)]
+    #[repo(table = "vault_secrets")]
+    pub struct Secret {
+        /// The key.
+        #[repo(id, generated)]
+        pub id: i64,
+        /// Unique, encrypted.
+        #[repo(encrypted, unique)]
+        pub label: String,
+        /// Encrypted.
+        #[repo(encrypted)]
+        pub body: String,
+    }
+
+    /// The same table as stored: ciphertext.
+    #[derive(Debug, Clone, PartialEq, Repository)]
+    #[repo(table = "vault_secrets")]
+    pub struct StoredSecret {
+        /// The key.
+        #[repo(id, generated)]
+        pub id: i64,
+        /// Ciphertext.
+        pub label: Vec<u8>,
+        /// The blind index.
+        pub label_bidx: Vec<u8>,
+        /// Ciphertext.
+        pub body: Vec<u8>,
+    }
+
+    /// The schema the binary's command line works on.
+    pub fn schema() -> repo_runtime::migrate::Schema {
+        repo_runtime::migrate::Schema::new().entity::<Secret>()
+    }
+}

@@ -50,6 +50,9 @@ use crate::schema::Table;
 #[derive(Debug, Clone, Default)]
 pub struct Schema {
     tables: Vec<&'static Table>,
+    /// The entities with encrypted fields, typed away.
+    #[cfg(feature = "encryption")]
+    encrypted: Vec<crate::encryption::EncryptedEntity>,
 }
 
 impl Schema {
@@ -66,8 +69,40 @@ impl Schema {
             .any(|table| std::ptr::eq(*table, E::TABLE))
         {
             self.tables.push(E::TABLE);
+            #[cfg(feature = "encryption")]
+            self.encrypted
+                .extend(crate::encryption::EncryptedEntity::of::<E>());
         }
         self
+    }
+
+    /// Checks, at start-up, that `db` has the keys the encrypted fields of the registered
+    /// entities need (feature `encryption`), and that they decrypt a stored row of each: a
+    /// missing key, or a wrong one under a configured id, is a [`RepoError::Config`] naming the
+    /// entity, before any request meets it.
+    #[cfg(feature = "encryption")]
+    pub async fn verify_keys(&self, db: &crate::db::Db) -> Result<(), RepoError> {
+        for entity in &self.encrypted {
+            entity.verify(db).await?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites the encrypted fields of every registered entity under `db`'s newest key, in
+    /// batches of `batch` rows (see [`reencrypt`](crate::reencrypt)); `progress` hears of each
+    /// batch. One report per entity with encrypted fields.
+    #[cfg(feature = "encryption")]
+    pub async fn reencrypt(
+        &self,
+        db: &crate::db::Db,
+        batch: u64,
+        mut progress: impl FnMut(crate::encryption::Reencryption) + Send,
+    ) -> Result<Vec<crate::encryption::Reencryption>, RepoError> {
+        let mut done = Vec::with_capacity(self.encrypted.len());
+        for entity in &self.encrypted {
+            done.push(entity.reencrypt(db, batch, &mut progress).await?);
+        }
+        Ok(done)
     }
 
     /// The registered tables, in registration order.
