@@ -523,20 +523,24 @@ pub async fn reencrypt<E: Entity>(
 
 /// An entity with encrypted fields, as a [`Schema`](crate::migrate::Schema) registers it:
 /// what checks its keys at start-up and re-encrypts its rows, without its type.
+#[cfg(feature = "migrate")]
 #[derive(Clone, Copy)]
 pub(crate) struct EncryptedEntity {
     pub(crate) table: &'static crate::schema::Table,
     verify: for<'a> fn(&'a Db) -> Pending<'a, ()>,
-    reencrypt: for<'a> fn(
-        &'a Db,
-        u64,
-        &'a mut (dyn FnMut(Reencryption) + Send),
-    ) -> Pending<'a, Reencryption>,
+    reencrypt: ReencryptFn,
 }
 
+/// `reencrypt::<E>`, typed away.
+#[cfg(feature = "migrate")]
+type ReencryptFn =
+    for<'a> fn(&'a Db, u64, &'a mut (dyn FnMut(Reencryption) + Send)) -> Pending<'a, Reencryption>;
+
+#[cfg(feature = "migrate")]
 type Pending<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, RepoError>> + Send + 'a>>;
 
+#[cfg(feature = "migrate")]
 impl fmt::Debug for EncryptedEntity {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("EncryptedEntity")
@@ -545,6 +549,7 @@ impl fmt::Debug for EncryptedEntity {
     }
 }
 
+#[cfg(feature = "migrate")]
 impl EncryptedEntity {
     /// `E`'s, when it has encrypted fields.
     pub(crate) fn of<E: Entity>() -> Option<EncryptedEntity> {
@@ -573,8 +578,19 @@ impl EncryptedEntity {
     }
 }
 
-/// Whether `db` has the keys `E`'s encrypted fields need, and they decrypt a stored row.
-async fn verify_keys<E: Entity>(db: &Db) -> Result<(), RepoError> {
+/// Checks, at start-up, that `db` has the keys `E`'s encrypted fields need and that they
+/// decrypt a stored row: a missing key, or a wrong one under a configured id, is a
+/// [`RepoError::Config`] naming the entity, before any request meets it. Nothing to check for
+/// an entity without encrypted fields. [`Schema::verify_keys`](crate::migrate::Schema) checks
+/// every entity of a schema.
+pub async fn verify_keys<E: Entity>(db: &Db) -> Result<(), RepoError> {
+    if !E::TABLE
+        .columns
+        .iter()
+        .any(|column| column.encryption.is_some())
+    {
+        return Ok(());
+    }
     let Some(keys) = db.keyring().filter(|keys| keys.current_key_id().is_some()) else {
         return Err(RepoError::config(format!(
             "{} has encrypted fields, and no encryption key is configured: set {KEYS_VARIABLE}",
@@ -1205,15 +1221,16 @@ mod tests {
         assert_eq!(keys.key_ids().collect::<Vec<_>>(), ["old", "new"]);
         assert_eq!(keys.current_key_id(), Some("new"));
         assert!(!format!("{keys:?}").contains(&base64));
-        for (text, says) in [
-            ("k1:abcd", "bytes long"),
-            ("k1", "id:key"),
-            ("bad id:".to_owned() + &hex, "letters").as_str(),
-            (&format!("k1:{hex},k1:{hex}"), "twice"),
-            ("k1:not base64 at all!", "neither"),
-            ("", "no key"),
-        ] {
-            let error = Keyring::parse(text).unwrap_err();
+        let cases: [(String, &str); 6] = [
+            ("k1:abcd".into(), "bytes long"),
+            ("k1".into(), "id:key"),
+            (format!("bad id:{hex}"), "letters"),
+            (format!("k1:{hex},k1:{hex}"), "twice"),
+            ("k1:not base64 at all!".into(), "neither"),
+            (String::new(), "no key"),
+        ];
+        for (text, says) in cases {
+            let error = Keyring::parse(&text).unwrap_err();
             assert!(matches!(error, RepoError::Config { .. }));
             assert!(error.to_string().contains(says), "{text}: {error}");
         }

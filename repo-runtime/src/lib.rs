@@ -163,7 +163,9 @@ pub use dispatch::Owning;
 pub use domain::{AsDomain, AsRecord, DomainMapping, Mapping, RecordOf};
 pub use embed::{Embedded, Leaf};
 #[cfg(feature = "encryption")]
-pub use encryption::{EncryptedField, FromPlaintext, Keyring, Plaintext, Reencryption, reencrypt};
+pub use encryption::{
+    EncryptedField, FromPlaintext, Keyring, Plaintext, Reencryption, reencrypt, verify_keys,
+};
 pub use entity::{ColumnName, Entity, RowSource};
 #[cfg(feature = "rusqlite")]
 pub use error::from_rusqlite;

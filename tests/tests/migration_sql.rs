@@ -317,3 +317,26 @@ fn a_default_that_does_not_fit_its_column_is_refused() {
         "migration error: some defaults do not fit their columns:\n  - default of `users.status`: `unknown` is not one of the enum's values (active, gone)"
     );
 }
+
+/// Patients with an e-mail looked up through its blind index and notes that are not.
+#[derive(Clone, PartialEq, repo_runtime::Repository)]
+#[repo(table = "patients")]
+struct Patient {
+    #[repo(id, generated)]
+    id: i64,
+    #[repo(encrypted, unique)]
+    email: String,
+    #[repo(encrypted, index)]
+    ssn: Option<String>,
+    #[repo(encrypted)]
+    notes: Option<String>,
+}
+
+#[test]
+fn encrypted_fields_store_bytes_and_their_keys_are_on_the_blind_index() {
+    let new = repo_runtime::migrate::Schema::new()
+        .entity::<Patient>()
+        .snapshot()
+        .expect("snapshot");
+    insta::assert_snapshot!(rendered(&Snapshot::empty(), &new, false));
+}

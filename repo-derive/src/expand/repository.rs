@@ -308,9 +308,13 @@ pub(super) fn constructors(entity: &Entity) -> TokenStream {
     );
     let fields = field_constants(entity);
     let keys = unique_key_constants(entity);
+    let encrypted = entity
+        .encrypted_fields()
+        .map(|field| row::encrypted_column_definition(entity, field));
     quote! {
         #[automatically_derived]
         impl #ident {
+            #(#encrypted)*
             #(#fields)*
             #(#keys)*
 

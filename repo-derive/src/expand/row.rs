@@ -62,8 +62,24 @@ pub(crate) fn decode_value(
     }
 }
 
-/// `&EncryptedColumn { .. }` of an encrypted field: where its ciphertext and blind index are.
+/// The entity's constant describing an encrypted field's columns: `Patient::__ENCRYPTED_EMAIL`.
 pub(crate) fn encrypted_column(entity: &impl Owner, field: &Field) -> TokenStream {
+    let ident = entity.ident();
+    let constant = encrypted_column_ident(field);
+    quote! { #ident::#constant }
+}
+
+fn encrypted_column_ident(field: &Field) -> syn::Ident {
+    format_ident!(
+        "__ENCRYPTED_{}",
+        field.name.to_uppercase(),
+        span = field.ident.span()
+    )
+}
+
+/// `const __ENCRYPTED_EMAIL: &EncryptedColumn`, in the entity's inherent impl: where an
+/// encrypted field's ciphertext and blind index are, for every call that seals or opens it.
+pub(crate) fn encrypted_column_definition(entity: &impl Owner, field: &Field) -> TokenStream {
     let krate = entity.krate();
     let (name, field_name, column) = (entity_name(entity), &field.name, &field.column);
     let table = entity.table().unwrap_or_default();
@@ -73,14 +89,17 @@ pub(crate) fn encrypted_column(entity: &impl Owner, field: &Field) -> TokenStrea
         } => quote! { ::core::option::Option::Some(#blind_index) },
         _ => quote! { ::core::option::Option::None },
     };
+    let constant = encrypted_column_ident(field);
     quote! {
-        &#krate::__private::encryption::EncryptedColumn {
-            entity: #name,
-            field: #field_name,
-            table: #table,
-            column: #column,
-            blind_index: #blind_index,
-        }
+        #[doc(hidden)]
+        pub const #constant: &'static #krate::__private::encryption::EncryptedColumn =
+            &#krate::__private::encryption::EncryptedColumn {
+                entity: #name,
+                field: #field_name,
+                table: #table,
+                column: #column,
+                blind_index: #blind_index,
+            };
     }
 }
 

@@ -187,12 +187,13 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
         (false, None) => Mapping::Value,
     };
     let mapping = if encrypted.is_present() {
+        let policy_word = policy.map_or("", |(policy, _)| policy.attribute());
         for (conflict, word) in [
             (id.is_present(), "id"),
             (generated.is_present(), "generated"),
             (embed.is_present(), "embed"),
             (!matches!(mapping, Mapping::Value), "json` or `with"),
-            (policy.is_some(), "a policy"),
+            (policy.is_some(), policy_word),
         ] {
             if conflict {
                 ctx.errors.push(
@@ -329,7 +330,11 @@ pub(super) fn parse_field(field: FieldAttrs, ctx: &mut FieldContext<'_>) -> Opti
             // A tenant may be part of a composite key: the key of a row within its tenant.
             (id.is_present() && policy != Policy::Tenant, "id"),
             (embed.is_some(), "embed"),
-            (!matches!(mapping, Mapping::Value), "json` or `with"),
+            // `encrypted` reports its own conflict with the policy.
+            (
+                matches!(mapping, Mapping::Json | Mapping::With(_)),
+                "json` or `with",
+            ),
         ] {
             if conflict {
                 ctx.errors.push(

@@ -45,6 +45,14 @@ pub(super) enum Special {
 }
 
 impl Special {
+    /// `a` or `an`, before [`Special::word`].
+    fn article(self) -> &'static str {
+        match self {
+            Special::Embed | Special::Encrypted => "an",
+            _ => "a",
+        }
+    }
+
     /// The attribute that made the field special, for messages.
     fn word(self) -> &'static str {
         match self {
@@ -110,11 +118,11 @@ fn check_default(
         special @ (Special::Skip | Special::Embed | Special::Generated | Special::Encrypted),
     ) = field.special
     {
-        let word = special.word();
+        let (article, word) = (special.article(), special.word());
         error(
             errors,
             lit.span(),
-            format!("a `{word}` field takes no `default`: remove it"),
+            format!("{article} `{word}` field takes no `default`: remove it"),
         );
         return None;
     }
@@ -131,8 +139,9 @@ fn check_renamed_from(
     errors: &mut darling::error::Accumulator,
 ) -> Option<String> {
     if let Some(special @ (Special::Skip | Special::Embed)) = field.special {
-        let word = special.word();
-        let message = format!("a `{word}` field has no column to rename: remove `renamed_from`");
+        let (article, word) = (special.article(), special.word());
+        let message =
+            format!("{article} `{word}` field has no column to rename: remove `renamed_from`");
         error(errors, old.span(), message);
         return None;
     }
@@ -199,9 +208,10 @@ fn check_references(
         | Special::Encrypted),
     ) = field.special
     {
-        let word = special.word();
+        let (article, word) = (special.article(), special.word());
         let message = format!(
-            "a `{word}` field cannot be a foreign key: `references` needs a plain key-typed field"
+            "{article} `{word}` field cannot be a foreign key: `references` needs a plain \
+             key-typed field"
         );
         error(errors, entity.span(), message);
         return None;

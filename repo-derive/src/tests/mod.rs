@@ -73,6 +73,20 @@ macro_rules! snapshot {
 }
 
 snapshot!(
+    encrypted_fields_with_and_without_a_blind_index,
+    #[derive(Repository)]
+    #[repo(table = "patients")]
+    pub struct Patient {
+        #[repo(id, generated)]
+        pub id: i64,
+        #[repo(encrypted, unique)]
+        pub email: String,
+        #[repo(encrypted)]
+        pub notes: Option<String>,
+    }
+);
+
+snapshot!(
     generated_key_with_unique_index_and_option,
     #[derive(Repository)]
     #[repo(table = "users")]

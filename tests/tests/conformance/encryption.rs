@@ -80,7 +80,7 @@ fn keyring(ids: &[&str]) -> Arc<Keyring> {
 fn patient(n: usize) -> NewPatient {
     NewPatient {
         email: format!("patient{n}@example.com"),
-        ssn: (n % 2 == 0).then(|| format!("ssn-{}", n % 3)),
+        ssn: n.is_multiple_of(2).then(|| format!("ssn-{}", n % 3)),
         notes: Some(String::from("allergic to penicillin")),
         scan: vec![n as u8, 0, 255, 1],
         name: format!("Patient {n}"),
@@ -316,6 +316,23 @@ pub async fn tampering_and_missing_keys_are_typed_errors_that_write_nothing(db: 
     let patients = Patient::repository(&keyed);
     let stored = patients.insert(patient(1)).await.unwrap();
 
+    // At start-up: the right keys pass; a wrong key under the same id, or none, is `Config`.
+    repo_runtime::verify_keys::<Patient>(&keyed).await.unwrap();
+    let wrong = Keyring::new()
+        .with_key("k1", &"77".repeat(32))
+        .and_then(|keys| keys.with_blind_index_key(BLIND_INDEX_KEY))
+        .unwrap();
+    let error = repo_runtime::verify_keys::<Patient>(&db.with_keyring(wrong))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, RepoError::Config { .. }), "{error}");
+    assert!(error.to_string().contains("wrong key"), "{error}");
+    let error = repo_runtime::verify_keys::<Patient>(db).await.unwrap_err();
+    assert!(
+        error.to_string().contains("DATABASE_ENCRYPTION_KEYS"),
+        "{error}"
+    );
+
     // One byte of the ciphertext changed: a `Decode` error naming the column, not the value.
     let raw = StoredPatient::repository(&keyed);
     let mut row = raw.get(stored.id).await.unwrap();
@@ -366,6 +383,94 @@ pub async fn tampering_and_missing_keys_are_typed_errors_that_write_nothing(db: 
         "{error}"
     );
     assert_eq!(raw.count().await.unwrap(), 1);
+}
+
+/// A domain client whose validated e-mail is stored encrypted: the domain type knows neither.
+#[derive(Clone, PartialEq, Repository)]
+#[repo(table = "clients", domain = Client)]
+pub struct ClientRecord {
+    #[repo(id, generated)]
+    pub id: i64,
+    /// Converted from the domain's `Email`, then encrypted.
+    #[repo(encrypted, unique, domain_with = crate::domain::email_text)]
+    pub email: String,
+    /// In the clear.
+    pub name: String,
+}
+
+/// The domain's client.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Client {
+    pub id: i64,
+    pub email: crate::domain::model::Email,
+    pub name: String,
+}
+
+pub async fn an_encrypted_field_maps_to_and_from_the_domain_type(db: &Db) {
+    db.create_schema::<ClientRecord>().await.unwrap();
+    let db = db.with_keyring(keyring(&["k1"]));
+    let clients = ClientRecord::repository(&db);
+    let email = |text: &str| crate::domain::model::Email::parse(text).unwrap();
+    let ann = clients
+        .insert(Client {
+            id: 0,
+            email: email("ann@example.com"),
+            name: String::from("Ann"),
+        })
+        .await
+        .unwrap();
+    assert_eq!(ann.email, email("ann@example.com"));
+    assert_eq!(clients.get(ann.id).await.unwrap(), ann);
+    assert_eq!(
+        clients.find_by_email("ann@example.com").await.unwrap(),
+        Some(ann.clone())
+    );
+    // Stored as ciphertext; a stored value the domain refuses is `InvalidInput` naming the
+    // field after decryption, never its text.
+    let raw = StoredClient::repository(&db);
+    let mut row = raw.get(ann.id).await.unwrap();
+    assert_eq!(Keyring::key_id_of(&row.email), Some("k1"));
+    let plain = PlainClient::repository(&db);
+    let mut invalid = plain.get(ann.id).await.unwrap();
+    assert_eq!(invalid.email, "ann@example.com");
+    invalid.email = String::from("not an address");
+    plain.update(&invalid).await.unwrap();
+    let error = clients.get(ann.id).await.unwrap_err();
+    assert!(error.to_string().contains("email"), "{error}");
+    assert!(
+        !format!("{error:?}").contains("not an address"),
+        "{error:?}"
+    );
+    row.name = String::from("Ann again");
+    raw.update(&row).await.unwrap();
+    assert_eq!(clients.get(ann.id).await.unwrap().name, "Ann again");
+}
+
+/// The clients' table without the domain type: what writes an address the domain refuses.
+#[derive(Clone, PartialEq, Repository)]
+#[repo(table = "clients")]
+pub struct PlainClient {
+    #[repo(id, generated)]
+    pub id: i64,
+    /// Encrypted.
+    #[repo(encrypted, unique)]
+    pub email: String,
+    /// In the clear.
+    pub name: String,
+}
+
+/// The clients' table as stored.
+#[derive(Clone, PartialEq, Repository)]
+#[repo(table = "clients")]
+pub struct StoredClient {
+    #[repo(id, generated)]
+    pub id: i64,
+    /// Ciphertext.
+    pub email: Vec<u8>,
+    /// The blind index.
+    pub email_bidx: Vec<u8>,
+    /// In the clear.
+    pub name: String,
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {

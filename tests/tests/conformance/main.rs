@@ -91,6 +91,7 @@ conformance!(
         encryption::encrypted_fields_are_ciphertext_at_rest_and_plaintext_in_the_entity,
         encryption::keys_rotate_and_reencryption_moves_every_row_to_the_newest_key,
         encryption::tampering_and_missing_keys_are_typed_errors_that_write_nothing,
+        encryption::an_encrypted_field_maps_to_and_from_the_domain_type,
         references::foreign_keys_refuse_orphans_and_cascade_set_null_or_refuse_deletes,
         ports::a_port_declared_in_the_domain_is_implemented_with_forwarded_and_derived_methods,
         ports::derived_in_lists_and_text_matches_treat_values_literally,

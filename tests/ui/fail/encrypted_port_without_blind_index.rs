@@ -1,0 +1,24 @@
+use repo_core::{RepoError, port};
+use repo_runtime::Repository;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Patient {
+    pub id: i64,
+    pub notes: String,
+}
+
+#[port]
+pub trait Patients: Send + Sync {
+    async fn find_all_by_notes(&self, notes: &str) -> Result<Vec<Patient>, RepoError>;
+}
+
+#[derive(Repository)]
+#[repo(domain = Patient, port = Patients)]
+pub struct PatientRecord {
+    #[repo(id, generated)]
+    pub id: i64,
+    #[repo(encrypted)]
+    pub notes: String,
+}
+
+fn main() {}
