@@ -352,6 +352,36 @@ mod tests {
         std::fs::remove_file(secret).unwrap();
     }
 
+    #[cfg(feature = "encryption")]
+    #[test]
+    fn encryption_keys_come_from_the_layers_and_are_never_printed() {
+        let (old, new, blind) = ("11".repeat(32), "22".repeat(32), "33".repeat(32));
+        let keys = std::env::temp_dir().join(format!("repo-keys-{}", std::process::id()));
+        std::fs::write(&keys, format!("{blind}\n")).unwrap();
+        let dir = dir_with(&[(
+            "prod.toml",
+            &format!("[database]\nencryption_keys = [\"2025:{old}\", \"2026:{new}\"]\n"),
+        )]);
+        let config = DbConfig::resolve(
+            &dir,
+            "prod",
+            vars(&[("DATABASE_BLIND_INDEX_KEY_FILE", keys.to_str().unwrap())]),
+        )
+        .unwrap();
+        let keyring = config.options.encryption.as_ref().unwrap();
+        assert_eq!(keyring.key_ids().collect::<Vec<_>>(), ["2025", "2026"]);
+        assert!(keyring.has_blind_index_key());
+        let printed = format!("{config} {config:?}");
+        for secret in [&old, &new, &blind] {
+            assert!(!printed.contains(secret.as_str()), "{printed}");
+        }
+        assert!(printed.contains("2026"), "{printed}");
+        let dir = dir_with(&[("prod.toml", "[database]\nencryption_keys = \"2025:abcd\"\n")]);
+        let error = DbConfig::resolve(&dir, "prod", vars(&[])).unwrap_err();
+        assert!(error.to_string().contains("DATABASE_ENCRYPTION_KEYS"), "{error}");
+        std::fs::remove_file(keys).unwrap();
+    }
+
     #[test]
     fn mistakes_are_config_errors_that_name_the_setting_and_no_secret() {
         let dir = dir_with(&[("dev.toml", "[database]\nmax_conections = 5\n")]);
