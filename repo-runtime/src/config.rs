@@ -378,7 +378,10 @@ mod tests {
         assert!(printed.contains("2026"), "{printed}");
         let dir = dir_with(&[("prod.toml", "[database]\nencryption_keys = \"2025:abcd\"\n")]);
         let error = DbConfig::resolve(&dir, "prod", vars(&[])).unwrap_err();
-        assert!(error.to_string().contains("DATABASE_ENCRYPTION_KEYS"), "{error}");
+        assert!(
+            error.to_string().contains("DATABASE_ENCRYPTION_KEYS"),
+            "{error}"
+        );
         std::fs::remove_file(keys).unwrap();
     }
 

@@ -1,10 +1,10 @@
 //! Encrypted fields (`#[repo(encrypted)]`, feature `encryption`): each value stored as
-//! XChaCha20-Poly1305 ciphertext under the newest of the handle's keys, with that key's id in
+//! AES-256-GCM ciphertext under the newest of the handle's keys, with that key's id in
 //! the stored value so that keys rotate; a field that is looked up (`unique`, `index`) also
 //! gets a blind index, a keyed HMAC-SHA-256 of the value in a column of its own, which
 //! equality compares instead of the value.
 //!
-//! A stored value is `1 | id length | id | nonce (24 bytes) | ciphertext | tag (16 bytes)`;
+//! A stored value is `1 | id length | id | nonce (12 bytes) | ciphertext | tag (16 bytes)`;
 //! the first three parts are authenticated with it. The ciphertext is bound to its key, not to
 //! its row or column: the values survive renames, and a value copied to another row decrypts
 //! there (the database's own access control is what keeps it in place). The blind index is
@@ -16,9 +16,9 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
+use aes_gcm::aead::{Aead, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
 use base64::Engine as _;
-use chacha20poly1305::aead::{Aead, Payload};
-use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, KeyInit, Mac};
 use sha2_hmac::Sha256;
 use zeroize::Zeroizing;
@@ -42,9 +42,10 @@ pub(crate) const BLIND_INDEX_KEY_VARIABLE: &str = "DATABASE_BLIND_INDEX_KEY";
 const VERSION: u8 = 1;
 /// The length of a key, in bytes.
 const KEY_LENGTH: usize = 32;
-/// XChaCha20's nonce: long enough to be drawn at random for every value.
-const NONCE_LENGTH: usize = 24;
-/// Poly1305's tag.
+/// GCM's nonce, drawn at random for every value: safe for about 2^32 values per key, which
+/// rotation keeps far away.
+const NONCE_LENGTH: usize = 12;
+/// GCM's tag.
 const TAG_LENGTH: usize = 16;
 /// The longest key id, which every stored value carries.
 const MAX_ID_LENGTH: usize = 32;
@@ -75,7 +76,7 @@ pub struct Keyring {
 #[derive(Clone)]
 struct DataKey {
     id: Box<str>,
-    cipher: XChaCha20Poly1305,
+    cipher: Aes256Gcm,
     /// Kept for comparing keyrings (the cipher holds it too, and zeroizes its copy).
     bytes: Zeroizing<[u8; KEY_LENGTH]>,
 }
@@ -160,7 +161,7 @@ impl Keyring {
             .map_err(|message| RepoError::config(format!("the key `{id}` {message}")))?;
         self.keys.push(DataKey {
             id: id.into(),
-            cipher: XChaCha20Poly1305::new(&(*bytes).into()),
+            cipher: Aes256Gcm::new(&(*bytes).into()),
             bytes,
         });
         Ok(self)
@@ -228,7 +229,7 @@ impl Keyring {
         let ciphertext = key
             .cipher
             .encrypt(
-                &XNonce::from(nonce),
+                &Nonce::from(nonce),
                 Payload {
                     msg: plaintext,
                     aad: &stored[..header],
@@ -262,7 +263,7 @@ impl Keyring {
             return Err(column.undecryptable("it is cut short"));
         }
         let (nonce, ciphertext) = rest.split_at(NONCE_LENGTH);
-        let nonce = XNonce::try_from(nonce).map_err(|_| column.undecryptable("it is cut short"))?;
+        let nonce = Nonce::try_from(nonce).map_err(|_| column.undecryptable("it is cut short"))?;
         let header = stored.len() - rest.len();
         key.cipher
             .decrypt(
@@ -451,7 +452,7 @@ fn is_id_byte(byte: u8) -> bool {
 /// Fills `buffer` from the system's generator; without it no nonce is safe, so nothing is
 /// encrypted.
 fn random(buffer: &mut [u8]) -> Result<(), RepoError> {
-    chacha20poly1305::aead::common::getrandom::fill(buffer).map_err(|error| {
+    aes_gcm::aead::common::getrandom::fill(buffer).map_err(|error| {
         RepoError::config(format!(
             "the system's random number generator failed: {error}"
         ))
