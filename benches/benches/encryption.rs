@@ -15,11 +15,15 @@ use repo_runtime::prelude::*;
 #[derive(Debug, Clone, PartialEq, Repository)]
 #[repo(table = "plain_accounts")]
 pub struct PlainAccount {
+    /// The key.
     #[repo(id, generated)]
     pub id: i64,
+    /// Unique, in the clear.
     #[repo(unique)]
     pub email: String,
+    /// In the clear.
     pub notes: Option<String>,
+    /// A number, in the clear in both.
     pub score: i64,
 }
 
@@ -27,12 +31,16 @@ pub struct PlainAccount {
 #[derive(Clone, PartialEq, Repository)]
 #[repo(table = "sealed_accounts")]
 pub struct SealedAccount {
+    /// The key.
     #[repo(id, generated)]
     pub id: i64,
+    /// Unique, encrypted, looked up through its blind index.
     #[repo(encrypted, unique)]
     pub email: String,
+    /// Encrypted.
     #[repo(encrypted)]
     pub notes: Option<String>,
+    /// A number, in the clear in both.
     pub score: i64,
 }
 

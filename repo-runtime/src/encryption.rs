@@ -489,7 +489,9 @@ pub async fn reencrypt<E: Entity>(
         )));
     }
     let db = db.unscoped();
-    let total = crate::operations::count_with_deleted::<E>(&Executor::Db(db.clone())).await?;
+    let every = Filter::<E>::all().with_deleted();
+    let total =
+        crate::operations::count_matching(&Executor::Db(db.clone()), &every, "reencrypt").await?;
     let mut done = Reencryption {
         entity: E::NAME,
         rows: 0,

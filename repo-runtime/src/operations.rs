@@ -455,12 +455,7 @@ where
     }
 
     async fn count_where(executor: &Executor, filter: &Filter<E>) -> Result<u64, RepoError> {
-        let selection = Selection::of(PlanAction::Count);
-        let build = || filter.statement(executor, E::TABLE, "count_where", &selection);
-        executor
-            .read_rows(E::TABLE, true, &build)
-            .await?
-            .count(E::TABLE)
+        count_matching(executor, filter, "count_where").await
     }
 
     async fn exists_where(executor: &Executor, filter: &Filter<E>) -> Result<bool, RepoError> {
@@ -1651,13 +1646,14 @@ pub(crate) async fn records_by_keys<E: Entity>(
     Ok(found)
 }
 
-/// How many rows `E`'s table holds, the rows a soft delete marked included: what
-/// re-encrypting goes through.
-#[cfg(feature = "encryption")]
-pub(crate) async fn count_with_deleted<E: Entity>(executor: &Executor) -> Result<u64, RepoError> {
-    let every = Filter::<E>::all().with_deleted();
+/// How many rows of `E` `filter` selects.
+pub(crate) async fn count_matching<E: Entity>(
+    executor: &Executor,
+    filter: &Filter<E>,
+    operation: &'static str,
+) -> Result<u64, RepoError> {
     let selection = Selection::of(PlanAction::Count);
-    let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
+    let build = || filter.statement(executor, E::TABLE, operation, &selection);
     executor
         .read_rows(E::TABLE, true, &build)
         .await?

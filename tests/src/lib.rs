@@ -441,6 +441,57 @@ mod tests {
     }
 }
 
+/// Runs each sequence of `steps` proptest draws (`cases` of them) through `run` on every
+/// backend there is, one database each where `E`'s table was created; a failure names the
+/// backend, and proptest shrinks it.
+///
+/// # Panics
+///
+/// When a sequence fails on some backend, with the smallest one proptest found.
+pub fn sequences_on_every_backend<E, T>(
+    name: &str,
+    cases: u32,
+    steps: impl proptest::strategy::Strategy<Value = Vec<T>>,
+    run: impl AsyncFn(&Db, &[T]) -> Result<(), proptest::test_runner::TestCaseError>,
+) where
+    E: repo_runtime::Entity,
+    T: std::fmt::Debug + Clone,
+{
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
+        let databases = every_backend(name).await;
+        for (_, test) in &databases {
+            test.db.create_schema::<E>().await.expect("schema");
+        }
+        databases
+    });
+    let mut runner = TestRunner::new(Config {
+        cases,
+        ..Config::default()
+    });
+    let result = runner.run(&steps, |steps| {
+        runtime.block_on(async {
+            for (backend, test) in &databases {
+                run(&test.db, &steps)
+                    .await
+                    .map_err(|error| TestCaseError::fail(format!("{backend:?}: {error}")))?;
+            }
+            Ok(())
+        })
+    });
+    // Closed on the runtime their connections live on, before a failed assertion drops them.
+    runtime.block_on(async {
+        for (_, test) in &databases {
+            test.db.close().await;
+        }
+    });
+    result.unwrap();
+}
+
 /// An application with encrypted fields, for the command line's `keygen` and `reencrypt`
 /// (its binary is `vault-migrate`).
 pub mod vault {

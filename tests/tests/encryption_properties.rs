@@ -9,11 +9,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use repo_runtime::Keyring;
 use repo_runtime::prelude::*;
 use repo_tests::vault::{NewSecret, Secret, SecretPatch, SecretRepository, StoredSecret};
-use repo_tests::{Backend, TestDb};
 
 #[derive(Debug, Clone)]
 enum Step {
@@ -174,36 +173,11 @@ async fn run(db: &Db, steps: &[Step]) -> Result<(), TestCaseError> {
 
 #[test]
 fn values_round_trip_rotations_keep_rows_readable_and_tampering_is_detected() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
-        let databases = repo_tests::every_backend("encryption_properties").await;
-        for (_, test) in &databases {
-            test.db.create_schema::<Secret>().await.expect("schema");
-        }
-        databases
-    });
-    let mut runner = TestRunner::new(Config {
-        // Each case is a sequence of writes on every backend: fewer than the default.
-        cases: repo_tests::proptest_cases().min(64),
-        ..Config::default()
-    });
-    let result = runner.run(&proptest::collection::vec(step(), 1..16), |steps| {
-        runtime.block_on(async {
-            for (backend, test) in &databases {
-                run(&test.db, &steps)
-                    .await
-                    .map_err(|error| fail(format!("{backend:?}: {error}")))?;
-            }
-            Ok(())
-        })
-    });
-    runtime.block_on(async {
-        for (_, test) in &databases {
-            test.db.close().await;
-        }
-    });
-    result.unwrap();
+    // Each case is a sequence of writes on every backend: fewer than the default.
+    repo_tests::sequences_on_every_backend::<Secret, _>(
+        "encryption_properties",
+        repo_tests::proptest_cases().min(64),
+        proptest::collection::vec(step(), 1..16),
+        run,
+    );
 }

@@ -8,10 +8,9 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::TestCaseError;
 use repo_runtime::chrono::{DateTime, Utc};
 use repo_runtime::prelude::*;
-use repo_tests::{Backend, TestDb};
 
 #[derive(Debug, Clone, PartialEq, Repository)]
 #[repo(table = "versioned_notes")]
@@ -269,52 +268,12 @@ async fn run(db: &Db, steps: &[Step]) -> Result<(), TestCaseError> {
 
 #[test]
 fn no_write_succeeds_on_a_stale_version_and_time_moves_forward() {
-    on_every_backend::<Note, _>(
+    repo_tests::sequences_on_every_backend::<Note, _>(
         "policy_properties",
+        repo_tests::proptest_cases(),
         proptest::collection::vec(step(), 1..30),
         run,
     );
-}
-
-/// Runs each sequence of `steps` through `run` on every backend there is, one database each
-/// where `E`'s table was created; a failure names the backend, and proptest shrinks it.
-fn on_every_backend<E: Entity, T: std::fmt::Debug + Clone>(
-    name: &str,
-    steps: impl Strategy<Value = Vec<T>>,
-    run: impl AsyncFn(&Db, &[T]) -> Result<(), TestCaseError>,
-) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let databases: Vec<(Backend, TestDb)> = runtime.block_on(async {
-        let databases = repo_tests::every_backend(name).await;
-        for (_, test) in &databases {
-            test.db.create_schema::<E>().await.expect("schema");
-        }
-        databases
-    });
-    let mut runner = TestRunner::new(Config {
-        cases: repo_tests::proptest_cases(),
-        ..Config::default()
-    });
-    let result = runner.run(&steps, |steps| {
-        runtime.block_on(async {
-            for (backend, test) in &databases {
-                run(&test.db, &steps)
-                    .await
-                    .map_err(|error| fail(format!("{backend:?}: {error}")))?;
-            }
-            Ok(())
-        })
-    });
-    // Closed on the runtime their connections live on, before a failed assertion drops them.
-    runtime.block_on(async {
-        for (_, test) in &databases {
-            test.db.close().await;
-        }
-    });
-    result.unwrap();
 }
 
 /// A soft-deleted entity with a unique key.
@@ -555,8 +514,9 @@ async fn run_bin(db: &Db, steps: &[Bin]) -> Result<(), TestCaseError> {
 
 #[test]
 fn no_read_returns_a_deleted_row_unless_asked() {
-    on_every_backend::<Entry, _>(
+    repo_tests::sequences_on_every_backend::<Entry, _>(
         "soft_delete_properties",
+        repo_tests::proptest_cases(),
         proptest::collection::vec(bin_step(), 1..25),
         run_bin,
     );
@@ -790,8 +750,9 @@ async fn run_scoped(db: &Db, steps: &[(usize, Scoped)]) -> Result<(), TestCaseEr
 
 #[test]
 fn no_operation_under_one_tenant_touches_another() {
-    on_every_backend::<Doc, _>(
+    repo_tests::sequences_on_every_backend::<Doc, _>(
         "tenant_properties",
+        repo_tests::proptest_cases(),
         proptest::collection::vec(scoped_step(), 1..30),
         run_scoped,
     );
