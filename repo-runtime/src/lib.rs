@@ -63,6 +63,14 @@
 //! `column = "..."`, `skip`, `default = literal`, `renamed_from = "..."`,
 //! `references = Entity` and `on_delete = "..."` on fields.
 //!
+//! # Encrypted fields
+//!
+//! Feature `encryption`: `#[repo(encrypted)]` stores a field as AES-256-GCM ciphertext under
+//! the handle's `Keyring` (keys that rotate; `DATABASE_ENCRYPTION_KEYS`), and one in a
+//! unique key or an index also as a keyed blind index its lookups compare
+//! (`EncryptedField`); `reencrypt` moves rows to the newest key and `verify_keys` checks the
+//! keys at start-up. See the README's "Encrypted fields" for what the blind index leaks.
+//!
 //! # Repository ports
 //!
 //! A trait declared in the domain with [`port`] (from `repo-core`, which has no database
