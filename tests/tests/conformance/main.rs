@@ -198,6 +198,7 @@ conformance!(
         migrations::an_unsafe_change_is_refused_until_allowed,
         migrations::seeds_run_once_per_database_and_refuse_a_changed_seed,
         migrations::drift_reports_what_was_changed_by_hand,
+        migrations::encrypted_fields_migrate_with_their_blind_indexes_and_no_drift,
         mapping::enum_column_rejects_unknown_values_by_check_and_on_read,
         mapping::failed_conversion_from_the_database_is_a_decode_error,
         domain::stored_data_failing_domain_validation_is_invalid_input_naming_the_field,

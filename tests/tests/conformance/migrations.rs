@@ -622,3 +622,78 @@ pub async fn drift_reports_what_was_changed_by_hand(db: &Db) {
         "{drift}"
     );
 }
+
+/// Accounts before and after an encrypted, indexed field is added.
+mod sealed {
+    pub mod v1 {
+        use repo_runtime::prelude::*;
+
+        #[derive(Debug, Clone, PartialEq, Repository)]
+        #[repo(table = "sealed_accounts")]
+        pub struct Account {
+            #[repo(id, generated)]
+            pub id: i64,
+            pub name: String,
+        }
+    }
+
+    pub mod v2 {
+        use repo_runtime::prelude::*;
+
+        #[derive(Clone, PartialEq, Repository)]
+        #[repo(table = "sealed_accounts")]
+        pub struct Account {
+            #[repo(id, generated)]
+            pub id: i64,
+            pub name: String,
+            /// Encrypted, with its blind index and the index on it.
+            #[repo(encrypted, index)]
+            pub tax_id: Option<String>,
+        }
+    }
+}
+
+pub async fn encrypted_fields_migrate_with_their_blind_indexes_and_no_drift(db: &Db) {
+    use sealed::{v1, v2};
+    let dir = Scratch::new(db);
+    dir.generate(&Schema::new().entity::<v1::Account>(), "accounts", 1);
+    dir.migrator(db).run(db).await.expect("apply v1");
+    let ada = v1::Account::repository(db)
+        .insert(v1::NewAccount { name: "Ada".into() })
+        .await
+        .expect("insert");
+
+    // The field and its blind index arrive as nullable byte columns, with the index.
+    let v2_schema = Schema::new().entity::<v2::Account>();
+    let generated = dir.generate(&v2_schema, "tax id", 2);
+    assert_eq!(
+        generated.changes,
+        [
+            "add column sealed_accounts.tax_id",
+            "add column sealed_accounts.tax_id_bidx",
+            "add index sealed_accounts_tax_id_idx on sealed_accounts"
+        ],
+        "{:?}",
+        generated.changes
+    );
+    dir.migrator(db).run(db).await.expect("apply v2");
+    migrate::assert_no_drift(db, &v2_schema).await;
+    let keys = repo_runtime::Keyring::parse(&format!("k1:{}", "5c".repeat(32)))
+        .and_then(|keys| keys.with_blind_index_key(&"c5".repeat(32)))
+        .expect("keys");
+    let db = db.with_keyring(keys);
+    v2_schema.verify_keys(&db).await.expect("the keys fit");
+    let accounts = v2::Account::repository(&db);
+    let mut kept = accounts.get(ada.id).await.expect("the row kept");
+    assert_eq!(kept.tax_id, None);
+    kept.tax_id = Some("DE-123".into());
+    accounts.update(&kept).await.expect("update");
+    let found = accounts
+        .find_where(&v2::Account::TAX_ID.eq("DE-123"), ListOptions::new())
+        .await
+        .expect("lookup");
+    assert_eq!(found, [kept]);
+
+    dir.migrator(&db).undo(&db, None).await.expect("revert v2");
+    migrate::assert_no_drift(&db, &Schema::new().entity::<v1::Account>()).await;
+}
