@@ -12,12 +12,10 @@ set -euo pipefail
 base=${GALERA_DIR:-/tmp/repo-galera}
 mkdir -p "$base"
 chmod 1777 "$base"  # the nodes run as mysql
-log() { echo "galera.sh: $*" >&2; }
-wait_for() { # what, command...
-  local what=$1; shift
-  for _ in $(seq 90); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  log "$what did not come up (see $base/node-*.err)"; return 1
-}
+wait_seconds=90
+wait_hint="see $base/node-*.err"
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 provider=$(ls /usr/lib/galera/libgalera_smm.so /usr/lib/libgalera_smm.so 2>/dev/null | head -n 1)
 [ -n "$provider" ] || { log "libgalera_smm.so not found: install galera-4"; exit 1; }
 my() { # node, statement

@@ -12,12 +12,8 @@ set -euo pipefail
 base=${REPLICAS_DIR:-/tmp/repo-replicas}
 mkdir -p "$base"
 chmod 1777 "$base"  # the servers run as postgres and mysql
-log() { echo "replicas.sh: $*" >&2; }
-wait_for() { # what, command...
-  local what=$1; shift
-  for _ in $(seq 60); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  log "$what did not come up"; return 1
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # PostgreSQL: a standby of the local server.
 pg_bin=$(dirname "$(readlink -f "$(command -v pg_ctl)")")

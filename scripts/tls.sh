@@ -10,12 +10,8 @@ set -euo pipefail
 base=${TLS_DIR:-/tmp/repo-tls}
 mkdir -p "$base"
 chmod 1777 "$base"  # the servers run as postgres and mysql
-log() { echo "tls.sh: $*" >&2; }
-wait_for() { # what, command...
-  local what=$1; shift
-  for _ in $(seq 60); do "$@" >/dev/null 2>&1 && return 0; sleep 1; done
-  log "$what did not come up"; return 1
-}
+# shellcheck source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 # The authorities and the servers' certificate.
 make_ca() { # name
