@@ -217,12 +217,8 @@ fn from_variables(
         if is_setting(&key) {
             settings.insert(key, (value, name));
         } else if let Some(setting) = key.strip_suffix("_file").filter(|key| is_setting(key)) {
-            let text = std::fs::read_to_string(&value).map_err(|error| {
-                RepoError::config(format!("{name}: cannot read {value}: {error}"))
-            })?;
-            let text = text.strip_suffix('\n').unwrap_or(&text);
-            let text = text.strip_suffix('\r').unwrap_or(text);
-            from_files.insert(setting.to_owned(), (name, text.to_owned()));
+            let text = crate::db::read_secret_file(&name, &value)?;
+            from_files.insert(setting.to_owned(), (name, text));
         }
     }
     for (setting, (name, text)) in from_files {

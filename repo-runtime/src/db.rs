@@ -327,7 +327,23 @@ pub(crate) fn url_list(list: Option<&str>) -> impl Iterator<Item = &str> {
         .filter(|url| !url.is_empty())
 }
 
-fn env_text(
+/// The contents of the file `path` that the variable `variable` names (a secret mounted as a
+/// file), less a final newline.
+#[cfg(any(feature = "config", feature = "encryption"))]
+pub(crate) fn read_secret_file(variable: &str, path: &str) -> Result<String, RepoError> {
+    let mut text = std::fs::read_to_string(path)
+        .map_err(|error| RepoError::config(format!("{variable}: cannot read {path}: {error}")))?;
+    // Trimmed in place: a secret is not copied (the caller may zeroize the one buffer).
+    if text.ends_with('\n') {
+        text.pop();
+    }
+    if text.ends_with('\r') {
+        text.pop();
+    }
+    Ok(text)
+}
+
+pub(crate) fn env_text(
     var: &impl Fn(&str) -> Result<String, std::env::VarError>,
     name: &str,
 ) -> Result<Option<String>, RepoError> {

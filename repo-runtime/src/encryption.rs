@@ -24,14 +24,14 @@ use sha2_hmac::Sha256;
 use zeroize::Zeroizing;
 
 use crate::column::ColumnValue;
-use crate::db::Db;
+use crate::db::{Db, env_text, read_secret_file};
 use crate::entity::{Entity, RowSource};
 use crate::error::{BoxError, RepoError};
 use crate::executor::Executor;
 use crate::filter::{Bound, Filter, IntoValue};
 use crate::statement::Statement;
 use crate::tx_options::{Isolation, TxOptions};
-use repo_sql::{Condition, Operator};
+use repo_sql::Operator;
 
 /// The variable listing the keys: `id:key` pairs separated by commas, the newest last.
 pub(crate) const KEYS_VARIABLE: &str = "DATABASE_ENCRYPTION_KEYS";
@@ -364,34 +364,14 @@ fn secret_variable(
     name: &str,
 ) -> Result<Option<Zeroizing<String>>, RepoError> {
     let file_variable = format!("{name}_FILE");
-    let direct = match var(name) {
-        Ok(value) => Some(Zeroizing::new(value)),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(RepoError::config(format!("{name} is not valid UTF-8")));
-        }
-    };
-    let file = match var(&file_variable) {
-        Ok(path) => Some(path),
-        Err(std::env::VarError::NotPresent) => None,
-        Err(std::env::VarError::NotUnicode(_)) => {
-            return Err(RepoError::config(format!(
-                "{file_variable} is not valid UTF-8"
-            )));
-        }
-    };
-    match (direct, file) {
+    let direct = env_text(var, name)?.map(Zeroizing::new);
+    match (direct, env_text(var, &file_variable)?) {
         (Some(_), Some(_)) => Err(RepoError::config(format!(
             "both {name} and {file_variable} are set: keep one"
         ))),
         (Some(value), None) => Ok(Some(value)),
         (None, Some(path)) => {
-            let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|error| {
-                RepoError::config(format!("{file_variable}: cannot read {path}: {error}"))
-            })?);
-            Ok(Some(Zeroizing::new(
-                text.trim_end_matches(['\n', '\r']).to_owned(),
-            )))
+            read_secret_file(&file_variable, &path).map(|text| Some(Zeroizing::new(text)))
         }
         (None, None) => Ok(None),
     }
@@ -497,11 +477,7 @@ pub async fn reencrypt<E: Entity>(
         rows: 0,
         total,
     };
-    if !E::TABLE
-        .columns
-        .iter()
-        .any(|column| column.encryption.is_some())
-    {
+    if E::TABLE.encrypted_columns().next().is_none() {
         return Ok(done);
     }
     let batch = batch.max(1);
@@ -557,9 +533,9 @@ impl EncryptedEntity {
     /// `E`'s, when it has encrypted fields.
     pub(crate) fn of<E: Entity>() -> Option<EncryptedEntity> {
         E::TABLE
-            .columns
-            .iter()
-            .any(|column| column.encryption.is_some())
+            .encrypted_columns()
+            .next()
+            .is_some()
             .then_some(EncryptedEntity {
                 table: E::TABLE,
                 verify: |db| Box::pin(verify_keys::<E>(db)),
@@ -587,11 +563,7 @@ impl EncryptedEntity {
 /// an entity without encrypted fields. [`Schema::verify_keys`](crate::migrate::Schema) checks
 /// every entity of a schema.
 pub async fn verify_keys<E: Entity>(db: &Db) -> Result<(), RepoError> {
-    if !E::TABLE
-        .columns
-        .iter()
-        .any(|column| column.encryption.is_some())
-    {
+    if E::TABLE.encrypted_columns().next().is_none() {
         return Ok(());
     }
     let Some(keys) = db.keyring().filter(|keys| keys.current_key_id().is_some()) else {
@@ -600,7 +572,7 @@ pub async fn verify_keys<E: Entity>(db: &Db) -> Result<(), RepoError> {
             E::NAME
         )));
     };
-    let blind_indexed = E::TABLE.columns.iter().any(|column| {
+    let blind_indexed = E::TABLE.encrypted_columns().any(|column| {
         matches!(
             column.encryption,
             Some(crate::schema::Encryption::BlindIndex { .. })
@@ -763,7 +735,6 @@ impl FromPlaintext for bool {
 /// values, and `NULL`. No order, range or text search compiles on it.
 pub struct EncryptedField<E, T> {
     column: &'static EncryptedColumn,
-    blind_index: &'static str,
     types: PhantomData<fn() -> (E, T)>,
 }
 
@@ -784,35 +755,23 @@ impl<E, T> fmt::Debug for EncryptedField<E, T> {
 }
 
 impl<E, T: Plaintext> EncryptedField<E, T> {
-    /// The field of `column`, compared through the blind index column `blind_index`. Written
-    /// by the derive.
+    /// The field of `column`, which has a blind index. Written by the derive, for a field in
+    /// a unique key or an index only: a column without one fails to compile.
     #[doc(hidden)]
-    pub const fn new(column: &'static EncryptedColumn, blind_index: &'static str) -> Self {
+    pub const fn new(column: &'static EncryptedColumn) -> Self {
+        assert!(
+            column.blind_index.is_some(),
+            "an encrypted field without a blind index has no filter"
+        );
         EncryptedField {
             column,
-            blind_index,
             types: PhantomData,
         }
     }
 
-    fn compare(
-        self,
-        column: &'static str,
-        operator: Operator,
-        values: Vec<Arc<dyn Bound>>,
-    ) -> Filter<E> {
-        let count = match values.first() {
-            Some(list) if operator.takes_list() => list.len(),
-            _ => values.len(),
-        };
-        Filter::new(
-            Condition::Compare {
-                column,
-                operator,
-                values: count,
-            },
-            values,
-        )
+    /// The column of the blind index, which equality compares.
+    fn blind_index(self) -> &'static str {
+        self.column.blind_index.unwrap_or(self.column.column)
     }
 
     fn blinded(self, value: &(impl Plaintext + ?Sized)) -> Arc<dyn Bound> {
@@ -837,35 +796,35 @@ impl<E, T: Plaintext> EncryptedField<E, T> {
     /// The field equals `value`.
     pub fn eq(self, value: impl IntoValue<T>) -> Filter<E> {
         let bound = self.blinded(&value.into_value());
-        self.compare(self.blind_index, Operator::Equal, vec![bound])
+        Filter::compare(self.blind_index(), Operator::Equal, vec![bound])
     }
 
     /// The field is not `NULL` and differs from `value`.
     pub fn ne(self, value: impl IntoValue<T>) -> Filter<E> {
         let bound = self.blinded(&value.into_value());
-        self.compare(self.blind_index, Operator::NotEqual, vec![bound])
+        Filter::compare(self.blind_index(), Operator::NotEqual, vec![bound])
     }
 
     /// The field is one of `values`; nothing is in an empty list.
     pub fn is_in<V: IntoValue<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<E> {
         let bound = self.blinded_list(values);
-        self.compare(self.blind_index, Operator::In, vec![bound])
+        Filter::compare(self.blind_index(), Operator::In, vec![bound])
     }
 
     /// The field is not `NULL` and none of `values`.
     pub fn not_in<V: IntoValue<T>>(self, values: impl IntoIterator<Item = V>) -> Filter<E> {
         let bound = self.blinded_list(values);
-        self.compare(self.blind_index, Operator::NotIn, vec![bound])
+        Filter::compare(self.blind_index(), Operator::NotIn, vec![bound])
     }
 
     /// The field is `NULL`.
     pub fn is_null(self) -> Filter<E> {
-        self.compare(self.column.column, Operator::IsNull, Vec::new())
+        Filter::compare(self.column.column, Operator::IsNull, Vec::new())
     }
 
     /// The field is not `NULL`.
     pub fn is_not_null(self) -> Filter<E> {
-        self.compare(self.column.column, Operator::IsNotNull, Vec::new())
+        Filter::compare(self.column.column, Operator::IsNotNull, Vec::new())
     }
 }
 
@@ -880,20 +839,11 @@ struct Blinded {
 
 impl Bound for Blinded {
     fn bind(&self, statement: &mut Statement) {
-        let indexes: Result<Vec<Vec<u8>>, RepoError> = statement_keys(statement, self.column)
-            .and_then(|keys| {
-                self.plaintexts
-                    .iter()
-                    .map(|plaintext| keys.blind_index(self.column, plaintext))
-                    .collect()
-            });
-        let indexes = match indexes {
-            Ok(indexes) => indexes,
-            Err(error) => {
-                statement.fail(error);
-                vec![Vec::new(); self.plaintexts.len()]
-            }
-        };
+        let plaintexts = self
+            .plaintexts
+            .iter()
+            .map(|plaintext| Cow::Borrowed(&plaintext[..]));
+        let indexes = blind_indexes(statement, self.column, plaintexts);
         if self.list {
             crate::ports::bind_list(statement, &indexes);
         } else {
@@ -920,9 +870,8 @@ pub(crate) struct DecodingScope {
 }
 
 impl DecodingScope {
-    pub(crate) fn enter(keys: Option<&Arc<Keyring>>) -> DecodingScope {
-        let previous =
-            DECODING.with_borrow_mut(|current| std::mem::replace(current, keys.cloned()));
+    pub(crate) fn enter(keys: &Arc<Keyring>) -> DecodingScope {
+        let previous = DECODING.with_borrow_mut(|current| current.replace(Arc::clone(keys)));
         DecodingScope { previous }
     }
 }
@@ -932,6 +881,25 @@ impl Drop for DecodingScope {
         let previous = self.previous.take();
         DECODING.with_borrow_mut(|current| *current = previous);
     }
+}
+
+/// The blind indexes of `plaintexts` under `statement`'s keys; when they cannot be made, the
+/// statement fails and gets as many empty placeholders, so that the count of values holds.
+fn blind_indexes<'a>(
+    statement: &mut Statement,
+    column: &EncryptedColumn,
+    plaintexts: impl ExactSizeIterator<Item = Cow<'a, [u8]>>,
+) -> Vec<Vec<u8>> {
+    let count = plaintexts.len();
+    let indexes = statement_keys(statement, column).and_then(|keys| {
+        plaintexts
+            .map(|plaintext| keys.blind_index(column, &plaintext))
+            .collect()
+    });
+    indexes.unwrap_or_else(|error| {
+        statement.fail(error);
+        vec![Vec::new(); count]
+    })
 }
 
 /// The keys of `statement`'s handle, or the error that says none are configured.
@@ -990,12 +958,7 @@ pub mod field {
     ) {
         match value {
             Some(value) => bind(value, statement, column),
-            None => {
-                statement.bind(None::<Vec<u8>>);
-                if column.blind_index.is_some() {
-                    statement.bind(None::<Vec<u8>>);
-                }
-            }
+            None => bind_nulls(statement, column),
         }
     }
 
@@ -1038,14 +1001,9 @@ pub mod field {
         statement: &mut Statement,
         column: &'static EncryptedColumn,
     ) {
-        let index = statement_keys(statement, column)
-            .and_then(|keys| keys.blind_index(column, &value.plaintext()));
-        match index {
-            Ok(index) => statement.bind(index),
-            Err(error) => {
-                statement.fail(error);
-                statement.bind(Vec::<u8>::new());
-            }
+        let indexes = blind_indexes(statement, column, std::iter::once(value.plaintext()));
+        for index in indexes {
+            statement.bind(index);
         }
     }
 
@@ -1068,29 +1026,22 @@ pub mod field {
         statement: &mut Statement,
         column: &'static EncryptedColumn,
     ) {
-        let indexes: Result<Vec<Vec<u8>>, RepoError> =
-            statement_keys(statement, column).and_then(|keys| {
-                values
-                    .iter()
-                    .map(|value| keys.blind_index(column, &value.plaintext()))
-                    .collect()
-            });
-        match indexes {
-            Ok(indexes) => crate::ports::bind_list(statement, &indexes),
-            Err(error) => {
-                statement.fail(error);
-                crate::ports::bind_list(statement, &vec![Vec::<u8>::new(); values.len()]);
-            }
+        let indexes = blind_indexes(statement, column, values.iter().map(Plaintext::plaintext));
+        crate::ports::bind_list(statement, &indexes);
+    }
+
+    /// `NULL` for the ciphertext and, with a blind index, for the index.
+    fn bind_nulls(statement: &mut Statement, column: &EncryptedColumn) {
+        statement.bind(None::<Vec<u8>>);
+        if column.blind_index.is_some() {
+            statement.bind(None::<Vec<u8>>);
         }
     }
 
     /// A failed seal fails the statement; placeholders keep the count of values right.
     fn bind_failed(statement: &mut Statement, column: &EncryptedColumn, error: RepoError) {
         statement.fail(error);
-        statement.bind(None::<Vec<u8>>);
-        if column.blind_index.is_some() {
-            statement.bind(None::<Vec<u8>>);
-        }
+        bind_nulls(statement, column);
     }
 
     /// Reads and decrypts column `index`.

@@ -59,7 +59,7 @@ pub trait Entity: Sized + Send + Sync + Unpin + 'static {
     /// Binds every column in `TABLE` order, as the record holds them.
     #[doc(hidden)]
     fn bind_all(&self, statement: &mut Statement);
-    /// Binds the columns of the encrypted fields (`Table::encrypted_columns`, in order), the
+    /// Binds the columns of the encrypted fields ([`Table::encrypted_columns`], in order), the
     /// values encrypted afresh under the newest key: what moving a row to it writes.
     #[doc(hidden)]
     #[inline]

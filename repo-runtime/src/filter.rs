@@ -98,19 +98,7 @@ impl<E, T> Field<E, T> {
     }
 
     fn compare(self, operator: Operator, values: Vec<Arc<dyn Bound>>) -> Filter<E> {
-        let count = if operator.takes_list() {
-            values.first().map_or(0, |list| list.len())
-        } else {
-            values.len()
-        };
-        Filter::new(
-            Condition::Compare {
-                column: self.column,
-                operator,
-                values: count,
-            },
-            values,
-        )
+        Filter::compare(self.column, operator, values)
     }
 
     /// The column is `NULL`.
@@ -297,7 +285,28 @@ impl<E> Default for Filter<E> {
 }
 
 impl<E> Filter<E> {
-    pub(crate) fn new(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
+    /// `column` compared by `operator` with `values` (one list, for `IN`).
+    pub(crate) fn compare(
+        column: &'static str,
+        operator: Operator,
+        values: Vec<Arc<dyn Bound>>,
+    ) -> Self {
+        let count = if operator.takes_list() {
+            values.first().map_or(0, |list| list.len())
+        } else {
+            values.len()
+        };
+        Filter::new(
+            Condition::Compare {
+                column,
+                operator,
+                values: count,
+            },
+            values,
+        )
+    }
+
+    fn new(condition: Condition, values: Vec<Arc<dyn Bound>>) -> Self {
         Filter {
             condition: Arc::new(condition),
             values,

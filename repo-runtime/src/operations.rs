@@ -17,7 +17,7 @@ use crate::keyset::{Cursor, Keyset, KeysetPage};
 use crate::list::ListOptions;
 use crate::policy::Stamp;
 use crate::statement::{Shape, Statement};
-use crate::stream::{Decoding, DecodingKeys, RowStream};
+use crate::stream::{Decoding, RowStream};
 use crate::unique::UniqueKey;
 
 /// Most rows one batch `INSERT` carries, under every backend's bind limit too: larger
@@ -402,7 +402,7 @@ where
         let filter = filter.unwrap_or(&every);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
         // Decoded as they arrive: no row waits in a vector of rows for the others.
-        let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+        let mut decoding = Decoding::<E>::new(executor);
         executor.read_into(E::TABLE, &build, &mut decoding).await?;
         Ok(decoding.rows)
     }
@@ -415,8 +415,7 @@ where
         let selection = select_in_order::<E>(&options);
         let statement = filter.statement(executor, E::TABLE, "stream", &selection);
         let rows = executor.stream_rows(E::TABLE, statement);
-        let keys = DecodingKeys::of(executor);
-        Box::pin(crate::stream::Decoded::<E, M>::new(rows, keys))
+        Box::pin(crate::stream::Decoded::<E, M>::new(rows, executor))
     }
 
     /// A page of the rows `filter` selects in the order `options` ask for, after `after`.
@@ -1623,7 +1622,7 @@ pub(crate) async fn records_by_keys<E: Entity>(
             let filter = crate::filter::keys_filter::<E>(&ids);
             let selection = Selection::of(PlanAction::Select);
             let build = || filter.statement(executor, E::TABLE, operation, &selection);
-            let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+            let mut decoding = Decoding::<E>::new(executor);
             executor.read_into(E::TABLE, &build, &mut decoding).await?;
             found.extend(decoding.rows);
             continue;
@@ -1638,7 +1637,7 @@ pub(crate) async fn records_by_keys<E: Entity>(
             }
             statement
         };
-        let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+        let mut decoding = Decoding::<E>::new(executor);
         executor.read_into(E::TABLE, &build, &mut decoding).await?;
         found.extend(decoding.rows);
     }
@@ -1671,9 +1670,7 @@ pub(crate) async fn reencrypt_batch<E: Entity>(
     limit: u64,
 ) -> Result<usize, RepoError> {
     let set: Vec<&'static str> = E::TABLE
-        .columns
-        .iter()
-        .filter(|column| column.encryption.is_some())
+        .encrypted_columns()
         .map(|column| column.name)
         .collect();
     let records = every_row_from::<E>(executor, offset, limit).await?;
@@ -1706,7 +1703,7 @@ pub(crate) async fn every_row_from<E: Entity>(
     let selection = select_in_order::<E>(&ListOptions::new().limit(limit).offset(offset));
     let every = Filter::<E>::all().with_deleted();
     let build = || every.statement(executor, E::TABLE, "reencrypt", &selection);
-    let mut decoding = Decoding::<E>::new(DecodingKeys::of(executor));
+    let mut decoding = Decoding::<E>::new(executor);
     executor.read_into(E::TABLE, &build, &mut decoding).await?;
     Ok(decoding.rows)
 }

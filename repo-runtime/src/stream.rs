@@ -122,7 +122,7 @@ impl DecodingKeys {
         let scope = self
             .keyring
             .as_ref()
-            .map(|keys| crate::encryption::DecodingScope::enter(Some(keys)));
+            .map(crate::encryption::DecodingScope::enter);
         #[cfg(not(feature = "encryption"))]
         let scope = ();
         scope
@@ -151,10 +151,11 @@ pub(crate) struct Decoding<E> {
 }
 
 impl<E> Decoding<E> {
-    pub(crate) fn new(keys: DecodingKeys) -> Self {
+    /// Rows `executor`'s read hands over, decrypted with its handle's keys.
+    pub(crate) fn new(executor: &crate::executor::Executor) -> Self {
         Decoding {
             rows: Vec::new(),
-            keys,
+            keys: DecodingKeys::of(executor),
         }
     }
 }
@@ -193,12 +194,16 @@ pub(crate) struct DecodingKeyed<K, E> {
 }
 
 impl<K, E> DecodingKeyed<K, E> {
-    pub(crate) fn new(position: usize, column: &'static str, keys: DecodingKeys) -> Self {
+    pub(crate) fn new(
+        position: usize,
+        column: &'static str,
+        executor: &crate::executor::Executor,
+    ) -> Self {
         DecodingKeyed {
             position,
             column,
             rows: Vec::new(),
-            keys,
+            keys: DecodingKeys::of(executor),
         }
     }
 }
@@ -241,10 +246,13 @@ pub(crate) struct Decoded<E, M> {
 }
 
 impl<E, M> Decoded<E, M> {
-    pub(crate) fn new(rows: mpsc::Receiver<Result<RawRow, RepoError>>, keys: DecodingKeys) -> Self {
+    pub(crate) fn new(
+        rows: mpsc::Receiver<Result<RawRow, RepoError>>,
+        executor: &crate::executor::Executor,
+    ) -> Self {
         Decoded {
             rows,
-            keys,
+            keys: DecodingKeys::of(executor),
             types: PhantomData,
         }
     }

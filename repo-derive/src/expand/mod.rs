@@ -81,3 +81,11 @@ pub(crate) fn sql_literal(krate: &syn::Path, text: &PerDialect) -> TokenStream {
         }
     }
 }
+
+/// `Some("text")` or `None`, as generated code writes an `Option<&'static str>`.
+pub(crate) fn optional_str(value: Option<&str>) -> TokenStream {
+    match value {
+        Some(value) => quote! { ::core::option::Option::Some(#value) },
+        None => quote! { ::core::option::Option::None },
+    }
+}

@@ -518,9 +518,8 @@ fn field_constants(entity: &Entity) -> Vec<TokenStream> {
                         #vis const #name: #krate::Field<#ident, #ty> = #krate::Field::new(#column);
                     })
                 }
-                Mapping::Encrypted {
-                    blind_index: Some(blind_index),
-                } => {
+                Mapping::Encrypted { .. } => {
+                    let blind_index = field.blind_index()?;
                     let doc = format!(
                         " The encrypted `{column}` column, for filters by equality through its \
                          blind index `{blind_index}`: `{ident}::{name}.eq(..)`."
@@ -529,7 +528,7 @@ fn field_constants(entity: &Entity) -> Vec<TokenStream> {
                     Some(quote! {
                         #[doc = #doc]
                         #vis const #name: #krate::EncryptedField<#ident, #ty> =
-                            #krate::EncryptedField::new(#encrypted, #blind_index);
+                            #krate::EncryptedField::new(#encrypted);
                     })
                 }
                 _ => None,

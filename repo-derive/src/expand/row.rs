@@ -83,12 +83,7 @@ pub(crate) fn encrypted_column_definition(entity: &impl Owner, field: &Field) ->
     let krate = entity.krate();
     let (name, field_name, column) = (entity_name(entity), &field.name, &field.column);
     let table = entity.table().unwrap_or_default();
-    let blind_index = match &field.mapping {
-        Mapping::Encrypted {
-            blind_index: Some(blind_index),
-        } => quote! { ::core::option::Option::Some(#blind_index) },
-        _ => quote! { ::core::option::Option::None },
-    };
+    let blind_index = super::optional_str(field.blind_index());
     let constant = encrypted_column_ident(field);
     quote! {
         #[doc(hidden)]

@@ -3,6 +3,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
+use super::optional_str;
 use crate::attr::OnDelete;
 use crate::model::{DefaultLit, Entity, KeyDef, Mapping, Policy};
 
@@ -81,10 +82,10 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
                         #krate::__private::convert::nullable(#path::to_db),
                     )
                 },
-                (None, Mapping::Encrypted { blind_index }) => {
+                (None, Mapping::Encrypted { .. }) => {
                     let nullable = field.nullable;
                     if i == 0 {
-                        let blind_index = optional_str(blind_index.as_deref());
+                        let blind_index = optional_str(field.blind_index());
                         quote! {
                             #krate::Column::encrypted(#name, #field_name, #nullable, #blind_index)
                         }
@@ -167,12 +168,5 @@ pub(super) fn table_definition(entity: &Entity) -> TokenStream {
             renamed_from: #renamed_from,
             queries: #queries,
         }
-    }
-}
-
-fn optional_str(value: Option<&str>) -> TokenStream {
-    match value {
-        Some(value) => quote! { ::core::option::Option::Some(#value) },
-        None => quote! { ::core::option::Option::None },
     }
 }

@@ -110,14 +110,17 @@ pub(crate) struct Field {
 }
 
 impl Field {
+    /// The column of an encrypted field's blind index, if it is looked up.
+    pub(crate) fn blind_index(&self) -> Option<&str> {
+        match &self.mapping {
+            Mapping::Encrypted { blind_index } => blind_index.as_deref(),
+            _ => None,
+        }
+    }
+
     /// The column equality compares: an encrypted field's blind index, else its column.
     pub(crate) fn lookup_column(&self) -> &str {
-        match &self.mapping {
-            Mapping::Encrypted {
-                blind_index: Some(blind_index),
-            } => blind_index,
-            _ => &self.column,
-        }
+        self.blind_index().unwrap_or(&self.column)
     }
 
     /// Whether the field is stored encrypted.

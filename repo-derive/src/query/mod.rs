@@ -470,12 +470,7 @@ fn derived(entity: &Entity, signature: &syn::Signature) -> syn::Result<(TokenStr
 /// An encrypted field compares only by equality, through its blind index, or with `NULL`.
 fn check_encrypted(method: &syn::Ident, field: &Field, operator: Operator) -> syn::Result<()> {
     let name = &field.name;
-    let blind_index = matches!(
-        field.mapping,
-        Mapping::Encrypted {
-            blind_index: Some(_)
-        }
-    );
+    let blind_index = field.blind_index().is_some();
     match operator {
         Operator::IsNull | Operator::IsNotNull => Ok(()),
         Operator::Equal | Operator::NotEqual | Operator::In | Operator::NotIn if blind_index => {

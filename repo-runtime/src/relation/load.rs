@@ -466,8 +466,7 @@ pub(crate) async fn grouped<E: Owning, K: ColumnValue + Ord + Clone>(
     for chunk in key_chunks(executor, keys) {
         let filter = field.is_in(chunk);
         let build = || filter.statement(executor, E::TABLE, operation, &selection);
-        let keys = crate::stream::DecodingKeys::of(executor);
-        let mut decoding = DecodingKeyed::<K, E>::new(position, field.column(), keys);
+        let mut decoding = DecodingKeyed::<K, E>::new(position, field.column(), executor);
         executor.read_into(E::TABLE, &build, &mut decoding).await?;
         for (key, row) in decoding.rows {
             groups.entry(key).or_default().push(row);

@@ -407,6 +407,14 @@ impl Table {
             .filter(|column| column.policy.is_some_and(Policy::touched_by_every_write))
     }
 
+    /// The columns of the encrypted fields, ciphertexts and blind indexes, in order: what
+    /// [`Entity::bind_encrypted`](crate::Entity::bind_encrypted) binds.
+    pub fn encrypted_columns(&self) -> impl Iterator<Item = &'static Column> {
+        self.columns
+            .iter()
+            .filter(|column| column.encryption.is_some())
+    }
+
     /// `use_stamps` with the policy columns as the writes render them.
     pub fn with_stamps<R>(&self, use_stamps: impl FnOnce(Stamps<'_>) -> R) -> R {
         let kept: Vec<&str> = self
